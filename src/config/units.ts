@@ -1,0 +1,111 @@
+/**
+ * Parsers for the units users type: durations ("250ms", "10s", "2m"), counts ("5k", "1.5m"), ports, host:port,
+ * and address ranges. Each returns a value or throws UsageError naming the flag, so one bad value is one line.
+ */
+import net from 'node:net';
+import { UsageError } from '../errors.js';
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parse a duration into milliseconds. A bare number is taken in `bareUnit` ("s" unless told).
+ * @example parseDurationMs('--hold', '1.5s') === 1500
+ */
+export function parseDurationMs(flag: string, text: string, bareUnit: 'ms' | 's' = 's'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`${flag}: "${text}" is not a duration (examples: 500ms, 10s, 2m)`);
+  const unit = (m[2] ?? bareUnit).toLowerCase();
+  return Math.round(Number(m[1]) * (DURATION_UNITS_MS[unit] ?? 1));
+}
+
+/** Parse a non-negative count: "1000", "5k", "1.5m" (k = 1,000, m = 1,000,000). */
+export function parseCount(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([km])?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`${flag}: "${text}" is not a count (examples: 100, 5k, 1.5m)`);
+  const mult = m[2] === undefined ? 1 : m[2].toLowerCase() === 'k' ? 1000 : 1_000_000;
+  const value = Number(m[1]) * mult;
+  if (!Number.isInteger(value)) throw new UsageError(`${flag}: "${text}" is not a whole number`);
+  return value;
+}
+
+/** Parse a positive rate per second; accepts "500", "2k", "500/s". */
+export function parseRate(flag: string, text: string): number {
+  const value = parseCount(flag, text.replace(/\/s$/i, ''));
+  if (value <= 0) throw new UsageError(`${flag}: must be above 0`);
+  return value;
+}
+
+/** Parse a TCP port: 1..65535 (0 only where `allowZero`, meaning "any free port"). */
+export function parsePort(flag: string, text: string, allowZero = false): number {
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`${flag}: "${text}" is not a port number (1-65535)`);
+  const port = Number(text);
+  const min = allowZero ? 0 : 1;
+  if (port < min || port > 65535) throw new UsageError(`${flag}: ${port} is out of range (${min}-65535)`);
+  return port;
+}
+
+/**
+ * Check a host name or address for shape only (resolution happens once, later). Accepts IPv4, IPv6 (with or
+ * without brackets) and RFC 1123 names.
+ */
+export function parseHost(flag: string, text: string): string {
+  const host = text.trim().replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw new UsageError(`${flag}: empty host`);
+  if (net.isIP(host) !== 0) return host;
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+  if (host.length > 253 || !host.replace(/\.$/, '').split('.').every((l) => label.test(l))) {
+    throw new UsageError(`${flag}: "${text}" is not a valid host name or address`);
+  }
+  return host;
+}
+
+/** Parse "host:port" (IPv6 as "[::1]:8080"). */
+export function parseHostPort(flag: string, text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (!m || m[1] === undefined || m[2] === undefined) {
+    throw new UsageError(`${flag}: "${text}" is not host:port (IPv6 as [::1]:8080)`);
+  }
+  return { host: parseHost(flag, m[1]), port: parsePort(flag, m[2]) };
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+}
+
+function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/**
+ * Parse a list of local source addresses: "ADDR,ADDR" and IPv4 ranges "127.0.0.2-127.0.0.40", mixed.
+ * At most `limit` addresses (a typo like 127.0.0.1-127.9.0.1 should not allocate millions).
+ */
+export function parseSourceAddresses(flag: string, text: string, limit = 4096): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const dash = raw.indexOf('-');
+    if (dash > 0 && net.isIPv4(raw.slice(0, dash)) && net.isIPv4(raw.slice(dash + 1))) {
+      const from = ipv4ToInt(raw.slice(0, dash));
+      const to = ipv4ToInt(raw.slice(dash + 1));
+      if (to < from) throw new UsageError(`${flag}: range "${raw}" ends before it starts`);
+      if (to - from + 1 + out.length > limit) throw new UsageError(`${flag}: more than ${limit} addresses`);
+      for (let n = from; n <= to; n++) out.push(intToIpv4(n));
+    } else if (net.isIP(raw) !== 0) {
+      out.push(raw);
+    } else {
+      throw new UsageError(`${flag}: "${raw}" is not an IP address or an IPv4 range A-B`);
+    }
+  }
+  if (out.length === 0) throw new UsageError(`${flag}: no addresses given`);
+  if (out.length > limit) throw new UsageError(`${flag}: more than ${limit} addresses`);
+  return out;
+}
+
+/** Format milliseconds for people: 850ms, 2.5s, 3m10s. */
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(ms < 10_000 ? 2 : 1))}s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return s === 0 ? `${m}m` : `${m}m${s}s`;
+}

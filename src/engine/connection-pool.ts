@@ -1,0 +1,505 @@
+/**
+ * The socket engine: opens TCP (or TLS) connections through an in-flight cap, holds them with keepalive, notices
+ * every close, classifies every failure and keeps live counters. It knows nothing about schedules, detection,
+ * terminals or the CLI: a controller asks it to `open(n)` and reads `counters()`.
+ *
+ * Hot-path choices (see README, Performance): one shared handler per socket event (the connection record hangs off
+ * the socket) instead of closures per socket; deadlines checked by one sweep timer over FIFO queues instead of one
+ * timer per socket; totals kept as counters, never recomputed by scanning.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { FifoQueue } from './fifo-queue.js';
+import { classifyErrorCode, type FailureClass } from './failure-class.js';
+import { compileMatcher, escapeBytes, type Matcher } from './matcher.js';
+import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
+import type { SystemError } from '../errors.js';
+
+/** One resolved target address. */
+export interface TargetAddress {
+  address: string;
+  family: 4 | 6;
+  port: number;
+}
+
+/** Proof of service: what to send after connecting and which reply proves the application serves us. */
+export interface ServiceCheck {
+  send: Uint8Array | null;
+  expect: Matcher | null;
+  reject: Matcher | null;
+  /** How long to wait for the expected reply before the connection is "unserved". */
+  expectTimeoutMs: number;
+}
+
+export interface TlsSettings {
+  servername: string | null;
+  /** Accept any certificate (self-signed test servers). */
+  insecure: boolean;
+  /** Extra CA certificates (PEM). */
+  ca: string | null;
+}
+
+export interface EngineConfig {
+  /** Round-robin over these; pass one to pin a single address. */
+  targets: readonly TargetAddress[];
+  /** Local addresses to bind, round-robin; empty lets the kernel choose. */
+  sourceAddresses: readonly string[];
+  /** Connects started but not finished, at most. */
+  maxInflight: number;
+  connectTimeoutMs: number;
+  /** TCP keepalive initial delay; 0 disables keepalive. */
+  keepAliveMs: number;
+  /** An established connection counts as held after this long without being closed (ignored with `expect`). */
+  settleMs: number;
+  /** Reopen a connection the server closed, after `reconnectDelayMs`. */
+  reconnect: boolean;
+  reconnectDelayMs: number;
+  service: ServiceCheck | null;
+  tls: TlsSettings | null;
+}
+
+/** Live totals. Gauges (connecting, established, held, queued) go up and down; the rest only grow. */
+export interface PoolCounters {
+  /** Connections asked for with open(). */
+  requested: number;
+  /** Connects started, reconnects included. */
+  attempted: number;
+  /** Asked for but not started: waiting for an in-flight slot or a reconnect delay. */
+  queued: number;
+  /** In flight: connect (and TLS handshake) not finished. */
+  connecting: number;
+  /** Open but not yet held: settling, or waiting for the expected reply. */
+  established: number;
+  /** Open and counted as held. */
+  held: number;
+  peakHeld: number;
+  /** Connections that ever became held. */
+  everHeld: number;
+  /** Connects that succeeded at TCP level. */
+  connected: number;
+  /** Open connections later closed or reset by the server. */
+  lost: number;
+  /** All failures: failed connects plus lost connections. */
+  failed: number;
+  reconnects: number;
+  failuresByClass: Partial<Record<FailureClass, number>>;
+}
+
+export type FailurePhase = 'connect' | 'established' | 'held';
+
+/** One failure, as reported for the first of each class. */
+export interface FailureRecord {
+  class: FailureClass;
+  /** errno or Node error code, if there was one. */
+  code: string | null;
+  message: string;
+  phase: FailurePhase;
+  /** Milliseconds since the pool started. */
+  atMs: number;
+  /** For lost connections: how long after connect. */
+  afterConnectMs: number | null;
+  /** The first bytes the server sent (escaped), if any. */
+  serverSaid: string | null;
+  connId: number;
+  sourceAddress: string | null;
+}
+
+export type PoolEvent =
+  | { kind: 'established'; connId: number; atMs: number; connectMs: number }
+  | { kind: 'held'; connId: number; atMs: number }
+  | { kind: 'failed'; connId: number; atMs: number; failure: FailureRecord };
+
+const enum State {
+  Queued,
+  Connecting,
+  Established,
+  Held,
+  Done,
+}
+
+/** Bytes of the server's first words kept per connection for the report. */
+const FIRST_BYTES_KEPT = 200;
+/** Bytes of a reply kept while matching --expect/--reject. */
+const MATCH_WINDOW = 4096;
+/** How often deadlines are checked; every deadline is kept within this plus event-loop lag. */
+const SWEEP_INTERVAL_MS = 20;
+
+class Connection {
+  state = State.Queued;
+  socket: net.Socket | null = null;
+  startedAt = 0;
+  connectedAt = 0;
+  firstBytes: Buffer | null = null;
+  /** Text received while waiting for the expected reply. */
+  reply = '';
+  sourceAddress: string | null = null;
+  /** Resolves the in-flight slot taken from the opener. */
+  release: (() => void) | null = null;
+  constructor(
+    readonly id: number,
+    readonly pool: ConnectionPool,
+  ) {}
+}
+
+/** The socket option carries its connection record so shared handlers can find it through `this`. */
+const CONN = Symbol('tcpprobe.connection');
+type TrackedSocket = net.Socket & { [CONN]: Connection };
+
+export class ConnectionPool {
+  private readonly limit: LimitFunction;
+  private readonly live = new Set<Connection>();
+  private readonly connectDeadlines = new FifoQueue<Connection>();
+  private readonly settleQueue = new FifoQueue<Connection>();
+  private readonly expectDeadlines = new FifoQueue<Connection>();
+  private readonly reconnectQueue = new FifoQueue<{ dueAt: number; conn: Connection }>();
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly startedAt = performance.now();
+  private readonly expectMatch: ((s: string) => boolean) | null;
+  private readonly rejectMatch: ((s: string) => boolean) | null;
+  private nextId = 1;
+  private nextTarget = 0;
+  private nextSource = 0;
+  private opening = true;
+  private closed = false;
+
+  readonly connectLatency: Histogram = createHistogram();
+  readonly tlsLatency: Histogram = createHistogram();
+  readonly firstFailures = new Map<FailureClass, FailureRecord>();
+  private readonly c: PoolCounters = {
+    requested: 0,
+    attempted: 0,
+    queued: 0,
+    connecting: 0,
+    established: 0,
+    held: 0,
+    peakHeld: 0,
+    everHeld: 0,
+    connected: 0,
+    lost: 0,
+    failed: 0,
+    reconnects: 0,
+    failuresByClass: {},
+  };
+
+  constructor(
+    private readonly config: EngineConfig,
+    private readonly onEvent: ((e: PoolEvent) => void) | null = null,
+  ) {
+    if (config.targets.length === 0) throw new Error('ConnectionPool: no target addresses');
+    this.limit = pLimit(config.maxInflight);
+    this.expectMatch = config.service?.expect ? compileMatcher(config.service.expect) : null;
+    this.rejectMatch = config.service?.reject ? compileMatcher(config.service.reject) : null;
+    this.sweepTimer = setInterval(this.sweep, SWEEP_INTERVAL_MS);
+  }
+
+  /** Milliseconds since the pool was created. */
+  now(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** A copy of the live counters. */
+  counters(): PoolCounters {
+    return { ...this.c, failuresByClass: { ...this.c.failuresByClass } };
+  }
+
+  /** Ask for `count` more connections. Returns how many were queued (0 once opening has stopped). */
+  open(count: number): number {
+    if (!this.opening || count <= 0) return 0;
+    for (let i = 0; i < count; i++) {
+      const conn = new Connection(this.nextId++, this);
+      this.c.requested++;
+      this.c.queued++;
+      void this.limit(this.start, conn);
+    }
+    return count;
+  }
+
+  /** Stop starting connections: drop the queue and pending reconnects; open ones stay open. */
+  stopOpening(): void {
+    if (!this.opening) return;
+    this.opening = false;
+    this.limit.clearQueue();
+    this.c.queued = 0;
+    this.reconnectQueue.clear();
+  }
+
+  /** Close everything with RST (no TIME_WAIT left on this machine) and stop the sweep. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.stopOpening();
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    for (const conn of this.live) this.closeQuietly(conn);
+    this.live.clear();
+    this.c.connecting = 0;
+    this.c.established = 0;
+    this.c.held = 0;
+  }
+
+  private closeQuietly(conn: Connection): void {
+    const socket = conn.socket;
+    const wasConnecting = conn.state === State.Connecting;
+    conn.state = State.Done;
+    conn.release?.();
+    conn.release = null;
+    if (socket === null || socket.destroyed) return;
+    // A socket still connecting has no connection to reset; destroying it sends nothing.
+    if (wasConnecting || this.config.tls !== null) socket.destroy();
+    else socket.resetAndDestroy();
+  }
+
+  /** Start one connect; resolves when it has finished (either way), which frees its in-flight slot. */
+  private readonly start = (conn: Connection): Promise<void> => {
+    this.c.queued--;
+    if (!this.opening || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      conn.release = resolve;
+      this.connect(conn);
+    });
+  };
+
+  private connect(conn: Connection): void {
+    const cfg = this.config;
+    const target = cfg.targets[this.nextTarget++ % cfg.targets.length] as TargetAddress;
+    const sources = cfg.sourceAddresses;
+    const localAddress = sources.length > 0 ? sources[this.nextSource++ % sources.length] : undefined;
+    conn.sourceAddress = localAddress ?? null;
+    conn.state = State.Connecting;
+    conn.startedAt = performance.now();
+    this.c.attempted++;
+    this.c.connecting++;
+    this.live.add(conn);
+    this.connectDeadlines.push(conn);
+
+    let socket: net.Socket;
+    try {
+      const base: net.TcpNetConnectOpts = {
+        host: target.address,
+        port: target.port,
+        family: target.family,
+        localAddress,
+        keepAlive: cfg.keepAliveMs > 0,
+        keepAliveInitialDelay: cfg.keepAliveMs,
+        noDelay: true,
+      };
+      if (cfg.tls === null) {
+        socket = net.connect(base);
+      } else {
+        socket = tls.connect({
+          ...base,
+          servername: cfg.tls.servername ?? (net.isIP(target.address) === 0 ? target.address : undefined),
+          rejectUnauthorized: !cfg.tls.insecure,
+          ca: cfg.tls.ca ?? undefined,
+        });
+        socket.on('secureConnect', onSecureConnect);
+      }
+    } catch (e) {
+      // Synchronous throws happen for bad local addresses and for fd exhaustion on some paths.
+      this.fail(conn, e as SystemError);
+      return;
+    }
+    (socket as TrackedSocket)[CONN] = conn;
+    conn.socket = socket;
+    socket.on('connect', onConnect);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  /** TCP connected. With TLS, the connection is usable only after the handshake (onSecure). */
+  handleConnect(conn: Connection): void {
+    if (conn.state !== State.Connecting) return;
+    conn.connectedAt = performance.now();
+    const connectMs = conn.connectedAt - conn.startedAt;
+    recordMs(this.connectLatency, connectMs);
+    this.c.connected++;
+    if (this.config.tls === null) this.becomeEstablished(conn, connectMs);
+  }
+
+  handleSecureConnect(conn: Connection): void {
+    if (conn.state !== State.Connecting) return;
+    recordMs(this.tlsLatency, performance.now() - conn.connectedAt);
+    this.becomeEstablished(conn, conn.connectedAt - conn.startedAt);
+  }
+
+  private becomeEstablished(conn: Connection, connectMs: number): void {
+    conn.state = State.Established;
+    this.c.connecting--;
+    this.c.established++;
+    conn.release?.();
+    conn.release = null;
+    this.onEvent?.({ kind: 'established', connId: conn.id, atMs: this.now(), connectMs });
+    const service = this.config.service;
+    if (service?.send && conn.socket) conn.socket.write(service.send);
+    if (this.expectMatch !== null) this.expectDeadlines.push(conn);
+    else this.settleQueue.push(conn);
+  }
+
+  handleData(conn: Connection, chunk: Buffer): void {
+    if (conn.state === State.Done) return;
+    if (conn.firstBytes === null) conn.firstBytes = chunk.subarray(0, FIRST_BYTES_KEPT);
+    else if (conn.firstBytes.length < FIRST_BYTES_KEPT) {
+      conn.firstBytes = Buffer.concat([conn.firstBytes, chunk]).subarray(0, FIRST_BYTES_KEPT);
+    }
+    if (conn.state !== State.Established || (this.expectMatch === null && this.rejectMatch === null)) return;
+    if (conn.reply.length < MATCH_WINDOW) conn.reply += chunk.toString('latin1', 0, MATCH_WINDOW - conn.reply.length);
+    if (this.rejectMatch?.(conn.reply)) {
+      this.fail(conn, null, 'rejected', 'the server replied with a rejection');
+      return;
+    }
+    if (this.expectMatch?.(conn.reply)) {
+      conn.reply = '';
+      this.becomeHeld(conn);
+    }
+  }
+
+  handleEnd(conn: Connection): void {
+    if (conn.state === State.Done) return;
+    if (conn.state === State.Connecting) {
+      // FIN during a TLS handshake: the server closed on us before we could use the connection.
+      this.fail(conn, null, 'closed-by-peer', 'the server closed the connection during the handshake');
+      return;
+    }
+    const cls = this.rejectMatch !== null && this.rejectMatch(conn.reply) ? 'rejected' : 'closed-by-peer';
+    this.fail(conn, null, cls, 'the server closed the connection');
+  }
+
+  handleError(conn: Connection, err: SystemError): void {
+    if (conn.state === State.Done) return;
+    this.fail(conn, err);
+  }
+
+  /** 'close' without 'end' or 'error' first: count it as a close by the peer. */
+  handleClose(conn: Connection): void {
+    if (conn.state === State.Done) return;
+    this.fail(conn, null, 'closed-by-peer', 'the connection closed');
+  }
+
+  private becomeHeld(conn: Connection): void {
+    conn.state = State.Held;
+    this.c.established--;
+    this.c.held++;
+    this.c.everHeld++;
+    if (this.c.held > this.c.peakHeld) this.c.peakHeld = this.c.held;
+    this.onEvent?.({ kind: 'held', connId: conn.id, atMs: this.now() });
+  }
+
+  /**
+   * Record a failure or loss, close the socket, and reopen it later if reconnect is on.
+   * `err` gives the class by errno; otherwise `cls` and `message` say what happened.
+   */
+  private fail(conn: Connection, err: SystemError | null, cls?: FailureClass, message?: string): void {
+    const prev = conn.state;
+    if (prev === State.Done) return;
+    conn.state = State.Done;
+    const failureClass = cls ?? classifyErrorCode(err?.code);
+    const nowAbs = performance.now();
+    const phase: FailurePhase =
+      prev === State.Connecting || prev === State.Queued ? 'connect' : prev === State.Held ? 'held' : 'established';
+    if (prev === State.Connecting) this.c.connecting--;
+    else if (prev === State.Established) this.c.established--;
+    else if (prev === State.Held) this.c.held--;
+    if (phase !== 'connect') this.c.lost++;
+    this.c.failed++;
+    this.c.failuresByClass[failureClass] = (this.c.failuresByClass[failureClass] ?? 0) + 1;
+    conn.release?.();
+    conn.release = null;
+    this.live.delete(conn);
+
+    const wantRecord = this.onEvent !== null || !this.firstFailures.has(failureClass);
+    if (wantRecord) {
+      const record: FailureRecord = {
+        class: failureClass,
+        code: err?.code ?? null,
+        message: err?.message ?? message ?? failureClass,
+        phase,
+        atMs: nowAbs - this.startedAt,
+        afterConnectMs: phase === 'connect' ? null : Math.round((nowAbs - conn.connectedAt) * 1000) / 1000,
+        serverSaid: conn.firstBytes === null ? null : escapeBytes(conn.firstBytes),
+        connId: conn.id,
+        sourceAddress: conn.sourceAddress,
+      };
+      if (!this.firstFailures.has(failureClass)) this.firstFailures.set(failureClass, record);
+      this.onEvent?.({ kind: 'failed', connId: conn.id, atMs: record.atMs, failure: record });
+    }
+
+    const socket = conn.socket;
+    conn.socket = null;
+    conn.firstBytes = null;
+    conn.reply = '';
+    if (socket !== null && !socket.destroyed) {
+      // A connection we give up on (timeout, unserved, rejected) is reset so it leaves no TIME_WAIT behind.
+      if (prev === State.Connecting || this.config.tls !== null) socket.destroy();
+      else socket.resetAndDestroy();
+    }
+
+    if (this.config.reconnect && this.opening && !this.closed) {
+      this.c.queued++;
+      this.reconnectQueue.push({ dueAt: nowAbs + this.config.reconnectDelayMs, conn: new Connection(this.nextId++, this) });
+    }
+  }
+
+  /** Check every deadline queue; runs every SWEEP_INTERVAL_MS. */
+  private readonly sweep = (): void => {
+    const now = performance.now();
+    const cfg = this.config;
+    for (let conn = this.connectDeadlines.peek(); conn !== undefined; conn = this.connectDeadlines.peek()) {
+      if (conn.state === State.Connecting && conn.startedAt + cfg.connectTimeoutMs > now) break;
+      this.connectDeadlines.shift();
+      if (conn.state === State.Connecting) {
+        this.fail(conn, null, 'timeout', `connect did not finish within ${cfg.connectTimeoutMs} ms`);
+      }
+    }
+    for (let conn = this.settleQueue.peek(); conn !== undefined; conn = this.settleQueue.peek()) {
+      if (conn.state === State.Established && conn.connectedAt + cfg.settleMs > now) break;
+      this.settleQueue.shift();
+      if (conn.state === State.Established) this.becomeHeld(conn);
+    }
+    const expectTimeoutMs = cfg.service?.expectTimeoutMs ?? 0;
+    for (let conn = this.expectDeadlines.peek(); conn !== undefined; conn = this.expectDeadlines.peek()) {
+      if (conn.state === State.Established && conn.connectedAt + expectTimeoutMs > now) break;
+      this.expectDeadlines.shift();
+      if (conn.state === State.Established) {
+        this.fail(conn, null, 'unserved', `no expected reply within ${expectTimeoutMs} ms`);
+      }
+    }
+    for (let due = this.reconnectQueue.peek(); due !== undefined && due.dueAt <= now; due = this.reconnectQueue.peek()) {
+      this.reconnectQueue.shift();
+      this.c.reconnects++;
+      this.c.requested++;
+      void this.limit(this.start, due.conn);
+    }
+  };
+}
+
+/*
+ * Shared socket handlers: one function object per event for all sockets. `this` is the socket; its connection
+ * record (and through it the pool) hangs off the CONN symbol.
+ */
+function onConnect(this: net.Socket): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleConnect(conn);
+}
+function onSecureConnect(this: net.Socket): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleSecureConnect(conn);
+}
+function onData(this: net.Socket, chunk: Buffer): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleData(conn, chunk);
+}
+function onEnd(this: net.Socket): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleEnd(conn);
+}
+function onError(this: net.Socket, err: Error): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleError(conn, err as SystemError);
+}
+function onClose(this: net.Socket): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleClose(conn);
+}

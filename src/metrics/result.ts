@@ -1,0 +1,157 @@
+/**
+ * The versioned result document: what `--json` prints, `--out` writes, `compare` reads and history stores.
+ * Bump RESULT_SCHEMA_VERSION on any change that a reader of an older document would misread; additions of
+ * optional fields do not need a bump.
+ */
+import type { FailureClass } from '../engine/failure-class.js';
+import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import type { LatencySummaryMs } from './histogram.js';
+
+export const RESULT_SCHEMA = 'tcpprobe/result';
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** Why a ramp ended, and so what its number means. */
+export type RampVerdictKind =
+  | 'limit-by-failure' // failures at the edge that persisted at a low rate: the server's concurrency limit
+  | 'limit-by-plateau' // held count stopped growing while attempts went on
+  | 'max-reached' // --max reached without failure: the server holds at least that many
+  | 'timed-out' // --max-duration ran out first: the server holds at least the max
+  | 'unreachable' // not one connection could be established
+  | 'client-limited' // this machine ran out first (fds, ports, memory): a lower bound, not the server's number
+  | 'interrupted'; // SIGINT/SIGTERM
+
+export type HoldVerdictKind =
+  | 'held' // held for --duration
+  | 'all-closed' // no --duration: the server closed every connection
+  | 'timed-out' // --max-duration ran out
+  | 'unreachable'
+  | 'client-limited'
+  | 'interrupted';
+
+export interface Verdict<K extends string = string> {
+  kind: K;
+  /** One sentence for people: the number and what it means. */
+  summary: string;
+  /** True when the number is only a lower bound of the server's capacity. */
+  lowerBound: boolean;
+  /** For client-limited: which limit and how to lift it. */
+  clientLimit: { class: FailureClass; advice: string } | null;
+}
+
+/** One sample of the run, every `sampleIntervalMs`. Counts are cumulative except held/established/connecting. */
+export interface TimelineSample {
+  tMs: number;
+  attempted: number;
+  held: number;
+  established: number;
+  connecting: number;
+  failed: number;
+}
+
+export interface FailureSummary {
+  class: FailureClass;
+  count: number;
+  /** The first failure of this class. */
+  first: FailureRecord;
+}
+
+export interface TargetInfo {
+  host: string;
+  port: number;
+  /** Every address the host resolved to. */
+  resolved: string[];
+  /** The addresses used: one when pinned, all with --spread-addresses. */
+  used: string[];
+  addressMode: 'pinned' | 'spread';
+  tls: boolean;
+}
+
+/** A rate limit found while ramping: failures that stopped when the rate dropped. */
+export interface RateFinding {
+  /** The rate (connections/s) at which failures appeared. */
+  failedAtPerSec: number;
+  /** The rate the ramp went on at. */
+  continuedAtPerSec: number;
+  heldAtMs: number;
+  failureClass: FailureClass;
+}
+
+interface ResultBase {
+  schema: typeof RESULT_SCHEMA;
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  tool: { name: 'tcpprobe'; version: string };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  target: TargetInfo;
+  /** The peak of held connections: the discovered maximum concurrency. */
+  maxConcurrency: number;
+  firstFailure: FailureRecord | null;
+  failures: FailureSummary[];
+  connectLatencyMs: LatencySummaryMs;
+  tlsHandshakeMs: LatencySummaryMs | null;
+  /** Encoded HdrHistograms (microseconds), for exact merging and comparison. */
+  histograms: { connectUs: string; tlsHandshakeUs: string | null };
+  counters: PoolCounters;
+  timeline: TimelineSample[];
+  sampleIntervalMs: number;
+  /** Source addresses the connections were bound to (empty: chosen by the kernel). */
+  sourceAddresses: string[];
+  /** Processes (workers) or agents that held connections; absent for a single process. */
+  participants?: ParticipantSummary[];
+}
+
+export interface ParticipantSummary {
+  name: string;
+  maxHeld: number;
+  counters: PoolCounters;
+  clientLimit: FailureClass | null;
+  lostAtMs: number | null;
+}
+
+export interface RampResult extends ResultBase {
+  kind: 'ramp';
+  verdict: Verdict<RampVerdictKind>;
+  heldAtFirstFailure: number | null;
+  rate: {
+    /** Connections per second asked for at the start. */
+    requestedPerSec: number;
+    /** Connects actually started per second during the ramp phase. */
+    achievedPerSec: number;
+    /** The highest rate absorbed without any failure, connections/s. */
+    absorbedPerSec: number;
+    rateLimits: RateFinding[];
+  };
+  /** The schedule as run: phases with their rate or step. */
+  schedule: ScheduleRecord[];
+  /** Milliseconds from start until the maximum was first reached. */
+  timeToMaxMs: number | null;
+}
+
+export interface ScheduleRecord {
+  fromMs: number;
+  toMs: number | null;
+  description: string;
+}
+
+export interface HoldResult extends ResultBase {
+  kind: 'hold';
+  verdict: Verdict<HoldVerdictKind>;
+  requestedConnections: number;
+  /** When the requested number was first all established, ms since start; null if never. */
+  allEstablishedAtMs: number | null;
+  /** Established connections counted within the assertion window, if one was set. */
+  establishedWithinMs: { withinMs: number; established: number } | null;
+  /** Connections lost (closed or reset by the server) after being established. */
+  lostDuringHold: number;
+  assertions: AssertionOutcome[];
+}
+
+export interface AssertionOutcome {
+  name: 'established-within' | 'held';
+  passed: boolean;
+  expected: string;
+  actual: string;
+}
+
+export type ProbeResult = RampResult | HoldResult;
