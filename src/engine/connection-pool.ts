@@ -216,13 +216,20 @@ export class ConnectionPool {
     return count;
   }
 
+  /** Drop connections asked for but not started yet; later open() calls still work. */
+  dropQueued(): void {
+    this.limit.clearQueue();
+    this.c.requested -= this.c.queued - this.reconnectQueue.length;
+    this.c.queued = this.reconnectQueue.length;
+  }
+
   /** Stop starting connections: drop the queue and pending reconnects; open ones stay open. */
   stopOpening(): void {
     if (!this.opening) return;
     this.opening = false;
-    this.limit.clearQueue();
-    this.c.queued = 0;
+    this.dropQueued();
     this.reconnectQueue.clear();
+    this.c.queued = 0;
   }
 
   /** Close everything with RST (no TIME_WAIT left on this machine) and stop the sweep. Idempotent. */

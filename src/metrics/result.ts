@@ -7,8 +7,8 @@ import type { FailureClass } from '../engine/failure-class.js';
 import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
 import type { LatencySummaryMs } from './histogram.js';
 
-export const RESULT_SCHEMA = 'tcpprobe/result';
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA = 'tcpprobe/result' as const;
+export const RESULT_SCHEMA_VERSION = 1 as const;
 
 /** Why a ramp ended, and so what its number means. */
 export type RampVerdictKind =

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The CLI entry: wires commands, turns every error into one line and a documented exit code, and is the only
+ * place that calls process.exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { ProbeError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
+import { registerRampCommand } from './ramp-command.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerDemoCommand } from './demo-command.js';
+import { trapStopSignals, type StopSignal } from './signals.js';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`tcpprobe: ${message}\n`);
+  process.exit(code);
+}
+
+/** Run a command body with stop signals trapped; its return value is the exit code. */
+async function runCommand(body: (stop: StopSignal) => Promise<number>): Promise<void> {
+  const stop = trapStopSignals((code) => process.exit(code));
+  try {
+    const code = await body(stop);
+    process.exit(code);
+  } finally {
+    stop.dispose();
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('tcpprobe')
+    .description('Find out how many concurrent TCP connections a server really holds.')
+    .version(TOOL_VERSION, '-V, --version')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  registerRampCommand(program, runCommand);
+  registerServeCommand(program, runCommand);
+  registerDemoCommand(program, runCommand);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) process.exit(0); // --help, --version
+      fail(`${e.message.replace(/^error: /, '')} (see --help)`, EXIT.usage);
+    }
+    if (e instanceof ProbeError) fail(e.message, exitCodeForError(e.code));
+    if (process.env.TCPPROBE_DEBUG === '1') process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    fail(`internal error: ${(e as Error).message ?? String(e)} (TCPPROBE_DEBUG=1 for details)`, EXIT.internal);
+  }
+}
+
+void main();

@@ -1,0 +1,98 @@
+/**
+ * `tcpprobe ramp`: flags -> options -> preflight -> the ramp executor -> summary, chart, JSON, exit code.
+ */
+import type { Command } from 'commander';
+import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
+import { ENGINE_DEFAULTS } from '../config/probe-options.js';
+import { runRamp } from '../controller/ramp.js';
+import type { Progress } from '../controller/run-context.js';
+import { LocalDriver } from '../controller/local-driver.js';
+import { formatRampSummary } from '../reporters/ramp-summary.js';
+import { formatStatusLine } from '../reporters/live-status.js';
+import { summarizeLatency } from '../metrics/histogram.js';
+import type { RampResult } from '../metrics/result.js';
+import { emitResult, info, throttle } from './output.js';
+import { prepareProbe } from './prepare-probe.js';
+import { exitCodeForVerdict } from './exit-codes.js';
+import type { StopSignal } from './signals.js';
+
+/** Flags shared by every probing command. */
+export function addProbeFlags(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host})`)
+    .option('--port <port>', 'target TCP port (required)')
+    .option('--connect-timeout <dur>', `a connect not finished by then fails as "timeout" (default ${ENGINE_DEFAULTS.connectTimeoutMs / 1000}s)`)
+    .option('--keepalive <sec>', `TCP keepalive idle time in seconds, 0 = off (default ${ENGINE_DEFAULTS.keepAliveSec})`)
+    .option('--max-inflight <n>', `connects in flight at most (default ${ENGINE_DEFAULTS.maxInflight})`)
+    .option('--settle <ms>', `an established connection counts as held after this long open (default ${ENGINE_DEFAULTS.settleMs}ms)`)
+    .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
+    .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
+    .option('--send <data>', 'send this after connecting (escapes \\r\\n, or @FILE)')
+    .option('--expect <text|/re/>', 'held only after a reply containing TEXT or matching /re/')
+    .option('--reject <text|/re/>', 'a reply matching this means the server refused us (class "rejected")')
+    .option('--expect-timeout <dur>', `no expected reply by then: "unserved" (default ${ENGINE_DEFAULTS.expectTimeoutMs / 1000}s)`)
+    .option('--tls', 'connect with TLS; held after the handshake')
+    .option('--servername <name>', 'TLS SNI name (default: the host name)')
+    .option('--insecure', 'TLS: accept any certificate')
+    .option('--ca <file>', 'TLS: trust this CA certificate (PEM)')
+    .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
+    .option('--out <file>', 'also write the result document to FILE')
+    .option('-q, --quiet', 'no live status, no preflight');
+}
+
+export function registerRampCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
+  const cmd = program
+    .command('ramp')
+    .description('add connections at a rate until the server stops taking them; print the maximum it held')
+    .option('--rate <n>', `connections added per second (default ${RAMP_DEFAULTS.ratePerSec})`)
+    .option('--step <n>', 'add N connections every --step-interval instead of a rate')
+    .option('--step-interval <dur>', 'time between steps')
+    .option('--max <n>', 'stop adding at N connections (verdict: holds at least N)')
+    .option('--max-duration <dur>', `hard bound on the whole run, hold included (default ${RAMP_DEFAULTS.maxDurationMs / 1000}s)`)
+    .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
+    .option('--hold <dur>', `hold the population this long at the end (default ${RAMP_DEFAULTS.holdMs / 1000}s)`)
+    .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
+    .option('--no-chart', 'no chart in the summary');
+  addProbeFlags(cmd).action(async (flags: Record<string, unknown>) => {
+    await run((stop) => rampMain(readRampOptions(flags), stop));
+  });
+}
+
+/** Upper bound of connections a ramp may ask for, for source planning and the preflight. */
+export function plannedRampConnections(o: RampOptions): number {
+  if (o.max !== null) return o.max;
+  const perSec = o.stage.kind === 'rate' ? o.stage.ratePerSec : (o.stage.size * 1000) / o.stage.intervalMs;
+  return Math.min(10_000_000, Math.ceil((perSec * o.maxDurationMs) / 1000));
+}
+
+export async function rampMain(o: Readonly<RampOptions>, stop: StopSignal): Promise<number> {
+  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 });
+  info(o, prepared.preflightText);
+  const driver = new LocalDriver(prepared.engine);
+  // Latency percentiles are read only when a status line is due, not on every sample.
+  const printStatus = throttle(1000, (p: Progress) => {
+    const lat = summarizeLatency(driver.connectLatency());
+    info(o, formatStatusLine({ elapsedMs: p.elapsedMs, counters: p.counters, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase }));
+  });
+  const result: RampResult = await runRamp(
+    {
+      stage: o.stage,
+      max: o.max,
+      maxDurationMs: o.maxDurationMs,
+      plateauMs: o.plateauMs,
+      holdMs: o.holdMs,
+      until: o.until,
+      connectTimeoutMs: o.engine.connectTimeoutMs,
+      settleMs: o.engine.settleMs,
+      expectTimeoutMs: o.engine.service?.expect ? o.engine.service.expectTimeoutMs : null,
+    },
+    driver,
+    prepared.runTarget,
+    {
+      signal: stop.controller.signal,
+      onProgress: o.quiet ? undefined : printStatus,
+    },
+  );
+  emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
+  return exitCodeForVerdict(result.verdict.kind, stop.received);
+}

@@ -1,0 +1,115 @@
+/**
+ * Options every probing command shares (ramp, hold, agent): where to connect and how the engine behaves.
+ * Defaults live here, once; units are in the names.
+ */
+import { readFileSync } from 'node:fs';
+import type { ServiceCheck, TlsSettings } from '../engine/connection-pool.js';
+import { parseMatcher, unescapeText } from '../engine/matcher.js';
+import { UsageError } from '../errors.js';
+import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';
+import { optional, type Validator } from './validator.js';
+
+export const ENGINE_DEFAULTS = {
+  host: 'localhost',
+  maxInflight: 256,
+  connectTimeoutMs: 2000,
+  keepAliveSec: 30,
+  settleMs: 100,
+  expectTimeoutMs: 2000,
+} as const;
+
+export interface TargetOptions {
+  host: string;
+  port: number;
+  /** Spread over every resolved address instead of pinning the first. */
+  spreadAddresses: boolean;
+  /** Source addresses given with --source; null lets tcpprobe choose. */
+  sources: string[] | null;
+}
+
+export interface EngineOptions {
+  maxInflight: number;
+  connectTimeoutMs: number;
+  keepAliveMs: number;
+  settleMs: number;
+  service: ServiceCheck | null;
+  tls: TlsSettings | null;
+}
+
+/** Raw flag values as commander hands them over: strings for valued flags, booleans for switches. */
+export type RawFlags = Record<string, unknown>;
+
+function str(raw: unknown): string | undefined {
+  return raw === undefined || raw === null ? undefined : String(raw);
+}
+
+function readFileFlag(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot read file "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+export function readTargetOptions(raw: RawFlags, v: Validator, requirePort = true): TargetOptions {
+  const host = v.field(() => parseHost('--host', str(raw.host) ?? ENGINE_DEFAULTS.host), 'localhost');
+  const portText = str(raw.port);
+  let port = 0;
+  if (portText === undefined) {
+    if (requirePort) v.problem('--port: required (the TCP port of the server to probe)');
+  } else {
+    port = v.field(() => parsePort('--port', portText), 0);
+  }
+  const sources = v.field(() => optional(raw.source, (s) => parseSourceAddresses('--source', s)), null);
+  return { host, port, spreadAddresses: raw.spreadAddresses === true, sources };
+}
+
+export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
+  const maxInflight = v.field(() => optional(raw.maxInflight, (s) => parseCount('--max-inflight', s)), null);
+  if (maxInflight !== null && maxInflight < 1) v.problem('--max-inflight: must be at least 1');
+  const connectTimeoutMs =
+    v.field(() => optional(raw.connectTimeout, (s) => parseDurationMs('--connect-timeout', s)), null) ??
+    ENGINE_DEFAULTS.connectTimeoutMs;
+  if (connectTimeoutMs < 1) v.problem('--connect-timeout: must be above 0');
+  const keepAliveMs =
+    v.field(() => optional(raw.keepalive, (s) => parseDurationMs('--keepalive', s, 's')), null) ??
+    ENGINE_DEFAULTS.keepAliveSec * 1000;
+  const settleMs =
+    v.field(() => optional(raw.settle, (s) => parseDurationMs('--settle', s, 'ms')), null) ?? ENGINE_DEFAULTS.settleMs;
+
+  const send = v.field(() => optional(raw.send, (s) => parseSendData(s)), null);
+  const expect = v.field(() => optional(raw.expect, (s) => parseMatcher('--expect', s)), null);
+  const reject = v.field(() => optional(raw.reject, (s) => parseMatcher('--reject', s)), null);
+  const expectTimeoutMs =
+    v.field(() => optional(raw.expectTimeout, (s) => parseDurationMs('--expect-timeout', s)), null) ??
+    ENGINE_DEFAULTS.expectTimeoutMs;
+  const service: ServiceCheck | null =
+    send === null && expect === null && reject === null ? null : { send, expect, reject, expectTimeoutMs };
+
+  let tls: TlsSettings | null = null;
+  if (raw.tls === true) {
+    const caPath = str(raw.ca);
+    tls = {
+      servername: str(raw.servername) ?? null,
+      insecure: raw.insecure === true,
+      ca: caPath === undefined ? null : v.field(() => readFileFlag('--ca', caPath).toString('utf8'), null),
+    };
+  } else if (raw.servername !== undefined || raw.insecure === true || raw.ca !== undefined) {
+    v.problem('--servername, --insecure and --ca need --tls');
+  }
+  return {
+    maxInflight: maxInflight ?? ENGINE_DEFAULTS.maxInflight,
+    connectTimeoutMs,
+    keepAliveMs,
+    settleMs,
+    service,
+    tls,
+  };
+}
+
+/** --send DATA: escapes such as \r\n, or @FILE for the bytes of a file. */
+export function parseSendData(text: string): Uint8Array {
+  if (text.startsWith('@')) return readFileFlag('--send', text.slice(1));
+  if (text === '') throw new UsageError('--send: empty data');
+  return Buffer.from(unescapeText(text), 'latin1');
+}

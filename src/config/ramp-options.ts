@@ -1,0 +1,83 @@
+/**
+ * `tcpprobe ramp` flags -> one frozen, validated RampOptions, or one UsageError naming every bad flag.
+ */
+import type { Stage } from '../controller/plan.js';
+import { parseCount, parseDurationMs, parseRate } from './units.js';
+import { optional, Validator } from './validator.js';
+import {
+  readEngineOptions,
+  readTargetOptions,
+  type EngineOptions,
+  type RawFlags,
+  type TargetOptions,
+} from './probe-options.js';
+
+export const RAMP_DEFAULTS = {
+  ratePerSec: 500,
+  maxDurationMs: 60_000,
+  plateauMs: 3000,
+  holdMs: 2000,
+  until: 'confirm',
+} as const;
+
+export interface RampOptions {
+  target: TargetOptions;
+  engine: EngineOptions;
+  stage: Stage;
+  max: number | null;
+  maxDurationMs: number;
+  plateauMs: number;
+  holdMs: number;
+  until: 'confirm' | 'first-failure';
+  json: boolean;
+  outFile: string | null;
+  quiet: boolean;
+  chart: boolean;
+}
+
+export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
+  const v = new Validator();
+  const target = readTargetOptions(raw, v);
+  const engine = readEngineOptions(raw, v);
+  const rate = v.field(() => optional(raw.rate, (s) => parseRate('--rate', s)), null);
+  const stepSize = v.field(() => optional(raw.step, (s) => parseCount('--step', s)), null);
+  const stepIntervalMs = v.field(() => optional(raw.stepInterval, (s) => parseDurationMs('--step-interval', s)), null);
+  let stage: Stage = { kind: 'rate', ratePerSec: rate ?? RAMP_DEFAULTS.ratePerSec };
+  if (stepSize !== null || stepIntervalMs !== null) {
+    if (rate !== null) v.problem('--rate and --step are alternatives: give one');
+    if (stepSize === null || stepIntervalMs === null) v.problem('--step and --step-interval go together');
+    else if (stepSize < 1) v.problem('--step: must be at least 1');
+    else if (stepIntervalMs < 1) v.problem('--step-interval: must be above 0');
+    else stage = { kind: 'step', size: stepSize, intervalMs: stepIntervalMs };
+  }
+  const max = v.field(() => optional(raw.max, (s) => parseCount('--max', s)), null);
+  if (max !== null && max < 1) v.problem('--max: must be at least 1');
+  const maxDurationMs =
+    v.field(() => optional(raw.maxDuration, (s) => parseDurationMs('--max-duration', s)), null) ??
+    RAMP_DEFAULTS.maxDurationMs;
+  const plateauMs =
+    v.field(() => optional(raw.plateau, (s) => parseDurationMs('--plateau', s)), null) ?? RAMP_DEFAULTS.plateauMs;
+  const holdMs = v.field(() => optional(raw.hold, (s) => parseDurationMs('--hold', s)), null) ?? RAMP_DEFAULTS.holdMs;
+  if (maxDurationMs < 100) v.problem('--max-duration: must be at least 100ms');
+  if (holdMs >= maxDurationMs) v.problem('--hold: must be shorter than --max-duration (the hold is part of the run)');
+  if (plateauMs < 100) v.problem('--plateau: must be at least 100ms');
+  const untilRaw = raw.until === undefined ? RAMP_DEFAULTS.until : String(raw.until);
+  if (untilRaw !== 'confirm' && untilRaw !== 'first-failure') {
+    v.problem(`--until: "${untilRaw}" is not one of confirm, first-failure`);
+  }
+  v.done();
+  return Object.freeze({
+    target,
+    engine,
+    stage,
+    max,
+    maxDurationMs,
+    plateauMs,
+    holdMs,
+    until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',
+    json: raw.json === true,
+    outFile: raw.out === undefined ? null : String(raw.out),
+    quiet: raw.quiet === true,
+    chart: raw.chart !== false,
+  });
+}

@@ -1,0 +1,268 @@
+/**
+ * The ramp executor: walks the planned schedule, asks the detectors whether to stop, confirms failures at a low
+ * rate to tell a concurrency limit from a rate limit, holds the population, and builds the result.
+ * It knows nothing about terminals: progress goes out through hooks, the result is returned.
+ */
+import { formatDurationMs } from '../config/units.js';
+import { CLIENT_LIMIT_ADVICE, isClientSide, type ClientFailureClass } from '../engine/failure-class.js';
+import type { PoolCounters } from '../engine/connection-pool.js';
+import type { RampResult, RampVerdictKind, RateFinding, ScheduleRecord, Verdict } from '../metrics/result.js';
+import { clientLimitIn, detectPlateau, judgeConfirmation, timeToReach } from './detect.js';
+import type { ProbeDriver } from './driver.js';
+import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep, type Stage } from './plan.js';
+import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
+
+export interface RampSettings {
+  stage: Stage;
+  /** Stop adding once this many connections were asked for (null: no cap). */
+  max: number | null;
+  /** Hard bound on the whole run, hold included. */
+  maxDurationMs: number;
+  plateauMs: number;
+  holdMs: number;
+  /** 'confirm': back off and confirm failures at a low rate; 'first-failure': stop at the first failure. */
+  until: 'confirm' | 'first-failure';
+  /** Bounds on how long in-flight connections take to resolve (connect timeout, settle, expect timeout). */
+  connectTimeoutMs: number;
+  settleMs: number;
+  expectTimeoutMs: number | null;
+}
+
+/** Connects made at a low rate to confirm a failure. */
+const CONFIRM_ATTEMPTS = 5;
+const CONFIRM_SPACING_MS = 100;
+/** After this many halvings of the rate, failures are taken as the limit. */
+const MAX_BACKOFFS = 5;
+
+interface Stop {
+  kind: RampVerdictKind;
+  confirmed: boolean;
+  clientClass: ClientFailureClass | null;
+}
+
+export async function runRamp(
+  settings: RampSettings,
+  driver: ProbeDriver,
+  target: RunTarget,
+  hooks: RunHooks = {},
+): Promise<RampResult> {
+  const clock = new RunClock(driver, sampleIntervalFor(settings.maxDurationMs), hooks);
+  // The ramp phase ends early enough for the hold to fit inside --max-duration.
+  const rampEndMs = Math.max(settings.maxDurationMs - settings.holdMs, settings.maxDurationMs / 2);
+  const drainBoundMs =
+    settings.connectTimeoutMs + Math.max(settings.settleMs, settings.expectTimeoutMs ?? 0) + 500;
+
+  let stage = settings.stage;
+  const schedule: ScheduleRecord[] = [];
+  const rateLimits: RateFinding[] = [];
+  let steps: PlanStep[] = [];
+  let stepIdx = 0;
+  let stageStartMs = 0;
+  let stageStartAttempted = 0;
+  let absorbedPerSec = 0;
+  let heldAtFirstFailure: number | null = null;
+  let failedSeen = 0;
+  let backoffs = 0;
+
+  const startStage = (startMs: number, startTotal: number, attempted: number): void => {
+    const prev = schedule[schedule.length - 1];
+    if (prev !== undefined) prev.toMs = Math.round(startMs);
+    schedule.push({ fromMs: Math.round(startMs), toMs: null, description: describeStage(stage) });
+    steps = planSteps({ startMs, startTotal, max: settings.max, endMs: rampEndMs, tickMs: clock.tickMs, stage });
+    stepIdx = 0;
+    stageStartMs = startMs;
+    stageStartAttempted = attempted;
+    clock.phase = `ramp ${describeStage(stage)}`;
+  };
+  /** Connects per second the current stage achieved so far. */
+  const stageAchieved = (c: PoolCounters, nowMs: number): number =>
+    nowMs > stageStartMs ? ((c.attempted - stageStartAttempted) * 1000) / (nowMs - stageStartMs) : 0;
+
+  /** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
+  const confirm = async (): Promise<'concurrency-limit' | 'rate-limit' | 'out-of-time'> => {
+    clock.phase = 'confirming at a low rate';
+    driver.dropQueued();
+    const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+    if (!isDrained(before) || clock.aborted) return 'out-of-time';
+    for (let i = 0; i < CONFIRM_ATTEMPTS && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
+      driver.open(1);
+      await clock.tick(CONFIRM_SPACING_MS);
+      clock.sample();
+    }
+    const after = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+    if (!isDrained(after) || clock.aborted) return 'out-of-time';
+    return judgeConfirmation({
+      heldBefore: before.held,
+      heldAfter: after.held,
+      attempts: after.attempted - before.attempted,
+      failures: after.failed - before.failed,
+    });
+  };
+
+  startStage(0, 0, 0);
+  let stop: Stop | null = null;
+  while (stop === null) {
+    await clock.tick();
+    const t = clock.elapsed();
+    const c = clock.sample();
+    if (clock.aborted) {
+      stop = { kind: 'interrupted', confirmed: false, clientClass: null };
+      break;
+    }
+    if (c.failed > failedSeen) {
+      heldAtFirstFailure ??= c.held;
+      const clientClass = clientLimitIn(c.failuresByClass);
+      if (clientClass !== null && isClientSide(clientClass)) {
+        stop = { kind: 'client-limited', confirmed: false, clientClass };
+        break;
+      }
+      if (c.connected === 0) {
+        stop = { kind: 'unreachable', confirmed: false, clientClass: null };
+        break;
+      }
+      const rateAtFailure = stageAchieved(c, t);
+      if (settings.until === 'first-failure') {
+        absorbedPerSec = Math.max(absorbedPerSec, rateAtFailure);
+        stop = { kind: 'limit-by-failure', confirmed: false, clientClass: null };
+        break;
+      }
+      const judged = await confirm();
+      const after = clock.sample(true);
+      const lateClient = clientLimitIn(after.failuresByClass);
+      if (lateClient !== null && isClientSide(lateClient)) {
+        stop = { kind: 'client-limited', confirmed: false, clientClass: lateClient };
+        break;
+      }
+      if (judged === 'rate-limit' && backoffs < MAX_BACKOFFS) {
+        backoffs++;
+        const failureClass = driver.firstFailures().at(-1)?.class ?? 'other';
+        const slower = slowerStage(stage);
+        rateLimits.push({
+          failedAtPerSec: Math.round(stageRatePerSec(stage)),
+          continuedAtPerSec: Math.round(stageRatePerSec(slower)),
+          heldAtMs: Math.round(t),
+          failureClass,
+        });
+        stage = slower;
+        failedSeen = after.failed;
+        startStage(clock.elapsed(), after.requested, after.attempted);
+        continue;
+      }
+      // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
+      absorbedPerSec = Math.max(absorbedPerSec, rateAtFailure);
+      stop = { kind: 'limit-by-failure', confirmed: judged === 'concurrency-limit', clientClass: null };
+      break;
+    }
+    if (detectPlateau(clock.timeline, settings.plateauMs) !== null) {
+      absorbedPerSec = Math.max(absorbedPerSec, stageAchieved(c, t));
+      stop = { kind: 'limit-by-plateau', confirmed: false, clientClass: null };
+      break;
+    }
+    if (settings.max !== null && c.requested >= settings.max && isDrained(c)) {
+      absorbedPerSec = Math.max(absorbedPerSec, stageAchieved(c, t));
+      stop = { kind: 'max-reached', confirmed: false, clientClass: null };
+      break;
+    }
+    if (t >= rampEndMs) {
+      absorbedPerSec = Math.max(absorbedPerSec, stageAchieved(c, t));
+      stop = { kind: 'timed-out', confirmed: false, clientClass: null };
+      break;
+    }
+    let wanted = -1;
+    while (stepIdx < steps.length && (steps[stepIdx] as PlanStep).atMs <= t) wanted = (steps[stepIdx++] as PlanStep).total;
+    if (wanted > c.requested) driver.open(wanted - c.requested);
+  }
+
+  const rampPhaseEndMs = clock.elapsed();
+  const last = schedule[schedule.length - 1];
+  if (last !== undefined) last.toMs = Math.round(rampPhaseEndMs);
+  driver.stopOpening();
+
+  // Let what is in flight resolve, then hold the population to see that it is stable.
+  if (stop.kind !== 'interrupted' && stop.kind !== 'unreachable') {
+    clock.phase = 'settling';
+    await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, settings.maxDurationMs));
+    clock.phase = 'hold';
+    const holdUntil = Math.min(clock.elapsed() + settings.holdMs, settings.maxDurationMs);
+    await clock.waitUntil(() => false, holdUntil);
+  }
+  if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted', confirmed: false, clientClass: null };
+  const final = clock.sample(true);
+  await driver.close();
+
+  const base = resultBase(driver, clock, target, final);
+  const attemptedPerSec = rampPhaseEndMs > 0 ? (countAttemptsBy(clock, rampPhaseEndMs) * 1000) / rampPhaseEndMs : 0;
+  const result: RampResult = {
+    ...base,
+    kind: 'ramp',
+    verdict: rampVerdict(stop, final.peakHeld, base.firstFailure?.class ?? null, base.firstFailure?.code ?? null, settings),
+    heldAtFirstFailure,
+    rate: {
+      requestedPerSec: Math.round(stageRatePerSec(settings.stage)),
+      achievedPerSec: Math.round(attemptedPerSec),
+      absorbedPerSec: Math.round(absorbedPerSec),
+      rateLimits,
+    },
+    schedule,
+    timeToMaxMs: timeToReach(clock.timeline, final.peakHeld),
+  };
+  return result;
+}
+
+/** Attempts made by the end of the ramp phase, from the timeline. */
+function countAttemptsBy(clock: RunClock, tMs: number): number {
+  let n = 0;
+  for (const s of clock.timeline) if (s.tMs <= tMs) n = s.attempted;
+  return n;
+}
+
+function rampVerdict(
+  stop: Stop,
+  max: number,
+  failureClass: string | null,
+  failureCode: string | null,
+  settings: RampSettings,
+): Verdict<RampVerdictKind> {
+  const n = max.toLocaleString('en-US');
+  const how = failureClass === null ? '' : `${failureClass}${failureCode ? ` (${failureCode})` : ''}`;
+  const plain = (summary: string, lowerBound: boolean): Verdict<RampVerdictKind> => ({
+    kind: stop.kind,
+    summary,
+    lowerBound,
+    clientLimit: null,
+  });
+  switch (stop.kind) {
+    case 'limit-by-failure':
+      return plain(
+        stop.confirmed
+          ? `The server holds at most ${n} concurrent connections: past that, connects failed with ${how}, and went on failing at a low rate.`
+          : `Stopped at the first failure (${how}) with ${n} connections held.`,
+        false,
+      );
+    case 'limit-by-plateau':
+      return plain(
+        `Held connections stopped growing at ${n} for ${formatDurationMs(settings.plateauMs)} while attempts went on.`,
+        false,
+      );
+    case 'max-reached':
+      return plain(`All ${n} connections asked for (--max) were held: the server holds at least ${n}.`, true);
+    case 'timed-out':
+      return plain(
+        `--max-duration ran out with ${n} connections held and no failure: the server holds at least ${n}.`,
+        true,
+      );
+    case 'unreachable':
+      return plain(`No connection could be established: ${how || 'no answer'}.`, false);
+    case 'client-limited': {
+      const cls = stop.clientClass ?? 'fd-limit';
+      return {
+        kind: 'client-limited',
+        summary: `Inconclusive: limited by this machine (${cls}), not by the server; the server holds at least ${n}.`,
+        lowerBound: true,
+        clientLimit: { class: cls, advice: CLIENT_LIMIT_ADVICE[cls] },
+      };
+    }
+    case 'interrupted':
+      return plain(`Interrupted with ${n} connections held: the server holds at least ${n}.`, true);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * What the ramp and hold executors share: a run clock with the sampled timeline, progress hooks, and the parts
+ * of the result document that do not depend on the mode.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PoolCounters } from '../engine/connection-pool.js';
+import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
+import {
+  RESULT_SCHEMA,
+  RESULT_SCHEMA_VERSION,
+  type FailureSummary,
+  type TargetInfo,
+  type TimelineSample,
+} from '../metrics/result.js';
+import type { FailureClass } from '../engine/failure-class.js';
+import type { ProbeDriver } from './driver.js';
+import { TOOL_VERSION } from '../version.js';
+
+/** A progress report, on every sample. */
+export interface Progress {
+  elapsedMs: number;
+  counters: PoolCounters;
+  /** What the executor is doing, e.g. "ramp 500/s", "confirming", "hold". */
+  phase: string;
+}
+
+export interface RunHooks {
+  /** Abort the run: it stops opening, closes everything and resolves with an "interrupted" result. */
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Where the run is aimed, for the result. */
+export interface RunTarget {
+  info: TargetInfo;
+  sourceAddresses: string[];
+}
+
+/** Pick a sample interval that keeps the timeline near 600 points: 100 ms for a minute-long run. */
+export function sampleIntervalFor(maxDurationMs: number): number {
+  return Math.min(5000, Math.max(100, Math.round(maxDurationMs / 600 / 100) * 100));
+}
+
+/** A run's clock and timeline. */
+export class RunClock {
+  readonly startedAtWall = new Date();
+  private readonly t0 = performance.now();
+  readonly timeline: TimelineSample[] = [];
+  private nextSampleAt = 0;
+  phase = 'starting';
+
+  constructor(
+    private readonly driver: ProbeDriver,
+    readonly sampleIntervalMs: number,
+    private readonly hooks: RunHooks,
+    readonly tickMs = 20,
+  ) {}
+
+  elapsed(): number {
+    return performance.now() - this.t0;
+  }
+
+  get aborted(): boolean {
+    return this.hooks.signal?.aborted === true;
+  }
+
+  /** Sample when due (or when forced); returns the current counters either way. */
+  sample(force = false): PoolCounters {
+    const c = this.driver.counters();
+    const t = this.elapsed();
+    if (force || t >= this.nextSampleAt) {
+      this.nextSampleAt = t + this.sampleIntervalMs;
+      this.timeline.push({
+        tMs: Math.round(t),
+        attempted: c.attempted,
+        held: c.held,
+        established: c.established,
+        connecting: c.connecting,
+        failed: c.failed,
+      });
+      this.hooks.onProgress?.({ elapsedMs: t, counters: c, phase: this.phase });
+    }
+    return c;
+  }
+
+  /** Wait one tick. Resolves early (without throwing) when the run is aborted. */
+  async tick(ms = this.tickMs): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.hooks.signal });
+    } catch {
+      // aborted: callers check `aborted`
+    }
+  }
+
+  /** Tick until `done()` or `untilMs` (run time) or abort; samples all along. Returns the last counters. */
+  async waitUntil(done: (c: PoolCounters) => boolean, untilMs: number): Promise<PoolCounters> {
+    let c = this.sample();
+    while (!done(c) && this.elapsed() < untilMs && !this.aborted) {
+      await this.tick();
+      c = this.sample();
+    }
+    return c;
+  }
+}
+
+/** True when nothing is in flight or settling. */
+export function isDrained(c: PoolCounters): boolean {
+  return c.connecting === 0 && c.established === 0 && c.queued === 0;
+}
+
+/** Failures by class, each with its first example, most frequent first. */
+export function summarizeFailures(driver: ProbeDriver, counters: PoolCounters): FailureSummary[] {
+  const firsts = new Map(driver.firstFailures().map((f) => [f.class, f]));
+  const out: FailureSummary[] = [];
+  for (const [cls, count] of Object.entries(counters.failuresByClass) as [FailureClass, number][]) {
+    const first = firsts.get(cls);
+    if (count > 0 && first !== undefined) out.push({ class: cls, count, first });
+  }
+  return out.sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs);
+}
+
+/** The mode-independent part of a result. */
+export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarget, counters: PoolCounters) {
+  const firstFailure = driver.firstFailures()[0] ?? null;
+  const connect = driver.connectLatency();
+  const tlsHist = driver.tlsLatency();
+  const participants = driver.participants();
+  return {
+    schema: RESULT_SCHEMA,
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'tcpprobe' as const, version: TOOL_VERSION },
+    startedAt: clock.startedAtWall.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(clock.elapsed()),
+    target: target.info,
+    maxConcurrency: counters.peakHeld,
+    firstFailure,
+    failures: summarizeFailures(driver, counters),
+    connectLatencyMs: summarizeLatency(connect),
+    tlsHandshakeMs: tlsHist === null ? null : summarizeLatency(tlsHist),
+    histograms: { connectUs: encodeHistogram(connect), tlsHandshakeUs: tlsHist === null ? null : encodeHistogram(tlsHist) },
+    counters,
+    timeline: clock.timeline,
+    sampleIntervalMs: clock.sampleIntervalMs,
+    sourceAddresses: target.sourceAddresses,
+    ...(participants.length > 0 ? { participants } : {}),
+  };
+}

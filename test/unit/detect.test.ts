@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { clientLimitIn, detectPlateau, judgeConfirmation, timeToReach } from '../../src/controller/detect.js';
+import type { TimelineSample } from '../../src/metrics/result.js';
+
+/** Samples from [tMs, attempted, held] triples. */
+function timeline(rows: [number, number, number][]): TimelineSample[] {
+  return rows.map(([tMs, attempted, held]) => ({ tMs, attempted, held, established: 0, connecting: 0, failed: 0 }));
+}
+
+describe('detectPlateau', () => {
+  it('finds a plateau when held stays flat for the window while attempts go on', () => {
+    const t = timeline([
+      [0, 0, 0],
+      [1000, 100, 100],
+      [2000, 200, 150],
+      [3000, 300, 150],
+      [4000, 400, 150],
+      [5000, 500, 150],
+    ]);
+    expect(detectPlateau(t, 3000)).toBe(2000);
+    expect(detectPlateau(t, 3001)).toBeNull();
+  });
+
+  it('is no plateau when attempts stopped too (nothing was tried)', () => {
+    const t = timeline([
+      [0, 0, 0],
+      [1000, 100, 100],
+      [5000, 100, 100],
+    ]);
+    expect(detectPlateau(t, 3000)).toBeNull();
+  });
+
+  it('is no plateau while held still grows, or when nothing was ever held', () => {
+    expect(detectPlateau(timeline([[0, 0, 0], [1000, 10, 5], [5000, 50, 9]]), 3000)).toBeNull();
+    expect(detectPlateau(timeline([[0, 0, 0], [5000, 50, 0]]), 3000)).toBeNull();
+    expect(detectPlateau([], 3000)).toBeNull();
+  });
+
+  it('measures from the first time the peak was reached, ignoring dips', () => {
+    const t = timeline([
+      [0, 0, 0],
+      [1000, 100, 100],
+      [2000, 150, 90],
+      [4000, 200, 100],
+    ]);
+    expect(detectPlateau(t, 3000)).toBe(1000);
+  });
+});
+
+describe('judgeConfirmation', () => {
+  it('calls failures that persist with a flat held count a concurrency limit', () => {
+    expect(judgeConfirmation({ heldBefore: 1000, heldAfter: 1000, attempts: 5, failures: 5 })).toBe('concurrency-limit');
+  });
+  it('calls an eviction (connects succeed but old ones close) a concurrency limit', () => {
+    expect(judgeConfirmation({ heldBefore: 1000, heldAfter: 1000, attempts: 5, failures: 5 })).toBe('concurrency-limit');
+  });
+  it('calls failures that stop at a low rate a rate limit', () => {
+    expect(judgeConfirmation({ heldBefore: 700, heldAfter: 705, attempts: 5, failures: 0 })).toBe('rate-limit');
+    expect(judgeConfirmation({ heldBefore: 700, heldAfter: 703, attempts: 5, failures: 2 })).toBe('rate-limit');
+  });
+  it('takes no attempts as no evidence of more room', () => {
+    expect(judgeConfirmation({ heldBefore: 7, heldAfter: 7, attempts: 0, failures: 0 })).toBe('concurrency-limit');
+  });
+});
+
+describe('clientLimitIn / timeToReach', () => {
+  it('finds client-side classes only', () => {
+    expect(clientLimitIn({ refused: 3, 'closed-by-peer': 1 })).toBeNull();
+    expect(clientLimitIn({ refused: 3, ports: 2 })).toBe('ports');
+    expect(clientLimitIn({ 'fd-limit': 0 })).toBeNull();
+  });
+  it('finds when a held count was first reached', () => {
+    const t = timeline([[0, 0, 0], [100, 10, 5], [200, 20, 10], [300, 30, 10]]);
+    expect(timeToReach(t, 10)).toBe(200);
+    expect(timeToReach(t, 11)).toBeNull();
+  });
+});

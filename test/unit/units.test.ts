@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatDurationMs,
+  parseCount,
+  parseDurationMs,
+  parseHost,
+  parseHostPort,
+  parsePort,
+  parseRate,
+  parseSourceAddresses,
+} from '../../src/config/units.js';
+import { UsageError } from '../../src/errors.js';
+import { escapeBytes, parseMatcher, compileMatcher, unescapeText } from '../../src/engine/matcher.js';
+
+describe('units', () => {
+  it('parses durations with units, bare numbers in the flag unit', () => {
+    expect(parseDurationMs('--x', '250ms')).toBe(250);
+    expect(parseDurationMs('--x', '1.5s')).toBe(1500);
+    expect(parseDurationMs('--x', '2m')).toBe(120_000);
+    expect(parseDurationMs('--x', '3')).toBe(3000);
+    expect(parseDurationMs('--x', '3', 'ms')).toBe(3);
+    expect(() => parseDurationMs('--hold', 'soon')).toThrow(/--hold: "soon" is not a duration/);
+  });
+  it('parses counts and rates', () => {
+    expect(parseCount('--max', '5k')).toBe(5000);
+    expect(parseCount('--max', '1.5m')).toBe(1_500_000);
+    expect(parseRate('--rate', '500/s')).toBe(500);
+    expect(() => parseCount('--max', '1.5')).toThrow(UsageError);
+    expect(() => parseRate('--rate', '0')).toThrow(/--rate: must be above 0/);
+  });
+  it('checks ports', () => {
+    expect(parsePort('--port', '8080')).toBe(8080);
+    expect(() => parsePort('--port', '0')).toThrow(/out of range/);
+    expect(parsePort('--port', '0', true)).toBe(0);
+    expect(() => parsePort('--port', '70000')).toThrow(/out of range/);
+    expect(() => parsePort('--port', 'http')).toThrow(/not a port/);
+  });
+  it('checks host shapes and host:port', () => {
+    expect(parseHost('--host', 'example.com')).toBe('example.com');
+    expect(parseHost('--host', '[::1]')).toBe('::1');
+    expect(() => parseHost('--host', 'bad host!')).toThrow(/not a valid host/);
+    expect(parseHostPort('--t', '[::1]:80')).toEqual({ host: '::1', port: 80 });
+    expect(parseHostPort('--t', '127.0.0.1:9')).toEqual({ host: '127.0.0.1', port: 9 });
+    expect(() => parseHostPort('--t', 'nohost')).toThrow(/not host:port/);
+  });
+  it('expands source address lists and ranges', () => {
+    expect(parseSourceAddresses('--source', '127.0.0.2-127.0.0.4,::1')).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4', '::1']);
+    expect(() => parseSourceAddresses('--source', '127.0.0.9-127.0.0.2')).toThrow(/ends before/);
+    expect(() => parseSourceAddresses('--source', '127.0.0.1-127.9.0.1')).toThrow(/more than/);
+    expect(() => parseSourceAddresses('--source', 'localhost')).toThrow(/not an IP/);
+  });
+  it('formats durations', () => {
+    expect(formatDurationMs(850)).toBe('850ms');
+    expect(formatDurationMs(2500)).toBe('2.5s');
+    expect(formatDurationMs(190_000)).toBe('3m10s');
+  });
+});
+
+describe('matchers and escapes', () => {
+  it('parses text and /regex/', () => {
+    expect(parseMatcher('--expect', 'PONG\\r\\n')).toEqual({ kind: 'text', text: 'PONG\r\n' });
+    expect(parseMatcher('--expect', '/^\\+OK/i')).toEqual({ kind: 'regex', source: '^\\+OK', flags: 'i' });
+    expect(() => parseMatcher('--expect', '/(/')).toThrow(/bad regular expression/);
+    expect(compileMatcher({ kind: 'regex', source: 'max.*clients', flags: '' })('-ERR max number of clients')).toBe(true);
+  });
+  it('unescapes typed escapes and escapes server bytes', () => {
+    expect(unescapeText('a\\r\\n\\x41\\\\')).toBe('a\r\nA\\');
+    expect(escapeBytes(Buffer.from('-ERR max\r\n\x00\xff', 'latin1'))).toBe('-ERR max\\r\\n\\x00\\xff');
+  });
+});
