@@ -8,6 +8,7 @@ import { ProbeError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { registerRampCommand } from './ramp-command.js';
+import { registerHoldCommand } from './hold-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { trapStopSignals, type StopSignal } from './signals.js';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   registerRampCommand(program, runCommand);
+  registerHoldCommand(program, runCommand);
   registerServeCommand(program, runCommand);
   registerDemoCommand(program, runCommand);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });

@@ -40,7 +40,7 @@ export async function prepareProbe(
     sourceAddresses: sources.addresses,
     processes: 1,
   });
-  const preflightText = formatPreflight(assessment, limits, sources);
+  const preflightText = formatPreflight(assessment, limits, sources.addresses);
   return {
     resolved,
     runTarget: { info: resolved.info, sourceAddresses: sources.addresses },

@@ -46,8 +46,3 @@ export async function resolveTarget(
     addresses: used.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4, port })),
   };
 }
-
-/** True for 127.0.0.0/8 and ::1. */
-export function isLoopback(address: string): boolean {
-  return address === '::1' || /^127\./.test(address) || /^::ffff:127\./i.test(address);
-}

@@ -1,0 +1,82 @@
+/**
+ * `tcpprobe hold`: open N connections with a delay between each, keep them, show live stats, judge CI assertions.
+ */
+import type { Command } from 'commander';
+import { createLogUpdate } from 'log-update';
+import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold-options.js';
+import { runHold } from '../controller/hold.js';
+import { LocalDriver } from '../controller/local-driver.js';
+import type { Progress } from '../controller/run-context.js';
+import { summarizeLatency } from '../metrics/histogram.js';
+import { formatHoldSummary } from '../reporters/hold-summary.js';
+import { formatConnEvent, formatStatusBlock, formatStatusLine, type LiveSnapshot } from '../reporters/live-status.js';
+import type { HoldResult } from '../metrics/result.js';
+import { EXIT, exitCodeForVerdict } from './exit-codes.js';
+import { emitResult, info, throttle } from './output.js';
+import { prepareProbe } from './prepare-probe.js';
+import { addProbeFlags } from './ramp-command.js';
+import type { StopSignal } from './signals.js';
+
+export function registerHoldCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
+  const cmd = program
+    .command('hold')
+    .description('open N connections with a delay between each and keep them open; live stats and CI assertions')
+    .option('-c, --connections <n>', `connections to open (default ${HOLD_DEFAULTS.connections})`)
+    .option('--delay <ms>', `wait between the creation of each connection (default ${HOLD_DEFAULTS.delayMs}ms)`)
+    .option('--duration <dur>', 'hold for this long, then close all (default: until the server has closed them all)')
+    .option('--max-duration <dur>', `hard bound on the whole run (default ${HOLD_DEFAULTS.maxDurationMs / 60_000}m)`)
+    .option('--reconnect', 'reopen connections the server closes')
+    .option('--reconnect-delay <ms>', `wait before reopening (default ${HOLD_DEFAULTS.reconnectDelayMs}ms)`)
+    .option('--interval <dur>', `live stats every (default ${HOLD_DEFAULTS.intervalMs / 1000}s)`)
+    .option('--assert-established <n>', 'fail (exit 5) unless N connections were established within --within')
+    .option('--within <dur>', 'the window for --assert-established')
+    .option('--assert-held', 'fail (exit 6) if any connection was lost or never established during --duration')
+    .option('-v, --verbose', 'one line per connection event');
+  addProbeFlags(cmd).action(async (flags: Record<string, unknown>) => {
+    await run((stop) => holdMain(readHoldOptions(flags), stop));
+  });
+}
+
+export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
+  const prepared = await prepareProbe(o.target, o.engine, o.connections, {
+    enabled: o.reconnect,
+    delayMs: o.reconnectDelayMs,
+  });
+  info(o, prepared.preflightText);
+  const driver = new LocalDriver(
+    prepared.engine,
+    o.verbose ? (e) => process.stderr.write(`${formatConnEvent(e)}\n`) : null,
+  );
+  const tty = process.stderr.isTTY === true;
+  const block = tty && !o.quiet ? createLogUpdate(process.stderr) : null;
+  const snapshot = (p: Progress): LiveSnapshot => {
+    const lat = summarizeLatency(driver.connectLatency());
+    return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
+  };
+  const show = throttle(o.intervalMs, (p: Progress) => {
+    if (block !== null) block(formatStatusBlock(snapshot(p)));
+    else process.stderr.write(`${formatStatusLine(snapshot(p))}\n`);
+  });
+  const result: HoldResult = await runHold(
+    {
+      connections: o.connections,
+      delayMs: o.delayMs,
+      durationMs: o.durationMs,
+      maxDurationMs: o.maxDurationMs,
+      assertEstablished: o.assertEstablished,
+      assertHeld: o.assertHeld,
+    },
+    driver,
+    prepared.runTarget,
+    { signal: stop.controller.signal, onProgress: o.quiet ? undefined : show },
+  );
+  block?.done();
+  emitResult(result, formatHoldSummary(result), o);
+  if (result.verdict.kind === 'interrupted') return exitCodeForVerdict('interrupted', stop.received);
+  const failed = result.assertions.find((a) => !a.passed);
+  if (failed !== undefined) {
+    process.stderr.write(`tcpprobe: assertion failed: ${failed.name}: expected ${failed.expected}, got ${failed.actual}\n`);
+    return failed.name === 'established-within' ? EXIT.assertEstablished : EXIT.assertHeld;
+  }
+  return exitCodeForVerdict(result.verdict.kind, stop.received);
+}
