@@ -1,0 +1,108 @@
+/**
+ * The human summary of a hold: the outcome first, then requested/established/held/lost counts, assertion outcomes,
+ * failures, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
+ */
+import { formatDurationMs } from '../config/units.js';
+import type { AssertionOutcome, HoldResult } from '../metrics/result.js';
+import { cleanText, formatCount, formatOffsetMs, joinBlocks } from './format.js';
+import {
+  adviceLine,
+  clientLimitClass,
+  failureTableLines,
+  firstFailureLines,
+  heldChart,
+  latencyLines,
+  participantLines,
+  sourceLine,
+  targetLine,
+  unreachableLine,
+} from './result-sections.js';
+
+/**
+ * Held at the end of the hold. Read from the counters, which the controller snapshots before closing the pool.
+ */
+function heldAtEnd(result: HoldResult): number {
+  return result.counters.held;
+}
+
+/** "997 of 1,000" */
+function ofRequested(n: number, result: HoldResult): string {
+  return `${formatCount(n)} of ${formatCount(result.requestedConnections)}`;
+}
+
+/** The first line: the outcome, by verdict kind. */
+export function holdHeadline(result: HoldResult): string {
+  const peak = `peak ${formatCount(result.maxConcurrency)}`;
+  const held = ofRequested(heldAtEnd(result), result);
+  switch (result.verdict.kind) {
+    case 'held':
+      return `Held: ${held} connections held at the end (${peak})`;
+    case 'all-closed':
+      return `All closed: the server closed every connection (${peak} of ${formatCount(result.requestedConnections)})`;
+    case 'timed-out':
+      return `Timed out: ${held} connections held when --max-duration ran out (${peak})`;
+    case 'unreachable':
+      return unreachableLine(result);
+    case 'client-limited': {
+      const cls = clientLimitClass(result) ?? 'unknown limit';
+      return `INCONCLUSIVE: limited by this machine (${cls}): ${held} connections held (${peak})`;
+    }
+    case 'interrupted':
+      return `Interrupted: ${held} connections held (${peak})`;
+  }
+}
+
+/** Comparison operators that read naturally right after the actual value ("100 >= 100 within 1s"). */
+const COMPARISON = /^(>=|<=|==|!=|<|>|=)\s/;
+
+/**
+ * One assertion outcome: "PASS established-within: 100 >= 100 within 1s" when `expected` starts with a comparison
+ * operator, else "FAIL held: 3 connections lost (expected 0)".
+ */
+export function formatAssertion(a: AssertionOutcome): string {
+  const actual = cleanText(a.actual);
+  const expected = cleanText(a.expected);
+  const detail = COMPARISON.test(expected) ? `${actual} ${expected}` : `${actual} (expected ${expected})`;
+  return `${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${detail}`;
+}
+
+function countLines(result: HoldResult): string[] {
+  const c = result.counters;
+  const lines = [
+    `Requested ${formatCount(result.requestedConnections)}  established ${formatCount(c.connected)}  ` +
+      `held at end ${formatCount(heldAtEnd(result))}  lost during hold ${formatCount(result.lostDuringHold)}  ` +
+      `reconnects ${formatCount(c.reconnects)}`,
+  ];
+  lines.push(
+    result.allEstablishedAtMs === null
+      ? `All ${formatCount(result.requestedConnections)} established: never`
+      : `All ${formatCount(result.requestedConnections)} established at ${formatOffsetMs(result.allEstablishedAtMs)}`,
+  );
+  const w = result.establishedWithinMs;
+  if (w !== null) lines.push(`Established within ${formatDurationMs(w.withinMs)}: ${formatCount(w.established)}`);
+  return lines;
+}
+
+/**
+ * Format a hold result for people. Every number has thousands separators; server bytes are escaped and
+ * truncated; the output is plain text (box-drawing characters in the chart, no escape codes). No trailing newline.
+ */
+export function formatHoldSummary(result: HoldResult): string {
+  const head = [holdHeadline(result), `Verdict: ${cleanText(result.verdict.summary, 400)}`];
+  if (result.verdict.kind === 'client-limited') {
+    const advice = adviceLine(result);
+    if (advice !== null) head.push(advice);
+  }
+  const assertions =
+    result.assertions.length === 0 ? [] : ['Assertions:', ...result.assertions.map((a) => `  ${formatAssertion(a)}`)];
+  const failures = [...firstFailureLines(result), ...failureTableLines(result)];
+  const run = [
+    ...latencyLines(result),
+    `Duration: ${formatDurationMs(result.durationMs)}`,
+    targetLine(result),
+    sourceLine(result),
+  ];
+  const blocks = [head, countLines(result), assertions, failures, run, participantLines(result)];
+  if (result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
+  return joinBlocks(blocks);
+}

@@ -1,0 +1,108 @@
+/**
+ * The human summary of a ramp: the discovered maximum and what it means first, then why the ramp stopped, the
+ * failures, rates, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
+ */
+import { formatDurationMs } from '../config/units.js';
+import { isClientSide, type FailureClass } from '../engine/failure-class.js';
+import type { RampResult } from '../metrics/result.js';
+import { cleanText, formatCount, formatOffsetMs, formatRate, joinBlocks, plural } from './format.js';
+import {
+  adviceLine,
+  clientLimitClass,
+  failureTableLines,
+  firstFailureLines,
+  heldChart,
+  latencyLines,
+  participantLines,
+  sourceLine,
+  targetLine,
+  unreachableLine,
+} from './result-sections.js';
+
+export interface RampSummaryOptions {
+  /** Append the chart of held connections. Default true. */
+  chart?: boolean;
+}
+
+/**
+ * The server-side class that marks the limit: the most frequent one, leaving out classes that only showed up as
+ * rate limits (those stopped when the ramp slowed, so they are not the concurrency limit) unless nothing else is
+ * left. Null when there were no server-side failures.
+ */
+export function limitFailureClass(result: RampResult): FailureClass | null {
+  const server = result.failures.filter((f) => !isClientSide(f.class));
+  const rateClasses = new Set(result.rate.rateLimits.map((r) => r.failureClass));
+  const persistent = server.filter((f) => !rateClasses.has(f.class));
+  const pool = persistent.length > 0 ? persistent : server;
+  const best = [...pool].sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs)[0];
+  return best?.class ?? result.firstFailure?.class ?? null;
+}
+
+/** The first line: the number and what it means, by verdict kind. */
+export function rampHeadline(result: RampResult): string {
+  const n = plural(result.maxConcurrency, 'connection');
+  switch (result.verdict.kind) {
+    case 'limit-by-failure': {
+      const cls = limitFailureClass(result) ?? 'failures';
+      return `Max concurrency: ${n} (limit found: ${cls} after ${formatCount(result.maxConcurrency)} held)`;
+    }
+    case 'limit-by-plateau':
+      return `Max concurrency: ${n} (limit found: plateau, held count stopped growing while attempts went on)`;
+    case 'max-reached':
+      return `Max concurrency: at least ${n} (max reached, no failure)`;
+    case 'timed-out':
+      return `Max concurrency: at least ${n} (timed out: --max-duration ran out before a limit was found)`;
+    case 'unreachable':
+      return unreachableLine(result);
+    case 'client-limited': {
+      const cls = clientLimitClass(result) ?? 'unknown limit';
+      return `Max concurrency: at least ${n} — INCONCLUSIVE: limited by this machine (${cls})`;
+    }
+    case 'interrupted':
+      return `Max concurrency: at least ${n} (interrupted before a limit was found)`;
+  }
+}
+
+function rateLines(result: RampResult): string[] {
+  const r = result.rate;
+  const lines = [
+    `Rate: requested ${formatRate(r.requestedPerSec)}, achieved ${formatRate(r.achievedPerSec)}, ` +
+      `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`,
+  ];
+  for (const limit of r.rateLimits) {
+    lines.push(
+      `Rate limit: ${limit.failureClass} failures at ${formatRate(limit.failedAtPerSec)}, ` +
+        `continued at ${formatRate(limit.continuedAtPerSec)} (at ${formatOffsetMs(limit.heldAtMs)})`,
+    );
+  }
+  return lines;
+}
+
+function timingLine(result: RampResult): string {
+  const toMax = result.timeToMaxMs === null ? '' : `, max first reached at ${formatOffsetMs(result.timeToMaxMs)}`;
+  return `Duration: ${formatDurationMs(result.durationMs)}${toMax}`;
+}
+
+/**
+ * Format a ramp result for people. Every number has thousands separators; server bytes are escaped and
+ * truncated; the output is plain text (box-drawing characters in the chart, no escape codes). No trailing newline.
+ */
+export function formatRampSummary(result: RampResult, opts: RampSummaryOptions = {}): string {
+  const head = [rampHeadline(result), `Stopped: ${cleanText(result.verdict.summary, 400)}`];
+  if (result.verdict.kind === 'client-limited') {
+    const advice = adviceLine(result);
+    if (advice !== null) head.push(advice);
+  }
+  const failures = [...firstFailureLines(result, result.heldAtFirstFailure), ...failureTableLines(result)];
+  const run = [
+    ...rateLines(result),
+    ...latencyLines(result),
+    timingLine(result),
+    targetLine(result),
+    sourceLine(result),
+  ];
+  const blocks = [head, failures, run, participantLines(result)];
+  // Unreachable: nothing was ever held, a flat line at zero would only take space.
+  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
+  return joinBlocks(blocks);
+}

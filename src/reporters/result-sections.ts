@@ -1,0 +1,162 @@
+/**
+ * Sections that ramp and hold summaries share: first failure, failure table, latency, target, source addresses,
+ * participants and the chart of held connections. Each returns lines (no trailing newline); empty when the
+ * section has nothing to say. Pure functions of the result document.
+ */
+import { CLIENT_LIMIT_ADVICE, isClientSide, type FailureClass } from '../engine/failure-class.js';
+import type { FailureRecord } from '../engine/connection-pool.js';
+import type { ProbeResult } from '../metrics/result.js';
+import { renderChart } from './chart.js';
+import {
+  MISSING,
+  cleanText,
+  compactAddresses,
+  formatCount,
+  formatHostPort,
+  formatLatency,
+  formatMs,
+  formatOffsetMs,
+  formatTable,
+  quoteServerText,
+} from './format.js';
+
+/** Width of the example column in failure tables: the table should fit an 80- to 100-column terminal. */
+const EXAMPLE_MAX = 60;
+
+/** "Target unreachable: ECONNREFUSED — connect ECONNREFUSED 127.0.0.1:9", from the first failure if any. */
+export function unreachableLine(result: ProbeResult): string {
+  const f = result.firstFailure;
+  const where = formatHostPort(result.target.host, result.target.port);
+  if (f === null) return `Target unreachable: no connection to ${where} could be established`;
+  const what = f.code ?? f.class;
+  return `Target unreachable: ${cleanText(what, 40)} (${f.class}) connecting to ${where}: ${cleanText(f.message)}`;
+}
+
+/** The client-side class that limited the run: from the verdict, else the first client-side failure class. */
+export function clientLimitClass(result: ProbeResult): FailureClass | null {
+  if (result.verdict.clientLimit !== null) return result.verdict.clientLimit.class;
+  return result.failures.find((f) => isClientSide(f.class))?.class ?? null;
+}
+
+/** "Advice: raise the open-files limit ..." for an inconclusive, client-limited run. */
+export function adviceLine(result: ProbeResult): string | null {
+  const advice = result.verdict.clientLimit?.advice;
+  if (advice !== undefined && advice !== '') return `Advice: ${cleanText(advice, 400)}`;
+  const cls = clientLimitClass(result);
+  if (cls !== null && isClientSide(cls)) return `Advice: ${CLIENT_LIMIT_ADVICE[cls]}`;
+  return null;
+}
+
+/** Where a failure happened, for people: "while connecting", "0.8ms after connect, while held". */
+function whenLost(f: FailureRecord): string {
+  if (f.phase === 'connect') return 'while connecting';
+  const after = f.afterConnectMs === null ? '' : `${formatMs(f.afterConnectMs)} after connect, `;
+  return `${after}while ${f.phase}`;
+}
+
+/**
+ * The first failure in full: class, code, when (and with how many held, if known), in which phase, message, and
+ * what the server said (escaped, truncated).
+ */
+export function firstFailureLines(result: ProbeResult, heldAtFailure: number | null = null): string[] {
+  const f = result.firstFailure;
+  if (f === null) return ['First failure: none'];
+  const code = f.code === null ? 'no error code' : cleanText(f.code, 40);
+  const held = heldAtFailure === null ? '' : `, with ${formatCount(heldAtFailure)} held`;
+  const from = f.sourceAddress === null ? '' : ` from ${cleanText(f.sourceAddress, 60)}`;
+  const lines = [
+    `First failure: ${f.class} (${code}) at ${formatOffsetMs(f.atMs)}${held}`,
+    `  ${whenLost(f)} (conn ${f.connId}${from})`,
+  ];
+  if (f.message !== '') lines.push(`  message: ${cleanText(f.message)}`);
+  if (f.serverSaid !== null && f.serverSaid !== '') lines.push(`  server said: ${quoteServerText(f.serverSaid)}`);
+  return lines;
+}
+
+/** A short example of a failure for a table cell: what the server said, else code and message. */
+function example(f: FailureRecord): string {
+  if (f.serverSaid !== null && f.serverSaid !== '') return `server said ${quoteServerText(f.serverSaid, EXAMPLE_MAX)}`;
+  const text = f.code !== null && !f.message.includes(f.code) ? `${f.code}: ${f.message}` : f.message;
+  return cleanText(text, EXAMPLE_MAX);
+}
+
+/** Failures by class, most frequent first, with when the first one happened and an example. */
+export function failureTableLines(result: ProbeResult): string[] {
+  if (result.failures.length === 0) return ['Failures: none'];
+  const sorted = [...result.failures].sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs);
+  const rows = sorted.map((f) => [
+    f.class + (isClientSide(f.class) ? ' (this machine)' : ''),
+    formatCount(f.count),
+    formatOffsetMs(f.first.atMs),
+    f.first.phase,
+    example(f.first),
+  ]);
+  return [
+    `Failures: ${formatCount(result.counters.failed)} in total`,
+    ...formatTable(['class', 'count', 'first at', 'phase', 'first example'], rows, ['left', 'right', 'right']),
+  ];
+}
+
+/** Connect latency and, for TLS, handshake latency. */
+export function latencyLines(result: ProbeResult): string[] {
+  const lines = [`Connect latency: ${formatLatency(result.connectLatencyMs)}`];
+  if (result.tlsHandshakeMs !== null) lines.push(`TLS handshake:   ${formatLatency(result.tlsHandshakeMs)}`);
+  return lines;
+}
+
+/** "Target: example.com:443 (TLS), resolved to 10.0.0.1, 10.0.0.2; pinned to 10.0.0.1". */
+export function targetLine(result: ProbeResult): string {
+  const t = result.target;
+  const head = `Target: ${cleanText(formatHostPort(t.host, t.port), 300)}${t.tls ? ' (TLS)' : ''}`;
+  const resolved = t.resolved.length === 0 ? '' : `, resolved to ${compactAddresses(t.resolved)}`;
+  const used =
+    t.addressMode === 'pinned'
+      ? `; pinned to ${t.used[0] ?? MISSING}`
+      : `; spread over ${compactAddresses(t.used)}`;
+  return head + resolved + used;
+}
+
+/** "Source addresses: 127.0.0.2-127.0.0.9" or the kernel's choice. */
+export function sourceLine(result: ProbeResult): string {
+  if (result.sourceAddresses.length === 0) return 'Source addresses: chosen by the kernel';
+  const n = result.sourceAddresses.length;
+  return `Source addresses: ${compactAddresses(result.sourceAddresses)}${n > 1 ? ` (${formatCount(n)})` : ''}`;
+}
+
+/** Workers or agents, one row each; nothing for a single process. */
+export function participantLines(result: ProbeResult): string[] {
+  const parts = result.participants;
+  if (parts === undefined || parts.length === 0) return [];
+  const rows = parts.map((p) => [
+    cleanText(p.name, 40),
+    formatCount(p.maxHeld),
+    formatCount(p.counters.attempted),
+    formatCount(p.counters.failed),
+    formatCount(p.counters.reconnects),
+    p.clientLimit ?? MISSING,
+    p.lostAtMs === null ? MISSING : formatOffsetMs(p.lostAtMs),
+  ]);
+  return [
+    `Participants: ${formatCount(parts.length)}`,
+    ...formatTable(
+      ['name', 'max held', 'attempted', 'failed', 'reconnects', 'client limit', 'lost at'],
+      rows,
+      ['left', 'right', 'right', 'right', 'right', 'left', 'right'],
+    ),
+  ];
+}
+
+/** The chart of held connections over the run, with the time span as its x label. */
+export function heldChart(result: ProbeResult): string {
+  const tl = result.timeline;
+  const first = tl[0];
+  const last = tl[tl.length - 1];
+  const xLabel =
+    first === undefined || last === undefined
+      ? 'time'
+      : `time, ${formatOffsetMs(first.tMs)} to ${formatOffsetMs(last.tMs)}`;
+  return renderChart([{ name: 'held', values: tl.map((s) => s.held) }], {
+    title: `Held connections (peak ${formatCount(result.maxConcurrency)})`,
+    xLabel,
+  });
+}
