@@ -68,11 +68,12 @@ export function parseHostPort(flag: string, text: string): { host: string; port:
   return { host: parseHost(flag, m[1]), port: parsePort(flag, m[2]) };
 }
 
-function ipv4ToInt(ip: string): number {
+/** An IPv4 address as a 32-bit unsigned number, for ranges and runs. */
+export function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
-function intToIpv4(n: number): string {
+export function intToIpv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 

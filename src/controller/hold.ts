@@ -56,7 +56,7 @@ export async function runHold(
   let opened = 0;
   let allEstablishedAtMs: number | null = null;
   let peakOpenWithin = 0;
-  let verdictKind: HoldVerdictKind | null = null;
+  let verdictKind: HoldVerdictKind;
   clock.phase = 'opening';
 
   for (;;) {

@@ -3,7 +3,7 @@
  * compaction, terminal-safe escaping, truncation and plain-text tables. Pure functions, no I/O.
  */
 import net from 'node:net';
-import { formatDurationMs } from '../config/units.js';
+import { formatDurationMs, ipv4ToInt } from '../config/units.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 
 /** Shown where a figure is missing (no samples, not applicable). */
@@ -54,10 +54,6 @@ export function formatLatency(l: LatencySummaryMs): string {
   if (l.count === 0) return 'no samples';
   const parts = [`p50 ${formatMs(l.p50)}`, `p90 ${formatMs(l.p90)}`, `p99 ${formatMs(l.p99)}`, `max ${formatMs(l.max)}`];
   return `${parts.join('  ')}  (${formatCount(l.count)} ${l.count === 1 ? 'sample' : 'samples'})`;
-}
-
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
 /**

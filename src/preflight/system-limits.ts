@@ -1,0 +1,128 @@
+/**
+ * Read this machine's own connection limits from Linux /proc and /proc/sys. I/O at the edge: everything here only
+ * reads files, and every field that cannot be read (another OS, a container hiding /proc/sys, a module not loaded)
+ * becomes null instead of an error, so the preflight can always report what it does know.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import {
+  countReservedPortsInRange,
+  parseOpenFilesLimit,
+  parsePortRange,
+  parseSockstatTimeWait,
+  parseSysctlInt,
+  parseSysctlInts,
+  type PortRange,
+} from './proc-parse.js';
+
+export type { PortRange } from './proc-parse.js';
+
+/** What the kernel lets this process and machine hold. Counts are file descriptors, ports or table entries. */
+export interface SystemLimits {
+  /** Soft open-files limit of this process (fds); `Infinity` when unlimited. Node raises it to the hard one. */
+  openFilesSoft: number | null;
+  /** Hard open-files limit of this process (fds); only root can raise it, up to `nrOpen`. */
+  openFilesHard: number | null;
+  /** fs.nr_open: the most any process's open-files limit can be raised to (fds). */
+  nrOpen: number | null;
+  /** fs.file-max: open files for the whole machine (fds). */
+  fileMax: number | null;
+  /** First field of fs.file-nr: file handles allocated machine-wide right now. */
+  filesAllocated: number | null;
+  /** net.ipv4.ip_local_port_range: ports the kernel picks from for outgoing connections (this namespace). */
+  localPortRange: PortRange | null;
+  /** Ports of `localPortRange` held back by net.ipv4.ip_local_reserved_ports; null if unknown. */
+  reservedPortsInRange: number | null;
+  /** net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only. */
+  tcpTwReuse: number | null;
+  /** net.core.somaxconn: cap on any listener's accept queue (connections). */
+  somaxconn: number | null;
+  /** net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue. */
+  tcpMaxSynBacklog: number | null;
+  /** nf_conntrack_max: connection-tracking table size (entries); null when conntrack is not loaded. */
+  conntrackMax: number | null;
+  /** nf_conntrack_count: entries in use now; null when conntrack is not loaded. */
+  conntrackCount: number | null;
+  /** TCP sockets in TIME_WAIT in this network namespace now (/proc/net/sockstat); each holds a port for 60 s. */
+  timeWaitSockets: number | null;
+  /** File descriptors this process has open now. */
+  openFds: number | null;
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function readInt(path: string): Promise<number | null> {
+  const text = await readText(path);
+  return text === null ? null : parseSysctlInt(text);
+}
+
+/**
+ * File descriptors this process has open right now, or null where /proc/self/fd does not exist.
+ * Listing the directory opens one descriptor of its own, which is not counted.
+ */
+export async function currentFdCount(): Promise<number | null> {
+  try {
+    const names = await readdir('/proc/self/fd');
+    return Math.max(0, names.length - 1);
+  } catch {
+    return null;
+  }
+}
+
+/** Read every limit at once; never throws. */
+export async function readSystemLimits(): Promise<SystemLimits> {
+  const [
+    limitsText,
+    nrOpen,
+    fileMax,
+    fileNrText,
+    rangeText,
+    reservedText,
+    tcpTwReuse,
+    somaxconn,
+    tcpMaxSynBacklog,
+    conntrackMax,
+    conntrackCount,
+    sockstatText,
+    openFds,
+  ] = await Promise.all([
+    readText('/proc/self/limits'),
+    readInt('/proc/sys/fs/nr_open'),
+    readInt('/proc/sys/fs/file-max'),
+    readText('/proc/sys/fs/file-nr'),
+    readText('/proc/sys/net/ipv4/ip_local_port_range'),
+    readText('/proc/sys/net/ipv4/ip_local_reserved_ports'),
+    readInt('/proc/sys/net/ipv4/tcp_tw_reuse'),
+    readInt('/proc/sys/net/core/somaxconn'),
+    readInt('/proc/sys/net/ipv4/tcp_max_syn_backlog'),
+    readInt('/proc/sys/net/netfilter/nf_conntrack_max'),
+    readInt('/proc/sys/net/netfilter/nf_conntrack_count'),
+    readText('/proc/net/sockstat'),
+    currentFdCount(),
+  ]);
+  const openFiles = limitsText === null ? null : parseOpenFilesLimit(limitsText);
+  const localPortRange = rangeText === null ? null : parsePortRange(rangeText);
+  const fileNr = fileNrText === null ? null : parseSysctlInts(fileNrText);
+  return {
+    openFilesSoft: openFiles?.soft ?? null,
+    openFilesHard: openFiles?.hard ?? null,
+    nrOpen,
+    fileMax,
+    filesAllocated: fileNr?.[0] ?? null,
+    localPortRange,
+    reservedPortsInRange:
+      localPortRange === null || reservedText === null ? null : countReservedPortsInRange(reservedText, localPortRange),
+    tcpTwReuse,
+    somaxconn,
+    tcpMaxSynBacklog,
+    conntrackMax,
+    conntrackCount,
+    timeWaitSockets: sockstatText === null ? null : parseSockstatTimeWait(sockstatText),
+    openFds,
+  };
+}

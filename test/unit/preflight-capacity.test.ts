@@ -1,0 +1,276 @@
+import { describe, expect, it } from 'vitest';
+import { assessCapacity, type CapacityPlan, type Finding, type FindingId } from '../../src/preflight/capacity.js';
+import type { SystemLimits } from '../../src/preflight/system-limits.js';
+
+/** This machine, as measured (see shared/README.md). */
+const MACHINE: SystemLimits = {
+  openFilesSoft: 20000,
+  openFilesHard: 20000,
+  nrOpen: 1048576,
+  fileMax: 2466183,
+  filesAllocated: 414,
+  localPortRange: { low: 32768, high: 60999 },
+  reservedPortsInRange: 0,
+  tcpTwReuse: 2,
+  somaxconn: 4096,
+  tcpMaxSynBacklog: 2048,
+  conntrackMax: null,
+  conntrackCount: null,
+  timeWaitSockets: 0,
+  openFds: 20,
+};
+
+const UNKNOWN: SystemLimits = {
+  openFilesSoft: null,
+  openFilesHard: null,
+  nrOpen: null,
+  fileMax: null,
+  filesAllocated: null,
+  localPortRange: null,
+  reservedPortsInRange: null,
+  tcpTwReuse: null,
+  somaxconn: null,
+  tcpMaxSynBacklog: null,
+  conntrackMax: null,
+  conntrackCount: null,
+  timeWaitSockets: null,
+  openFds: null,
+};
+
+const LOCAL_TARGET = { address: '127.0.0.1', port: 8080 };
+
+function plan(over: Partial<CapacityPlan>): CapacityPlan {
+  return {
+    requestedConnections: 10_000,
+    plannedUpperBound: 1_000_000,
+    targets: [LOCAL_TARGET],
+    sourceAddresses: [],
+    processes: 1,
+    ...over,
+  };
+}
+
+function find(findings: Finding[], id: FindingId): Finding {
+  const f = findings.find((x) => x.id === id);
+  if (f === undefined) throw new Error(`no ${id} finding`);
+  return f;
+}
+
+/** The finding `id` of assessing `limits` for a plan with `over` changed. */
+function findingOf(limits: SystemLimits, over: Partial<CapacityPlan>, id: FindingId): Finding {
+  return find(assessCapacity(limits, plan(over)).findings, id);
+}
+
+const REMOTE = { targets: [{ address: '192.0.2.7', port: 80 }] };
+
+function summary(findings: Finding[]): Record<string, [number | null, string]> {
+  return Object.fromEntries(findings.map((f) => [f.id, [f.reach, f.severity]]));
+}
+
+describe('assessCapacity on this machine', () => {
+  it('10,000 unbound loopback connections fit; open files bind at 19,936', () => {
+    const a = assessCapacity(MACHINE, plan({}));
+    expect(a.maxConnections).toBe(19936);
+    expect(a.limitedBy).toBe('fd-limit');
+    expect(a.plannedConnections).toBe(10_000);
+    expect(summary(a.findings)).toEqual({
+      'fd-limit': [19936, 'ok'],
+      ports: [28232, 'ok'],
+      conntrack: [null, 'ok'],
+      'file-max': [1232884, 'ok'],
+      'slow-zone': [null, 'ok'],
+      'tw-reuse': [null, 'ok'],
+      'time-wait': [null, 'ok'],
+      somaxconn: [null, 'ok'],
+    });
+    expect(find(a.findings, 'fd-limit').value).toBe('20000 (hard 20000) -> 19936 connections per process');
+    expect(find(a.findings, 'ports').value).toBe('32768-60999 = 28232 per source address and target');
+    expect(find(a.findings, 'conntrack').value).toBe('not loaded');
+    expect(find(a.findings, 'slow-zone').value).toBe(
+      'about 10000 connections per source address and target, below the ~14116 where connect() slows',
+    );
+  });
+
+  it('reports every limit the plan exceeds, not only the binding one', () => {
+    const a = assessCapacity(MACHINE, plan({ requestedConnections: 30_000 }));
+    expect(a.maxConnections).toBe(19936);
+    expect(a.limitedBy).toBe('fd-limit');
+    const s = summary(a.findings);
+    expect(s['fd-limit']).toEqual([19936, 'limit']);
+    expect(s.ports).toEqual([28232, 'limit']);
+    expect(s['slow-zone']).toEqual([null, 'warn']);
+    expect(find(a.findings, 'fd-limit').advice).toContain('--workers 2');
+    expect(find(a.findings, 'ports').advice).toContain('--source 127.0.0.2-127.0.0.6');
+  });
+
+  it('uses the planned upper bound for an unbounded ramp', () => {
+    const a = assessCapacity(MACHINE, plan({ requestedConnections: null, plannedUpperBound: 25_000 }));
+    expect(a.plannedConnections).toBe(25_000);
+    expect(find(a.findings, 'fd-limit').severity).toBe('limit');
+    expect(find(a.findings, 'ports').severity).toBe('ok');
+  });
+
+  it('multiplies the fd limit by worker processes, less the larger of reserve and open fds', () => {
+    const a = assessCapacity({ ...MACHINE, openFds: 100 }, plan({ processes: 3, fdReservePerProcess: 50 }));
+    expect(find(a.findings, 'fd-limit').reach).toBe((20000 - 100) * 3);
+    expect(find(a.findings, 'fd-limit').value).toBe(
+      '20000 (hard 20000) -> 19900 connections per process x 3 processes = 59700',
+    );
+    expect(a.limitedBy).toBe('ports');
+    expect(a.maxConnections).toBe(28232);
+  });
+
+  it('suggests ulimit -n when the soft limit is below the hard one', () => {
+    const a = assessCapacity({ ...MACHINE, openFilesSoft: 1024 }, plan({}));
+    expect(find(a.findings, 'fd-limit').reach).toBe(960);
+    expect(find(a.findings, 'fd-limit').advice).toContain('ulimit -n 20000');
+  });
+
+  it('treats an unlimited fd limit as no cap', () => {
+    const a = assessCapacity({ ...MACHINE, openFilesSoft: Infinity, openFilesHard: Infinity }, plan({}));
+    expect(find(a.findings, 'fd-limit')).toMatchObject({ value: 'unlimited', reach: null, severity: 'ok' });
+    expect(a.limitedBy).toBe('ports');
+  });
+});
+
+describe('ports', () => {
+  it('gives unbound connects one range per distinct destination', () => {
+    const targets = [LOCAL_TARGET, { address: '127.0.0.1', port: 8081 }, LOCAL_TARGET];
+    const a = assessCapacity(MACHINE, plan({ targets, processes: 4 }));
+    expect(find(a.findings, 'ports')).toMatchObject({
+      reach: 56464,
+      value: '32768-60999 = 28232 per source address and target x 2 targets = 56464',
+    });
+  });
+
+  it('gives bound sockets one range per source address, whatever the number of targets', () => {
+    const targets = [LOCAL_TARGET, { address: '127.0.0.1', port: 8081 }, { address: '127.0.0.1', port: 8082 }];
+    const sources = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.3'];
+    const a = assessCapacity(MACHINE, plan({ targets, sourceAddresses: sources, processes: 5 }));
+    expect(find(a.findings, 'ports')).toMatchObject({
+      reach: 84696,
+      value: '32768-60999 = 28232 per source address x 3 addresses = 84696',
+    });
+  });
+
+  it('takes reserved ports out of the range', () => {
+    const a = assessCapacity({ ...MACHINE, reservedPortsInRange: 232 }, plan({}));
+    expect(find(a.findings, 'ports')).toMatchObject({
+      reach: 28000,
+      value: '32768-60999 = 28000 per source address and target (232 reserved)',
+    });
+  });
+
+  it('asks for local addresses, not 127.x, when the target is remote', () => {
+    const a = assessCapacity(MACHINE, plan({ ...REMOTE, requestedConnections: 40_000, processes: 3 }));
+    expect(find(a.findings, 'ports').severity).toBe('limit');
+    expect(find(a.findings, 'ports').advice).toContain('--source ADDR,ADDR');
+    expect(a.limitedBy).toBe('ports');
+  });
+});
+
+describe('slow zone', () => {
+  it('warns past half the range per address and target when unbound', () => {
+    const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000 }));
+    expect(find(a.findings, 'slow-zone')).toMatchObject({
+      severity: 'warn',
+      value: 'about 15000 connections per source address and target, past the ~14116 where connect() slows',
+    });
+    expect(find(a.findings, 'slow-zone').advice).toContain('--source 127.0.0.2-127.0.0.4');
+  });
+
+  it('warns past a quarter of the range per bound address', () => {
+    const sources = ['127.0.0.2', '127.0.0.3'];
+    expect(findingOf(MACHINE, { requestedConnections: 14_000, sourceAddresses: sources }, 'slow-zone').severity).toBe(
+      'ok',
+    );
+    const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000, sourceAddresses: sources }));
+    expect(find(a.findings, 'slow-zone')).toMatchObject({
+      severity: 'warn',
+      value: 'about 7500 connections per source address, past the ~7058 where connect() slows',
+    });
+  });
+
+  it('is not a cap', () => {
+    const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000 }));
+    expect(a.maxConnections).toBe(19936);
+  });
+});
+
+describe('conntrack and file-max', () => {
+  it('counts conntrack headroom and names it when it binds', () => {
+    const limits = { ...MACHINE, conntrackMax: 16384, conntrackCount: 1384 };
+    const a = assessCapacity(limits, plan({}));
+    expect(find(a.findings, 'conntrack')).toMatchObject({
+      reach: 15000,
+      severity: 'ok',
+      value: '16384 entries, 1384 in use -> 15000 connections',
+    });
+    expect(a.limitedBy).toBe('conntrack');
+    expect(a.maxConnections).toBe(15000);
+    const over = assessCapacity(limits, plan({ requestedConnections: 18_000 }));
+    expect(find(over.findings, 'conntrack').severity).toBe('limit');
+    expect(find(over.findings, 'conntrack').advice).toContain('above 19384 entries');
+  });
+
+  it('counts two fds per loopback connection against file-max, one for a remote target', () => {
+    const limits = { ...MACHINE, fileMax: 30000, filesAllocated: 2000 };
+    const local = assessCapacity(limits, plan({}));
+    expect(find(local.findings, 'file-max')).toMatchObject({
+      reach: 14000,
+      value: '30000, 2000 in use -> 14000 connections (2 fds each: a local server holds the other end)',
+    });
+    expect(local.limitedBy).toBe('file-max');
+    const remote = assessCapacity(limits, plan(REMOTE));
+    expect(find(remote.findings, 'file-max')).toMatchObject({
+      reach: 28000,
+      value: '30000, 2000 in use -> 28000 connections',
+    });
+    expect(remote.limitedBy).toBe('fd-limit');
+  });
+
+  it('names the earlier finding on a tie', () => {
+    const a = assessCapacity({ ...MACHINE, conntrackMax: 19936, conntrackCount: 0 }, plan({}));
+    expect(a.limitedBy).toBe('fd-limit');
+  });
+});
+
+describe('advisory findings', () => {
+  it('tcp_tw_reuse: 2 covers loopback only; 0 is worth a note', () => {
+    expect(findingOf(MACHINE, {}, 'tw-reuse')).toMatchObject({ value: '2 (loopback only)', severity: 'ok' });
+    expect(findingOf(MACHINE, REMOTE, 'tw-reuse').severity).toBe('info');
+    const off = findingOf({ ...MACHINE, tcpTwReuse: 0 }, {}, 'tw-reuse');
+    expect(off).toMatchObject({ value: '0 (off)', severity: 'info' });
+    expect(findingOf({ ...MACHINE, tcpTwReuse: 1 }, REMOTE, 'tw-reuse').severity).toBe('ok');
+  });
+
+  it('TIME_WAIT leftovers warn when they alone could use up the ports', () => {
+    const limits = { ...MACHINE, timeWaitSockets: 500, openFilesSoft: 100_000, openFilesHard: 100_000 };
+    expect(findingOf(limits, {}, 'time-wait').severity).toBe('info');
+    expect(findingOf(limits, { requestedConnections: 28_000 }, 'time-wait')).toMatchObject({
+      severity: 'warn',
+      value: '500 sockets, each holding a port for up to 60 s',
+    });
+  });
+
+  it('somaxconn matters only for a server on this machine', () => {
+    const limits = { ...MACHINE, somaxconn: 128 };
+    expect(findingOf(limits, {}, 'somaxconn')).toMatchObject({
+      severity: 'info',
+      value: '128 (tcp_max_syn_backlog 2048)',
+    });
+    expect(findingOf(limits, REMOTE, 'somaxconn').severity).toBe('ok');
+  });
+});
+
+describe('unreadable limits', () => {
+  it('knows no cap, reports every field as unknown and never throws', () => {
+    const a = assessCapacity(UNKNOWN, plan({}));
+    expect(a.maxConnections).toBe(Number.POSITIVE_INFINITY);
+    expect(a.limitedBy).toBeNull();
+    const unknownIds = a.findings.filter((f) => f.value.startsWith('unknown')).map((f) => f.id);
+    expect(unknownIds).toEqual(['fd-limit', 'ports', 'conntrack', 'file-max', 'tw-reuse', 'time-wait', 'somaxconn']);
+    // The slow zone falls back to the default range: still a useful warning.
+    expect(findingOf(UNKNOWN, { requestedConnections: 20_000 }, 'slow-zone').severity).toBe('warn');
+  });
+});
