@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { createLogUpdate } from 'log-update';
 import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold-options.js';
 import { runHold } from '../controller/hold.js';
-import { LocalDriver } from '../controller/local-driver.js';
 import type { Progress } from '../controller/run-context.js';
 import { summarizeLatency } from '../metrics/histogram.js';
 import { formatHoldSummary } from '../reporters/hold-summary.js';
@@ -13,7 +12,7 @@ import { formatConnEvent, formatStatusBlock, formatStatusLine, type LiveSnapshot
 import type { HoldResult } from '../metrics/result.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
 import { emitResult, info, throttle } from './output.js';
-import { prepareProbe } from './prepare-probe.js';
+import { createDriver, prepareProbe } from './prepare-probe.js';
 import { addProbeFlags } from './ramp-command.js';
 import type { StopSignal } from './signals.js';
 
@@ -38,13 +37,17 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
 }
 
 export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
-  const prepared = await prepareProbe(o.target, o.engine, o.connections, {
-    enabled: o.reconnect,
-    delayMs: o.reconnectDelayMs,
-  });
+  // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
+  const prepared = await prepareProbe(
+    o.target,
+    o.engine,
+    o.connections,
+    { enabled: o.reconnect, delayMs: o.reconnectDelayMs },
+    o.engine.workers ?? (o.verbose ? 1 : null),
+  );
   info(o, prepared.preflightText);
-  const driver = new LocalDriver(
-    prepared.engine,
+  const driver = await createDriver(
+    prepared,
     o.verbose ? (e) => process.stderr.write(`${formatConnEvent(e)}\n`) : null,
   );
   const tty = process.stderr.isTTY === true;

@@ -7,7 +7,10 @@ import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import type { EngineOptions, TargetOptions } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
 import { readSystemLimits } from '../preflight/system-limits.js';
-import { assessCapacity, type CapacityAssessment } from '../preflight/capacity.js';
+import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, type CapacityAssessment } from '../preflight/capacity.js';
+import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
+import { LocalDriver } from '../controller/local-driver.js';
+import { startWorkerGroup } from '../workers/worker-group.js';
 import { planSourceAddresses } from '../preflight/source-plan.js';
 import { formatPreflight } from '../preflight/format.js';
 
@@ -17,6 +20,20 @@ export interface PreparedProbe {
   engine: EngineConfig;
   assessment: CapacityAssessment;
   preflightText: string;
+  /** Processes that will hold connections (1: this one). */
+  workers: number;
+}
+
+/** Enough processes for the planned connections under each process's open-files limit. */
+export function defaultWorkers(plannedConnections: number, openFilesSoft: number | null): number {
+  const perProcess = Math.max(1, (openFilesSoft ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
+  return Math.max(1, Math.min(64, Math.ceil(plannedConnections / perProcess)));
+}
+
+/** One process: a local pool (with per-connection events if asked); more: worker processes. */
+export async function createDriver(prepared: PreparedProbe, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
+  if (prepared.workers <= 1) return new LocalDriver(prepared.engine, onEvent);
+  return startWorkerGroup(prepared.engine, prepared.workers);
 }
 
 export async function prepareProbe(
@@ -24,6 +41,7 @@ export async function prepareProbe(
   engine: EngineOptions,
   plannedConnections: number,
   reconnect: { enabled: boolean; delayMs: number },
+  workersFlag: number | null,
 ): Promise<PreparedProbe> {
   const resolved = await resolveTarget(target.host, target.port, {
     spread: target.spreadAddresses,
@@ -33,12 +51,13 @@ export async function prepareProbe(
   if (first === undefined) throw new Error('resolveTarget returned no address');
   const sources = planSourceAddresses(first, plannedConnections, target.sources);
   const limits = await readSystemLimits();
+  const workers = workersFlag ?? defaultWorkers(plannedConnections, limits.openFilesSoft);
   const assessment = assessCapacity(limits, {
     requestedConnections: plannedConnections,
     plannedUpperBound: plannedConnections,
     targets: resolved.addresses.map((a) => ({ address: a.address, port: a.port })),
     sourceAddresses: sources.addresses,
-    processes: 1,
+    processes: workers,
   });
   const preflightText = formatPreflight(assessment, limits, sources.addresses);
   return {
@@ -57,6 +76,7 @@ export async function prepareProbe(
       tls: engine.tls,
     },
     assessment,
-    preflightText,
+    preflightText: workers > 1 ? `${preflightText}\n  workers          ${workers} processes` : preflightText,
+    workers,
   };
 }

@@ -6,13 +6,12 @@ import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { runRamp } from '../controller/ramp.js';
 import type { Progress } from '../controller/run-context.js';
-import { LocalDriver } from '../controller/local-driver.js';
 import { formatRampSummary } from '../reporters/ramp-summary.js';
 import { formatStatusLine } from '../reporters/live-status.js';
 import { summarizeLatency } from '../metrics/histogram.js';
 import type { RampResult } from '../metrics/result.js';
 import { emitResult, info, throttle } from './output.js';
-import { prepareProbe } from './prepare-probe.js';
+import { createDriver, prepareProbe } from './prepare-probe.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 
@@ -35,6 +34,7 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--servername <name>', 'TLS SNI name (default: the host name)')
     .option('--insecure', 'TLS: accept any certificate')
     .option('--ca <file>', 'TLS: trust this CA certificate (PEM)')
+    .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
     .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
     .option('--out <file>', 'also write the result document to FILE')
     .option('-q, --quiet', 'no live status, no preflight');
@@ -66,9 +66,15 @@ export function plannedRampConnections(o: RampOptions): number {
 }
 
 export async function rampMain(o: Readonly<RampOptions>, stop: StopSignal): Promise<number> {
-  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 });
+  const prepared = await prepareProbe(
+    o.target,
+    o.engine,
+    plannedRampConnections(o),
+    { enabled: false, delayMs: 0 },
+    o.engine.workers,
+  );
   info(o, prepared.preflightText);
-  const driver = new LocalDriver(prepared.engine);
+  const driver = await createDriver(prepared, null);
   // Latency percentiles are read only when a status line is due, not on every sample.
   const printStatus = throttle(1000, (p: Progress) => {
     const lat = summarizeLatency(driver.connectLatency());

@@ -34,6 +34,8 @@ export interface EngineOptions {
   settleMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
+  /** Worker processes; null: enough for the planned connections under the open-files limit. */
+  workers: number | null;
 }
 
 /** Raw flag values as commander hands them over: strings for valued flags, booleans for switches. */
@@ -97,7 +99,10 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
   } else if (raw.servername !== undefined || raw.insecure === true || raw.ca !== undefined) {
     v.problem('--servername, --insecure and --ca need --tls');
   }
+  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
+  if (workers !== null && (workers < 1 || workers > 64)) v.problem('--workers: must be 1 to 64');
   return {
+    workers,
     maxInflight: maxInflight ?? ENGINE_DEFAULTS.maxInflight,
     connectTimeoutMs,
     keepAliveMs,

@@ -1,0 +1,52 @@
+/**
+ * The messages between a controller and the participants that hold connections for it: worker processes on this
+ * machine (over IPC) and agents on other machines (over Redis) speak the same small, explicit protocol.
+ * Commands carry a sequence number so the controller knows which of its asks a telemetry report already includes.
+ */
+import type { EngineConfig, FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import type { FailureClass } from '../engine/failure-class.js';
+
+export type ParticipantCommand =
+  | { kind: 'open'; seq: number; count: number }
+  | { kind: 'drop-queued'; seq: number }
+  | { kind: 'stop-opening'; seq: number }
+  | { kind: 'close'; seq: number };
+
+/** What a participant reports, every TELEMETRY_INTERVAL_MS and once more, final, after closing. */
+export interface TelemetryReport {
+  kind: 'telemetry';
+  name: string;
+  /** The highest command seq applied before these counters were read. */
+  appliedSeq: number;
+  counters: PoolCounters;
+  /** First failure of each class, as seen by this participant. */
+  firstFailures: FailureRecord[];
+  /** Encoded connect/TLS latency histograms (microseconds); sent every HISTOGRAM_INTERVAL_MS and when final. */
+  connectUs: string | null;
+  tlsUs: string | null;
+  /** The open-files limit the participant runs under (so the controller can blame the right machine). */
+  fdLimit: number | null;
+  final: boolean;
+}
+
+/** A participant that cannot run reports why (e.g. an agent refusing a target not on its allowlist). */
+export interface ParticipantFailure {
+  kind: 'failure';
+  name: string;
+  reason: string;
+}
+
+export type ParticipantMessage = TelemetryReport | ParticipantFailure;
+
+/** Sent to a worker process once, before any command. */
+export interface WorkerStart {
+  kind: 'start';
+  name: string;
+  engine: EngineConfig;
+}
+
+export const TELEMETRY_INTERVAL_MS = 50;
+export const HISTOGRAM_INTERVAL_MS = 1000;
+
+/** Classes whose failures never count against the server: used when merging participants. */
+export type ClassCounts = Partial<Record<FailureClass, number>>;

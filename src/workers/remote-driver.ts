@@ -1,0 +1,236 @@
+/**
+ * A ProbeDriver over participants that live elsewhere (worker processes, fleet agents). It splits asks across
+ * them, merges their telemetry (counters summed, histograms merged, never percentiles averaged), and tracks the
+ * peak of the merged held count. The transport (IPC, Redis) is behind `ParticipantLink`.
+ */
+import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import { isClientSide, type FailureClass } from '../engine/failure-class.js';
+import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import type { ParticipantSummary } from '../metrics/result.js';
+import type { ProbeDriver } from '../controller/driver.js';
+import type { ParticipantCommand, TelemetryReport } from './protocol.js';
+
+/** How the driver reaches one participant. */
+export interface ParticipantLink {
+  readonly name: string;
+  send(cmd: ParticipantCommand): void;
+  /** Release the transport (kill the process, unsubscribe); called after close. */
+  dispose(): Promise<void>;
+}
+
+/** Gauges that describe open sockets: a lost participant's last values no longer exist. */
+const GAUGES = ['queued', 'connecting', 'established', 'held'] as const;
+
+interface ParticipantState {
+  link: ParticipantLink;
+  last: TelemetryReport | null;
+  /** Connections asked of it by commands its telemetry does not include yet, by seq. */
+  pendingOpens: { seq: number; count: number }[];
+  maxHeld: number;
+  connect: Histogram | null;
+  tls: Histogram | null;
+  lostAtMs: number | null;
+  finalSeen: boolean;
+}
+
+export function emptyCounters(): PoolCounters {
+  return {
+    requested: 0,
+    attempted: 0,
+    queued: 0,
+    connecting: 0,
+    established: 0,
+    held: 0,
+    peakHeld: 0,
+    everHeld: 0,
+    connected: 0,
+    lost: 0,
+    failed: 0,
+    reconnects: 0,
+    failuresByClass: {},
+  };
+}
+
+/** Sum counters; `peakHeld` is left to the caller (a sum of peaks is not the peak of the sum). */
+export function sumCounters(parts: readonly PoolCounters[]): PoolCounters {
+  const out = emptyCounters();
+  for (const p of parts) {
+    for (const key of Object.keys(out) as (keyof PoolCounters)[]) {
+      if (key === 'failuresByClass' || key === 'peakHeld') continue;
+      out[key] += p[key];
+    }
+    for (const [cls, n] of Object.entries(p.failuresByClass) as [FailureClass, number][]) {
+      out.failuresByClass[cls] = (out.failuresByClass[cls] ?? 0) + n;
+    }
+  }
+  return out;
+}
+
+/** Connections asked of a participant: what it reported plus asks its reports do not include yet. */
+function askedOf(p: ParticipantState): number {
+  return (p.last?.counters.requested ?? 0) + p.pendingOpens.reduce((sum, o) => sum + o.count, 0);
+}
+
+export class RemoteDriver implements ProbeDriver {
+  private readonly parts: ParticipantState[];
+  private seq = 0;
+  private peakHeld = 0;
+  private readonly started = Date.now();
+  private finalWaiters: (() => void)[] = [];
+
+  constructor(links: readonly ParticipantLink[]) {
+    this.parts = links.map((link) => ({
+      link,
+      last: null,
+      pendingOpens: [],
+      maxHeld: 0,
+      connect: null,
+      tls: null,
+      lostAtMs: null,
+      finalSeen: false,
+    }));
+  }
+
+  /** Feed one telemetry report (the transport calls this). */
+  handleTelemetry(report: TelemetryReport): void {
+    const p = this.parts.find((x) => x.link.name === report.name);
+    if (p === undefined || p.lostAtMs !== null) return;
+    p.last = report;
+    p.pendingOpens = p.pendingOpens.filter((o) => o.seq > report.appliedSeq);
+    p.maxHeld = Math.max(p.maxHeld, report.counters.held);
+    if (report.connectUs !== null) {
+      p.connect?.destroy();
+      p.connect = decodeHistogram(report.connectUs);
+    }
+    if (report.tlsUs !== null) {
+      p.tls?.destroy();
+      p.tls = decodeHistogram(report.tlsUs);
+    }
+    if (report.final) p.finalSeen = true;
+    const held = this.live().reduce((sum, x) => sum + (x.last?.counters.held ?? 0), 0);
+    if (held > this.peakHeld) this.peakHeld = held;
+    if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
+  }
+
+  /** A participant is gone (process died, agent missed heartbeats): its sockets are no longer ours. */
+  markLost(name: string): void {
+    const p = this.parts.find((x) => x.link.name === name);
+    // A participant that exits after its final report has finished, not been lost.
+    if (p === undefined || p.lostAtMs !== null || p.finalSeen) return;
+    p.lostAtMs = Date.now() - this.started;
+    if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
+  }
+
+  lostParticipants(): string[] {
+    return this.parts.filter((p) => p.lostAtMs !== null).map((p) => p.link.name);
+  }
+
+  private live(): ParticipantState[] {
+    return this.parts.filter((p) => p.lostAtMs === null);
+  }
+
+  private broadcast(make: (seq: number) => ParticipantCommand): void {
+    for (const p of this.live()) p.link.send(make(++this.seq));
+  }
+
+  open(count: number): void {
+    const live = this.live();
+    if (count <= 0 || live.length === 0) return;
+    // Even shares by what each was asked so far, so a late joiner or a lost peer's share is made up over time.
+    const asked = new Map(live.map((p) => [p, askedOf(p)]));
+    const total = [...asked.values()].reduce((sum, n) => sum + n, 0) + count;
+    const fair = Math.ceil(total / live.length);
+    let left = count;
+    for (const [p, already] of [...asked].sort((a, b) => a[1] - b[1])) {
+      const give = Math.min(left, Math.max(0, fair - already));
+      if (give === 0) continue;
+      const seq = ++this.seq;
+      p.pendingOpens.push({ seq, count: give });
+      p.link.send({ kind: 'open', seq, count: give });
+      left -= give;
+      if (left === 0) break;
+    }
+  }
+
+  dropQueued(): void {
+    this.broadcast((seq) => ({ kind: 'drop-queued', seq }));
+    for (const p of this.live()) p.pendingOpens = [];
+  }
+
+  stopOpening(): void {
+    this.broadcast((seq) => ({ kind: 'stop-opening', seq }));
+    for (const p of this.live()) p.pendingOpens = [];
+  }
+
+  counters(): PoolCounters {
+    const parts = this.parts.map((p) => {
+      const c = p.last?.counters ?? emptyCounters();
+      const pending = askedOf(p) - c.requested;
+      const adjusted = { ...c, requested: c.requested + pending, queued: c.queued + pending };
+      // A lost participant's sockets are gone: keep what happened, drop what was open.
+      if (p.lostAtMs !== null) for (const g of GAUGES) adjusted[g] = 0;
+      return adjusted;
+    });
+    const sum = sumCounters(parts);
+    sum.peakHeld = this.peakHeld;
+    return sum;
+  }
+
+  firstFailures(): FailureRecord[] {
+    const first = new Map<FailureClass, FailureRecord>();
+    for (const p of this.parts) {
+      for (const f of p.last?.firstFailures ?? []) {
+        const known = first.get(f.class);
+        if (known === undefined || f.atMs < known.atMs) first.set(f.class, f);
+      }
+    }
+    return [...first.values()].sort((a, b) => a.atMs - b.atMs);
+  }
+
+  connectLatency(): Histogram {
+    return this.merge((p) => p.connect);
+  }
+
+  tlsLatency(): Histogram | null {
+    return this.parts.some((p) => p.tls !== null) ? this.merge((p) => p.tls) : null;
+  }
+
+  private merge(pick: (p: ParticipantState) => Histogram | null): Histogram {
+    const out = createHistogram();
+    for (const p of this.parts) {
+      const h = pick(p);
+      if (h !== null) out.add(h);
+    }
+    return out;
+  }
+
+  participants(): ParticipantSummary[] {
+    return this.parts.map((p) => {
+      const counters = p.last?.counters ?? emptyCounters();
+      const clientLimit =
+        (Object.keys(counters.failuresByClass) as FailureClass[]).find(
+          (cls) => isClientSide(cls) && (counters.failuresByClass[cls] ?? 0) > 0,
+        ) ?? null;
+      return { name: p.link.name, maxHeld: p.maxHeld, counters, clientLimit, lostAtMs: p.lostAtMs };
+    });
+  }
+
+  /** Close everywhere and wait (bounded) for every participant's final report. */
+  async close(timeoutMs = 5000): Promise<void> {
+    const finals = new Promise<void>((resolve) => {
+      if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) resolve();
+      else this.finalWaiters.push(resolve);
+    });
+    this.broadcast((seq) => ({ kind: 'close', seq }));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finals, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    await Promise.all(this.parts.map((p) => p.link.dispose()));
+  }
+
+  private wakeFinalWaiters(): void {
+    const waiters = this.finalWaiters;
+    this.finalWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Worker processes on this machine: each has its own open-files limit and its share of the connections. The
+ * parent keeps the controller; workers only run the engine (src/workers/participant.ts).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { EngineConfig } from '../engine/connection-pool.js';
+import type { ParticipantCommand, ParticipantMessage, WorkerStart } from './protocol.js';
+import { RemoteDriver, type ParticipantLink } from './remote-driver.js';
+
+/**
+ * The compiled worker entry. Under vitest this module is TypeScript source, which a forked Node 20 cannot run,
+ * so the compiled copy in dist/ is used (the test command builds first).
+ */
+function workerEntry(): string {
+  const sibling = new URL('./worker-main.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return fileURLToPath(sibling);
+  const compiled = fileURLToPath(new URL('../../dist/workers/worker-main.js', import.meta.url));
+  if (existsSync(compiled)) return compiled;
+  throw new Error('worker entry not built: run `npm run build` first');
+}
+
+/** Give each worker a disjoint slice of the source addresses when there are enough to go round. */
+export function splitSources(sources: readonly string[], workers: number, index: number): string[] {
+  if (sources.length < workers) return [...sources];
+  return sources.filter((_, i) => i % workers === index);
+}
+
+class WorkerLink implements ParticipantLink {
+  constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {}
+  send(cmd: ParticipantCommand): void {
+    if (this.child.connected) this.child.send(cmd);
+  }
+  async dispose(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Start `count` workers and resolve once each has reported (so it is ready to open connections).
+ * @param readyTimeoutMs how long to wait for every worker's first report
+ */
+export async function startWorkerGroup(engine: EngineConfig, count: number, readyTimeoutMs = 10_000): Promise<RemoteDriver> {
+  const entry = workerEntry();
+  const children: ChildProcess[] = [];
+  const links: WorkerLink[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    links.push(new WorkerLink(`worker-${i + 1}`, child));
+  }
+  const driver = new RemoteDriver(links);
+  const ready = new Set<string>();
+  let onAllReady: () => void = () => undefined;
+  const allReady = new Promise<void>((resolve) => (onAllReady = resolve));
+  children.forEach((child, i) => {
+    const name = `worker-${i + 1}`;
+    child.on('message', (msg: ParticipantMessage) => {
+      if (msg.kind !== 'telemetry') return;
+      driver.handleTelemetry(msg);
+      if (!ready.has(name)) {
+        ready.add(name);
+        if (ready.size === count) onAllReady();
+      }
+    });
+    child.on('exit', () => driver.markLost(name));
+    child.on('error', () => driver.markLost(name));
+    const start: WorkerStart = {
+      kind: 'start',
+      name,
+      engine: { ...engine, sourceAddresses: splitSources(engine.sourceAddresses, count, i) },
+    };
+    child.send(start);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    allReady.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), readyTimeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    await Promise.all(links.map((l) => l.dispose()));
+    throw new Error(`worker processes did not start within ${readyTimeoutMs} ms`);
+  }
+  return driver;
+}

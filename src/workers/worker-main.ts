@@ -1,0 +1,40 @@
+/**
+ * Entry of a worker process: one participant over Node's IPC channel. It exits when told to close, and also
+ * when the parent goes away however it went (the IPC channel disconnects), so no worker outlives its run.
+ */
+import { readFileSync } from 'node:fs';
+import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
+import type { ParticipantCommand, TelemetryReport, WorkerStart } from './protocol.js';
+import { startParticipant, type Participant } from './participant.js';
+
+function fdLimit(): number | null {
+  try {
+    return parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8'))?.soft ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function send(report: TelemetryReport): void {
+  if (process.connected) process.send?.(report);
+}
+
+let participant: Participant | null = null;
+
+process.on('message', (msg: WorkerStart | ParticipantCommand) => {
+  if (msg.kind === 'start') {
+    if (participant !== null) return;
+    participant = startParticipant(msg.name, msg.engine, { send }, fdLimit());
+    void participant.done.then(() => {
+      // Let the final report leave before the channel closes.
+      setImmediate(() => process.disconnect?.());
+    });
+    return;
+  }
+  participant?.handle(msg);
+});
+
+process.on('disconnect', () => {
+  participant?.close();
+  setImmediate(() => process.exit(0));
+});
