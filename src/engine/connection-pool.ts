@@ -10,8 +10,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { FifoQueue } from './fifo-queue.js';
+import { Opener } from './opener.js';
 import { classifyErrorCode, type FailureClass } from './failure-class.js';
 import { compileMatcher, escapeBytes, type Matcher } from './matcher.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
@@ -135,8 +135,8 @@ class Connection {
   /** Text received while waiting for the expected reply. */
   reply = '';
   sourceAddress: string | null = null;
-  /** Resolves the in-flight slot taken from the opener. */
-  release: (() => void) | null = null;
+  /** Holds an in-flight slot of the opener. */
+  inflight = false;
   constructor(
     readonly id: number,
     readonly pool: ConnectionPool,
@@ -148,12 +148,13 @@ const CONN = Symbol('tcpprobe.connection');
 type TrackedSocket = net.Socket & { [CONN]: Connection };
 
 export class ConnectionPool {
-  private readonly limit: LimitFunction;
+  private readonly opener: Opener;
   private readonly live = new Set<Connection>();
   private readonly connectDeadlines = new FifoQueue<Connection>();
   private readonly settleQueue = new FifoQueue<Connection>();
   private readonly expectDeadlines = new FifoQueue<Connection>();
-  private readonly reconnectQueue = new FifoQueue<{ dueAt: number; conn: Connection }>();
+  /** When each pending reconnect is due (the reconnect delay is constant, so the list stays sorted). */
+  private readonly reconnectQueue = new FifoQueue<number>();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly startedAt = performance.now();
   private readonly expectMatch: ((s: string) => boolean) | null;
@@ -188,7 +189,7 @@ export class ConnectionPool {
     private readonly onEvent: ((e: PoolEvent) => void) | null = null,
   ) {
     if (config.targets.length === 0) throw new Error('ConnectionPool: no target addresses');
-    this.limit = pLimit(config.maxInflight);
+    this.opener = new Opener(config.maxInflight, this.start);
     this.expectMatch = config.service?.expect ? compileMatcher(config.service.expect) : null;
     this.rejectMatch = config.service?.reject ? compileMatcher(config.service.reject) : null;
     this.sweepTimer = setInterval(this.sweep, SWEEP_INTERVAL_MS);
@@ -207,20 +208,17 @@ export class ConnectionPool {
   /** Ask for `count` more connections. Returns how many were queued (0 once opening has stopped). */
   open(count: number): number {
     if (!this.opening || count <= 0) return 0;
-    for (let i = 0; i < count; i++) {
-      const conn = new Connection(this.nextId++, this);
-      this.c.requested++;
-      this.c.queued++;
-      void this.limit(this.start, conn);
-    }
+    this.c.requested += count;
+    this.c.queued += count;
+    this.opener.add(count);
     return count;
   }
 
   /** Drop connections asked for but not started yet; later open() calls still work. */
   dropQueued(): void {
-    this.limit.clearQueue();
-    this.c.requested -= this.c.queued - this.reconnectQueue.length;
-    this.c.queued = this.reconnectQueue.length;
+    const dropped = this.opener.clear();
+    this.c.requested -= dropped;
+    this.c.queued -= dropped;
   }
 
   /** Stop starting connections: drop the queue and pending reconnects; open ones stay open. */
@@ -249,23 +247,25 @@ export class ConnectionPool {
     const socket = conn.socket;
     const wasConnecting = conn.state === State.Connecting;
     conn.state = State.Done;
-    conn.release?.();
-    conn.release = null;
+    conn.inflight = false; // the pool is closing: no slot to give back
     if (socket === null || socket.destroyed) return;
     // A socket still connecting has no connection to reset; destroying it sends nothing.
     if (wasConnecting || this.config.tls !== null) socket.destroy();
     else socket.resetAndDestroy();
   }
 
-  /** Start one connect; resolves when it has finished (either way), which frees its in-flight slot. */
-  private readonly start = (conn: Connection): Promise<void> => {
+  /** Start one connect (called by the opener, which counts it in flight until `finishConnect`). */
+  private readonly start = (): void => {
     this.c.queued--;
-    if (!this.opening || this.closed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      conn.release = resolve;
-      this.connect(conn);
-    });
+    this.connect(new Connection(this.nextId++, this));
   };
+
+  /** The connect of `conn` ended, either way: free its in-flight slot once. */
+  private finishConnect(conn: Connection): void {
+    if (!conn.inflight) return;
+    conn.inflight = false;
+    this.opener.finished();
+  }
 
   private connect(conn: Connection): void {
     const cfg = this.config;
@@ -274,6 +274,7 @@ export class ConnectionPool {
     const localAddress = sources.length > 0 ? sources[this.nextSource++ % sources.length] : undefined;
     conn.sourceAddress = localAddress ?? null;
     conn.state = State.Connecting;
+    conn.inflight = true;
     conn.startedAt = performance.now();
     this.c.attempted++;
     this.c.connecting++;
@@ -289,7 +290,6 @@ export class ConnectionPool {
         localAddress,
         keepAlive: cfg.keepAliveMs > 0,
         keepAliveInitialDelay: cfg.keepAliveMs,
-        noDelay: true,
       };
       if (cfg.tls === null) {
         socket = net.connect(base);
@@ -336,8 +336,7 @@ export class ConnectionPool {
     conn.state = State.Established;
     this.c.connecting--;
     this.c.established++;
-    conn.release?.();
-    conn.release = null;
+    this.finishConnect(conn);
     this.onEvent?.({ kind: 'established', connId: conn.id, atMs: this.now(), connectMs });
     const service = this.config.service;
     if (service?.send && conn.socket) conn.socket.write(service.send);
@@ -412,8 +411,7 @@ export class ConnectionPool {
     if (phase !== 'connect') this.c.lost++;
     this.c.failed++;
     this.c.failuresByClass[failureClass] = (this.c.failuresByClass[failureClass] ?? 0) + 1;
-    conn.release?.();
-    conn.release = null;
+    this.finishConnect(conn);
     this.live.delete(conn);
 
     const wantRecord = this.onEvent !== null || !this.firstFailures.has(failureClass);
@@ -445,7 +443,7 @@ export class ConnectionPool {
 
     if (this.config.reconnect && this.opening && !this.closed) {
       this.c.queued++;
-      this.reconnectQueue.push({ dueAt: nowAbs + this.config.reconnectDelayMs, conn: new Connection(this.nextId++, this) });
+      this.reconnectQueue.push(nowAbs + this.config.reconnectDelayMs);
     }
   }
 
@@ -473,11 +471,12 @@ export class ConnectionPool {
         this.fail(conn, null, 'unserved', `no expected reply within ${expectTimeoutMs} ms`);
       }
     }
-    for (let due = this.reconnectQueue.peek(); due !== undefined && due.dueAt <= now; due = this.reconnectQueue.peek()) {
+    for (let dueAt = this.reconnectQueue.peek(); dueAt !== undefined && dueAt <= now; dueAt = this.reconnectQueue.peek()) {
       this.reconnectQueue.shift();
       this.c.reconnects++;
-      this.c.requested++;
-      void this.limit(this.start, due.conn);
+      // Already counted in `queued` since the close; the opener counts it again until it starts.
+      this.c.queued--;
+      this.open(1);
     }
   };
 }
