@@ -60,11 +60,14 @@ export async function runRamp(
   let stageStartMs = 0;
   let stageStartAttempted = 0;
   let absorbedPerSec = 0;
+  /** The rate the first stage achieved until it ended: the answer to "requested vs achieved". */
+  let firstStageAchieved: number | null = null;
   let heldAtFirstFailure: number | null = null;
   let failedSeen = 0;
   let backoffs = 0;
 
   const startStage = (startMs: number, startTotal: number, attempted: number): void => {
+    if (schedule.length === 1 && firstStageAchieved === null) firstStageAchieved = stageAchievedAt(attempted, startMs);
     const prev = schedule[schedule.length - 1];
     if (prev !== undefined) prev.toMs = Math.round(startMs);
     schedule.push({ fromMs: Math.round(startMs), toMs: null, description: describeStage(stage) });
@@ -75,8 +78,9 @@ export async function runRamp(
     clock.phase = `ramp ${describeStage(stage)}`;
   };
   /** Connects per second the current stage achieved so far. */
-  const stageAchieved = (c: PoolCounters, nowMs: number): number =>
-    nowMs > stageStartMs ? ((c.attempted - stageStartAttempted) * 1000) / (nowMs - stageStartMs) : 0;
+  const stageAchievedAt = (attempted: number, nowMs: number): number =>
+    nowMs > stageStartMs ? ((attempted - stageStartAttempted) * 1000) / (nowMs - stageStartMs) : 0;
+  const stageAchieved = (c: PoolCounters, nowMs: number): number => stageAchievedAt(c.attempted, nowMs);
 
   /** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
   const confirm = async (): Promise<'concurrency-limit' | 'rate-limit' | 'out-of-time'> => {
@@ -121,6 +125,7 @@ export async function runRamp(
         break;
       }
       const rateAtFailure = stageAchieved(c, t);
+      if (schedule.length === 1) firstStageAchieved ??= rateAtFailure;
       if (settings.until === 'first-failure') {
         absorbedPerSec = Math.max(absorbedPerSec, rateAtFailure);
         stop = { kind: 'limit-by-failure', confirmed: false, clientClass: null };
@@ -174,6 +179,7 @@ export async function runRamp(
   }
 
   const rampPhaseEndMs = clock.elapsed();
+  firstStageAchieved ??= stageAchieved(clock.sample(), rampPhaseEndMs);
   const last = schedule[schedule.length - 1];
   if (last !== undefined) last.toMs = Math.round(rampPhaseEndMs);
   driver.stopOpening();
@@ -191,7 +197,6 @@ export async function runRamp(
   await driver.close();
 
   const base = resultBase(driver, clock, target, final);
-  const attemptedPerSec = rampPhaseEndMs > 0 ? (countAttemptsBy(clock, rampPhaseEndMs) * 1000) / rampPhaseEndMs : 0;
   const result: RampResult = {
     ...base,
     kind: 'ramp',
@@ -199,7 +204,7 @@ export async function runRamp(
     heldAtFirstFailure,
     rate: {
       requestedPerSec: Math.round(stageRatePerSec(settings.stage)),
-      achievedPerSec: Math.round(attemptedPerSec),
+      achievedPerSec: Math.round(firstStageAchieved),
       absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits,
     },
@@ -207,13 +212,6 @@ export async function runRamp(
     timeToMaxMs: timeToReach(clock.timeline, final.peakHeld),
   };
   return result;
-}
-
-/** Attempts made by the end of the ramp phase, from the timeline. */
-function countAttemptsBy(clock: RunClock, tMs: number): number {
-  let n = 0;
-  for (const s of clock.timeline) if (s.tMs <= tMs) n = s.attempted;
-  return n;
 }
 
 function rampVerdict(
