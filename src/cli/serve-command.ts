@@ -13,7 +13,7 @@ import {
   type TargetServerOptions,
 } from '../server/target-server.js';
 import { info } from './output.js';
-import { EXIT } from './exit-codes.js';
+import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 
 export interface ServeOptions {
@@ -32,6 +32,8 @@ export function readServeOptions(raw: Record<string, unknown>): ServeOptions {
     v.problem(`--over-limit: "${mode}" is not one of ${OVER_LIMIT_MODES.join(', ')}`);
   }
   const backlog = v.field(() => optional(raw.backlog, (s) => parseCount('--backlog', s)), null);
+  // Node reads a backlog of 0 as "the default" (511), so 0 would silently mean the opposite of what was asked.
+  if (backlog !== null && backlog < 1) v.problem('--backlog: must be at least 1');
   const closeAfterMs = v.field(() => optional(raw.closeAfter, (s) => parseDurationMs('--close-after', s)), null);
   v.done();
   return {
@@ -80,6 +82,5 @@ export async function serveMain(o: ServeOptions, stop: StopSignal): Promise<numb
   await new Promise<void>((resolve) => stop.controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(status);
   await server.close();
-  // Being stopped is how a server ends: not an error.
-  return EXIT.ok;
+  return exitCodeForVerdict('interrupted', stop.received);
 }
