@@ -36,7 +36,8 @@ export async function runHold(
   const endMs = Math.min(settings.durationMs ?? Infinity, settings.maxDurationMs);
   const clock = new RunClock(
     driver,
-    sampleIntervalFor(Number.isFinite(endMs) ? endMs : settings.maxDurationMs),
+    // Without --duration the run's length is unknown: start fine-grained; the clock thins long timelines.
+    sampleIntervalFor(settings.durationMs ?? 0),
     hooks,
     Math.max(1, Math.min(20, settings.delayMs)),
   );

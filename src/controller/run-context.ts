@@ -42,17 +42,20 @@ export function sampleIntervalFor(maxDurationMs: number): number {
   return Math.min(5000, Math.max(100, Math.round(maxDurationMs / 600 / 100) * 100));
 }
 
+/** Past this many samples the timeline is thinned to every other sample, so a long run stays small. */
+const MAX_SAMPLES = 2000;
+
 /** A run's clock and timeline. */
 export class RunClock {
   readonly startedAtWall = new Date();
   private readonly t0 = performance.now();
-  readonly timeline: TimelineSample[] = [];
+  timeline: TimelineSample[] = [];
   private nextSampleAt = 0;
   phase = 'starting';
 
   constructor(
     private readonly driver: ProbeDriver,
-    readonly sampleIntervalMs: number,
+    public sampleIntervalMs: number,
     private readonly hooks: RunHooks,
     readonly tickMs = 20,
   ) {}
@@ -79,6 +82,10 @@ export class RunClock {
         connecting: c.connecting,
         failed: c.failed,
       });
+      if (this.timeline.length > MAX_SAMPLES) {
+        this.timeline = this.timeline.filter((_, i) => i % 2 === 0);
+        this.sampleIntervalMs *= 2;
+      }
       this.hooks.onProgress?.({ elapsedMs: t, counters: c, phase: this.phase });
     }
     return c;
