@@ -1,0 +1,96 @@
+/**
+ * `tcpprobe history` output: a table of saved runs (date, target, max, verdict) and the trend of the max as a
+ * chart, or the `tcpprobe/history` JSON document. Pure functions of the records read from the history file.
+ */
+import type { DamagedLine, HistoryRecord } from '../history/history-file.js';
+import type { RampVerdictKind } from '../metrics/result.js';
+import { renderChart } from './chart.js';
+import { cleanText, formatCount, formatHostPort, formatTable, joinBlocks, plural } from './format.js';
+
+export const HISTORY_SCHEMA = 'tcpprobe/history' as const;
+export const HISTORY_SCHEMA_VERSION = 1 as const;
+
+/** One run as listed: the figures people track, not the whole result. */
+export interface HistoryEntry {
+  /** Line in the history file (1-based): where the full result is. */
+  line: number;
+  startedAt: string;
+  target: string;
+  maxConcurrency: number;
+  verdict: RampVerdictKind;
+  lowerBound: boolean;
+}
+
+export interface HistoryDocument {
+  schema: typeof HISTORY_SCHEMA;
+  schemaVersion: typeof HISTORY_SCHEMA_VERSION;
+  path: string;
+  /** Oldest first. */
+  runs: HistoryEntry[];
+  /** Lines that could not be read (skipped). */
+  damaged: DamagedLine[];
+}
+
+export function historyEntry(r: HistoryRecord): HistoryEntry {
+  return {
+    line: r.line,
+    startedAt: r.result.startedAt,
+    target: formatHostPort(r.result.target.host, r.result.target.port),
+    maxConcurrency: r.result.maxConcurrency,
+    verdict: r.result.verdict.kind,
+    lowerBound: r.result.verdict.lowerBound,
+  };
+}
+
+export function historyDocument(path: string, records: readonly HistoryRecord[], damaged: readonly DamagedLine[]): HistoryDocument {
+  return {
+    schema: HISTORY_SCHEMA,
+    schemaVersion: HISTORY_SCHEMA_VERSION,
+    path,
+    runs: records.map(historyEntry),
+    damaged: [...damaged],
+  };
+}
+
+/** "2026-11-25 18:15Z" from an ISO date; anything else cleaned as written. */
+function shortDate(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return m ? `${m[1]} ${m[2]}Z` : cleanText(iso, 30);
+}
+
+/** One line per unreadable history line, for stderr: "history.jsonl line 7: skipped: damaged: not JSON". */
+export function damagedLineMessages(path: string, damaged: readonly DamagedLine[]): string[] {
+  return damaged.map((d) => `${cleanText(path, 200)} line ${d.line}: skipped: ${cleanText(d.reason, 200)}`);
+}
+
+export interface HistoryReportOptions {
+  /** Shown in the heading when the list was filtered by target. */
+  target?: string | null;
+  /** Append the trend chart. Default true. */
+  chart?: boolean;
+}
+
+/** The table and the trend of the max. No trailing newline. */
+export function formatHistoryReport(path: string, records: readonly HistoryRecord[], opts: HistoryReportOptions = {}): string {
+  const filter = opts.target ? ` for ${cleanText(opts.target, 80)}` : '';
+  if (records.length === 0) return `No runs${filter} in ${cleanText(path, 200)}`;
+  const entries = records.map(historyEntry);
+  const rows = entries.map((e) => [
+    String(e.line),
+    shortDate(e.startedAt),
+    cleanText(e.target, 60),
+    e.lowerBound ? `>= ${formatCount(e.maxConcurrency)}` : formatCount(e.maxConcurrency),
+    cleanText(e.verdict, 40),
+  ]);
+  const head = [`History: ${plural(entries.length, 'run')}${filter} in ${cleanText(path, 200)}`];
+  const table = formatTable(['line', 'date', 'target', 'max', 'verdict'], rows, ['right', 'left', 'left', 'right', 'left']);
+  const blocks = [head, table];
+  if (opts.chart ?? true) {
+    const chart = renderChart([{ name: 'max', values: entries.map((e) => e.maxConcurrency) }], {
+      title: 'Max concurrency per run, oldest to newest',
+      xLabel: entries.length === 1 ? 'one run' : `runs 1 to ${formatCount(entries.length)}`,
+    });
+    blocks.push([chart]);
+  }
+  return joinBlocks(blocks);
+}
