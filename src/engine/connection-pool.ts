@@ -77,7 +77,10 @@ export interface PoolCounters {
   peakHeld: number;
   /** Connections that ever became held. */
   everHeld: number;
-  /** Connects that succeeded at TCP level. */
+  /**
+   * Connects that succeeded: TCP connected and, with TLS, the handshake done. A TCP connect whose handshake then
+   * fails is not counted, so "nothing connected" (an unreachable verdict) holds for a TLS target we cannot talk to.
+   */
   connected: number;
   /** Open connections later closed or reset by the server. */
   lost: number;
@@ -131,6 +134,8 @@ class Connection {
   socket: net.Socket | null = null;
   startedAt = 0;
   connectedAt = 0;
+  /** When the connection became usable (after the TLS handshake with TLS); settle and expect deadlines start here. */
+  establishedAt = 0;
   firstBytes: Buffer | null = null;
   /** Text received while waiting for the expected reply. */
   reply = '';
@@ -322,7 +327,6 @@ export class ConnectionPool {
     conn.connectedAt = performance.now();
     const connectMs = conn.connectedAt - conn.startedAt;
     recordMs(this.connectLatency, connectMs);
-    this.c.connected++;
     if (this.config.tls === null) this.becomeEstablished(conn, connectMs);
   }
 
@@ -334,8 +338,10 @@ export class ConnectionPool {
 
   private becomeEstablished(conn: Connection, connectMs: number): void {
     conn.state = State.Established;
+    conn.establishedAt = performance.now();
     this.c.connecting--;
     this.c.established++;
+    this.c.connected++;
     this.finishConnect(conn);
     this.onEvent?.({ kind: 'established', connId: conn.id, atMs: this.now(), connectMs });
     const service = this.config.service;
@@ -459,13 +465,15 @@ export class ConnectionPool {
       }
     }
     for (let conn = this.settleQueue.peek(); conn !== undefined; conn = this.settleQueue.peek()) {
-      if (conn.state === State.Established && conn.connectedAt + cfg.settleMs > now) break;
+      // From establishment, not TCP connect: a slow TLS handshake must not eat the settle time (a server that
+      // closes right after its handshake would otherwise be counted as held).
+      if (conn.state === State.Established && conn.establishedAt + cfg.settleMs > now) break;
       this.settleQueue.shift();
       if (conn.state === State.Established) this.becomeHeld(conn);
     }
     const expectTimeoutMs = cfg.service?.expectTimeoutMs ?? 0;
     for (let conn = this.expectDeadlines.peek(); conn !== undefined; conn = this.expectDeadlines.peek()) {
-      if (conn.state === State.Established && conn.connectedAt + expectTimeoutMs > now) break;
+      if (conn.state === State.Established && conn.establishedAt + expectTimeoutMs > now) break;
       this.expectDeadlines.shift();
       if (conn.state === State.Established) {
         this.fail(conn, null, 'unserved', `no expected reply within ${expectTimeoutMs} ms`);

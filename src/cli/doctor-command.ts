@@ -1,0 +1,152 @@
+/**
+ * `tcpprobe doctor`: the preflight on its own, without connecting. It reads this machine's limits, and with
+ * --port (and --host) resolves the target and says which source addresses a run would bind and how many
+ * connections this machine can hold to it, so a user can lift a client-side limit before blaming a server.
+ */
+import type { Command } from 'commander';
+import { ENGINE_DEFAULTS, readTargetOptions, type TargetOptions } from '../config/probe-options.js';
+import { RAMP_DEFAULTS } from '../config/ramp-options.js';
+import { parseCount } from '../config/units.js';
+import { optional, Validator } from '../config/validator.js';
+import { resolveTarget } from '../engine/resolve.js';
+import type { TargetInfo } from '../metrics/result.js';
+import { assessCapacity, type CapacityAssessment } from '../preflight/capacity.js';
+import { formatEndpoint } from '../preflight/address.js';
+import { formatPreflight } from '../preflight/format.js';
+import { planSourceAddresses, type SourcePlan } from '../preflight/source-plan.js';
+import { readSystemLimits, type SystemLimits } from '../preflight/system-limits.js';
+import { EXIT } from './exit-codes.js';
+import { defaultWorkers } from './prepare-probe.js';
+import type { StopSignal } from './signals.js';
+
+/**
+ * Connections planned when --connections is not given: what a default `tcpprobe ramp` may try
+ * (its default rate for its default --max-duration), so doctor shows what such a run would meet.
+ */
+export const DOCTOR_DEFAULT_CONNECTIONS = (RAMP_DEFAULTS.ratePerSec * RAMP_DEFAULTS.maxDurationMs) / 1000;
+
+export interface DoctorOptions {
+  /** The target to assess; null: this machine's limits only. */
+  target: TargetOptions | null;
+  /** Connections the user plans (--connections), or DOCTOR_DEFAULT_CONNECTIONS. */
+  connections: number;
+  /** True when --connections was given (the report says which). */
+  connectionsGiven: boolean;
+  /** Worker processes (--workers); null: as many as a run would start for `connections`. */
+  workers: number | null;
+  json: boolean;
+}
+
+/** Flags -> one validated DoctorOptions, or one UsageError naming every bad flag. */
+export function readDoctorOptions(raw: Record<string, unknown>): DoctorOptions {
+  const v = new Validator();
+  const hasTarget = raw.port !== undefined || raw.host !== undefined;
+  const target = readTargetOptions(raw, v, hasTarget);
+  if (!hasTarget && raw.spreadAddresses === true) v.problem('--spread-addresses: needs --port (and --host)');
+  const connections = v.field(() => optional(raw.connections, (s) => parseCount('--connections', s)), null);
+  if (connections !== null && connections < 1) v.problem('--connections: must be at least 1');
+  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
+  if (workers !== null && (workers < 1 || workers > 64)) v.problem('--workers: must be 1 to 64');
+  v.done();
+  return {
+    target: hasTarget ? target : null,
+    connections: connections ?? DOCTOR_DEFAULT_CONNECTIONS,
+    connectionsGiven: connections !== null,
+    workers,
+    json: raw.json === true,
+  };
+}
+
+/** What doctor found: the same pieces a run's preflight is made of. */
+export interface DoctorReport {
+  limits: SystemLimits;
+  assessment: CapacityAssessment;
+  /** The resolved target; null without --port. */
+  target: TargetInfo | null;
+  sources: SourcePlan;
+  workers: number;
+  /** Connections the assessment was made for, and whether the user gave that number. */
+  connections: { planned: number; given: boolean };
+}
+
+/** Read the limits, resolve the target once and assess; never connects. Throws ProbeError for an unresolvable host. */
+export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
+  const resolved =
+    o.target === null ? null : await resolveTarget(o.target.host, o.target.port, { spread: o.target.spreadAddresses, tls: false });
+  const explicit = o.target?.sources ?? null;
+  const first = resolved?.addresses[0];
+  const sources: SourcePlan =
+    first !== undefined
+      ? planSourceAddresses(first, o.connections, explicit)
+      : explicit !== null
+        ? { addresses: [...explicit], reason: `${explicit.length} source address(es) given with --source` }
+        : { addresses: [], reason: 'no target given: the kernel chooses the source address' };
+  const limits = await readSystemLimits();
+  const workers = o.workers ?? defaultWorkers(o.connections, limits.openFilesSoft);
+  const assessment = assessCapacity(limits, {
+    requestedConnections: o.connections,
+    plannedUpperBound: o.connections,
+    targets: resolved?.addresses.map((a) => ({ address: a.address, port: a.port })) ?? [],
+    sourceAddresses: sources.addresses,
+    processes: workers,
+  });
+  return {
+    limits,
+    assessment,
+    target: resolved?.info ?? null,
+    sources,
+    workers,
+    connections: { planned: o.connections, given: o.connectionsGiven },
+  };
+}
+
+/** The human report: what was assessed, the preflight, and why these source addresses. */
+export function formatDoctorReport(r: DoctorReport): string {
+  const planned = `${r.connections.planned} connections${r.connections.given ? '' : ' (a default ramp; set with --connections)'}`;
+  const where =
+    r.target === null
+      ? 'this machine (no target: give --host and --port to assess one)'
+      : `${r.target.host} -> ${r.target.used.map((a) => formatEndpoint(a, r.target?.port ?? 0)).join(', ')}` +
+        (r.target.resolved.length > r.target.used.length
+          ? ` (${r.target.addressMode}; also resolves to ${r.target.resolved.filter((a) => !r.target?.used.includes(a)).join(', ')})`
+          : '');
+  const lines = [
+    `Preflight for ${where}, planning ${planned} in ${r.workers} process${r.workers === 1 ? '' : 'es'}`,
+    formatPreflight(r.assessment, r.limits, r.sources.addresses),
+    `  source plan: ${r.sources.reason}`,
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * JSON has no Infinity. An unlimited open-files limit becomes "unlimited"; `maxConnections` is Infinity only when
+ * no limit could be read, which `limitedBy: null` already says, so it becomes null.
+ */
+function jsonReplacer(key: string, value: unknown): unknown {
+  if (value !== Number.POSITIVE_INFINITY) return value;
+  return key === 'maxConnections' ? null : 'unlimited';
+}
+
+export function registerDoctorCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
+  program
+    .command('doctor')
+    .description("check this machine's own connection limits (and, with --port, how many connections it can hold to a target)")
+    .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host} when --port is given)`)
+    .option('--port <port>', 'target TCP port: assess this target')
+    .option('-c, --connections <n>', `connections you plan (default ${DOCTOR_DEFAULT_CONNECTIONS}, what a default ramp may try)`)
+    .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
+    .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
+    .option('--workers <n>', 'processes that would hold connections (default: enough under the open-files limit)')
+    .option('--json', 'print the limits and the assessment as JSON on stdout')
+    .action(async (flags: Record<string, unknown>) => {
+      const options = readDoctorOptions(flags);
+      await run(async () => {
+        const report = await runDoctor(options);
+        process.stdout.write(
+          options.json ? `${JSON.stringify(report, jsonReplacer, 2)}\n` : `${formatDoctorReport(report)}\n`,
+        );
+        // Doctor reports; finding a limit is not a failure of the command.
+        return EXIT.ok;
+      });
+    });
+}
