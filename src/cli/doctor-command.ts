@@ -10,13 +10,13 @@ import { parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import { resolveTarget } from '../engine/resolve.js';
 import type { TargetInfo } from '../metrics/result.js';
-import { assessCapacity, type CapacityAssessment } from '../preflight/capacity.js';
+import { MAX_WORKERS, type CapacityAssessment } from '../preflight/capacity.js';
+import { checkMachine } from '../preflight/machine-check.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../preflight/format.js';
-import { planSourceAddresses, type SourcePlan } from '../preflight/source-plan.js';
-import { readSystemLimits, type SystemLimits } from '../preflight/system-limits.js';
+import type { SourcePlan } from '../preflight/source-plan.js';
+import type { SystemLimits } from '../preflight/system-limits.js';
 import { EXIT } from './exit-codes.js';
-import { defaultWorkers } from './prepare-probe.js';
 import type { StopSignal } from './signals.js';
 
 /**
@@ -46,7 +46,7 @@ export function readDoctorOptions(raw: Record<string, unknown>): DoctorOptions {
   const connections = v.field(() => optional(raw.connections, (s) => parseCount('--connections', s)), null);
   if (connections !== null && connections < 1) v.problem('--connections: must be at least 1');
   const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
-  if (workers !== null && (workers < 1 || workers > 64)) v.problem('--workers: must be 1 to 64');
+  if (workers !== null && (workers < 1 || workers > MAX_WORKERS)) v.problem(`--workers: must be 1 to ${MAX_WORKERS}`);
   v.done();
   return {
     target: hasTarget ? target : null,
@@ -73,23 +73,12 @@ export interface DoctorReport {
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const resolved =
     o.target === null ? null : await resolveTarget(o.target.host, o.target.port, { spread: o.target.spreadAddresses, tls: false });
-  const explicit = o.target?.sources ?? null;
-  const first = resolved?.addresses[0];
-  const sources: SourcePlan =
-    first !== undefined
-      ? planSourceAddresses(first, o.connections, explicit)
-      : explicit !== null
-        ? { addresses: [...explicit], reason: `${explicit.length} source address(es) given with --source` }
-        : { addresses: [], reason: 'no target given: the kernel chooses the source address' };
-  const limits = await readSystemLimits();
-  const workers = o.workers ?? defaultWorkers(o.connections, limits.openFilesSoft);
-  const assessment = assessCapacity(limits, {
-    requestedConnections: o.connections,
-    plannedUpperBound: o.connections,
-    targets: resolved?.addresses.map((a) => ({ address: a.address, port: a.port })) ?? [],
-    sourceAddresses: sources.addresses,
-    processes: workers,
-  });
+  const { limits, sources, workers, assessment } = await checkMachine(
+    resolved?.addresses ?? [],
+    o.connections,
+    o.target?.sources ?? null,
+    o.workers,
+  );
   return {
     limits,
     assessment,

@@ -6,12 +6,11 @@ import type { EngineConfig } from '../engine/connection-pool.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import type { EngineOptions, TargetOptions } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
-import { readSystemLimits } from '../preflight/system-limits.js';
-import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, type CapacityAssessment } from '../preflight/capacity.js';
+import type { CapacityAssessment } from '../preflight/capacity.js';
+import { checkMachine } from '../preflight/machine-check.js';
 import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import { startWorkerGroup } from '../workers/worker-group.js';
-import { planSourceAddresses } from '../preflight/source-plan.js';
 import { formatPreflight } from '../preflight/format.js';
 
 export interface PreparedProbe {
@@ -22,12 +21,6 @@ export interface PreparedProbe {
   preflightText: string;
   /** Processes that will hold connections (1: this one). */
   workers: number;
-}
-
-/** Enough processes for the planned connections under each process's open-files limit. */
-export function defaultWorkers(plannedConnections: number, openFilesSoft: number | null): number {
-  const perProcess = Math.max(1, (openFilesSoft ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
-  return Math.max(1, Math.min(64, Math.ceil(plannedConnections / perProcess)));
 }
 
 /** One process: a local pool (with per-connection events if asked); more: worker processes. */
@@ -47,18 +40,12 @@ export async function prepareProbe(
     spread: target.spreadAddresses,
     tls: engine.tls !== null,
   });
-  const first = resolved.addresses[0];
-  if (first === undefined) throw new Error('resolveTarget returned no address');
-  const sources = planSourceAddresses(first, plannedConnections, target.sources);
-  const limits = await readSystemLimits();
-  const workers = workersFlag ?? defaultWorkers(plannedConnections, limits.openFilesSoft);
-  const assessment = assessCapacity(limits, {
-    requestedConnections: plannedConnections,
-    plannedUpperBound: plannedConnections,
-    targets: resolved.addresses.map((a) => ({ address: a.address, port: a.port })),
-    sourceAddresses: sources.addresses,
-    processes: workers,
-  });
+  const { limits, sources, workers, assessment } = await checkMachine(
+    resolved.addresses,
+    plannedConnections,
+    target.sources,
+    workersFlag,
+  );
   const preflightText = formatPreflight(assessment, limits, sources.addresses);
   return {
     resolved,

@@ -8,6 +8,7 @@ import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';
 import { optional, type Validator } from './validator.js';
+import { MAX_WORKERS } from '../preflight/capacity.js';
 
 export const ENGINE_DEFAULTS = {
   host: 'localhost',
@@ -100,7 +101,7 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
     v.problem('--servername, --insecure and --ca need --tls');
   }
   const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
-  if (workers !== null && (workers < 1 || workers > 64)) v.problem('--workers: must be 1 to 64');
+  if (workers !== null && (workers < 1 || workers > MAX_WORKERS)) v.problem(`--workers: must be 1 to ${MAX_WORKERS}`);
   return {
     workers,
     maxInflight: maxInflight ?? ENGINE_DEFAULTS.maxInflight,

@@ -127,7 +127,7 @@ export async function runRamp(
       const rateAtFailure = stageAchieved(c, t);
       if (schedule.length === 1) firstStageAchieved ??= rateAtFailure;
       if (settings.until === 'first-failure') {
-        absorbedPerSec = Math.max(absorbedPerSec, rateAtFailure);
+        // Unconfirmed, the failure may be the rate's own doing: this stage's rate does not count as absorbed.
         stop = { kind: 'limit-by-failure', confirmed: false, clientClass: null };
         break;
       }
@@ -222,6 +222,7 @@ function rampVerdict(
   settings: RampSettings,
 ): Verdict<RampVerdictKind> {
   const n = max.toLocaleString('en-US');
+  const conns = max === 1 ? 'connection' : 'connections';
   const how = failureClass === null ? '' : `${failureClass}${failureCode ? ` (${failureCode})` : ''}`;
   const plain = (summary: string, lowerBound: boolean): Verdict<RampVerdictKind> => ({
     kind: stop.kind,
@@ -233,8 +234,8 @@ function rampVerdict(
     case 'limit-by-failure':
       return plain(
         stop.confirmed
-          ? `The server holds at most ${n} concurrent connections: past that, connects failed with ${how}, and went on failing at a low rate.`
-          : `Stopped at the first failure (${how}) with ${n} connections held.`,
+          ? `The server holds at most ${n} concurrent ${conns}: past that, connects failed with ${how}, and went on failing at a low rate.`
+          : `Stopped at the first failure (${how}) with ${n} ${conns} held.`,
         false,
       );
     case 'limit-by-plateau':

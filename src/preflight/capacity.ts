@@ -13,6 +13,9 @@ import type { SystemLimits } from './system-limits.js';
 /** File descriptors Node itself keeps open per process (event loop, pipes, stdio), kept out of the fd reach. */
 export const DEFAULT_FD_RESERVE_PER_PROCESS = 64;
 
+/** Worker processes one probe starts at most (--workers); beyond that, raise the limit or add agents. */
+export const MAX_WORKERS = 64;
+
 /** Ports per (source address, destination) when the port range cannot be read: Linux's default 32768-60999. */
 const DEFAULT_PORTS_PER_ADDRESS = 28_232;
 
@@ -125,7 +128,9 @@ function fdFinding(ctx: Context): Finding {
   if (hard !== null && hard > soft) advice.push(`raise the soft limit (ulimit -n ${hard})`);
   if (perProcess > 0) {
     const workers = Math.ceil(ctx.planned / perProcess);
-    if (workers > ctx.processes) advice.push(`spread over ${workers} processes (--workers ${workers})`);
+    if (workers > ctx.processes && workers <= MAX_WORKERS) {
+      advice.push(`spread over ${workers} processes (--workers ${workers})`);
+    }
   }
   const ceiling = nrOpen === null ? '' : `, at most fs.nr_open = ${nrOpen}`;
   advice.push(`raise the hard limit as root (ulimit -Hn, LimitNOFILE= in systemd, nofile in limits.conf${ceiling})`);

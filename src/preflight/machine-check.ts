@@ -1,0 +1,52 @@
+/**
+ * The preflight as one step, shared by every run and by `tcpprobe doctor`: read the limits, plan the source
+ * addresses and the worker processes, and assess how far this machine reaches toward the target.
+ */
+import type { TargetAddress } from '../engine/connection-pool.js';
+import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, MAX_WORKERS, type CapacityAssessment } from './capacity.js';
+import { planSourceAddresses, type SourcePlan } from './source-plan.js';
+import { readSystemLimits, type SystemLimits } from './system-limits.js';
+
+export interface MachineCheck {
+  limits: SystemLimits;
+  sources: SourcePlan;
+  /** Processes that will hold connections (1: the probe itself). */
+  workers: number;
+  assessment: CapacityAssessment;
+}
+
+/** Enough processes for the planned connections under each process's open-files limit (at most MAX_WORKERS). */
+export function defaultWorkers(plannedConnections: number, openFilesSoft: number | null): number {
+  const perProcess = Math.max(1, (openFilesSoft ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
+  return Math.max(1, Math.min(MAX_WORKERS, Math.ceil(plannedConnections / perProcess)));
+}
+
+/**
+ * @param targets resolved target addresses; empty to assess this machine alone
+ * @param explicitSources --source addresses, or null to let the plan choose
+ * @param workersFlag --workers, or null for defaultWorkers()
+ */
+export async function checkMachine(
+  targets: readonly TargetAddress[],
+  plannedConnections: number,
+  explicitSources: readonly string[] | null,
+  workersFlag: number | null,
+): Promise<MachineCheck> {
+  const first = targets[0];
+  const sources: SourcePlan =
+    first !== undefined
+      ? planSourceAddresses(first, plannedConnections, explicitSources)
+      : explicitSources !== null
+        ? { addresses: [...explicitSources], reason: `${explicitSources.length} source address(es) given with --source` }
+        : { addresses: [], reason: 'no target given: the kernel chooses the source address' };
+  const limits = await readSystemLimits();
+  const workers = workersFlag ?? defaultWorkers(plannedConnections, limits.openFilesSoft);
+  const assessment = assessCapacity(limits, {
+    requestedConnections: plannedConnections,
+    plannedUpperBound: plannedConnections,
+    targets: targets.map((a) => ({ address: a.address, port: a.port })),
+    sourceAddresses: sources.addresses,
+    processes: workers,
+  });
+  return { limits, sources, workers, assessment };
+}
