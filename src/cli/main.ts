@@ -11,6 +11,10 @@ import { registerRampCommand } from './ramp-command.js';
 import { registerHoldCommand } from './hold-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
+import { registerCompareCommand } from './compare-command.js';
+import { registerHistoryCommand } from './history-command.js';
+import { registerAgentCommand } from './agent-command.js';
 import { trapStopSignals, type StopSignal } from './signals.js';
 
 function fail(message: string, code: number): never {
@@ -40,6 +44,10 @@ function buildProgram(): Command {
   registerHoldCommand(program, runCommand);
   registerServeCommand(program, runCommand);
   registerDemoCommand(program, runCommand);
+  registerDoctorCommand(program, runCommand);
+  registerCompareCommand(program, runCommand);
+  registerHistoryCommand(program, runCommand);
+  registerAgentCommand(program, runCommand);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

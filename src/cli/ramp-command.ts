@@ -14,6 +14,9 @@ import { emitResult, info, throttle } from './output.js';
 import { createDriver, prepareProbe } from './prepare-probe.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
+import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { startFleet } from '../fleet/fleet-run.js';
+import { addAuditFlags, applyAudit, readAuditOptions, type AuditOptions } from './audit-options.js';
 
 /** Flags shared by every probing command. */
 export function addProbeFlags(cmd: Command): Command {
@@ -53,8 +56,11 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .option('--hold <dur>', `hold the population this long at the end (default ${RAMP_DEFAULTS.holdMs / 1000}s)`)
     .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
     .option('--no-chart', 'no chart in the summary');
-  addProbeFlags(cmd).action(async (flags: Record<string, unknown>) => {
-    await run((stop) => rampMain(readRampOptions(flags), stop));
+  addFleetFlags(addAuditFlags(addProbeFlags(cmd))).action(async (flags: Record<string, unknown>) => {
+    // Both are checked before connecting: a bad audit flag never wastes a run.
+    const { base: options, fleet } = readWithFleetOptions(flags, readRampOptions);
+    const audit = readAuditOptions(flags);
+    await run((stop) => rampMain(options, stop, audit, fleet));
   });
 }
 
@@ -65,16 +71,26 @@ export function plannedRampConnections(o: RampOptions): number {
   return Math.min(10_000_000, Math.ceil((perSec * o.maxDurationMs) / 1000));
 }
 
-export async function rampMain(o: Readonly<RampOptions>, stop: StopSignal): Promise<number> {
-  const prepared = await prepareProbe(
-    o.target,
-    o.engine,
-    plannedRampConnections(o),
-    { enabled: false, delayMs: 0 },
-    o.engine.workers,
-  );
-  info(o, prepared.preflightText);
+/** This machine holds the connections: one process or a worker group. */
+async function localSetup(o: Readonly<RampOptions>, stop: StopSignal) {
+  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 }, o.engine.workers);
   const driver = await createDriver(prepared, null);
+  return { ...prepared, driver, signal: stop.controller.signal, finish: async (code: number) => code };
+}
+
+export async function rampMain(
+  o: Readonly<RampOptions>,
+  stop: StopSignal,
+  audit: Readonly<AuditOptions> | null = null,
+  fleet: FleetOptions | null = null,
+): Promise<number> {
+  // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
+  const setup =
+    fleet === null
+      ? await localSetup(o, stop)
+      : await startFleet(fleet, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line));
+  info(o, setup.preflightText);
+  const driver = setup.driver;
   // Latency percentiles are read only when a status line is due, not on every sample.
   const printStatus = throttle(1000, (p: Progress) => {
     const lat = summarizeLatency(driver.connectLatency());
@@ -93,12 +109,13 @@ export async function rampMain(o: Readonly<RampOptions>, stop: StopSignal): Prom
       expectTimeoutMs: o.engine.service?.expect ? o.engine.service.expectTimeoutMs : null,
     },
     driver,
-    prepared.runTarget,
+    setup.runTarget,
     {
-      signal: stop.controller.signal,
+      signal: setup.signal,
       onProgress: o.quiet ? undefined : printStatus,
     },
   );
   emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
-  return exitCodeForVerdict(result.verdict.kind, stop.received);
+  const override = audit === null ? null : await applyAudit(result, audit);
+  return setup.finish(override ?? exitCodeForVerdict(result.verdict.kind, stop.received));
 }

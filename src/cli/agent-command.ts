@@ -1,0 +1,54 @@
+/**
+ * `tcpprobe agent`: a long-running fleet agent. It registers with Redis, waits for runs from a controller
+ * (`tcpprobe ramp --redis ...`), holds its share of the connections and reports back. See docs/fleet.md.
+ */
+import os from 'node:os';
+import type { Command } from 'commander';
+import { runAgent } from '../fleet/agent.js';
+import { defaultAgentName, readAgentOptions, type AgentOptions } from '../fleet/fleet-options.js';
+import { openRedisAgentEndpoint } from '../fleet/redis-coordinator.js';
+import { readSystemLimits } from '../preflight/system-limits.js';
+import { TOOL_VERSION } from '../version.js';
+import { EXIT } from './exit-codes.js';
+import { info } from './output.js';
+import type { StopSignal } from './signals.js';
+
+/** Repeated flags: collect every value. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function registerAgentCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
+  program
+    .command('agent')
+    .description('serve fleet runs: register with Redis, hold connections for a controller (ramp --redis), report back')
+    .option('--redis <url>', 'the fleet\'s Redis: redis://[user:password@]host:port/db, or rediss:// for TLS (required)')
+    .option('--name <name>', `this agent's name in the fleet (default: the host name, here "${defaultAgentName()}")`)
+    .option(
+      '--allow-target <rule>',
+      'what this agent may connect to: HOST:PORT, a CIDR range (any port) or CIDR:PORT; repeat or comma-separate ' +
+        '(default: nothing, so every run is refused)',
+      collect,
+    )
+    .option('--source <addrs>', 'local source addresses of this machine: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen per run)')
+    .option('--workers <n>', 'processes holding this agent\'s connections (default: enough for its share of a run under the open-files limit)')
+    .option('-q, --quiet', 'no log lines (errors still go to stderr)')
+    .action(async (flags: Record<string, unknown>) => {
+      await run((stop) => agentMain(readAgentOptions(flags), stop));
+    });
+}
+
+export async function agentMain(o: Readonly<AgentOptions>, stop: StopSignal): Promise<number> {
+  const limits = await readSystemLimits();
+  const endpoint = await openRedisAgentEndpoint(o.redis, {
+    name: o.name,
+    host: os.hostname(),
+    pid: process.pid,
+    version: TOOL_VERSION,
+    allow: o.allowTexts,
+    fdLimit: limits.openFilesSoft !== null && Number.isFinite(limits.openFilesSoft) ? limits.openFilesSoft : null,
+  });
+  await runAgent(endpoint, o, stop.controller.signal, (line) => info(o, line));
+  // Being stopped is how an agent ends: not an error.
+  return EXIT.ok;
+}

@@ -1,0 +1,226 @@
+/**
+ * The agent loop: wait for runs, check each against this agent's allowlist, run its share through the same
+ * participant loop a worker process runs (src/workers/participant.ts), and stream telemetry back. All I/O goes
+ * through an AgentEndpoint (src/fleet/coordinator.ts), so this file knows nothing about Redis.
+ *
+ * Three things end a run on the agent without the controller's say: the run's own deadline (no run outlives its
+ * --max-duration, counted from the controller's first command, by more than the grace in the spec), the
+ * controller's heartbeat going stale (it crashed or lost its network), and the agent being stopped. Each closes
+ * every socket and sends the final report.
+ */
+import { lookup } from 'node:dns/promises';
+import { formatDurationMs } from '../config/units.js';
+import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
+import type { EngineConfig } from '../engine/connection-pool.js';
+import { formatEndpoint } from '../preflight/address.js';
+import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS } from '../preflight/capacity.js';
+import { formatPreflight } from '../preflight/format.js';
+import { planSourceAddresses } from '../preflight/source-plan.js';
+import { readSystemLimits } from '../preflight/system-limits.js';
+import { startParticipant, type Participant, type ParticipantTransport } from '../workers/participant.js';
+import { startGroupParticipant } from './group-participant.js';
+import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowlist.js';
+import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
+import type { AgentOptions } from './fleet-options.js';
+import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
+
+export type AgentLog = (line: string) => void;
+
+const lookupAll: HostLookup = (host) => lookup(host, { all: true });
+
+/** One run on this agent, from assignment to final report. */
+interface ActiveRun {
+  runId: string;
+  /** Close the run now (agent stopping, store lost). */
+  stop(why: string): void;
+  done: Promise<void>;
+}
+
+/**
+ * Serve runs until `signal` aborts (then close the current run, deregister and resolve) or the store is lost
+ * (then close the current run and throw the store's error).
+ */
+export async function runAgent(endpoint: AgentEndpoint, o: AgentOptions, signal: AbortSignal, log: AgentLog): Promise<void> {
+  // Mutated from callbacks: held in an object so the compiler does not narrow them to their initial null.
+  const state: { current: ActiveRun | null; fatal: Error | null } = { current: null, fatal: null };
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    endpoint.onFatal((e) => {
+      state.fatal = e;
+      resolve();
+    });
+  });
+  endpoint.onAssignment((a) => {
+    if (state.current !== null) {
+      const reason = `busy with run ${state.current.runId}`;
+      log(`run ${a.runId}: refused: ${reason}`);
+      a.send({ kind: 'failure', name: o.name, reason });
+      void a.end();
+      return;
+    }
+    const run = serveRun(a, endpoint, o, log);
+    state.current = run;
+    void run.done.finally(() => {
+      if (state.current === run) state.current = null;
+    });
+  });
+  log(
+    `agent ${o.name}: registered at ${endpoint.where}; ` +
+      (o.allowTexts.length === 0
+        ? 'no --allow-target given, so every run will be refused'
+        : `allowed targets: ${o.allowTexts.join(', ')}`),
+  );
+  await stopped;
+  const active = state.current;
+  if (active !== null) {
+    active.stop(state.fatal === null ? 'agent stopping' : 'coordination store lost');
+    await active.done;
+  }
+  await endpoint.close();
+  if (state.fatal !== null) throw state.fatal;
+}
+
+/** Check a run against the allowlist; the reason it is refused, or null. */
+async function refusal(o: AgentOptions, spec: FleetRunSpec, resolved: ResolvedTarget): Promise<string | null> {
+  const host = spec.target.host;
+  if (o.allow.length === 0) {
+    const first = resolved.addresses[0];
+    const example = first === undefined ? `${host}:${spec.target.port}` : formatEndpoint(first.address, first.port);
+    return `it allows no targets (start it with --allow-target ${example})`;
+  }
+  const { rules, unresolved } = await resolveAllowRules(o.allow, lookupAll);
+  const denied = disallowedTargets(rules, resolved.addresses);
+  if (denied.length === 0) return null;
+  const what = denied.map((d) => formatEndpoint(d.address, d.port)).join(', ');
+  const named = denied.some((d) => d.address !== host) ? ` (${host})` : '';
+  const unres = unresolved.length === 0 ? '' : `; could not resolve: ${unresolved.join(', ')}`;
+  return `${what}${named} is not on its --allow-target list (${o.allowTexts.join(', ')})${unres}`;
+}
+
+/** Processes for a share: enough to stay under each one's open-files limit (like `ramp` without --workers). */
+function workersFor(planned: number, fdLimit: number | null): number {
+  const perProcess = Math.max(1, (fdLimit ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
+  return Math.max(1, Math.min(64, Math.ceil(planned / perProcess)));
+}
+
+function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, log: AgentLog): ActiveRun {
+  let stopWhy: string | null = null;
+  let closeNow: (why: string) => void = (why) => (stopWhy = why);
+
+  const refuse = async (reason: string): Promise<void> => {
+    log(`run ${a.runId}: refused: ${reason}`);
+    a.send({ kind: 'failure', name: o.name, reason });
+    await a.end();
+  };
+
+  const body = async (): Promise<void> => {
+    let spec: FleetRunSpec;
+    try {
+      spec = readRunSpec(a.spec);
+    } catch (e) {
+      if (!(e instanceof RunSpecError)) throw e;
+      return refuse(`unreadable run spec (${e.message})`);
+    }
+    const receivedAt = Date.now();
+    let resolved: ResolvedTarget;
+    try {
+      resolved = await resolveTarget(spec.target.host, spec.target.port, { spread: spec.target.spread, tls: spec.engine.tls !== null });
+    } catch (e) {
+      return refuse((e as Error).message);
+    }
+    const refused = await refusal(o, spec, resolved);
+    if (refused !== null) return refuse(refused);
+    const first = resolved.addresses[0];
+    if (first === undefined) return refuse(`host "${spec.target.host}" has no addresses`);
+    if (stopWhy !== null) return refuse(stopWhy);
+
+    // Source addresses and limits are this machine's: plan them here, for this agent's share.
+    const sources = planSourceAddresses(first, spec.plannedPerAgent, o.sources);
+    const limits = await readSystemLimits();
+    const fdLimit = limits.openFilesSoft !== null && Number.isFinite(limits.openFilesSoft) ? limits.openFilesSoft : null;
+    const workers = o.workers ?? workersFor(spec.plannedPerAgent, fdLimit);
+    const endpoints = resolved.addresses.map((t) => formatEndpoint(t.address, t.port)).join(', ');
+    log(`run ${a.runId}: ${endpoints}, up to ${spec.plannedPerAgent} connections here${workers > 1 ? ` in ${workers} processes` : ''}`);
+    if (!o.quiet) {
+      const assessment = assessCapacity(limits, {
+        requestedConnections: null,
+        plannedUpperBound: spec.plannedPerAgent,
+        targets: resolved.addresses.map((t) => ({ address: t.address, port: t.port })),
+        sourceAddresses: sources.addresses,
+        processes: workers,
+      });
+      log(formatPreflight(assessment, limits, sources.addresses));
+    }
+    const engine: EngineConfig = { ...spec.engine, targets: resolved.addresses, sourceAddresses: sources.addresses };
+
+    const seen = { maxHeld: 0, failed: 0 };
+    const transport: ParticipantTransport = {
+      send: (r) => {
+        seen.maxHeld = Math.max(seen.maxHeld, r.counters.held);
+        seen.failed = r.counters.failed;
+        a.send(r);
+      },
+    };
+    let participant: Participant;
+    try {
+      participant =
+        workers > 1
+          ? await startGroupParticipant(o.name, engine, workers, transport, fdLimit)
+          : startParticipant(o.name, engine, transport, fdLimit);
+    } catch (e) {
+      return refuse(`cannot start ${workers} worker processes: ${(e as Error).message}`);
+    }
+    await endpoint.setRun(a.runId, sources.addresses);
+    let closedWhy: string | null = null;
+    closeNow = (why) => {
+      if (closedWhy !== null) return;
+      closedWhy = why;
+      log(`run ${a.runId}: ${why}: closing every connection`);
+      participant.close();
+    };
+    if (stopWhy !== null) closeNow(stopWhy);
+
+    // Deadlines run on this machine's clock (the fleet's clocks need not agree): first for the run to start,
+    // then, from the first command on, for the run itself.
+    let deadline = setTimeout(
+      () => closeNow(`no command within ${formatDurationMs(spec.startWithinMs)}`),
+      Math.max(0, spec.startWithinMs - (Date.now() - receivedAt)),
+    );
+    let started = false;
+    a.onCommand((cmd) => {
+      if (!started) {
+        started = true;
+        clearTimeout(deadline);
+        deadline = setTimeout(() => closeNow(`deadline of ${formatDurationMs(spec.deadlineMs)} reached`), spec.deadlineMs);
+      }
+      participant.handle(cmd);
+    });
+    let checking = false;
+    const watch = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      a.controllerAlive()
+        .then((alive) => {
+          if (!alive) closeNow(`controller gone (no heartbeat for ${CONTROLLER_TTL_MS / 1000}s)`);
+        })
+        // A failing check means the store is gone, which the endpoint reports on its own.
+        .catch(() => undefined)
+        .finally(() => (checking = false));
+    }, HEARTBEAT_INTERVAL_MS);
+
+    await participant.done;
+    clearTimeout(deadline);
+    clearInterval(watch);
+    await a.end();
+    await endpoint.setRun(null);
+    log(`run ${a.runId}: done: held at most ${seen.maxHeld} here, ${seen.failed} failures${closedWhy === null ? '' : ` (${closedWhy})`}`);
+  };
+
+  const done = body().catch(async (e: unknown) => {
+    log(`run ${a.runId}: error: ${(e as Error).message}`);
+    await a.end();
+    await endpoint.setRun(null);
+  });
+  return { runId: a.runId, stop: (why) => closeNow(why), done };
+}

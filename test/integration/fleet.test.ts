@@ -1,0 +1,224 @@
+/**
+ * The fleet end to end on this machine: a private redis-server (password and an ACL user), agents as real
+ * `tcpprobe agent` processes each with its own loopback source addresses, `tcpprobe serve` targets, and the
+ * controller as `tcpprobe ramp --redis`. Agents are killed by PID (SIGKILL mid-run for the loss tests; all of them
+ * after the file). Bounds are generous; assertions are on counts, names, lines and exit codes.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import type { RampResult } from '../../src/metrics/result.js';
+import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/child-output.js';
+import { fleetTestsEnabled, startRedis, type RedisServer } from '../helpers/redis.js';
+import { makeSelfSignedCert } from '../helpers/tls-cert.js';
+
+const enabled = fleetTestsEnabled();
+
+const ADMIN_PASSWORD = 'fleet-admin-pw';
+/** The narrowest ACL user tcpprobe works with (docs/fleet.md shows the same line). */
+const ACL_USER = 'tcpprobe on >fleet-pw ~tcpprobe:* +ping +get +set +del +mget +exists +pexpire +scan +xadd +xread';
+const AUTH = { user: 'tcpprobe', password: 'fleet-pw' };
+/** Every ramp here is bounded well inside the test timeout. */
+const BOUNDS = ['--max-duration', '20s', '--hold', '500ms', '--agent-wait', '10s'];
+
+interface Agent {
+  name: string;
+  child: ChildProcess;
+  output: Promise<CliRun>;
+}
+
+const agents: Agent[] = [];
+
+async function stopAgent(a: Agent, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const { child } = a;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = once(child, 'exit');
+  process.kill(child.pid, signal);
+  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+afterAll(async () => {
+  await Promise.all(agents.splice(0).map((a) => stopAgent(a)));
+});
+
+/** Start `tcpprobe agent` and wait until it has registered. */
+async function startAgent(redisUrl: string, name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Agent> {
+  const child = startCli(['agent', '--redis', redisUrl, '--name', name, ...args], env);
+  const agent: Agent = { name, child, output: collect(child, 120_000) };
+  agents.push(agent);
+  await waitForOutput(child, /registered at/, { timeoutMs: 15_000 });
+  return agent;
+}
+
+function fleetRamp(redisUrl: string, port: number, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runCli(['ramp', '--redis', redisUrl, '--host', '127.0.0.1', '--port', String(port), '--json', ...BOUNDS, ...args], {
+    timeoutMs: 60_000,
+    env,
+  });
+}
+
+/** One line on stderr, "tcpprobe: ...", this exit code, no stack trace. */
+function expectOneErrorLine(run: CliRun, code: number): string {
+  expect(run.code, run.stderr).toBe(code);
+  const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tcpprobe: /);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  return lines[0]!;
+}
+
+/** What to print when a count is off: per-agent figures and how the merged held count went. */
+function diagnose(r: RampResult): string {
+  const parts = (r.participants ?? []).map((p) => `${p.name} max ${p.maxHeld} lost ${p.counters.lost} failed ${p.counters.failed}`).join(', ');
+  const timeline = r.timeline.map((s) => `${s.tMs}:${s.attempted}/${s.held}/${s.established}/${s.failed}`).join(' ');
+  return `participants: ${parts}; timeline t:attempted/held/established/failed ${timeline}`;
+}
+
+function lostAt(r: RampResult, name: string): number | null | undefined {
+  return r.participants?.find((p) => p.name === name)?.lostAtMs;
+}
+
+describe.skipIf(!enabled)('fleet over Redis', () => {
+  let redis: RedisServer;
+  let url: string;
+
+  beforeAll(async () => {
+    redis = await startRedis({ password: ADMIN_PASSWORD, users: [ACL_USER] });
+    url = redis.url(AUTH);
+  });
+
+  it('three agents, each with its own source addresses, find the exact cap of a 3,000-connection target', async () => {
+    const serve = await startServe(['--max-conns', '3000', '--over-limit', 'close']);
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        startAgent(url, `cap-${i}`, ['--allow-target', `127.0.0.1:${serve.port}`, '--source', `127.0.0.${i * 10}-127.0.0.${i * 10 + 3}`]),
+      ),
+    );
+    // --settle 500ms and a moderate rate: six processes (and maybe other test runs) share this machine's cores; a
+    // connection the server is slow to close past its cap must not count as held first.
+    const run = await fleetRamp(url, serve.port, ['--agent-names', 'cap-1,cap-2,cap-3', '--rate', '1000', '--settle', '500ms']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = parseResult<RampResult>(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency, diagnose(r)).toBe(3000);
+    expect(r.firstFailure?.class).toBe('closed-by-peer');
+    expect(r.participants?.map((p) => p.name)).toEqual(['cap-1', 'cap-2', 'cap-3']);
+    for (const p of r.participants ?? []) {
+      expect(p.maxHeld, p.name).toBeGreaterThan(500);
+      expect(p.lostAtMs).toBeNull();
+    }
+    // Each agent bound its connections to its own addresses; the result lists them all.
+    expect(r.sourceAddresses).toHaveLength(12);
+    expect(r.sourceAddresses).toContain('127.0.0.10');
+    expect(r.sourceAddresses).toContain('127.0.0.33');
+    expect(run.stderr).toMatch(/fleet: run \S+ on 3 agent\(s\)/);
+  });
+
+  it.todo(
+    'finds the exact cap of a 24,000-connection target, past one process\'s 20,000 open files (needs `tcpprobe serve --workers`, not there yet)',
+  );
+
+  it('an agent killed mid-run with --on-agent-loss continue: the run finishes and lists it as lost', async () => {
+    const serve = await startServe([]);
+    const allow = ['--allow-target', `127.0.0.1:${serve.port}`];
+    await startAgent(url, 'keep-1', [...allow, '--source', '127.0.0.40-127.0.0.41']);
+    const victim = await startAgent(url, 'keep-2', [...allow, '--source', '127.0.0.42-127.0.0.43']);
+    const running = fleetRamp(url, serve.port, ['--agent-names', 'keep-1,keep-2', '--on-agent-loss', 'continue', '--rate', '400', '--max', '2400']);
+    await waitForOutput(victim.child, /up to \d+ connections here/, { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await stopAgent(victim, 'SIGKILL');
+    const run = await running;
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = parseResult<RampResult>(run);
+    expect(lostAt(r, 'keep-2')).toEqual(expect.any(Number));
+    expect(lostAt(r, 'keep-1')).toBeNull();
+    expect(r.maxConcurrency).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/fleet: agent keep-2 lost at .* going on with 1 agent/);
+  });
+
+  it('an agent killed mid-run with the default --on-agent-loss abort: the run stops, exit 8 naming the agent', async () => {
+    const serve = await startServe([]);
+    const allow = ['--allow-target', `127.0.0.1:${serve.port}`];
+    await startAgent(url, 'stop-1', [...allow, '--source', '127.0.0.50-127.0.0.51']);
+    const victim = await startAgent(url, 'stop-2', [...allow, '--source', '127.0.0.52-127.0.0.53']);
+    const running = fleetRamp(url, serve.port, ['--agent-names', 'stop-1,stop-2', '--rate', '400', '--max', '6000']);
+    await waitForOutput(victim.child, /up to \d+ connections here/, { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    await stopAgent(victim, 'SIGKILL');
+    const run = await running;
+    expect(run.code, run.stderr).toBe(EXIT.fleet);
+    expect(run.stderr).toMatch(/^tcpprobe: fleet: agent stop-2 was lost at .*--on-agent-loss abort/m);
+    // The partial result is still reported, with the agent marked lost.
+    const r = parseResult<RampResult>(run);
+    expect(r.verdict.kind).toBe('interrupted');
+    expect(lostAt(r, 'stop-2')).toEqual(expect.any(Number));
+  });
+
+  it('a controller that vanishes: its agents close the run on their own and wait for the next', async () => {
+    const serve = await startServe([]);
+    const agent = await startAgent(url, 'orphan-1', ['--allow-target', '127.0.0.0/8']);
+    const controller = startCli(['ramp', '--redis', url, '--agent-names', 'orphan-1', '--host', '127.0.0.1', '--port', String(serve.port), '--rate', '200', '--max-duration', '60s', '-q']);
+    const controllerDone = collect(controller, 60_000);
+    await waitForOutput(agent.child, /up to \d+ connections here/, { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(controller.pid!, 'SIGKILL');
+    await controllerDone;
+    // CONTROLLER_TTL_MS (5 s) plus a check every second.
+    const log = await waitForOutput(agent.child, /controller gone[\s\S]*done: held at most [1-9]/, { timeoutMs: 12_000 });
+    expect(log).toMatch(/closing every connection/);
+  });
+
+  it('an agent refuses a target off its allowlist, and one with no allowlist refuses all: one line, exit 8', async () => {
+    const serve = await startServe([]);
+    await startAgent(url, 'strict-1', ['--allow-target', '127.0.0.1:1,10.0.0.0/8']);
+    await startAgent(url, 'strict-2', []);
+    const run = await fleetRamp(url, serve.port, ['--agent-names', 'strict-1,strict-2', '-q']);
+    const line = expectOneErrorLine(run, EXIT.fleet);
+    expect(line).toContain(`agent strict-1 refused the run: 127.0.0.1:${serve.port} is not on its --allow-target list (127.0.0.1:1, 10.0.0.0/8)`);
+    expect(line).toContain(`agent strict-2 refused the run: it allows no targets (start it with --allow-target 127.0.0.1:${serve.port})`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('too few agents within --agent-wait: one line naming who is missing, exit 8', async () => {
+    const run = await fleetRamp(url, 1, ['--agent-names', 'nobody-1', '--agent-wait', '1s', '-q']);
+    expect(expectOneErrorLine(run, EXIT.fleet)).toMatch(/fleet: agents not ready: nobody-1 \(not registered\) after waiting 1s/);
+  });
+
+  it('a wrong password, for the controller and for an agent: one clear line, exit 8', async () => {
+    const wrong = redis.url({ user: 'tcpprobe', password: 'not-the-password' });
+    const ctl = await fleetRamp(wrong, 1, ['--agents', '1', '-q']);
+    expect(expectOneErrorLine(ctl, EXIT.fleet)).toMatch(/^tcpprobe: redis: authentication failed \(WRONGPASS /);
+    const agent = await runCli(['agent', '--redis', wrong, '--name', 'x'], { timeoutMs: 20_000 });
+    expect(expectOneErrorLine(agent, EXIT.fleet)).toMatch(/^tcpprobe: redis: authentication failed \(WRONGPASS /);
+    // No password at all where one is needed.
+    const none = await fleetRamp(redis.url(), 1, ['--agents', '1', '-q']);
+    expect(expectOneErrorLine(none, EXIT.fleet)).toMatch(/^tcpprobe: redis: authentication required/);
+  });
+
+  it('an unreachable Redis: one line, exit 8, quickly', async () => {
+    const started = Date.now();
+    // Port 1 on loopback: nothing listens there.
+    const run = await fleetRamp('redis://127.0.0.1:1/0', 1, ['--agents', '1', '-q']);
+    expect(expectOneErrorLine(run, EXIT.fleet)).toMatch(/^tcpprobe: redis: cannot connect to 127\.0\.0\.1:1 \(ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('over TLS (rediss://) with the CA trusted through NODE_EXTRA_CA_CERTS', async () => {
+    const cert = makeSelfSignedCert('localhost');
+    const tlsRedis = await startRedis({ tls: { certPath: cert.certPath, keyPath: cert.keyPath }, password: 'tls-pw' });
+    const tlsUrl = tlsRedis.url({ password: 'tls-pw' });
+    const env = { NODE_EXTRA_CA_CERTS: cert.certPath };
+    const serve = await startServe(['--max-conns', '300']);
+    await startAgent(tlsUrl, 'tls-1', ['--allow-target', `127.0.0.1:${serve.port}`], env);
+    const run = await fleetRamp(tlsUrl, serve.port, ['--agents', '1', '--settle', '300ms', '-q'], env);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(parseResult<RampResult>(run).maxConcurrency).toBe(300);
+    // Without the CA: one line about TLS, exit 8.
+    const untrusted = await fleetRamp(tlsUrl, serve.port, ['--agents', '1', '-q']);
+    expect(expectOneErrorLine(untrusted, EXIT.fleet)).toMatch(/^tcpprobe: redis: TLS to localhost:\d+ failed/);
+  });
+});
