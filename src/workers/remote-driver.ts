@@ -167,8 +167,12 @@ export class RemoteDriver implements ProbeDriver {
       const c = p.last?.counters ?? emptyCounters();
       const pending = askedOf(p) - c.requested;
       const adjusted = { ...c, requested: c.requested + pending, queued: c.queued + pending };
-      // A lost participant's sockets are gone: keep what happened, drop what was open.
-      if (p.lostAtMs !== null) for (const g of GAUGES) adjusted[g] = 0;
+      // A lost participant's sockets are gone: keep what happened, drop what was open, and count as asked only
+      // what it started, so its unstarted share is asked of the others rather than counted against --max.
+      if (p.lostAtMs !== null) {
+        for (const g of GAUGES) adjusted[g] = 0;
+        adjusted.requested = c.attempted;
+      }
       return adjusted;
     });
     const sum = sumCounters(parts);

@@ -200,3 +200,21 @@ describe('RemoteDriver asks and losses', () => {
     expect(driver.lostParticipants()).toEqual(['b']);
   });
 });
+
+describe('a lost participant and --max', () => {
+  it('counts as asked only what the lost participant started, so its share goes to the others', () => {
+    const a = new FakeLink('a');
+    const b = new FakeLink('b');
+    const driver = new RemoteDriver([a, b]);
+    driver.open(10);
+    expect(a.opened() + b.opened()).toBe(10);
+    driver.handleTelemetry(report('a', { requested: 5, attempted: 2, queued: 3 }, { appliedSeq: a.lastSeq() }));
+    driver.handleTelemetry(report('b', { requested: 5, attempted: 5, held: 5 }, { appliedSeq: b.lastSeq() }));
+    expect(driver.counters().requested).toBe(10);
+    driver.markLost('a');
+    expect(driver.counters().requested).toBe(7);
+    driver.open(3);
+    expect(b.opened()).toBe(8);
+    expect(a.opened()).toBe(5);
+  });
+});
