@@ -157,6 +157,8 @@ export class ConnectionPool {
   private readonly live = new Set<Connection>();
   private readonly connectDeadlines = new FifoQueue<Connection>();
   private readonly settleQueue = new FifoQueue<Connection>();
+  /** Settled at the last sweep; held at the next one if still open. */
+  private readonly promoteQueue = new FifoQueue<Connection>();
   private readonly expectDeadlines = new FifoQueue<Connection>();
   /** When each pending reconnect is due (the reconnect delay is constant, so the list stays sorted). */
   private readonly reconnectQueue = new FifoQueue<number>();
@@ -464,12 +466,17 @@ export class ConnectionPool {
         this.fail(conn, null, 'timeout', `connect did not finish within ${cfg.connectTimeoutMs} ms`);
       }
     }
+    // Promote what came due at the previous sweep: an event-loop turn (with its I/O poll) has passed since, so a
+    // close that had already arrived (say, during a stall longer than --settle) has been read first.
+    for (let conn = this.promoteQueue.shift(); conn !== undefined; conn = this.promoteQueue.shift()) {
+      if (conn.state === State.Established) this.becomeHeld(conn);
+    }
     for (let conn = this.settleQueue.peek(); conn !== undefined; conn = this.settleQueue.peek()) {
       // From establishment, not TCP connect: a slow TLS handshake must not eat the settle time (a server that
       // closes right after its handshake would otherwise be counted as held).
       if (conn.state === State.Established && conn.establishedAt + cfg.settleMs > now) break;
       this.settleQueue.shift();
-      if (conn.state === State.Established) this.becomeHeld(conn);
+      if (conn.state === State.Established) this.promoteQueue.push(conn);
     }
     const expectTimeoutMs = cfg.service?.expectTimeoutMs ?? 0;
     for (let conn = this.expectDeadlines.peek(); conn !== undefined; conn = this.expectDeadlines.peek()) {

@@ -1,0 +1,228 @@
+/**
+ * The hold executor in-process: runHold with a LocalDriver against the built-in target on loopback. Covers each
+ * way a hold ends (held for --duration, all closed by the server, --max-duration, unreachable, abort), reconnects
+ * and the CI assertions, on counts and classes; time bounds are generous lower or upper bounds only.
+ */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runHold, type HoldSettings } from '../../src/controller/hold.js';
+import { LocalDriver } from '../../src/controller/local-driver.js';
+import type { EngineConfig, PoolEvent } from '../../src/engine/connection-pool.js';
+import type { RunTarget } from '../../src/controller/run-context.js';
+import type { HoldResult } from '../../src/metrics/result.js';
+import type { TargetServer } from '../../src/server/target-server.js';
+import { startTarget } from '../helpers/target.js';
+
+function engineFor(port: number, over: Partial<EngineConfig> = {}): EngineConfig {
+  return {
+    targets: [{ address: '127.0.0.1', family: 4, port }],
+    sourceAddresses: [],
+    maxInflight: 256,
+    connectTimeoutMs: 2000,
+    keepAliveMs: 30_000,
+    settleMs: 100,
+    reconnect: false,
+    reconnectDelayMs: 100,
+    service: null,
+    tls: null,
+    ...over,
+  };
+}
+
+function runTargetFor(port: number): RunTarget {
+  return {
+    info: { host: '127.0.0.1', port, resolved: ['127.0.0.1'], used: ['127.0.0.1'], addressMode: 'pinned', tls: false },
+    sourceAddresses: [],
+  };
+}
+
+const SETTINGS: HoldSettings = {
+  connections: 30,
+  delayMs: 0,
+  durationMs: 1000,
+  maxDurationMs: 20_000,
+  assertEstablished: null,
+  assertHeld: false,
+};
+
+async function hold(
+  port: number,
+  settings: Partial<HoldSettings> = {},
+  engine: Partial<EngineConfig> = {},
+  opts: { signal?: AbortSignal; onEvent?: (e: PoolEvent) => void } = {},
+): Promise<HoldResult> {
+  const driver = new LocalDriver(engineFor(port, engine), opts.onEvent ?? null);
+  return runHold({ ...SETTINGS, ...settings }, driver, runTargetFor(port), opts.signal === undefined ? {} : { signal: opts.signal });
+}
+
+async function serverDrained(server: TargetServer, timeoutMs = 5000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  while (server.stats().open > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return server.stats().open;
+}
+
+function expectMonotonic(r: HoldResult): void {
+  for (let i = 1; i < r.timeline.length; i++) {
+    const [prev, cur] = [r.timeline[i - 1]!, r.timeline[i]!];
+    expect(cur.tMs).toBeGreaterThanOrEqual(prev.tMs);
+    expect(cur.attempted).toBeGreaterThanOrEqual(prev.attempted);
+    expect(cur.failed).toBeGreaterThanOrEqual(prev.failed);
+  }
+}
+
+describe('runHold: how a hold ends', () => {
+  it('--duration: held, all N held, nothing lost, the server empty after close', async () => {
+    const server = await startTarget({});
+    const r = await hold(server.port, { connections: 30, durationMs: 800 });
+    expect(r.kind).toBe('hold');
+    expect(r.verdict.kind).toBe('held');
+    expect(r.requestedConnections).toBe(30);
+    expect(r.maxConcurrency).toBe(30);
+    expect(r.counters.attempted).toBe(30);
+    expect(r.lostDuringHold).toBe(0);
+    expect(r.firstFailure).toBeNull();
+    expect(r.allEstablishedAtMs).not.toBeNull();
+    expect(r.durationMs).toBeGreaterThanOrEqual(800);
+    expectMonotonic(r);
+    expect(server.stats().peakOpen).toBe(30);
+    expect(await serverDrained(server)).toBe(0);
+  });
+
+  it('delay pacing: one connection per delay, so the last one starts >= (N-1) x delay after the first', async () => {
+    const server = await startTarget({});
+    const established: number[] = [];
+    const r = await hold(
+      server.port,
+      { connections: 20, delayMs: 50, durationMs: 1500 },
+      {},
+      { onEvent: (e) => void (e.kind === 'established' && established.push(e.atMs)) },
+    );
+    expect(r.verdict.kind).toBe('held');
+    expect(established).toHaveLength(20);
+    // 19 gaps of 50 ms = 950 ms; timers only fire late, never early, so a lower bound is safe.
+    expect(established[19]! - established[0]!).toBeGreaterThanOrEqual(600);
+    // Connections are created in order, one at a time: times never go backwards.
+    for (let i = 1; i < established.length; i++) expect(established[i]!).toBeGreaterThanOrEqual(established[i - 1]!);
+  });
+
+  it('no --duration and a server that closes every connection: all-closed, every connection lost', async () => {
+    const server = await startTarget({ closeAfterMs: 300, greeting: 'hello\r\n' });
+    const r = await hold(server.port, { connections: 20, durationMs: null, maxDurationMs: 15_000 });
+    expect(r.verdict.kind).toBe('all-closed');
+    expect(r.maxConcurrency).toBe(20);
+    expect(r.lostDuringHold).toBe(20);
+    expect(r.counters.failuresByClass['closed-by-peer']).toBe(20);
+    expect(r.firstFailure?.class).toBe('closed-by-peer');
+    expect(r.firstFailure?.serverSaid).toContain('hello');
+    expect(r.durationMs).toBeLessThan(10_000);
+  });
+
+  it('no --duration and a server that never closes: timed-out at --max-duration', async () => {
+    const server = await startTarget({});
+    const r = await hold(server.port, { connections: 10, durationMs: null, maxDurationMs: 700 });
+    expect(r.verdict.kind).toBe('timed-out');
+    expect(r.maxConcurrency).toBe(10);
+    expect(r.durationMs).toBeGreaterThanOrEqual(700);
+    expect(r.durationMs).toBeLessThan(700 + 3000);
+    expect(await serverDrained(server)).toBe(0);
+  });
+
+  it('nothing listening: unreachable', async () => {
+    const port = await freePort();
+    const r = await hold(port, { connections: 5, durationMs: 2000 });
+    expect(r.verdict.kind).toBe('unreachable');
+    expect(r.maxConcurrency).toBe(0);
+    expect(r.firstFailure?.class).toBe('refused');
+  });
+
+  it('an abort mid-hold: interrupted, what was open is closed', async () => {
+    const server = await startTarget({});
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 500);
+    const r = await hold(server.port, { connections: 20, durationMs: 20_000 }, {}, { signal: ac.signal });
+    expect(r.verdict.kind).toBe('interrupted');
+    expect(r.maxConcurrency).toBe(20);
+    expect(r.durationMs).toBeLessThan(10_000);
+    expect(await serverDrained(server)).toBe(0);
+  });
+});
+
+describe('runHold: reconnect', () => {
+  it('reopens what the server closes: reconnects counted, most of N open through the late part of the run', async () => {
+    const N = 50;
+    const server = await startTarget({ closeAfterMs: 300 });
+    const r = await hold(server.port, { connections: N, durationMs: 2000 }, { reconnect: true, reconnectDelayMs: 20 });
+    const trace = r.timeline.map((s) => `${s.tMs}:${s.held}/${s.established}/${s.connecting}`).join(' ');
+    expect(r.verdict.kind, trace).toBe('held');
+    expect(r.counters.reconnects, trace).toBeGreaterThan(N);
+    expect(r.lostDuringHold, trace).toBeGreaterThan(N);
+    const late = r.timeline.filter((s) => s.tMs >= 1000 && s.tMs <= 1900);
+    expect(late.length).toBeGreaterThan(3);
+    // Open = held + established (settling): each connection is down only for the reconnect delay and a connect.
+    const nearN = late.filter((s) => s.held + s.established >= 0.8 * N);
+    const summary = late.map((s) => s.held + s.established).join(' ');
+    expect(nearN.length / late.length, `open in late samples: ${summary}`).toBeGreaterThanOrEqual(0.7);
+    // The engine never opens more than N at once.
+    for (const s of r.timeline) expect(s.held + s.established + s.connecting, trace).toBeLessThanOrEqual(N);
+  });
+
+  it('without reconnect the same server leaves nothing open late in the run', async () => {
+    const server = await startTarget({ closeAfterMs: 300 });
+    const r = await hold(server.port, { connections: 20, durationMs: 1000 });
+    expect(r.verdict.kind).toBe('held');
+    expect(r.counters.reconnects).toBe(0);
+    expect(r.lostDuringHold).toBe(20);
+    const last = r.timeline.at(-1)!;
+    expect(last.held + last.established).toBe(0);
+  });
+});
+
+describe('runHold: assertions', () => {
+  it('established-within passes when all connect in time', async () => {
+    const server = await startTarget({});
+    const r = await hold(server.port, { connections: 30, durationMs: 600, assertEstablished: { count: 30, withinMs: 2000 } });
+    expect(r.assertions).toHaveLength(1);
+    expect(r.assertions[0]).toMatchObject({ name: 'established-within', passed: true });
+    expect(r.establishedWithinMs).toEqual({ withinMs: 2000, established: 30 });
+  });
+
+  it('established-within fails by the shortfall when the server refuses past its cap', async () => {
+    const server = await startTarget({ maxConns: 10, overLimit: 'refuse' });
+    // With a delay between connects the listener is already closed when the 11th arrives, so it is refused.
+    // (With --delay 0 all 30 complete the handshake in the kernel's accept queue before the server stops listening;
+    // they are reset a moment later, but count as established: see the note in the report.)
+    const r = await hold(server.port, {
+      connections: 30,
+      delayMs: 10,
+      durationMs: 1000,
+      assertEstablished: { count: 30, withinMs: 700 },
+    });
+    const a = r.assertions.find((x) => x.name === 'established-within')!;
+    expect(a.passed).toBe(false);
+    // 10 served; a late timer can start the 11th in the same turn as the 10th, before the listener closes.
+    const established = r.establishedWithinMs!.established;
+    expect(established).toBeGreaterThanOrEqual(10);
+    expect(established).toBeLessThanOrEqual(12);
+    expect(a.actual).toContain(`${30 - established} short`);
+  });
+
+  it('held passes on a quiet server and fails when the server closes connections', async () => {
+    const quiet = await startTarget({});
+    const ok = await hold(quiet.port, { connections: 20, durationMs: 600, assertHeld: true });
+    expect(ok.assertions).toEqual([expect.objectContaining({ name: 'held', passed: true })]);
+
+    const closing = await startTarget({ closeAfterMs: 200 });
+    const bad = await hold(closing.port, { connections: 20, durationMs: 800, assertHeld: true });
+    const a = bad.assertions.find((x) => x.name === 'held')!;
+    expect(a.passed).toBe(false);
+    expect(a.actual).toMatch(/^20 lost/);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}

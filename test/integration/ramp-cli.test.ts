@@ -1,0 +1,275 @@
+/**
+ * `tcpprobe ramp` from the built binary (dist/) against `tcpprobe serve` child processes on loopback: the exact cap
+ * of each over-limit mode, the other verdicts, --json/--out, the schedule flags, workers, usage errors and exit
+ * codes. Caps are small (200-300) and every run is bounded by --max-duration; assertions are on counts, classes and
+ * exit codes, never on tight durations.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import type { RampResult } from '../../src/metrics/result.js';
+import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/child-output.js';
+
+const CAP = 200;
+const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached';
+/**
+ * Bounds every ramp here: a short hold, and a hard stop well inside the test timeout. --settle is longer than the
+ * default 100 ms because on a loaded two-core machine `serve` can stall past 100 ms before it closes an over-limit
+ * connection, which then counts as held (cap + 1); see the report on the settle heuristic.
+ */
+const BOUNDS = ['--max-duration', '15s', '--hold', '200ms', '--settle', '300ms'];
+
+/**
+ * The low-rate confirmation of the default (--until confirm) is covered by the close test; the other modes stop at
+ * the first failure, which finds the same number a little sooner.
+ */
+const FAST = ['--until', 'first-failure'];
+
+const tmp = mkdtempSync(join(tmpdir(), 'tcpprobe-ramp-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function ramp(port: number, args: readonly string[] = [], timeoutMs = 40_000): Promise<CliRun> {
+  return runCli(['ramp', '--host', '127.0.0.1', '--port', String(port), '--json', '-q', ...BOUNDS, ...args], { timeoutMs });
+}
+
+function result(run: CliRun): RampResult {
+  const r = parseResult<RampResult>(run);
+  expect(r.schema).toBe('tcpprobe/result');
+  expect(r.schemaVersion).toBe(1);
+  expect(r.kind).toBe('ramp');
+  return r;
+}
+
+/** A usage error: exactly one line on stderr, "tcpprobe: ...", the usage code, no stack trace, nothing on stdout. */
+function expectOneUsageLine(run: CliRun, code: number = EXIT.usage): string {
+  expect(run.code, run.stderr).toBe(code);
+  expect(run.stdout).toBe('');
+  const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tcpprobe: /);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  return lines[0]!;
+}
+
+/** What to print when a count is off: where failures happened and how the held count went. */
+function diagnose(r: RampResult): string {
+  const failures = r.failures.map((f) => `${f.class} x${f.count} (first ${f.first.phase})`).join(', ');
+  const parts = (r.participants ?? []).map((p) => `${p.name} max ${p.maxHeld} lost ${p.counters.lost}`).join(', ');
+  const timeline = r.timeline.map((s) => `${s.tMs}:${s.attempted}/${s.held}/${s.established}/${s.failed}`).join(' ');
+  return `failures: ${failures}; participants: ${parts}; timeline t:attempted/held/established/failed ${timeline}`;
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+describe('ramp finds the exact cap of each serve mode', () => {
+  it('close with an error line: exactly the cap, the line in firstFailure.serverSaid; --json alone on stdout, summary on stderr, --out the same document', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close', '--over-limit-message', `${OVER_LIMIT_MESSAGE}\\r\\n`]);
+    const out = join(tmp, 'close.json');
+    // Not quiet: the summary and status lines must all go to stderr, stdout keeps the document alone.
+    const run = await runCli(
+      ['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--json', '--out', out, ...BOUNDS],
+      { timeoutMs: 40_000 },
+    );
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(r.firstFailure?.class).toBe('closed-by-peer');
+    expect(r.firstFailure?.serverSaid).toContain(OVER_LIMIT_MESSAGE);
+    expect(r.heldAtFirstFailure).not.toBeNull();
+    expect(r.heldAtFirstFailure!).toBeLessThanOrEqual(r.maxConcurrency);
+    // Exactly one JSON document: it parsed whole, and it is one object from first to last byte.
+    expect(run.stdout.trimStart().startsWith('{')).toBe(true);
+    expect(run.stdout.trimEnd().endsWith('}')).toBe(true);
+    expect(run.stderr).toMatch(/Max concurrency: 200 connections/);
+    expect(run.stderr).toMatch(/First failure: closed-by-peer/);
+    // The default, --until confirm, tried again at a low rate before concluding.
+    expect(r.verdict.summary).toMatch(/low rate/);
+    // The file holds the same document.
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(r);
+  });
+
+  it('reset: exactly the cap, class reset', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'reset']);
+    const run = await ramp(serve.port, FAST);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(r.firstFailure?.class).toBe('reset');
+  });
+
+  it('refuse: exactly the cap, class refused (or reset: a connect completed in the accept queue as the listener closed)', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'refuse']);
+    const run = await ramp(serve.port, FAST);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(['refused', 'reset']).toContain(r.firstFailure?.class);
+  });
+
+  it('evict: exactly the cap, class closed-by-peer (the oldest connection is closed)', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'evict']);
+    const run = await ramp(serve.port, FAST);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(r.firstFailure?.class).toBe('closed-by-peer');
+  });
+
+  it('ignore with --backlog 10: cap + backlog + 1 (the kernel completes that many in the accept queue), class timeout', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'ignore', '--backlog', '10']);
+    // --until first-failure: no low-rate confirmation, whose connects would each wait out the connect timeout.
+    const run = await ramp(serve.port, ['--connect-timeout', '1s', '--until', 'first-failure']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.firstFailure?.class).toBe('timeout');
+    // Measured on Linux: 211 for cap 200, backlog 10 (the accept queue takes backlog + 1).
+    expect(r.maxConcurrency).toBe(CAP + 10 + 1);
+  });
+
+  it('--workers 2: the exact cap too, with two participants in the result', async () => {
+    const serve = await startServe(['--max-conns', '300', '--over-limit', 'close']);
+    // Four processes share two cores here (this test, two workers, serve): a longer settle still keeps a
+    // connection the server is slow to close (past its cap) from counting as held first.
+    const run = await ramp(serve.port, ['--workers', '2', '--settle', '500ms']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency, diagnose(r)).toBe(300);
+    expect(r.participants).toHaveLength(2);
+    for (const p of r.participants!) expect(p.maxHeld).toBeGreaterThan(0);
+  });
+
+  it('demo --json -q reports exactly 1,000', async () => {
+    const run = await runCli(['demo', '--json', '-q'], { timeoutMs: 50_000 });
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.maxConcurrency, diagnose(r)).toBe(1000);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+  });
+});
+
+describe('ramp: the other verdicts', () => {
+  it('a port with nothing listening: unreachable, exit 3', async () => {
+    const run = await ramp(await freePort());
+    expect(run.code, run.stderr).toBe(EXIT.unreachable);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('unreachable');
+    expect(r.maxConcurrency).toBe(0);
+    expect(r.firstFailure?.class).toBe('refused');
+  });
+
+  it('--max below the cap: max-reached, exit 0, exactly max held, no failure', async () => {
+    const serve = await startServe(['--max-conns', '500', '--over-limit', 'close']);
+    const run = await ramp(serve.port, ['--max', '150']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('max-reached');
+    expect(r.maxConcurrency).toBe(150);
+    expect(r.firstFailure).toBeNull();
+    expect(r.failures).toEqual([]);
+  });
+
+  it('--max-duration is kept: no cap and a slow rate end timed-out within the bound (plus a generous margin)', async () => {
+    const serve = await startServe([]);
+    const started = Date.now();
+    const run = await runCli(
+      ['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--json', '-q', '--rate', '20', '--max-duration', '2s', '--hold', '300ms'],
+      { timeoutMs: 30_000 },
+    );
+    const wallMs = Date.now() - started;
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('timed-out');
+    expect(r.verdict.lowerBound).toBe(true);
+    expect(r.durationMs).toBeLessThanOrEqual(2000 + 1000);
+    // Process start-up and teardown included; only a run that ignored the bound would come near this.
+    expect(wallMs).toBeLessThan(2000 + 6000);
+    expect(r.maxConcurrency).toBeGreaterThan(0);
+    expect(r.maxConcurrency).toBeLessThanOrEqual(2 * 20 + 1);
+  });
+
+  it('--until first-failure stops at the first failure without confirming', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close']);
+    const first = result(await ramp(serve.port, ['--until', 'first-failure']));
+    expect(first.verdict.kind).toBe('limit-by-failure');
+    expect(first.verdict.summary).toMatch(/first failure/i);
+    expect(first.verdict.summary).not.toMatch(/low rate/);
+    expect(first.maxConcurrency).toBe(CAP);
+    // (The default, --until confirm, says "low rate": see the close test above.)
+  });
+
+  it('--step/--step-interval: the step schedule is run and reported, the cap still exact', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close']);
+    const run = await ramp(serve.port, ['--step', '50', '--step-interval', '150ms']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(r.schedule[0]).toMatchObject({ fromMs: 0 });
+    expect(r.schedule[0]!.description).toMatch(/\+?50\b.*150\s?ms/);
+    expect(r.timeToMaxMs!).toBeGreaterThanOrEqual(3 * 150);
+  });
+
+  it('SIGINT mid-ramp: the summary and the partial result, exit 130', async () => {
+    const serve = await startServe([]);
+    const child = startCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--json', '--rate', '50', '--max-duration', '30s']);
+    const done = collect(child, 30_000);
+    await waitForOutput(child, /^\[\s*\d+\.\d+s\]/m);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code, run.stderr).toBe(EXIT.sigint);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('interrupted');
+    expect(r.maxConcurrency).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/SIGINT: stopping/);
+    expect(run.stderr).toMatch(/Max concurrency/);
+  });
+});
+
+describe('ramp: usage errors are one line and exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['--port abc', ['--port', 'abc'], /--port/],
+    ['--port 70000', ['--port', '70000'], /--port.*70000/],
+    ['--rate 0', ['--port', '1', '--rate', '0'], /--rate/],
+    ["--host 'bad host!'", ['--host', 'bad host!', '--port', '1'], /--host/],
+    ['an unknown flag', ['--port', '1', '--bogus'], /--bogus/],
+    ['--hold 5s --max-duration 2s', ['--port', '1', '--hold', '5s', '--max-duration', '2s'], /--hold/],
+    ['no --port', [], /--port/],
+  ];
+  it.each(cases)('%s', async (_name, args, mentions) => {
+    const line = expectOneUsageLine(await runCli(['ramp', ...args], { timeoutMs: 20_000 }));
+    expect(line).toMatch(mentions);
+  });
+
+  it('several bad flags at once are all listed in the one line', async () => {
+    const line = expectOneUsageLine(
+      await runCli(['ramp', '--port', 'abc', '--rate', '0', '--max-duration', 'xyz'], { timeoutMs: 20_000 }),
+    );
+    expect(line).toMatch(/--port/);
+    expect(line).toMatch(/--rate/);
+    expect(line).toMatch(/--max-duration/);
+  });
+
+  it('an unresolvable host name: one line and exit 3 (unreachable)', async () => {
+    const line = expectOneUsageLine(
+      await runCli(['ramp', '--host', 'nonexistent.invalid', '--port', '80', '-q'], { timeoutMs: 30_000 }),
+      EXIT.unreachable,
+    );
+    expect(line).toMatch(/nonexistent\.invalid/);
+  });
+});
