@@ -90,6 +90,25 @@ export interface PoolCounters {
   failuresByClass: Partial<Record<FailureClass, number>>;
 }
 
+/** All counters at zero: a new pool, and the neutral element when counters are summed. */
+export function emptyCounters(): PoolCounters {
+  return {
+    requested: 0,
+    attempted: 0,
+    queued: 0,
+    connecting: 0,
+    established: 0,
+    held: 0,
+    peakHeld: 0,
+    everHeld: 0,
+    connected: 0,
+    lost: 0,
+    failed: 0,
+    reconnects: 0,
+    failuresByClass: {},
+  };
+}
+
 export type FailurePhase = 'connect' | 'established' | 'held';
 
 /** One failure, as reported for the first of each class. */
@@ -175,21 +194,7 @@ export class ConnectionPool {
   readonly connectLatency: Histogram = createHistogram();
   readonly tlsLatency: Histogram = createHistogram();
   readonly firstFailures = new Map<FailureClass, FailureRecord>();
-  private readonly c: PoolCounters = {
-    requested: 0,
-    attempted: 0,
-    queued: 0,
-    connecting: 0,
-    established: 0,
-    held: 0,
-    peakHeld: 0,
-    everHeld: 0,
-    connected: 0,
-    lost: 0,
-    failed: 0,
-    reconnects: 0,
-    failuresByClass: {},
-  };
+  private readonly c: PoolCounters = emptyCounters();
 
   constructor(
     private readonly config: EngineConfig,

@@ -3,7 +3,9 @@
  * them, merges their telemetry (counters summed, histograms merged, never percentiles averaged), and tracks the
  * peak of the merged held count. The transport (IPC, Redis) is behind `ParticipantLink`.
  */
-import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import { emptyCounters, type FailureRecord, type PoolCounters } from '../engine/connection-pool.js';
+
+export { emptyCounters };
 import { isClientSide, type FailureClass } from '../engine/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { ParticipantSummary } from '../metrics/result.js';
@@ -31,24 +33,6 @@ interface ParticipantState {
   tls: Histogram | null;
   lostAtMs: number | null;
   finalSeen: boolean;
-}
-
-export function emptyCounters(): PoolCounters {
-  return {
-    requested: 0,
-    attempted: 0,
-    queued: 0,
-    connecting: 0,
-    established: 0,
-    held: 0,
-    peakHeld: 0,
-    everHeld: 0,
-    connected: 0,
-    lost: 0,
-    failed: 0,
-    reconnects: 0,
-    failuresByClass: {},
-  };
 }
 
 /** Sum counters; `peakHeld` is left to the caller (a sum of peaks is not the peak of the sum). */

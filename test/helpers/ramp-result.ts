@@ -2,7 +2,7 @@
  * Ramp result documents for unit tests of the modules that read results (compare, gate, history, OpenMetrics):
  * a complete, valid document with a real encoded latency histogram, and overrides for what a test is about.
  */
-import type { PoolCounters } from '../../src/engine/connection-pool.js';
+import { emptyCounters, type PoolCounters } from '../../src/engine/connection-pool.js';
 import { createHistogram, encodeHistogram, recordMs, summarizeLatency } from '../../src/metrics/histogram.js';
 import {
   RESULT_SCHEMA,
@@ -13,22 +13,7 @@ import {
 } from '../../src/metrics/result.js';
 
 export function counters(over: Partial<PoolCounters> = {}): PoolCounters {
-  return {
-    requested: 0,
-    attempted: 0,
-    queued: 0,
-    connecting: 0,
-    established: 0,
-    held: 0,
-    peakHeld: 0,
-    everHeld: 0,
-    connected: 0,
-    lost: 0,
-    failed: 0,
-    reconnects: 0,
-    failuresByClass: {},
-    ...over,
-  };
+  return { ...emptyCounters(), ...over };
 }
 
 /** Held climbs by `perSample` every `intervalMs` up to `peak`, then stays there, for `samples` samples. */

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll } from 'vitest';
+import { freePort } from './ports.js';
 
 export interface RedisServer {
   port: number;
@@ -46,13 +47,6 @@ export function fleetTestsEnabled(): boolean {
   return false;
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** One PING; any reply (PONG, or NOAUTH with a password set) means the server is up. */
 function pingOnce(port: number, useTls: boolean): Promise<boolean> {

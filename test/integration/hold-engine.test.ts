@@ -3,7 +3,6 @@
  * way a hold ends (held for --duration, all closed by the server, --max-duration, unreachable, abort), reconnects
  * and the CI assertions, on counts and classes; time bounds are generous lower or upper bounds only.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runHold, type HoldSettings } from '../../src/controller/hold.js';
 import { LocalDriver } from '../../src/controller/local-driver.js';
@@ -12,6 +11,7 @@ import type { RunTarget } from '../../src/controller/run-context.js';
 import type { HoldResult } from '../../src/metrics/result.js';
 import type { TargetServer } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
+import { freePort } from '../helpers/ports.js';
 
 function engineFor(port: number, over: Partial<EngineConfig> = {}): EngineConfig {
   return {
@@ -219,10 +219,3 @@ describe('runHold: assertions', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}

@@ -5,7 +5,6 @@
  * exit codes, never on tight durations.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/child-output.js';
+import { freePort } from '../helpers/ports.js';
 
 const CAP = 200;
 const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached';
@@ -63,13 +63,6 @@ function diagnose(r: RampResult): string {
   return `failures: ${failures}; participants: ${parts}; timeline t:attempted/held/established/failed ${timeline}`;
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('ramp finds the exact cap of each serve mode', () => {
   it('close with an error line: exactly the cap, the line in firstFailure.serverSaid; --json alone on stdout, summary on stderr, --out the same document', async () => {

@@ -3,7 +3,6 @@
  * way a ramp ends (failure of each class, plateau, --max, --max-duration, unreachable, abort) fast and without
  * spawning processes. Assertions are on counts, classes and ordering; time bounds are generous.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runRamp, type RampSettings } from '../../src/controller/ramp.js';
 import { LocalDriver } from '../../src/controller/local-driver.js';
@@ -13,6 +12,7 @@ import type { RampResult } from '../../src/metrics/result.js';
 import type { TargetServer, TargetServerOptions } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
 import { startServe } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 
 const CAP = 200;
 const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached\r\n';
@@ -230,10 +230,3 @@ describe('runRamp: settle is wall time, not event order', () => {
 });
 
 /** A loopback port with nothing listening: bind port 0, read it, close. */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}

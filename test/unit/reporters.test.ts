@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FailureRecord, PoolCounters } from '../../src/engine/connection-pool.js';
+import { emptyCounters, type FailureRecord, type PoolCounters } from '../../src/engine/connection-pool.js';
 import type { FailureClass } from '../../src/engine/failure-class.js';
 import type { LatencySummaryMs } from '../../src/metrics/histogram.js';
 import {
@@ -34,22 +34,7 @@ import { formatRampSummary } from '../../src/reporters/ramp-summary.js';
 // ---- fixture builders ------------------------------------------------------------------------------------------
 
 function counters(over: Partial<PoolCounters> = {}): PoolCounters {
-  return {
-    requested: 0,
-    attempted: 0,
-    queued: 0,
-    connecting: 0,
-    established: 0,
-    held: 0,
-    peakHeld: 0,
-    everHeld: 0,
-    connected: 0,
-    lost: 0,
-    failed: 0,
-    reconnects: 0,
-    failuresByClass: {},
-    ...over,
-  };
+  return { ...emptyCounters(), ...over };
 }
 
 function failure(cls: FailureClass, over: Partial<FailureRecord> = {}): FailureRecord {
