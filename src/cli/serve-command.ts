@@ -1,5 +1,7 @@
 /**
- * `tcpprobe serve`: the built-in capped target, for demos, tests and rehearsing a capacity audit.
+ * `tcpprobe serve`: the built-in capped target, for demos, tests and rehearsing a capacity audit. With
+ * `--workers N` (N > 1) N processes accept and hold the connections while a primary admits them against one global
+ * count (src/server/multi-process.ts), so it holds more than one process's open-files limit, with an exact cap.
  */
 import type { Command } from 'commander';
 import { parseCount, parseDurationMs, parseHost, parsePort } from '../config/units.js';
@@ -12,12 +14,15 @@ import {
   type OverLimitMode,
   type TargetServerOptions,
 } from '../server/target-server.js';
+import { checkMultiProcessOptions, MAX_SERVE_WORKERS, startMultiProcessTarget } from '../server/multi-process.js';
 import { info } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 
 export interface ServeOptions {
   server: TargetServerOptions;
+  /** Processes holding connections: 1 keeps everything in this process; more run beside a primary that admits. */
+  workers: number;
   quiet: boolean;
 }
 
@@ -35,21 +40,21 @@ export function readServeOptions(raw: Record<string, unknown>): ServeOptions {
   // Node reads a backlog of 0 as "the default" (511), so 0 would silently mean the opposite of what was asked.
   if (backlog !== null && backlog < 1) v.problem('--backlog: must be at least 1');
   const closeAfterMs = v.field(() => optional(raw.closeAfter, (s) => parseDurationMs('--close-after', s)), null);
-  v.done();
-  return {
-    server: {
-      host,
-      port,
-      maxConns,
-      overLimit: mode as OverLimitMode,
-      greeting: raw.greeting === undefined ? null : unescapeText(String(raw.greeting)),
-      overLimitMessage: raw.overLimitMessage === undefined ? null : unescapeText(String(raw.overLimitMessage)),
-      echo: raw.echo === true,
-      backlog: backlog ?? TARGET_SERVER_DEFAULTS.backlog,
-      closeAfterMs,
-    },
-    quiet: raw.quiet === true,
+  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null) ?? 1;
+  const server: TargetServerOptions = {
+    host,
+    port,
+    maxConns,
+    overLimit: mode as OverLimitMode,
+    greeting: raw.greeting === undefined ? null : unescapeText(String(raw.greeting)),
+    overLimitMessage: raw.overLimitMessage === undefined ? null : unescapeText(String(raw.overLimitMessage)),
+    echo: raw.echo === true,
+    backlog: backlog ?? TARGET_SERVER_DEFAULTS.backlog,
+    closeAfterMs,
   };
+  for (const problem of checkMultiProcessOptions(server, workers)) v.problem(problem);
+  v.done();
+  return { server, workers, quiet: raw.quiet === true };
 }
 
 export function registerServeCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
@@ -65,6 +70,10 @@ export function registerServeCommand(program: Command, run: (fn: (stop: StopSign
     .option('--echo', 'echo what clients send')
     .option('--backlog <n>', `listen backlog (default ${TARGET_SERVER_DEFAULTS.backlog})`)
     .option('--close-after <dur>', 'close every connection this long after accepting it')
+    .option(
+      '--workers <n>',
+      `processes holding connections, 1-${MAX_SERVE_WORKERS}; above 1 they accept, a primary admits against one global count so the cap stays exact (default 1)`,
+    )
     .option('-q, --quiet', 'no status lines')
     .action(async (flags: Record<string, unknown>) => {
       await run((stop) => serveMain(readServeOptions(flags), stop));
@@ -72,7 +81,12 @@ export function registerServeCommand(program: Command, run: (fn: (stop: StopSign
 }
 
 export async function serveMain(o: ServeOptions, stop: StopSignal): Promise<number> {
-  const server = await startTargetServer(o.server);
+  const server =
+    o.workers > 1
+      ? await startMultiProcessTarget(o.server, o.workers, (name, lost) =>
+          process.stderr.write(`tcpprobe serve: ${name} died; the ${lost} connections it held are gone\n`),
+        )
+      : await startTargetServer(o.server);
   // The first line on stdout is the bound address: scripts and tests read the port from it.
   process.stdout.write(`listening on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}\n`);
   const status = setInterval(() => {

@@ -1,0 +1,117 @@
+/**
+ * The cases of `npm run bench` as data: what target each starts, what client it measures, and the goals of
+ * issue 5 that apply to it. scripts/bench.mjs runs them; scripts/bench-report.mjs turns their runs into a table.
+ */
+
+/** Open-files limit per process on the machines the goals are set for (hard; see ../shared/README.md). */
+const FD_LIMIT = 20_000;
+/** Connections one serve worker process is given at most in the bench (its fd limit minus headroom). */
+const PER_SERVE_WORKER = 18_000;
+/** Fds a probe process keeps for itself (src/preflight/capacity.ts: DEFAULT_FD_RESERVE_PER_PROCESS). */
+const PROBE_FD_RESERVE = 64;
+
+/**
+ * @param {{ quick: boolean, floorBinary: string | null }} o `floorBinary`: the compiled scripts/bench-floor.c, if any
+ * @returns {object[]} cases in run order. `reference` names the case a plain-loop case is the in-run reference
+ *   for; `baseline` names the case whose time this one's is divided by ("vs plain").
+ */
+export function benchCases(o) {
+  const n = (full, quick) => (o.quick ? quick : full);
+  const held = n(100_000, 2_000);
+  const probeWorkers = Math.max(2, Math.ceil(held / (FD_LIMIT - PROBE_FD_RESERVE)));
+  const serveWorkers = Math.max(2, Math.ceil(held / PER_SERVE_WORKER));
+  const cap = n(10_000, 500);
+  const bigCap = n(24_000, 600);
+  const settleHoldMs = n(2000, 300);
+  // Quick runs are too small to need source addresses; give two anyway so the code path is exercised.
+  const manySources = o.quick ? { sources: ['127.0.0.2', '127.0.0.3'] } : { autoSources: true };
+  return [
+    {
+      id: 'a',
+      title: `${n('10,000', '500')} established, one process`,
+      kind: 'probe',
+      serveArgs: [],
+      probe: { mode: 'engine', count: n(10_000, 500) },
+      settleHoldMs,
+      timeoutMs: 90_000,
+      baseline: 'a-ref',
+      goals: { ratioMax: 0.65, rss: true },
+    },
+    {
+      id: 'a-ref',
+      title: 'plain Node loop (reference for a)',
+      reference: 'a',
+      kind: 'probe',
+      serveArgs: [],
+      probe: { mode: 'plain', count: n(10_000, 500) },
+      settleHoldMs,
+      timeoutMs: 90_000,
+    },
+    ...(o.floorBinary === null
+      ? []
+      : [
+          {
+            id: 'a-c',
+            title: 'tight C connect() loop, 256 in flight (the floor, for a)',
+            reference: 'a',
+            kind: 'probe',
+            serveArgs: [],
+            probe: { mode: 'floor', count: n(10_000, 500), binary: o.floorBinary },
+            settleHoldMs,
+            timeoutMs: 90_000,
+            baseline: 'a-ref',
+          },
+        ]),
+    {
+      id: 'b',
+      title: `${n('19,000', '500')} over source addresses, one process`,
+      kind: 'probe',
+      serveArgs: [],
+      probe: { mode: 'engine', count: n(19_000, 500), ...manySources },
+      settleHoldMs,
+      timeoutMs: 120_000,
+      baseline: 'b-ref',
+      goals: { ratioMax: 0.7, rss: true },
+    },
+    {
+      id: 'b-ref',
+      title: 'plain Node loop (reference for b)',
+      reference: 'b',
+      kind: 'probe',
+      serveArgs: [],
+      probe: { mode: 'plain', count: n(19_000, 500), ...manySources },
+      settleHoldMs,
+      timeoutMs: 120_000,
+    },
+    {
+      id: 'c',
+      title: `${n('100,000', '2,000')} held, ${probeWorkers} worker processes, serve --workers ${serveWorkers}`,
+      kind: 'probe',
+      serveArgs: ['--workers', String(serveWorkers)],
+      probe: { mode: 'workers', count: held, workers: probeWorkers, ...manySources },
+      settleHoldMs,
+      timeoutMs: 300_000,
+      goals: { heldMin: held, rss: true },
+    },
+    {
+      id: 'd',
+      title: `${n('10,000', '500')}-capped target, exact cap found`,
+      kind: 'ramp',
+      serveArgs: ['--max-conns', String(cap)],
+      rampArgs: ['--rate', n('10k', '2k'), '--hold', '0', '--workers', '1', '--max-duration', '20s'],
+      expectMax: cap,
+      timeoutMs: 60_000,
+      goals: { verdictMaxMs: 5000, exact: true },
+    },
+    {
+      id: 'e',
+      title: `${n('24,000', '600')}-capped serve --workers 2, exact cap found`,
+      kind: 'ramp',
+      serveArgs: ['--max-conns', String(bigCap), '--workers', '2'],
+      rampArgs: ['--rate', n('10k', '2k'), '--hold', '0', '--workers', '2', '--max-duration', '30s'],
+      expectMax: bigCap,
+      timeoutMs: 90_000,
+      goals: { exact: true },
+    },
+  ];
+}

@@ -1,0 +1,161 @@
+/**
+ * One measured client process of `npm run bench` (started by scripts/bench-run.mjs, never by hand).
+ *
+ * Modes:
+ * - `engine`: tcpprobe's engine in this one process (dist/engine/connection-pool.js), as `ramp --workers 1` runs it.
+ * - `workers`: tcpprobe's worker processes (dist/workers/worker-group.js), as `ramp --workers N` runs them.
+ * - `plain`: the reference, a plain Node client: net.connect with closures per socket, 256 connects in flight,
+ *   one new connect started per completion.
+ *
+ * Protocol (lines): it prints `ready` once set up (worker processes started), waits for `go` on stdin so the runner
+ * can read the baseline RSS of every process, opens `count` connections, prints `established <json>` once all have
+ * connected (or failed), `held <json>` once the engine counts them held, then waits for `close` on stdin, resets
+ * every connection and exits. Times are from process start (performance.now() counts from the process's time
+ * origin) minus the ready-to-go pause, so the runner's baseline reading is not charged to the client.
+ *
+ * Bounded: it gives up after `deadlineMs` and exits when stdin closes.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+
+const spec = JSON.parse(process.argv[2] ?? '{}');
+const { mode, host, port, count } = spec;
+/** @type {string[]} */
+const sources = spec.sources ?? [];
+const deadlineMs = spec.deadlineMs ?? 120_000;
+const distUrl = new URL('../dist/', import.meta.url);
+
+function say(kind, data) {
+  process.stdout.write(data === undefined ? `${kind}\n` : `${kind} ${JSON.stringify(data)}\n`);
+}
+
+const lines = createInterface({ input: process.stdin });
+const waiters = new Map();
+lines.on('line', (line) => {
+  const w = waiters.get(line.trim());
+  if (w !== undefined) w();
+});
+lines.on('close', () => process.exit(3));
+const waitFor = (word) => new Promise((resolve) => waiters.set(word, resolve));
+
+const hardStop = setTimeout(() => {
+  say('error', { message: `gave up after ${deadlineMs} ms` });
+  process.exit(4);
+}, deadlineMs);
+hardStop.unref();
+
+/** The plain Node loop: what a Node developer would write first. */
+function plainClient(onAllSettled) {
+  const sockets = [];
+  let started = 0;
+  let inflight = 0;
+  let connected = 0;
+  let failed = 0;
+  const next = () => {
+    while (inflight < 256 && started < count) {
+      const localAddress = sources.length > 0 ? sources[started % sources.length] : undefined;
+      started++;
+      inflight++;
+      const socket = net.connect({ host, port, localAddress });
+      sockets.push(socket);
+      let done = false;
+      const finish = (ok) => {
+        if (done) return;
+        done = true;
+        inflight--;
+        if (ok) connected++;
+        else failed++;
+        if (connected + failed === count) onAllSettled({ connected, failed });
+        else next();
+      };
+      socket.on('connect', () => finish(true));
+      socket.on('error', () => finish(false));
+    }
+  };
+  return {
+    start: next,
+    counts: () => ({ connected, held: connected, failed }),
+    close() {
+      for (const s of sockets) {
+        if (s.destroyed) continue;
+        if (s.connecting) s.destroy();
+        else s.resetAndDestroy();
+      }
+    },
+  };
+}
+
+/** tcpprobe's engine, in this process or in worker processes. */
+async function tcpprobeClient() {
+  const engine = {
+    targets: [{ address: host, family: net.isIPv6(host) ? 6 : 4, port }],
+    sourceAddresses: sources,
+    maxInflight: spec.maxInflight ?? 256,
+    // The product's defaults (256 in flight, keepalive 30 s), except a generous connect timeout: the bench measures
+    // speed and memory, and a loaded machine must not turn a slow connect into a failed run; and no settle time
+    // (as `ramp --settle 0`), so "held" follows "established" at once.
+    connectTimeoutMs: 10_000,
+    keepAliveMs: 30_000,
+    settleMs: 0,
+    reconnect: false,
+    reconnectDelayMs: 0,
+    service: null,
+    tls: null,
+  };
+  let driver;
+  if (mode === 'workers') {
+    const { startWorkerGroup } = await import(new URL('workers/worker-group.js', distUrl).href);
+    driver = await startWorkerGroup(engine, spec.workers);
+  } else {
+    const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
+    driver = new LocalDriver(engine, null);
+  }
+  return {
+    start: () => driver.open(count),
+    counts: () => {
+      const c = driver.counters();
+      return { connected: c.connected, held: c.held, failed: c.failed, failuresByClass: c.failuresByClass };
+    },
+    close: () => driver.close(),
+  };
+}
+
+const reportEstablished = (pauseMs, c) =>
+  say('established', { ms: performance.now() - pauseMs, connected: c.connected, failed: c.failed });
+
+let client;
+let pauseMs = 0;
+let establishedSaid = false;
+const onAllSettled = (c) => {
+  if (establishedSaid) return;
+  establishedSaid = true;
+  reportEstablished(pauseMs, c);
+};
+if (mode === 'plain') client = plainClient(onAllSettled);
+else client = await tcpprobeClient();
+
+say('ready');
+const readyAt = performance.now();
+await waitFor('go');
+pauseMs = performance.now() - readyAt;
+client.start();
+
+// The engine reports through counters; poll them often enough that the lag (about 1 ms) is small next to the
+// ramp. Worker telemetry arrives every 50 ms, which bounds how precisely the workers mode can be timed.
+await new Promise((resolve) => {
+  const poll = setInterval(() => {
+    const c = client.counts();
+    if (!establishedSaid && c.connected + c.failed >= count) onAllSettled(c);
+    if (establishedSaid && (c.held + c.failed >= count || mode === 'plain')) {
+      clearInterval(poll);
+      say('held', { ms: performance.now() - pauseMs, held: c.held, failed: c.failed, failuresByClass: c.failuresByClass });
+      resolve();
+    }
+  }, 1);
+});
+
+await waitFor('close');
+await client.close();
+say('closed');
+process.exit(0);

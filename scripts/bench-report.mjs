@@ -1,0 +1,178 @@
+/**
+ * Pure functions of `npm run bench`: runs -> summaries (median and min-max per figure), goals checked against
+ * them, and the text table. No I/O here.
+ */
+
+/** Median of numbers (mean of the middle two for an even count); null for none. */
+export function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function spread(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  if (v.length === 0) return null;
+  return { median: median(v), min: Math.min(...v), max: Math.max(...v) };
+}
+
+/** The figures of one successful run, derived from what scripts/bench-run.mjs measured. */
+export function runFigures(raw) {
+  if (raw.verdictMs !== undefined) {
+    return {
+      connections: raw.found,
+      timeS: raw.verdictMs / 1000,
+      connectsPerSec: null,
+      peakRssMb: raw.peakRss / 2 ** 20,
+      settledRssMb: null,
+      rssPerConnKb: null,
+      peakRssPerConnKb: null,
+      cpuS: raw.cpuSec,
+      targetCpuS: raw.targetCpuSec ?? null,
+      exact: raw.exact,
+    };
+  }
+  const grown = (bytes) => (bytes - raw.baselineRss) / raw.connections / 1024;
+  return {
+    connections: raw.connections,
+    timeS: raw.establishMs / 1000,
+    connectsPerSec: raw.connections / (raw.establishMs / 1000),
+    peakRssMb: raw.peakRss / 2 ** 20,
+    settledRssMb: raw.settledRss / 2 ** 20,
+    rssPerConnKb: grown(raw.settledRss),
+    peakRssPerConnKb: grown(raw.peakRss),
+    cpuS: raw.cpuSec,
+    targetCpuS: raw.targetCpuSec ?? null,
+    exact: null,
+  };
+}
+
+const FIGURES = [
+  'connections',
+  'timeS',
+  'connectsPerSec',
+  'peakRssMb',
+  'settledRssMb',
+  'rssPerConnKb',
+  'peakRssPerConnKb',
+  'cpuS',
+  'targetCpuS',
+];
+
+/** Summaries of every case: median and min-max of each figure over its successful runs, and the reference ratio. */
+export function summarize(cases, runsByCase) {
+  const out = cases.map((c) => {
+    const runs = runsByCase.get(c.id) ?? [];
+    const ok = runs.filter((r) => r.ok).map(runFigures);
+    const figures = {};
+    for (const f of FIGURES) figures[f] = spread(ok.map((x) => x[f]));
+    return {
+      id: c.id,
+      title: c.title,
+      reference: c.reference ?? null,
+      goals: c.goals ?? null,
+      runs: runs.length,
+      failedRuns: runs.filter((r) => !r.ok).map((r) => r.error ?? 'no figures'),
+      exactRuns: c.kind === 'ramp' ? ok.filter((x) => x.exact).length : null,
+      figures,
+      raw: runs,
+      ratio: null,
+    };
+  });
+  for (const [i, s] of out.entries()) {
+    const baseline = out.find((r) => r.id === cases[i].baseline);
+    const mine = s.figures.timeS?.median;
+    const theirs = baseline?.figures.timeS?.median;
+    if (baseline !== undefined && mine != null && theirs != null) s.ratio = mine / theirs;
+  }
+  return out;
+}
+
+/** Goals of issue 5 (thresholds in the case definitions), each with the figure it was judged on. */
+export function checkGoals(summaries) {
+  const goals = [];
+  const add = (caseId, goal, figure, met) => goals.push({ case: caseId, goal, figure, met });
+  for (const s of summaries) {
+    const g = s.goals;
+    if (g === null) continue;
+    const f = s.figures;
+    if (g.ratioMax !== undefined) {
+      add(s.id, `time to establish <= ${g.ratioMax}x the plain loop`, s.ratio === null ? 'n/a' : `${s.ratio.toFixed(2)}x`, s.ratio !== null && s.ratio <= g.ratioMax);
+    }
+    if (g.rss) {
+      const settled = f.rssPerConnKb?.median ?? null;
+      const peak = f.peakRssPerConnKb?.median ?? null;
+      add(s.id, 'RSS per held connection settled <= 2.2 KB', settled === null ? 'n/a' : `${settled.toFixed(2)} KB`, settled !== null && settled <= 2.2);
+      add(s.id, 'RSS per connection at the peak <= 3.5 KB', peak === null ? 'n/a' : `${peak.toFixed(2)} KB`, peak !== null && peak <= 3.5);
+    }
+    if (g.heldMin !== undefined) {
+      const held = f.connections?.min ?? null;
+      add(s.id, `at least ${g.heldMin.toLocaleString('en-US')} held at once`, held === null ? 'n/a' : held.toLocaleString('en-US'), held !== null && held >= g.heldMin && s.failedRuns.length === 0);
+    }
+    if (g.verdictMaxMs !== undefined) {
+      const t = f.timeS?.median ?? null;
+      add(s.id, `exact cap found in <= ${g.verdictMaxMs / 1000} s`, t === null ? 'n/a' : `${t.toFixed(2)} s`, t !== null && t * 1000 <= g.verdictMaxMs && s.exactRuns === s.runs);
+    }
+    if (g.exact) {
+      add(s.id, 'the cap found exactly, every run', `${s.exactRuns ?? 0}/${s.runs} exact`, s.exactRuns === s.runs && s.runs > 0);
+    }
+  }
+  return goals;
+}
+
+function fmt(x, digits) {
+  if (x === null || x === undefined) return '-';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** "median [min-max]", or just the median when every run agreed (or there was one). */
+function cell(s, digits) {
+  if (s === null || s === undefined) return '-';
+  const m = fmt(s.median, digits);
+  const lo = fmt(s.min, digits);
+  const hi = fmt(s.max, digits);
+  return lo === hi ? m : `${m} [${lo}-${hi}]`;
+}
+
+const COLUMNS = [
+  ['case', (s) => s.id],
+  ['connections', (s) => cell(s.figures.connections, 0)],
+  ['time s', (s) => cell(s.figures.timeS, 2)],
+  ['connects/s', (s) => cell(s.figures.connectsPerSec, 0)],
+  ['peak RSS MB', (s) => cell(s.figures.peakRssMb, 1)],
+  ['settled RSS MB', (s) => cell(s.figures.settledRssMb, 1)],
+  ['KB/conn settled', (s) => cell(s.figures.rssPerConnKb, 2)],
+  ['KB/conn peak', (s) => cell(s.figures.peakRssPerConnKb, 2)],
+  ['CPU s', (s) => cell(s.figures.cpuS, 2)],
+  ['target CPU s', (s) => cell(s.figures.targetCpuS, 2)],
+  ['vs plain', (s) => (s.ratio === null ? '' : `${s.ratio.toFixed(2)}x`)],
+];
+
+/** The whole report as text: case titles, the table, notes, and the goals met or not. */
+export function formatReport(summaries, goals, context) {
+  const lines = [];
+  lines.push(`tcpprobe bench: ${context.runs} run(s) per case, medians [min-max]; ${context.isolation}`);
+  lines.push(`machine: ${context.cpus} CPUs, Node ${context.node}, load average ${context.loadStart} at start, ${context.loadEnd} at end${context.loaded ? ' (LOADED: timings are noisy)' : ''}`);
+  lines.push('');
+  for (const s of summaries) lines.push(`  ${s.id.padEnd(6)} ${s.title}`);
+  lines.push('');
+  const rows = [COLUMNS.map(([h]) => h), ...summaries.map((s) => COLUMNS.map(([, f]) => f(s)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const [k, r] of rows.entries()) {
+    lines.push(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    if (k === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  lines.push('');
+  lines.push('time: from process start to the last connection established (a-c), or to the verdict (d, e);');
+  lines.push('RSS: VmRSS summed over the client process and its children; KB/conn = (RSS - RSS before the first');
+  lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
+  lines.push('(for d and e: as last sampled before the client exited); target CPU = the same for tcpprobe serve.');
+  for (const s of summaries) {
+    for (const e of s.failedRuns) lines.push(`FAILED RUN ${s.id}: ${e}`);
+  }
+  lines.push('');
+  lines.push(context.quick ? 'goals (issue 5; a --quick run is far too small to judge them):' : 'goals (issue 5):');
+  for (const g of goals) lines.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.case.padEnd(3)} ${g.goal}: ${g.figure}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,222 @@
+/**
+ * One run of one `npm run bench` case, inside the network namespace scripts/bench.mjs made for it (or in the root
+ * namespace when not root). It starts the target (`tcpprobe serve`), starts the measured client, samples the
+ * client's process tree from /proc, and prints one JSON line with the figures. Never started by hand.
+ *
+ * Every process it starts is stopped by PID; the whole run is bounded by `spec.timeoutMs`.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { sampleTree } from './bench-proc.mjs';
+
+const spec = JSON.parse(process.argv[2] ?? '{}');
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const PROBE = fileURLToPath(new URL('./bench-probe.mjs', import.meta.url));
+/** How often the client's process tree is sampled for peak RSS; /proc reads cost the runner little at this pace. */
+const SAMPLE_MS = 25;
+/** Listen backlog of the target; the kernel caps it at net.core.somaxconn (raised to this in our namespace). */
+const TARGET_BACKLOG = 65_535;
+
+const started = [];
+function stopAll() {
+  for (const child of started) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+const overall = setTimeout(() => {
+  finish({ ok: false, error: `run did not finish within ${spec.timeoutMs} ms` });
+}, spec.timeoutMs ?? 180_000);
+
+function finish(result) {
+  clearTimeout(overall);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  stopAll();
+  process.exit(result.ok ? 0 : 1);
+}
+
+/** Lines of a child's stdout, as an async queue: `next(prefix)` resolves with the next line starting so. */
+function lineReader(child) {
+  const queue = [];
+  const waiting = [];
+  let ended = false;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const w = waiting.findIndex((x) => line.startsWith(x.prefix));
+    if (w >= 0) waiting.splice(w, 1)[0].resolve(line);
+    else queue.push(line);
+  });
+  // 'close', not 'exit': the last lines may still be in the pipe when the process has exited.
+  child.once('close', () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w.reject(new Error(`process exited while waiting for "${w.prefix}"`));
+  });
+  return {
+    next(prefix) {
+      const i = queue.findIndex((l) => l.startsWith(prefix));
+      if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0]);
+      if (ended) return Promise.reject(new Error(`process exited before "${prefix}"`));
+      return new Promise((resolve, reject) => waiting.push({ prefix, resolve, reject }));
+    },
+  };
+}
+
+function payload(line) {
+  const space = line.indexOf(' ');
+  return space < 0 ? {} : JSON.parse(line.slice(space + 1));
+}
+
+function track(child, label) {
+  started.push(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d) => {
+    if (stderr.length < 20_000) stderr += d;
+  });
+  return () => `${label}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`;
+}
+
+async function startTarget() {
+  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--backlog', String(TARGET_BACKLOG), '-q', ...spec.serveArgs];
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const errors = track(child, 'target');
+  const line = await lineReader(child).next('listening on').catch((e) => {
+    throw new Error(`${e.message}; ${errors()}`);
+  });
+  const port = Number(/:(\d+)$/.exec(line)?.[1]);
+  return { child, port, errors };
+}
+
+async function stopTarget(target) {
+  if (target.child.exitCode !== null || target.child.signalCode !== null) return;
+  const exited = once(target.child, 'exit');
+  target.child.kill('SIGTERM');
+  const timer = setTimeout(() => target.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Sample the tree rooted at `pid` every SAMPLE_MS: peak summed RSS, and the latest CPU total. */
+function sampler(pid) {
+  let peak = 0;
+  let last = { rss: 0, cpu: 0, processes: 0 };
+  const take = () => {
+    const s = sampleTree(pid);
+    if (s.processes > 0 && s.rss > 0) last = s;
+    if (s.rss > peak) peak = s.rss;
+    return s;
+  };
+  const timer = setInterval(take, SAMPLE_MS);
+  return {
+    take,
+    get peak() {
+      return peak;
+    },
+    get last() {
+      return last;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+async function runProbe(port, targetPid) {
+  const probeSpec = { ...spec.probe, host: '127.0.0.1', port };
+  if (spec.probe.autoSources) {
+    const { planSourceAddresses } = await import(new URL('../dist/preflight/source-plan.js', import.meta.url).href);
+    probeSpec.sources = planSourceAddresses({ address: '127.0.0.1', family: 4 }, spec.probe.count, null).addresses;
+  }
+  const child =
+    spec.probe.mode === 'floor'
+      ? spawn(spec.probe.binary, [String(port), String(spec.probe.count)], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [...(spec.probe.execArgv ?? []), PROBE, JSON.stringify(probeSpec)], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+  const errors = track(child, 'client');
+  const lines = lineReader(child);
+  try {
+    await lines.next('ready');
+    const base = sampleTree(child.pid);
+    const samples = sampler(child.pid);
+    child.stdin.write('go\n');
+    const established = payload(await lines.next('established'));
+    const held = payload(await lines.next('held'));
+    // Let the ramp's garbage be collected and V8 settle, as a real hold would, then read the settled figures.
+    await new Promise((resolve) => setTimeout(resolve, spec.settleHoldMs ?? 2000));
+    const settled = samples.take();
+    const target = sampleTree(targetPid);
+    samples.stop();
+    child.stdin.write('close\n');
+    await lines.next('closed');
+    return {
+      ok: established.failed === 0 && held.held === spec.probe.count,
+      connections: held.held,
+      failed: established.failed,
+      failuresByClass: held.failuresByClass ?? {},
+      establishMs: established.ms,
+      heldMs: held.ms,
+      baselineRss: base.rss,
+      peakRss: samples.peak,
+      settledRss: settled.rss,
+      cpuSec: settled.cpu,
+      targetCpuSec: target.cpu,
+      processes: settled.processes,
+      sources: probeSpec.sources?.length ?? 0,
+    };
+  } catch (e) {
+    throw new Error(`${e.message}; ${errors()}`, { cause: e });
+  }
+}
+
+async function runRamp(port, targetPid) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI, 'ramp', '--host', '127.0.0.1', '--port', String(port), '--json', '-q', ...spec.rampArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const errors = track(child, 'ramp');
+  const samples = sampler(child.pid);
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  const [code] = await once(child, 'exit');
+  const verdictMs = performance.now() - t0;
+  const target = sampleTree(targetPid);
+  samples.stop();
+  let result;
+  try {
+    result = JSON.parse(stdout);
+  } catch {
+    throw new Error(`ramp exited ${code} without a JSON result; ${errors()}`);
+  }
+  const found = result.maxConcurrency;
+  return {
+    // The run completed; whether the cap was found exactly is a goal, judged in the report.
+    ok: true,
+    exact: found === spec.expectMax,
+    found,
+    verdict: result.verdict?.kind ?? null,
+    connections: found,
+    verdictMs,
+    peakRss: samples.peak,
+    cpuSec: samples.last.cpu,
+    targetCpuSec: target.cpu,
+    processes: samples.last.processes,
+  };
+}
+
+try {
+  if (spec.netns) {
+    execFileSync('ip', ['link', 'set', 'lo', 'up']);
+    // This namespace's own accept-queue limit (the root namespace's is untouched): the target, a Node process,
+    // accepts more slowly than a fast client connects, and with the usual 4,096 its queue overflows, the kernel
+    // drops SYNs and the client waits a 1 s retransmit: the bench would measure the target, not the client.
+    execFileSync('sysctl', ['-qw', `net.core.somaxconn=${TARGET_BACKLOG}`]);
+  }
+  const target = await startTarget();
+  const figures = spec.kind === 'ramp' ? await runRamp(target.port, target.child.pid) : await runProbe(target.port, target.child.pid);
+  await stopTarget(target);
+  if (!figures.ok) figures.error ??= target.errors();
+  finish(figures);
+} catch (e) {
+  finish({ ok: false, error: e instanceof Error ? e.message : String(e) });
+}

@@ -1,0 +1,115 @@
+/**
+ * The worker processes of `tcpprobe serve --workers N`, as the primary (src/server/multi-process.ts) sees them:
+ * forking them, waiting until each is ready, and stopping them in order (or by PID when they do not).
+ */
+import { once } from 'node:events';
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
+
+/** How long workers get to start and to stop before they are killed (by PID). */
+const WORKER_START_TIMEOUT_MS = 10_000;
+const WORKER_STOP_TIMEOUT_MS = 5_000;
+
+/** One worker process and what the primary knows of it. */
+export interface WorkerSlot {
+  name: string;
+  child: ChildProcess;
+  /** Admitted connections it holds, as far as its reports go. */
+  open: number;
+  alive: boolean;
+  /** It holds a copy of the listening socket (given, and not closed by `unlisten` or at its limit). */
+  listening: boolean;
+  /** It stopped accepting at its open-files limit and has not reported room since. */
+  full: boolean;
+  /** The generation of an `unlisten` it has not confirmed yet, if any. */
+  unlistenPending: number | null;
+}
+
+export interface WorkerEvents {
+  /** Every message from the worker, with the handle it carried (a listening socket lent back), if any. */
+  message(slot: WorkerSlot, msg: FromServeWorker, handle: unknown): void;
+  exit(slot: WorkerSlot): void;
+}
+
+/** The compiled worker entry; under vitest (TypeScript sources) the copy in dist/, which the test command builds. */
+function workerEntry(): string {
+  const sibling = new URL('./serve-worker-main.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return fileURLToPath(sibling);
+  const compiled = fileURLToPath(new URL('../../dist/server/serve-worker-main.js', import.meta.url));
+  if (existsSync(compiled)) return compiled;
+  throw new Error('serve worker entry not built: run `npm run build` first');
+}
+
+/**
+ * Fork `count` workers into `slots` (pushed as they start, so the caller can stop them whatever happens) and
+ * resolve once every one has said it is ready.
+ * @throws when one exits first, or WORKER_START_TIMEOUT_MS passes.
+ */
+export async function spawnServeWorkers(
+  slots: WorkerSlot[],
+  count: number,
+  settings: ServeWorkerSettings,
+  events: WorkerEvents,
+): Promise<void> {
+  const entry = workerEntry();
+  const ready: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const slot: WorkerSlot = {
+      name: `serve-worker-${i + 1}`,
+      child,
+      open: 0,
+      alive: true,
+      listening: false,
+      full: false,
+      unlistenPending: null,
+    };
+    slots.push(slot);
+    // A socket handed over from a listener the primary then closes makes Node ask each child to report when it
+    // holds none, one listener per close until then; a few of those are expected, not a leak worth a warning.
+    child.setMaxListeners(0);
+    child.on('message', (msg: FromServeWorker, handle: unknown) => events.message(slot, msg, handle));
+    child.on('exit', () => events.exit(slot));
+    child.on('error', () => undefined); // a send to a dying child; 'exit' does the accounting
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        const onMessage = (msg: FromServeWorker): void => {
+          if (msg.kind !== 'ready') return;
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          resolve();
+        };
+        const onExit = (): void => reject(new Error(`${slot.name} exited before it was ready`));
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+      }),
+    );
+    child.send({ kind: 'start', settings } satisfies ToServeWorker);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`serve workers did not start within ${WORKER_START_TIMEOUT_MS} ms`)),
+      WORKER_START_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([Promise.all(ready), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Ask a worker to reset everything and exit; kill it by PID if it does not within WORKER_STOP_TIMEOUT_MS. */
+export async function stopServeWorker(slot: WorkerSlot): Promise<void> {
+  const child = slot.child;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  if (child.connected) child.send({ kind: 'stop' } satisfies ToServeWorker);
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), WORKER_STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}

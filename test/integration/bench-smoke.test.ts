@@ -1,0 +1,47 @@
+/**
+ * `npm run bench` end to end with a tiny N (--quick: hundreds of connections, one run per case): it starts its own
+ * targets, measures every case, prints the table and the goals, writes the JSON document, and exits 0. The figures
+ * themselves are not judged here (a quick run is far too small for that); scripts/bench.mjs is the real thing.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { collect } from '../helpers/cli.js';
+
+const BENCH = fileURLToPath(new URL('../../scripts/bench.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface BenchDoc {
+  schema: string;
+  cases: { id: string; runs: number; failedRuns: string[]; figures: { connections: { median: number } | null } }[];
+  goals: { case: string; goal: string; met: boolean }[];
+}
+
+it('runs every case once with a tiny N, prints the table and the goals, and writes JSON', async () => {
+  const jsonFile = join(dir, 'bench.json');
+  const child = spawn(process.execPath, [BENCH, '--quick', '--json', jsonFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = await collect(child, 60_000);
+  expect(run.code, run.stderr.slice(-2000)).toBe(0);
+
+  const lines = run.stdout.split('\n');
+  const header = lines.findIndex((l) => /^case\s+connections\s+time s\s+connects\/s/.test(l));
+  expect(header).toBeGreaterThan(0);
+  for (const id of ['a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e']) {
+    expect(lines.some((l) => l.startsWith(`${id} `)), `a row for case ${id}`).toBe(true);
+  }
+  expect(run.stdout).toMatch(/goals \(issue 5/);
+  expect(run.stdout).toMatch(/(met|NOT MET) +c +at least 2,000 held at once/);
+
+  const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchDoc;
+  expect(doc.schema).toBe('tcpprobe-bench');
+  for (const c of doc.cases) {
+    expect(c.failedRuns, `case ${c.id}`).toEqual([]);
+    expect(c.runs).toBe(1);
+  }
+  expect(doc.cases.find((c) => c.id === 'c')?.figures.connections?.median).toBe(2000);
+  expect(doc.goals.length).toBeGreaterThan(5);
+}, 60_000);

@@ -1,0 +1,277 @@
+/**
+ * The built-in target over several processes (`serve --workers N`): the primary admits against one exact global
+ * cap and hands connections to worker processes, which greet, echo, close after a while and report closes back.
+ * Also the CLI side: the listening line, usage errors, and no worker outliving its primary.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { startMultiProcessTarget, type MultiProcessTarget } from '../../src/server/multi-process.js';
+import type { TargetServerOptions } from '../../src/server/target-server.js';
+import { UsageError } from '../../src/errors.js';
+import { parseResult, runCli, startServe } from '../helpers/cli.js';
+
+const GREETING = '+OK hello\r\n';
+const CAP = 20;
+
+interface Client {
+  socket: net.Socket;
+  connected: boolean;
+  data: string;
+  ended: boolean;
+  errorCode: string | null;
+}
+
+const clients: Client[] = [];
+
+afterEach(() => {
+  // Reset (not FIN) so no TIME_WAIT is left behind; see target-server.test.ts.
+  for (const c of clients) {
+    if (c.socket.destroyed) continue;
+    if (c.connected && !c.socket.writableEnded) c.socket.resetAndDestroy();
+    else c.socket.destroy();
+  }
+  clients.length = 0;
+});
+
+async function startMulti(
+  options: Partial<TargetServerOptions>,
+  workers: number,
+  maxHeldPerWorker: number | null = null,
+): Promise<MultiProcessTarget> {
+  const server = await startMultiProcessTarget({ host: '127.0.0.1', port: 0, ...options }, workers, null, maxHeldPerWorker);
+  onTestFinished(() => server.close());
+  return server;
+}
+
+function connect(port: number): Client {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  const c: Client = { socket, connected: false, data: '', ended: false, errorCode: null };
+  socket.setEncoding('utf8');
+  socket.on('connect', () => (c.connected = true));
+  socket.on('data', (chunk: string) => (c.data += chunk));
+  socket.on('end', () => (c.ended = true));
+  socket.on('error', (e: NodeJS.ErrnoException) => (c.errorCode = e.code ?? e.message));
+  clients.push(c);
+  return c;
+}
+
+async function connectMany(port: number, n: number, greeting: string | null = GREETING): Promise<Client[]> {
+  const batch = Array.from({ length: n }, () => connect(port));
+  await waitFor(() => batch.every((c) => c.connected && (greeting === null || c.data === greeting)), `${n} clients`);
+  return batch;
+}
+
+/** One after the other, each greeted before the next starts, so the primary admits them in this order. */
+async function connectInOrder(port: number, n: number): Promise<Client[]> {
+  const out: Client[] = [];
+  for (let i = 0; i < n; i++) out.push(...(await connectMany(port, 1)));
+  return out;
+}
+
+async function connectSettled(port: number, timeoutMs = 5000): Promise<Client> {
+  const c = connect(port);
+  await waitFor(() => c.connected || c.errorCode !== null, 'the connect to finish', timeoutMs).catch(() => {});
+  return c;
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function expectBalanced(server: MultiProcessTarget): void {
+  const s = server.stats();
+  expect(s.accepted).toBe(s.open + s.closedByClient + s.closedByServer);
+}
+
+/** Child PIDs of `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text !== '') out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('serve over several processes, within the cap', () => {
+  it('holds connections in the workers, greets and echoes there, and counts closes globally', async () => {
+    const server = await startMulti({ greeting: GREETING, echo: true }, 3);
+    const batch = await connectMany(server.port, 30);
+    // Without a cap workers admit at once and report within a few milliseconds: the count follows shortly.
+    await waitFor(() => server.stats().open === 30, 'the workers to report thirty');
+    const loads = server.workerLoads();
+    expect(loads.reduce((sum, w) => sum + w.open, 0)).toBe(30);
+    expect(loads.every((w) => w.alive && w.pid !== null)).toBe(true);
+    // As many workers accept at a time as there are CPUs (the least loaded), so they do not all wake for each.
+    expect(loads.filter((w) => w.accepting)).toHaveLength(Math.min(3, os.availableParallelism()));
+    const first = batch[0] as Client;
+    first.socket.write('ping\n');
+    await waitFor(() => first.data === `${GREETING}ping\n`, 'the echo');
+    expect(server.stats()).toEqual({
+      open: 30,
+      peakOpen: 30,
+      accepted: 30,
+      overLimit: 0,
+      closedByClient: 0,
+      closedByServer: 0,
+      accepting: true,
+    });
+
+    for (const c of batch.slice(0, 4)) c.socket.end();
+    for (const c of batch.slice(4, 10)) c.socket.resetAndDestroy();
+    await waitFor(() => server.stats().closedByClient === 10, 'the workers to report ten closes');
+    expect(server.stats()).toMatchObject({ open: 20, peakOpen: 30 });
+    expectBalanced(server);
+  });
+
+  it('a worker at its limit stops accepting, the others take over, and a new listener comes once there is room', async () => {
+    const server = await startMulti({ greeting: GREETING }, 2, 5);
+    const first = await connectMany(server.port, 10);
+    await waitFor(() => !server.stats().accepting, 'both workers to stop accepting at 5 each');
+    expect(server.workerLoads().map((w) => w.open)).toEqual([5, 5]);
+    expect((await connectSettled(server.port)).errorCode).toBe('ECONNREFUSED');
+
+    // With every copy of the listening socket closed, the primary binds a new one once workers have room.
+    for (const c of first) c.socket.resetAndDestroy();
+    await waitFor(
+      () => server.workerLoads().filter((w) => w.accepting).length === Math.min(2, os.availableParallelism()),
+      'a new listener for the workers with room',
+    );
+    await connectMany(server.port, 3);
+    expect(server.stats()).toMatchObject({ open: 3, accepted: 13, closedByClient: 10, overLimit: 0 });
+    expectBalanced(server);
+  });
+
+  it('closes every connection closeAfterMs after accept, from the workers', async () => {
+    const server = await startMulti({ greeting: GREETING, closeAfterMs: 200 }, 2);
+    const batch = await connectMany(server.port, 6);
+    await waitFor(() => batch.every((c) => c.ended), 'the workers to close all six');
+    expect(batch.every((c) => c.errorCode === null)).toBe(true);
+    await waitFor(() => server.stats().open === 0, 'the closes to be counted');
+    expect(server.stats()).toMatchObject({ accepted: 6, closedByServer: 6, closedByClient: 0 });
+  });
+});
+
+describe('serve over several processes, at the exact global cap', () => {
+  it('close: exactly the cap is served, the rest get the message and a FIN', async () => {
+    const message = '-ERR max number of clients reached\r\n';
+    const server = await startMulti({ maxConns: CAP, greeting: GREETING, overLimitMessage: message }, 3);
+    const within = await connectMany(server.port, CAP);
+    const over = await connectMany(server.port, 5, null);
+    await waitFor(() => over.every((c) => c.ended || c.errorCode !== null), 'the over-limit clients to be closed');
+    for (const c of over) expect(c).toMatchObject({ data: message, ended: true, errorCode: null });
+    expect(within.every((c) => !c.ended && c.errorCode === null)).toBe(true);
+    expect(server.stats()).toMatchObject({ open: CAP, peakOpen: CAP, accepted: CAP, overLimit: 5 });
+
+    // Room made in one worker is usable by the next connection, whichever worker takes it.
+    for (const c of within.slice(0, 3)) c.socket.resetAndDestroy();
+    await waitFor(() => server.stats().open === CAP - 3, 'the closes to reach the primary');
+    await connectMany(server.port, 3);
+    const late = await connectMany(server.port, 1, null);
+    await waitFor(() => late[0]?.ended === true, 'the next over-limit client to be closed');
+    expect(server.stats()).toMatchObject({ open: CAP, peakOpen: CAP, accepted: CAP + 3, overLimit: 6 });
+    expectBalanced(server);
+  });
+
+  it('reset: over-limit connections are reset by the primary', async () => {
+    const server = await startMulti({ maxConns: CAP, overLimit: 'reset', greeting: GREETING }, 2);
+    await connectMany(server.port, CAP);
+    const over = Array.from({ length: 5 }, () => connect(server.port));
+    await waitFor(() => over.every((c) => c.errorCode !== null), 'the over-limit clients to be reset');
+    expect(over.map((c) => c.errorCode)).toEqual(Array(5).fill('ECONNRESET'));
+    expect(server.stats()).toMatchObject({ open: CAP, accepted: CAP, overLimit: 5 });
+  });
+
+  it('refuse: stops listening at the cap and listens again once a worker reports a close', async () => {
+    const server = await startMulti({ maxConns: CAP, overLimit: 'refuse', greeting: GREETING }, 3);
+    const within = await connectMany(server.port, CAP);
+    await waitFor(() => !server.stats().accepting, 'the listener to close');
+    for (let i = 0; i < 3; i++) expect((await connectSettled(server.port)).errorCode).toBe('ECONNREFUSED');
+
+    for (const c of within.slice(0, 2)) c.socket.resetAndDestroy();
+    await waitFor(() => server.stats().accepting, 'the listener to reopen');
+    await connectMany(server.port, 2);
+    await waitFor(() => !server.stats().accepting, 'the listener to close again');
+    expect((await connectSettled(server.port)).errorCode).toBe('ECONNREFUSED');
+    expect(server.stats()).toMatchObject({ open: CAP, peakOpen: CAP, accepted: CAP + 2, closedByClient: 2 });
+    expectBalanced(server);
+  });
+
+  it('evict: each newcomer closes the globally oldest connection, whichever worker holds it', async () => {
+    const server = await startMulti({ maxConns: CAP, overLimit: 'evict', greeting: GREETING }, 3);
+    const within = await connectInOrder(server.port, CAP);
+    const newcomers = await connectInOrder(server.port, 5);
+    await waitFor(() => within.slice(0, 5).every((c) => c.ended), 'the five oldest to be closed');
+    expect([...within.slice(5), ...newcomers].every((c) => !c.ended && c.errorCode === null)).toBe(true);
+    expect(server.stats()).toEqual({
+      open: CAP,
+      peakOpen: CAP,
+      accepted: CAP + 5,
+      overLimit: 5,
+      closedByClient: 0,
+      closedByServer: 5,
+      accepting: true,
+    });
+  });
+
+  it('rejects ignore mode over several processes, with every other problem', async () => {
+    const attempt = startMultiProcessTarget({ maxConns: 5, overLimit: 'ignore', backlog: 0 }, 2);
+    const error = (await attempt.catch((e: unknown) => e)) as UsageError;
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems.join('\n')).toMatch(/ignore needs --workers 1/);
+  });
+});
+
+describe('tcpprobe serve --workers (CLI)', () => {
+  it('a ramp finds the exact cap held across processes', async () => {
+    const serve = await startServe(['--workers', '3', '--max-conns', '600']);
+    const run = await runCli(
+      ['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--rate', '3000', '--hold', '0', '--json', '-q'],
+      { timeoutMs: 45_000 },
+    );
+    const result = parseResult<{ maxConcurrency: number; verdict: { kind: string } }>(run);
+    expect(result.verdict.kind).toBe('limit-by-failure');
+    expect(result.maxConcurrency).toBe(600);
+  });
+
+  it('stops every worker on SIGTERM, and workers exit when the primary is killed outright', async () => {
+    const serve = await startServe(['--workers', '3']);
+    const pid = serve.child.pid as number;
+    await waitFor(() => childPids(pid).length === 3, 'three worker processes');
+    const workers = childPids(pid);
+    await connectMany(serve.port, 9, null);
+    await serve.stop();
+    await waitFor(() => workers.every((w) => !alive(w)), 'the workers to exit after SIGTERM');
+
+    const killed = await startServe(['--workers', '2']);
+    const killedPid = killed.child.pid as number;
+    await waitFor(() => childPids(killedPid).length === 2, 'two worker processes');
+    const orphans = childPids(killedPid);
+    killed.child.kill('SIGKILL');
+    await waitFor(() => orphans.every((w) => !alive(w)), 'the workers to exit with their primary');
+  });
+
+  it('refuses --over-limit ignore with more than one worker as a usage error', async () => {
+    const run = await runCli(['serve', '--workers', '2', '--max-conns', '5', '--over-limit', 'ignore', '--port', '0']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--over-limit ignore needs --workers 1/);
+    expect(run.stdout).toBe('');
+  });
+});
