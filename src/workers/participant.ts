@@ -10,6 +10,7 @@ import {
   type ParticipantCommand,
   type TelemetryReport,
 } from './protocol.js';
+import { createSettleCollector } from './settle-gc.js';
 
 export interface ParticipantTransport {
   send(report: TelemetryReport): void;
@@ -53,7 +54,11 @@ export function startParticipant(
       final,
     });
   };
-  const timer = setInterval(() => report(false), TELEMETRY_INTERVAL_MS);
+  const collectIfSettled = createSettleCollector();
+  const timer = setInterval(() => {
+    report(false);
+    collectIfSettled(pool.counters());
+  }, TELEMETRY_INTERVAL_MS);
 
   const close = (): void => {
     if (closed) return;

@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { ParticipantCommand, TelemetryReport, WorkerStart } from './protocol.js';
 import { startParticipant, type Participant } from './participant.js';
+import { compactOnFullGc } from './settle-gc.js';
+
+// This process only holds connections: memory matters more than the cost of compacting (see settle-gc.ts).
+compactOnFullGc();
 
 function fdLimit(): number | null {
   try {
