@@ -118,9 +118,40 @@ describe.skipIf(!enabled)('fleet over Redis', () => {
     expect(run.stderr).toMatch(/fleet: run \S+ on 3 agent\(s\)/);
   });
 
-  it.todo(
-    'finds the exact cap of a 24,000-connection target, past one process\'s 20,000 open files (needs `tcpprobe serve --workers`, not there yet)',
-  );
+  it('finds the exact cap of a 24,000-connection target, past one process\'s 20,000 open files', async () => {
+    // The target itself needs two processes to hold 24,000; each agent holds its third in one process.
+    const serve = await startServe(['--workers', '2', '--max-conns', '24000', '--over-limit', 'close']);
+    await Promise.all(
+      [4, 5, 6].map((i) =>
+        startAgent(url, `big-${i}`, [
+          '--allow-target',
+          `127.0.0.1:${serve.port}`,
+          '--workers',
+          '1',
+          '--source',
+          `127.0.0.${i * 10}-127.0.0.${i * 10 + 2}`,
+        ]),
+      ),
+    );
+    const run = await fleetRamp(url, serve.port, [
+      '--agent-names',
+      'big-4,big-5,big-6',
+      '--rate',
+      '6000',
+      '--settle',
+      '500ms',
+      '--max-duration',
+      '40s',
+    ]);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = parseResult<RampResult>(run);
+    expect(r.verdict.kind, diagnose(r)).toBe('limit-by-failure');
+    expect(r.maxConcurrency, diagnose(r)).toBe(24_000);
+    for (const p of r.participants ?? []) {
+      expect(p.maxHeld, p.name).toBeGreaterThan(6000);
+      expect(p.maxHeld, p.name).toBeLessThan(20_000);
+    }
+  }, 90_000);
 
   it('an agent killed mid-run with --on-agent-loss continue: the run finishes and lists it as lost', async () => {
     const serve = await startServe([]);
