@@ -18,7 +18,7 @@ export interface ProbeDriver {
   counters(): PoolCounters;
   /** The first failure of each class seen so far, earliest first. */
   firstFailures(): FailureRecord[];
-  /** Merged connect latency (and TLS handshake latency). */
+  /** Merged connect latency (and TLS handshake latency). Owned by the driver: read it, never keep or destroy it. */
   connectLatency(): Histogram;
   tlsLatency(): Histogram | null;
   /** Per-participant figures; empty for a single local pool. */

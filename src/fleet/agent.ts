@@ -18,7 +18,8 @@ import { formatPreflight } from '../preflight/format.js';
 import { planSourceAddresses } from '../preflight/source-plan.js';
 import { readSystemLimits } from '../preflight/system-limits.js';
 import { startParticipant, type Participant, type ParticipantTransport } from '../workers/participant.js';
-import { startGroupParticipant } from './group-participant.js';
+import { startWorkerGroup } from '../workers/worker-group.js';
+import { LocalDriver } from '../controller/local-driver.js';
 import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowlist.js';
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
 import type { AgentOptions } from './fleet-options.js';
@@ -166,8 +167,8 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     try {
       participant =
         workers > 1
-          ? await startGroupParticipant(o.name, engine, workers, transport, fdLimit)
-          : startParticipant(o.name, engine, transport, fdLimit);
+          ? startParticipant(o.name, await startWorkerGroup(engine, workers), transport, fdLimit)
+          : startParticipant(o.name, new LocalDriver(engine), transport, fdLimit);
     } catch (e) {
       return refuse(`cannot start ${workers} worker processes: ${(e as Error).message}`);
     }

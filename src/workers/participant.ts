@@ -1,8 +1,10 @@
 /**
- * The participant loop: one engine (ConnectionPool) driven by commands, reporting telemetry. A worker process and
- * a fleet agent both run exactly this; only their transport differs.
+ * The participant loop: a driver (one local pool, or a group of worker processes) run by the controller's
+ * commands, reporting telemetry. A worker process and a fleet agent both run exactly this; only their transport
+ * and their driver differ.
  */
-import { ConnectionPool, type EngineConfig } from '../engine/connection-pool.js';
+import { performance } from 'node:perf_hooks';
+import type { ProbeDriver } from '../controller/driver.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import {
   HISTOGRAM_INTERVAL_MS,
@@ -27,37 +29,38 @@ export interface Participant {
 
 export function startParticipant(
   name: string,
-  engine: EngineConfig,
+  driver: ProbeDriver,
   transport: ParticipantTransport,
   fdLimit: number | null,
 ): Participant {
-  const pool = new ConnectionPool(engine);
   let appliedSeq = 0;
-  let lastHistogramAt = 0;
+  let lastHistogramAt = -Infinity;
   let closed = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
 
-  const report = (final: boolean): void => {
-    const now = pool.now();
+  const report = (final: boolean, counters = driver.counters()): void => {
+    const now = performance.now();
     const withHistograms = final || now - lastHistogramAt >= HISTOGRAM_INTERVAL_MS;
     if (withHistograms) lastHistogramAt = now;
+    const tls = withHistograms ? driver.tlsLatency() : null;
     transport.send({
       kind: 'telemetry',
       name,
       appliedSeq,
-      counters: pool.counters(),
-      firstFailures: [...pool.firstFailures.values()],
-      connectUs: withHistograms ? encodeHistogram(pool.connectLatency) : null,
-      tlsUs: withHistograms && engine.tls !== null ? encodeHistogram(pool.tlsLatency) : null,
+      counters,
+      firstFailures: driver.firstFailures(),
+      connectUs: withHistograms ? encodeHistogram(driver.connectLatency()) : null,
+      tlsUs: tls === null ? null : encodeHistogram(tls),
       fdLimit,
       final,
     });
   };
   const collectIfSettled = createSettleCollector();
   const timer = setInterval(() => {
-    report(false);
-    collectIfSettled(pool.counters());
+    const counters = driver.counters();
+    report(false, counters);
+    collectIfSettled(counters);
   }, TELEMETRY_INTERVAL_MS);
 
   const close = (): void => {
@@ -65,20 +68,11 @@ export function startParticipant(
     closed = true;
     clearInterval(timer);
     // The final report carries the counters as they were before the teardown zeroes the gauges.
-    const before = pool.counters();
-    pool.close();
-    transport.send({
-      kind: 'telemetry',
-      name,
-      appliedSeq,
-      counters: before,
-      firstFailures: [...pool.firstFailures.values()],
-      connectUs: encodeHistogram(pool.connectLatency),
-      tlsUs: engine.tls !== null ? encodeHistogram(pool.tlsLatency) : null,
-      fdLimit,
-      final: true,
+    const before = driver.counters();
+    void driver.close().then(() => {
+      report(true, before);
+      resolveDone();
     });
-    resolveDone();
   };
 
   return {
@@ -88,13 +82,13 @@ export function startParticipant(
       if (closed) return;
       switch (cmd.kind) {
         case 'open':
-          pool.open(cmd.count);
+          driver.open(cmd.count);
           break;
         case 'drop-queued':
-          pool.dropQueued();
+          driver.dropQueued();
           break;
         case 'stop-opening':
-          pool.stopOpening();
+          driver.stopOpening();
           break;
         case 'close':
           appliedSeq = cmd.seq;

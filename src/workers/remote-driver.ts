@@ -61,6 +61,9 @@ export class RemoteDriver implements ProbeDriver {
   private peakHeld = 0;
   private readonly started = Date.now();
   private finalWaiters: (() => void)[] = [];
+  /** Merged histograms, rebuilt only after a report brought new ones (status lines ask every second). */
+  private mergedConnect: Histogram | null = null;
+  private mergedTls: Histogram | null = null;
 
   constructor(links: readonly ParticipantLink[]) {
     this.parts = links.map((link) => ({
@@ -85,10 +88,14 @@ export class RemoteDriver implements ProbeDriver {
     if (report.connectUs !== null) {
       p.connect?.destroy();
       p.connect = decodeHistogram(report.connectUs);
+      this.mergedConnect?.destroy();
+      this.mergedConnect = null;
     }
     if (report.tlsUs !== null) {
       p.tls?.destroy();
       p.tls = decodeHistogram(report.tlsUs);
+      this.mergedTls?.destroy();
+      this.mergedTls = null;
     }
     if (report.final) p.finalSeen = true;
     const held = this.live().reduce((sum, x) => sum + (x.last?.counters.held ?? 0), 0);
@@ -176,11 +183,14 @@ export class RemoteDriver implements ProbeDriver {
   }
 
   connectLatency(): Histogram {
-    return this.merge((p) => p.connect);
+    if (this.mergedConnect === null) this.mergedConnect = this.merge((p) => p.connect);
+    return this.mergedConnect;
   }
 
   tlsLatency(): Histogram | null {
-    return this.parts.some((p) => p.tls !== null) ? this.merge((p) => p.tls) : null;
+    if (!this.parts.some((p) => p.tls !== null)) return null;
+    if (this.mergedTls === null) this.mergedTls = this.merge((p) => p.tls);
+    return this.mergedTls;
   }
 
   private merge(pick: (p: ParticipantState) => Histogram | null): Histogram {

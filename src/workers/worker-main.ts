@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { ParticipantCommand, TelemetryReport, WorkerStart } from './protocol.js';
 import { startParticipant, type Participant } from './participant.js';
+import { LocalDriver } from '../controller/local-driver.js';
 import { compactOnFullGc } from './settle-gc.js';
 
 // This process only holds connections: memory matters more than the cost of compacting (see settle-gc.ts).
@@ -28,7 +29,7 @@ let participant: Participant | null = null;
 process.on('message', (msg: WorkerStart | ParticipantCommand) => {
   if (msg.kind === 'start') {
     if (participant !== null) return;
-    participant = startParticipant(msg.name, msg.engine, { send }, fdLimit());
+    participant = startParticipant(msg.name, new LocalDriver(msg.engine), { send }, fdLimit());
     void participant.done.then(() => {
       // Let the final report leave before the channel closes.
       setImmediate(() => process.disconnect?.());
