@@ -50,7 +50,8 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     prepared,
     o.verbose ? (e) => process.stderr.write(`${formatConnEvent(e)}\n`) : null,
   );
-  const tty = process.stderr.isTTY === true;
+  // A terminal that reports no rows (some CI pseudo-terminals) would clip the block to nothing: plain lines then.
+  const tty = process.stderr.isTTY === true && (process.stderr.rows ?? 0) > 0;
   const block = tty && !o.quiet ? createLogUpdate(process.stderr) : null;
   const snapshot = (p: Progress): LiveSnapshot => {
     const lat = summarizeLatency(driver.connectLatency());
