@@ -3,37 +3,16 @@
  * cap and hands connections to worker processes, which greet, echo, close after a while and report closes back.
  * Also the CLI side: the listening line, usage errors, and no worker outliving its primary.
  */
-import net from 'node:net';
 import os from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { connect, connectInOrder, connectMany, connectSettled, GREETING, waitFor, type Client } from '../helpers/test-clients.js';
 import { startMultiProcessTarget, type MultiProcessTarget } from '../../src/server/multi-process.js';
 import type { TargetServerOptions } from '../../src/server/target-server.js';
 import { UsageError } from '../../src/errors.js';
 import { parseResult, runCli, startServe } from '../helpers/cli.js';
 
-const GREETING = '+OK hello\r\n';
 const CAP = 20;
-
-interface Client {
-  socket: net.Socket;
-  connected: boolean;
-  data: string;
-  ended: boolean;
-  errorCode: string | null;
-}
-
-const clients: Client[] = [];
-
-afterEach(() => {
-  // Reset (not FIN) so no TIME_WAIT is left behind; see target-server.test.ts.
-  for (const c of clients) {
-    if (c.socket.destroyed) continue;
-    if (c.connected && !c.socket.writableEnded) c.socket.resetAndDestroy();
-    else c.socket.destroy();
-  }
-  clients.length = 0;
-});
 
 async function startMulti(
   options: Partial<TargetServerOptions>,
@@ -43,45 +22,6 @@ async function startMulti(
   const server = await startMultiProcessTarget({ host: '127.0.0.1', port: 0, ...options }, workers, null, maxHeldPerWorker);
   onTestFinished(() => server.close());
   return server;
-}
-
-function connect(port: number): Client {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  const c: Client = { socket, connected: false, data: '', ended: false, errorCode: null };
-  socket.setEncoding('utf8');
-  socket.on('connect', () => (c.connected = true));
-  socket.on('data', (chunk: string) => (c.data += chunk));
-  socket.on('end', () => (c.ended = true));
-  socket.on('error', (e: NodeJS.ErrnoException) => (c.errorCode = e.code ?? e.message));
-  clients.push(c);
-  return c;
-}
-
-async function connectMany(port: number, n: number, greeting: string | null = GREETING): Promise<Client[]> {
-  const batch = Array.from({ length: n }, () => connect(port));
-  await waitFor(() => batch.every((c) => c.connected && (greeting === null || c.data === greeting)), `${n} clients`);
-  return batch;
-}
-
-/** One after the other, each greeted before the next starts, so the primary admits them in this order. */
-async function connectInOrder(port: number, n: number): Promise<Client[]> {
-  const out: Client[] = [];
-  for (let i = 0; i < n; i++) out.push(...(await connectMany(port, 1)));
-  return out;
-}
-
-async function connectSettled(port: number, timeoutMs = 5000): Promise<Client> {
-  const c = connect(port);
-  await waitFor(() => c.connected || c.errorCode !== null, 'the connect to finish', timeoutMs).catch(() => {});
-  return c;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function expectBalanced(server: MultiProcessTarget): void {

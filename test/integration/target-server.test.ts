@@ -3,80 +3,13 @@
  * closeAfterMs, stats and teardown. Bounds are generous; assertions are on counts and error classes, not timings.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { connect, connectInOrder, connectMany, connectSettled, GREETING, waitFor, type Client } from '../helpers/test-clients.js';
 import { startTarget } from '../helpers/target.js';
 import { startTargetServer, type OverLimitMode, type TargetServer } from '../../src/server/target-server.js';
 import { UsageError } from '../../src/errors.js';
 
 const CAP = 20;
-const GREETING = '+OK hello\r\n';
-
-/** A test client and what happened to it so far. */
-interface Client {
-  socket: net.Socket;
-  connected: boolean;
-  data: string;
-  ended: boolean;
-  errorCode: string | null;
-}
-
-const clients: Client[] = [];
-
-afterEach(() => {
-  // Reset (not FIN) so the tests leave no TIME_WAIT behind; a socket still connecting has nothing to reset, and
-  // one that called end() cannot be reset (libuv refuses while the shutdown is pending).
-  for (const c of clients) {
-    if (c.socket.destroyed) continue;
-    if (c.connected && !c.socket.writableEnded) c.socket.resetAndDestroy();
-    else c.socket.destroy();
-  }
-  clients.length = 0;
-});
-
-function connect(server: TargetServer): Client {
-  const socket = net.connect({ host: server.host, port: server.port });
-  const c: Client = { socket, connected: false, data: '', ended: false, errorCode: null };
-  socket.setEncoding('utf8');
-  socket.on('connect', () => (c.connected = true));
-  socket.on('data', (chunk: string) => (c.data += chunk));
-  socket.on('end', () => (c.ended = true));
-  socket.on('error', (e: NodeJS.ErrnoException) => (c.errorCode = e.code ?? e.message));
-  clients.push(c);
-  return c;
-}
-
-/** Connect and wait until the connect finished either way, or `timeoutMs` passed (then it is still pending). */
-async function connectSettled(server: TargetServer, timeoutMs = 5000): Promise<Client> {
-  const c = connect(server);
-  await waitFor(() => c.connected || c.errorCode !== null, 'the connect to finish', timeoutMs).catch(() => {});
-  return c;
-}
-
-/** Open `n` connections in parallel; resolves when all connected, and, with `greeting`, all were greeted. */
-async function connectMany(server: TargetServer, n: number, greeting: string | null = GREETING): Promise<Client[]> {
-  const batch = Array.from({ length: n }, () => connect(server));
-  await waitFor(() => batch.every((c) => c.connected && (greeting === null || c.data === greeting)), `${n} clients`);
-  return batch;
-}
-
-/** Open `n` connections one after the other, each greeted before the next starts, so the server sees them in order. */
-async function connectInOrder(server: TargetServer, n: number): Promise<Client[]> {
-  const out: Client[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = connect(server);
-    await waitFor(() => c.data === GREETING, `client ${i} to be greeted`);
-    out.push(c);
-  }
-  return out;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
