@@ -7,38 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { runRamp, type RampSettings } from '../../src/controller/ramp.js';
 import { LocalDriver } from '../../src/controller/local-driver.js';
 import type { EngineConfig } from '../../src/engine/connection-pool.js';
-import type { RunTarget } from '../../src/controller/run-context.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import type { TargetServer, TargetServerOptions } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
 import { startServe } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { engineFor, runTargetFor } from '../helpers/engine.js';
 
 const CAP = 200;
 const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached\r\n';
-
-function engineFor(port: number, over: Partial<EngineConfig> = {}): EngineConfig {
-  return {
-    targets: [{ address: '127.0.0.1', family: 4, port }],
-    sourceAddresses: [],
-    maxInflight: 256,
-    connectTimeoutMs: 2000,
-    keepAliveMs: 30_000,
-    settleMs: 100,
-    reconnect: false,
-    reconnectDelayMs: 100,
-    service: null,
-    tls: null,
-    ...over,
-  };
-}
-
-function runTargetFor(port: number): RunTarget {
-  return {
-    info: { host: '127.0.0.1', port, resolved: ['127.0.0.1'], used: ['127.0.0.1'], addressMode: 'pinned', tls: false },
-    sourceAddresses: [],
-  };
-}
 
 const SETTINGS: RampSettings = {
   stage: { kind: 'rate', ratePerSec: 1000 },

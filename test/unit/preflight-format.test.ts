@@ -3,23 +3,7 @@ import { isLoopback } from '../../src/preflight/address.js';
 import { assessCapacity } from '../../src/preflight/capacity.js';
 import { formatPreflight } from '../../src/preflight/format.js';
 import type { SystemLimits } from '../../src/preflight/system-limits.js';
-
-const MACHINE: SystemLimits = {
-  openFilesSoft: 20000,
-  openFilesHard: 20000,
-  nrOpen: 1048576,
-  fileMax: 2466183,
-  filesAllocated: 414,
-  localPortRange: { low: 32768, high: 60999 },
-  reservedPortsInRange: 0,
-  tcpTwReuse: 2,
-  somaxconn: 4096,
-  tcpMaxSynBacklog: 2048,
-  conntrackMax: null,
-  conntrackCount: null,
-  timeWaitSockets: 0,
-  openFds: 20,
-};
+import { MACHINE } from '../helpers/machine-limits.js';
 
 const TARGETS = [{ address: '127.0.0.1', port: 8080 }];
 
