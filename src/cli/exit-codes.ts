@@ -12,7 +12,10 @@ export const EXIT = {
   internal: 1,
   /** Bad flags, values, host names, ports or files: one line on stderr. */
   usage: 2,
-  /** The target could not be resolved or not one connection could be established. */
+  /**
+   * Nothing was held: the target could not be resolved, not one connection could be established, or the server
+   * rejected every connection from the first (a greeting with an error and a close).
+   */
   unreachable: 3,
   /** Inconclusive: this machine ran out (fds, ports, memory) before the server did; the max is a lower bound. */
   clientLimited: 4,
@@ -50,6 +53,7 @@ export function exitCodeForError(code: ErrorCode): ExitCode {
 export function exitCodeForVerdict(kind: RampVerdictKind | HoldVerdictKind, signal: NodeJS.Signals | null): ExitCode {
   switch (kind) {
     case 'unreachable':
+    case 'rejected':
       return EXIT.unreachable;
     case 'client-limited':
       return EXIT.clientLimited;

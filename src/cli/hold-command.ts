@@ -68,6 +68,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
       durationMs: o.durationMs,
       maxDurationMs: o.maxDurationMs,
       assertEstablished: o.assertEstablished,
+      settleMs: o.engine.settleMs,
       assertHeld: o.assertHeld,
     },
     driver,

@@ -2,7 +2,8 @@
  * Detection: pure decisions over the sampled timeline and counters. The ramp executor asks these whether to stop
  * and how to read the failures it saw; they never touch sockets or clocks.
  */
-import type { TimelineSample } from '../metrics/result.js';
+import type { RampVerdictKind, TimelineSample } from '../metrics/result.js';
+import type { PoolCounters } from '../engine/connection-pool.js';
 import { isClientSide, type FailureClass } from '../engine/failure-class.js';
 
 /**
@@ -54,4 +55,44 @@ export function timeToReach(samples: readonly TimelineSample[], value: number): 
   if (value <= 0) return null;
   for (const s of samples) if (s.held >= value) return s.tMs;
   return null;
+}
+
+/**
+ * New failures that are mostly held connections closed by the server (not new connects failing) point at eviction
+ * or an idle timeout, not at a cap: measure it before calling it anything.
+ */
+export function looksLikeEviction(d: { newFailures: number; newHeldLosses: number }): boolean {
+  return d.newHeldLosses > 0 && d.newHeldLosses * 2 >= d.newFailures;
+}
+
+export interface EvictionProbe {
+  /** One-at-a-time connects after which held connections were closed. */
+  evictions: number;
+  /** New connects that failed (not held connections lost). */
+  connectFailures: number;
+  heldBefore: number;
+  heldAfter: number;
+}
+
+/**
+ * Read the one-at-a-time phase: held connections closed again as new ones came in, while new ones kept being held,
+ * is eviction; new connects failing is a cap after all; neither is a few idle connections closed by chance.
+ */
+export function judgeEviction(p: EvictionProbe): 'evicting' | 'limit' | 'none' {
+  if (p.connectFailures > 0 && p.connectFailures >= p.evictions) return 'limit';
+  if (p.evictions > 0) return 'evicting';
+  return 'none';
+}
+
+/**
+ * A run that never held a connection has no capacity to report: 'unreachable' when nothing even connected,
+ * 'rejected' when the server took connections and turned every one away (a greeting with an error, a close).
+ * Null when something was held, or when the stop already says why (interrupted, client-limited, unreachable).
+ */
+export function nothingHeldVerdict(
+  stop: RampVerdictKind,
+  c: Pick<PoolCounters, 'peakHeld' | 'connected'>,
+): 'unreachable' | 'rejected' | null {
+  if (c.peakHeld > 0 || stop === 'interrupted' || stop === 'client-limited' || stop === 'unreachable') return null;
+  return c.connected === 0 ? 'unreachable' : 'rejected';
 }

@@ -5,7 +5,7 @@
  */
 import type { FailureRecord, PoolCounters, PoolEvent } from '../engine/connection-pool.js';
 import type { Histogram } from '../metrics/histogram.js';
-import type { ParticipantSummary } from '../metrics/result.js';
+import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
 
 export interface ProbeDriver {
   /** Ask for `count` more connections (split over participants by the driver). */
@@ -23,6 +23,12 @@ export interface ProbeDriver {
   tlsLatency(): Histogram | null;
   /** Per-participant figures; empty for a single local pool. */
   participants(): ParticipantSummary[];
+  /**
+   * Look for held connections whose handshake the server never completed, take them back, and say what was found
+   * (src/engine/handshake-audit.ts). Waits at most `maxWaitMs` for confirmation. Absent where the sockets are not
+   * in this process (worker processes, agents): the result then says the audit did not run.
+   */
+  auditHandshakes?(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit>;
   /** Close every connection with RST and release everything. */
   close(): Promise<void>;
 }

@@ -6,8 +6,16 @@
 import { formatDurationMs } from '../config/units.js';
 import { CLIENT_LIMIT_ADVICE, isClientSide, type ClientFailureClass } from '../engine/failure-class.js';
 import type { PoolCounters } from '../engine/connection-pool.js';
-import type { RampResult, RampVerdictKind, RateFinding, ScheduleRecord, Verdict } from '../metrics/result.js';
-import { clientLimitIn, detectPlateau, judgeConfirmation, timeToReach } from './detect.js';
+import type {
+  EvictionFinding,
+  HandshakeAudit,
+  RampResult,
+  RampVerdictKind,
+  RateFinding,
+  ScheduleRecord,
+  Verdict,
+} from '../metrics/result.js';
+import { clientLimitIn, detectPlateau, judgeConfirmation, judgeEviction, looksLikeEviction, nothingHeldVerdict, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep, type Stage } from './plan.js';
 import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
@@ -33,6 +41,10 @@ const CONFIRM_ATTEMPTS = 5;
 const CONFIRM_SPACING_MS = 100;
 /** After this many halvings of the rate, failures are taken as the limit. */
 const MAX_BACKOFFS = 5;
+/** Connects made one at a time to measure an evicting server's most-open-at-once. */
+const EVICTION_PROBE_ATTEMPTS = 400;
+/** Evictions to see in the one-at-a-time phase before its peak is taken as the server's number. */
+const EVICTION_EVENTS_WANTED = 1;
 
 interface Stop {
   kind: RampVerdictKind;
@@ -64,7 +76,26 @@ export async function runRamp(
   let firstStageAchieved: number | null = null;
   let heldAtFirstFailure: number | null = null;
   let failedSeen = 0;
+  let heldLostSeen = 0;
   let backoffs = 0;
+  /** Largest number of held connections closed between two samples, and when the first was. */
+  let largestLossBatch = 0;
+  let firstHeldLossMs: number | null = null;
+  let lastHeldLost = 0;
+  let eviction: EvictionFinding | undefined;
+  const trackHeldLosses = (c: PoolCounters): void => {
+    const batch = c.heldLost - lastHeldLost;
+    if (batch > 0) {
+      largestLossBatch = Math.max(largestLossBatch, batch);
+      firstHeldLossMs ??= Math.round(clock.elapsed());
+    }
+    lastHeldLost = c.heldLost;
+  };
+  const sampleTracked = (force = false): PoolCounters => {
+    const c = clock.sample(force);
+    trackHeldLosses(c);
+    return c;
+  };
 
   const startStage = (startMs: number, startTotal: number, attempted: number): void => {
     if (schedule.length === 1 && firstStageAchieved === null) firstStageAchieved = stageAchievedAt(attempted, startMs);
@@ -103,12 +134,41 @@ export async function runRamp(
     });
   };
 
+  /**
+   * Held connections closed by the server while new ones were being held: an evicting server (nginx closes its
+   * oldest idle connections once free slots run low) or one that drops idle connections. Connect one at a time,
+   * each settled before the next, so the peak of held connections is the most the server keeps open at once.
+   */
+  const measureEviction = async (): Promise<'evicting' | 'limit' | 'none' | 'out-of-time'> => {
+    clock.phase = 'measuring eviction: one connection at a time';
+    driver.dropQueued();
+    const start = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+    trackHeldLosses(start);
+    if (!isDrained(start) || clock.aborted) return 'out-of-time';
+    let evictions = 0;
+    let connectFailures = 0;
+    let prev = start;
+    for (let i = 0; i < EVICTION_PROBE_ATTEMPTS && evictions < EVICTION_EVENTS_WANTED; i++) {
+      if (clock.elapsed() >= rampEndMs || clock.aborted) break;
+      driver.open(1);
+      const c = await clock.waitUntil(
+        (x) => isDrained(x) && x.attempted > prev.attempted,
+        Math.min(clock.elapsed() + drainBoundMs, rampEndMs),
+      );
+      trackHeldLosses(c);
+      if (c.heldLost > prev.heldLost) evictions++;
+      connectFailures += c.failed - prev.failed - (c.lost - prev.lost);
+      prev = c;
+    }
+    return judgeEviction({ evictions, connectFailures, heldAfter: prev.held, heldBefore: start.held });
+  };
+
   startStage(0, 0, 0);
   let stop: Stop | null = null;
   while (stop === null) {
     await clock.tick();
     const t = clock.elapsed();
-    const c = clock.sample();
+    const c = sampleTracked();
     if (clock.aborted) {
       stop = { kind: 'interrupted', confirmed: false, clientClass: null };
       break;
@@ -126,6 +186,30 @@ export async function runRamp(
       }
       const rateAtFailure = stageAchieved(c, t);
       if (schedule.length === 1) firstStageAchieved ??= rateAtFailure;
+      if (looksLikeEviction({ newFailures: c.failed - failedSeen, newHeldLosses: c.heldLost - heldLostSeen })) {
+        const judged = await measureEviction();
+        const after = sampleTracked(true);
+        if (judged === 'evicting') {
+          eviction = {
+            maxOpen: after.peakHeld,
+            evicted: after.heldLost,
+            largestBatch: largestLossBatch,
+            firstAtMs: firstHeldLossMs ?? Math.round(t),
+          };
+          stop = { kind: 'evicting', confirmed: true, clientClass: null };
+          break;
+        }
+        if (judged === 'out-of-time' || judged === 'limit' || backoffs >= MAX_BACKOFFS) {
+          stop = { kind: judged === 'out-of-time' ? 'timed-out' : 'limit-by-failure', confirmed: judged === 'limit', clientClass: null };
+          break;
+        }
+        // Nothing more was lost one at a time: a few idle connections closed; go on at the same stage.
+        backoffs++;
+        failedSeen = after.failed;
+        heldLostSeen = after.heldLost;
+        startStage(clock.elapsed(), after.requested, after.attempted);
+        continue;
+      }
       if (settings.until === 'first-failure') {
         // Unconfirmed, the failure may be the rate's own doing: this stage's rate does not count as absorbed.
         stop = { kind: 'limit-by-failure', confirmed: false, clientClass: null };
@@ -150,6 +234,7 @@ export async function runRamp(
         });
         stage = slower;
         failedSeen = after.failed;
+        heldLostSeen = after.heldLost;
         startStage(clock.elapsed(), after.requested, after.attempted);
         continue;
       }
@@ -192,8 +277,20 @@ export async function runRamp(
     const holdUntil = Math.min(clock.elapsed() + settings.holdMs, settings.maxDurationMs);
     await clock.waitUntil(() => false, holdUntil);
   }
+  let handshakeAudit: HandshakeAudit | undefined;
+  if (!clock.aborted && clock.sample(true).held > 0) {
+    clock.phase = 'checking handshakes';
+    handshakeAudit =
+      driver.auditHandshakes === undefined
+        ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'the connections are held in other processes' }
+        : await driver.auditHandshakes(Math.max(0, settings.maxDurationMs - clock.elapsed()), hooks.signal);
+  }
   if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted', confirmed: false, clientClass: null };
   const final = clock.sample(true);
+  // Nothing held is never a capacity: say whether nothing connected or the server turned every connection away.
+  const nothing = nothingHeldVerdict(stop.kind, final);
+  if (nothing !== null) stop = { kind: nothing, confirmed: false, clientClass: null };
+  if (eviction !== undefined) eviction.maxOpen = final.peakHeld;
   await driver.close();
 
   const base = resultBase(driver, clock, target, final);
@@ -210,6 +307,8 @@ export async function runRamp(
     },
     schedule,
     timeToMaxMs: timeToReach(clock.timeline, final.peakHeld),
+    ...(eviction === undefined ? {} : { eviction }),
+    ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
   };
   return result;
 }
@@ -252,6 +351,16 @@ function rampVerdict(
       );
     case 'unreachable':
       return plain(`No connection could be established: ${how || 'no answer'}.`, false);
+    case 'rejected':
+      return plain(
+        `The server rejected every connection from the first one (${how || 'closed'}): that is not a capacity.`,
+        false,
+      );
+    case 'evicting':
+      return plain(
+        `The server evicts idle connections instead of refusing new ones: at most ${n} open at once.`,
+        false,
+      );
     case 'client-limited': {
       const cls = stop.clientClass ?? 'fd-limit';
       return {

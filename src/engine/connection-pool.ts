@@ -84,6 +84,17 @@ export interface PoolCounters {
   connected: number;
   /** Open connections later closed or reset by the server. */
   lost: number;
+  /** Of `lost`: connections that had been held (closed or reset after --settle, or after the expected reply). */
+  heldLost: number;
+  /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */
+  servedThenClosed: number;
+  /**
+   * Held connections taken back because the server never completed their handshake (its accept queue was full
+   * and it dropped our final ACK): see handshake-audit.ts. They are not in `failed`; `peakHeld` is corrected.
+   */
+  neverCompleted: number;
+  /** TLS 1.3 connections counted held by --settle alone: the server showed no proof (session ticket, bytes). */
+  tlsUnproven: number;
   /** All failures: failed connects plus lost connections. */
   failed: number;
   reconnects: number;
@@ -103,6 +114,10 @@ export function emptyCounters(): PoolCounters {
     everHeld: 0,
     connected: 0,
     lost: 0,
+    heldLost: 0,
+    servedThenClosed: 0,
+    neverCompleted: 0,
+    tlsUnproven: 0,
     failed: 0,
     reconnects: 0,
     failuresByClass: {},
@@ -145,6 +160,8 @@ const enum State {
 const FIRST_BYTES_KEPT = 200;
 /** Bytes of a reply kept while matching --expect/--reject. */
 const MATCH_WINDOW = 4096;
+/** How long a TLS 1.3 connection waits for the server's proof (a session ticket or bytes) before --settle alone decides. */
+const PROOF_WAIT_MS = 2000;
 /** How often deadlines are checked; every deadline is kept within this plus event-loop lag. */
 const SWEEP_INTERVAL_MS = 20;
 
@@ -161,6 +178,12 @@ class Connection {
   sourceAddress: string | null = null;
   /** Holds an in-flight slot of the opener. */
   inflight = false;
+  /** Became held via the expected reply (--expect). */
+  served = false;
+  /** When it became held (performance.now()), for taking it back out of the peak. */
+  heldAt = 0;
+  /** TLS 1.3: the server has not yet shown that it finished the handshake. */
+  awaitingProof = false;
   constructor(
     readonly id: number,
     readonly pool: ConnectionPool,
@@ -179,6 +202,10 @@ export class ConnectionPool {
   /** Settled at the last sweep; held at the next one if still open. */
   private readonly promoteQueue = new FifoQueue<Connection>();
   private readonly expectDeadlines = new FifoQueue<Connection>();
+  /** TLS 1.3 connections waiting for the server's proof that it completed the handshake. */
+  private readonly proofDeadlines = new FifoQueue<Connection>();
+  /** When `peakHeld` was last raised (performance.now()). */
+  private peakAt = 0;
   /** When each pending reconnect is due (the reconnect delay is constant, so the list stays sorted). */
   private readonly reconnectQueue = new FifoQueue<number>();
   private readonly sweepTimer: NodeJS.Timeout;
@@ -266,6 +293,39 @@ export class ConnectionPool {
     else socket.resetAndDestroy();
   }
 
+  /** Local ports of the held connections (to match them with the kernel's view, see handshake-audit.ts). */
+  heldLocalPorts(): number[] {
+    const ports: number[] = [];
+    for (const conn of this.live) {
+      const port = conn.state === State.Held ? conn.socket?.localPort : undefined;
+      if (port !== undefined) ports.push(port);
+    }
+    return ports;
+  }
+
+  /**
+   * Take back held connections whose handshake the server never completed (it dropped our final ACK because its
+   * accept queue was full): reset them, count them in `neverCompleted`, and take those held at the peak out of
+   * `peakHeld`. They never were connections the server held. Returns how many were taken back.
+   */
+  takeBackNeverCompleted(localPorts: ReadonlySet<number>): number {
+    let taken = 0;
+    for (const conn of [...this.live]) {
+      const port = conn.socket?.localPort;
+      if (conn.state !== State.Held || port === undefined || !localPorts.has(port)) continue;
+      conn.state = State.Done;
+      this.live.delete(conn);
+      this.c.held--;
+      this.c.neverCompleted++;
+      if (conn.heldAt <= this.peakAt) this.c.peakHeld--;
+      conn.socket?.resetAndDestroy();
+      conn.socket = null;
+      taken++;
+    }
+    if (this.c.held > this.c.peakHeld) this.c.peakHeld = this.c.held;
+    return taken;
+  }
+
   /** Start one connect (called by the opener, which counts it in flight until `finishConnect`). */
   private readonly start = (): void => {
     this.c.queued--;
@@ -313,6 +373,7 @@ export class ConnectionPool {
           ca: cfg.tls.ca ?? undefined,
         });
         socket.on('secureConnect', onSecureConnect);
+        socket.on('session', onSession);
       }
     } catch (e) {
       // Synchronous throws happen for bad local addresses and for fd exhaustion on some paths.
@@ -340,7 +401,24 @@ export class ConnectionPool {
   handleSecureConnect(conn: Connection): void {
     if (conn.state !== State.Connecting) return;
     recordMs(this.tlsLatency, performance.now() - conn.connectedAt);
+    // TLS 1.3 finishes on the client one flight before the server: the client's Finished may still be unread
+    // (or dropped) when secureConnect fires. A session ticket, which the server sends only after reading it, or
+    // the first application bytes are the proof; settle starts from there (see `prove`).
+    conn.awaitingProof = (conn.socket as tls.TLSSocket | null)?.getProtocol() === 'TLSv1.3';
     this.becomeEstablished(conn, conn.connectedAt - conn.startedAt);
+  }
+
+  /** The server showed it completed the TLS handshake: start settling from now. */
+  handleSession(conn: Connection): void {
+    if (conn.state !== State.Established || !conn.awaitingProof) return;
+    this.prove(conn);
+  }
+
+  private prove(conn: Connection): void {
+    conn.awaitingProof = false;
+    if (this.expectMatch !== null) return; // the expected reply decides, as without TLS
+    conn.establishedAt = performance.now();
+    this.settleQueue.push(conn);
   }
 
   private becomeEstablished(conn: Connection, connectMs: number): void {
@@ -354,11 +432,13 @@ export class ConnectionPool {
     const service = this.config.service;
     if (service?.send && conn.socket) conn.socket.write(service.send);
     if (this.expectMatch !== null) this.expectDeadlines.push(conn);
+    else if (conn.awaitingProof) this.proofDeadlines.push(conn);
     else this.settleQueue.push(conn);
   }
 
   handleData(conn: Connection, chunk: Buffer): void {
     if (conn.state === State.Done) return;
+    if (conn.awaitingProof && conn.state === State.Established) this.prove(conn);
     if (conn.firstBytes === null) conn.firstBytes = chunk.subarray(0, FIRST_BYTES_KEPT);
     else if (conn.firstBytes.length < FIRST_BYTES_KEPT) {
       conn.firstBytes = Buffer.concat([conn.firstBytes, chunk]).subarray(0, FIRST_BYTES_KEPT);
@@ -371,6 +451,7 @@ export class ConnectionPool {
     }
     if (this.expectMatch?.(conn.reply)) {
       conn.reply = '';
+      conn.served = true;
       this.becomeHeld(conn);
     }
   }
@@ -402,7 +483,11 @@ export class ConnectionPool {
     this.c.established--;
     this.c.held++;
     this.c.everHeld++;
-    if (this.c.held > this.c.peakHeld) this.c.peakHeld = this.c.held;
+    conn.heldAt = performance.now();
+    if (this.c.held > this.c.peakHeld) {
+      this.c.peakHeld = this.c.held;
+      this.peakAt = conn.heldAt;
+    }
     this.onEvent?.({ kind: 'held', connId: conn.id, atMs: this.now() });
   }
 
@@ -422,6 +507,10 @@ export class ConnectionPool {
     else if (prev === State.Established) this.c.established--;
     else if (prev === State.Held) this.c.held--;
     if (phase !== 'connect') this.c.lost++;
+    if (phase === 'held') {
+      this.c.heldLost++;
+      if (conn.served && failureClass === 'closed-by-peer') this.c.servedThenClosed++;
+    }
     this.c.failed++;
     this.c.failuresByClass[failureClass] = (this.c.failuresByClass[failureClass] ?? 0) + 1;
     this.finishConnect(conn);
@@ -483,6 +572,15 @@ export class ConnectionPool {
       this.settleQueue.shift();
       if (conn.state === State.Established) this.promoteQueue.push(conn);
     }
+    for (let conn = this.proofDeadlines.peek(); conn !== undefined; conn = this.proofDeadlines.peek()) {
+      if (conn.state === State.Established && conn.awaitingProof && conn.establishedAt + PROOF_WAIT_MS > now) break;
+      this.proofDeadlines.shift();
+      if (conn.state === State.Established && conn.awaitingProof) {
+        // A server that sends no ticket and says nothing first: fall back to --settle, and say so in the counters.
+        this.c.tlsUnproven++;
+        this.prove(conn);
+      }
+    }
     const expectTimeoutMs = cfg.service?.expectTimeoutMs ?? 0;
     for (let conn = this.expectDeadlines.peek(); conn !== undefined; conn = this.expectDeadlines.peek()) {
       if (conn.state === State.Established && conn.establishedAt + expectTimeoutMs > now) break;
@@ -512,6 +610,10 @@ function onConnect(this: net.Socket): void {
 function onSecureConnect(this: net.Socket): void {
   const conn = (this as TrackedSocket)[CONN];
   conn.pool.handleSecureConnect(conn);
+}
+function onSession(this: net.Socket): void {
+  const conn = (this as TrackedSocket)[CONN];
+  conn.pool.handleSession(conn);
 }
 function onData(this: net.Socket, chunk: Buffer): void {
   const conn = (this as TrackedSocket)[CONN];

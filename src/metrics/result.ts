@@ -17,6 +17,8 @@ export type RampVerdictKind =
   | 'max-reached' // --max reached without failure: the server holds at least that many
   | 'timed-out' // --max-duration ran out first: the server holds at least the max
   | 'unreachable' // not one connection could be established
+  | 'rejected' // the server accepted connections but closed or rejected every one, from the first: no capacity
+  | 'evicting' // the server closes old idle connections to take new ones: the max is the most open at once
   | 'client-limited' // this machine ran out first (fds, ports, memory): a lower bound, not the server's number
   | 'interrupted'; // SIGINT/SIGTERM
 
@@ -126,6 +128,23 @@ export interface RampResult extends ResultBase {
   schedule: ScheduleRecord[];
   /** Milliseconds from start until the maximum was first reached. */
   timeToMaxMs: number | null;
+  /** Present when the server evicted idle connections instead of refusing new ones (verdict 'evicting'). */
+  eviction?: EvictionFinding;
+  /** Handshakes the server never completed, taken out of the count (absent when the ramp held nothing). */
+  handshakeAudit?: HandshakeAudit;
+  /** When and why this run added source addresses or processes (absent when it used the kernel's and one). */
+  resources?: ResourceChange[];
+}
+
+/** A source address or a worker process added during the run, as the held count grew. */
+export interface ResourceChange {
+  atMs: number;
+  kind: 'source-address' | 'process';
+  /** The source address, or the process name. */
+  name: string;
+  /** Connections asked for when it was added. */
+  atConnections: number;
+  reason: string;
 }
 
 export interface ScheduleRecord {
@@ -152,6 +171,34 @@ export interface AssertionOutcome {
   passed: boolean;
   expected: string;
   actual: string;
+}
+
+/**
+ * The check for handshakes the server never completed (src/engine/handshake-audit.ts), run once the ramp has
+ * held its population. `ran: false` says why it could not run; nothing is guessed then.
+ */
+export interface HandshakeAudit {
+  ran: boolean;
+  /** Held connections looked at. */
+  checked: number;
+  /** Looked like handshakes the server never completed (more than one segment in, no data). */
+  suspects: number;
+  /** Confirmed (the server kept retransmitting its SYN-ACK) and taken out of the held count and the peak. */
+  neverCompleted: number;
+  /** Why it did not run, or null. */
+  note: string | null;
+}
+
+/** A server that closes its oldest idle connections to make room for new ones (nginx's "reusing connections"). */
+export interface EvictionFinding {
+  /** The most connections open at once: the number it holds. */
+  maxOpen: number;
+  /** Held connections the server closed while new connects were held. */
+  evicted: number;
+  /** The most held connections closed within one sample tick (nginx closes up to 32 per accept). */
+  largestBatch: number;
+  /** When the first held connection was evicted, ms since start. */
+  firstAtMs: number;
 }
 
 export type ProbeResult = RampResult | HoldResult;

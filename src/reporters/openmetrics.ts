@@ -35,6 +35,8 @@ export const VERDICT_KINDS: readonly RampVerdictKind[] = [
   'unreachable',
   'client-limited',
   'interrupted',
+  'rejected',
+  'evicting',
 ];
 
 /** Why a label name cannot be used, or null when it can. */

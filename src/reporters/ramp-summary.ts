@@ -5,7 +5,7 @@
 import { formatDurationMs } from '../config/units.js';
 import { isClientSide, type FailureClass } from '../engine/failure-class.js';
 import type { RampResult } from '../metrics/result.js';
-import { cleanText, formatCount, formatOffsetMs, formatRate, joinBlocks, plural } from './format.js';
+import { cleanText, formatCount, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
 import {
   adviceLine,
   clientLimitClass,
@@ -54,6 +54,13 @@ export function rampHeadline(result: RampResult): string {
       return `Max concurrency: at least ${n} (timed out: --max-duration ran out before a limit was found)`;
     case 'unreachable':
       return unreachableLine(result);
+    case 'rejected': {
+      const f = result.firstFailure;
+      const said = f?.serverSaid ? `: ${quoteServerText(f.serverSaid)}` : '';
+      return `Max concurrency: none — the server rejected every connection (${f?.class ?? 'closed'})${said}`;
+    }
+    case 'evicting':
+      return `Max concurrency: ${n} open at once (the server evicts idle connections instead of refusing new ones)`;
     case 'client-limited': {
       const cls = clientLimitClass(result) ?? 'unknown limit';
       return `Max concurrency: at least ${n} — INCONCLUSIVE: limited by this machine (${cls})`;
@@ -73,6 +80,41 @@ function rateLines(result: RampResult): string[] {
     lines.push(
       `Rate limit: ${limit.failureClass} failures at ${formatRate(limit.failedAtPerSec)}, ` +
         `continued at ${formatRate(limit.continuedAtPerSec)} (at ${formatOffsetMs(limit.heldAtMs)})`,
+    );
+  }
+  return lines;
+}
+
+/** What the server did beyond refusing: evictions, handshakes it never completed, answers followed by a close. */
+function serverBehaviourLines(result: RampResult): string[] {
+  const lines: string[] = [];
+  const e = result.eviction;
+  if (e !== undefined) {
+    lines.push(
+      `Evicts idle connections: at most ${formatCount(e.maxOpen)} open at once; it closed ${formatCount(e.evicted)} held ` +
+        `connections as new ones came in, up to ${formatCount(e.largestBatch)} at a time, the first at ${formatOffsetMs(e.firstAtMs)}.`,
+    );
+  }
+  const a = result.handshakeAudit;
+  if (a !== undefined && a.neverCompleted > 0) {
+    lines.push(
+      `Not counted: ${plural(a.neverCompleted, 'handshake')} the server never completed (its accept queue was full, ` +
+        'it kept retransmitting its SYN-ACK); this side saw them as open.',
+    );
+  } else if (a !== undefined && !a.ran && a.note !== null) {
+    lines.push(`Handshake check not run: ${a.note}.`);
+  }
+  const c = result.counters;
+  if (c.servedThenClosed > 0) {
+    lines.push(
+      `Served, then closed: the server answered ${plural(c.servedThenClosed, 'connection')} and then closed it; ` +
+        'if the request asks for that (HTTP/1.0, "Connection: close"), send a keep-alive request instead.',
+    );
+  }
+  if (c.tlsUnproven > 0) {
+    lines.push(
+      `TLS: ${plural(c.tlsUnproven, 'connection')} counted by --settle alone: the server sent no session ticket ` +
+        'and no bytes to show it finished the handshake.',
     );
   }
   return lines;
@@ -101,8 +143,10 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     targetLine(result),
     sourceLine(result),
   ];
-  const blocks = [head, failures, run, participantLines(result)];
+  const blocks = [head, serverBehaviourLines(result), failures, run, participantLines(result)];
   // Unreachable: nothing was ever held, a flat line at zero would only take space.
-  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
+  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable' && result.verdict.kind !== 'rejected') {
+    blocks.push([heldChart(result)]);
+  }
   return joinBlocks(blocks);
 }

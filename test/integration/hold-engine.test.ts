@@ -19,6 +19,7 @@ const SETTINGS: HoldSettings = {
   durationMs: 1000,
   maxDurationMs: 20_000,
   assertEstablished: null,
+  settleMs: 100,
   assertHeld: false,
 };
 
@@ -181,6 +182,22 @@ describe('runHold: assertions', () => {
     expect(established).toBeGreaterThanOrEqual(10);
     expect(established).toBeLessThanOrEqual(12);
     expect(a.actual).toContain(`${30 - established} short`);
+  });
+
+  it('established-within counts only connections that stayed open for --settle, not ones closed at once', async () => {
+    // The server accepts all 200 and closes every one past its 100th within a millisecond: only 100 were ever
+    // open in the sense a CI job means.
+    const server = await startTarget({ maxConns: 100, overLimit: 'close' });
+    const r = await hold(server.port, {
+      connections: 200,
+      delayMs: 0,
+      durationMs: 1500,
+      assertEstablished: { count: 200, withinMs: 1000 },
+    });
+    const a = r.assertions.find((x) => x.name === 'established-within')!;
+    expect(a.passed).toBe(false);
+    expect(r.establishedWithinMs!.established).toBe(100);
+    expect(a.actual).toContain('100 short');
   });
 
   it('held passes on a quiet server and fails when the server closes connections', async () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { clientLimitIn, detectPlateau, judgeConfirmation, timeToReach } from '../../src/controller/detect.js';
+import {
+  clientLimitIn,
+  detectPlateau,
+  judgeConfirmation,
+  judgeEviction,
+  looksLikeEviction,
+  nothingHeldVerdict,
+  timeToReach,
+} from '../../src/controller/detect.js';
 import type { TimelineSample } from '../../src/metrics/result.js';
 
 /** Samples from [tMs, attempted, held] triples. */
@@ -73,5 +81,28 @@ describe('clientLimitIn / timeToReach', () => {
     const t = timeline([[0, 0, 0], [100, 10, 5], [200, 20, 10], [300, 30, 10]]);
     expect(timeToReach(t, 10)).toBe(200);
     expect(timeToReach(t, 11)).toBeNull();
+  });
+});
+
+describe('eviction and nothing-held verdicts', () => {
+  it('new failures that are mostly held connections closed look like eviction; failed connects do not', () => {
+    expect(looksLikeEviction({ newFailures: 32, newHeldLosses: 32 })).toBe(true);
+    expect(looksLikeEviction({ newFailures: 10, newHeldLosses: 5 })).toBe(true);
+    expect(looksLikeEviction({ newFailures: 10, newHeldLosses: 4 })).toBe(false);
+    expect(looksLikeEviction({ newFailures: 10, newHeldLosses: 0 })).toBe(false);
+  });
+
+  it('judges the one-at-a-time phase: evictions with connects held, a cap, or nothing', () => {
+    expect(judgeEviction({ evictions: 1, connectFailures: 0, heldBefore: 340, heldAfter: 341 })).toBe('evicting');
+    expect(judgeEviction({ evictions: 1, connectFailures: 5, heldBefore: 340, heldAfter: 340 })).toBe('limit');
+    expect(judgeEviction({ evictions: 0, connectFailures: 0, heldBefore: 340, heldAfter: 400 })).toBe('none');
+  });
+
+  it('a run that held nothing is unreachable when nothing connected and rejected when the server turned all away', () => {
+    expect(nothingHeldVerdict('timed-out', { peakHeld: 0, connected: 0 })).toBe('unreachable');
+    expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 0, connected: 40 })).toBe('rejected');
+    expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 1, connected: 40 })).toBeNull();
+    expect(nothingHeldVerdict('interrupted', { peakHeld: 0, connected: 0 })).toBeNull();
+    expect(nothingHeldVerdict('client-limited', { peakHeld: 0, connected: 3 })).toBeNull();
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * Finding handshakes the server never completed, from this machine's side, without sending a byte.
+ *
+ * A server whose accept queue is full drops the final ACK of a handshake (ListenOverflows) but keeps the request
+ * and retransmits its SYN-ACK at 1 s, 3 s, 7 s, ... after the first. Our socket went ESTABLISHED at the first
+ * SYN-ACK, so to Node it is an open connection that the server does not have. The kernel's TCP_INFO shows the
+ * difference: such a socket keeps receiving segments (the retransmitted SYN-ACKs, `segs_in`) and no data, while a
+ * connection the server completed and left idle has received one segment. `ss` (iproute2) reads TCP_INFO for
+ * every socket in one netlink dump; Node has no public API for it.
+ *
+ * A suspect (segs_in >= 2, no bytes received) is confirmed when its next retransmission arrives: a connection that
+ * the server completed late stops receiving them.
+ */
+import { execFile } from 'node:child_process';
+
+/** What the kernel says about one of our sockets. */
+export interface KernelSocketInfo {
+  localPort: number;
+  /** Segments received (TCP_INFO tcpi_segs_in). */
+  segsIn: number;
+  bytesReceived: number;
+  /** Milliseconds since the last segment arrived. */
+  lastRcvMs: number | null;
+}
+
+/** Parse `ss -tinH state established ...`: a socket line, then an indented line of TCP_INFO fields. Pure. */
+export function parseSsInfo(text: string): KernelSocketInfo[] {
+  const out: KernelSocketInfo[] = [];
+  let localPort: number | null = null;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    if (!/^\s/.test(line)) {
+      // "Recv-Q Send-Q Local:Port Peer:Port" (no State column with a state filter).
+      const local = line.trim().split(/\s+/)[2];
+      const port = local === undefined ? NaN : Number(local.slice(local.lastIndexOf(':') + 1));
+      localPort = Number.isInteger(port) ? port : null;
+      continue;
+    }
+    if (localPort === null) continue;
+    const field = (name: string): number | null => {
+      const m = new RegExp(`(?:^|\\s)${name}:(\\d+)`).exec(line);
+      return m === null ? null : Number(m[1]);
+    };
+    out.push({
+      localPort,
+      segsIn: field('segs_in') ?? 0,
+      bytesReceived: field('bytes_received') ?? 0,
+      lastRcvMs: field('lastrcv'),
+    });
+    localPort = null;
+  }
+  return out;
+}
+
+/** Held sockets that look like handshakes the server never completed: more than one segment in, no data. Pure. */
+export function handshakeSuspects(infos: readonly KernelSocketInfo[], heldPorts: ReadonlySet<number>): KernelSocketInfo[] {
+  return infos.filter((i) => heldPorts.has(i.localPort) && i.segsIn >= 2 && i.bytesReceived === 0);
+}
+
+/** Longest wait for the confirming retransmission (the one due 7 s after establishment, and some). */
+const MAX_CONFIRM_WAIT_MS = 9000;
+/** Margin for the retransmission to arrive and be counted. */
+const CONFIRM_MARGIN_MS = 400;
+
+/**
+ * How long to wait until every suspect's next SYN-ACK retransmission is due. The server retransmits at 1, 3, 7,
+ * 15 s after the first SYN-ACK (its timer doubles from 1 s), so with n = segsIn - 1 retransmissions seen the next
+ * is due (2^(n+1) - 1) s after the socket was established. `lastrcv` counts from the last data received, and a
+ * suspect received none, so it is the time since establishment (measured: it does not restart on a retransmitted
+ * SYN-ACK). Pure.
+ */
+export function confirmWaitMs(suspects: readonly KernelSocketInfo[]): number {
+  let wait = 0;
+  for (const s of suspects) {
+    const nextDueMs = 1000 * (2 ** Math.max(1, s.segsIn) - 1);
+    wait = Math.max(wait, nextDueMs - (s.lastRcvMs ?? 0) + CONFIRM_MARGIN_MS);
+  }
+  return Math.min(MAX_CONFIRM_WAIT_MS, Math.max(0, wait));
+}
+
+/** Suspects that received another segment (still no data) since the first look: the server still retries. Pure. */
+export function confirmedNeverCompleted(
+  suspects: readonly KernelSocketInfo[],
+  later: readonly KernelSocketInfo[],
+): Set<number> {
+  const now = new Map(later.map((i) => [i.localPort, i]));
+  const confirmed = new Set<number>();
+  for (const s of suspects) {
+    const l = now.get(s.localPort);
+    if (l !== undefined && l.segsIn > s.segsIn && l.bytesReceived === 0) confirmed.add(s.localPort);
+  }
+  return confirmed;
+}
+
+/**
+ * TCP_INFO of the established sockets to `address`:`port` in this network namespace, or null when `ss` is missing
+ * or fails (the audit is then reported as not run, never guessed).
+ */
+export async function readKernelSockets(address: string, port: number): Promise<KernelSocketInfo[] | null> {
+  const dst = address.includes(':') ? `[${address}]` : address;
+  return new Promise((resolve) => {
+    execFile(
+      'ss',
+      ['-tinH', 'state', 'established', 'dst', dst, 'dport', '=', `:${port}`],
+      { maxBuffer: 256 * 1024 * 1024, timeout: 15_000 },
+      (err, stdout) => resolve(err === null ? parseSsInfo(stdout) : null),
+    );
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Handshakes the server never completed are not counted as held. A listener that never accepts, with its accept
+ * queue made to overflow while this side believes it connected: a firewall rule (in a namespace of the test's own)
+ * drops the final ACKs of the probe's handshakes, so the server keeps them as requests and retransmits its SYN-ACK;
+ * when the rule goes, the queue takes only what fits and drops the other ACKs (ListenOverflows). Those sockets are
+ * ESTABLISHED on this side and nowhere on the server's. The truth is read from the kernel: the server side's
+ * completed connections.
+ */
+import { describe, expect, it } from 'vitest';
+import { netnsAvailable, netnsSkipReason, runInNetns } from '../helpers/netns.js';
+import type { RampResult } from '../../src/metrics/result.js';
+
+const hasTools = netnsAvailable();
+
+describe.skipIf(!hasTools)('handshake audit: connections the server never completed', () => {
+  it('takes them out of the held count and the peak, and says so', async () => {
+    const run = await runInNetns(
+      String.raw`
+cat > "$T/never-accept.py" <<'PY'
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)
+print('listening on', s.getsockname()[1], flush=True)
+time.sleep(60)
+PY
+start_bg srv python3 "$T/never-accept.py"; wait_listening srv
+P=$(awk '{print $3}' "$T/srv.out")
+# Five completed connections from another client: the queue (backlog 8, so 9) has room for four more.
+start_bg pre python3 -c "import socket,time; s=[socket.create_connection(('127.0.0.1',$P)) for _ in range(5)]; print('listening on', flush=True); time.sleep(60)"
+wait_listening pre
+RULE="INPUT -p tcp --dport $P --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP"
+iptables -A $RULE
+start_bg probe tcpprobe ramp --host 127.0.0.1 --port "$P" --max 8 --rate 1000 --hold 1s --json -q
+PROBE_PID=$!
+# Once the probe's eight sockets are ESTABLISHED on its side, let the ACKs through again (before the server's
+# first SYN-ACK retransmission, 1 s after the first).
+for _ in $(seq 250); do
+  [ "$(ss -tnH state established dport = :"$P" | wc -l)" -ge 13 ] && break
+  sleep 0.02
+done
+iptables -D $RULE
+sleep 1.5
+echo "server-completed $(ss -tnH state established sport = :"$P" | wc -l)"
+for _ in $(seq 300); do kill -0 "$PROBE_PID" 2>/dev/null || break; sleep 0.05; done
+echo "RESULT $(cat "$T/probe.out")"
+`,
+      { timeoutMs: 40_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const completed = Number(/server-completed (\d+)/.exec(run.stdout)?.[1]);
+    const result = JSON.parse(run.stdout.slice(run.stdout.indexOf('RESULT ') + 7)) as RampResult;
+    // The server completed five for the other client and the rest for the probe.
+    const truth = completed - 5;
+    expect(truth, run.stdout).toBeGreaterThan(0);
+    expect(truth).toBeLessThan(8);
+    expect(result.handshakeAudit, JSON.stringify(result.handshakeAudit) + run.stdout.slice(0, 200)).toMatchObject({ ran: true, neverCompleted: 8 - truth });
+    expect(result.maxConcurrency).toBe(truth);
+    expect(result.counters.neverCompleted).toBe(8 - truth);
+  });
+});
+
+if (!hasTools) console.warn(`handshake-audit test skipped: ${netnsSkipReason()}`);

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import {
+  confirmedNeverCompleted,
+  confirmWaitMs,
+  handshakeSuspects,
+  parseSsInfo,
+} from '../../src/engine/handshake-audit.js';
+
+// Two sockets as `ss -tinH state established ...` prints them (one completed and idle, one whose final ACK the
+// server dropped: it got the first SYN-ACK and one retransmission), plus an IPv6 one that received a greeting.
+const SS = [
+  '0      0      127.0.0.1:40001 127.0.0.1:43957',
+  '\t cubic wscale:10,10 rto:200 rtt:0.029/0.014 mss:32741 bytes_acked:1 segs_out:3 segs_in:2 lastsnd:2624 lastrcv:1624 lastack:1624 delivered:1',
+  '0      0      127.0.0.1:58898 127.0.0.1:43957',
+  '\t cubic wscale:10,10 rto:200 rtt:0.193/0.096 bytes_acked:1 segs_out:2 segs_in:1 lastsnd:2524 lastrcv:2524 lastack:2524',
+  '0      0      [::1]:51000 [::1]:6379',
+  '\t cubic bytes_acked:1 bytes_received:35 segs_out:2 segs_in:3 data_segs_in:1 lastrcv:100',
+  '',
+].join('\n');
+
+describe('parseSsInfo', () => {
+  it('reads local port, segments in, bytes received and time since the last segment', () => {
+    expect(parseSsInfo(SS)).toEqual([
+      { localPort: 40001, segsIn: 2, bytesReceived: 0, lastRcvMs: 1624 },
+      { localPort: 58898, segsIn: 1, bytesReceived: 0, lastRcvMs: 2524 },
+      { localPort: 51000, segsIn: 3, bytesReceived: 35, lastRcvMs: 100 },
+    ]);
+  });
+
+  it('ignores an info line without a socket line before it, and empty output', () => {
+    expect(parseSsInfo('\t segs_in:4\n')).toEqual([]);
+    expect(parseSsInfo('')).toEqual([]);
+  });
+});
+
+describe('handshake suspects and their confirmation', () => {
+  const infos = parseSsInfo(SS);
+
+  it('suspects only held sockets with more than one segment in and no data', () => {
+    expect(handshakeSuspects(infos, new Set([40001, 58898, 51000])).map((s) => s.localPort)).toEqual([40001]);
+    expect(handshakeSuspects(infos, new Set([58898]))).toEqual([]);
+  });
+
+  it('waits until the next SYN-ACK retransmission is due (1, 3, 7 s after establishment), plus a margin, at most 9 s', () => {
+    expect(confirmWaitMs([{ localPort: 1, segsIn: 2, bytesReceived: 0, lastRcvMs: 1624 }])).toBe(3000 - 1624 + 400);
+    expect(confirmWaitMs([{ localPort: 1, segsIn: 3, bytesReceived: 0, lastRcvMs: 3100 }])).toBe(7000 - 3100 + 400);
+    expect(confirmWaitMs([{ localPort: 1, segsIn: 6, bytesReceived: 0, lastRcvMs: 0 }])).toBe(9000);
+    expect(confirmWaitMs([{ localPort: 1, segsIn: 2, bytesReceived: 0, lastRcvMs: 5000 }])).toBe(0);
+    expect(confirmWaitMs([])).toBe(0);
+  });
+
+  it('confirms a suspect that received another segment, and clears one that went quiet or got data', () => {
+    const suspects = [
+      { localPort: 1, segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
+      { localPort: 2, segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
+      { localPort: 3, segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
+    ];
+    const later = [
+      { localPort: 1, segsIn: 3, bytesReceived: 0, lastRcvMs: 10 },
+      { localPort: 2, segsIn: 2, bytesReceived: 0, lastRcvMs: 2900 },
+      { localPort: 3, segsIn: 3, bytesReceived: 12, lastRcvMs: 10 },
+    ];
+    expect([...confirmedNeverCompleted(suspects, later)]).toEqual([1]);
+  });
+});
