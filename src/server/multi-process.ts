@@ -9,8 +9,10 @@
  * them), or in 'evict' mode has the globally oldest connection closed to make room. Workers report closes back,
  * batched the same way. So the cap is exact: a connection is admitted only while fewer than `maxConns` admitted
  * connections are known to be open, wherever they are held; a close reaches the count a few milliseconds later,
- * which matters only for a client that closes and reconnects at once. Without a cap workers admit on their own and
- * only report counts.
+ * which matters only for a client that closes and reconnects at once. At the cap (close, reset, refuse) the primary
+ * tells every worker so, and workers turn new connections away at once until told the count fell below: a turn-away
+ * that waited for the primary's answer could reach a loaded client after its --settle. Without a cap workers admit on
+ * their own and only report counts.
  *
  * Why not the suggested hand-off (the primary accepts and sends each admitted socket to a worker): built and
  * measured first, it reached 3,000-5,000 connections/s on these 2-core VMs against 13,000/s for one process, since
@@ -127,6 +129,8 @@ class TargetPrimary implements MultiProcessTarget {
   private boundHost: string;
   private boundPort: number;
   private peakOpen = 0;
+  /** What workers were last told by `cap`: they turn new connections away on their own while true. */
+  private atCapSignalled = false;
   private accepted = 0;
   private overLimit = 0;
   private closedByClient = 0;
@@ -289,6 +293,9 @@ class TargetPrimary implements MultiProcessTarget {
       case 'want':
         this.admit(slot, msg.count);
         return;
+      case 'denied':
+        this.overLimit += msg.count;
+        return;
       case 'opened':
         slot.open += msg.count;
         this.open += msg.count;
@@ -348,7 +355,21 @@ class TargetPrimary implements MultiProcessTarget {
     // Granted first, then denied: the worker takes both from its queue of waiting connections, oldest first.
     if (granted > 0) this.sendTo(slot, { kind: 'grant', firstId, count: granted });
     if (denied > 0) this.sendTo(slot, { kind: 'deny', count: denied });
+    this.signalCap();
     if (cap !== null && this.open >= cap && mode === 'refuse') this.pause();
+  }
+
+  /**
+   * Tell every worker when the count reaches the cap and when it falls below, so at the cap they turn connections
+   * away at once instead of each batch waiting for our answer (see `cap` in serve-protocol.ts). Not in evict mode,
+   * where every connection is admitted in exchange for the oldest.
+   */
+  private signalCap(): void {
+    const cap = this.options.maxConns;
+    const atCap = cap !== null && this.options.overLimit !== 'evict' && this.open >= cap && this.state !== 'closed';
+    if (atCap === this.atCapSignalled) return;
+    this.atCapSignalled = atCap;
+    for (const slot of this.slots) this.sendTo(slot, { kind: 'cap', atCap });
   }
 
   /** Evict mode at the cap: close the oldest open connection (FIN, by its worker) to make room. */
@@ -387,6 +408,7 @@ class TargetPrimary implements MultiProcessTarget {
       this.open--;
       this.closedByServer++;
     }
+    this.signalCap();
     this.maybeListenAgain();
   }
 
@@ -405,6 +427,7 @@ class TargetPrimary implements MultiProcessTarget {
     this.open -= lost;
     this.closedByServer += lost;
     this.onWorkerLost?.(slot.name, lost);
+    this.signalCap();
     this.afterChange();
   }
 

@@ -43,6 +43,13 @@ export type ToServeWorker =
   | { kind: 'grant'; firstId: number; count: number }
   /** Turn away your `count` oldest waiting connections (the over-limit treatment of the settings). */
   | { kind: 'deny'; count: number }
+  /**
+   * The global count reached the cap (`atCap: true`, close/reset/refuse modes): turn away what you accept from now
+   * on at once, without asking, and report it with `denied`; or it fell below (`atCap: false`): ask again. Denying
+   * never lets more in, so acting on a stale `true` only turns away a connection that a slot freed a moment ago;
+   * a stale `false` costs the round trip it always did.
+   */
+  | { kind: 'cap'; atCap: boolean }
   /** Close this admitted connection (FIN): the primary already counted it as closed by the server. */
   | { kind: 'evict'; id: number }
   /** Reset everything, answer `stopped`, then exit. */
@@ -53,6 +60,8 @@ export type FromServeWorker =
   | { kind: 'ready'; pid: number; maxHeld: number }
   /** `count` more connections accepted and waiting for admission (with a cap). */
   | { kind: 'want'; count: number }
+  /** `count` more connections accepted and turned away at once, at the cap (after `cap` with `atCap: true`). */
+  | { kind: 'denied'; count: number }
   /** `count` more connections accepted and admitted (without a cap). */
   | { kind: 'opened'; count: number }
   /**

@@ -49,6 +49,15 @@ let full = false;
 /** Accepted, waiting for the primary's grant or deny, oldest first. */
 const waiting = new FifoQueue<HeldSocket>();
 let wanted = 0;
+/**
+ * The primary said the global count is at the cap: turn new connections away here, at once. Asking would cost a
+ * round trip through the primary per batch, and a client whose connection waits longer than its --settle for that
+ * answer counts it as held (measured: 120-170 ms on a loaded 2-core machine, enough to report a few dozen over a
+ * cap of 6,000), and a worker slow to drain its accept queue makes the kernel drop handshakes it later completes.
+ */
+let atCap = false;
+/** Turned away at the cap without asking, since the last report. */
+let deniedHere = 0;
 /** Without a cap: connections admitted since the last report, and the next id this worker gives out. */
 let opened = 0;
 let nextOwnId = 1;
@@ -84,6 +93,10 @@ function flush(): void {
     send({ kind: 'want', count: wanted });
     wanted = 0;
   }
+  if (deniedHere > 0) {
+    send({ kind: 'denied', count: deniedHere });
+    deniedHere = 0;
+  }
   if (opened > 0) {
     send({ kind: 'opened', count: opened });
     opened = 0;
@@ -116,6 +129,9 @@ function onAccept(raw: net.Socket): void {
   if (settings?.capped === false) {
     admit(socket, nextOwnId++);
     opened++;
+  } else if (atCap) {
+    deny(socket);
+    deniedHere++;
   } else {
     waiting.push(socket);
     wanted++;
@@ -303,6 +319,9 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
         deny(socket);
       }
       maybeRoom();
+      return;
+    case 'cap':
+      atCap = msg.atCap;
       return;
     case 'evict': {
       const socket = held.get(msg.id);
