@@ -12,6 +12,11 @@ import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import { startWorkerGroup } from '../workers/worker-group.js';
 import { formatPreflight } from '../preflight/format.js';
+import { DEFAULT_FD_RESERVE_PER_PROCESS, MAX_WORKERS } from '../preflight/capacity.js';
+import type { GrowthPolicy } from '../preflight/growth-plan.js';
+import { isIpv4Loopback } from '../preflight/address.js';
+import { UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
+import { ElasticDriver } from '../workers/elastic-driver.js';
 
 export interface PreparedProbe {
   resolved: ResolvedTarget;
@@ -21,10 +26,16 @@ export interface PreparedProbe {
   preflightText: string;
   /** Processes that will hold connections (1: this one). */
   workers: number;
+  /** Resources follow the held count (ramp without --source and --workers): see src/preflight/growth-plan.ts. */
+  growth: GrowthPolicy | null;
 }
 
-/** One process: a local pool (with per-connection events if asked); more: worker processes. */
+/**
+ * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
+ * worker processes.
+ */
 export async function createDriver(prepared: PreparedProbe, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
+  if (prepared.growth !== null) return new ElasticDriver(prepared.engine, prepared.growth, onEvent);
   if (prepared.workers <= 1) return new LocalDriver(prepared.engine, onEvent);
   return startWorkerGroup(prepared.engine, prepared.workers);
 }
@@ -35,6 +46,7 @@ export async function prepareProbe(
   plannedConnections: number,
   reconnect: { enabled: boolean; delayMs: number },
   workersFlag: number | null,
+  growWithCount = false,
 ): Promise<PreparedProbe> {
   const resolved = await resolveTarget(target.host, target.port, {
     spread: target.spreadAddresses,
@@ -46,24 +58,63 @@ export async function prepareProbe(
     target.sources,
     workersFlag,
   );
+  const first = resolved.addresses[0];
+  const growth: GrowthPolicy | null =
+    growWithCount && target.sources === null && workersFlag === null
+      ? {
+          perProcess: Math.max(1, (limits.openFilesSoft ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS),
+          maxProcesses: MAX_WORKERS,
+          loopbackSources: first !== undefined && first.family === 4 && isIpv4Loopback(first.address),
+        }
+      : null;
+  if (growth !== null) {
+    const text = `${formatPreflight(assessment, limits, [])}\n  ${'grows'.padEnd(16)} ${describeGrowth(growth)}`;
+    return {
+      resolved,
+      runTarget: { info: resolved.info, sourceAddresses: [] },
+      engine: engineConfig(resolved, [], engine, reconnect),
+      assessment,
+      preflightText: text,
+      workers: 1,
+      growth,
+    };
+  }
   const preflightText = formatPreflight(assessment, limits, sources.addresses);
   return {
     resolved,
     runTarget: { info: resolved.info, sourceAddresses: sources.addresses },
-    engine: {
-      targets: resolved.addresses,
-      sourceAddresses: sources.addresses,
-      maxInflight: engine.maxInflight,
-      connectTimeoutMs: engine.connectTimeoutMs,
-      keepAliveMs: engine.keepAliveMs,
-      settleMs: engine.settleMs,
-      reconnect: reconnect.enabled,
-      reconnectDelayMs: reconnect.delayMs,
-      service: engine.service,
-      tls: engine.tls,
-    },
+    engine: engineConfig(resolved, sources.addresses, engine, reconnect),
     assessment,
     preflightText: workers > 1 ? `${preflightText}\n  workers          ${workers} processes` : preflightText,
     workers,
+    growth: null,
   };
+}
+
+function engineConfig(
+  resolved: ResolvedTarget,
+  sourceAddresses: string[],
+  engine: EngineOptions,
+  reconnect: { enabled: boolean; delayMs: number },
+): EngineConfig {
+  return {
+    targets: resolved.addresses,
+    sourceAddresses,
+    maxInflight: engine.maxInflight,
+    connectTimeoutMs: engine.connectTimeoutMs,
+    keepAliveMs: engine.keepAliveMs,
+    settleMs: engine.settleMs,
+    reconnect: reconnect.enabled,
+    reconnectDelayMs: reconnect.delayMs,
+    service: engine.service,
+    tls: engine.tls,
+  };
+}
+
+/** One line for the preflight: what the run starts with and when it adds more. */
+function describeGrowth(g: GrowthPolicy): string {
+  const sources = g.loopbackSources
+    ? `, 127.0.0.2 and up past ${UNBOUND_LOOPBACK_MAX_CONNECTIONS.toLocaleString('en-US')} connections`
+    : '';
+  return `from the kernel's source address and one process${sources}, a worker process per ${g.perProcess.toLocaleString('en-US')}`;
 }

@@ -12,6 +12,7 @@ import { summarizeLatency } from '../metrics/histogram.js';
 import type { RampResult } from '../metrics/result.js';
 import { emitResult, info, throttle } from './output.js';
 import { createDriver, prepareProbe } from './prepare-probe.js';
+import { ElasticDriver } from '../workers/elastic-driver.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
@@ -73,7 +74,8 @@ export function plannedRampConnections(o: RampOptions): number {
 
 /** This machine holds the connections: one process or a worker group. */
 async function localSetup(o: Readonly<RampOptions>, stop: StopSignal) {
-  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 }, o.engine.workers);
+  // Resources follow the held count: the server sees an ordinary client until the run needs more.
+  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 }, o.engine.workers, true);
   const driver = await createDriver(prepared, null);
   return { ...prepared, driver, signal: stop.controller.signal, finish: async (code: number) => code };
 }
@@ -115,6 +117,11 @@ export async function rampMain(
       onProgress: o.quiet ? undefined : printStatus,
     },
   );
+  if (driver instanceof ElasticDriver) {
+    result.sourceAddresses = driver.sourceAddresses();
+    const changes = driver.resourceChanges();
+    if (changes.length > 0) result.resources = changes;
+  }
   emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
   const override = audit === null ? null : await applyAudit(result, audit);
   return setup.finish(override ?? exitCodeForVerdict(result.verdict.kind, stop.received));

@@ -44,8 +44,13 @@ export interface TlsSettings {
 export interface EngineConfig {
   /** Round-robin over these; pass one to pin a single address. */
   targets: readonly TargetAddress[];
-  /** Local addresses to bind, round-robin; empty lets the kernel choose. */
+  /** Local addresses to bind, round-robin; empty lets the kernel choose. Ignored with `sourceSchedule`. */
   sourceAddresses: readonly string[];
+  /**
+   * Instead of round-robin: from the n-th connect this pool starts (reconnects included), bind this address
+   * (null: the kernel chooses). Sorted by `fromConnection`, the first at 0. Sources added as a run grows.
+   */
+  sourceSchedule?: readonly SourceStep[];
   /** Connects started but not finished, at most. */
   maxInflight: number;
   connectTimeoutMs: number;
@@ -58,6 +63,12 @@ export interface EngineConfig {
   reconnectDelayMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
+}
+
+/** From this connect on, bind `address` (null: the kernel chooses). */
+export interface SourceStep {
+  fromConnection: number;
+  address: string | null;
 }
 
 /** Live totals. Gauges (connecting, established, held, queued) go up and down; the rest only grow. */
@@ -213,6 +224,8 @@ export class ConnectionPool {
   private readonly expectMatch: ((s: string) => boolean) | null;
   private readonly rejectMatch: ((s: string) => boolean) | null;
   private nextId = 1;
+  /** Position in `sourceSchedule`: connects only move forward through it. */
+  private scheduleIdx = 0;
   private nextTarget = 0;
   private nextSource = 0;
   private opening = true;
@@ -339,11 +352,23 @@ export class ConnectionPool {
     this.opener.finished();
   }
 
+  private nextLocalAddress(): string | undefined {
+    const schedule = this.config.sourceSchedule;
+    if (schedule !== undefined && schedule.length > 0) {
+      const n = this.c.attempted;
+      while (this.scheduleIdx + 1 < schedule.length && (schedule[this.scheduleIdx + 1] as SourceStep).fromConnection <= n) {
+        this.scheduleIdx++;
+      }
+      return (schedule[this.scheduleIdx] as SourceStep).address ?? undefined;
+    }
+    const sources = this.config.sourceAddresses;
+    return sources.length > 0 ? sources[this.nextSource++ % sources.length] : undefined;
+  }
+
   private connect(conn: Connection): void {
     const cfg = this.config;
     const target = cfg.targets[this.nextTarget++ % cfg.targets.length] as TargetAddress;
-    const sources = cfg.sourceAddresses;
-    const localAddress = sources.length > 0 ? sources[this.nextSource++ % sources.length] : undefined;
+    const localAddress = this.nextLocalAddress();
     conn.sourceAddress = localAddress ?? null;
     conn.state = State.Connecting;
     conn.inflight = true;

@@ -120,6 +120,15 @@ function serverBehaviourLines(result: RampResult): string[] {
   return lines;
 }
 
+/** When the run added source addresses or processes, and why: the server saw a different client from then on. */
+function resourceLines(result: RampResult): string[] {
+  return (result.resources ?? []).map(
+    (r) =>
+      `Added ${r.kind === 'process' ? 'process' : 'source address'} ${r.name} at ${formatCount(r.atConnections)} connections ` +
+      `(${formatOffsetMs(r.atMs)}): ${r.reason}`,
+  );
+}
+
 function timingLine(result: RampResult): string {
   const toMax = result.timeToMaxMs === null ? '' : `, max first reached at ${formatOffsetMs(result.timeToMaxMs)}`;
   return `Duration: ${formatDurationMs(result.durationMs)}${toMax}`;
@@ -142,6 +151,7 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     timingLine(result),
     targetLine(result),
     sourceLine(result),
+    ...resourceLines(result),
   ];
   const blocks = [head, serverBehaviourLines(result), failures, run, participantLines(result)];
   // Unreachable: nothing was ever held, a flat line at zero would only take space.

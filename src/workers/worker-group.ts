@@ -59,8 +59,14 @@ class WorkerLink implements ParticipantLink {
 /**
  * Start `count` workers and resolve once each has reported (so it is ready to open connections).
  * @param readyTimeoutMs how long to wait for every worker's first report
+ * @param firstIndex numbering of the names (worker-N) when a run adds workers one at a time
  */
-export async function startWorkerGroup(engine: EngineConfig, count: number, readyTimeoutMs = 10_000): Promise<RemoteDriver> {
+export async function startWorkerGroup(
+  engine: EngineConfig,
+  count: number,
+  readyTimeoutMs = 10_000,
+  firstIndex = 0,
+): Promise<RemoteDriver> {
   const entry = workerEntry();
   const children: ChildProcess[] = [];
   const links: WorkerLink[] = [];
@@ -71,14 +77,14 @@ export async function startWorkerGroup(engine: EngineConfig, count: number, read
       execArgv: [...process.execArgv, ...WORKER_EXEC_ARGV],
     });
     children.push(child);
-    links.push(new WorkerLink(`worker-${i + 1}`, child));
+    links.push(new WorkerLink(`worker-${firstIndex + i + 1}`, child));
   }
   const driver = new RemoteDriver(links);
   const ready = new Set<string>();
   let onAllReady: () => void = () => undefined;
   const allReady = new Promise<void>((resolve) => (onAllReady = resolve));
   children.forEach((child, i) => {
-    const name = `worker-${i + 1}`;
+    const name = `worker-${firstIndex + i + 1}`;
     child.on('message', (msg: ParticipantMessage) => {
       if (msg.kind !== 'telemetry') return;
       driver.handleTelemetry(msg);

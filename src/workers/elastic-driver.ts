@@ -1,0 +1,244 @@
+/**
+ * A driver whose resources follow the held count: it starts as one local pool connecting from the kernel's
+ * choice of source address, adds 127.x source addresses and worker processes only as the run's connections reach
+ * what one address or one process takes (src/preflight/growth-plan.ts), and records when and why each was added.
+ * To the ramp it is one ProbeDriver like any other.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EngineConfig, FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import type { FailureClass } from '../engine/failure-class.js';
+import { LocalDriver } from '../controller/local-driver.js';
+import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
+import { createHistogram, type Histogram } from '../metrics/histogram.js';
+import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
+import {
+  processForConnection,
+  sourceForConnection,
+  sourceScheduleFor,
+  type GrowthPolicy,
+} from '../preflight/growth-plan.js';
+import { CONNECTIONS_PER_LOOPBACK_SOURCE, UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
+import { sumCounters } from './remote-driver.js';
+import { startWorkerGroup } from './worker-group.js';
+
+/** Start the next process's pool; `index` 1 is the first worker. */
+export type SpawnWorker = (engine: EngineConfig, index: number) => Promise<ProbeDriver>;
+
+/** A worker is started once the run's connections come this close (a fraction of one process's share). */
+const PRESPAWN_FRACTION = 0.15;
+
+interface Part {
+  name: string;
+  driver: ProbeDriver | null;
+  /** Connections asked of this part before its process was ready. */
+  pending: number;
+  ready: Promise<void>;
+  maxHeld: number;
+}
+
+export class ElasticDriver implements ProbeDriver {
+  private readonly parts: Part[];
+  private readonly t0 = performance.now();
+  private asked = 0;
+  private peak = 0;
+  private opening = true;
+  private readonly changes: ResourceChange[] = [];
+  private readonly sources: string[] = [];
+
+  constructor(
+    private readonly engine: EngineConfig,
+    private readonly policy: GrowthPolicy,
+    onEvent: PoolEventListener | null = null,
+    private readonly spawn: SpawnWorker = (e, i) => startWorkerGroup(e, 1, 10_000, i - 1),
+  ) {
+    const local = new LocalDriver({ ...engine, sourceAddresses: [], sourceSchedule: sourceScheduleFor(0, policy) }, onEvent);
+    this.parts = [{ name: 'main', driver: local, pending: 0, ready: Promise.resolve(), maxHeld: 0 }];
+  }
+
+  /** When and why source addresses and processes were added, in order. */
+  resourceChanges(): ResourceChange[] {
+    return [...this.changes];
+  }
+
+  /** The source addresses connections were bound to so far (empty: only the kernel's choice). */
+  sourceAddresses(): string[] {
+    return [...this.sources];
+  }
+
+  open(count: number): void {
+    if (!this.opening || count <= 0) return;
+    let k = this.asked;
+    this.asked += count;
+    let remaining = count;
+    while (remaining > 0) {
+      const p = processForConnection(k, this.policy);
+      const end = p === this.policy.maxProcesses - 1 ? Number.POSITIVE_INFINITY : (p + 1) * this.policy.perProcess;
+      const n = Math.min(remaining, end - k);
+      this.noteSources(k, k + n);
+      const part = this.partFor(p, k);
+      if (part.driver !== null) part.driver.open(n);
+      else part.pending += n;
+      k += n;
+      remaining -= n;
+    }
+    const ahead = processForConnection(this.asked + Math.ceil(this.policy.perProcess * PRESPAWN_FRACTION), this.policy);
+    if (ahead >= this.parts.length) this.partFor(ahead, this.asked);
+  }
+
+  /** Record each source address whose first connection is among the run's connections [from, to). */
+  private noteSources(from: number, to: number): void {
+    if (!this.policy.loopbackSources) return;
+    const U = UNBOUND_LOOPBACK_MAX_CONNECTIONS;
+    const S = CONNECTIONS_PER_LOOPBACK_SOURCE;
+    for (let i = Math.max(0, Math.ceil((from - U) / S)); U + i * S < to; i++) {
+      const k = U + i * S;
+      const address = sourceForConnection(k, this.policy);
+      if (address === null || this.sources.includes(address)) continue;
+      this.sources.push(address);
+      this.changes.push({
+        atMs: Math.round(performance.now() - this.t0),
+        kind: 'source-address',
+        name: address,
+        atConnections: k,
+        reason:
+          this.sources.length === 1
+            ? `${U.toLocaleString('en-US')} connections from the kernel's address: connect() slows past about 14,000 to one destination`
+            : `${S.toLocaleString('en-US')} connections on the previous address: bound connects slow past about 7,000`,
+      });
+    }
+  }
+
+  /** The part for process `p`, starting processes up to it (each reported) if they are not there yet. */
+  private partFor(p: number, atConnections: number): Part {
+    while (this.parts.length <= p) {
+      const index = this.parts.length;
+      const part: Part = { name: `worker-${index}`, driver: null, pending: 0, ready: Promise.resolve(), maxHeld: 0 };
+      const engine: EngineConfig = { ...this.engine, sourceAddresses: [], sourceSchedule: sourceScheduleFor(index, this.policy) };
+      part.ready = this.spawn(engine, index).then(
+        (driver) => {
+          part.driver = driver;
+          if (!this.opening) driver.stopOpening();
+          else if (part.pending > 0) driver.open(part.pending);
+          part.pending = 0;
+        },
+        () => {
+          // No process could be started: this one takes the share and meets its own limit (fd-limit, an
+          // inconclusive verdict), rather than the connections being silently lost.
+          part.driver = this.parts[0]?.driver ?? null;
+          if (part.pending > 0 && this.opening) part.driver?.open(part.pending);
+          part.pending = 0;
+        },
+      );
+      this.changes.push({
+        atMs: Math.round(performance.now() - this.t0),
+        kind: 'process',
+        name: part.name,
+        atConnections,
+        reason: `one process holds at most ${this.policy.perProcess.toLocaleString('en-US')} connections (open-files limit less a reserve)`,
+      });
+      this.parts.push(part);
+    }
+    return this.parts[p] as Part;
+  }
+
+  private drivers(): ProbeDriver[] {
+    const out: ProbeDriver[] = [];
+    for (const part of this.parts) if (part.driver !== null && !out.includes(part.driver)) out.push(part.driver);
+    return out;
+  }
+
+  dropQueued(): void {
+    for (const d of this.drivers()) d.dropQueued();
+    for (const part of this.parts) part.pending = 0;
+  }
+
+  stopOpening(): void {
+    this.opening = false;
+    for (const d of this.drivers()) d.stopOpening();
+    for (const part of this.parts) part.pending = 0;
+  }
+
+  counters(): PoolCounters {
+    const drivers = this.drivers();
+    const pending = this.parts.reduce((sum, p) => sum + p.pending, 0);
+    if (drivers.length === 1 && pending === 0) {
+      const c = (drivers[0] as ProbeDriver).counters();
+      this.peak = Math.max(this.peak, c.held);
+      return c;
+    }
+    const each = drivers.map((d) => d.counters());
+    this.parts.forEach((part) => {
+      const i = part.driver === null ? -1 : drivers.indexOf(part.driver);
+      if (i >= 0) part.maxHeld = Math.max(part.maxHeld, (each[i] as PoolCounters).held);
+    });
+    const sum = sumCounters(each);
+    sum.requested += pending;
+    sum.queued += pending;
+    this.peak = Math.max(this.peak, sum.held);
+    sum.peakHeld = this.peak;
+    return sum;
+  }
+
+  firstFailures(): FailureRecord[] {
+    const first = new Map<FailureClass, FailureRecord>();
+    for (const d of this.drivers()) {
+      for (const f of d.firstFailures()) {
+        const known = first.get(f.class);
+        if (known === undefined || f.atMs < known.atMs) first.set(f.class, f);
+      }
+    }
+    return [...first.values()].sort((a, b) => a.atMs - b.atMs);
+  }
+
+  connectLatency(): Histogram {
+    const drivers = this.drivers();
+    if (drivers.length === 1) return (drivers[0] as ProbeDriver).connectLatency();
+    const out = createHistogram();
+    for (const d of drivers) out.add(d.connectLatency());
+    return out;
+  }
+
+  tlsLatency(): Histogram | null {
+    const drivers = this.drivers();
+    if (drivers.length === 1) return (drivers[0] as ProbeDriver).tlsLatency();
+    const parts = drivers.map((d) => d.tlsLatency()).filter((h): h is Histogram => h !== null);
+    if (parts.length === 0) return null;
+    const out = createHistogram();
+    for (const h of parts) out.add(h);
+    return out;
+  }
+
+  participants(): ParticipantSummary[] {
+    if (this.parts.length === 1) return [];
+    const out: ParticipantSummary[] = [];
+    const main = this.parts[0] as Part;
+    if (main.driver !== null) {
+      const c = main.driver.counters();
+      out.push({ name: main.name, maxHeld: Math.max(main.maxHeld, c.peakHeld), counters: c, clientLimit: null, lostAtMs: null });
+    }
+    for (const part of this.parts.slice(1)) {
+      if (part.driver !== null && part.driver !== main.driver) out.push(...part.driver.participants());
+    }
+    return out;
+  }
+
+  async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
+    const main = this.parts[0]?.driver;
+    if (main?.auditHandshakes === undefined) {
+      return { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'no local connections' };
+    }
+    const audit = await main.auditHandshakes(maxWaitMs, signal);
+    if (this.parts.length > 1) {
+      // The peak of the merged count was taken with them in it: take them out there too.
+      this.peak = Math.max(0, this.peak - audit.neverCompleted);
+      return { ...audit, note: audit.note ?? 'only the connections held by this process were checked, not the workers\'' };
+    }
+    return audit;
+  }
+
+  async close(): Promise<void> {
+    this.stopOpening();
+    await Promise.all(this.parts.map((p) => p.ready));
+    await Promise.all(this.drivers().map((d) => d.close()));
+  }
+}
