@@ -15,7 +15,16 @@ import type {
   ScheduleRecord,
   Verdict,
 } from '../metrics/result.js';
-import { clientLimitIn, detectPlateau, judgeConfirmation, judgeEviction, looksLikeEviction, nothingHeldVerdict, timeToReach } from './detect.js';
+import {
+  clientLimitIn,
+  detectPlateau,
+  judgeConfirmation,
+  judgeEviction,
+  limitMax,
+  looksLikeEviction,
+  nothingHeldVerdict,
+  timeToReach,
+} from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep, type Stage } from './plan.js';
 import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
@@ -156,9 +165,12 @@ export async function runRamp(
         Math.min(clock.elapsed() + drainBoundMs, rampEndMs),
       );
       trackHeldLosses(c);
-      if (c.heldLost > prev.heldLost) evictions++;
-      connectFailures += c.failed - prev.failed - (c.lost - prev.lost);
+      // Older connections closed as this one came in: eviction. This one closed after it was held: a late denial.
+      const lateDenials = c.heldLostNewest - prev.heldLostNewest;
+      if (c.heldLost - prev.heldLost > lateDenials) evictions++;
+      connectFailures += c.failed - prev.failed - (c.lost - prev.lost) + lateDenials;
       prev = c;
+      if (connectFailures >= CONFIRM_ATTEMPTS && connectFailures > evictions) break;
     }
     return judgeEviction({ evictions, connectFailures, heldAfter: prev.held, heldBefore: start.held });
   };
@@ -291,13 +303,14 @@ export async function runRamp(
   const nothing = nothingHeldVerdict(stop.kind, final);
   if (nothing !== null) stop = { kind: nothing, confirmed: false, clientClass: null };
   if (eviction !== undefined) eviction.maxOpen = final.peakHeld;
+  const max = limitMax(stop.kind, final);
   await driver.close();
 
-  const base = resultBase(driver, clock, target, final);
+  const base = { ...resultBase(driver, clock, target, final), maxConcurrency: max };
   const result: RampResult = {
     ...base,
     kind: 'ramp',
-    verdict: rampVerdict(stop, final.peakHeld, base.firstFailure?.class ?? null, base.firstFailure?.code ?? null, settings),
+    verdict: rampVerdict(stop, max, base.firstFailure?.class ?? null, base.firstFailure?.code ?? null, settings),
     heldAtFirstFailure,
     rate: {
       requestedPerSec: Math.round(stageRatePerSec(settings.stage)),
@@ -306,7 +319,7 @@ export async function runRamp(
       rateLimits,
     },
     schedule,
-    timeToMaxMs: timeToReach(clock.timeline, final.peakHeld),
+    timeToMaxMs: timeToReach(clock.timeline, max),
     ...(eviction === undefined ? {} : { eviction }),
     ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
   };

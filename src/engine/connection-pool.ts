@@ -97,6 +97,11 @@ export interface PoolCounters {
   lost: number;
   /** Of `lost`: connections that had been held (closed or reset after --settle, or after the expected reply). */
   heldLost: number;
+  /**
+   * Of `heldLost`: the most recently held connection at the time. A server that turns a new connection away late
+   * closes the newest; one that evicts closes its oldest.
+   */
+  heldLostNewest: number;
   /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */
   servedThenClosed: number;
   /**
@@ -126,6 +131,7 @@ export function emptyCounters(): PoolCounters {
     connected: 0,
     lost: 0,
     heldLost: 0,
+    heldLostNewest: 0,
     servedThenClosed: 0,
     neverCompleted: 0,
     tlsUnproven: 0,
@@ -215,6 +221,8 @@ export class ConnectionPool {
   private readonly expectDeadlines = new FifoQueue<Connection>();
   /** TLS 1.3 connections waiting for the server's proof that it completed the handshake. */
   private readonly proofDeadlines = new FifoQueue<Connection>();
+  /** The connection held most recently. */
+  private newestHeld: Connection | null = null;
   /** When `peakHeld` was last raised (performance.now()). */
   private peakAt = 0;
   /** When each pending reconnect is due (the reconnect delay is constant, so the list stays sorted). */
@@ -509,6 +517,7 @@ export class ConnectionPool {
     this.c.held++;
     this.c.everHeld++;
     conn.heldAt = performance.now();
+    this.newestHeld = conn;
     if (this.c.held > this.c.peakHeld) {
       this.c.peakHeld = this.c.held;
       this.peakAt = conn.heldAt;
@@ -534,6 +543,7 @@ export class ConnectionPool {
     if (phase !== 'connect') this.c.lost++;
     if (phase === 'held') {
       this.c.heldLost++;
+      if (conn === this.newestHeld) this.c.heldLostNewest++;
       if (conn.served && failureClass === 'closed-by-peer') this.c.servedThenClosed++;
     }
     this.c.failed++;

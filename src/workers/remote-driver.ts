@@ -41,7 +41,7 @@ export function sumCounters(parts: readonly PoolCounters[]): PoolCounters {
   for (const p of parts) {
     for (const key of Object.keys(out) as (keyof PoolCounters)[]) {
       if (key === 'failuresByClass' || key === 'peakHeld') continue;
-      out[key] += p[key];
+      out[key] += p[key] ?? 0; // an agent of an older version may not send every counter
     }
     for (const [cls, n] of Object.entries(p.failuresByClass) as [FailureClass, number][]) {
       out.failuresByClass[cls] = (out.failuresByClass[cls] ?? 0) + n;

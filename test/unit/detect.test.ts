@@ -4,6 +4,7 @@ import {
   detectPlateau,
   judgeConfirmation,
   judgeEviction,
+  limitMax,
   looksLikeEviction,
   nothingHeldVerdict,
   timeToReach,
@@ -104,5 +105,20 @@ describe('eviction and nothing-held verdicts', () => {
     expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 1, connected: 40 })).toBeNull();
     expect(nothingHeldVerdict('interrupted', { peakHeld: 0, connected: 0 })).toBeNull();
     expect(nothingHeldVerdict('client-limited', { peakHeld: 0, connected: 3 })).toBeNull();
+  });
+});
+
+describe('limitMax: what a found cap reports', () => {
+  it('takes out connections the server closed after they were held, never below the held count at the end', () => {
+    expect(limitMax('limit-by-failure', { peakHeld: 30_021, held: 30_000, heldLost: 21 })).toBe(30_000);
+    expect(limitMax('limit-by-failure', { peakHeld: 30_021, held: 30_010, heldLost: 21 })).toBe(30_010);
+    expect(limitMax('limit-by-plateau', { peakHeld: 500, held: 400, heldLost: 40 })).toBe(460);
+  });
+
+  it('keeps the peak when nothing held was lost, and for verdicts that are not a found cap', () => {
+    expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 1000, heldLost: 0 })).toBe(1000);
+    expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 990, heldLost: 0 })).toBe(1000);
+    expect(limitMax('evicting', { peakHeld: 187, held: 160, heldLost: 69 })).toBe(187);
+    expect(limitMax('max-reached', { peakHeld: 50, held: 40, heldLost: 10 })).toBe(50);
   });
 });
