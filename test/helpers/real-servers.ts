@@ -1,0 +1,448 @@
+/**
+ * Real servers (Debian packages) for the conformance suite: each is started in the foreground as a child process on
+ * a free loopback port, with its config written into a temp dir, and stopped by its PID (never by name). A server
+ * counts as ready once the kernel shows its listening socket in /proc/net/tcp: a test connect would take one of
+ * its slots for a moment, and the measurement that follows has to start from zero clients.
+ *
+ * Caps are inputs here (maxclients, -c, worker_connections, maxconn, listen backlog, connlimit); what a server
+ * really holds at that cap is measured by test/helpers/reference-prober.ts, never typed in.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll } from 'vitest';
+import { freePort } from './ports.js';
+import { runInNetns, netnsAvailable, netnsSkipReason } from './netns.js';
+import type { CliRun } from './cli.js';
+import type { ReferenceOptions, ReferenceResult } from './reference-prober.js';
+
+export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+export const STOCK_REDIS_CONF = '/etc/redis/redis.conf';
+const NEVER_ACCEPT = fileURLToPath(new URL('../fixtures/never-accept.py', import.meta.url));
+
+export interface RealServer {
+  name: string;
+  host: string;
+  port: number;
+  pid: number;
+  /** Its temp dir (config, pid file, logs). Removed on stop. */
+  dir: string;
+  /** What it printed (stdout+stderr, last 8 KB) plus its log file if it has one. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Why this machine cannot run a case (a missing binary or file), or null when it can. */
+export function missingFor(needs: readonly string[]): string | null {
+  const missing = needs.filter((n) => (n.startsWith('/') ? !existsSync(n) : !haveCommand(n)));
+  return missing.length === 0 ? null : `missing ${missing.join(', ')}`;
+}
+
+function haveCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+const running = new Set<RealServer>();
+afterAll(async () => {
+  await Promise.all([...running].map((s) => s.stop()));
+  await Promise.all([...backends].map((b) => b.stop()));
+});
+
+/** True when the kernel lists a TCP socket listening on 127.0.0.1:port (or any address) in this namespace. */
+function listening(port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && cols[1]?.endsWith(`:${hexPort}`)) return true;
+    }
+  }
+  return false;
+}
+
+interface SpawnSpec {
+  name: string;
+  cmd: string;
+  args: string[];
+  dir: string;
+  /** The port it will listen on, or undefined when it prints "listening on HOST:PORT" itself. */
+  port?: number;
+  /** A log file in dir to include in log(). */
+  logFile?: string;
+}
+
+async function spawnServer(spec: SpawnSpec): Promise<RealServer> {
+  const child: ChildProcess = spawn(spec.cmd, spec.args, { cwd: spec.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-8000)));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-8000)));
+  const log = (): string => {
+    let file = '';
+    if (spec.logFile !== undefined) {
+      try {
+        file = readFileSync(spec.logFile, 'utf8').slice(-8000);
+      } catch {
+        // not written yet
+      }
+    }
+    return `${out}${file === '' ? '' : `\n--- ${spec.logFile}\n${file}`}`;
+  };
+  await Promise.race([
+    once(child, 'spawn'),
+    once(child, 'error').then(([e]) => {
+      throw new Error(`cannot start ${spec.cmd}: ${(e as Error).message}`);
+    }),
+  ]);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${spec.cmd} has no PID`);
+  let stopped: Promise<void> | undefined;
+  const server: RealServer = {
+    name: spec.name,
+    host: '127.0.0.1',
+    port: spec.port ?? 0,
+    pid,
+    dir: spec.dir,
+    log,
+    stop() {
+      stopped ??= (async () => {
+        running.delete(server);
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = once(child, 'exit');
+          process.kill(pid, 'SIGTERM');
+          const timer = setTimeout(() => {
+            if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+          }, 3000);
+          await exited;
+          clearTimeout(timer);
+        }
+        rmSync(spec.dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+  running.add(server);
+  const until = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const text = log();
+      await server.stop();
+      throw new Error(`${spec.name} exited (${child.exitCode ?? child.signalCode}) before listening:\n${text}`);
+    }
+    if (spec.port === undefined) {
+      const m = /listening on [^\s:]+:(\d+)/.exec(out);
+      if (m?.[1] !== undefined) {
+        server.port = Number(m[1]);
+        break;
+      }
+    } else if (listening(spec.port)) break;
+    if (Date.now() > until) {
+      const text = log();
+      await server.stop();
+      throw new Error(`${spec.name} did not listen within 15 s:\n${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return server;
+}
+
+function tempDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `tcpprobe-conf-${name}-`));
+}
+
+/**
+ * redis-server with Debian's stock /etc/redis/redis.conf, overridden only where a test must: port, foreground,
+ * pid/log/dir in the temp dir, maxclients. Protected mode stays on and there is no password, as installed, so
+ * redis answers clients from 127.0.0.2 and up with "-DENIED" (later lines of a redis config override earlier ones).
+ */
+export async function startRedisServer(opts: { maxclients: number }): Promise<RealServer> {
+  const dir = tempDir('redis');
+  const port = await freePort();
+  const conf = join(dir, 'redis.conf');
+  copyFileSync(STOCK_REDIS_CONF, conf);
+  appendFileSync(
+    conf,
+    [
+      '',
+      '# tcpprobe conformance overrides',
+      `port ${port}`,
+      'daemonize no',
+      'supervised no',
+      `pidfile ${join(dir, 'redis.pid')}`,
+      `logfile ${join(dir, 'redis.log')}`,
+      `dir ${dir}`,
+      `maxclients ${opts.maxclients}`,
+      '',
+    ].join('\n'),
+  );
+  return spawnServer({ name: 'redis-server', cmd: 'redis-server', args: [conf], dir, port, logFile: join(dir, 'redis.log') });
+}
+
+/** memcached -c N on 127.0.0.1, TCP only (-U 0), in the foreground; -u nobody because tests run as root. */
+export async function startMemcached(opts: { connections: number }): Promise<RealServer> {
+  const dir = tempDir('memcached');
+  const port = await freePort();
+  const args = ['-c', String(opts.connections), '-l', '127.0.0.1', '-p', String(port), '-U', '0'];
+  if (process.getuid?.() === 0) args.push('-u', 'nobody');
+  return spawnServer({ name: 'memcached', cmd: 'memcached', args, dir, port });
+}
+
+/** The part of every nginx config that keeps it in the foreground, single-process, all files in `dir`. */
+function nginxMain(dir: string, workerConnections: number, preamble = ''): string {
+  return `${preamble}
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} notice;
+events { worker_connections ${workerConnections}; }
+`;
+}
+
+function nginxTempPaths(dir: string): string {
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((k) => `${k === 'client_body' ? 'client_body' : k}_temp_path ${join(dir, `${k}_temp`)};`)
+    .join('\n  ');
+}
+
+async function startNginx(name: string, dir: string, port: number, config: string): Promise<RealServer> {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, config);
+  // -e: the startup error log, which otherwise goes to /var/log/nginx before the config is read.
+  return spawnServer({
+    name,
+    cmd: 'nginx',
+    args: ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')],
+    dir,
+    port,
+    logFile: join(dir, 'error.log'),
+  });
+}
+
+/**
+ * nginx serving HTTP (or HTTPS with `tls`, TLS 1.3 only) on 127.0.0.1: one worker with worker_connections N,
+ * keepalive_timeout 300s, one server block that answers 200.
+ */
+export async function startNginxHttp(opts: {
+  workerConnections: number;
+  tls?: { certPath: string; keyPath: string };
+}): Promise<RealServer> {
+  const dir = tempDir('nginx-http');
+  const port = await freePort();
+  const ssl =
+    opts.tls === undefined
+      ? ''
+      : `ssl_certificate ${opts.tls.certPath};
+    ssl_certificate_key ${opts.tls.keyPath};
+    ssl_protocols TLSv1.3;`;
+  const config = `${nginxMain(dir, opts.workerConnections)}
+http {
+  access_log off;
+  ${nginxTempPaths(dir)}
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:${port}${opts.tls === undefined ? '' : ' ssl'};
+    ${ssl}
+    location / { return 200 "ok\\n"; }
+  }
+}
+`;
+  return startNginx(opts.tls === undefined ? 'nginx-http' : 'nginx-https', dir, port, config);
+}
+
+/**
+ * nginx stream proxy (dynamic module) on 127.0.0.1 in front of `upstreamPort`: one worker with worker_connections
+ * N; each proxied client takes two of them (its own and the upstream one).
+ */
+export async function startNginxStream(opts: { workerConnections: number; upstreamPort: number }): Promise<RealServer> {
+  const dir = tempDir('nginx-stream');
+  const port = await freePort();
+  const config = `${nginxMain(dir, opts.workerConnections, `load_module ${NGINX_STREAM_MODULE};`)}
+stream {
+  server {
+    listen 127.0.0.1:${port};
+    proxy_pass 127.0.0.1:${opts.upstreamPort};
+    proxy_timeout 300s;
+  }
+}
+`;
+  return startNginx('nginx-stream', dir, port, config);
+}
+
+/** haproxy in TCP mode, maxconn N in global and in the frontend, in front of `backendPort`; -db = foreground. */
+export async function startHaproxy(opts: { maxconn: number; backendPort: number }): Promise<RealServer> {
+  const dir = tempDir('haproxy');
+  const port = await freePort();
+  const conf = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    conf,
+    `global
+  maxconn ${opts.maxconn}
+  pidfile ${join(dir, 'haproxy.pid')}
+
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+
+frontend fe
+  bind 127.0.0.1:${port}
+  maxconn ${opts.maxconn}
+  default_backend be
+
+backend be
+  server s1 127.0.0.1:${opts.backendPort}
+`,
+  );
+  return spawnServer({ name: 'haproxy', cmd: 'haproxy', args: ['-db', '-f', conf], dir, port });
+}
+
+/** test/fixtures/never-accept.py: listen(backlog) and never accept. */
+export async function startNeverAccept(opts: { backlog: number }): Promise<RealServer> {
+  const dir = tempDir('never-accept');
+  return spawnServer({ name: 'never-accept', cmd: 'python3', args: [NEVER_ACCEPT, String(opts.backlog)], dir });
+}
+
+export interface Backend {
+  port: number;
+  /** Connections it holds now. */
+  open(): number;
+  stop(): Promise<void>;
+}
+
+const backends = new Set<Backend>();
+
+/**
+ * A plain Node TCP server in this process for proxies to forward to: holds every connection open and answers
+ * each HTTP request (anything ending in a blank line) with a small 200 response, keeping the connection.
+ */
+export async function startBackend(): Promise<Backend> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      while (buf.includes('\r\n\r\n')) {
+        buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n');
+      }
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  srv.maxConnections = 0x7fffffff;
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', 4096, resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  let stopped: Promise<void> | undefined;
+  const backend: Backend = {
+    port,
+    open: () => sockets.size,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        backends.delete(backend);
+        for (const s of sockets) s.resetAndDestroy();
+        srv.close(() => resolve());
+      });
+      return stopped;
+    },
+  };
+  backends.add(backend);
+  return backend;
+}
+
+// ---- iptables connlimit inside a fresh network namespace ----
+
+export type ConnlimitTarget = 'DROP' | 'REJECT';
+
+/** Why the connlimit cases cannot run here, or null. */
+export function connlimitMissing(): string | null {
+  const bins = missingFor(['iptables', 'ip', 'unshare']);
+  if (bins !== null) return bins;
+  return netnsAvailable() ? null : netnsSkipReason();
+}
+
+/**
+ * The namespace preamble for one connlimit case: an uncapped `tcpprobe serve` on `port` inside the namespace, and
+ * the rule `-p tcp --syn --dport P -m connlimit --connlimit-above N -j DROP` (or REJECT with tcp-reset).
+ */
+function connlimitSetup(port: number, limit: number, target: ConnlimitTarget): string {
+  const jump = target === 'DROP' ? '-j DROP' : '-j REJECT --reject-with tcp-reset';
+  return `
+start_bg target tcpprobe serve --host 127.0.0.1 --port ${port} -q
+wait_listening target
+iptables -A INPUT -p tcp --syn --dport ${port} -m connlimit --connlimit-above ${limit} ${jump}
+`;
+}
+
+let transpiled: string | undefined;
+
+/** reference-prober.ts transpiled once to a plain ES module (it imports only node: built-ins), for child processes. */
+function referenceProberModule(): string {
+  if (transpiled !== undefined && existsSync(transpiled)) return transpiled;
+  const source = readFileSync(fileURLToPath(new URL('./reference-prober.ts', import.meta.url)), 'utf8');
+  // typescript is a dev dependency; loaded lazily so only the namespace case pays for it.
+  const ts = requireFromHere('typescript') as typeof import('typescript');
+  const out = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  const dir = tempDir('reference');
+  transpiled = join(dir, 'reference-prober.mjs');
+  writeFileSync(transpiled, out);
+  return transpiled;
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** The reference prober inside a fresh namespace with the connlimit rule; `opts.port` is filled in. */
+export async function connlimitReference(
+  limit: number,
+  target: ConnlimitTarget,
+  opts: Omit<ReferenceOptions, 'port'>,
+): Promise<ReferenceResult> {
+  const port = await freePort();
+  const mod = pathToFileURL(referenceProberModule()).href;
+  const options = JSON.stringify({ ...opts, port });
+  const script = `${connlimitSetup(port, limit, target)}
+"$TCPPROBE_NODE" --input-type=module -e '
+const { referenceProbe } = await import(${JSON.stringify(mod)});
+const r = await referenceProbe(${options});
+console.log("REFERENCE " + JSON.stringify(r));
+'
+`;
+  const run = await runInNetns(script, { timeoutMs: 90_000 });
+  const line = run.stdout.split('\n').find((l) => l.startsWith('REFERENCE '));
+  if (line === undefined) throw new Error(`reference prober in namespace failed (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(line.slice('REFERENCE '.length)) as ReferenceResult;
+}
+
+/** tcpprobe ARGS (with --port filled in) inside a fresh namespace with the connlimit rule. */
+export async function connlimitTcpprobe(limit: number, target: ConnlimitTarget, args: readonly string[]): Promise<CliRun> {
+  const port = await freePort();
+  const quoted = [...args, '--port', String(port)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const script = `${connlimitSetup(port, limit, target)}
+set +e
+tcpprobe ${quoted}
+code=$?
+set -e
+exit $code
+`;
+  return runInNetns(script, { timeoutMs: 120_000 });
+}
+
+/** Delete the transpiled reference module's dir at exit of the test file. */
+afterAll(() => {
+  if (transpiled !== undefined) rmSync(join(transpiled, '..'), { recursive: true, force: true });
+  transpiled = undefined;
+});
