@@ -54,6 +54,9 @@ const MAX_BACKOFFS = 5;
 const EVICTION_PROBE_ATTEMPTS = 400;
 /** Evictions to see in the one-at-a-time phase before its peak is taken as the server's number. */
 const EVICTION_EVENTS_WANTED = 1;
+/** Before the one-at-a-time phase: a quiet window with no held connection lost, tried at most this often. */
+const EVICTION_QUIET_MS = 1000;
+const EVICTION_QUIET_TRIES = 5;
 
 interface Stop {
   kind: RampVerdictKind;
@@ -151,9 +154,19 @@ export async function runRamp(
   const measureEviction = async (): Promise<'evicting' | 'limit' | 'none' | 'out-of-time'> => {
     clock.phase = 'measuring eviction: one connection at a time';
     driver.dropQueued();
-    const start = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+    let start = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
     trackHeldLosses(start);
     if (!isDrained(start) || clock.aborted) return 'out-of-time';
+    // Closes still on their way (a server that denies late) must not be taken for evictions: wait until a quiet
+    // second passes with no held connection lost.
+    for (let i = 0; i < EVICTION_QUIET_TRIES && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
+      const before = start.heldLost;
+      start = await clock.waitUntil(() => false, Math.min(clock.elapsed() + EVICTION_QUIET_MS, rampEndMs));
+      trackHeldLosses(start);
+      if (start.heldLost === before) break;
+    }
+    if (clock.aborted || clock.elapsed() >= rampEndMs) return 'out-of-time';
+    driver.dropQueued(); // the pause: connections from here on are this phase's own
     let evictions = 0;
     let connectFailures = 0;
     let prev = start;
@@ -165,8 +178,8 @@ export async function runRamp(
         Math.min(clock.elapsed() + drainBoundMs, rampEndMs),
       );
       trackHeldLosses(c);
-      // Older connections closed as this one came in: eviction. This one closed after it was held: a late denial.
-      const lateDenials = c.heldLostNewest - prev.heldLostNewest;
+      // Connections from before this phase closed as new ones came in: eviction. Ones started in it: late denials.
+      const lateDenials = c.heldLostSincePause - prev.heldLostSincePause;
       if (c.heldLost - prev.heldLost > lateDenials) evictions++;
       connectFailures += c.failed - prev.failed - (c.lost - prev.lost) + lateDenials;
       prev = c;

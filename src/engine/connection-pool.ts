@@ -98,10 +98,10 @@ export interface PoolCounters {
   /** Of `lost`: connections that had been held (closed or reset after --settle, or after the expected reply). */
   heldLost: number;
   /**
-   * Of `heldLost`: the most recently held connection at the time. A server that turns a new connection away late
-   * closes the newest; one that evicts closes its oldest.
+   * Of `heldLost`: connections started since opening last paused (`dropQueued`). A server that turns new
+   * connections away late closes those; one that evicts closes its oldest, from before the pause.
    */
-  heldLostNewest: number;
+  heldLostSincePause: number;
   /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */
   servedThenClosed: number;
   /**
@@ -131,7 +131,7 @@ export function emptyCounters(): PoolCounters {
     connected: 0,
     lost: 0,
     heldLost: 0,
-    heldLostNewest: 0,
+    heldLostSincePause: 0,
     servedThenClosed: 0,
     neverCompleted: 0,
     tlsUnproven: 0,
@@ -201,6 +201,8 @@ class Connection {
   heldAt = 0;
   /** TLS 1.3: the server has not yet shown that it finished the handshake. */
   awaitingProof = false;
+  /** The pool's epoch when this connection started (see dropQueued). */
+  epoch = 0;
   constructor(
     readonly id: number,
     readonly pool: ConnectionPool,
@@ -221,8 +223,8 @@ export class ConnectionPool {
   private readonly expectDeadlines = new FifoQueue<Connection>();
   /** TLS 1.3 connections waiting for the server's proof that it completed the handshake. */
   private readonly proofDeadlines = new FifoQueue<Connection>();
-  /** The connection held most recently. */
-  private newestHeld: Connection | null = null;
+  /** Bumped by dropQueued(): connections started since carry the new value. */
+  private epoch = 0;
   /** When `peakHeld` was last raised (performance.now()). */
   private peakAt = 0;
   /** When each pending reconnect is due (the reconnect delay is constant, so the list stays sorted). */
@@ -276,6 +278,7 @@ export class ConnectionPool {
 
   /** Drop connections asked for but not started yet; later open() calls still work. */
   dropQueued(): void {
+    this.epoch++;
     const dropped = this.opener.clear();
     this.c.requested -= dropped;
     this.c.queued -= dropped;
@@ -350,7 +353,9 @@ export class ConnectionPool {
   /** Start one connect (called by the opener, which counts it in flight until `finishConnect`). */
   private readonly start = (): void => {
     this.c.queued--;
-    this.connect(new Connection(this.nextId++, this));
+    const conn = new Connection(this.nextId++, this);
+    conn.epoch = this.epoch;
+    this.connect(conn);
   };
 
   /** The connect of `conn` ended, either way: free its in-flight slot once. */
@@ -517,7 +522,6 @@ export class ConnectionPool {
     this.c.held++;
     this.c.everHeld++;
     conn.heldAt = performance.now();
-    this.newestHeld = conn;
     if (this.c.held > this.c.peakHeld) {
       this.c.peakHeld = this.c.held;
       this.peakAt = conn.heldAt;
@@ -543,7 +547,7 @@ export class ConnectionPool {
     if (phase !== 'connect') this.c.lost++;
     if (phase === 'held') {
       this.c.heldLost++;
-      if (conn === this.newestHeld) this.c.heldLostNewest++;
+      if (conn.epoch === this.epoch) this.c.heldLostSincePause++;
       if (conn.served && failureClass === 'closed-by-peer') this.c.servedThenClosed++;
     }
     this.c.failed++;

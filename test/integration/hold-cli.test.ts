@@ -130,7 +130,7 @@ describe('hold: CI assertions', () => {
     expect(run.code, run.stderr).toBe(EXIT.assertEstablished);
     const lines = toolLines(run.stderr);
     expect(lines).toHaveLength(1);
-    const m = /assertion failed: established-within: expected >= 30 established within .*, got (\d+) established \((\d+) short\)/.exec(lines[0]!);
+    const m = /assertion failed: established-within: expected >= 30 established within .* and open for --settle, got (\d+) established and held \((\d+) short\)/.exec(lines[0]!);
     expect(m, lines[0]).not.toBeNull();
     const [got, short] = [Number(m![1]), Number(m![2])];
     expect(got).toBeGreaterThanOrEqual(10);

@@ -112,12 +112,14 @@ describe('ramp finds the exact cap of each serve mode', () => {
     expect(['refused', 'reset']).toContain(r.firstFailure?.class);
   });
 
-  it('evict: exactly the cap, class closed-by-peer (the oldest connection is closed)', async () => {
+  it('evict: named as eviction, exactly the cap open at once, class closed-by-peer (the oldest is closed)', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'evict']);
     const run = await ramp(serve.port, FAST);
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
-    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.verdict.kind).toBe('evicting');
+    expect(r.eviction?.maxOpen).toBe(CAP);
+    expect(r.rate.rateLimits).toEqual([]);
     expect(r.maxConcurrency).toBe(CAP);
     expect(r.firstFailure?.class).toBe('closed-by-peer');
   });
