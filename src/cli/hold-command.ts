@@ -27,7 +27,7 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
     .option('--reconnect', 'reopen connections the server closes')
     .option('--reconnect-delay <ms>', `wait before reopening (default ${HOLD_DEFAULTS.reconnectDelayMs}ms)`)
     .option('--interval <dur>', `live stats every (default ${HOLD_DEFAULTS.intervalMs / 1000}s)`)
-    .option('--assert-established <n>', 'fail (exit 5) unless N connections were established within --within')
+    .option('--assert-established <n>', 'fail (exit 5) unless N connections were established within --within and stayed open for --settle')
     .option('--within <dur>', 'the window for --assert-established')
     .option('--assert-held', 'fail (exit 6) if any connection was lost or never established during --duration')
     .option('-v, --verbose', 'one line per connection event');
