@@ -68,10 +68,8 @@ export function looksLikeEviction(d: { newFailures: number; newHeldLosses: numbe
 export interface EvictionProbe {
   /** One-at-a-time connects after which held connections were closed. */
   evictions: number;
-  /** New connects that failed (not held connections lost). */
+  /** New connects that failed, or were held and then closed (late denials), not older connections lost. */
   connectFailures: number;
-  heldBefore: number;
-  heldAfter: number;
 }
 
 /**

@@ -185,7 +185,7 @@ export async function runRamp(
       prev = c;
       if (connectFailures >= CONFIRM_ATTEMPTS && connectFailures > evictions) break;
     }
-    return judgeEviction({ evictions, connectFailures, heldAfter: prev.held, heldBefore: start.held });
+    return judgeEviction({ evictions, connectFailures });
   };
 
   startStage(0, 0, 0);
