@@ -6,6 +6,7 @@ import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  tooYoungToTellMs,
   confirmedNeverCompleted,
   confirmWaitMs,
   handshakeSuspects,
@@ -13,6 +14,21 @@ import {
   type KernelSocketInfo,
 } from '../engine/handshake-audit.js';
 import type { PoolEventListener, ProbeDriver } from './driver.js';
+
+/** Keepalive probes go out a second after they are set (TCP_KEEPIDLE) and are answered at once: allow this. */
+const PROBE_ANSWER_MS = 1300;
+/** A connect that took this long waited for Linux's 1 s SYN retransmit. */
+const SYN_RETRANSMIT_US = 900_000;
+
+/** Sleep; false when aborted. */
+async function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class LocalDriver implements ProbeDriver {
   readonly pool: ConnectionPool;
@@ -49,24 +65,49 @@ export class LocalDriver implements ProbeDriver {
     return [];
   }
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
+    const deadline = performance.now() + maxWaitMs;
+    const left = (): number => Math.max(0, deadline - performance.now());
+    const takenBefore = this.pool.counters().neverCompleted;
     const held = new Set(this.pool.heldLocalPorts());
     const audit: HandshakeAudit = { ran: true, checked: held.size, suspects: 0, neverCompleted: 0, note: null };
     if (held.size === 0) return audit;
-    const first = await this.kernelView();
+    const done = (note: string | null = null): HandshakeAudit => ({
+      ...audit,
+      neverCompleted: this.pool.counters().neverCompleted - takenBefore,
+      note,
+    });
+    let first = await this.kernelView();
     if (first === null) return { ...audit, ran: false, note: 'ss (iproute2) is not available to read TCP_INFO' };
+    // 1. Handshakes the server keeps retrying: SYN-ACKs retransmitted to a socket that received nothing else.
+    const youngMs = Math.min(tooYoungToTellMs(first, held), left());
+    if (youngMs > 0) {
+      if (!(await pause(youngMs, signal))) return done('interrupted before the youngest connections could be checked');
+      first = await this.kernelView();
+      if (first === null) return done('ss failed on the second look');
+    }
     const suspects = handshakeSuspects(first, held);
     audit.suspects = suspects.length;
-    if (suspects.length === 0) return audit;
-    const waitMs = Math.min(confirmWaitMs(suspects), maxWaitMs);
-    try {
-      await sleep(waitMs, undefined, { signal });
-    } catch {
-      return { ...audit, note: 'interrupted before the suspects could be confirmed' };
+    if (suspects.length > 0) {
+      if (!(await pause(Math.min(confirmWaitMs(suspects), left()), signal))) {
+        return done('interrupted before the suspects could be confirmed');
+      }
+      const later = await this.kernelView();
+      if (later === null) return done('ss failed on the second look');
+      this.pool.takeBackNeverCompleted(confirmedNeverCompleted(suspects, later));
     }
-    const later = await this.kernelView();
-    if (later === null) return { ...audit, note: 'ss failed on the second look' };
-    audit.neverCompleted = this.pool.takeBackNeverCompleted(confirmedNeverCompleted(suspects, later));
-    return audit;
+    // 2. Handshakes the server answered with a SYN cookie and then dropped leave nothing to retry: only when its
+    // queues overflowed (connects timed out or waited for a SYN retransmit), probe idle connections with a
+    // keepalive, which such a server answers with RST. After step 1: the probe's answers also count as segments.
+    if (this.sawQueueOverflow() && this.pool.probeIdleHeld() > 0) {
+      if (!(await pause(Math.min(PROBE_ANSWER_MS, left()), signal))) return done('interrupted before the keepalive probes were answered');
+    }
+    return done();
+  }
+
+  /** Connects timed out or waited for a retransmitted SYN: the server's queues overflowed at some point. */
+  private sawQueueOverflow(): boolean {
+    const c = this.pool.counters();
+    return (c.failuresByClass.timeout ?? 0) > 0 || this.pool.connectLatency.maxValue >= SYN_RETRANSMIT_US;
   }
 
   private async kernelView(): Promise<KernelSocketInfo[] | null> {

@@ -181,6 +181,8 @@ const MATCH_WINDOW = 4096;
 const PROOF_WAIT_MS = 2000;
 /** How often deadlines are checked; every deadline is kept within this plus event-loop lag. */
 const SWEEP_INTERVAL_MS = 20;
+/** Keepalive idle time given to a suspect of a dropped handshake (TCP_KEEPIDLE is in whole seconds). */
+const SUSPECT_KEEPALIVE_MS = 1000;
 
 class Connection {
   state = State.Queued;
@@ -203,6 +205,8 @@ class Connection {
   awaitingProof = false;
   /** The pool's epoch when this connection started (see dropQueued). */
   epoch = 0;
+  /** The handshake audit suspects the server never completed this one, and probes it with an early keepalive. */
+  auditSuspect = false;
   constructor(
     readonly id: number,
     readonly pool: ConnectionPool,
@@ -337,17 +341,41 @@ export class ConnectionPool {
     for (const conn of [...this.live]) {
       const port = conn.socket?.localPort;
       if (conn.state !== State.Held || port === undefined || !localPorts.has(port)) continue;
-      conn.state = State.Done;
-      this.live.delete(conn);
-      this.c.held--;
-      this.c.neverCompleted++;
-      if (conn.heldAt <= this.peakAt) this.c.peakHeld--;
-      conn.socket?.resetAndDestroy();
-      conn.socket = null;
+      this.takeBack(conn);
       taken++;
     }
-    if (this.c.held > this.c.peakHeld) this.c.peakHeld = this.c.held;
     return taken;
+  }
+
+  /**
+   * Probe every held connection that has received nothing with a TCP keepalive in about a second: kernel to
+   * kernel, no byte reaches the server's application (our keepalive would send the same later). A handshake the
+   * server answered with a SYN cookie and then dropped (its queues were full) left no state there: its kernel
+   * answers RST, and the connection is taken back as never completed. One the server holds answers with an ACK.
+   * Returns how many were probed.
+   */
+  probeIdleHeld(): number {
+    let probed = 0;
+    for (const conn of this.live) {
+      if (conn.state !== State.Held || conn.firstBytes !== null || conn.socket === null) continue;
+      conn.auditSuspect = true;
+      conn.socket.setKeepAlive(true, SUSPECT_KEEPALIVE_MS);
+      probed++;
+    }
+    return probed;
+  }
+
+  /** One held connection that never was: out of `held` (and of `peakHeld` if it counted there), reset. */
+  private takeBack(conn: Connection): void {
+    conn.state = State.Done;
+    this.live.delete(conn);
+    this.c.held--;
+    this.c.neverCompleted++;
+    if (conn.heldAt <= this.peakAt) this.c.peakHeld--;
+    if (this.c.held > this.c.peakHeld) this.c.peakHeld = this.c.held;
+    const socket = conn.socket;
+    conn.socket = null;
+    if (socket !== null && !socket.destroyed) socket.resetAndDestroy();
   }
 
   /** Start one connect (called by the opener, which counts it in flight until `finishConnect`). */
@@ -538,6 +566,12 @@ export class ConnectionPool {
     if (prev === State.Done) return;
     conn.state = State.Done;
     const failureClass = cls ?? classifyErrorCode(err?.code);
+    if (conn.auditSuspect && prev === State.Held && failureClass === 'reset') {
+      // The server's kernel answered our keepalive probe with RST: it never had this connection (probeIdleHeld).
+      conn.state = State.Held;
+      this.takeBack(conn);
+      return;
+    }
     const nowAbs = performance.now();
     const phase: FailurePhase =
       prev === State.Connecting || prev === State.Queued ? 'connect' : prev === State.Held ? 'held' : 'established';

@@ -10,6 +10,10 @@
  *
  * A suspect (segs_in >= 2, no bytes received) is confirmed when its next retransmission arrives: a connection that
  * the server completed late stops receiving them.
+ *
+ * A server whose SYN queue was full answered with a SYN cookie and kept no state; if its accept queue was full when
+ * our ACK came, it dropped that too and nothing is retransmitted. Such a socket is found by a TCP keepalive probe
+ * (ConnectionPool.probeIdleHeld): the server's kernel has no connection for it and answers RST.
  */
 import { execFile } from 'node:child_process';
 
@@ -55,6 +59,23 @@ export function parseSsInfo(text: string): KernelSocketInfo[] {
 /** Held sockets that look like handshakes the server never completed: more than one segment in, no data. Pure. */
 export function handshakeSuspects(infos: readonly KernelSocketInfo[], heldPorts: ReadonlySet<number>): KernelSocketInfo[] {
   return infos.filter((i) => heldPorts.has(i.localPort) && i.segsIn >= 2 && i.bytesReceived === 0);
+}
+
+/** The server's first SYN-ACK retransmission comes this long after the first SYN-ACK. */
+const FIRST_RETRANSMIT_MS = 1000;
+
+/**
+ * How long until every held socket that has received nothing is old enough to have shown a retransmitted SYN-ACK
+ * (0: all are). A look sooner than that cannot tell a handshake the server dropped from an idle connection: a
+ * fast ramp with a short --hold would otherwise miss them (measured: 271 held for a queue that takes 211). Pure.
+ */
+export function tooYoungToTellMs(infos: readonly KernelSocketInfo[], heldPorts: ReadonlySet<number>): number {
+  let wait = 0;
+  for (const i of infos) {
+    if (!heldPorts.has(i.localPort) || i.bytesReceived > 0 || i.segsIn >= 2) continue;
+    wait = Math.max(wait, FIRST_RETRANSMIT_MS + CONFIRM_MARGIN_MS - (i.lastRcvMs ?? 0));
+  }
+  return Math.max(0, wait);
 }
 
 /** Longest wait for the confirming retransmission (the one due 7 s after establishment, and some). */

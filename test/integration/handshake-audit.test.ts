@@ -56,6 +56,46 @@ echo "RESULT $(cat "$T/probe.out")"
     expect(result.maxConcurrency).toBe(truth);
     expect(result.counters.neverCompleted).toBe(8 - truth);
   });
+
+  it('finds handshakes answered with a SYN cookie and then dropped: no state left on the server, it answers a keepalive with RST', async () => {
+    const run = await runInNetns(
+      String.raw`
+# Always answer with a SYN cookie: the server keeps no state for a handshake until its final ACK arrives.
+sysctl -qw net.ipv4.tcp_syncookies=2
+cat > "$T/never-accept.py" <<'PY'
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+print('listening on', s.getsockname()[1], flush=True)
+time.sleep(60)
+PY
+start_bg srv python3 "$T/never-accept.py"; wait_listening srv
+P=$(awk '{print $3}' "$T/srv.out")
+RULE="INPUT -p tcp --dport $P --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP"
+iptables -A $RULE
+# 12 connects, 50 ms apart: the first ones' final ACKs are dropped (ESTABLISHED here, nothing on the server).
+start_bg probe tcpprobe ramp --host 127.0.0.1 --port "$P" --max 12 --rate 20 --connect-timeout 1500ms --hold 1s --json -q
+PROBE_PID=$!
+for _ in $(seq 250); do
+  [ "$(ss -tnH state established dport = :"$P" | wc -l)" -ge 6 ] && break
+  sleep 0.02
+done
+iptables -D $RULE
+# From here the queue (backlog 1: two) takes the next two; the rest find it full and their SYNs are dropped.
+sleep 2.5
+echo "server-completed $(ss -tnH state established sport = :"$P" | wc -l)"
+for _ in $(seq 400); do kill -0 "$PROBE_PID" 2>/dev/null || break; sleep 0.05; done
+echo "RESULT $(cat "$T/probe.out")"
+`,
+      { timeoutMs: 40_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const truth = Number(/server-completed (\d+)/.exec(run.stdout)?.[1]);
+    const result = JSON.parse(run.stdout.slice(run.stdout.indexOf('RESULT ') + 7)) as RampResult;
+    expect(truth, run.stdout).toBe(2);
+    expect(result.maxConcurrency, JSON.stringify(result.handshakeAudit)).toBe(truth);
+    expect(result.counters.neverCompleted).toBeGreaterThanOrEqual(6);
+    expect(result.handshakeAudit?.neverCompleted).toBe(result.counters.neverCompleted);
+  });
 });
 
 if (!hasTools) console.warn(`handshake-audit test skipped: ${netnsSkipReason()}`);

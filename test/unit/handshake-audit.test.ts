@@ -4,6 +4,7 @@ import {
   confirmWaitMs,
   handshakeSuspects,
   parseSsInfo,
+  tooYoungToTellMs,
 } from '../../src/engine/handshake-audit.js';
 
 // Two sockets as `ss -tinH state established ...` prints them (one completed and idle, one whose final ACK the
@@ -61,5 +62,18 @@ describe('handshake suspects and their confirmation', () => {
       { localPort: 3, segsIn: 3, bytesReceived: 12, lastRcvMs: 10 },
     ];
     expect([...confirmedNeverCompleted(suspects, later)]).toEqual([1]);
+  });
+});
+
+describe('tooYoungToTellMs', () => {
+  const info = (localPort: number, segsIn: number, bytesReceived: number, lastRcvMs: number | null) => ({ localPort, segsIn, bytesReceived, lastRcvMs });
+  const held = new Set([1, 2, 3, 4]);
+
+  it('waits until the youngest silent held socket is 1.4 s old', () => {
+    expect(tooYoungToTellMs([info(1, 1, 0, 200), info(2, 1, 0, 900)], held)).toBe(1200);
+  });
+
+  it('sockets that received data, already saw a retransmission, or are not held need no wait', () => {
+    expect(tooYoungToTellMs([info(1, 1, 12, 10), info(2, 2, 0, 10), info(9, 1, 0, 10), info(3, 1, 0, 5000)], held)).toBe(0);
   });
 });
