@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { ENGINE_DEFAULTS, readTargetOptions, type TargetOptions } from '../config/probe-options.js';
-import { RAMP_DEFAULTS } from '../config/ramp-options.js';
 import { parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import { resolveTarget } from '../engine/resolve.js';
@@ -23,7 +22,7 @@ import type { StopSignal } from './signals.js';
  * Connections planned when --connections is not given: what a default `tcpprobe ramp` may try
  * (its default rate for its default --max-duration), so doctor shows what such a run would meet.
  */
-export const DOCTOR_DEFAULT_CONNECTIONS = (RAMP_DEFAULTS.ratePerSec * RAMP_DEFAULTS.maxDurationMs) / 1000;
+export const DOCTOR_DEFAULT_CONNECTIONS = 30_000;
 
 export interface DoctorOptions {
   /** The target to assess; null: this machine's limits only. */

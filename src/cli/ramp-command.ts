@@ -48,7 +48,7 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
   const cmd = program
     .command('ramp')
     .description('add connections at a rate until the server stops taking them; print the maximum it held')
-    .option('--rate <n>', `connections added per second (default ${RAMP_DEFAULTS.ratePerSec})`)
+    .option('--rate <n>', 'connections added per second, a fixed schedule (default: adaptive, slow start from 2,000/s then care near the edge)')
     .option('--step <n>', 'add N connections every --step-interval instead of a rate')
     .option('--step-interval <dur>', 'time between steps')
     .option('--max <n>', 'stop adding at N connections (verdict: holds at least N)')
@@ -101,6 +101,7 @@ export async function rampMain(
   const result: RampResult = await runRamp(
     {
       stage: o.stage,
+      adaptive: o.adaptive,
       max: o.max,
       maxDurationMs: o.maxDurationMs,
       plateauMs: o.plateauMs,
@@ -123,6 +124,7 @@ export async function rampMain(
     if (changes.length > 0) result.resources = changes;
   }
   emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
+  await driver.close();
   const override = audit === null ? null : await applyAudit(result, audit);
   return setup.finish(override ?? exitCodeForVerdict(result.verdict.kind, stop.received));
 }

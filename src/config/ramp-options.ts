@@ -2,6 +2,7 @@
  * `tcpprobe ramp` flags -> one frozen, validated RampOptions, or one UsageError naming every bad flag.
  */
 import type { Stage } from '../controller/plan.js';
+import { ADAPTIVE_DEFAULTS, type AdaptiveSchedule } from '../controller/adaptive-plan.js';
 import { parseCount, parseDurationMs, parseRate } from './units.js';
 import { optional, Validator } from './validator.js';
 import {
@@ -13,7 +14,6 @@ import {
 } from './probe-options.js';
 
 export const RAMP_DEFAULTS = {
-  ratePerSec: 500,
   maxDurationMs: 60_000,
   plateauMs: 3000,
   holdMs: 2000,
@@ -23,7 +23,10 @@ export const RAMP_DEFAULTS = {
 export interface RampOptions {
   target: TargetOptions;
   engine: EngineOptions;
+  /** The first stage; with `adaptive`, the adaptive schedule's first rate. */
   stage: Stage;
+  /** The default: slow start, then care near the edge (controller/adaptive-plan.ts). Null with --rate or --step. */
+  adaptive: AdaptiveSchedule | null;
   max: number | null;
   maxDurationMs: number;
   plateauMs: number;
@@ -42,7 +45,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   const rate = v.field(() => optional(raw.rate, (s) => parseRate('--rate', s)), null);
   const stepSize = v.field(() => optional(raw.step, (s) => parseCount('--step', s)), null);
   const stepIntervalMs = v.field(() => optional(raw.stepInterval, (s) => parseDurationMs('--step-interval', s)), null);
-  let stage: Stage = { kind: 'rate', ratePerSec: rate ?? RAMP_DEFAULTS.ratePerSec };
+  let stage: Stage = { kind: 'rate', ratePerSec: rate ?? ADAPTIVE_DEFAULTS.initialRatePerSec };
   if (stepSize !== null || stepIntervalMs !== null) {
     if (rate !== null) v.problem('--rate and --step are alternatives: give one');
     if (stepSize === null || stepIntervalMs === null) v.problem('--step and --step-interval go together');
@@ -70,6 +73,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     target,
     engine,
     stage,
+    adaptive: rate === null && stepSize === null && stepIntervalMs === null ? ADAPTIVE_DEFAULTS : null,
     max,
     maxDurationMs,
     plateauMs,

@@ -1,7 +1,8 @@
 /**
  * The ramp executor: walks the planned schedule, asks the detectors whether to stop, confirms failures at a low
  * rate to tell a concurrency limit from a rate limit, holds the population, and builds the result.
- * It knows nothing about terminals: progress goes out through hooks, the result is returned.
+ * It knows nothing about terminals: progress goes out through hooks, the result is returned. The driver stays
+ * open: its owner closes it, after the verdict is out (closing 10,000 sockets takes some 300 ms).
  */
 import { formatDurationMs } from '../config/units.js';
 import { CLIENT_LIMIT_ADVICE, isClientSide, type ClientFailureClass } from '../engine/failure-class.js';
@@ -27,10 +28,21 @@ import {
 } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep, type Stage } from './plan.js';
+import {
+  adaptRate,
+  afterRateLimit,
+  startAdaptive,
+  type AdaptiveSchedule,
+  type AdaptiveState,
+} from './adaptive-plan.js';
+import type { ScheduleChangeReason } from '../metrics/result.js';
 import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
 export interface RampSettings {
+  /** The first stage (with `adaptive`: its first rate). */
   stage: Stage;
+  /** The adaptive schedule: the rate is reconsidered every window (adaptive-plan.ts). Null: `stage` throughout. */
+  adaptive: AdaptiveSchedule | null;
   /** Stop adding once this many connections were asked for (null: no cap). */
   max: number | null;
   /** Hard bound on the whole run, hold included. */
@@ -45,9 +57,10 @@ export interface RampSettings {
   expectTimeoutMs: number | null;
 }
 
-/** Connects made at a low rate to confirm a failure. */
+/** Connects made at a low rate to confirm a failure: a tenth of the rate that failed, at most 100/s. */
 const CONFIRM_ATTEMPTS = 5;
-const CONFIRM_SPACING_MS = 100;
+const CONFIRM_SPACING_MIN_MS = 10;
+const CONFIRM_SPACING_MAX_MS = 100;
 /** After this many halvings of the rate, failures are taken as the limit. */
 const MAX_BACKOFFS = 5;
 /** Connects made one at a time to measure an evicting server's most-open-at-once. */
@@ -57,6 +70,25 @@ const EVICTION_EVENTS_WANTED = 1;
 /** Before the one-at-a-time phase: a quiet window with no held connection lost, tried at most this often. */
 const EVICTION_QUIET_MS = 1000;
 const EVICTION_QUIET_TRIES = 5;
+
+/**
+ * Before the count is taken: a quiet spell with no held connection lost. A server that fell behind a fast ramp
+ * still has connections in its accept queue; it closes the ones over its cap only when it gets to them, and until
+ * then they look held (measured: 10,284 for a 10,000 cap with no wait, at 17,000 connects/s).
+ */
+const QUIET_EXTRA_MS = 100;
+
+/** Tick until `heldLost` has not grown for `quietMs` (or `untilMs`). */
+async function waitQuiet(clock: RunClock, quietMs: number, untilMs: number): Promise<void> {
+  let c = clock.sample();
+  let since = clock.elapsed();
+  while (clock.elapsed() - since < quietMs && clock.elapsed() < untilMs && !clock.aborted) {
+    const lost = c.heldLost;
+    await clock.tick();
+    c = clock.sample();
+    if (c.heldLost !== lost) since = clock.elapsed();
+  }
+}
 
 interface Stop {
   kind: RampVerdictKind;
@@ -77,6 +109,13 @@ export async function runRamp(
     settings.connectTimeoutMs + Math.max(settings.settleMs, settings.expectTimeoutMs ?? 0) + 500;
 
   let stage = settings.stage;
+  const adaptive = settings.adaptive;
+  let adaptiveState: AdaptiveState | null = adaptive === null ? null : startAdaptive(adaptive);
+  let nextWindowMs = adaptive?.windowMs ?? Number.POSITIVE_INFINITY;
+  let latencySeen = { count: 0, sumUs: 0 };
+  /** The fastest any stage connected (adaptive schedules: the answer to "how fast did it go"). */
+  let fastestStageAchieved = 0;
+  let highestRate = stageRatePerSec(stage);
   const schedule: ScheduleRecord[] = [];
   const rateLimits: RateFinding[] = [];
   let steps: PlanStep[] = [];
@@ -109,11 +148,18 @@ export async function runRamp(
     return c;
   };
 
-  const startStage = (startMs: number, startTotal: number, attempted: number): void => {
+  const startStage = (startMs: number, startTotal: number, attempted: number, reason?: ScheduleChangeReason): void => {
     if (schedule.length === 1 && firstStageAchieved === null) firstStageAchieved = stageAchievedAt(attempted, startMs);
+    if (schedule.length > 0) fastestStageAchieved = Math.max(fastestStageAchieved, stageAchievedAt(attempted, startMs));
     const prev = schedule[schedule.length - 1];
     if (prev !== undefined) prev.toMs = Math.round(startMs);
-    schedule.push({ fromMs: Math.round(startMs), toMs: null, description: describeStage(stage) });
+    schedule.push({
+      fromMs: Math.round(startMs),
+      toMs: null,
+      description: describeStage(stage),
+      ...(stage.kind === 'rate' ? { ratePerSec: stage.ratePerSec } : {}),
+      ...(reason === undefined ? {} : { reason }),
+    });
     steps = planSteps({ startMs, startTotal, max: settings.max, endMs: rampEndMs, tickMs: clock.tickMs, stage });
     stepIdx = 0;
     stageStartMs = startMs;
@@ -125,19 +171,66 @@ export async function runRamp(
     nowMs > stageStartMs ? ((attempted - stageStartAttempted) * 1000) / (nowMs - stageStartMs) : 0;
   const stageAchieved = (c: PoolCounters, nowMs: number): number => stageAchievedAt(c.attempted, nowMs);
 
+  /**
+   * The adaptive schedule's window: observe, let the planner decide, start a new stage when the rate changes.
+   * Latency of the window = what the connect histogram gained since the last window.
+   */
+  const adaptWindow = (c: PoolCounters, t: number): void => {
+    if (adaptive === null || adaptiveState === null || t < nextWindowMs) return;
+    nextWindowMs = t + adaptive.windowMs;
+    const h = driver.connectLatency();
+    const seen = { count: h.totalCount, sumUs: h.mean * h.totalCount };
+    const completed = seen.count - latencySeen.count;
+    const windowSumUs = seen.sumUs - latencySeen.sumUs;
+    latencySeen = seen;
+    const decision = adaptRate(
+      adaptive,
+      adaptiveState,
+      {
+        atMs: t,
+        attempted: c.attempted,
+        held: c.held,
+        failed: c.failed,
+        queued: c.queued,
+        completedInWindow: completed,
+        meanLatencyMs: completed > 0 ? windowSumUs / completed / 1000 : null,
+      },
+      settings.settleMs,
+    );
+    adaptiveState = decision.state;
+    if (decision.change !== null) {
+      stage = { kind: 'rate', ratePerSec: decision.change.ratePerSec };
+      highestRate = Math.max(highestRate, decision.change.ratePerSec);
+      startStage(t, c.requested, c.attempted, decision.change.reason);
+    }
+  };
+  /** After a pause (confirming, measuring eviction) the adaptive planner starts its observations afresh. */
+  const resumeAdaptive = (): void => {
+    if (adaptiveState !== null) adaptiveState = { ...adaptiveState, recent: [] };
+    if (adaptive !== null) nextWindowMs = clock.elapsed() + adaptive.windowMs;
+  };
+
   /** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
-  const confirm = async (): Promise<'concurrency-limit' | 'rate-limit' | 'out-of-time'> => {
+  const confirm = async (failedAtPerSec: number): Promise<'concurrency-limit' | 'rate-limit' | 'out-of-time' | 'evicting?'> => {
     clock.phase = 'confirming at a low rate';
     driver.dropQueued();
     const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
     if (!isDrained(before) || clock.aborted) return 'out-of-time';
+    const spacingMs = Math.min(
+      CONFIRM_SPACING_MAX_MS,
+      Math.max(CONFIRM_SPACING_MIN_MS, failedAtPerSec > 0 ? 10_000 / failedAtPerSec : CONFIRM_SPACING_MAX_MS),
+    );
     for (let i = 0; i < CONFIRM_ATTEMPTS && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
       driver.open(1);
-      await clock.tick(CONFIRM_SPACING_MS);
+      await clock.tick(spacingMs);
       clock.sample();
     }
     const after = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
     if (!isDrained(after) || clock.aborted) return 'out-of-time';
+    // Held connections (from before the pause) closed as the new ones came in: look at it one at a time.
+    if (looksLikeEviction({ newFailures: after.failed - before.failed, newHeldLosses: after.heldLost - before.heldLost })) {
+      return 'evicting?';
+    }
     return judgeConfirmation({
       heldBefore: before.held,
       heldAfter: after.held,
@@ -188,7 +281,31 @@ export async function runRamp(
     return judgeEviction({ evictions, connectFailures });
   };
 
-  startStage(0, 0, 0);
+  /** Measure eviction; a Stop, or null to go on ramping (a few idle connections closed, nothing more). */
+  const evictionCheck = async (t: number): Promise<Stop | null> => {
+    const judged = await measureEviction();
+    const after = sampleTracked(true);
+    if (judged === 'evicting') {
+      eviction = {
+        maxOpen: after.peakHeld,
+        evicted: after.heldLost,
+        largestBatch: largestLossBatch,
+        firstAtMs: firstHeldLossMs ?? Math.round(t),
+      };
+      return { kind: 'evicting', confirmed: true, clientClass: null };
+    }
+    if (judged === 'out-of-time' || judged === 'limit' || backoffs >= MAX_BACKOFFS) {
+      return { kind: judged === 'out-of-time' ? 'timed-out' : 'limit-by-failure', confirmed: judged === 'limit', clientClass: null };
+    }
+    backoffs++;
+    failedSeen = after.failed;
+    heldLostSeen = after.heldLost;
+    resumeAdaptive();
+    startStage(clock.elapsed(), after.requested, after.attempted, adaptive === null ? undefined : 'resume');
+    return null;
+  };
+
+  startStage(0, 0, 0, adaptive === null ? undefined : 'start');
   let stop: Stop | null = null;
   while (stop === null) {
     await clock.tick();
@@ -209,30 +326,15 @@ export async function runRamp(
         stop = { kind: 'unreachable', confirmed: false, clientClass: null };
         break;
       }
-      const rateAtFailure = stageAchieved(c, t);
+      // Adaptive stages last a window or so: the fastest of them before this failure is the rate absorbed.
+      const rateAtFailure = Math.max(stageAchieved(c, t), adaptive === null ? 0 : fastestStageAchieved);
       if (schedule.length === 1) firstStageAchieved ??= rateAtFailure;
       if (looksLikeEviction({ newFailures: c.failed - failedSeen, newHeldLosses: c.heldLost - heldLostSeen })) {
-        const judged = await measureEviction();
-        const after = sampleTracked(true);
-        if (judged === 'evicting') {
-          eviction = {
-            maxOpen: after.peakHeld,
-            evicted: after.heldLost,
-            largestBatch: largestLossBatch,
-            firstAtMs: firstHeldLossMs ?? Math.round(t),
-          };
-          stop = { kind: 'evicting', confirmed: true, clientClass: null };
+        const evicted = await evictionCheck(t);
+        if (evicted !== null) {
+          stop = evicted;
           break;
         }
-        if (judged === 'out-of-time' || judged === 'limit' || backoffs >= MAX_BACKOFFS) {
-          stop = { kind: judged === 'out-of-time' ? 'timed-out' : 'limit-by-failure', confirmed: judged === 'limit', clientClass: null };
-          break;
-        }
-        // Nothing more was lost one at a time: a few idle connections closed; go on at the same stage.
-        backoffs++;
-        failedSeen = after.failed;
-        heldLostSeen = after.heldLost;
-        startStage(clock.elapsed(), after.requested, after.attempted);
         continue;
       }
       if (settings.until === 'first-failure') {
@@ -240,7 +342,15 @@ export async function runRamp(
         stop = { kind: 'limit-by-failure', confirmed: false, clientClass: null };
         break;
       }
-      const judged = await confirm();
+      const judged = await confirm(stageRatePerSec(stage));
+      if (judged === 'evicting?') {
+        const evicted = await evictionCheck(t);
+        if (evicted !== null) {
+          stop = evicted;
+          break;
+        }
+        continue;
+      }
       const after = clock.sample(true);
       const lateClient = clientLimitIn(after.failuresByClass);
       if (lateClient !== null && isClientSide(lateClient)) {
@@ -250,7 +360,14 @@ export async function runRamp(
       if (judged === 'rate-limit' && backoffs < MAX_BACKOFFS) {
         backoffs++;
         const failureClass = driver.firstFailures().at(-1)?.class ?? 'other';
-        const slower = slowerStage(stage);
+        let slower = slowerStage(stage);
+        let reason: ScheduleChangeReason | undefined;
+        if (adaptive !== null && adaptiveState !== null) {
+          const decision = afterRateLimit(adaptive, adaptiveState, clock.elapsed(), settings.settleMs);
+          adaptiveState = decision.state;
+          slower = { kind: 'rate', ratePerSec: decision.state.ratePerSec };
+          reason = 'rate-limit';
+        }
         rateLimits.push({
           failedAtPerSec: Math.round(stageRatePerSec(stage)),
           continuedAtPerSec: Math.round(stageRatePerSec(slower)),
@@ -260,7 +377,8 @@ export async function runRamp(
         stage = slower;
         failedSeen = after.failed;
         heldLostSeen = after.heldLost;
-        startStage(clock.elapsed(), after.requested, after.attempted);
+        resumeAdaptive();
+        startStage(clock.elapsed(), after.requested, after.attempted, reason);
         continue;
       }
       // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
@@ -283,6 +401,7 @@ export async function runRamp(
       stop = { kind: 'timed-out', confirmed: false, clientClass: null };
       break;
     }
+    adaptWindow(c, t);
     let wanted = -1;
     while (stepIdx < steps.length && (steps[stepIdx] as PlanStep).atMs <= t) wanted = (steps[stepIdx++] as PlanStep).total;
     if (wanted > c.requested) driver.open(wanted - c.requested);
@@ -290,6 +409,7 @@ export async function runRamp(
 
   const rampPhaseEndMs = clock.elapsed();
   firstStageAchieved ??= stageAchieved(clock.sample(), rampPhaseEndMs);
+  fastestStageAchieved = Math.max(fastestStageAchieved, stageAchieved(clock.sample(), rampPhaseEndMs));
   const last = schedule[schedule.length - 1];
   if (last !== undefined) last.toMs = Math.round(rampPhaseEndMs);
   driver.stopOpening();
@@ -297,7 +417,9 @@ export async function runRamp(
   // Let what is in flight resolve, then hold the population to see that it is stable.
   if (stop.kind !== 'interrupted' && stop.kind !== 'unreachable') {
     clock.phase = 'settling';
-    await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, settings.maxDurationMs));
+    const settleBound = Math.min(clock.elapsed() + drainBoundMs, settings.maxDurationMs);
+    await clock.waitUntil(isDrained, settleBound);
+    await waitQuiet(clock, settings.settleMs + QUIET_EXTRA_MS, settleBound);
     clock.phase = 'hold';
     const holdUntil = Math.min(clock.elapsed() + settings.holdMs, settings.maxDurationMs);
     await clock.waitUntil(() => false, holdUntil);
@@ -317,7 +439,6 @@ export async function runRamp(
   if (nothing !== null) stop = { kind: nothing, confirmed: false, clientClass: null };
   if (eviction !== undefined) eviction.maxOpen = final.peakHeld;
   const max = limitMax(stop.kind, final);
-  await driver.close();
 
   const base = { ...resultBase(driver, clock, target, final), maxConcurrency: max };
   const result: RampResult = {
@@ -327,7 +448,8 @@ export async function runRamp(
     heldAtFirstFailure,
     rate: {
       requestedPerSec: Math.round(stageRatePerSec(settings.stage)),
-      achievedPerSec: Math.round(firstStageAchieved),
+      achievedPerSec: Math.round(adaptive === null ? firstStageAchieved : Math.max(fastestStageAchieved, firstStageAchieved)),
+      ...(adaptive === null ? {} : { adaptive: true, highestRequestedPerSec: Math.round(highestRate) }),
       absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits,
     },

@@ -123,6 +123,10 @@ export interface RampResult extends ResultBase {
     /** The highest rate absorbed without any failure, connections/s. */
     absorbedPerSec: number;
     rateLimits: RateFinding[];
+    /** Present (true) when the adaptive default chose the rate: see `schedule` for each stage and why. */
+    adaptive?: boolean;
+    /** Adaptive: the highest rate the schedule asked for. */
+    highestRequestedPerSec?: number;
   };
   /** The schedule as run: phases with their rate or step. */
   schedule: ScheduleRecord[];
@@ -151,7 +155,25 @@ export interface ScheduleRecord {
   fromMs: number;
   toMs: number | null;
   description: string;
+  /** The stage's rate in connections per second (rate stages). */
+  ratePerSec?: number;
+  /** Adaptive schedules: why this stage began. */
+  reason?: ScheduleChangeReason;
 }
+
+/**
+ * Why an adaptive schedule changed its rate (src/controller/adaptive-plan.ts decides; reporters word them).
+ * 'resume': going on after a pause to check for eviction.
+ */
+export type ScheduleChangeReason =
+  | 'start'
+  | 'all-held'
+  | 'quiet'
+  | 'held-lags'
+  | 'latency-rose'
+  | 'opener-full'
+  | 'rate-limit'
+  | 'resume';
 
 export interface HoldResult extends ResultBase {
   kind: 'hold';

@@ -4,7 +4,7 @@
  */
 import { formatDurationMs } from '../config/units.js';
 import { isClientSide, type FailureClass } from '../engine/failure-class.js';
-import type { RampResult } from '../metrics/result.js';
+import type { RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { cleanText, formatCount, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
 import {
   adviceLine,
@@ -72,16 +72,73 @@ export function rampHeadline(result: RampResult): string {
 
 function rateLines(result: RampResult): string[] {
   const r = result.rate;
+  const asked =
+    r.adaptive === true
+      ? `adaptive from ${formatRate(r.requestedPerSec)}, up to ${formatRate(r.highestRequestedPerSec ?? r.requestedPerSec)} asked`
+      : `requested ${formatRate(r.requestedPerSec)}`;
   const lines = [
-    `Rate: requested ${formatRate(r.requestedPerSec)}, achieved ${formatRate(r.achievedPerSec)}, ` +
+    `Rate: ${asked}, achieved ${formatRate(r.achievedPerSec)}, ` +
       `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`,
   ];
+  if (r.adaptive === true) lines.push(...adaptiveScheduleLines(result.schedule));
   for (const limit of r.rateLimits) {
     lines.push(
       `Rate limit: ${limit.failureClass} failures at ${formatRate(limit.failedAtPerSec)}, ` +
         `continued at ${formatRate(limit.continuedAtPerSec)} (at ${formatOffsetMs(limit.heldAtMs)})`,
     );
   }
+  return lines;
+}
+
+/** Why an adaptive schedule changed its rate, in words. */
+export function describeScheduleReason(reason: ScheduleChangeReason): string {
+  switch (reason) {
+    case 'start':
+      return 'slow start';
+    case 'all-held':
+      return 'every connection held';
+    case 'quiet':
+      return 'quiet near the edge';
+    case 'held-lags':
+      return 'held connections stopped following the connects started';
+    case 'latency-rose':
+      return 'connect latency rose far above its baseline';
+    case 'opener-full':
+      return "the opener's in-flight slots were full";
+    case 'rate-limit':
+      return 'failures stopped at a low rate (a rate limit)';
+    case 'resume':
+      return 'going on after the eviction check';
+  }
+}
+
+/** Changes of an adaptive schedule listed one by one at most; the rest are in the JSON document. */
+const SCHEDULE_LINES_MAX = 6;
+
+/**
+ * The adaptive schedule as run: the slow start as one line (from, to, how long), then each later change with its
+ * reason. Pure.
+ */
+export function adaptiveScheduleLines(schedule: readonly ScheduleRecord[]): string[] {
+  let i = 0;
+  while (i < schedule.length && (schedule[i]?.reason === 'start' || schedule[i]?.reason === 'all-held')) i++;
+  const slowStart = schedule.slice(0, i);
+  const lines: string[] = [];
+  const first = slowStart[0];
+  const last = slowStart.at(-1);
+  if (first !== undefined && last !== undefined) {
+    lines.push(
+      first === last
+        ? `Schedule: slow start at ${formatRate(first.ratePerSec ?? 0)}`
+        : `Schedule: slow start ${formatRate(first.ratePerSec ?? 0)}, doubled to ${formatRate(last.ratePerSec ?? 0)} by ${formatOffsetMs(last.fromMs)}`,
+    );
+  }
+  const rest = schedule.slice(i);
+  for (const stage of rest.slice(0, SCHEDULE_LINES_MAX)) {
+    const why = stage.reason === undefined ? '' : ` (${describeScheduleReason(stage.reason)})`;
+    lines.push(`  at ${formatOffsetMs(stage.fromMs)}: ${stage.ratePerSec === undefined ? stage.description : formatRate(stage.ratePerSec)}${why}`);
+  }
+  if (rest.length > SCHEDULE_LINES_MAX) lines.push(`  and ${plural(rest.length - SCHEDULE_LINES_MAX, 'more change')} (the JSON document's schedule)`);
   return lines;
 }
 

@@ -114,7 +114,9 @@ describe('ramp finds the exact cap of each serve mode', () => {
 
   it('evict: named as eviction, exactly the cap open at once, class closed-by-peer (the oldest is closed)', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'evict']);
-    const run = await ramp(serve.port, FAST);
+    // The default schedule: its slow start reaches the cap before --settle has passed for any connection, so the
+    // evictions are seen when the low-rate confirmation's connects push out connections that were held by then.
+    const run = await ramp(serve.port);
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
     expect(r.verdict.kind).toBe('evicting');
@@ -126,14 +128,30 @@ describe('ramp finds the exact cap of each serve mode', () => {
 
   it('ignore with --backlog 10: cap + backlog + 1 (the kernel completes that many in the accept queue), class timeout', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'ignore', '--backlog', '10']);
-    // --until first-failure: no low-rate confirmation, whose connects would each wait out the connect timeout.
-    const run = await ramp(serve.port, ['--connect-timeout', '1s', '--until', 'first-failure']);
+    // --until first-failure: no low-rate confirmation, whose connects would each wait out the connect timeout; and a
+    // fixed, slow rate, which the first failure (a timeout) finds at the queue's edge, not in a burst.
+    const run = await ramp(serve.port, ['--connect-timeout', '1s', '--until', 'first-failure', '--rate', '500']);
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
     expect(r.verdict.kind).toBe('limit-by-failure');
     expect(r.firstFailure?.class).toBe('timeout');
     // Measured on Linux: 211 for cap 200, backlog 10 (the accept queue takes backlog + 1).
     expect(r.maxConcurrency).toBe(CAP + 10 + 1);
+  });
+
+  it('ignore with --backlog 10, default schedule: still cap + backlog + 1; handshakes its burst left half-done are taken back', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'ignore', '--backlog', '10']);
+    // A burst into a 10-deep queue: SYN cookies for what the queue cannot take, then the final ACKs dropped, so
+    // this side sees connections the server has no trace of (measured: 0 to 64 per run). The keepalive probe finds
+    // them (RST); counting them would give up to 275. The default connect timeout (2 s): with 1 s, connects time out
+    // just as their retransmitted SYN completes, and the server's queue keeps those dead connections in its slots.
+    const run = await ramp(serve.port, [], 60_000);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency, diagnose(r)).toBe(CAP + 10 + 1);
+    expect(r.counters.held).toBe(CAP + 10 + 1);
+    expect(r.handshakeAudit?.checked).toBe(CAP + 10 + 1 + (r.handshakeAudit?.neverCompleted ?? 0));
   });
 
   it('--workers 2: the exact cap too, with two participants in the result', async () => {

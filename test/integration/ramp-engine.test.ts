@@ -19,6 +19,7 @@ const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached\r\n';
 
 const SETTINGS: RampSettings = {
   stage: { kind: 'rate', ratePerSec: 1000 },
+  adaptive: null,
   max: null,
   maxDurationMs: 15_000,
   plateauMs: 3000,
@@ -39,7 +40,11 @@ async function ramp(
 ): Promise<RampResult> {
   const s = { ...SETTINGS, ...settings };
   const driver = new LocalDriver(engineFor(port, { connectTimeoutMs: s.connectTimeoutMs, settleMs: s.settleMs, ...engine }));
-  return runRamp(s, driver, runTargetFor(port), signal === undefined ? {} : { signal });
+  try {
+    return await runRamp(s, driver, runTargetFor(port), signal === undefined ? {} : { signal });
+  } finally {
+    await driver.close();
+  }
 }
 
 /** Wait until the server has seen every connection go (the client closes with RST, which arrives asynchronously). */
@@ -201,6 +206,7 @@ describe('runRamp: settle is wall time, not event order', () => {
       driver,
       runTargetFor(serve.port),
     );
+    await driver.close();
     expect(r.verdict.kind).toBe('limit-by-failure');
     expect(r.maxConcurrency).toBe(50);
   });

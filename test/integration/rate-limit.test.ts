@@ -5,7 +5,8 @@
  * below Linux's 1 s SYN retransmit, those connects fail as timeouts) long before the cap.
  *
  * Why these numbers are robust (8 of 8 runs in a row found exactly 400, 2 cores): 3000/s is over 7x the accept
- * rate, so the first stage always fails on the rate; the low-rate confirmation (5 connects 100 ms apart, 2.5 ms
+ * rate, so the first stage always fails on the rate; the low-rate confirmation (5 connects 10 ms apart, a tenth of
+ * the failing rate, 2.5 ms
  * each) always succeeds; halving goes 3000 -> 1500 -> 750, and the cap is reached within the 5 allowed backoffs
  * (measured: after 1 to 3 rate findings). At the cap the server closes new connections at once, which the
  * confirmation sees failing at a low rate with the held count flat: the concurrency limit.

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { ScheduleRecord } from '../../src/metrics/result.js';
+import { adaptiveScheduleLines } from '../../src/reporters/ramp-summary.js';
+
+const stage = (fromMs: number, ratePerSec: number, reason: ScheduleRecord['reason']): ScheduleRecord => ({
+  fromMs,
+  toMs: null,
+  description: `${ratePerSec} connections/s`,
+  ratePerSec,
+  reason,
+});
+
+describe('adaptive schedule in the report', () => {
+  it('gives the slow start one line and each later change its reason', () => {
+    const lines = adaptiveScheduleLines([
+      stage(0, 2000, 'start'),
+      stage(50, 4000, 'all-held'),
+      stage(100, 8000, 'all-held'),
+      stage(150, 16_000, 'all-held'),
+      stage(210, 10_400, 'opener-full'),
+      stage(1300, 5200, 'latency-rose'),
+      stage(2500, 6500, 'quiet'),
+    ]);
+    expect(lines).toEqual([
+      'Schedule: slow start 2,000/s, doubled to 16,000/s by 150ms',
+      "  at 210ms: 10,400/s (the opener's in-flight slots were full)",
+      '  at 1.3s: 5,200/s (connect latency rose far above its baseline)',
+      '  at 2.5s: 6,500/s (quiet near the edge)',
+    ]);
+  });
+
+  it('a run that never left its first rate says so', () => {
+    expect(adaptiveScheduleLines([stage(0, 2000, 'start')])).toEqual(['Schedule: slow start at 2,000/s']);
+  });
+
+  it('lists six changes at most and counts the rest', () => {
+    const many = [stage(0, 2000, 'start'), ...Array.from({ length: 9 }, (_, i) => stage(100 * (i + 1), 1000 + i, 'quiet'))];
+    const lines = adaptiveScheduleLines(many);
+    expect(lines).toHaveLength(1 + 6 + 1);
+    expect(lines.at(-1)).toBe("  and 3 more changes (the JSON document's schedule)");
+  });
+});
