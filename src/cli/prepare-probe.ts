@@ -13,7 +13,7 @@ import { LocalDriver } from '../controller/local-driver.js';
 import { startWorkerGroup } from '../workers/worker-group.js';
 import { formatPreflight } from '../preflight/format.js';
 import { DEFAULT_FD_RESERVE_PER_PROCESS, MAX_WORKERS } from '../preflight/capacity.js';
-import type { GrowthPolicy } from '../preflight/growth-plan.js';
+import { assessGrowth, type GrowthPolicy, type GrowthReach } from '../preflight/growth-plan.js';
 import { isIpv4Loopback } from '../preflight/address.js';
 import { UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
 import { ElasticDriver } from '../workers/elastic-driver.js';
@@ -28,6 +28,8 @@ export interface PreparedProbe {
   workers: number;
   /** Resources follow the held count (ramp without --source and --workers): see src/preflight/growth-plan.ts. */
   growth: GrowthPolicy | null;
+  /** With growth: the most this machine can hold with every process and address added (null: no cap known). */
+  reach: GrowthReach | null;
 }
 
 /**
@@ -68,15 +70,20 @@ export async function prepareProbe(
         }
       : null;
   if (growth !== null) {
-    const text = `${formatPreflight(assessment, limits, [])}\n  ${'grows'.padEnd(16)} ${describeGrowth(growth)}`;
+    // What the run may grow to: every process and address it may add, each only when the count needs it.
+    const grown = assessGrowth(limits, resolved.addresses, growth);
+    const reach = grown.reach;
+    const stops = reach === null ? '' : `; a ramp without --max stops at ${reach.connections.toLocaleString('en-US')} (client-limited)`;
+    const text = `${formatPreflight(grown.assessment, limits, [])}\n  ${'grows'.padEnd(16)} ${describeGrowth(growth)}${stops}`;
     return {
       resolved,
       runTarget: { info: resolved.info, sourceAddresses: [] },
       engine: engineConfig(resolved, [], engine, reconnect),
-      assessment,
+      assessment: grown.assessment,
       preflightText: text,
       workers: 1,
       growth,
+      reach,
     };
   }
   const preflightText = formatPreflight(assessment, limits, sources.addresses);
@@ -88,6 +95,7 @@ export async function prepareProbe(
     preflightText: workers > 1 ? `${preflightText}\n  workers          ${workers} processes` : preflightText,
     workers,
     growth: null,
+    reach: null,
   };
 }
 

@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { runRamp } from '../controller/ramp.js';
+import { defaultDurationMs } from '../controller/adaptive-plan.js';
+import { clientClassAt } from '../preflight/growth-plan.js';
 import type { Progress } from '../controller/run-context.js';
 import { formatRampSummary } from '../reporters/ramp-summary.js';
 import { formatStatusLine } from '../reporters/live-status.js';
@@ -65,9 +67,15 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
   });
 }
 
+/** What an adaptive ramp plans for when its resources are fixed (the old default's 500/s for 60 s). */
+const ADAPTIVE_FIXED_RESOURCES_PLAN = 30_000;
+
 /** Upper bound of connections a ramp may ask for, for source planning and the preflight. */
 export function plannedRampConnections(o: RampOptions): number {
   if (o.max !== null) return o.max;
+  // Adaptive: resources follow the count (growth-plan.ts); this figure sizes only runs whose --source or --workers
+  // fixes them, and fleet agents' shares.
+  if (o.adaptive !== null) return ADAPTIVE_FIXED_RESOURCES_PLAN;
   const perSec = o.stage.kind === 'rate' ? o.stage.ratePerSec : (o.stage.size * 1000) / o.stage.intervalMs;
   return Math.min(10_000_000, Math.ceil((perSec * o.maxDurationMs) / 1000));
 }
@@ -87,10 +95,9 @@ export async function rampMain(
   fleet: FleetOptions | null = null,
 ): Promise<number> {
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
+  const local = fleet === null ? await localSetup(o, stop) : null;
   const setup =
-    fleet === null
-      ? await localSetup(o, stop)
-      : await startFleet(fleet, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line));
+    local ?? (await startFleet(fleet as FleetOptions, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line)));
   info(o, setup.preflightText);
   const driver = setup.driver;
   // Latency percentiles are read only when a status line is due, not on every sample.
@@ -98,12 +105,16 @@ export async function rampMain(
     const lat = summarizeLatency(driver.connectLatency());
     info(o, formatStatusLine({ elapsedMs: p.elapsedMs, counters: p.counters, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase }));
   });
+  // Without --max, the machine's own figure bounds the ramp (and, adaptive without --max-duration, its duration).
+  const reach = o.max === null ? (local?.reach ?? null) : null;
+  const maxDurationMs = o.adaptive !== null && !o.maxDurationGiven ? Math.max(o.maxDurationMs, defaultDurationMs(reach?.connections ?? null)) : o.maxDurationMs;
   const result: RampResult = await runRamp(
     {
       stage: o.stage,
       adaptive: o.adaptive,
       max: o.max,
-      maxDurationMs: o.maxDurationMs,
+      clientReach: reach === null ? null : { connections: reach.connections, limitedBy: clientClassAt(reach.limitedBy) },
+      maxDurationMs,
       plateauMs: o.plateauMs,
       holdMs: o.holdMs,
       until: o.until,

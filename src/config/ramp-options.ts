@@ -29,6 +29,8 @@ export interface RampOptions {
   adaptive: AdaptiveSchedule | null;
   max: number | null;
   maxDurationMs: number;
+  /** False when --max-duration was not given: an adaptive ramp then sizes it to the machine (defaultDurationMs). */
+  maxDurationGiven: boolean;
   plateauMs: number;
   holdMs: number;
   until: 'confirm' | 'first-failure';
@@ -76,6 +78,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     adaptive: rate === null && stepSize === null && stepIntervalMs === null ? ADAPTIVE_DEFAULTS : null,
     max,
     maxDurationMs,
+    maxDurationGiven: raw.maxDuration !== undefined,
     plateauMs,
     holdMs,
     until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',

@@ -37,6 +37,21 @@ export const ADAPTIVE_DEFAULTS: AdaptiveSchedule = {
   maxRatePerSec: 200_000,
 };
 
+/** The adaptive ramp's default --max-duration is sized to reach this machine's figure at this pace at least. */
+const REACH_PACE_PER_SEC = 4000;
+const DEFAULT_DURATION_MIN_MS = 60_000;
+const DEFAULT_DURATION_MAX_MS = 180_000;
+
+/**
+ * The default --max-duration of an adaptive ramp: long enough to reach `reachConnections` (what this machine can
+ * hold) at 4,000 connections/s plus 10 s, never below 60 s or above 3 min. Pure.
+ */
+export function defaultDurationMs(reachConnections: number | null): number {
+  if (reachConnections === null) return DEFAULT_DURATION_MIN_MS;
+  const ms = Math.ceil((reachConnections / REACH_PACE_PER_SEC) * 1000) + 10_000;
+  return Math.min(DEFAULT_DURATION_MAX_MS, Math.max(DEFAULT_DURATION_MIN_MS, ms));
+}
+
 /** What the ramp saw at the end of one window: its counters and the window's connect latency. */
 export interface WindowObservation {
   atMs: number;

@@ -45,6 +45,11 @@ export interface RampSettings {
   adaptive: AdaptiveSchedule | null;
   /** Stop adding once this many connections were asked for (null: no cap). */
   max: number | null;
+  /**
+   * The most this machine can hold (the preflight's figure with every process and address the run may add): the
+   * ramp stops there with a client-limited verdict, before the machine's own limit could pass for the server's.
+   */
+  clientReach: { connections: number; limitedBy: ClientFailureClass } | null;
   /** Hard bound on the whole run, hold included. */
   maxDurationMs: number;
   plateauMs: number;
@@ -391,6 +396,12 @@ export async function runRamp(
       stop = { kind: 'limit-by-plateau', confirmed: false, clientClass: null };
       break;
     }
+    const reach = settings.clientReach;
+    if (reach !== null && c.requested >= reach.connections && isDrained(c)) {
+      absorbedPerSec = Math.max(absorbedPerSec, stageAchieved(c, t));
+      stop = { kind: 'client-limited', confirmed: false, clientClass: reach.limitedBy };
+      break;
+    }
     if (settings.max !== null && c.requested >= settings.max && isDrained(c)) {
       absorbedPerSec = Math.max(absorbedPerSec, stageAchieved(c, t));
       stop = { kind: 'max-reached', confirmed: false, clientClass: null };
@@ -404,6 +415,7 @@ export async function runRamp(
     adaptWindow(c, t);
     let wanted = -1;
     while (stepIdx < steps.length && (steps[stepIdx] as PlanStep).atMs <= t) wanted = (steps[stepIdx++] as PlanStep).total;
+    if (reach !== null) wanted = Math.min(wanted, reach.connections);
     if (wanted > c.requested) driver.open(wanted - c.requested);
   }
 

@@ -22,6 +22,7 @@ export const CLIENT_FAILURE_CLASSES = [
   'fd-limit', // EMFILE/ENFILE: this process or machine ran out of file descriptors
   'ports', // EADDRNOTAVAIL/EADDRINUSE: no free ephemeral port for this source address and target
   'memory', // ENOBUFS/ENOMEM: the kernel ran out of socket buffers or memory
+  'conntrack', // this machine's connection-tracking table would be full: the kernel drops packets, not the server
 ] as const;
 
 export type ServerFailureClass = (typeof SERVER_FAILURE_CLASSES)[number];
@@ -76,4 +77,6 @@ export const CLIENT_LIMIT_ADVICE: Readonly<Record<ClientFailureClass, string>> =
   ports:
     'use more source addresses (--source 127.0.0.2-127.0.0.40 on loopback, or more local IPs), widen net.ipv4.ip_local_port_range, or add agents',
   memory: 'free memory or raise net.core/net.ipv4 socket memory limits (tcp_mem), or spread over more machines',
+  conntrack:
+    'raise net.netfilter.nf_conntrack_max, exempt the probe traffic (iptables -t raw -A OUTPUT -p tcp --dport PORT -j NOTRACK), or add agents',
 };

@@ -6,8 +6,11 @@
  * pg_hba.conf, MySQL user@host, firewalls counting per address), so it is done only when the run needs it, and the
  * report says when and why. Pure: which process and which source the k-th connection gets.
  */
-import type { SourceStep } from '../engine/connection-pool.js';
+import type { SourceStep, TargetAddress } from '../engine/connection-pool.js';
+import type { ClientFailureClass } from '../engine/failure-class.js';
 import { intToIpv4, ipv4ToInt } from './address.js';
+import { assessCapacity, type CapacityAssessment, type FindingId } from './capacity.js';
+import type { SystemLimits } from './system-limits.js';
 import {
   CONNECTIONS_PER_LOOPBACK_SOURCE,
   MAX_AUTO_LOOPBACK_SOURCES,
@@ -25,6 +28,52 @@ export interface GrowthPolicy {
 
 
 const FIRST_AUTO_SOURCE = ipv4ToInt('127.0.0.2');
+
+/** How far a run whose resources follow the count can go on this machine, and what stops it. */
+export interface GrowthReach {
+  connections: number;
+  limitedBy: FindingId;
+}
+
+/** The client-side failure class a run would meet at a preflight cap (the class of the verdict when it stops there). */
+export function clientClassAt(cap: FindingId): ClientFailureClass {
+  if (cap === 'ports' || cap === 'slow-zone' || cap === 'time-wait') return 'ports';
+  if (cap === 'conntrack') return 'conntrack';
+  return 'fd-limit';
+}
+
+/** Connections planned when asking how far growth reaches: above any figure a cap could have. */
+const UNBOUNDED_PLAN = 100_000_000;
+
+/**
+ * The preflight's assessment once every process and source address the policy may add is there, and from it the
+ * most connections this machine can hold to `targets` (open files, ports, conntrack, file-max); `reach` is null
+ * when no cap could be read. Pure.
+ */
+export function assessGrowth(
+  limits: SystemLimits,
+  targets: readonly TargetAddress[],
+  policy: GrowthPolicy,
+): { assessment: CapacityAssessment; reach: GrowthReach | null } {
+  const sources = policy.loopbackSources
+    ? Array.from({ length: MAX_AUTO_LOOPBACK_SOURCES }, (_, i) => intToIpv4(FIRST_AUTO_SOURCE + i))
+    : [];
+  const assess = (planned: number): CapacityAssessment =>
+    assessCapacity(limits, {
+      requestedConnections: planned,
+      plannedUpperBound: planned,
+      targets: targets.map((t) => ({ address: t.address, port: t.port })),
+      sourceAddresses: sources,
+      processes: policy.maxProcesses,
+    });
+  const unbounded = assess(UNBOUNDED_PLAN);
+  if (unbounded.limitedBy === null || !Number.isFinite(unbounded.maxConnections)) return { assessment: unbounded, reach: null };
+  // Assessed again for the reach itself, so that each finding reads against what the run may really try.
+  return {
+    assessment: assess(unbounded.maxConnections),
+    reach: { connections: unbounded.maxConnections, limitedBy: unbounded.limitedBy },
+  };
+}
 
 /** The source of the run's `k`-th connection (0-based). */
 export function sourceForConnection(k: number, policy: GrowthPolicy): string | null {

@@ -59,6 +59,31 @@ describe('client-side limits', () => {
   });
 });
 
+describe('the default bound is what this machine can hold', () => {
+  it('an adaptive ramp stops at the preflight figure with a client-limited verdict, before any connect fails', async (ctx) => {
+    if (!netnsAvailable()) {
+      console.warn(`SKIPPED reach test: ${netnsSkipReason()}`);
+      ctx.skip(netnsSkipReason());
+    }
+    // IPv6 loopback: no 127.x source addresses to add, so 100 ports to the one destination are all there is.
+    const run = await runInNetns(String.raw`
+      sysctl -q -w net.ipv4.ip_local_port_range="40000 40099"
+      start_bg serve tcpprobe serve --host ::1 --port 5555 -q
+      wait_listening serve
+      set +e
+      tcpprobe ramp --host ::1 --port 5555 --hold 500ms --json
+    `);
+    expect(run.code, run.stderr.slice(-2000)).toBe(4);
+    const result = parseResult<RampResult>(run);
+    expect(result.verdict.kind).toBe('client-limited');
+    expect(result.verdict.clientLimit?.class).toBe('ports');
+    expect(result.maxConcurrency).toBe(100);
+    // Stopped by the figure, not by running out: no connect failed.
+    expect(result.firstFailure).toBeNull();
+    expect(run.stderr).toMatch(/a ramp without --max stops at 100 \(client-limited\)/);
+  });
+});
+
 describe('tcpprobe doctor', () => {
   it('prints the preflight with the open-files line and exits 0', async () => {
     const run = await runCli(['doctor']);

@@ -20,6 +20,7 @@ const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached\r\n';
 const SETTINGS: RampSettings = {
   stage: { kind: 'rate', ratePerSec: 1000 },
   adaptive: null,
+  clientReach: null,
   max: null,
   maxDurationMs: 15_000,
   plateauMs: 3000,

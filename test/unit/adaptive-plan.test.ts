@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   adaptRate,
   afterRateLimit,
+  defaultDurationMs,
   heldLagMs,
   startAdaptive,
   stuckConnects,
@@ -130,5 +131,14 @@ describe('adaptive schedule: near the edge', () => {
   it('never below the minimum rate', () => {
     const d = adaptRate(S, state({ ratePerSec: 30, baselineLatencyMs: 1 }), obs({ atMs: 50, completedInWindow: 3, meanLatencyMs: 500 }), SETTLE);
     expect(d.change?.ratePerSec).toBe(20);
+  });
+});
+
+describe('the default --max-duration of an adaptive ramp', () => {
+  it('fits what the machine can hold at 4,000/s plus 10 s, between 60 s and 3 min', () => {
+    expect(defaultDurationMs(null)).toBe(60_000);
+    expect(defaultDurationMs(100_000)).toBe(60_000);
+    expect(defaultDurationMs(262_000)).toBe(75_500);
+    expect(defaultDurationMs(1_275_904)).toBe(180_000);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { SystemLimits } from '../../src/preflight/system-limits.js';
 import {
+  assessGrowth,
+  clientClassAt,
   processForConnection,
   sourceAt,
   sourceForConnection,
@@ -51,5 +54,48 @@ describe('growth plan: the kernel source and one process first', () => {
     expect(sourceAt(s, 0)).toBeNull();
     expect(sourceAt(s, 12_000)).toBe('127.0.0.2');
     expect(sourceAt(s, 25_000)).toBe('127.0.0.3');
+  });
+});
+
+describe('how far growth reaches', () => {
+  const limits: SystemLimits = {
+    openFilesSoft: 20_000,
+    openFilesHard: 20_000,
+    nrOpen: 1_048_576,
+    fileMax: null,
+    filesAllocated: null,
+    localPortRange: { low: 32_768, high: 60_999 },
+    reservedPortsInRange: 0,
+    tcpTwReuse: 2,
+    somaxconn: 4096,
+    tcpMaxSynBacklog: 1024,
+    conntrackMax: null,
+    conntrackCount: null,
+    timeWaitSockets: 0,
+    openFds: 20,
+  };
+  const v4 = [{ address: '127.0.0.1', family: 4 as const, port: 80 }];
+  const v6 = [{ address: '::1', family: 6 as const, port: 80 }];
+
+  it('with every process and 127.x address the policy may add: the open-files limit x 64 binds', () => {
+    expect(assessGrowth(limits, v4, LOOPBACK).reach).toEqual({ connections: 19_936 * 64, limitedBy: 'fd-limit' });
+  });
+
+  it('a conntrack table smaller than that binds instead', () => {
+    expect(assessGrowth({ ...limits, conntrackMax: 262_144, conntrackCount: 144 }, v4, LOOPBACK).reach).toEqual({
+      connections: 262_000,
+      limitedBy: 'conntrack',
+    });
+  });
+
+  it('without source addresses to add, the port range to the one destination binds', () => {
+    expect(assessGrowth(limits, v6, { ...LOOPBACK, loopbackSources: false }).reach).toEqual({ connections: 28_232, limitedBy: 'ports' });
+  });
+
+  it('names the client failure class a run would meet there', () => {
+    expect(clientClassAt('conntrack')).toBe('conntrack');
+    expect(clientClassAt('ports')).toBe('ports');
+    expect(clientClassAt('file-max')).toBe('fd-limit');
+    expect(clientClassAt('fd-limit')).toBe('fd-limit');
   });
 });
