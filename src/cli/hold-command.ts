@@ -42,7 +42,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     o.target,
     o.engine,
     o.connections,
-    { enabled: o.reconnect, delayMs: o.reconnectDelayMs },
+    { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false },
     o.engine.workers ?? (o.verbose ? 1 : null),
   );
   info(o, prepared.preflightText);

@@ -4,7 +4,7 @@
  */
 import type { EngineConfig } from '../engine/connection-pool.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
-import type { EngineOptions, TargetOptions } from '../config/probe-options.js';
+import type { EngineOptions, Reconnect, TargetOptions } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import { checkMachine } from '../preflight/machine-check.js';
@@ -46,7 +46,7 @@ export async function prepareProbe(
   target: TargetOptions,
   engine: EngineOptions,
   plannedConnections: number,
-  reconnect: { enabled: boolean; delayMs: number },
+  reconnect: Reconnect,
   workersFlag: number | null,
   growWithCount = false,
 ): Promise<PreparedProbe> {
@@ -103,7 +103,7 @@ function engineConfig(
   resolved: ResolvedTarget,
   sourceAddresses: string[],
   engine: EngineOptions,
-  reconnect: { enabled: boolean; delayMs: number },
+  reconnect: Reconnect,
 ): EngineConfig {
   return {
     targets: resolved.addresses,
@@ -114,6 +114,7 @@ function engineConfig(
     settleMs: engine.settleMs,
     reconnect: reconnect.enabled,
     reconnectDelayMs: reconnect.delayMs,
+    reconnectHeldOnly: reconnect.heldOnly,
     service: engine.service,
     tls: engine.tls,
   };

@@ -58,6 +58,8 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
     .option('--hold <dur>', `hold the population this long at the end (default ${RAMP_DEFAULTS.holdMs / 1000}s)`)
     .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
+    .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
+    .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`)
     .option('--no-chart', 'no chart in the summary');
   addFleetFlags(addAuditFlags(addProbeFlags(cmd))).action(async (flags: Record<string, unknown>) => {
     // Both are checked before connecting: a bad audit flag never wastes a run.
@@ -83,7 +85,7 @@ export function plannedRampConnections(o: RampOptions): number {
 /** This machine holds the connections: one process or a worker group. */
 async function localSetup(o: Readonly<RampOptions>, stop: StopSignal) {
   // Resources follow the held count: the server sees an ordinary client until the run needs more.
-  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 }, o.engine.workers, true);
+  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), o.reconnect, o.engine.workers, true);
   const driver = await createDriver(prepared, null);
   return { ...prepared, driver, signal: stop.controller.signal, finish: async (code: number) => code };
 }
@@ -97,7 +99,7 @@ export async function rampMain(
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
   const local = fleet === null ? await localSetup(o, stop) : null;
   const setup =
-    local ?? (await startFleet(fleet as FleetOptions, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line)));
+    local ?? (await startFleet(fleet as FleetOptions, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line), o.reconnect));
   info(o, setup.preflightText);
   const driver = setup.driver;
   // Latency percentiles are read only when a status line is due, not on every sample.
@@ -118,6 +120,7 @@ export async function rampMain(
       plateauMs: o.plateauMs,
       holdMs: o.holdMs,
       until: o.until,
+      reconnect: o.reconnect.enabled,
       connectTimeoutMs: o.engine.connectTimeoutMs,
       settleMs: o.engine.settleMs,
       expectTimeoutMs: o.engine.service?.expect ? o.engine.service.expectTimeoutMs : null,

@@ -28,6 +28,13 @@ export interface TargetOptions {
   sources: string[] | null;
 }
 
+/** Reopening connections the server closes: hold reopens every failure, a ramp only held connections. */
+export interface Reconnect {
+  enabled: boolean;
+  delayMs: number;
+  heldOnly: boolean;
+}
+
 export interface EngineOptions {
   maxInflight: number;
   connectTimeoutMs: number;

@@ -10,6 +10,7 @@ import {
   readTargetOptions,
   type EngineOptions,
   type RawFlags,
+  type Reconnect,
   type TargetOptions,
 } from './probe-options.js';
 
@@ -18,6 +19,7 @@ export const RAMP_DEFAULTS = {
   plateauMs: 3000,
   holdMs: 2000,
   until: 'confirm',
+  reconnectDelayMs: 100,
 } as const;
 
 export interface RampOptions {
@@ -34,6 +36,8 @@ export interface RampOptions {
   plateauMs: number;
   holdMs: number;
   until: 'confirm' | 'first-failure';
+  /** --reconnect: reopen held connections the server closes (only those: a failed new connect is not retried). */
+  reconnect: Reconnect;
   json: boolean;
   outFile: string | null;
   quiet: boolean;
@@ -66,6 +70,10 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   if (maxDurationMs < 100) v.problem('--max-duration: must be at least 100ms');
   if (holdMs >= maxDurationMs) v.problem('--hold: must be shorter than --max-duration (the hold is part of the run)');
   if (plateauMs < 100) v.problem('--plateau: must be at least 100ms');
+  const reconnectDelayMs =
+    v.field(() => optional(raw.reconnectDelay, (s) => parseDurationMs('--reconnect-delay', s, 'ms')), null) ??
+    RAMP_DEFAULTS.reconnectDelayMs;
+  if (raw.reconnectDelay !== undefined && raw.reconnect !== true) v.problem('--reconnect-delay: only with --reconnect');
   const untilRaw = raw.until === undefined ? RAMP_DEFAULTS.until : String(raw.until);
   if (untilRaw !== 'confirm' && untilRaw !== 'first-failure') {
     v.problem(`--until: "${untilRaw}" is not one of confirm, first-failure`);
@@ -82,6 +90,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     plateauMs,
     holdMs,
     until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',
+    reconnect: { enabled: raw.reconnect === true, delayMs: reconnectDelayMs, heldOnly: true },
     json: raw.json === true,
     outFile: raw.out === undefined ? null : String(raw.out),
     quiet: raw.quiet === true,

@@ -97,16 +97,17 @@ export function nothingHeldVerdict(
 
 /**
  * The number a limit verdict reports. The peak of held connections can include connections the server took back
- * after --settle (a target that denies slowly at its cap, under load): they were never held at once with the rest.
- * For a cap found by failure or plateau the number is the peak less those the server closed after they were held,
- * never below what was still held at the end of the hold. Other verdicts keep the peak (an evicting server's
- * number is its most open at once; a lower bound is a lower bound).
+ * soon after --settle (a target that denies slowly at its cap, under load): they were never held at once with the
+ * rest. For a cap found by failure or plateau the number is the peak less those closed within half a second of
+ * becoming held, never below what was still held at the end of the hold. Closes long after (a server that drops
+ * idle connections) say nothing against the peak. Other verdicts keep the peak (an evicting server's number is
+ * its most open at once; a lower bound is a lower bound).
  */
 export function limitMax(
   stop: RampVerdictKind,
-  c: Pick<PoolCounters, 'peakHeld' | 'held' | 'heldLost'>,
+  c: Pick<PoolCounters, 'peakHeld' | 'held' | 'heldLostEarly'>,
 ): number {
   if (stop !== 'limit-by-failure' && stop !== 'limit-by-plateau') return c.peakHeld;
-  if (c.held >= c.peakHeld || c.heldLost === 0) return c.peakHeld;
-  return Math.max(c.held, c.peakHeld - c.heldLost);
+  if (c.held >= c.peakHeld || c.heldLostEarly === 0) return c.peakHeld;
+  return Math.max(c.held, c.peakHeld - c.heldLostEarly);
 }

@@ -14,6 +14,8 @@ export interface ProbeDriver {
   dropQueued(): void;
   /** Stop opening for good (and stop reconnecting); open connections stay open. */
   stopOpening(): void;
+  /** Pause reopening closed connections (--reconnect), or go on; a no-op when reconnect is off. */
+  pauseReconnects(paused: boolean): void;
   /** Merged live counters. `peakHeld` is the peak of the merged held count. */
   counters(): PoolCounters;
   /** The first failure of each class seen so far, earliest first. */

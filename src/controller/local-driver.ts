@@ -120,6 +120,10 @@ export class LocalDriver implements ProbeDriver {
     return all;
   }
 
+  pauseReconnects(paused: boolean): void {
+    this.pool.pauseReconnects(paused);
+  }
+
   async close(): Promise<void> {
     this.pool.close();
   }

@@ -10,6 +10,7 @@ import type { PoolCounters } from '../engine/connection-pool.js';
 import type {
   EvictionFinding,
   HandshakeAudit,
+  HeldCloses,
   RampResult,
   RampVerdictKind,
   RateFinding,
@@ -56,6 +57,8 @@ export interface RampSettings {
   holdMs: number;
   /** 'confirm': back off and confirm failures at a low rate; 'first-failure': stop at the first failure. */
   until: 'confirm' | 'first-failure';
+  /** The driver reopens held connections the server closes (--reconnect): they go on doing so through the hold. */
+  reconnect: boolean;
   /** Bounds on how long in-flight connections take to resolve (connect timeout, settle, expect timeout). */
   connectTimeoutMs: number;
   settleMs: number;
@@ -219,6 +222,8 @@ export async function runRamp(
   const confirm = async (failedAtPerSec: number): Promise<'concurrency-limit' | 'rate-limit' | 'out-of-time' | 'evicting?'> => {
     clock.phase = 'confirming at a low rate';
     driver.dropQueued();
+    // What the server does, not what our replacements make it do (and nothing in flight forever): no reconnects.
+    driver.pauseReconnects(true);
     const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
     if (!isDrained(before) || clock.aborted) return 'out-of-time';
     const spacingMs = Math.min(
@@ -288,6 +293,8 @@ export async function runRamp(
 
   /** Measure eviction; a Stop, or null to go on ramping (a few idle connections closed, nothing more). */
   const evictionCheck = async (t: number): Promise<Stop | null> => {
+    // Our replacements would evict in turn: the server's own closes are measured with reconnecting paused.
+    driver.pauseReconnects(true);
     const judged = await measureEviction();
     const after = sampleTracked(true);
     if (judged === 'evicting') {
@@ -302,6 +309,7 @@ export async function runRamp(
     if (judged === 'out-of-time' || judged === 'limit' || backoffs >= MAX_BACKOFFS) {
       return { kind: judged === 'out-of-time' ? 'timed-out' : 'limit-by-failure', confirmed: judged === 'limit', clientClass: null };
     }
+    driver.pauseReconnects(false);
     backoffs++;
     failedSeen = after.failed;
     heldLostSeen = after.heldLost;
@@ -382,6 +390,7 @@ export async function runRamp(
         stage = slower;
         failedSeen = after.failed;
         heldLostSeen = after.heldLost;
+        driver.pauseReconnects(false);
         resumeAdaptive();
         startStage(clock.elapsed(), after.requested, after.attempted, reason);
         continue;
@@ -424,7 +433,16 @@ export async function runRamp(
   fastestStageAchieved = Math.max(fastestStageAchieved, stageAchieved(clock.sample(), rampPhaseEndMs));
   const last = schedule[schedule.length - 1];
   if (last !== undefined) last.toMs = Math.round(rampPhaseEndMs);
-  driver.stopOpening();
+  // No new connections from here; with --reconnect, replacements for closed ones go on until the hold ends.
+  if (settings.reconnect) {
+    driver.dropQueued();
+    driver.pauseReconnects(false);
+  } else {
+    driver.stopOpening();
+  }
+  let holdStart: PoolCounters | null = null;
+  let holdEnd: PoolCounters | null = null;
+  let holdStartMs = 0;
 
   // Let what is in flight resolve, then hold the population to see that it is stable.
   if (stop.kind !== 'interrupted' && stop.kind !== 'unreachable') {
@@ -433,9 +451,14 @@ export async function runRamp(
     await clock.waitUntil(isDrained, settleBound);
     await waitQuiet(clock, settings.settleMs + QUIET_EXTRA_MS, settleBound);
     clock.phase = 'hold';
+    holdStart = clock.sample(true);
+    holdStartMs = clock.elapsed();
     const holdUntil = Math.min(clock.elapsed() + settings.holdMs, settings.maxDurationMs);
-    await clock.waitUntil(() => false, holdUntil);
+    holdEnd = await clock.waitUntil(() => false, holdUntil);
+    holdEnd = clock.sample(true);
   }
+  driver.stopOpening();
+  const heldCloses = heldClosesOf(clock.sample(true), settings.reconnect, holdStart, holdEnd, clock.elapsed() - holdStartMs);
   let handshakeAudit: HandshakeAudit | undefined;
   if (!clock.aborted && clock.sample(true).held > 0) {
     clock.phase = 'checking handshakes';
@@ -468,9 +491,35 @@ export async function runRamp(
     schedule,
     timeToMaxMs: timeToReach(clock.timeline, max),
     ...(eviction === undefined ? {} : { eviction }),
+    ...(heldCloses === null ? {} : { heldCloses }),
     ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
   };
   return result;
+}
+
+/**
+ * Closes of held connections, apart from failed new connects; with --reconnect, their replacements; and over the
+ * hold, the count sustained and the closes per second. Null when nothing held was closed and reconnect is off.
+ */
+function heldClosesOf(
+  final: PoolCounters,
+  reconnect: boolean,
+  holdStart: PoolCounters | null,
+  holdEnd: PoolCounters | null,
+  holdMs: number,
+): HeldCloses | null {
+  if (final.heldLost === 0 && !reconnect) return null;
+  const duringHold = holdStart === null || holdEnd === null ? 0 : holdEnd.heldLost - holdStart.heldLost;
+  return {
+    closed: final.heldLost,
+    failedNewConnects: final.failed - final.heldLost,
+    reconnect,
+    replacements: final.reconnects,
+    replacementsHeld: final.replacementsHeld,
+    duringHold,
+    sustained: holdEnd?.held ?? final.held,
+    churnPerSec: holdMs > 0 ? Math.round((duringHold * 1000 * 10) / holdMs) / 10 : 0,
+  };
 }
 
 function rampVerdict(

@@ -60,6 +60,11 @@ export interface EngineConfig {
   settleMs: number;
   /** Reopen a connection the server closed, after `reconnectDelayMs`. */
   reconnect: boolean;
+  /**
+   * Reconnect only connections that had been held (a ramp: a failed new connect is its signal, not something to
+   * retry); otherwise every failure and loss is reopened (hold). Default false.
+   */
+  reconnectHeldOnly?: boolean;
   reconnectDelayMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
@@ -102,6 +107,11 @@ export interface PoolCounters {
    * connections away late closes those; one that evicts closes its oldest, from before the pause.
    */
   heldLostSincePause: number;
+  /**
+   * Of `heldLost`: connections closed within half a second of becoming held. A server that turns connections away
+   * late (under load, at its cap) closes them this soon; one that drops idle connections does so later.
+   */
+  heldLostEarly: number;
   /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */
   servedThenClosed: number;
   /**
@@ -114,6 +124,8 @@ export interface PoolCounters {
   /** All failures: failed connects plus lost connections. */
   failed: number;
   reconnects: number;
+  /** Of `reconnects`: replacements that became held. */
+  replacementsHeld: number;
   failuresByClass: Partial<Record<FailureClass, number>>;
 }
 
@@ -132,11 +144,13 @@ export function emptyCounters(): PoolCounters {
     lost: 0,
     heldLost: 0,
     heldLostSincePause: 0,
+    heldLostEarly: 0,
     servedThenClosed: 0,
     neverCompleted: 0,
     tlsUnproven: 0,
     failed: 0,
     reconnects: 0,
+    replacementsHeld: 0,
     failuresByClass: {},
   };
 }
@@ -181,6 +195,8 @@ const MATCH_WINDOW = 4096;
 const PROOF_WAIT_MS = 2000;
 /** How often deadlines are checked; every deadline is kept within this plus event-loop lag. */
 const SWEEP_INTERVAL_MS = 20;
+/** A held connection closed sooner than this after becoming held was turned away late (see heldLostEarly). */
+const EARLY_LOSS_MS = 500;
 /** Keepalive idle time given to a suspect of a dropped handshake (TCP_KEEPIDLE is in whole seconds). */
 const SUSPECT_KEEPALIVE_MS = 1000;
 
@@ -205,6 +221,8 @@ class Connection {
   awaitingProof = false;
   /** The pool's epoch when this connection started (see dropQueued). */
   epoch = 0;
+  /** Started to replace a connection the server closed (reconnect). */
+  replacement = false;
   /** The handshake audit suspects the server never completed this one, and probes it with an early keepalive. */
   auditSuspect = false;
   constructor(
@@ -233,6 +251,9 @@ export class ConnectionPool {
   private peakAt = 0;
   /** When each pending reconnect is due (the reconnect delay is constant, so the list stays sorted). */
   private readonly reconnectQueue = new FifoQueue<number>();
+  /** Replacements handed to the opener and not started yet: the next starts are marked as replacements. */
+  private replacementsDue = 0;
+  private reconnectPaused = false;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly startedAt = performance.now();
   private readonly expectMatch: ((s: string) => boolean) | null;
@@ -284,8 +305,21 @@ export class ConnectionPool {
   dropQueued(): void {
     this.epoch++;
     const dropped = this.opener.clear();
-    this.c.requested -= dropped;
+    const replacements = Math.min(dropped, this.replacementsDue);
+    this.replacementsDue -= replacements;
+    this.c.requested -= dropped - replacements;
     this.c.queued -= dropped;
+  }
+
+  /**
+   * Pause reconnecting (a measurement that must see the server's own closes, not our replacements' churn) or go
+   * on. Pausing drops the replacements not started yet.
+   */
+  pauseReconnects(paused: boolean): void {
+    this.reconnectPaused = paused;
+    if (!paused) return;
+    this.c.queued -= this.reconnectQueue.length;
+    this.reconnectQueue.clear();
   }
 
   /** Stop starting connections: drop the queue and pending reconnects; open ones stay open. */
@@ -383,6 +417,10 @@ export class ConnectionPool {
     this.c.queued--;
     const conn = new Connection(this.nextId++, this);
     conn.epoch = this.epoch;
+    if (this.replacementsDue > 0) {
+      conn.replacement = true;
+      this.replacementsDue--;
+    }
     this.connect(conn);
   };
 
@@ -549,6 +587,7 @@ export class ConnectionPool {
     this.c.established--;
     this.c.held++;
     this.c.everHeld++;
+    if (conn.replacement) this.c.replacementsHeld++;
     conn.heldAt = performance.now();
     if (this.c.held > this.c.peakHeld) {
       this.c.peakHeld = this.c.held;
@@ -582,6 +621,7 @@ export class ConnectionPool {
     if (phase === 'held') {
       this.c.heldLost++;
       if (conn.epoch === this.epoch) this.c.heldLostSincePause++;
+      if (nowAbs - conn.heldAt < EARLY_LOSS_MS) this.c.heldLostEarly++;
       if (conn.served && failureClass === 'closed-by-peer') this.c.servedThenClosed++;
     }
     this.c.failed++;
@@ -616,7 +656,8 @@ export class ConnectionPool {
       else socket.resetAndDestroy();
     }
 
-    if (this.config.reconnect && this.opening && !this.closed) {
+    const reopen = this.config.reconnect && !this.reconnectPaused && (phase === 'held' || this.config.reconnectHeldOnly !== true);
+    if (reopen && this.opening && !this.closed) {
       this.c.queued++;
       this.reconnectQueue.push(nowAbs + this.config.reconnectDelayMs);
     }
@@ -665,9 +706,9 @@ export class ConnectionPool {
     for (let dueAt = this.reconnectQueue.peek(); dueAt !== undefined && dueAt <= now; dueAt = this.reconnectQueue.peek()) {
       this.reconnectQueue.shift();
       this.c.reconnects++;
-      // Already counted in `queued` since the close; the opener counts it again until it starts.
-      this.c.queued--;
-      this.open(1);
+      // Counted in `queued` since the close, and not in `requested`: a replacement is not a new connection.
+      this.replacementsDue++;
+      this.opener.add(1);
     }
   };
 }

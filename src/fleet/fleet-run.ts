@@ -3,7 +3,7 @@
  * RemoteDriver over one link per agent, so the ramp runs unchanged (src/controller/ramp.ts). Lost agents are
  * handled here, by the --on-agent-loss policy, through an abort signal this module owns.
  */
-import type { EngineOptions, TargetOptions } from '../config/probe-options.js';
+import type { EngineOptions, Reconnect, TargetOptions } from '../config/probe-options.js';
 import { formatDurationMs } from '../config/units.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RunTarget } from '../controller/run-context.js';
@@ -56,7 +56,7 @@ export async function startFleet(
   plannedConnections: number,
   stop: AbortSignal,
   log: (line: string) => void,
-  reconnect: { enabled: boolean; delayMs: number } = { enabled: false, delayMs: 0 },
+  reconnect: Reconnect = { enabled: false, delayMs: 0, heldOnly: false },
 ): Promise<FleetSetup> {
   // The controller resolves too, for the result; each agent connects to what it resolves itself.
   const resolved = await resolveTarget(probe.target.host, probe.target.port, {
@@ -81,6 +81,7 @@ export async function startFleet(
         settleMs: probe.engine.settleMs,
         reconnect: reconnect.enabled,
         reconnectDelayMs: reconnect.delayMs,
+        reconnectHeldOnly: reconnect.heldOnly,
         service: probe.engine.service,
         tls: probe.engine.tls,
       },

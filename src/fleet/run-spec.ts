@@ -131,6 +131,8 @@ export function readRunSpec(raw: unknown): FleetRunSpec {
       settleMs: num(e, 'settleMs'),
       reconnect: bool(e, 'reconnect'),
       reconnectDelayMs: num(e, 'reconnectDelayMs'),
+      // Absent from an older controller's spec: reconnect everything, as it did.
+      reconnectHeldOnly: e.reconnectHeldOnly === true,
       service: nullable(e, 'service', readService),
       tls: nullable(e, 'tls', readTls),
     },

@@ -96,6 +96,8 @@ export function readParticipantCommand(json: string | null | undefined): Partici
   switch (o.kind) {
     case 'open':
       return isNum(o.count) && o.count >= 0 && o.count <= 10_000_000 ? { kind: 'open', seq: o.seq, count: Math.floor(o.count) } : null;
+    case 'pause-reconnects':
+      return typeof o.paused === 'boolean' ? { kind: 'pause-reconnects', seq: o.seq, paused: o.paused } : null;
     case 'drop-queued':
     case 'stop-opening':
     case 'close':

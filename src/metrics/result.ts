@@ -134,10 +134,31 @@ export interface RampResult extends ResultBase {
   timeToMaxMs: number | null;
   /** Present when the server evicted idle connections instead of refusing new ones (verdict 'evicting'). */
   eviction?: EvictionFinding;
+  /** Held connections the server closed, told apart from failed new connects (absent: none, reconnect off). */
+  heldCloses?: HeldCloses;
   /** Handshakes the server never completed, taken out of the count (absent when the ramp held nothing). */
   handshakeAudit?: HandshakeAudit;
   /** When and why this run added source addresses or processes (absent when it used the kernel's and one). */
   resources?: ResourceChange[];
+}
+
+/** Held connections the server closed during a ramp, and (with --reconnect) what replaced them. */
+export interface HeldCloses {
+  /** Held connections the server closed or reset. */
+  closed: number;
+  /** Failures that were not closes of held connections: connects that failed, connections closed before held. */
+  failedNewConnects: number;
+  reconnect: boolean;
+  /** Replacements started for closed connections (--reconnect). */
+  replacements: number;
+  /** Of those, replacements that became held. */
+  replacementsHeld: number;
+  /** Closes of held connections during the hold. */
+  duringHold: number;
+  /** Held at the end of the hold. */
+  sustained: number;
+  /** Closes of held connections per second during the hold. */
+  churnPerSec: number;
 }
 
 /** A source address or a worker process added during the run, as the held count grew. */

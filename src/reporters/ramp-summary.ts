@@ -174,6 +174,28 @@ function serverBehaviourLines(result: RampResult): string[] {
         'and no bytes to show it finished the handshake.',
     );
   }
+  lines.push(...heldClosesLines(result));
+  return lines;
+}
+
+/**
+ * Closes of held connections, told apart from failed new connects: a server that drops idle connections closes
+ * held ones with no new connect failing, one that evicts closes old ones as new ones come, one at its cap turns
+ * the new ones away. With --reconnect: what replaced them, and the count the hold sustained. Pure.
+ */
+export function heldClosesLines(result: Pick<RampResult, 'heldCloses'>): string[] {
+  const h = result.heldCloses;
+  if (h === undefined) return [];
+  const lines = [
+    `Held connections closed by the server: ${formatCount(h.closed)}, ${formatCount(h.duringHold)} of them during the hold; ` +
+      `failed new connects: ${formatCount(h.failedNewConnects)}.`,
+  ];
+  if (h.reconnect) {
+    lines.push(
+      `Reconnect: ${plural(h.replacements, 'replacement')} opened, ${formatCount(h.replacementsHeld)} held; ` +
+        `sustained ${formatCount(h.sustained)} at the end of the hold, churn ${formatRate(h.churnPerSec)}.`,
+    );
+  }
   return lines;
 }
 

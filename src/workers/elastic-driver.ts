@@ -147,6 +147,10 @@ export class ElasticDriver implements ProbeDriver {
     return out;
   }
 
+  pauseReconnects(paused: boolean): void {
+    for (const d of this.drivers()) d.pauseReconnects(paused);
+  }
+
   dropQueued(): void {
     for (const d of this.drivers()) d.dropQueued();
     for (const part of this.parts) part.pending = 0;

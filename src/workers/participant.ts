@@ -90,6 +90,9 @@ export function startParticipant(
         case 'stop-opening':
           driver.stopOpening();
           break;
+        case 'pause-reconnects':
+          driver.pauseReconnects(cmd.paused);
+          break;
         case 'close':
           appliedSeq = cmd.seq;
           close();

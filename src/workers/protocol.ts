@@ -9,6 +9,7 @@ import type { FailureClass } from '../engine/failure-class.js';
 export type ParticipantCommand =
   | { kind: 'open'; seq: number; count: number }
   | { kind: 'drop-queued'; seq: number }
+  | { kind: 'pause-reconnects'; seq: number; paused: boolean }
   | { kind: 'stop-opening'; seq: number }
   | { kind: 'close'; seq: number };
 

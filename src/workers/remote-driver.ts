@@ -148,6 +148,10 @@ export class RemoteDriver implements ProbeDriver {
     for (const p of this.live()) p.pendingOpens = [];
   }
 
+  pauseReconnects(paused: boolean): void {
+    this.broadcast((seq) => ({ kind: 'pause-reconnects', seq, paused }));
+  }
+
   stopOpening(): void {
     this.broadcast((seq) => ({ kind: 'stop-opening', seq }));
     for (const p of this.live()) p.pendingOpens = [];

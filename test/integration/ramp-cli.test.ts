@@ -64,6 +64,65 @@ function diagnose(r: RampResult): string {
 }
 
 
+describe('ramp --reconnect: closes of held connections read apart from failed new connects', () => {
+  // Bounds for a 2 s hold in which a server that closes every connection 1 s after accepting it closes them all.
+  const HOLD = ['--max-duration', '20s', '--hold', '2s', '--settle', '300ms'];
+  const rampHold = (port: number, args: readonly string[]) =>
+    runCli(['ramp', '--host', '127.0.0.1', '--port', String(port), '--json', '-q', ...HOLD, ...args], { timeoutMs: 40_000 });
+
+  it('a server that drops connections after a while: the cap stays the peak, replacements are held, the hold sustains the count', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close', '--close-after', '1s']);
+    const run = await rampHold(serve.port, ['--reconnect']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('limit-by-failure');
+    expect(r.maxConcurrency, diagnose(r)).toBe(CAP);
+    const h = r.heldCloses!;
+    expect(h.reconnect).toBe(true);
+    expect(h.duringHold).toBeGreaterThanOrEqual(CAP);
+    expect(h.replacements).toBeGreaterThanOrEqual(CAP);
+    expect(h.replacementsHeld).toBeGreaterThan(CAP / 2);
+    expect(h.sustained).toBeGreaterThan(CAP / 2);
+    expect(h.churnPerSec).toBeGreaterThan(0);
+  });
+
+  it('the same server without --reconnect: the closes are reported, nothing replaces them, the hold ends near empty', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close', '--close-after', '1s']);
+    const run = await rampHold(serve.port, []);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.maxConcurrency, diagnose(r)).toBe(CAP);
+    expect(r.heldCloses).toMatchObject({ reconnect: false, replacements: 0, replacementsHeld: 0 });
+    expect(r.heldCloses!.closed).toBeGreaterThanOrEqual(CAP);
+    expect(r.heldCloses!.sustained).toBeLessThan(CAP / 2);
+  });
+
+  it('a server at its cap: no held connection closed, the failures are new connects', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close']);
+    const run = await rampHold(serve.port, ['--reconnect']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(r.heldCloses).toMatchObject({ closed: 0, replacements: 0, sustained: CAP });
+    expect(r.heldCloses!.failedNewConnects).toBeGreaterThan(0);
+  });
+
+  it('an evicting server: still named as eviction, our replacements paused while it is measured', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'evict']);
+    const run = await rampHold(serve.port, ['--reconnect']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('evicting');
+    expect(r.eviction?.maxOpen).toBe(CAP);
+  });
+
+  it('--reconnect-delay without --reconnect is a usage error', async () => {
+    const run = await runCli(['ramp', '--port', '1', '--reconnect-delay', '50ms']);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toMatch(/--reconnect-delay: only with --reconnect/);
+  });
+});
+
 describe('ramp finds the exact cap of each serve mode', () => {
   it('close with an error line: exactly the cap, the line in firstFailure.serverSaid; --json alone on stdout, summary on stderr, --out the same document', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close', '--over-limit-message', `${OVER_LIMIT_MESSAGE}\\r\\n`]);

@@ -21,6 +21,7 @@ const SETTINGS: RampSettings = {
   stage: { kind: 'rate', ratePerSec: 1000 },
   adaptive: null,
   clientReach: null,
+  reconnect: false,
   max: null,
   maxDurationMs: 15_000,
   plateauMs: 3000,

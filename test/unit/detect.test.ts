@@ -110,15 +110,15 @@ describe('eviction and nothing-held verdicts', () => {
 
 describe('limitMax: what a found cap reports', () => {
   it('takes out connections the server closed after they were held, never below the held count at the end', () => {
-    expect(limitMax('limit-by-failure', { peakHeld: 30_021, held: 30_000, heldLost: 21 })).toBe(30_000);
-    expect(limitMax('limit-by-failure', { peakHeld: 30_021, held: 30_010, heldLost: 21 })).toBe(30_010);
-    expect(limitMax('limit-by-plateau', { peakHeld: 500, held: 400, heldLost: 40 })).toBe(460);
+    expect(limitMax('limit-by-failure', { peakHeld: 30_021, held: 30_000, heldLostEarly: 21 })).toBe(30_000);
+    expect(limitMax('limit-by-failure', { peakHeld: 30_021, held: 30_010, heldLostEarly: 21 })).toBe(30_010);
+    expect(limitMax('limit-by-plateau', { peakHeld: 500, held: 400, heldLostEarly: 40 })).toBe(460);
   });
 
-  it('keeps the peak when nothing held was lost, and for verdicts that are not a found cap', () => {
-    expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 1000, heldLost: 0 })).toBe(1000);
-    expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 990, heldLost: 0 })).toBe(1000);
-    expect(limitMax('evicting', { peakHeld: 187, held: 160, heldLost: 69 })).toBe(187);
-    expect(limitMax('max-reached', { peakHeld: 50, held: 40, heldLost: 10 })).toBe(50);
+  it('keeps the peak when nothing held was lost soon after being held, and for verdicts that are not a found cap', () => {
+    expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 1000, heldLostEarly: 0 })).toBe(1000);
+    expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 990, heldLostEarly: 0 })).toBe(1000);
+    expect(limitMax('evicting', { peakHeld: 187, held: 160, heldLostEarly: 69 })).toBe(187);
+    expect(limitMax('max-reached', { peakHeld: 50, held: 40, heldLostEarly: 10 })).toBe(50);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScheduleRecord } from '../../src/metrics/result.js';
-import { adaptiveScheduleLines } from '../../src/reporters/ramp-summary.js';
+import { adaptiveScheduleLines, heldClosesLines } from '../../src/reporters/ramp-summary.js';
 
 const stage = (fromMs: number, ratePerSec: number, reason: ScheduleRecord['reason']): ScheduleRecord => ({
   fromMs,
@@ -38,5 +38,26 @@ describe('adaptive schedule in the report', () => {
     const lines = adaptiveScheduleLines(many);
     expect(lines).toHaveLength(1 + 6 + 1);
     expect(lines.at(-1)).toBe("  and 3 more changes (the JSON document's schedule)");
+  });
+});
+
+describe('closes of held connections in the report', () => {
+  const base = { closed: 400, failedNewConnects: 25, reconnect: false, replacements: 0, replacementsHeld: 0, duringHold: 200, sustained: 0, churnPerSec: 100 };
+
+  it('tells them apart from failed new connects', () => {
+    expect(heldClosesLines({ heldCloses: base })).toEqual([
+      'Held connections closed by the server: 400, 200 of them during the hold; failed new connects: 25.',
+    ]);
+  });
+
+  it('with --reconnect: the replacements, how many were held, what the hold sustained and the churn', () => {
+    expect(heldClosesLines({ heldCloses: { ...base, reconnect: true, replacements: 400, replacementsHeld: 390, sustained: 195 } })).toEqual([
+      'Held connections closed by the server: 400, 200 of them during the hold; failed new connects: 25.',
+      'Reconnect: 400 replacements opened, 390 held; sustained 195 at the end of the hold, churn 100/s.',
+    ]);
+  });
+
+  it('says nothing when there is nothing to say', () => {
+    expect(heldClosesLines({})).toEqual([]);
   });
 });
