@@ -454,7 +454,7 @@ export async function runRamp(
     holdStart = clock.sample(true);
     holdStartMs = clock.elapsed();
     const holdUntil = Math.min(clock.elapsed() + settings.holdMs, settings.maxDurationMs);
-    holdEnd = await clock.waitUntil(() => false, holdUntil);
+    await clock.waitUntil(() => false, holdUntil);
     holdEnd = clock.sample(true);
   }
   driver.stopOpening();
