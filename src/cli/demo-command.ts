@@ -38,7 +38,10 @@ export function registerDemoCommand(program: Command, run: (fn: (stop: StopSigna
           maxConns,
           overLimit: mode as OverLimitMode,
           overLimitMessage: '-ERR max number of clients reached\r\n',
-        });
+          // The kernel's own cap (net.core.somaxconn), so that the queue, not a 1 s SYN retransmit, absorbs a
+          // burst on a busy machine.
+          backlog: 4096,
+        }, { ownThread: true });
         try {
           const quiet = flags.quiet === true;
           info({ quiet }, `demo: built-in target on 127.0.0.1:${server.port}, capped at ${maxConns} (${mode} at the cap)`);

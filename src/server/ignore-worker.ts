@@ -53,7 +53,9 @@ port.on('message', (command: IgnoreWorkerCommand) => {
   if (command.kind === 'close') void shutdown();
 });
 
-const started = new CappedListener(data.options, blockAtCap);
+// Only ignore mode with a cap goes deaf at the cap; other modes run here just to have a thread of their own.
+const ignoreAtCap = data.options.overLimit === 'ignore' && data.options.maxConns !== null;
+const started = new CappedListener(data.options, ignoreAtCap ? blockAtCap : null);
 try {
   await started.listen();
   listener = started;

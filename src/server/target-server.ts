@@ -112,13 +112,22 @@ export interface TargetServer {
  * were when it blocked, with `accepting` false), and no longer greets or echoes. Before the cap its stats reach
  * this thread every 50 ms or so. close() wakes it and tears everything down. Without a cap, ignore mode is simply
  * an unlimited in-process server.
+ *
+ * `ownThread`: run the listener in a worker thread in any mode, so that a client in this same process (the demo)
+ * does not take its event loop: sharing one, the server fell behind a fast ramp, its accept queue overflowed and
+ * connects waited a second for a SYN retransmit.
  * @throws UsageError listing every bad option.
  */
-export async function startTargetServer(options: Partial<TargetServerOptions>): Promise<TargetServer> {
+export async function startTargetServer(
+  options: Partial<TargetServerOptions>,
+  placement: { ownThread?: boolean } = {},
+): Promise<TargetServer> {
   const resolved: TargetServerOptions = { ...TARGET_SERVER_DEFAULTS, ...options };
   const problems = checkTargetServerOptions(resolved);
   if (problems.length > 0) throw new UsageError(problems);
-  if (resolved.overLimit === 'ignore' && resolved.maxConns !== null) return startIgnoreWorker(resolved);
+  if ((resolved.overLimit === 'ignore' && resolved.maxConns !== null) || placement.ownThread === true) {
+    return startIgnoreWorker(resolved);
+  }
   const listener = new CappedListener(resolved, null);
   await listener.listen();
   return listener;

@@ -81,7 +81,6 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
     { mode: 'close', classes: ['closed-by-peer'] },
     { mode: 'reset', classes: ['reset'] },
     { mode: 'refuse', classes: ['refused', 'reset'] },
-    { mode: 'evict', classes: ['closed-by-peer'] },
   ];
   for (const { mode, classes } of cases) {
     it(`${mode}: limit-by-failure at exactly the cap, class ${classes.join(' or ')}, server left empty`, async () => {
@@ -109,6 +108,18 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
       expect(server.stats().peakOpen).toBe(CAP);
     });
   }
+
+  it('evict: the low-rate confirmation sees held connections closed as new ones come: evicting, at most the cap open', async () => {
+    const server = await startTarget({ maxConns: CAP, overLimit: 'evict' });
+    const r = await ramp(server.port);
+    expectConsistent(r);
+    expect(r.verdict.kind).toBe('evicting');
+    expect(r.maxConcurrency).toBe(CAP);
+    expect(r.eviction?.maxOpen).toBe(CAP);
+    expect(r.firstFailure?.class).toBe('closed-by-peer');
+    expect(await serverDrained(server)).toBe(0);
+    expect(server.stats().peakOpen).toBe(CAP);
+  });
 
   it('ignore with a connect timeout longer than the plateau: limit-by-plateau at cap + backlog + 1', async () => {
     const server = await startTarget({ maxConns: CAP, overLimit: 'ignore', backlog: 10 });

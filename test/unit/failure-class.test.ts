@@ -25,7 +25,7 @@ describe('classifyErrorCode', () => {
   });
 
   it('marks exactly the machine-side classes as client-side, each with advice', () => {
-    expect(ALL_FAILURE_CLASSES.filter(isClientSide)).toEqual(['fd-limit', 'ports', 'memory']);
-    for (const cls of ['fd-limit', 'ports', 'memory'] as const) expect(CLIENT_LIMIT_ADVICE[cls]).toMatch(/\w/);
+    expect(ALL_FAILURE_CLASSES.filter(isClientSide)).toEqual(['fd-limit', 'ports', 'memory', 'conntrack']);
+    for (const cls of ['fd-limit', 'ports', 'memory', 'conntrack'] as const) expect(CLIENT_LIMIT_ADVICE[cls]).toMatch(/\w/);
   });
 });

@@ -87,8 +87,9 @@ describe('run spec wire form', () => {
       connectTimeoutMs: 2000,
       keepAliveMs: 30_000,
       settleMs: 100,
-      reconnect: false,
+      reconnect: true,
       reconnectDelayMs: 0,
+      reconnectHeldOnly: true,
       service: {
         send: new Uint8Array([0x50, 0x49, 0x4e, 0x47, 0x0d, 0x0a, 0x00, 0xff]),
         expect: { kind: 'regex', source: '^\\+PONG', flags: 'm' },
@@ -106,6 +107,12 @@ describe('run spec wire form', () => {
   it('survives JSON unchanged, binary bytes included', () => {
     const back = readRunSpec(JSON.parse(JSON.stringify(writeRunSpec(spec))) as unknown);
     expect(back).toEqual(spec);
+  });
+
+  it("an older controller's spec without reconnectHeldOnly reconnects everything, as it did", () => {
+    const wire = writeRunSpec(spec);
+    const { reconnectHeldOnly: _omitted, ...olderEngine } = wire.engine as Record<string, unknown>;
+    expect(readRunSpec({ ...wire, engine: olderEngine }).engine.reconnectHeldOnly).toBe(false);
   });
 
   it('refuses what it does not understand, naming the field', () => {
