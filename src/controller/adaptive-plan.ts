@@ -8,8 +8,8 @@
  * failures are the ramp's own business, it confirms them). Near the edge it halves and grows by a quarter per
  * quiet window instead: when held connections stop following the connects started (connects the server's kernel
  * does not answer, an accept queue that is full), when the connect latency rises far above the run's own
- * baseline (SYNs retransmitted, or a server too busy to answer), and when the opener's in-flight slots are full
- * (the client cannot start what the rate asks: going faster only queues).
+ * baseline (SYNs retransmitted, or a server too busy to answer); and it stops doubling when the opener's in-flight
+ * slots are full (the client cannot start what the rate asks: going faster only queues).
  */
 import type { ScheduleChangeReason } from '../metrics/result.js';
 
@@ -106,8 +106,6 @@ const LAG_JITTER_MS = 100;
 /** The opener is full when more than this many connects, plus a quarter window's worth, wait for a slot. */
 const QUEUE_SLACK = 256;
 const QUEUE_WINDOW_FRACTION = 0.25;
-/** With the opener full, a rate this far above what it starts is brought down to that. */
-const OPENER_FULL_MARGIN = 1.25;
 /** Linux's first SYN retransmit: connects a slow-down could not save finish this late. */
 const SYN_RETRANSMIT_MS = 1100;
 
@@ -157,9 +155,6 @@ export function adaptRate(
     obs.completedInWindow > 0 &&
     obs.meanLatencyMs > 2 * baseline + LATENCY_RISE_MS;
   const openerFull = obs.queued > QUEUE_SLACK + QUEUE_WINDOW_FRACTION * windowShare(s, state);
-  const prev = state.recent.at(-1);
-  const startedPerSec =
-    prev !== undefined && obs.atMs > prev.atMs ? ((obs.attempted - prev.attempted) * 1000) / (obs.atMs - prev.atMs) : null;
 
   // A slow-down needs a settle-time (and the SYN retransmits it caused, 1 s) to show: no change until then.
   if (obs.atMs < state.holdOffUntilMs) return { state: next, change: null };
@@ -168,10 +163,9 @@ export function adaptRate(
     return changeTo(s, next, Math.floor(state.ratePerSec / 2), 'careful', pressure, obs.atMs + Math.max(lagMs, SYN_RETRANSMIT_MS));
   }
   if (openerFull) {
-    // Going faster only queues: go at what the opener starts, and stop doubling.
-    if (startedPerSec !== null && state.ratePerSec > OPENER_FULL_MARGIN * startedPerSec) {
-      return changeTo(s, next, Math.round(startedPerSec), 'careful', 'opener-full', state.holdOffUntilMs);
-    }
+    // Going faster only queues: stop doubling. The rate stays: a window's starts are no measure of what the client
+    // can do (a worker process being started holds its share back for half a second), and what waits is only a
+    // count, dropped at the first failure.
     if (state.phase === 'slow-start') return changeTo(s, next, state.ratePerSec, 'careful', 'opener-full', state.holdOffUntilMs);
     return { state: next, change: null };
   }

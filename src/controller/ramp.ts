@@ -65,6 +65,8 @@ export interface RampSettings {
   expectTimeoutMs: number | null;
 }
 
+/** Adaptive: at most this many (or a window's worth) asked for and waiting for an in-flight slot. */
+const ADAPTIVE_QUEUE_MIN = 512;
 /** Connects made at a low rate to confirm a failure: a tenth of the rate that failed, at most 100/s. */
 const CONFIRM_ATTEMPTS = 5;
 const CONFIRM_SPACING_MIN_MS = 10;
@@ -86,15 +88,24 @@ const EVICTION_QUIET_TRIES = 5;
  */
 const QUIET_EXTRA_MS = 100;
 
-/** Tick until `heldLost` has not grown for `quietMs` (or `untilMs`). */
-async function waitQuiet(clock: RunClock, quietMs: number, untilMs: number): Promise<void> {
-  let c = clock.sample();
-  let since = clock.elapsed();
-  while (clock.elapsed() - since < quietMs && clock.elapsed() < untilMs && !clock.aborted) {
-    const lost = c.heldLost;
+/** When `heldLost` last changed, as far as the samples shown to `note` tell. */
+class LossWatch {
+  private lost = 0;
+  since = 0;
+  note(c: PoolCounters, nowMs: number): void {
+    if (c.heldLost !== this.lost) {
+      this.lost = c.heldLost;
+      this.since = nowMs;
+    }
+  }
+}
+
+/** Tick until `heldLost` has not grown for `quietMs` (counted from the last change seen) or until `untilMs`. */
+async function waitQuiet(clock: RunClock, watch: LossWatch, quietMs: number, untilMs: number): Promise<void> {
+  watch.note(clock.sample(), clock.elapsed());
+  while (clock.elapsed() - watch.since < quietMs && clock.elapsed() < untilMs && !clock.aborted) {
     await clock.tick();
-    c = clock.sample();
-    if (c.heldLost !== lost) since = clock.elapsed();
+    watch.note(clock.sample(), clock.elapsed());
   }
 }
 
@@ -128,6 +139,9 @@ export async function runRamp(
   const rateLimits: RateFinding[] = [];
   let steps: PlanStep[] = [];
   let stepIdx = 0;
+  /** Adaptive: connections the current rate owes since `lastOpenMs` (fractions carried). */
+  let owedConnections = 0;
+  let lastOpenMs = 0;
   let stageStartMs = 0;
   let stageStartAttempted = 0;
   let absorbedPerSec = 0;
@@ -150,9 +164,11 @@ export async function runRamp(
     }
     lastHeldLost = c.heldLost;
   };
+  const lossWatch = new LossWatch();
   const sampleTracked = (force = false): PoolCounters => {
     const c = clock.sample(force);
     trackHeldLosses(c);
+    lossWatch.note(c, clock.elapsed());
     return c;
   };
 
@@ -168,7 +184,10 @@ export async function runRamp(
       ...(stage.kind === 'rate' ? { ratePerSec: stage.ratePerSec } : {}),
       ...(reason === undefined ? {} : { reason }),
     });
-    steps = planSteps({ startMs, startTotal, max: settings.max, endMs: rampEndMs, tickMs: clock.tickMs, stage });
+    // Adaptive stages are walked by openAdaptive (no debt to catch up on); fixed ones by their planned steps.
+    steps = adaptive === null ? planSteps({ startMs, startTotal, max: settings.max, endMs: rampEndMs, tickMs: clock.tickMs, stage }) : [];
+    owedConnections = 0;
+    lastOpenMs = startMs;
     stepIdx = 0;
     stageStartMs = startMs;
     stageStartAttempted = attempted;
@@ -207,11 +226,34 @@ export async function runRamp(
     );
     adaptiveState = decision.state;
     if (decision.change !== null) {
+      // Slowing down for the server: what waits to start was asked for at the old rate.
+      if (decision.change.reason === 'held-lags' || decision.change.reason === 'latency-rose') driver.dropQueued();
       stage = { kind: 'rate', ratePerSec: decision.change.ratePerSec };
       highestRate = Math.max(highestRate, decision.change.ratePerSec);
       startStage(t, c.requested, c.attempted, decision.change.reason);
     }
   };
+  /**
+   * Adaptive: ask for what the current rate owes since the last tick, unless the opener already has a window's
+   * worth waiting: then the debt is dropped, so that a slow-down takes effect at once instead of after a queue of
+   * connections asked for at the old rate.
+   */
+  const openAdaptive = (c: PoolCounters, t: number): void => {
+    if (adaptive === null) return;
+    owedConnections += (stageRatePerSec(stage) * (t - lastOpenMs)) / 1000;
+    lastOpenMs = t;
+    const queueCap = Math.max(ADAPTIVE_QUEUE_MIN, (stageRatePerSec(stage) * adaptive.windowMs) / 1000);
+    if (c.queued >= queueCap) {
+      owedConnections = 0;
+      return;
+    }
+    let n = Math.floor(owedConnections);
+    owedConnections -= n;
+    if (settings.max !== null) n = Math.min(n, settings.max - c.requested);
+    if (settings.clientReach !== null) n = Math.min(n, settings.clientReach.connections - c.requested);
+    if (n > 0) driver.open(n);
+  };
+
   /** After a pause (confirming, measuring eviction) the adaptive planner starts its observations afresh. */
   const resumeAdaptive = (): void => {
     if (adaptiveState !== null) adaptiveState = { ...adaptiveState, recent: [] };
@@ -284,7 +326,9 @@ export async function runRamp(
       // Connections from before this phase closed as new ones came in: eviction. Ones started in it: late denials.
       const lateDenials = c.heldLostSincePause - prev.heldLostSincePause;
       if (c.heldLost - prev.heldLost > lateDenials) evictions++;
-      connectFailures += c.failed - prev.failed - (c.lost - prev.lost) + lateDenials;
+      // Failures less closes of held connections, the late denials among those added back. (Connections closed
+      // before they were held are new connects turned away: they count.)
+      connectFailures += c.failed - prev.failed - (c.heldLost - prev.heldLost) + lateDenials;
       prev = c;
       if (connectFailures >= CONFIRM_ATTEMPTS && connectFailures > evictions) break;
     }
@@ -356,6 +400,7 @@ export async function runRamp(
         break;
       }
       const judged = await confirm(stageRatePerSec(stage));
+      lossWatch.note(clock.sample(true), clock.elapsed());
       if (judged === 'evicting?') {
         const evicted = await evictionCheck(t);
         if (evicted !== null) {
@@ -421,7 +466,11 @@ export async function runRamp(
       stop = { kind: 'timed-out', confirmed: false, clientClass: null };
       break;
     }
-    adaptWindow(c, t);
+    if (adaptive !== null) {
+      adaptWindow(c, t);
+      openAdaptive(c, t);
+      continue;
+    }
     let wanted = -1;
     while (stepIdx < steps.length && (steps[stepIdx] as PlanStep).atMs <= t) wanted = (steps[stepIdx++] as PlanStep).total;
     if (reach !== null) wanted = Math.min(wanted, reach.connections);
@@ -449,7 +498,7 @@ export async function runRamp(
     clock.phase = 'settling';
     const settleBound = Math.min(clock.elapsed() + drainBoundMs, settings.maxDurationMs);
     await clock.waitUntil(isDrained, settleBound);
-    await waitQuiet(clock, settings.settleMs + QUIET_EXTRA_MS, settleBound);
+    await waitQuiet(clock, lossWatch, settings.settleMs + QUIET_EXTRA_MS, settleBound);
     clock.phase = 'hold';
     holdStart = clock.sample(true);
     holdStartMs = clock.elapsed();
@@ -458,7 +507,8 @@ export async function runRamp(
     holdEnd = clock.sample(true);
   }
   driver.stopOpening();
-  const heldCloses = heldClosesOf(clock.sample(true), settings.reconnect, holdStart, holdEnd, clock.elapsed() - holdStartMs);
+  const holdSamples = clock.timeline.filter((x) => x.tMs >= holdStartMs).map((x) => x.held);
+  const heldCloses = heldClosesOf(clock.sample(true), settings.reconnect, holdStart, holdEnd, clock.elapsed() - holdStartMs, holdSamples);
   let handshakeAudit: HandshakeAudit | undefined;
   if (!clock.aborted && clock.sample(true).held > 0) {
     clock.phase = 'checking handshakes';
@@ -507,9 +557,12 @@ function heldClosesOf(
   holdStart: PoolCounters | null,
   holdEnd: PoolCounters | null,
   holdMs: number,
+  heldDuringHold: readonly number[],
 ): HeldCloses | null {
   if (final.heldLost === 0 && !reconnect) return null;
   const duringHold = holdStart === null || holdEnd === null ? 0 : holdEnd.heldLost - holdStart.heldLost;
+  const sustained =
+    heldDuringHold.length === 0 ? (holdEnd?.held ?? final.held) : heldDuringHold.reduce((a, b) => a + b, 0) / heldDuringHold.length;
   return {
     closed: final.heldLost,
     failedNewConnects: final.failed - final.heldLost,
@@ -517,7 +570,8 @@ function heldClosesOf(
     replacements: final.reconnects,
     replacementsHeld: final.replacementsHeld,
     duringHold,
-    sustained: holdEnd?.held ?? final.held,
+    sustained: Math.round(sustained),
+    heldAtEnd: holdEnd?.held ?? final.held,
     churnPerSec: holdMs > 0 ? Math.round((duringHold * 1000 * 10) / holdMs) / 10 : 0,
   };
 }

@@ -155,8 +155,10 @@ export interface HeldCloses {
   replacementsHeld: number;
   /** Closes of held connections during the hold. */
   duringHold: number;
-  /** Held at the end of the hold. */
+  /** Held on average over the hold (its samples). */
   sustained: number;
+  /** Held at the end of the hold. */
+  heldAtEnd: number;
   /** Closes of held connections per second during the hold. */
   churnPerSec: number;
 }

@@ -104,7 +104,7 @@ export function describeScheduleReason(reason: ScheduleChangeReason): string {
     case 'latency-rose':
       return 'connect latency rose far above its baseline';
     case 'opener-full':
-      return "the opener's in-flight slots were full";
+      return "the opener's in-flight slots were full: no more doubling";
     case 'rate-limit':
       return 'failures stopped at a low rate (a rate limit)';
     case 'resume':
@@ -193,7 +193,7 @@ export function heldClosesLines(result: Pick<RampResult, 'heldCloses'>): string[
   if (h.reconnect) {
     lines.push(
       `Reconnect: ${plural(h.replacements, 'replacement')} opened, ${formatCount(h.replacementsHeld)} held; ` +
-        `sustained ${formatCount(h.sustained)} at the end of the hold, churn ${formatRate(h.churnPerSec)}.`,
+        `sustained ${formatCount(h.sustained)} on average over the hold (${formatCount(h.heldAtEnd)} at its end), churn ${formatRate(h.churnPerSec)}.`,
     );
   }
   return lines;

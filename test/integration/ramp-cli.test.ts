@@ -81,8 +81,9 @@ describe('ramp --reconnect: closes of held connections read apart from failed ne
     expect(h.reconnect).toBe(true);
     expect(h.duringHold).toBeGreaterThanOrEqual(CAP);
     expect(h.replacements).toBeGreaterThanOrEqual(CAP);
-    expect(h.replacementsHeld).toBeGreaterThan(CAP / 2);
-    expect(h.sustained).toBeGreaterThan(CAP / 2);
+    // The first round of replacements is held (opened 100 ms after the closes, held 300 ms later, closed 1 s after).
+    expect(h.replacementsHeld).toBeGreaterThanOrEqual(CAP);
+    expect(h.sustained).toBeGreaterThan(CAP / 4);
     expect(h.churnPerSec).toBeGreaterThan(0);
   });
 
@@ -94,7 +95,7 @@ describe('ramp --reconnect: closes of held connections read apart from failed ne
     expect(r.maxConcurrency, diagnose(r)).toBe(CAP);
     expect(r.heldCloses).toMatchObject({ reconnect: false, replacements: 0, replacementsHeld: 0 });
     expect(r.heldCloses!.closed).toBeGreaterThanOrEqual(CAP);
-    expect(r.heldCloses!.sustained).toBeLessThan(CAP / 2);
+    expect(r.heldCloses!.heldAtEnd).toBe(0);
   });
 
   it('a server at its cap: no held connection closed, the failures are new connects', async () => {
@@ -103,7 +104,7 @@ describe('ramp --reconnect: closes of held connections read apart from failed ne
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
     expect(r.maxConcurrency).toBe(CAP);
-    expect(r.heldCloses).toMatchObject({ closed: 0, replacements: 0, sustained: CAP });
+    expect(r.heldCloses).toMatchObject({ closed: 0, replacements: 0, sustained: CAP, heldAtEnd: CAP });
     expect(r.heldCloses!.failedNewConnects).toBeGreaterThan(0);
   });
 

@@ -106,14 +106,17 @@ describe('adaptive schedule: near the edge', () => {
     expect(calm.change?.reason).toBe('all-held');
   });
 
-  it('with the opener full, goes at the rate the opener starts connects, and stops doubling', () => {
+  it('with the opener full, stops doubling and keeps the rate: a window of starts is no measure of the client', () => {
     const s0 = state({ ratePerSec: 64_000, recent: [{ atMs: 0, attempted: 5000 }] });
-    // 500 started in 50 ms: 10,000/s; 10,000 waiting for a slot.
+    // 10,000 waiting for a slot (500 started in 50 ms, or none while a worker process starts).
     const d = adaptRate(S, s0, obs({ atMs: 50, attempted: 5500, held: 5000, queued: 10_000 }), SETTLE);
-    expect(d.change).toEqual({ ratePerSec: 10_000, phase: 'careful', reason: 'opener-full' });
-    // Still full, and already at what it starts: stay.
-    const stay = adaptRate(S, d.state, obs({ atMs: 100, attempted: 6000, held: 5500, queued: 10_000 }), SETTLE);
+    expect(d.change).toEqual({ ratePerSec: 64_000, phase: 'careful', reason: 'opener-full' });
+    // Still full: stay, and no quarter-faster either.
+    const stay = adaptRate(S, d.state, obs({ atMs: 100, attempted: 5500, held: 5500, queued: 12_000 }), SETTLE);
     expect(stay.change).toBeNull();
+    // Drained: near-edge growth resumes.
+    const quiet = adaptRate(S, stay.state, obs({ atMs: 150, attempted: 9000, held: 5500, queued: 0 }), SETTLE);
+    expect(quiet.change).toEqual({ ratePerSec: 80_000, phase: 'careful', reason: 'quiet' });
   });
 
   it('near the edge, a quiet window grows the rate by a quarter', () => {

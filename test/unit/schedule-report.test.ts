@@ -23,7 +23,7 @@ describe('adaptive schedule in the report', () => {
     ]);
     expect(lines).toEqual([
       'Schedule: slow start 2,000/s, doubled to 16,000/s by 150ms',
-      "  at 210ms: 10,400/s (the opener's in-flight slots were full)",
+      "  at 210ms: 10,400/s (the opener's in-flight slots were full: no more doubling)",
       '  at 1.3s: 5,200/s (connect latency rose far above its baseline)',
       '  at 2.5s: 6,500/s (quiet near the edge)',
     ]);
@@ -42,7 +42,7 @@ describe('adaptive schedule in the report', () => {
 });
 
 describe('closes of held connections in the report', () => {
-  const base = { closed: 400, failedNewConnects: 25, reconnect: false, replacements: 0, replacementsHeld: 0, duringHold: 200, sustained: 0, churnPerSec: 100 };
+  const base = { closed: 400, failedNewConnects: 25, reconnect: false, replacements: 0, replacementsHeld: 0, duringHold: 200, sustained: 0, heldAtEnd: 0, churnPerSec: 100 };
 
   it('tells them apart from failed new connects', () => {
     expect(heldClosesLines({ heldCloses: base })).toEqual([
@@ -51,9 +51,9 @@ describe('closes of held connections in the report', () => {
   });
 
   it('with --reconnect: the replacements, how many were held, what the hold sustained and the churn', () => {
-    expect(heldClosesLines({ heldCloses: { ...base, reconnect: true, replacements: 400, replacementsHeld: 390, sustained: 195 } })).toEqual([
+    expect(heldClosesLines({ heldCloses: { ...base, reconnect: true, replacements: 400, replacementsHeld: 390, sustained: 195, heldAtEnd: 180 } })).toEqual([
       'Held connections closed by the server: 400, 200 of them during the hold; failed new connects: 25.',
-      'Reconnect: 400 replacements opened, 390 held; sustained 195 at the end of the hold, churn 100/s.',
+      'Reconnect: 400 replacements opened, 390 held; sustained 195 on average over the hold (180 at its end), churn 100/s.',
     ]);
   });
 
