@@ -1,6 +1,7 @@
 /**
  * The cases of `npm run bench` as data: what target each starts, what client it measures, and the goals of
- * issue 5 that apply to it. scripts/bench.mjs runs them; scripts/bench-report.mjs turns their runs into a table.
+ * issue 5 (a-e) and issue 11 (startup, r1k-r100k) that apply to it. scripts/bench.mjs runs them;
+ * scripts/bench-report.mjs turns their runs into a table.
  */
 
 /** Open-files limit per process on the machines the goals are set for (hard; see ../shared/README.md). */
@@ -113,5 +114,47 @@ export function benchCases(o) {
       timeoutMs: 90_000,
       goals: { exact: true },
     },
+    // Issue 11: what a user gets with no flags at all. Start-up first, then `ramp` with only what the bench needs
+    // (--json for the result, -q, --hold 0 so the hold is not timed) against a capped target that closes what is
+    // over its cap. The ramp's own --max-duration (60 s by default) bounds each run.
+    {
+      id: 'startup',
+      title: `tcpprobe --version: wall time to exit, median of ${n(15, 5)} per run`,
+      kind: 'startup',
+      args: ['--version'],
+      samples: n(15, 5),
+      timeoutMs: 60_000,
+    },
+    ...[
+      { id: 'r1k', cap: n(1_000, 100), serveWorkers: 1, goals: { verdictMaxMs: 1000, exact: true } },
+      // Its goal is a ratio to the plain loop's time for as many connections (a-ref, the same count), same run.
+      { id: 'r10k', cap: n(10_000, 500), serveWorkers: 1, baseline: 'a-ref', goals: { ratioMax: 2.0, exact: true } },
+      { id: 'r100k', cap: held, serveWorkers: n(6, 2), goals: { verdictMaxMs: 20_000, exact: true } },
+    ].map((r) => ({
+      id: r.id,
+      title:
+        `ramp (defaults) against serve --max-conns ${r.cap.toLocaleString('en-US')} --over-limit close` +
+        (r.serveWorkers > 1 ? ` --workers ${r.serveWorkers}` : ''),
+      kind: 'ramp',
+      serveArgs: ['--max-conns', String(r.cap), '--over-limit', 'close', ...(r.serveWorkers > 1 ? ['--workers', String(r.serveWorkers)] : [])],
+      rampArgs: ['--hold', '0'],
+      expectMax: r.cap,
+      timeoutMs: 120_000,
+      ...(r.baseline === undefined ? {} : { baseline: r.baseline }),
+      goals: { issue: 11, ...r.goals },
+    })),
   ];
+}
+
+/**
+ * The cases to run for `--cases ID,...`: those named, the references of those named (a-ref for a), and the
+ * baselines they are divided by (a-ref for r10k), in run order.
+ * @param {object[]} all every case, as benchCases returns them
+ * @param {string[] | null} ids null: all of them
+ */
+export function selectCases(all, ids) {
+  if (ids === null) return all;
+  const wanted = new Set(ids);
+  for (const c of all) if (ids.includes(c.id) && c.baseline !== undefined) wanted.add(c.baseline);
+  return all.filter((c) => wanted.has(c.id) || ids.includes(c.reference));
 }

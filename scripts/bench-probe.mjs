@@ -2,7 +2,8 @@
  * One measured client process of `npm run bench` (started by scripts/bench-run.mjs, never by hand).
  *
  * Modes:
- * - `engine`: tcpprobe's engine in this one process (dist/engine/connection-pool.js), as `ramp --workers 1` runs it.
+ * - `engine`: tcpprobe's engine in this one process (dist/controller/local-driver.js), as `ramp --workers 1` runs
+ *   it: with the memory settings the CLI gives itself when it holds connections (dist/workers/settle-gc.js).
  * - `workers`: tcpprobe's worker processes (dist/workers/worker-group.js), as `ramp --workers N` runs them.
  * - `plain`: the reference, a plain Node client: net.connect with closures per socket, 256 connects in flight,
  *   one new connect started per completion.
@@ -109,7 +110,11 @@ async function tcpprobeClient() {
     driver = await startWorkerGroup(engine, spec.workers);
   } else {
     const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
+    const { startSettleTimer, tuneHoldingProcess } = await import(new URL('workers/settle-gc.js', distUrl).href);
+    // As src/cli/prepare-probe.ts does for a run held in the CLI process.
+    const gc = tuneHoldingProcess();
     driver = new LocalDriver(engine, null);
+    startSettleTimer(() => driver.counters(), gc);
   }
   return {
     start: () => driver.open(count),

@@ -19,6 +19,20 @@ function spread(values) {
 
 /** The figures of one successful run, derived from what scripts/bench-run.mjs measured. */
 export function runFigures(raw) {
+  if (raw.startupMs !== undefined) {
+    return {
+      connections: null,
+      timeS: raw.startupMs / 1000,
+      connectsPerSec: null,
+      peakRssMb: null,
+      settledRssMb: null,
+      rssPerConnKb: null,
+      peakRssPerConnKb: null,
+      cpuS: null,
+      targetCpuS: null,
+      exact: null,
+    };
+  }
   if (raw.verdictMs !== undefined) {
     return {
       connections: raw.found,
@@ -70,6 +84,7 @@ export function summarize(cases, runsByCase) {
     return {
       id: c.id,
       title: c.title,
+      kind: c.kind,
       reference: c.reference ?? null,
       goals: c.goals ?? null,
       runs: runs.length,
@@ -89,16 +104,28 @@ export function summarize(cases, runsByCase) {
   return out;
 }
 
-/** Goals of issue 5 (thresholds in the case definitions), each with the figure it was judged on. */
+/**
+ * What a ratio goal compares, in words: a probe case's time to establish, a ramp's time to its verdict, each
+ * against the plain loop's time to establish as many connections.
+ */
+export function ratioGoalText(kind, ratioMax) {
+  const what = kind === 'ramp' ? 'time to the verdict' : 'time to establish';
+  return `${what} <= ${ratioMax}x the plain loop${kind === 'ramp' ? "'s time to open as many" : ''}`;
+}
+
+/**
+ * Goals of issues 5 and 11 (thresholds in the case definitions; `goals.issue`, 5 unless given), each with the
+ * figure it was judged on.
+ */
 export function checkGoals(summaries) {
   const goals = [];
-  const add = (caseId, goal, figure, met) => goals.push({ case: caseId, goal, figure, met });
   for (const s of summaries) {
     const g = s.goals;
     if (g === null) continue;
+    const add = (caseId, goal, figure, met) => goals.push({ case: caseId, issue: g.issue ?? 5, goal, figure, met });
     const f = s.figures;
     if (g.ratioMax !== undefined) {
-      add(s.id, `time to establish <= ${g.ratioMax}x the plain loop`, s.ratio === null ? 'n/a' : `${s.ratio.toFixed(2)}x`, s.ratio !== null && s.ratio <= g.ratioMax);
+      add(s.id, ratioGoalText(s.kind, g.ratioMax), s.ratio === null ? 'n/a' : `${s.ratio.toFixed(2)}x`, s.ratio !== null && s.ratio <= g.ratioMax);
     }
     if (g.rss) {
       const settled = f.rssPerConnKb?.median ?? null;
@@ -138,7 +165,8 @@ function cell(s, digits) {
 const COLUMNS = [
   ['case', (s) => s.id],
   ['connections', (s) => cell(s.figures.connections, 0)],
-  ['time s', (s) => cell(s.figures.timeS, 2)],
+  // Start-up is a fraction of a second: milliseconds matter there.
+  ['time s', (s) => cell(s.figures.timeS, s.kind === 'startup' ? 3 : 2)],
   ['connects/s', (s) => cell(s.figures.connectsPerSec, 0)],
   ['peak RSS MB', (s) => cell(s.figures.peakRssMb, 1)],
   ['settled RSS MB', (s) => cell(s.figures.settledRssMb, 1)],
@@ -155,7 +183,7 @@ export function formatReport(summaries, goals, context) {
   lines.push(`tcpprobe bench: ${context.runs} run(s) per case, medians [min-max]; ${context.isolation}`);
   lines.push(`machine: ${context.cpus} CPUs, Node ${context.node}, load average ${context.loadStart} at start, ${context.loadEnd} at end${context.loaded ? ' (LOADED: timings are noisy)' : ''}`);
   lines.push('');
-  for (const s of summaries) lines.push(`  ${s.id.padEnd(6)} ${s.title}`);
+  for (const s of summaries) lines.push(`  ${s.id.padEnd(7)} ${s.title}`);
   lines.push('');
   const rows = [COLUMNS.map(([h]) => h), ...summaries.map((s) => COLUMNS.map(([, f]) => f(s)))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -164,15 +192,18 @@ export function formatReport(summaries, goals, context) {
     if (k === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   lines.push('');
-  lines.push('time: from process start to the last connection established (a-c), or to the verdict (d, e);');
+  lines.push('time: from process start to the last connection established (a-c), or from spawning `tcpprobe ramp`');
+  lines.push('to its exit with the verdict (d, e, r1k-r100k: those run with --hold 0); startup: from spawning');
+  lines.push('`tcpprobe --version` to its exit, the median of the run\'s samples;');
   lines.push('RSS: VmRSS summed over the client process and its children; KB/conn = (RSS - RSS before the first');
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
-  lines.push('(for d and e: as last sampled before the client exited); target CPU = the same for tcpprobe serve.');
+  lines.push('(for ramps: as last sampled before the client exited); target CPU = the same for tcpprobe serve.');
   for (const s of summaries) {
     for (const e of s.failedRuns) lines.push(`FAILED RUN ${s.id}: ${e}`);
   }
   lines.push('');
-  lines.push(context.quick ? 'goals (issue 5; a --quick run is far too small to judge them):' : 'goals (issue 5):');
-  for (const g of goals) lines.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.case.padEnd(3)} ${g.goal}: ${g.figure}`);
+  const which = 'issue 5 for a-e, issue 11 for r1k-r100k';
+  lines.push(context.quick ? `goals (${which}; a --quick run is far too small to judge them):` : `goals (${which}):`);
+  for (const g of goals) lines.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.case.padEnd(5)} ${g.goal}: ${g.figure}`);
   return `${lines.join('\n')}\n`;
 }

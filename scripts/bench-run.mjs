@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sampleTree } from './bench-proc.mjs';
+import { timeCommand } from './bench-startup.mjs';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -204,7 +205,14 @@ async function runRamp(port, targetPid) {
   };
 }
 
+/** The startup case: no target, only the CLI's wall time to exit (scripts/bench-startup.mjs), `samples` times. */
+function runStartup() {
+  const t = timeCommand(spec.args, spec.samples, CLI);
+  return { ok: true, startupMs: t.medianMs, startupMinMs: t.minMs, startupMaxMs: t.maxMs, samples: t.ms.length };
+}
+
 try {
+  if (spec.kind === 'startup') finish(runStartup());
   if (spec.netns) {
     execFileSync('ip', ['link', 'set', 'lo', 'up']);
     // This namespace's own accept-queue limit (the root namespace's is untouched): the target, a Node process,

@@ -1,8 +1,8 @@
 /**
- * `npm run bench`: how fast and how lean tcpprobe is, against the goals of issue 5, with a plain Node client
- * measured in the same run as the reference.
+ * `npm run bench`: how fast and how lean tcpprobe is, against the goals of issues 5 and 11, with a plain Node
+ * client measured in the same run as the reference.
  *
- *   node scripts/bench.mjs [--runs N] [--cases a,b,c,d,e] [--json FILE|-] [--quick]
+ *   node scripts/bench.mjs [--runs N] [--cases a,b,c,d,e,startup,r1k,r10k,r100k] [--json FILE|-] [--quick]
  *
  * Each run of each case gets a fresh network namespace (`unshare -n`) when we are root, so the TIME_WAIT and port
  * state one run leaves cannot skew the next; it then starts its own target (`tcpprobe serve`) and the measured
@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { benchCases } from './bench-cases.mjs';
+import { benchCases, selectCases } from './bench-cases.mjs';
 import { checkGoals, formatReport, summarize } from './bench-report.mjs';
 
 const RUNNER = fileURLToPath(new URL('./bench-run.mjs', import.meta.url));
@@ -95,7 +95,7 @@ async function main() {
   const tmp = mkdtempSync(join(os.tmpdir(), 'tcpprobe-bench-'));
   process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
   const all = benchCases({ quick: o.quick, floorBinary: buildFloor(tmp) });
-  const cases = o.cases === null ? all : all.filter((c) => o.cases.includes(c.id) || o.cases.includes(c.reference));
+  const cases = selectCases(all, o.cases);
   if (cases.length === 0) usage(`no such case: ${o.cases.join(',')} (cases: ${all.map((c) => c.id).join(', ')})`);
   const netns = canUnshare();
   const isolation = netns

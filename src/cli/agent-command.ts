@@ -4,9 +4,7 @@
  */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { runAgent } from '../fleet/agent.js';
 import { defaultAgentName, readAgentOptions, type AgentOptions } from '../fleet/fleet-options.js';
-import { openRedisAgentEndpoint } from '../fleet/redis-coordinator.js';
 import { readSystemLimits } from '../preflight/system-limits.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
@@ -39,6 +37,11 @@ export function registerAgentCommand(program: Command, run: (fn: (stop: StopSign
 }
 
 export async function agentMain(o: Readonly<AgentOptions>, stop: StopSignal): Promise<number> {
+  // The agent and the Redis client (about 70 ms to load) only for this command, not for every start of the CLI.
+  const [{ runAgent }, { openRedisAgentEndpoint }] = await Promise.all([
+    import('../fleet/agent.js'),
+    import('../fleet/redis-coordinator.js'),
+  ]);
   const limits = await readSystemLimits();
   const endpoint = await openRedisAgentEndpoint(o.redis, {
     name: o.name,

@@ -3,11 +3,9 @@
  * --json the `tcpprobe/compare` document goes to stdout and the report to stderr (unless --quiet).
  */
 import type { Command } from 'commander';
-import { compareResults } from '../compare/compare-results.js';
 import { readResultFile } from '../compare/read-result.js';
 import { InputError } from '../errors.js';
 import type { RampResult } from '../metrics/result.js';
-import { formatCompareReport } from '../reporters/compare-report.js';
 import { EXIT } from './exit-codes.js';
 import { info } from './output.js';
 import type { StopSignal } from './signals.js';
@@ -61,6 +59,11 @@ function readBoth(beforePath: string, afterPath: string): [RampResult, RampResul
 
 export async function compareMain(o: CompareOptions): Promise<number> {
   const [before, after] = readBoth(o.beforePath, o.afterPath);
+  // The comparison and its report (histograms, charts) only when there are two results to compare.
+  const [{ compareResults }, { formatCompareReport }] = await Promise.all([
+    import('../compare/compare-results.js'),
+    import('../reporters/compare-report.js'),
+  ]);
   const comparison = compareResults(before, after, { before: o.beforePath, after: o.afterPath });
   const report = formatCompareReport(comparison, { chart: o.chart });
   if (o.json) {

@@ -7,10 +7,8 @@ import type { Command } from 'commander';
 import { ENGINE_DEFAULTS, readTargetOptions, type TargetOptions } from '../config/probe-options.js';
 import { parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
-import { resolveTarget } from '../engine/resolve.js';
 import type { TargetInfo } from '../metrics/result.js';
 import { MAX_WORKERS, type CapacityAssessment } from '../preflight/capacity.js';
-import { checkMachine } from '../preflight/machine-check.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../preflight/format.js';
 import type { SourcePlan } from '../preflight/source-plan.js';
@@ -70,6 +68,11 @@ export interface DoctorReport {
 
 /** Read the limits, resolve the target once and assess; never connects. Throws ProbeError for an unresolvable host. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
+  // Loaded when doctor runs, not with the CLI (see ramp-command.ts).
+  const [{ resolveTarget }, { checkMachine }] = await Promise.all([
+    import('../engine/resolve.js'),
+    import('../preflight/machine-check.js'),
+  ]);
   const resolved =
     o.target === null ? null : await resolveTarget(o.target.host, o.target.port, { spread: o.target.spreadAddresses, tls: false });
   const { limits, sources, workers, assessment } = await checkMachine(

@@ -2,17 +2,12 @@
  * `tcpprobe hold`: open N connections with a delay between each, keep them, show live stats, judge CI assertions.
  */
 import type { Command } from 'commander';
-import { createLogUpdate } from 'log-update';
 import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold-options.js';
-import { runHold } from '../controller/hold.js';
 import type { Progress } from '../controller/run-context.js';
-import { summarizeLatency } from '../metrics/histogram.js';
-import { formatHoldSummary } from '../reporters/hold-summary.js';
-import { formatConnEvent, formatStatusBlock, formatStatusLine, type LiveSnapshot } from '../reporters/live-status.js';
+import type { LiveSnapshot } from '../reporters/live-status.js';
 import type { HoldResult } from '../metrics/result.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
 import { emitResult, info, throttle } from './output.js';
-import { createDriver, prepareProbe } from './prepare-probe.js';
 import { addProbeFlags } from './ramp-command.js';
 import type { StopSignal } from './signals.js';
 
@@ -37,6 +32,20 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
 }
 
 export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
+  // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
+  const [
+    { runHold },
+    { summarizeLatency },
+    { formatHoldSummary },
+    { formatConnEvent, formatStatusBlock, formatStatusLine },
+    { createDriver, prepareProbe },
+  ] = await Promise.all([
+    import('../controller/hold.js'),
+    import('../metrics/histogram.js'),
+    import('../reporters/hold-summary.js'),
+    import('../reporters/live-status.js'),
+    import('./prepare-probe.js'),
+  ]);
   // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
   const prepared = await prepareProbe(
     o.target,
@@ -52,7 +61,8 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
   );
   // A terminal that reports no rows (some CI pseudo-terminals) would clip the block to nothing: plain lines then.
   const tty = process.stderr.isTTY === true && (process.stderr.rows ?? 0) > 0;
-  const block = tty && !o.quiet ? createLogUpdate(process.stderr) : null;
+  // log-update (about 70 ms to load) only when there is a terminal to redraw.
+  const block = tty && !o.quiet ? (await import('log-update')).createLogUpdate(process.stderr) : null;
   const snapshot = (p: Progress): LiveSnapshot => {
     const lat = summarizeLatency(driver.connectLatency());
     return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };

@@ -17,6 +17,7 @@ import { assessGrowth, type GrowthPolicy, type GrowthReach } from '../preflight/
 import { isIpv4Loopback } from '../preflight/address.js';
 import { UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
 import { ElasticDriver } from '../workers/elastic-driver.js';
+import { startSettleTimer, tuneHoldingProcess } from '../workers/settle-gc.js';
 
 export interface PreparedProbe {
   resolved: ResolvedTarget;
@@ -34,12 +35,18 @@ export interface PreparedProbe {
 
 /**
  * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
- * worker processes.
+ * worker processes. When this process holds connections itself it gets the memory settings worker processes have
+ * (src/workers/settle-gc.ts), for as long as it lives.
  */
 export async function createDriver(prepared: PreparedProbe, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
-  if (prepared.growth !== null) return new ElasticDriver(prepared.engine, prepared.growth, onEvent);
-  if (prepared.workers <= 1) return new LocalDriver(prepared.engine, onEvent);
-  return startWorkerGroup(prepared.engine, prepared.workers);
+  if (prepared.growth === null && prepared.workers > 1) return startWorkerGroup(prepared.engine, prepared.workers);
+  const gc = tuneHoldingProcess();
+  const driver =
+    prepared.growth !== null
+      ? new ElasticDriver(prepared.engine, prepared.growth, onEvent)
+      : new LocalDriver(prepared.engine, onEvent);
+  startSettleTimer(() => driver.counters(), gc);
+  return driver;
 }
 
 export async function prepareProbe(

@@ -4,21 +4,12 @@
 import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
-import { runRamp } from '../controller/ramp.js';
-import { defaultDurationMs } from '../controller/adaptive-plan.js';
-import { clientClassAt } from '../preflight/growth-plan.js';
 import type { Progress } from '../controller/run-context.js';
-import { formatRampSummary } from '../reporters/ramp-summary.js';
-import { formatStatusLine } from '../reporters/live-status.js';
-import { summarizeLatency } from '../metrics/histogram.js';
 import type { RampResult } from '../metrics/result.js';
 import { emitResult, info, throttle } from './output.js';
-import { createDriver, prepareProbe } from './prepare-probe.js';
-import { ElasticDriver } from '../workers/elastic-driver.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
-import { startFleet } from '../fleet/fleet-run.js';
 import { addAuditFlags, applyAudit, readAuditOptions, type AuditOptions } from './audit-options.js';
 
 /** Flags shared by every probing command. */
@@ -84,10 +75,17 @@ export function plannedRampConnections(o: RampOptions): number {
 
 /** This machine holds the connections: one process or a worker group. */
 async function localSetup(o: Readonly<RampOptions>, stop: StopSignal) {
+  const { createDriver, prepareProbe } = await import('./prepare-probe.js');
   // Resources follow the held count: the server sees an ordinary client until the run needs more.
   const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), o.reconnect, o.engine.workers, true);
   const driver = await createDriver(prepared, null);
   return { ...prepared, driver, signal: stop.controller.signal, finish: async (code: number) => code };
+}
+
+/** Agents on other machines hold the connections: the fleet code and the Redis client (~70 ms to load) only then. */
+async function fleetSetup(fleet: FleetOptions, o: Readonly<RampOptions>, stop: StopSignal) {
+  const { startFleet } = await import('../fleet/fleet-run.js');
+  return startFleet(fleet, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line), o.reconnect);
 }
 
 export async function rampMain(
@@ -96,10 +94,28 @@ export async function rampMain(
   audit: Readonly<AuditOptions> | null = null,
   fleet: FleetOptions | null = null,
 ): Promise<number> {
+  // The executor, the engine and the reporters are loaded when a ramp runs, not with the CLI: --help, --version
+  // and the other commands start without them (docs/performance.md, "Start-up").
+  const [
+    { runRamp },
+    { defaultDurationMs },
+    { clientClassAt },
+    { formatRampSummary },
+    { formatStatusLine },
+    { summarizeLatency },
+    { ElasticDriver },
+  ] = await Promise.all([
+    import('../controller/ramp.js'),
+    import('../controller/adaptive-plan.js'),
+    import('../preflight/growth-plan.js'),
+    import('../reporters/ramp-summary.js'),
+    import('../reporters/live-status.js'),
+    import('../metrics/histogram.js'),
+    import('../workers/elastic-driver.js'),
+  ]);
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
   const local = fleet === null ? await localSetup(o, stop) : null;
-  const setup =
-    local ?? (await startFleet(fleet as FleetOptions, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line), o.reconnect));
+  const setup = local ?? (await fleetSetup(fleet as FleetOptions, o, stop));
   info(o, setup.preflightText);
   const driver = setup.driver;
   // Latency percentiles are read only when a status line is due, not on every sample.

@@ -2,15 +2,30 @@
  * Latency histograms: HdrHistograms in microseconds, encoded compactly (compressed base64) so workers and agents
  * can ship them, and merged by adding counts. Percentiles are always read from a merged histogram, never averaged.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as HdrModule from 'hdr-histogram-js';
 
 /** Highest trackable latency: 10 minutes, in microseconds; values above are clamped. */
 const HIGHEST_US = 600_000_000;
 
-export type Histogram = hdr.Histogram;
+export type Histogram = HdrModule.Histogram;
+
+const require = createRequire(import.meta.url);
+let loaded: typeof HdrModule | null = null;
+
+/**
+ * hdr-histogram-js, loaded on first use rather than with this module: its index loads the WebAssembly build and
+ * every histogram flavour (about 40 ms), which `tcpprobe --version`, `--help` and `serve` never need, yet import
+ * this module through the commands they register. A plain require: the package is CommonJS, and the callers here
+ * are synchronous.
+ */
+function hdr(): typeof HdrModule {
+  loaded ??= require('hdr-histogram-js') as typeof HdrModule;
+  return loaded;
+}
 
 export function createHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
+  return hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
 }
 
 /** Record one latency given in milliseconds (fractional). */
@@ -20,11 +35,11 @@ export function recordMs(h: Histogram, ms: number): void {
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return hdr().encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(encoded);
+  const decoded = hdr().decodeFromCompressedBase64(encoded);
   // Decoded histograms may be of another bit depth; copy into our standard shape so merges never overflow.
   const h = createHistogram();
   h.add(decoded);

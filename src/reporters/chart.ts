@@ -5,8 +5,18 @@
  * comparison lines up. Without color, each series gets its own line symbols (solid rounded, dashed square, heavy)
  * and the legend names them by symbol; with color, asciichart's colors are used and the legend is colored too.
  */
-import asciichart from 'asciichart';
+import { createRequire } from 'node:module';
+import type * as AsciichartModule from 'asciichart';
 import { formatCount } from './format.js';
+
+const require = createRequire(import.meta.url);
+let loaded: typeof AsciichartModule | null = null;
+
+/** asciichart, loaded when the first chart is drawn: commands that draw none (--version, serve) never load it. */
+function asciichart(): typeof AsciichartModule {
+  loaded ??= require('asciichart') as typeof AsciichartModule;
+  return loaded;
+}
 
 /** One named line on the chart. */
 export interface ChartSeries {
@@ -48,7 +58,11 @@ const SYMBOL_SETS: readonly { symbols: Symbols; sample: string }[] = [
   { symbols: ['┤', '┤', '╶', '╴', '━', '┗', '┏', '┓', '┛', '┃'], sample: '━' },
 ];
 
-const COLORS: readonly string[] = [asciichart.blue, asciichart.yellow, asciichart.green, asciichart.magenta];
+function seriesColor(i: number): string {
+  const { blue, yellow, green, magenta } = asciichart();
+  const colors = [blue, yellow, green, magenta];
+  return colors[i % colors.length] ?? blue;
+}
 
 /**
  * Resample several series onto `columns` points with one shared mapping, based on the longest series.
@@ -111,11 +125,11 @@ export function renderChart(series: readonly ChartSeries[], opts: ChartOptions =
   const base = { min, max, height, format, offset: 3, padding: '' };
 
   if (opts.color === true) {
-    const colors = points.map((_, i) => COLORS[i % COLORS.length]);
-    const plot = asciichart.plot(points, { ...base, symbols: SOLID.symbols, colors });
+    const colors = points.map((_, i) => seriesColor(i));
+    const plot = asciichart().plot(points, { ...base, symbols: SOLID.symbols, colors });
     lines.push(plot.split('\n').map((row) => row.trimEnd()).join('\n'));
   } else {
-    lines.push(overlayPlots(points.map((p, i) => asciichart.plot(p, { ...base, symbols: symbolsFor(i) }))));
+    lines.push(overlayPlots(points.map((p, i) => asciichart().plot(p, { ...base, symbols: symbolsFor(i) }))));
   }
   // The plot area starts after the labels, a space and the axis.
   const plotIndent = ' '.repeat(labelWidth + 2);
@@ -158,7 +172,7 @@ function symbolsFor(i: number): Symbols {
 function legend(series: readonly ChartSeries[], color: boolean): string {
   return series
     .map((s, i) => {
-      if (color) return `${asciichart.colored('─', COLORS[i % COLORS.length])} ${s.name}`;
+      if (color) return `${asciichart().colored('─', seriesColor(i))} ${s.name}`;
       return `${(SYMBOL_SETS[i % SYMBOL_SETS.length] ?? SOLID).sample} ${s.name}`;
     })
     .join('   ');

@@ -30,11 +30,12 @@ it('runs every case once with a tiny N, prints the table and the goals, and writ
   const lines = run.stdout.split('\n');
   const header = lines.findIndex((l) => /^case\s+connections\s+time s\s+connects\/s/.test(l));
   expect(header).toBeGreaterThan(0);
-  for (const id of ['a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e']) {
+  for (const id of ['a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e', 'startup', 'r1k', 'r10k', 'r100k']) {
     expect(lines.some((l) => l.startsWith(`${id} `)), `a row for case ${id}`).toBe(true);
   }
   expect(run.stdout).toMatch(/goals \(issue 5/);
   expect(run.stdout).toMatch(/(met|NOT MET) +c +at least 2,000 held at once/);
+  expect(run.stdout).toMatch(/(met|NOT MET) +r10k +time to the verdict <= 2x the plain loop's time to open as many: \d+\.\d\dx/);
 
   const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchDoc;
   expect(doc.schema).toBe('tcpprobe-bench');

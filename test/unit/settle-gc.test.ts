@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolCounters } from '../../src/engine/connection-pool.js';
-import { createSettleCollector, SETTLE_GC_MIN_INTERVAL_MS, SETTLE_GC_QUIET_MS } from '../../src/workers/settle-gc.js';
+import {
+  createSettleCollector,
+  exposeGc,
+  SETTLE_GC_MIN_INTERVAL_MS,
+  SETTLE_GC_QUIET_MS,
+  startSettleTimer,
+} from '../../src/workers/settle-gc.js';
 import { emptyCounters } from '../../src/workers/remote-driver.js';
 
 function counters(over: Partial<PoolCounters>): PoolCounters {
@@ -56,5 +62,32 @@ describe('settle collector', () => {
   it('does nothing without a gc function (a process started without --expose-gc)', () => {
     const collect = createSettleCollector(null, () => 0);
     expect(collect(counters({ attempted: 10, held: 10 }))).toBe(false);
+  });
+});
+
+describe('settling the CLI process', () => {
+  it('exposes a working gc at run time in a process started without --expose-gc', () => {
+    const gc = exposeGc();
+    expect(typeof gc).toBe('function');
+    expect(() => gc?.()).not.toThrow();
+  });
+
+  it('feeds the collector on a timer: one collection once the counters have been quiet, none after stop', async () => {
+    let collections = 0;
+    let c = counters({ attempted: 100, connecting: 100 });
+    const stop = startSettleTimer(() => c, () => collections++, 10);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    c = counters({ attempted: 100, held: 100 });
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_GC_QUIET_MS + 200));
+    expect(collections).toBe(1);
+    stop();
+    c = counters({ attempted: 200, held: 200 });
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_GC_QUIET_MS + 200));
+    expect(collections).toBe(1);
+  });
+
+  it('does nothing without a gc function', () => {
+    const stop = startSettleTimer(() => counters({}), null);
+    expect(() => stop()).not.toThrow();
   });
 });

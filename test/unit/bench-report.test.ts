@@ -1,0 +1,147 @@
+/**
+ * The pure parts of `npm run bench` (scripts/bench-report.mjs, scripts/bench-cases.mjs): the issue 11 cases, how
+ * they are selected, and how their runs become figures and goals. The scripts are plain JavaScript, so their
+ * functions are typed here by what the tests use.
+ */
+import { describe, expect, it } from 'vitest';
+
+interface BenchCase {
+  id: string;
+  kind: string;
+  reference?: string;
+  baseline?: string;
+  serveArgs?: string[];
+  rampArgs?: string[];
+  expectMax?: number;
+  goals?: Record<string, unknown>;
+}
+interface Summary {
+  id: string;
+  kind: string;
+  ratio: number | null;
+  figures: Record<string, { median: number; min: number; max: number } | null>;
+}
+interface Goal {
+  case: string;
+  issue: number;
+  goal: string;
+  figure: string;
+  met: boolean;
+}
+interface BenchCasesModule {
+  benchCases(o: { quick: boolean; floorBinary: string | null }): BenchCase[];
+  selectCases(all: BenchCase[], ids: string[] | null): BenchCase[];
+}
+interface BenchReportModule {
+  runFigures(raw: Record<string, unknown>): Record<string, number | null | boolean>;
+  summarize(cases: BenchCase[], runsByCase: Map<string, Record<string, unknown>[]>): Summary[];
+  checkGoals(summaries: Summary[]): Goal[];
+  ratioGoalText(kind: string, ratioMax: number): string;
+}
+
+const load = async <T>(name: string): Promise<T> => (await import(new URL(`../../scripts/${name}`, import.meta.url).href)) as T;
+const { benchCases, selectCases } = await load<BenchCasesModule>('bench-cases.mjs');
+const { runFigures, summarize, checkGoals, ratioGoalText } = await load<BenchReportModule>('bench-report.mjs');
+
+const full = benchCases({ quick: false, floorBinary: null });
+const byId = (id: string): BenchCase => {
+  const c = full.find((x) => x.id === id);
+  if (c === undefined) throw new Error(`no case ${id}`);
+  return c;
+};
+
+describe('the issue 11 cases', () => {
+  it('ramp with no flags but --hold 0 against a capped target that closes over its cap', () => {
+    for (const [id, cap, serveWorkers] of [
+      ['r1k', 1_000, null],
+      ['r10k', 10_000, null],
+      ['r100k', 100_000, '6'],
+    ] as const) {
+      const c = byId(id);
+      expect(c.kind).toBe('ramp');
+      expect(c.rampArgs).toEqual(['--hold', '0']);
+      expect(c.expectMax).toBe(cap);
+      expect(c.serveArgs).toEqual(['--max-conns', String(cap), '--over-limit', 'close', ...(serveWorkers === null ? [] : ['--workers', serveWorkers])]);
+    }
+    expect(byId('r1k').goals).toEqual({ issue: 11, verdictMaxMs: 1000, exact: true });
+    expect(byId('r10k').goals).toEqual({ issue: 11, ratioMax: 2, exact: true });
+    expect(byId('r10k').baseline).toBe('a-ref');
+    expect(byId('r100k').goals).toEqual({ issue: 11, verdictMaxMs: 20_000, exact: true });
+    expect(byId('startup')).toMatchObject({ kind: 'startup', args: ['--version'], samples: 15 });
+  });
+
+  it('keep the plain loop the same size as r10k in --quick mode too, so the ratio compares like with like', () => {
+    const quick = benchCases({ quick: true, floorBinary: null });
+    const r10k = quick.find((c) => c.id === 'r10k');
+    const aRef = quick.find((c) => c.id === 'a-ref') as BenchCase & { probe: { count: number } };
+    expect(r10k?.expectMax).toBe(aRef.probe.count);
+  });
+});
+
+describe('selectCases', () => {
+  const ids = (cases: BenchCase[]): string[] => cases.map((c) => c.id);
+  it('brings the references of the named cases and the baselines they are divided by, in run order', () => {
+    expect(ids(selectCases(full, ['a']))).toEqual(['a', 'a-ref']);
+    expect(ids(selectCases(full, ['r10k']))).toEqual(['a-ref', 'r10k']);
+    expect(ids(selectCases(full, ['startup', 'r1k']))).toEqual(['startup', 'r1k']);
+    expect(ids(selectCases(full, ['nope']))).toEqual([]);
+    expect(selectCases(full, null)).toBe(full);
+  });
+});
+
+describe('runFigures', () => {
+  it('reads a startup run as its time alone', () => {
+    const f = runFigures({ ok: true, startupMs: 123, startupMinMs: 100, startupMaxMs: 150, samples: 15 });
+    expect(f.timeS).toBeCloseTo(0.123);
+    expect(f.connections).toBeNull();
+    expect(f.rssPerConnKb).toBeNull();
+    expect(f.cpuS).toBeNull();
+  });
+});
+
+describe('goals of the issue 11 cases', () => {
+  const rampRun = (found: number, ms: number) => ({ ok: true, exact: found === 10_000, found, verdictMs: ms, peakRss: 2 ** 20, cpuSec: 1 });
+  const plainRun = { ok: true, connections: 10_000, establishMs: 1000, baselineRss: 0, peakRss: 2 ** 20, settledRss: 2 ** 20, cpuSec: 1 };
+
+  it('divides r10k by the plain loop, names the verdict in the goal and tags the goals with the issue', () => {
+    const cases = [byId('a-ref'), byId('r10k')];
+    const runs = new Map([
+      ['a-ref', [plainRun]],
+      ['r10k', [rampRun(10_000, 1500)]],
+    ]);
+    const summaries = summarize(cases, runs);
+    expect(summaries[1]?.ratio).toBeCloseTo(1.5);
+    expect(summaries[1]?.kind).toBe('ramp');
+    expect(checkGoals(summaries)).toEqual([
+      { case: 'r10k', issue: 11, goal: ratioGoalText('ramp', 2), figure: '1.50x', met: true },
+      { case: 'r10k', issue: 11, goal: 'the cap found exactly, every run', figure: '1/1 exact', met: true },
+    ]);
+  });
+
+  it('fails r10k when one run misses the cap or the ratio is above 2x', () => {
+    const runs = new Map([
+      ['a-ref', [plainRun]],
+      ['r10k', [rampRun(10_000, 2500), rampRun(9_998, 2500)]],
+    ]);
+    const goals = checkGoals(summarize([byId('a-ref'), byId('r10k')], runs));
+    expect(goals.map((g) => [g.figure, g.met])).toEqual([
+      ['2.50x', false],
+      ['1/2 exact', false],
+    ]);
+  });
+
+  it('judges r1k by its time to the verdict and keeps issue 5 as the default issue', () => {
+    const goals = checkGoals(summarize([byId('r1k'), byId('d')], new Map([['r1k', [{ ...rampRun(1000, 800), exact: true }]]])));
+    expect(goals.filter((g) => g.case === 'r1k').map((g) => [g.issue, g.goal, g.figure, g.met])).toEqual([
+      [11, 'exact cap found in <= 1 s', '0.80 s', true],
+      [11, 'the cap found exactly, every run', '1/1 exact', true],
+    ]);
+    // d had no runs here: its goals are not met, and they are issue 5's.
+    expect(goals.filter((g) => g.case === 'd').every((g) => g.issue === 5 && !g.met)).toBe(true);
+  });
+
+  it('words a ratio goal by what is timed', () => {
+    expect(ratioGoalText('probe', 0.65)).toBe('time to establish <= 0.65x the plain loop');
+    expect(ratioGoalText('ramp', 2)).toBe("time to the verdict <= 2x the plain loop's time to open as many");
+  });
+});
