@@ -178,9 +178,20 @@ async function runRamp(port, targetPid) {
   const errors = track(child, 'ramp');
   const samples = sampler(child.pid);
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  // The verdict is out when the document is: closing the sockets and exiting come after it.
+  let resultAt = null;
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    stdout += d;
+    if (resultAt !== null || !stdout.trimEnd().endsWith('}')) return;
+    try {
+      JSON.parse(stdout);
+      resultAt = performance.now();
+    } catch {
+      // a chunk that happened to end in '}': the document is not whole yet
+    }
+  });
   const [code] = await once(child, 'exit');
-  const verdictMs = performance.now() - t0;
+  const verdictMs = (resultAt ?? performance.now()) - t0 - (spec.holdExcludedMs ?? 0);
   const target = sampleTree(targetPid);
   samples.stop();
   let result;
