@@ -5,8 +5,7 @@
  * The flags are read and checked before any connection is made (a bad flag never wastes a run); the work happens
  * after the result is emitted, in applyAudit, which returns EXIT.regression or null (the run's own exit code stands).
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readResultFile } from '../compare/read-result.js';
 import { decideRegression, isMeasurement } from '../compare/regression-gate.js';
@@ -17,6 +16,7 @@ import { formatOpenMetrics, labelNameProblem, type MetricLabel } from '../report
 import { damagedLineMessages } from '../reporters/history-report.js';
 import { formatHostPort } from '../reporters/format.js';
 import { Validator } from '../config/validator.js';
+import { checkOutputPath } from '../config/output-path.js';
 import { EXIT } from './exit-codes.js';
 import { info, writeFileAtomic } from './output.js';
 
@@ -96,12 +96,6 @@ function readBaselineFile(path: string): RampResult {
   return result;
 }
 
-/** The directory of a file we will write must exist (we do not guess permissions for node_exporter's directory). */
-function checkDirectory(flag: string, path: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag}: directory "${dir}" does not exist`);
-}
-
 /** Read and check the audit flags: one UsageError naming every problem. */
 export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Readonly<AuditOptions> {
   const v = new Validator();
@@ -121,7 +115,11 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   );
   if (flags.maxRegression !== undefined && baselineRaw === null) v.problem('--max-regression: needs --baseline last|FILE');
   const openMetricsPath = flags.openmetrics === undefined ? null : String(flags.openmetrics);
-  if (openMetricsPath !== null) v.field(() => checkDirectory('--openmetrics', openMetricsPath), undefined);
+  // The textfile's directory must exist (we do not guess permissions for node_exporter's directory); the
+  // history makes its own directories.
+  if (openMetricsPath !== null) v.field(() => checkOutputPath('--openmetrics', openMetricsPath), undefined);
+  const historyPath = historyFlag ?? defaultHistoryPath(env);
+  if (save && historyFlag !== '') v.field(() => checkOutputPath(historyFlag === null ? '--save' : '--history', historyPath, true), undefined);
   const rawLabels = Array.isArray(flags.label) ? flags.label.map(String) : [];
   if (rawLabels.length > 0 && openMetricsPath === null) v.problem('--label: only used with --openmetrics');
   const labels = rawLabels.map((t) => v.field(() => parseLabel('--label', t), null)).filter((l): l is MetricLabel => l !== null);
@@ -133,7 +131,7 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   v.done();
   return Object.freeze({
     save,
-    historyPath: historyFlag ?? defaultHistoryPath(env),
+    historyPath,
     baseline,
     maxRegressionShare,
     openMetricsPath,
@@ -156,21 +154,40 @@ function lastBaseline(result: RampResult, historyPath: string): RampResult | nul
 /**
  * After a ramp: look up the baseline (before saving, so "last" is never this run), save, write the textfile, gate.
  * Returns EXIT.regression when the gate fails, else null.
- * @throws InputError when a file cannot be written or "--baseline last" finds no earlier run (the run is still
- * saved and the textfile written, so the next scheduled run has its baseline).
+ * @param onWriteFailure called when the history or the textfile cannot be written (default: throw InputError)
+ * @throws InputError when "--baseline last" finds no earlier run (the run is still saved and the textfile
+ * written, so the next scheduled run has its baseline).
  */
-export async function applyAudit(result: RampResult, audit: Readonly<AuditOptions>): Promise<number | null> {
+export async function applyAudit(
+  result: RampResult,
+  audit: Readonly<AuditOptions>,
+  onWriteFailure: (what: string, reason: string) => void = (what, reason) => {
+    throw new InputError(`cannot write ${what}: ${reason}`);
+  },
+): Promise<number | null> {
   let baseline: RampResult | null = null;
   if (audit.baseline?.kind === 'file') baseline = audit.baseline.result;
   else if (audit.baseline?.kind === 'last') baseline = lastBaseline(result, audit.historyPath);
 
+  // A write that fails here was checked before the run (the disk filled, a directory went away): the caller keeps
+  // the result and says where; the gate below still runs.
   if (audit.save) {
-    await appendHistoryRecord(audit.historyPath, result);
-    info(audit, `history: saved to ${audit.historyPath}`);
+    try {
+      await appendHistoryRecord(audit.historyPath, result);
+      info(audit, `history: saved to ${audit.historyPath}`);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      onWriteFailure(`the history "${audit.historyPath}"`, e.message);
+    }
   }
   if (audit.openMetricsPath !== null) {
-    writeFileAtomic(audit.openMetricsPath, formatOpenMetrics(result, audit.labels));
-    info(audit, `openmetrics: wrote ${audit.openMetricsPath}`);
+    try {
+      writeFileAtomic(audit.openMetricsPath, formatOpenMetrics(result, audit.labels));
+      info(audit, `openmetrics: wrote ${audit.openMetricsPath}`);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      onWriteFailure(`--openmetrics "${audit.openMetricsPath}"`, e.message.replace(/^cannot write "[^"]*": /, ''));
+    }
   }
   if (audit.baseline === null) return null;
   if (!isMeasurement(result.verdict.kind)) {

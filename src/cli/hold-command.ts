@@ -7,11 +7,11 @@ import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold
 import { runHold } from '../controller/hold.js';
 import type { Progress } from '../controller/run-context.js';
 import { summarizeLatency } from '../metrics/histogram.js';
-import { formatHoldSummary } from '../reporters/hold-summary.js';
+import { formatAssertion, formatHoldSummary } from '../reporters/hold-summary.js';
 import { formatConnEvent, formatStatusBlock, formatStatusLine, type LiveSnapshot } from '../reporters/live-status.js';
 import type { HoldResult } from '../metrics/result.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
-import { emitResult, info, throttle } from './output.js';
+import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
 import { createDriver, prepareProbe } from './prepare-probe.js';
 import { addProbeFlags } from './ramp-command.js';
 import type { StopSignal } from './signals.js';
@@ -76,12 +76,14 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     { signal: stop.controller.signal, onProgress: o.quiet ? undefined : show },
   );
   block?.done();
-  emitResult(result, formatHoldSummary(result), o);
-  if (result.verdict.kind === 'interrupted') return exitCodeForVerdict('interrupted', stop.received);
-  const failed = result.assertions.find((a) => !a.passed);
+  const written = emitResult(result, formatHoldSummary(result), o);
+  const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   if (failed !== undefined) {
-    process.stderr.write(`tcpprobe: assertion failed: ${failed.name}: expected ${failed.expected}, got ${failed.actual}\n`);
-    return failed.name === 'established-within' ? EXIT.assertEstablished : EXIT.assertHeld;
+    // Always printed, even with --quiet: it is why the exit code is not 0.
+    process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);
+    return finalExitCode(failed.name === 'established-within' ? EXIT.assertEstablished : EXIT.assertHeld, written);
   }
-  return exitCodeForVerdict(result.verdict.kind, stop.received);
+  const code = exitCodeForVerdict(result.verdict.kind, stop.received);
+  explainExit(o, result.verdict.summary, code);
+  return finalExitCode(code, written);
 }

@@ -10,7 +10,7 @@ import { formatRampSummary } from '../reporters/ramp-summary.js';
 import { formatStatusLine } from '../reporters/live-status.js';
 import { summarizeLatency } from '../metrics/histogram.js';
 import type { RampResult } from '../metrics/result.js';
-import { emitResult, info, throttle } from './output.js';
+import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
 import { createDriver, prepareProbe } from './prepare-probe.js';
 import { ElasticDriver } from '../workers/elastic-driver.js';
 import { exitCodeForVerdict } from './exit-codes.js';
@@ -122,7 +122,15 @@ export async function rampMain(
     const changes = driver.resourceChanges();
     if (changes.length > 0) result.resources = changes;
   }
-  emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
-  const override = audit === null ? null : await applyAudit(result, audit);
-  return setup.finish(override ?? exitCodeForVerdict(result.verdict.kind, stop.received));
+  const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
+  let written = outWritten;
+  const onWriteFailure = (what: string, reason: string): void => {
+    written = false;
+    const keptAt = documentOnStdout(o) ? 'stdout' : o.outFile !== null && outWritten ? `"${o.outFile}"` : null;
+    keepDocument(resultDocument(result), what, reason, keptAt);
+  };
+  const override = audit === null ? null : await applyAudit(result, audit, onWriteFailure);
+  const code = override ?? exitCodeForVerdict(result.verdict.kind, stop.received);
+  if (override === null) explainExit(o, result.verdict.summary, code);
+  return setup.finish(finalExitCode(code, written));
 }

@@ -4,6 +4,7 @@
 import type { Stage } from '../controller/plan.js';
 import { parseCount, parseDurationMs, parseRate } from './units.js';
 import { optional, Validator } from './validator.js';
+import { readOutFile } from './output-path.js';
 import {
   readEngineOptions,
   readTargetOptions,
@@ -65,6 +66,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   if (untilRaw !== 'confirm' && untilRaw !== 'first-failure') {
     v.problem(`--until: "${untilRaw}" is not one of confirm, first-failure`);
   }
+  const outFile = readOutFile(raw.out, v);
   v.done();
   return Object.freeze({
     target,
@@ -76,7 +78,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     holdMs,
     until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',
     json: raw.json === true,
-    outFile: raw.out === undefined ? null : String(raw.out),
+    outFile,
     quiet: raw.quiet === true,
     chart: raw.chart !== false,
   });
