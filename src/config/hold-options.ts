@@ -65,7 +65,7 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
   let assertEstablished: HoldOptions['assertEstablished'] = null;
   if (assertCount !== null || withinMs !== null) {
     if (assertCount === null || withinMs === null) v.problem('--assert-established and --within go together');
-    else if (assertCount > connections) v.problem(`--assert-established: ${assertCount} is more than --connections ${connections}`);
+    else if (assertCount > connections) v.problem(`--assert-established: ${assertCount.toLocaleString('en-US')} is more than --connections ${connections.toLocaleString('en-US')}`);
     else assertEstablished = { count: assertCount, withinMs };
   }
   const assertHeld = raw.assertHeld === true;
