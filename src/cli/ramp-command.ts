@@ -54,7 +54,7 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .option('--max <n>', 'stop adding at N connections (verdict: holds at least N)')
     .option('--max-duration <dur>', `hard bound on the whole run, hold included (default ${RAMP_DEFAULTS.maxDurationMs / 1000}s)`)
     .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
-    .option('--hold <dur>', `hold the population this long at the end (default ${RAMP_DEFAULTS.holdMs / 1000}s)`)
+    .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
     .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
     .option('--no-chart', 'no chart in the summary');
   addFleetFlags(addAuditFlags(addProbeFlags(cmd))).action(async (flags: Record<string, unknown>) => {

@@ -21,6 +21,11 @@ export const RAMP_DEFAULTS = {
   until: 'confirm',
 } as const;
 
+/** The hold when --hold is not given: RAMP_DEFAULTS.holdMs, or a quarter of a --max-duration shorter than 4 times that. */
+export function defaultHoldMs(maxDurationMs: number): number {
+  return Math.min(RAMP_DEFAULTS.holdMs, Math.floor(maxDurationMs / 4));
+}
+
 export interface RampOptions {
   target: TargetOptions;
   engine: EngineOptions;
@@ -58,7 +63,9 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     RAMP_DEFAULTS.maxDurationMs;
   const plateauMs =
     v.field(() => optional(raw.plateau, (s) => parseDurationMs('--plateau', s)), null) ?? RAMP_DEFAULTS.plateauMs;
-  const holdMs = v.field(() => optional(raw.hold, (s) => parseDurationMs('--hold', s)), null) ?? RAMP_DEFAULTS.holdMs;
+  const holdGiven = v.field(() => optional(raw.hold, (s) => parseDurationMs('--hold', s)), null);
+  // The default hold shrinks to fit a short --max-duration (so "--max-duration 2s" alone is valid); a given one must fit.
+  const holdMs = holdGiven ?? defaultHoldMs(maxDurationMs);
   if (maxDurationMs < 100) v.problem('--max-duration: must be at least 100ms');
   if (holdMs >= maxDurationMs) v.problem('--hold: must be shorter than --max-duration (the hold is part of the run)');
   if (plateauMs < 100) v.problem('--plateau: must be at least 100ms');

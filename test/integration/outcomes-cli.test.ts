@@ -201,3 +201,37 @@ describe('output paths are checked before the first connect', () => {
     expect(kept.maxConcurrency).toBe(20);
   });
 });
+
+describe('durations as tcpprobe prints them, and a --hold that fits a short --max-duration', () => {
+  it('--max-duration 1m30s is accepted (the run is bounded by --max)', async () => {
+    const serve = await startServe([]);
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--max', '10', '--max-duration', '1m30s', '--hold', '200ms', '--json', '-q'], {
+      timeoutMs: 30_000,
+    });
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(parseResult<RampResult>(run).verdict.kind).toBe('max-reached');
+  });
+
+  it('--max-duration 2s alone is valid: the default hold shrinks to 500ms', async () => {
+    const serve = await startServe([]);
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--max', '10', '--max-duration', '2s', '--json', '-q'], {
+      timeoutMs: 30_000,
+    });
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = parseResult<RampResult>(run);
+    expect(r.verdict.kind).toBe('max-reached');
+    // 10 connections take a moment; the rest is the 500 ms hold, inside the 2 s bound.
+    expect(r.durationMs).toBeGreaterThanOrEqual(500);
+    expect(r.durationMs).toBeLessThan(2000);
+  });
+
+  it('a given --hold that does not fit is still one usage line', async () => {
+    const run = await runCli(['ramp', '--port', '1', '--max-duration', '2s', '--hold', '2s'], { timeoutMs: 20_000 });
+    expect(expectOneUsageLine(run)).toMatch(/--hold: must be shorter than --max-duration/);
+  });
+
+  it('--help says what the default hold shrinks to', async () => {
+    const run = await runCli(['ramp', '--help'], { timeoutMs: 20_000 });
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain('or a quarter of a --max-duration under 8s');
+  });
+});
