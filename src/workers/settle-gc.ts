@@ -5,7 +5,7 @@
  * process that just opened 15,000 connections holds several MB more than its live sockets need, for as long as it
  * holds them (V8's memory reducer does not start in a process that then sits idle). A full collection once the
  * engine is quiet lets V8 hand those pages back, provided it compacts (compactOnFullGc). Measured in
- * docs/performance.md. `global.gc` exists only with --expose-gc, which src/workers/worker-group.ts gives its worker
+ * README ("Performance"). `global.gc` exists only with --expose-gc, which src/workers/worker-group.ts gives its worker
  * processes; anywhere else (the CLI process, a fleet agent started by hand) this does nothing.
  */
 import v8 from 'node:v8';
