@@ -2,13 +2,13 @@
  * `tcpprobe hold`: open N connections with a delay between each, keep them, show live stats, judge CI assertions.
  */
 import type { Command } from 'commander';
-import { createLogUpdate } from 'log-update';
 import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold-options.js';
 import { runHold } from '../controller/hold.js';
 import type { Progress } from '../controller/run-context.js';
 import { summarizeLatency } from '../metrics/histogram.js';
 import { formatAssertion, formatHoldSummary } from '../reporters/hold-summary.js';
-import { formatConnEvent, formatStatusBlock, formatStatusLine, type LiveSnapshot } from '../reporters/live-status.js';
+import { formatConnEvent, type LiveSnapshot } from '../reporters/live-status.js';
+import { createLiveView } from './live-view.js';
 import type { HoldResult } from '../metrics/result.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
 import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
@@ -50,17 +50,13 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     prepared,
     o.verbose ? (e) => process.stderr.write(`${formatConnEvent(e)}\n`) : null,
   );
-  // A terminal that reports no rows (some CI pseudo-terminals) would clip the block to nothing: plain lines then.
-  const tty = process.stderr.isTTY === true && (process.stderr.rows ?? 0) > 0;
-  const block = tty && !o.quiet ? createLogUpdate(process.stderr) : null;
+  // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
+  const view = createLiveView(o.quiet);
   const snapshot = (p: Progress): LiveSnapshot => {
     const lat = summarizeLatency(driver.connectLatency());
     return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
   };
-  const show = throttle(o.intervalMs, (p: Progress) => {
-    if (block !== null) block(formatStatusBlock(snapshot(p)));
-    else process.stderr.write(`${formatStatusLine(snapshot(p))}\n`);
-  });
+  const show = throttle(o.intervalMs, (p: Progress) => view.show(snapshot(p)));
   const result: HoldResult = await runHold(
     {
       connections: o.connections,
@@ -75,7 +71,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     prepared.runTarget,
     { signal: stop.controller.signal, onProgress: o.quiet ? undefined : show },
   );
-  block?.done();
+  view.done();
   const written = emitResult(result, formatHoldSummary(result), o);
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   if (failed !== undefined) {

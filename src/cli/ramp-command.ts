@@ -7,7 +7,7 @@ import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { runRamp } from '../controller/ramp.js';
 import type { Progress } from '../controller/run-context.js';
 import { formatRampSummary } from '../reporters/ramp-summary.js';
-import { formatStatusLine } from '../reporters/live-status.js';
+import { createLiveView } from './live-view.js';
 import { summarizeLatency } from '../metrics/histogram.js';
 import type { RampResult } from '../metrics/result.js';
 import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
@@ -93,10 +93,19 @@ export async function rampMain(
       : await startFleet(fleet, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line));
   info(o, setup.preflightText);
   const driver = setup.driver;
+  // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
   // Latency percentiles are read only when a status line is due, not on every sample.
+  const view = createLiveView(o.quiet, { allowBlock: fleet === null });
   const printStatus = throttle(1000, (p: Progress) => {
     const lat = summarizeLatency(driver.connectLatency());
-    info(o, formatStatusLine({ elapsedMs: p.elapsedMs, counters: p.counters, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase }));
+    view.show({
+      elapsedMs: p.elapsedMs,
+      counters: p.counters,
+      ...(o.max === null ? {} : { target: o.max }),
+      connectP50Ms: lat.p50,
+      connectP99Ms: lat.p99,
+      phase: p.phase,
+    });
   });
   const result: RampResult = await runRamp(
     {
@@ -117,6 +126,7 @@ export async function rampMain(
       onProgress: o.quiet ? undefined : printStatus,
     },
   );
+  view.done();
   if (driver instanceof ElasticDriver) {
     result.sourceAddresses = driver.sourceAddresses();
     const changes = driver.resourceChanges();
