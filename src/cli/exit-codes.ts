@@ -165,9 +165,28 @@ export function exitCodeForVerdict(kind: RampVerdictKind | HoldVerdictKind, sign
   return exitCodeForOutcome(outcomeOfVerdict(kind), signal);
 }
 
-/** The "Exit codes" section of --help: every row of OUTCOME_TABLE, one line each. */
+/** Words of `text` on lines of at most `width` columns (a longer word gets a line of its own). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line];
+}
+
+/** The "Exit codes" section of --help: every row of OUTCOME_TABLE, wrapped to 80 columns under its meaning. */
 export function exitCodesHelp(): string {
   const rows = OUTCOME_TABLE.map((r) => [r.codes.join(' / '), r.meaning] as const);
   const width = Math.max(...rows.map(([c]) => c.length));
-  return ['', 'Exit codes:', ...rows.map(([c, m]) => `  ${c.padEnd(width)}  ${m}`)].join('\n');
+  const indent = 2 + width + 2;
+  const lines = rows.flatMap(([c, m]) =>
+    wrapWords(m, 80 - indent).map((part, i) => (i === 0 ? `  ${c.padEnd(width)}  ${part}` : `${' '.repeat(indent)}${part}`)),
+  );
+  return ['', 'Exit codes:', ...lines].join('\n');
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ProbeError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, exitCodeForError, exitCodesHelp } from './exit-codes.js';
+import { examplesHelp } from './help-examples.js';
 import { registerRampCommand } from './ramp-command.js';
 import { registerHoldCommand } from './hold-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -50,7 +51,7 @@ function buildProgram(): Command {
   registerAgentCommand(program, runCommand);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
-    if (cmd.name() !== 'help') cmd.addHelpText('after', exitCodesHelp());
+    if (cmd.name() !== 'help') cmd.addHelpText('after', `${examplesHelp(cmd.name())}\n${exitCodesHelp()}`);
   }
   program.addHelpText('after', exitCodesHelp());
   return program;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT, OUTCOME_TABLE } from '../../src/cli/exit-codes.js';
+import { HELP_EXAMPLES } from '../../src/cli/help-examples.js';
 import type { HoldResult, RampResult } from '../../src/metrics/result.js';
 import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/child-output.js';
@@ -122,6 +123,19 @@ describe('help and the exit-code table', () => {
       for (const row of OUTCOME_TABLE) expect(section).toMatch(new RegExp(`^  ${row.codes.join(' / ')}\\s+\\S`, 'm'));
     },
   );
+
+  it.each(Object.keys(HELP_EXAMPLES))('%s --help shows its examples, and each uses only flags the command has', async (command) => {
+    const run = await runCli([command, '--help'], { timeoutMs: 20_000 });
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const options = run.stdout.slice(run.stdout.indexOf('Options:'), run.stdout.indexOf('Examples:'));
+    const flags = new Set([...options.matchAll(/(?:^|[\s,])(--?[a-z][a-z-]*)/gm)].map((m) => m[1]!));
+    expect(flags.size).toBeGreaterThan(2);
+    for (const example of HELP_EXAMPLES[command]!) {
+      expect(run.stdout).toContain(`  ${example.line}\n`);
+      expect(example.line).toMatch(new RegExp(`(^|\\s)tcpprobe ${command}( |$)`));
+      for (const [flag] of example.line.matchAll(/(?<=\s)--?[a-z][a-z-]*/g)) expect(flags, `${command}: ${flag}`).toContain(flag);
+    }
+  });
 
   it('tcpprobe --help has it too', async () => {
     const run = await runCli(['--help'], { timeoutMs: 20_000 });

@@ -18,9 +18,13 @@ describe('the outcome table', () => {
     for (const row of OUTCOME_TABLE) expect(section).toMatch(new RegExp(`^\\| ${row.codes.join(' / ')} \\| `, 'm'));
   });
 
-  it('--help text lists every row', () => {
+  it('--help text lists every row, within 80 columns', () => {
     const help = exitCodesHelp();
-    for (const row of OUTCOME_TABLE) expect(help).toContain(`${row.codes.join(' / ')}  `);
+    for (const row of OUTCOME_TABLE) expect(help).toMatch(new RegExp(`^  ${row.codes.join(' / ')} +\\S`, 'm'));
+    for (const line of help.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    // Wrapped, not cut: every word of every meaning is there.
+    const words = help.split(/\s+/);
+    for (const row of OUTCOME_TABLE) for (const w of row.meaning.split(' ')) expect(words).toContain(w);
   });
 
   it.each([
