@@ -17,7 +17,7 @@ import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
 import { startFleet } from '../fleet/fleet-run.js';
-import { addAuditFlags, applyAudit, readAuditOptions, type AuditOptions } from './audit-options.js';
+import { addAuditFlags, applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './audit-options.js';
 
 /** Flags shared by every probing command. */
 export function addProbeFlags(cmd: Command): Command {
@@ -132,6 +132,9 @@ export async function rampMain(
     const changes = driver.resourceChanges();
     if (changes.length > 0) result.resources = changes;
   }
+  // The gate decides before anything is printed, so the document carries its inputs and outcome.
+  const gate = audit === null ? null : judgeGate(result, audit);
+  if (gate !== null) result.gate = gate;
   const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
   let written = outWritten;
   const onWriteFailure = (what: string, reason: string): void => {
