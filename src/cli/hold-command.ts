@@ -10,6 +10,7 @@ import { formatAssertion, formatHoldSummary } from '../reporters/hold-summary.js
 import { formatConnEvent, type LiveSnapshot } from '../reporters/live-status.js';
 import { createLiveView } from './live-view.js';
 import type { HoldResult } from '../metrics/result.js';
+import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
 import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
 import { createDriver, prepareProbe } from './prepare-probe.js';
@@ -36,28 +37,32 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
   });
 }
 
-export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
-  // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
+/** What a hold tells its caller while it runs. */
+export interface HoldRunHooks {
+  /** This machine's preflight, before the first connect. */
+  onPreflight?: (text: string) => void;
+  /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
+  onProgress?: (p: Progress, driver: ProbeDriver) => void;
+  /** One call per connection event (in-process only: it keeps one process unless --workers says otherwise). */
+  onEvent?: PoolEventListener;
+}
+
+/**
+ * The core of a hold: set up, run the executor, resolve to the result (assertions judged, nothing printed). The
+ * CLI (holdMain) and the library entry (src/index.ts) both call this.
+ */
+export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
   const prepared = await prepareProbe(
     o.target,
     o.engine,
     o.connections,
     { enabled: o.reconnect, delayMs: o.reconnectDelayMs },
-    o.engine.workers ?? (o.verbose ? 1 : null),
+    o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
   );
-  info(o, prepared.preflightText);
-  const driver = await createDriver(
-    prepared,
-    o.verbose ? (e) => process.stderr.write(`${formatConnEvent(e)}\n`) : null,
-  );
-  // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
-  const view = createLiveView(o.quiet);
-  const snapshot = (p: Progress): LiveSnapshot => {
-    const lat = summarizeLatency(driver.connectLatency());
-    return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
-  };
-  const show = throttle(o.intervalMs, (p: Progress) => view.show(snapshot(p)));
-  const result: HoldResult = await runHold(
+  hooks.onPreflight?.(prepared.preflightText);
+  const driver = await createDriver(prepared, hooks.onEvent ?? null);
+  const onProgress = hooks.onProgress;
+  return runHold(
     {
       connections: o.connections,
       delayMs: o.delayMs,
@@ -69,8 +74,24 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     },
     driver,
     prepared.runTarget,
-    { signal: stop.controller.signal, onProgress: o.quiet ? undefined : show },
+    { signal, onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver) },
   );
+}
+
+export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
+  // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
+  const view = createLiveView(o.quiet);
+  const snapshot = (p: Progress, driver: ProbeDriver): LiveSnapshot => {
+    const lat = summarizeLatency(driver.connectLatency());
+    return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
+  };
+  const show = throttle(o.intervalMs, (p: Progress, driver: ProbeDriver) => view.show(snapshot(p, driver)));
+  const result = await executeHold(o, stop.controller.signal, {
+    onPreflight: (text) => info(o, text),
+    onProgress: o.quiet ? undefined : show,
+    // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
+    ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
+  });
   view.done();
   const written = emitResult(result, formatHoldSummary(result), o);
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);

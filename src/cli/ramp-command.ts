@@ -6,6 +6,7 @@ import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { runRamp } from '../controller/ramp.js';
 import type { Progress } from '../controller/run-context.js';
+import type { ProbeDriver } from '../controller/driver.js';
 import { formatRampSummary } from '../reporters/ramp-summary.js';
 import { createLiveView } from './live-view.js';
 import { summarizeLatency } from '../metrics/histogram.js';
@@ -73,40 +74,39 @@ export function plannedRampConnections(o: RampOptions): number {
 }
 
 /** This machine holds the connections: one process or a worker group. */
-async function localSetup(o: Readonly<RampOptions>, stop: StopSignal) {
+async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal) {
   // Resources follow the held count: the server sees an ordinary client until the run needs more.
   const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), { enabled: false, delayMs: 0 }, o.engine.workers, true);
   const driver = await createDriver(prepared, null);
-  return { ...prepared, driver, signal: stop.controller.signal, finish: async (code: number) => code };
+  return { ...prepared, driver, signal, finish: async (code: number) => code };
 }
 
-export async function rampMain(
+/** What a ramp tells its caller while it runs. */
+export interface RampRunHooks {
+  /** The preflight (this machine's limits, or the fleet's lines), before the first connect. */
+  onPreflight?: (text: string) => void;
+  /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
+  onProgress?: (p: Progress, driver: ProbeDriver) => void;
+}
+
+/**
+ * The core of a ramp, on this machine or on a fleet: set up, run the executor, resolve to the result. The CLI
+ * (rampMain) and the library entry (src/index.ts) both call this; neither prints anything here.
+ * @returns the result and the setup's finish, which releases a fleet and may turn `code` into a fleet error
+ */
+export async function executeRamp(
   o: Readonly<RampOptions>,
-  stop: StopSignal,
-  audit: Readonly<AuditOptions> | null = null,
+  signal: AbortSignal,
+  hooks: RampRunHooks = {},
   fleet: FleetOptions | null = null,
-): Promise<number> {
+  log: (line: string) => void = () => undefined,
+): Promise<{ result: RampResult; finish: (code: number) => Promise<number> }> {
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
   const setup =
-    fleet === null
-      ? await localSetup(o, stop)
-      : await startFleet(fleet, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line));
-  info(o, setup.preflightText);
+    fleet === null ? await localSetup(o, signal) : await startFleet(fleet, o, plannedRampConnections(o), signal, log);
+  hooks.onPreflight?.(setup.preflightText);
   const driver = setup.driver;
-  // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
-  // Latency percentiles are read only when a status line is due, not on every sample.
-  const view = createLiveView(o.quiet, { allowBlock: fleet === null });
-  const printStatus = throttle(1000, (p: Progress) => {
-    const lat = summarizeLatency(driver.connectLatency());
-    view.show({
-      elapsedMs: p.elapsedMs,
-      counters: p.counters,
-      ...(o.max === null ? {} : { target: o.max }),
-      connectP50Ms: lat.p50,
-      connectP99Ms: lat.p99,
-      phase: p.phase,
-    });
-  });
+  const onProgress = hooks.onProgress;
   const result: RampResult = await runRamp(
     {
       stage: o.stage,
@@ -123,15 +123,45 @@ export async function rampMain(
     setup.runTarget,
     {
       signal: setup.signal,
-      onProgress: o.quiet ? undefined : printStatus,
+      onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver),
     },
   );
-  view.done();
   if (driver instanceof ElasticDriver) {
     result.sourceAddresses = driver.sourceAddresses();
     const changes = driver.resourceChanges();
     if (changes.length > 0) result.resources = changes;
   }
+  return { result, finish: setup.finish };
+}
+
+export async function rampMain(
+  o: Readonly<RampOptions>,
+  stop: StopSignal,
+  audit: Readonly<AuditOptions> | null = null,
+  fleet: FleetOptions | null = null,
+): Promise<number> {
+  // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
+  // Latency percentiles are read only when a status line is due, not on every sample.
+  const view = createLiveView(o.quiet, { allowBlock: fleet === null });
+  const printStatus = throttle(1000, (p: Progress, driver: ProbeDriver) => {
+    const lat = summarizeLatency(driver.connectLatency());
+    view.show({
+      elapsedMs: p.elapsedMs,
+      counters: p.counters,
+      ...(o.max === null ? {} : { target: o.max }),
+      connectP50Ms: lat.p50,
+      connectP99Ms: lat.p99,
+      phase: p.phase,
+    });
+  });
+  const { result, finish } = await executeRamp(
+    o,
+    stop.controller.signal,
+    { onPreflight: (text) => info(o, text), onProgress: o.quiet ? undefined : printStatus },
+    fleet,
+    (line) => info(o, line),
+  );
+  view.done();
   // The gate decides before anything is printed, so the document carries its inputs and outcome.
   const gate = audit === null ? null : judgeGate(result, audit);
   if (gate !== null) result.gate = gate;
@@ -145,5 +175,5 @@ export async function rampMain(
   const override = audit === null ? null : await applyAudit(result, audit, onWriteFailure);
   const code = override ?? exitCodeForVerdict(result.verdict.kind, stop.received);
   if (override === null) explainExit(o, result.verdict.summary, code);
-  return setup.finish(finalExitCode(code, written));
+  return finish(finalExitCode(code, written));
 }
