@@ -20,9 +20,16 @@ function packedFiles(): string[] {
 describe('the package', () => {
   it('ships the CLI, README, LICENSE and docs/fleet.md, and no source maps', () => {
     const files = packedFiles();
-    for (const f of ['dist/cli/main.js', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
+    for (const f of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
   }, 30_000);
+
+  it('"exports" names the library entry and its types, which exist', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }> };
+    const entry = pkg.exports['.']!;
+    expect(entry).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(readFileSync(join(ROOT, entry.types), 'utf8')).toMatch(/export declare function ramp\(/);
+  });
 
   it('LICENSE is the MIT license package.json names', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string };
