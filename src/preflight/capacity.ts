@@ -249,11 +249,11 @@ function slowZoneFinding(ctx: Context): Finding {
   return {
     id: 'slow-zone',
     title: 'slow zone',
-    value: `about ${share} connections ${per}, ${past ? 'past' : 'below'} the ~${threshold} where connect() slows`,
+    value: `about ${n(share)} connections ${per}, ${past ? 'past' : 'below'} the ~${n(threshold)} where connect() slows`,
     reach: null,
     severity: past ? 'warn' : 'ok',
     advice: past
-      ? `${moreSourcesAdvice(ctx)}: past ~${threshold} the connect rate measures this machine, not the server`
+      ? `${moreSourcesAdvice(ctx)}: past ~${n(threshold)} the connect rate measures this machine, not the server`
       : null,
   };
 }

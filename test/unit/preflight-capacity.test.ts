@@ -70,7 +70,7 @@ describe('assessCapacity on this machine', () => {
     expect(find(a.findings, 'ports').value).toBe('32768-60999 = 28,232 per source address and target');
     expect(find(a.findings, 'conntrack').value).toBe('not loaded');
     expect(find(a.findings, 'slow-zone').value).toBe(
-      'about 10000 connections per source address and target, below the ~14116 where connect() slows',
+      'about 10,000 connections per source address and target, below the ~14,116 where connect() slows',
     );
   });
 
@@ -157,7 +157,7 @@ describe('slow zone', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000 }));
     expect(find(a.findings, 'slow-zone')).toMatchObject({
       severity: 'warn',
-      value: 'about 15000 connections per source address and target, past the ~14116 where connect() slows',
+      value: 'about 15,000 connections per source address and target, past the ~14,116 where connect() slows',
     });
     expect(find(a.findings, 'slow-zone').advice).toContain('--source 127.0.0.2-127.0.0.4');
   });
@@ -170,7 +170,7 @@ describe('slow zone', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000, sourceAddresses: sources }));
     expect(find(a.findings, 'slow-zone')).toMatchObject({
       severity: 'warn',
-      value: 'about 7500 connections per source address, past the ~7058 where connect() slows',
+      value: 'about 7,500 connections per source address, past the ~7,058 where connect() slows',
     });
   });
 

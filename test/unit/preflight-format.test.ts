@@ -41,7 +41,7 @@ describe('formatPreflight', () => {
     const lines = text.split('\n');
     expect(lines).toContain('  source addresses 127.0.0.2-127.0.0.7 (6)');
     expect(lines).toContain(
-      '  slow zone        about 8334 connections per source address, past the ~7058 where connect() slows',
+      '  slow zone        about 8,334 connections per source address, past the ~7,058 where connect() slows',
     );
     expect(lines).toContain('  limit: open files: 50,000 connections planned, it allows 19,936');
     expect(lines.filter((l) => l.startsWith('  warn: slow zone:'))).toHaveLength(1);
