@@ -258,7 +258,8 @@ describe('tcpprobe history', () => {
     expect(lines(run.stderr)).toEqual([`tcpprobe: ${path} line 2: skipped: damaged: not JSON`]);
     expect(run.stdout).toMatch(/^History: 2 runs in /);
     expect(run.stdout).toMatch(new RegExp(`^ +1 +\\S+ \\S+ +127\\.0\\.0\\.1:${big.port} +300 +limit-by-failure$`, 'm'));
-    expect(run.stdout).toMatch(new RegExp(`^ +3 +\\S+ \\S+ +127\\.0\\.0\\.1:${small.port} +200 +limit-by-failure$`, 'm'));
+    // The 200 run failed its gate against the 300 run when it was saved: the history says so.
+    expect(run.stdout).toMatch(new RegExp(`^ +3 +\\S+ \\S+ +127\\.0\\.0\\.1:${small.port} +200 +limit-by-failure +regression$`, 'm'));
     expect(run.stdout).toContain('Max concurrency per run, oldest to newest');
 
     const filtered = await runCli(['history', '--history', path, '--target', `127.0.0.1:${small.port}`, '--last', '5', '--json']);
