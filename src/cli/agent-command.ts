@@ -21,6 +21,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function registerAgentCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
   program
     .command('agent')
+    .summary('serve fleet runs: register with Redis, hold connections for a controller (ramp --redis), report back')
     .description(
       'serve fleet runs: register with Redis, hold connections for a controller (ramp --redis), report back; ' +
         "the Redis URL, password file, ACL and key layout: docs/fleet.md (in the package)",

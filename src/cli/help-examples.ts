@@ -11,6 +11,12 @@ export interface HelpExample {
 }
 
 export const HELP_EXAMPLES: Readonly<Record<string, readonly HelpExample[]>> = {
+  tcpprobe: [
+    { line: 'tcpprobe demo', what: 'see it work: ramp against a built-in target capped at 1,000' },
+    { line: 'tcpprobe ramp --host db.internal --port 5432', what: 'how many concurrent connections does it hold?' },
+    { line: 'tcpprobe hold --host api.internal --port 443 -c 500 --duration 30s', what: 'hold 500 open for 30 s' },
+    { line: 'tcpprobe doctor', what: "this machine's own limits, before blaming a server" },
+  ],
   ramp: [
     { line: 'tcpprobe ramp --host 127.0.0.1 --port 6379', what: 'find the cap, adding 500 connections/s' },
     { line: 'tcpprobe ramp --host db.internal --port 5432 --max 10k --max-duration 2m', what: 'does it hold at least 10,000?' },

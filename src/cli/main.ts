@@ -53,7 +53,7 @@ function buildProgram(): Command {
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
     if (cmd.name() !== 'help') cmd.addHelpText('after', `${examplesHelp(cmd.name())}\n${exitCodesHelp()}`);
   }
-  program.addHelpText('after', exitCodesHelp());
+  program.addHelpText('after', `${examplesHelp('tcpprobe')}\n\nEach command's --help has its own examples.\n${exitCodesHelp()}`);
   return program;
 }
 

@@ -124,7 +124,7 @@ describe('help and the exit-code table', () => {
     },
   );
 
-  it.each(Object.keys(HELP_EXAMPLES))('%s --help shows its examples, and each uses only flags the command has', async (command) => {
+  it.each(Object.keys(HELP_EXAMPLES).filter((c) => c !== 'tcpprobe'))('%s --help shows its examples, and each uses only flags the command has', async (command) => {
     const run = await runCli([command, '--help'], { timeoutMs: 20_000 });
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const options = run.stdout.slice(run.stdout.indexOf('Options:'), run.stdout.indexOf('Examples:'));
@@ -137,9 +137,17 @@ describe('help and the exit-code table', () => {
     }
   });
 
-  it('tcpprobe --help has it too', async () => {
+  it('tcpprobe --help has it too, after examples that name real commands; `tcpprobe help` exits 0', async () => {
     const run = await runCli(['--help'], { timeoutMs: 20_000 });
     expect(run.code).toBe(EXIT.ok);
+    const commands = [...run.stdout.matchAll(/^ {2}([a-z]+) \[options\]/gm)].map((m) => m[1]);
+    for (const example of HELP_EXAMPLES.tcpprobe!) {
+      expect(run.stdout).toContain(`  ${example.line}\n`);
+      expect(commands).toContain(example.line.split(' ')[1]);
+    }
+    const help = await runCli(['help'], { timeoutMs: 20_000 });
+    expect(help.code).toBe(EXIT.ok);
+    expect(help.stdout + help.stderr).not.toContain('outputHelp');
     expect(run.stdout).toMatch(/^Exit codes:\n {2}0 +answered/m);
     expect(run.stdout).toMatch(/^ {2}9 +timed out without an answer/m);
   });
