@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { defaultAgentName, readAgentOptions, type AgentOptions } from '../fleet/fleet-options.js';
+import { defaultAgentName, readAgentOptions, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV, type AgentOptions } from '../fleet/fleet-options.js';
 import { readSystemLimits } from '../preflight/system-limits.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
@@ -19,8 +19,13 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function registerAgentCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
   program
     .command('agent')
-    .description('serve fleet runs: register with Redis, hold connections for a controller (ramp --redis), report back')
-    .option('--redis <url>', 'the fleet\'s Redis: redis://[user:password@]host:port/db, or rediss:// for TLS (required)')
+    .summary('serve fleet runs: register with Redis, hold connections for a controller (ramp --redis), report back')
+    .description(
+      'serve fleet runs: register with Redis, hold connections for a controller (ramp --redis), report back; ' +
+        "the Redis URL, password file, ACL and key layout: docs/fleet.md (in the package)",
+    )
+    .option('--redis <url>', `the fleet's Redis: redis://[user@]host:port/db, or rediss:// for TLS (default $${REDIS_URL_ENV}; one of the two is required)`)
+    .option('--redis-password-file <file>', REDIS_PASSWORD_FILE_HELP)
     .option('--name <name>', `this agent's name in the fleet (default: the host name, here "${defaultAgentName()}")`)
     .option(
       '--allow-target <rule>',

@@ -5,25 +5,29 @@
  * The flags are read and checked before any connection is made (a bad flag never wastes a run); the work happens
  * after the result is emitted, in applyAudit, which returns EXIT.regression or null (the run's own exit code stands).
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readResultFile } from '../compare/read-result.js';
-import { decideRegression, isMeasurement } from '../compare/regression-gate.js';
+import { decideRegression, isMeasurement, pickBaseline } from '../compare/regression-gate.js';
 import { InputError, UsageError } from '../errors.js';
 import { appendHistoryRecord, defaultHistoryPath, isSameTarget, readHistory } from '../history/history-file.js';
-import type { RampResult } from '../metrics/result.js';
+import type { GateRecord, RampResult } from '../metrics/result.js';
 import { formatOpenMetrics, labelNameProblem, type MetricLabel } from '../reporters/openmetrics.js';
 import { damagedLineMessages } from '../reporters/history-report.js';
 import { formatHostPort } from '../reporters/format.js';
-import { Validator } from '../config/validator.js';
+import { optional, Validator } from '../config/validator.js';
+import { parseCount } from '../config/units.js';
+import { checkOutputPath } from '../config/output-path.js';
 import { EXIT } from './exit-codes.js';
 import { info, writeFileAtomic } from './output.js';
 
 /** Where the gate's reference comes from. */
 export type BaselineChoice =
-  /** The latest saved run of the same host:port whose verdict is a measurement (see isMeasurement). */
-  | { kind: 'last' }
+  /**
+   * The best of the last `runs` saved runs of the same host:port that can be a baseline: a measurement that did not
+   * fail a gate itself (see canBeBaseline), so the baseline never ratchets down.
+   */
+  | { kind: 'last'; runs: number }
   /** A result file, read and checked before the run. */
   | { kind: 'file'; path: string; result: RampResult };
 
@@ -45,6 +49,11 @@ export interface AuditOptions {
   quiet: boolean;
 }
 
+export const AUDIT_DEFAULTS = {
+  /** --baseline last looks at this many recent passing runs and takes the best. */
+  baselineRuns: 5,
+} as const;
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -54,7 +63,11 @@ export function addAuditFlags(cmd: Command): Command {
   return cmd
     .option('--save', 'append the result to the history file')
     .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
-    .option('--baseline <last|file>', '"last" (latest saved run of this host:port) or a result file to compare the max with')
+    .option(
+      '--baseline <last|file>',
+      `"last" (the best of the recent saved runs of this host:port that passed) or a result file to compare the max with`,
+    )
+    .option('--baseline-runs <n>', `with --baseline last: how many recent passing runs to take the best of (default ${AUDIT_DEFAULTS.baselineRuns})`)
     .option('--max-regression <pct>', `with --baseline: exit ${EXIT.regression} when the max dropped by more than this percentage ("10%" or "10")`)
     .option('--openmetrics <file>', "write the result as an OpenMetrics textfile (for node_exporter's textfile collector)")
     .option('--label <key=value>', 'with --openmetrics: add this label to every sample (repeatable)', collect);
@@ -96,12 +109,6 @@ function readBaselineFile(path: string): RampResult {
   return result;
 }
 
-/** The directory of a file we will write must exist (we do not guess permissions for node_exporter's directory). */
-function checkDirectory(flag: string, path: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag}: directory "${dir}" does not exist`);
-}
-
 /** Read and check the audit flags: one UsageError naming every problem. */
 export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Readonly<AuditOptions> {
   const v = new Validator();
@@ -110,7 +117,11 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   if (historyFlag === '') v.problem('--history: empty path');
   const baselineRaw = flags.baseline === undefined ? null : String(flags.baseline);
   let baseline: BaselineChoice | null = null;
-  if (baselineRaw === 'last') baseline = { kind: 'last' };
+  const baselineRuns =
+    v.field(() => optional(flags.baselineRuns, (t) => parseCount('--baseline-runs', t)), null) ?? AUDIT_DEFAULTS.baselineRuns;
+  if (baselineRuns < 1) v.problem('--baseline-runs: must be at least 1');
+  if (flags.baselineRuns !== undefined && baselineRaw !== 'last') v.problem('--baseline-runs: only used with --baseline last');
+  if (baselineRaw === 'last') baseline = { kind: 'last', runs: baselineRuns };
   else if (baselineRaw !== null) {
     baseline = v.field(() => ({ kind: 'file' as const, path: baselineRaw, result: readBaselineFile(baselineRaw) }), null);
   }
@@ -121,7 +132,11 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   );
   if (flags.maxRegression !== undefined && baselineRaw === null) v.problem('--max-regression: needs --baseline last|FILE');
   const openMetricsPath = flags.openmetrics === undefined ? null : String(flags.openmetrics);
-  if (openMetricsPath !== null) v.field(() => checkDirectory('--openmetrics', openMetricsPath), undefined);
+  // The textfile's directory must exist (we do not guess permissions for node_exporter's directory); the
+  // history makes its own directories.
+  if (openMetricsPath !== null) v.field(() => checkOutputPath('--openmetrics', openMetricsPath), undefined);
+  const historyPath = historyFlag ?? defaultHistoryPath(env);
+  if (save && historyFlag !== '') v.field(() => checkOutputPath(historyFlag === null ? '--save' : '--history', historyPath, true), undefined);
   const rawLabels = Array.isArray(flags.label) ? flags.label.map(String) : [];
   if (rawLabels.length > 0 && openMetricsPath === null) v.problem('--label: only used with --openmetrics');
   const labels = rawLabels.map((t) => v.field(() => parseLabel('--label', t), null)).filter((l): l is MetricLabel => l !== null);
@@ -133,7 +148,7 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   v.done();
   return Object.freeze({
     save,
-    historyPath: historyFlag ?? defaultHistoryPath(env),
+    historyPath,
     baseline,
     maxRegressionShare,
     openMetricsPath,
@@ -142,50 +157,53 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   });
 }
 
-/** The latest saved run of the result's host:port whose max is a measurement; reports damaged lines on stderr. */
-function lastBaseline(result: RampResult, historyPath: string): RampResult | null {
-  // No history yet is "no earlier run" (reported by the caller); an unreadable one is an error of its own.
+/** The target's saved runs, oldest first; damaged lines are reported on stderr. Null when there is no history yet. */
+function savedRuns(result: RampResult, historyPath: string): RampResult[] | null {
+  // No history yet is "no earlier run" (reported later); an unreadable one is an error of its own.
   if (!existsSync(historyPath)) return null;
   const contents = readHistory(historyPath);
   for (const line of damagedLineMessages(historyPath, contents.damaged)) process.stderr.write(`tcpprobe: ${line}\n`);
   const { host, port } = result.target;
-  const matching = contents.records.filter((r) => isSameTarget(r.result, host, port) && isMeasurement(r.result.verdict.kind));
-  return matching[matching.length - 1]?.result ?? null;
+  return contents.records.filter((r) => isSameTarget(r.result, host, port)).map((r) => r.result);
 }
 
 /**
- * After a ramp: look up the baseline (before saving, so "last" is never this run), save, write the textfile, gate.
- * Returns EXIT.regression when the gate fails, else null.
- * @throws InputError when a file cannot be written or "--baseline last" finds no earlier run (the run is still
- * saved and the textfile written, so the next scheduled run has its baseline).
+ * Before the result is printed: find the baseline and decide, so the document carries the gate's inputs and
+ * outcome (and a saved regression is marked as one). Null without --baseline. Writes nothing.
  */
-export async function applyAudit(result: RampResult, audit: Readonly<AuditOptions>): Promise<number | null> {
-  let baseline: RampResult | null = null;
-  if (audit.baseline?.kind === 'file') baseline = audit.baseline.result;
-  else if (audit.baseline?.kind === 'last') baseline = lastBaseline(result, audit.historyPath);
-
-  if (audit.save) {
-    await appendHistoryRecord(audit.historyPath, result);
-    info(audit, `history: saved to ${audit.historyPath}`);
+export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): GateRecord | null {
+  const choice = audit.baseline;
+  if (choice === null) return null;
+  let baseline: RampResult | null;
+  let window: number | null = null;
+  let considered: number | null = null;
+  if (choice.kind === 'file') {
+    baseline = choice.result;
+  } else {
+    const picked = pickBaseline(savedRuns(result, audit.historyPath) ?? [], choice.runs);
+    baseline = picked.baseline;
+    window = choice.runs;
+    considered = picked.considered;
   }
-  if (audit.openMetricsPath !== null) {
-    writeFileAtomic(audit.openMetricsPath, formatOpenMetrics(result, audit.labels));
-    info(audit, `openmetrics: wrote ${audit.openMetricsPath}`);
-  }
-  if (audit.baseline === null) return null;
-  if (!isMeasurement(result.verdict.kind)) {
-    // Nothing to judge, with or without a baseline: the run's own exit code (3, 4, 130, 143) says what happened.
-    info(audit, `baseline: not compared: this run's verdict is ${result.verdict.kind}`);
-    return null;
-  }
+  const record = (outcome: GateRecord['outcome'], message: string, dropShare: number | null = null): GateRecord => ({
+    baselineSource: choice.kind === 'file' ? 'file' : 'history',
+    path: choice.kind === 'file' ? choice.path : audit.historyPath,
+    window,
+    consideredRuns: considered,
+    baseline:
+      baseline === null
+        ? null
+        : { maxConcurrency: baseline.maxConcurrency, verdict: baseline.verdict.kind, startedAt: baseline.startedAt },
+    allowedDropShare: audit.maxRegressionShare,
+    dropShare,
+    outcome,
+    message,
+  });
+  // Nothing to judge, with or without a baseline: the run's own exit code (3, 4, 130, 143) says what happened.
+  if (!isMeasurement(result.verdict.kind)) return record('not-compared', `baseline: not compared: this run's verdict is ${result.verdict.kind}`);
   if (baseline === null) {
     const target = formatHostPort(result.target.host, result.target.port);
-    const saved = audit.save ? '; this run was saved and is the baseline next time' : '';
-    throw new InputError(`--baseline last: no earlier measured run of ${target} in "${audit.historyPath}"${saved}`);
-  }
-  if (!isSameTarget(baseline, result.target.host, result.target.port)) {
-    const other = formatHostPort(baseline.target.host, baseline.target.port);
-    info(audit, `baseline: note: the baseline is a run of ${other}, this run is of ${formatHostPort(result.target.host, result.target.port)}`);
+    return record('no-baseline', `--baseline last: no earlier measured run of ${target} that passed in "${audit.historyPath}"`);
   }
   const decision = decideRegression({
     currentMax: result.maxConcurrency,
@@ -195,11 +213,64 @@ export async function applyAudit(result: RampResult, audit: Readonly<AuditOption
     // No --max-regression: report the change, never fail on it.
     allowedDropShare: audit.maxRegressionShare,
   });
-  if (decision.kind === 'regression') {
-    // Always printed, even with --quiet: it is why the exit code is not 0.
-    process.stderr.write(`tcpprobe: ${decision.message}\n`);
-    return EXIT.regression;
+  if (decision.kind === 'inconclusive') return record('not-compared', decision.message);
+  const from = choice.kind === 'last' ? ` (the best of ${considered} recent passing ${considered === 1 ? 'run' : 'runs'})` : '';
+  return record(decision.kind, `${decision.message}${from}`, decision.dropShare);
+}
+
+/**
+ * After the result was printed: save (the record carries result.gate), write the textfile, and report the gate.
+ * Returns EXIT.regression when the gate failed, else null.
+ * @param onWriteFailure called when the history or the textfile cannot be written (default: throw InputError)
+ * @throws InputError when "--baseline last" found no earlier passing run (the run is still saved and the textfile
+ * written, so the next scheduled run has its baseline).
+ */
+export async function applyAudit(
+  result: RampResult,
+  audit: Readonly<AuditOptions>,
+  onWriteFailure: (what: string, reason: string) => void = (what, reason) => {
+    throw new InputError(`cannot write ${what}: ${reason}`);
+  },
+): Promise<number | null> {
+  // A write that fails here was checked before the run (the disk filled, a directory went away): the caller keeps
+  // the result and says where; the gate below still counts.
+  if (audit.save) {
+    try {
+      await appendHistoryRecord(audit.historyPath, result);
+      info(audit, `history: saved to ${audit.historyPath}${result.gate?.outcome === 'regression' ? ' (marked as a regression: never a baseline)' : ''}`);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      onWriteFailure(`the history "${audit.historyPath}"`, e.message);
+    }
   }
-  info(audit, decision.message);
-  return null;
+  if (audit.openMetricsPath !== null) {
+    try {
+      writeFileAtomic(audit.openMetricsPath, formatOpenMetrics(result, audit.labels));
+      info(audit, `openmetrics: wrote ${audit.openMetricsPath}`);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      onWriteFailure(`--openmetrics "${audit.openMetricsPath}"`, e.message.replace(/^cannot write "[^"]*": /, ''));
+    }
+  }
+  const gate = result.gate;
+  if (gate === undefined) return null;
+  switch (gate.outcome) {
+    case 'regression':
+      // Always printed, even with --quiet: it is why the exit code is not 0.
+      process.stderr.write(`tcpprobe: ${gate.message}\n`);
+      return EXIT.regression;
+    case 'no-baseline':
+      throw new InputError(`${gate.message}${audit.save ? '; this run was saved and is the baseline next time' : ''}`);
+    case 'pass':
+    case 'not-compared': {
+      const pinned = audit.baseline?.kind === 'file' ? audit.baseline.result : null;
+      const { host, port } = result.target;
+      if (pinned !== null && !isSameTarget(pinned, host, port)) {
+        const other = formatHostPort(pinned.target.host, pinned.target.port);
+        info(audit, `baseline: note: the baseline is a run of ${other}, this run is of ${formatHostPort(host, port)}`);
+      }
+      info(audit, gate.message);
+      return null;
+    }
+  }
 }

@@ -8,6 +8,7 @@ import { parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import { OVER_LIMIT_MODES, startTargetServer, type OverLimitMode } from '../server/target-server.js';
 import { info } from './output.js';
+import { formatCount } from '../reporters/format.js';
 import { rampMain } from './ramp-command.js';
 import type { StopSignal } from './signals.js';
 
@@ -44,7 +45,7 @@ export function registerDemoCommand(program: Command, run: (fn: (stop: StopSigna
         }, { ownThread: true });
         try {
           const quiet = flags.quiet === true;
-          info({ quiet }, `demo: built-in target on 127.0.0.1:${server.port}, capped at ${maxConns} (${mode} at the cap)`);
+          info({ quiet }, `demo: built-in target on 127.0.0.1:${server.port}, capped at ${formatCount(maxConns)} (${mode} at the cap)`);
           const options = readRampOptions({
             host: '127.0.0.1',
             port: String(server.port),

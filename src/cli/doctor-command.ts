@@ -93,7 +93,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
 
 /** The human report: what was assessed, the preflight, and why these source addresses. */
 export function formatDoctorReport(r: DoctorReport): string {
-  const planned = `${r.connections.planned} connections${r.connections.given ? '' : ' (a default ramp; set with --connections)'}`;
+  const planned = `${r.connections.planned.toLocaleString('en-US')} connections${r.connections.given ? '' : ' (a default ramp; set with --connections)'}`;
   const where =
     r.target === null
       ? 'this machine (no target: give --host and --port to assess one)'

@@ -1,16 +1,20 @@
 /**
- * The one table of exit codes. Only src/cli/main.ts calls process.exit; everything else returns an outcome.
- * Documented in README ("Exit codes"); scripts and CI depend on these numbers, so never renumber.
+ * The one table of outcomes and their exit codes. Every command ends in one outcome; only src/cli/main.ts calls
+ * process.exit. Documented in README ("Exit codes") and in every command's --help (exitCodesHelp); scripts and CI
+ * depend on these numbers, so never renumber: a new outcome gets a new code.
  */
 import type { ErrorCode } from '../errors.js';
 import type { HoldVerdictKind, RampVerdictKind } from '../metrics/result.js';
 
 export const EXIT = {
-  /** The run answered the question (a limit found, or at least the asked-for number held). */
+  /** The run answered the question: a limit found, --max reached, or the hold held for its --duration. */
   ok: 0,
   /** A bug or an unexpected system error: a stack trace goes to stderr only with TCPPROBE_DEBUG=1. */
   internal: 1,
-  /** Bad flags, values, host names, ports or files: one line on stderr. */
+  /**
+   * Bad flags, values, host names, ports or files, found before anything connects: one line on stderr. Also an
+   * output file that could not be written at the end of a run that answered (the result is kept elsewhere).
+   */
   usage: 2,
   /**
    * Nothing was held: the target could not be resolved, not one connection could be established, or the server
@@ -27,6 +31,11 @@ export const EXIT = {
   regression: 7,
   /** Redis (fleet coordination) unreachable, refused our credentials, or an agent was lost with --on-agent-loss abort. */
   fleet: 8,
+  /**
+   * Timed out without an answer: --max-duration ran out before a limit was found (ramp, without --max reached) or
+   * before --duration was held or the server closed everything (hold). The number is only a lower bound.
+   */
+  timedOut: 9,
   /** Interrupted by SIGINT (Ctrl-C). */
   sigint: 130,
   /** Stopped by SIGTERM. */
@@ -34,6 +43,108 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** How a command ended, before it becomes a number. */
+export type Outcome =
+  | 'answered'
+  | 'internal'
+  | 'usage'
+  | 'unreachable'
+  | 'client-limited'
+  | 'assertion-established'
+  | 'assertion-held'
+  | 'regression'
+  | 'fleet'
+  | 'timed-out'
+  | 'interrupted';
+
+export interface OutcomeRow {
+  outcome: Outcome;
+  /** The exit code, or "130 / 143" for interrupted (SIGINT / SIGTERM). */
+  codes: readonly ExitCode[];
+  /** One line for --help and README. */
+  meaning: string;
+}
+
+/** The table README and --help print, in code order. */
+export const OUTCOME_TABLE: readonly OutcomeRow[] = [
+  { outcome: 'answered', codes: [EXIT.ok], meaning: 'answered: a limit found, --max reached, or the hold held for --duration' },
+  { outcome: 'internal', codes: [EXIT.internal], meaning: 'internal error (a bug); TCPPROBE_DEBUG=1 prints the stack' },
+  {
+    outcome: 'usage',
+    codes: [EXIT.usage],
+    meaning: 'bad input (flags, values, hosts, ports, files, output paths), before anything connects; one line on stderr',
+  },
+  {
+    outcome: 'unreachable',
+    codes: [EXIT.unreachable],
+    meaning: 'nothing held: the name does not resolve, nothing connected, or the server rejected every connection',
+  },
+  {
+    outcome: 'client-limited',
+    codes: [EXIT.clientLimited],
+    meaning: 'inconclusive: this machine ran out (fds, ports, memory) first; the max is a lower bound',
+  },
+  { outcome: 'assertion-established', codes: [EXIT.assertEstablished], meaning: 'hold --assert-established failed' },
+  { outcome: 'assertion-held', codes: [EXIT.assertHeld], meaning: 'hold --assert-held failed' },
+  { outcome: 'regression', codes: [EXIT.regression], meaning: 'regression: the max dropped by more than --max-regression' },
+  { outcome: 'fleet', codes: [EXIT.fleet], meaning: 'fleet: Redis unreachable or refused us, or an agent refused or was lost' },
+  {
+    outcome: 'timed-out',
+    codes: [EXIT.timedOut],
+    meaning: 'timed out without an answer: --max-duration ran out first; the max is a lower bound',
+  },
+  { outcome: 'interrupted', codes: [EXIT.sigint, EXIT.sigterm], meaning: 'stopped by SIGINT / SIGTERM (the partial result is still printed)' },
+];
+
+/** The outcome of a verdict. Exhaustive: a new verdict kind does not compile until it is placed here. */
+export function outcomeOfVerdict(kind: RampVerdictKind | HoldVerdictKind): Outcome {
+  switch (kind) {
+    case 'limit-by-failure':
+    case 'limit-by-plateau':
+    case 'max-reached':
+    case 'evicting':
+    case 'held':
+    case 'all-closed': // without --duration a hold runs until the server has closed them all: that is its answer
+      return 'answered';
+    case 'timed-out':
+      return 'timed-out';
+    case 'unreachable':
+    case 'rejected':
+      return 'unreachable';
+    case 'client-limited':
+      return 'client-limited';
+    case 'interrupted':
+      return 'interrupted';
+  }
+}
+
+export function exitCodeForOutcome(outcome: Outcome, signal: NodeJS.Signals | null = null): ExitCode {
+  switch (outcome) {
+    case 'answered':
+      return EXIT.ok;
+    case 'internal':
+      return EXIT.internal;
+    case 'usage':
+      return EXIT.usage;
+    case 'unreachable':
+      return EXIT.unreachable;
+    case 'client-limited':
+      return EXIT.clientLimited;
+    case 'assertion-established':
+      return EXIT.assertEstablished;
+    case 'assertion-held':
+      return EXIT.assertHeld;
+    case 'regression':
+      return EXIT.regression;
+    case 'fleet':
+      return EXIT.fleet;
+    case 'timed-out':
+      return EXIT.timedOut;
+    case 'interrupted':
+      return signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  }
+}
 
 export function exitCodeForError(code: ErrorCode): ExitCode {
   switch (code) {
@@ -51,15 +162,31 @@ export function exitCodeForError(code: ErrorCode): ExitCode {
 
 /** How a ramp or hold verdict maps to an exit code (assertions and gates are checked separately). */
 export function exitCodeForVerdict(kind: RampVerdictKind | HoldVerdictKind, signal: NodeJS.Signals | null): ExitCode {
-  switch (kind) {
-    case 'unreachable':
-    case 'rejected':
-      return EXIT.unreachable;
-    case 'client-limited':
-      return EXIT.clientLimited;
-    case 'interrupted':
-      return signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
-    default:
-      return EXIT.ok;
+  return exitCodeForOutcome(outcomeOfVerdict(kind), signal);
+}
+
+/** Words of `text` on lines of at most `width` columns (a longer word gets a line of its own). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
   }
+  return [...lines, line];
+}
+
+/** The "Exit codes" section of --help: every row of OUTCOME_TABLE, wrapped to 80 columns under its meaning. */
+export function exitCodesHelp(): string {
+  const rows = OUTCOME_TABLE.map((r) => [r.codes.join(' / '), r.meaning] as const);
+  const width = Math.max(...rows.map(([c]) => c.length));
+  const indent = 2 + width + 2;
+  const lines = rows.flatMap(([c, m]) =>
+    wrapWords(m, 80 - indent).map((part, i) => (i === 0 ? `  ${c.padEnd(width)}  ${part}` : `${' '.repeat(indent)}${part}`)),
+  );
+  return ['', 'Exit codes:', ...lines].join('\n');
 }

@@ -6,8 +6,9 @@ import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold
 import type { Progress } from '../controller/run-context.js';
 import type { LiveSnapshot } from '../reporters/live-status.js';
 import type { HoldResult } from '../metrics/result.js';
+import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
-import { emitResult, info, throttle } from './output.js';
+import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
 import { addProbeFlags } from './ramp-command.js';
 import type { StopSignal } from './signals.js';
 
@@ -31,47 +32,37 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
   });
 }
 
-export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
+/** What a hold tells its caller while it runs. */
+export interface HoldRunHooks {
+  /** This machine's preflight, before the first connect. */
+  onPreflight?: (text: string) => void;
+  /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
+  onProgress?: (p: Progress, driver: ProbeDriver) => void;
+  /** One call per connection event (in-process only: it keeps one process unless --workers says otherwise). */
+  onEvent?: PoolEventListener;
+}
+
+/**
+ * The core of a hold: set up, run the executor, resolve to the result (assertions judged, nothing printed). The
+ * CLI (holdMain) and the library entry (src/index.ts) both call this.
+ */
+export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
   // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
-  const [
-    { runHold },
-    { summarizeLatency },
-    { formatHoldSummary },
-    { formatConnEvent, formatStatusBlock, formatStatusLine },
-    { createDriver, prepareProbe },
-  ] = await Promise.all([
+  const [{ runHold }, { createDriver, prepareProbe }] = await Promise.all([
     import('../controller/hold.js'),
-    import('../metrics/histogram.js'),
-    import('../reporters/hold-summary.js'),
-    import('../reporters/live-status.js'),
     import('./prepare-probe.js'),
   ]);
-  // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
   const prepared = await prepareProbe(
     o.target,
     o.engine,
     o.connections,
     { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false },
-    o.engine.workers ?? (o.verbose ? 1 : null),
+    o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
   );
-  info(o, prepared.preflightText);
-  const driver = await createDriver(
-    prepared,
-    o.verbose ? (e) => process.stderr.write(`${formatConnEvent(e)}\n`) : null,
-  );
-  // A terminal that reports no rows (some CI pseudo-terminals) would clip the block to nothing: plain lines then.
-  const tty = process.stderr.isTTY === true && (process.stderr.rows ?? 0) > 0;
-  // log-update (about 70 ms to load) only when there is a terminal to redraw.
-  const block = tty && !o.quiet ? (await import('log-update')).createLogUpdate(process.stderr) : null;
-  const snapshot = (p: Progress): LiveSnapshot => {
-    const lat = summarizeLatency(driver.connectLatency());
-    return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
-  };
-  const show = throttle(o.intervalMs, (p: Progress) => {
-    if (block !== null) block(formatStatusBlock(snapshot(p)));
-    else process.stderr.write(`${formatStatusLine(snapshot(p))}\n`);
-  });
-  const result: HoldResult = await runHold(
+  hooks.onPreflight?.(prepared.preflightText);
+  const driver = await createDriver(prepared, hooks.onEvent ?? null);
+  const onProgress = hooks.onProgress;
+  return runHold(
     {
       connections: o.connections,
       delayMs: o.delayMs,
@@ -83,15 +74,39 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     },
     driver,
     prepared.runTarget,
-    { signal: stop.controller.signal, onProgress: o.quiet ? undefined : show },
+    { signal, onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver) },
   );
-  block?.done();
-  emitResult(result, formatHoldSummary(result), o);
-  if (result.verdict.kind === 'interrupted') return exitCodeForVerdict('interrupted', stop.received);
-  const failed = result.assertions.find((a) => !a.passed);
+}
+
+export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
+  const [{ summarizeLatency }, { formatAssertion, formatHoldSummary }, { formatConnEvent }, { createLiveView }] = await Promise.all([
+    import('../metrics/histogram.js'),
+    import('../reporters/hold-summary.js'),
+    import('../reporters/live-status.js'),
+    import('./live-view.js'),
+  ]);
+  // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
+  const view = createLiveView(o.quiet);
+  const snapshot = (p: Progress, driver: ProbeDriver): LiveSnapshot => {
+    const lat = summarizeLatency(driver.connectLatency());
+    return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
+  };
+  const show = throttle(o.intervalMs, (p: Progress, driver: ProbeDriver) => view.show(snapshot(p, driver)));
+  const result = await executeHold(o, stop.controller.signal, {
+    onPreflight: (text) => info(o, text),
+    onProgress: o.quiet ? undefined : show,
+    // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
+    ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
+  });
+  view.done();
+  const written = emitResult(result, formatHoldSummary(result), o);
+  const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   if (failed !== undefined) {
-    process.stderr.write(`tcpprobe: assertion failed: ${failed.name}: expected ${failed.expected}, got ${failed.actual}\n`);
-    return failed.name === 'established-within' ? EXIT.assertEstablished : EXIT.assertHeld;
+    // Always printed, even with --quiet: it is why the exit code is not 0.
+    process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);
+    return finalExitCode(failed.name === 'established-within' ? EXIT.assertEstablished : EXIT.assertHeld, written);
   }
-  return exitCodeForVerdict(result.verdict.kind, stop.received);
+  const code = exitCodeForVerdict(result.verdict.kind, stop.received);
+  explainExit(o, result.verdict.summary, code);
+  return finalExitCode(code, written);
 }

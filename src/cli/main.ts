@@ -6,7 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { ProbeError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
-import { EXIT, exitCodeForError } from './exit-codes.js';
+import { EXIT, exitCodeForError, exitCodesHelp } from './exit-codes.js';
+import { examplesHelp } from './help-examples.js';
 import { registerRampCommand } from './ramp-command.js';
 import { registerHoldCommand } from './hold-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -48,7 +49,11 @@ function buildProgram(): Command {
   registerCompareCommand(program, runCommand);
   registerHistoryCommand(program, runCommand);
   registerAgentCommand(program, runCommand);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({ outputError: () => undefined });
+    if (cmd.name() !== 'help') cmd.addHelpText('after', `${examplesHelp(cmd.name())}\n${exitCodesHelp()}`);
+  }
+  program.addHelpText('after', `${examplesHelp('tcpprobe')}\n\nEach command's --help has its own examples.\n${exitCodesHelp()}`);
   return program;
 }
 
@@ -58,6 +63,8 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) process.exit(0); // --help, --version
+      // No command (or a command group without its subcommand): commander printed the help; that is a usage error.
+      if (e.code === 'commander.help') process.exit(EXIT.usage);
       fail(`${e.message.replace(/^error: /, '')} (see --help)`, EXIT.usage);
     }
     if (e instanceof ProbeError) fail(e.message, exitCodeForError(e.code));

@@ -5,12 +5,13 @@ import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import type { Progress } from '../controller/run-context.js';
+import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
-import { emitResult, info, throttle } from './output.js';
+import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
-import { addAuditFlags, applyAudit, readAuditOptions, type AuditOptions } from './audit-options.js';
+import { addAuditFlags, applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './audit-options.js';
 
 /** Flags shared by every probing command. */
 export function addProbeFlags(cmd: Command): Command {
@@ -45,9 +46,9 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .option('--step <n>', 'add N connections every --step-interval instead of a rate')
     .option('--step-interval <dur>', 'time between steps')
     .option('--max <n>', 'stop adding at N connections (verdict: holds at least N)')
-    .option('--max-duration <dur>', `hard bound on the whole run, hold included (default ${RAMP_DEFAULTS.maxDurationMs / 1000}s)`)
+    .option('--max-duration <dur>', `hard bound on the whole run, hold included (default ${RAMP_DEFAULTS.maxDurationMs / 1000}s; adaptive: long enough for this machine's figure at 4,000/s, at most 3m)`)
     .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
-    .option('--hold <dur>', `hold the population this long at the end (default ${RAMP_DEFAULTS.holdMs / 1000}s)`)
+    .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
     .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
     .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
     .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`)
@@ -74,58 +75,61 @@ export function plannedRampConnections(o: RampOptions): number {
 }
 
 /** This machine holds the connections: one process or a worker group. */
-async function localSetup(o: Readonly<RampOptions>, stop: StopSignal) {
+async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal) {
   const { createDriver, prepareProbe } = await import('./prepare-probe.js');
   // Resources follow the held count: the server sees an ordinary client until the run needs more.
   const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), o.reconnect, o.engine.workers, true);
   const driver = await createDriver(prepared, null);
-  return { ...prepared, driver, signal: stop.controller.signal, finish: async (code: number) => code };
+  return { ...prepared, driver, signal, finish: async (code: number) => code };
 }
 
 /** Agents on other machines hold the connections: the fleet code and the Redis client (~70 ms to load) only then. */
-async function fleetSetup(fleet: FleetOptions, o: Readonly<RampOptions>, stop: StopSignal) {
+async function fleetSetup(fleet: FleetOptions, o: Readonly<RampOptions>, signal: AbortSignal, log: (line: string) => void) {
   const { startFleet } = await import('../fleet/fleet-run.js');
-  return startFleet(fleet, o, plannedRampConnections(o), stop.controller.signal, (line) => info(o, line), o.reconnect);
+  return startFleet(fleet, o, plannedRampConnections(o), signal, log, o.reconnect);
 }
 
-export async function rampMain(
+/** What a ramp tells its caller while it runs. */
+export interface RampRunHooks {
+  /** The preflight (this machine's limits, or the fleet's lines), before the first connect. */
+  onPreflight?: (text: string) => void;
+  /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
+  onProgress?: (p: Progress, driver: ProbeDriver) => void;
+}
+
+/**
+ * The core of a ramp, on this machine or on a fleet: set up, run the executor, resolve to the result. The CLI
+ * (rampMain) and the library entry (src/index.ts) both call this; neither prints anything here.
+ * @returns the result; `close`, which resets every connection (after the verdict is out: it takes some 300 ms for
+ *   10,000); and the setup's finish, which releases a fleet and may turn `code` into a fleet error
+ */
+export async function executeRamp(
   o: Readonly<RampOptions>,
-  stop: StopSignal,
-  audit: Readonly<AuditOptions> | null = null,
+  signal: AbortSignal,
+  hooks: RampRunHooks = {},
   fleet: FleetOptions | null = null,
-): Promise<number> {
-  // The executor, the engine and the reporters are loaded when a ramp runs, not with the CLI: --help, --version
-  // and the other commands start without them (docs/performance.md, "Start-up").
-  const [
-    { runRamp },
-    { defaultDurationMs },
-    { clientClassAt },
-    { formatRampSummary },
-    { formatStatusLine },
-    { summarizeLatency },
-    { ElasticDriver },
-  ] = await Promise.all([
+  log: (line: string) => void = () => undefined,
+): Promise<{ result: RampResult; close: () => Promise<void>; finish: (code: number) => Promise<number> }> {
+  // The executor and the engine are loaded when a ramp runs, not with the CLI: --help, --version and the other
+  // commands start without them (docs/performance.md, "Start-up").
+  const [{ runRamp }, { defaultDurationMs }, { clientClassAt }, { ElasticDriver }] = await Promise.all([
     import('../controller/ramp.js'),
     import('../controller/adaptive-plan.js'),
     import('../preflight/growth-plan.js'),
-    import('../reporters/ramp-summary.js'),
-    import('../reporters/live-status.js'),
-    import('../metrics/histogram.js'),
     import('../workers/elastic-driver.js'),
   ]);
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
-  const local = fleet === null ? await localSetup(o, stop) : null;
-  const setup = local ?? (await fleetSetup(fleet as FleetOptions, o, stop));
-  info(o, setup.preflightText);
+  const local = fleet === null ? await localSetup(o, signal) : null;
+  const setup = local ?? (await fleetSetup(fleet as FleetOptions, o, signal, log));
+  hooks.onPreflight?.(setup.preflightText);
   const driver = setup.driver;
-  // Latency percentiles are read only when a status line is due, not on every sample.
-  const printStatus = throttle(1000, (p: Progress) => {
-    const lat = summarizeLatency(driver.connectLatency());
-    info(o, formatStatusLine({ elapsedMs: p.elapsedMs, counters: p.counters, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase }));
-  });
+  const onProgress = hooks.onProgress;
   // Without --max, the machine's own figure bounds the ramp (and, adaptive without --max-duration, its duration).
   const reach = o.max === null ? (local?.reach ?? null) : null;
-  const maxDurationMs = o.adaptive !== null && !o.maxDurationGiven ? Math.max(o.maxDurationMs, defaultDurationMs(reach?.connections ?? null)) : o.maxDurationMs;
+  const maxDurationMs =
+    o.adaptive !== null && !o.maxDurationGiven
+      ? Math.max(o.maxDurationMs, defaultDurationMs(reach?.connections ?? null))
+      : o.maxDurationMs;
   const result: RampResult = await runRamp(
     {
       stage: o.stage,
@@ -145,7 +149,7 @@ export async function rampMain(
     setup.runTarget,
     {
       signal: setup.signal,
-      onProgress: o.quiet ? undefined : printStatus,
+      onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver),
     },
   );
   if (driver instanceof ElasticDriver) {
@@ -153,8 +157,55 @@ export async function rampMain(
     const changes = driver.resourceChanges();
     if (changes.length > 0) result.resources = changes;
   }
-  emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
-  await driver.close();
-  const override = audit === null ? null : await applyAudit(result, audit);
-  return setup.finish(override ?? exitCodeForVerdict(result.verdict.kind, stop.received));
+  return { result, close: () => driver.close(), finish: setup.finish };
+}
+
+export async function rampMain(
+  o: Readonly<RampOptions>,
+  stop: StopSignal,
+  audit: Readonly<AuditOptions> | null = null,
+  fleet: FleetOptions | null = null,
+): Promise<number> {
+  const [{ formatRampSummary }, { summarizeLatency }, { createLiveView }] = await Promise.all([
+    import('../reporters/ramp-summary.js'),
+    import('../metrics/histogram.js'),
+    import('./live-view.js'),
+  ]);
+  // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
+  // Latency percentiles are read only when a status line is due, not on every sample.
+  const view = createLiveView(o.quiet, { allowBlock: fleet === null });
+  const printStatus = throttle(1000, (p: Progress, driver: ProbeDriver) => {
+    const lat = summarizeLatency(driver.connectLatency());
+    view.show({
+      elapsedMs: p.elapsedMs,
+      counters: p.counters,
+      ...(o.max === null ? {} : { target: o.max }),
+      connectP50Ms: lat.p50,
+      connectP99Ms: lat.p99,
+      phase: p.phase,
+    });
+  });
+  const { result, close, finish } = await executeRamp(
+    o,
+    stop.controller.signal,
+    { onPreflight: (text) => info(o, text), onProgress: o.quiet ? undefined : printStatus },
+    fleet,
+    (line) => info(o, line),
+  );
+  view.done();
+  // The gate decides before anything is printed, so the document carries its inputs and outcome.
+  const gate = audit === null ? null : judgeGate(result, audit);
+  if (gate !== null) result.gate = gate;
+  const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
+  await close();
+  let written = outWritten;
+  const onWriteFailure = (what: string, reason: string): void => {
+    written = false;
+    const keptAt = documentOnStdout(o) ? 'stdout' : o.outFile !== null && outWritten ? `"${o.outFile}"` : null;
+    keepDocument(resultDocument(result), what, reason, keptAt);
+  };
+  const override = audit === null ? null : await applyAudit(result, audit, onWriteFailure);
+  const code = override ?? exitCodeForVerdict(result.verdict.kind, stop.received);
+  if (override === null) explainExit(o, result.verdict.summary, code);
+  return finish(finalExitCode(code, written));
 }

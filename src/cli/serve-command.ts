@@ -17,6 +17,7 @@ import {
 import { checkMultiProcessOptions, MAX_SERVE_WORKERS, startMultiProcessTarget } from '../server/multi-process.js';
 import { info } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
+import { formatCount } from '../reporters/format.js';
 import type { StopSignal } from './signals.js';
 
 export interface ServeOptions {
@@ -84,14 +85,14 @@ export async function serveMain(o: ServeOptions, stop: StopSignal): Promise<numb
   const server =
     o.workers > 1
       ? await startMultiProcessTarget(o.server, o.workers, (name, lost) =>
-          process.stderr.write(`tcpprobe serve: ${name} died; the ${lost} connections it held are gone\n`),
+          process.stderr.write(`tcpprobe serve: ${name} died; the ${formatCount(lost)} connections it held are gone\n`),
         )
       : await startTargetServer(o.server);
   // The first line on stdout is the bound address: scripts and tests read the port from it.
   process.stdout.write(`listening on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}\n`);
   const status = setInterval(() => {
     const s = server.stats();
-    info(o, `open ${s.open}  peak ${s.peakOpen}  accepted ${s.accepted}  over-limit ${s.overLimit}  closed-by-client ${s.closedByClient}  accepting ${s.accepting ? 'yes' : 'no'}`);
+    info(o, `open ${formatCount(s.open)}  peak ${formatCount(s.peakOpen)}  accepted ${formatCount(s.accepted)}  over-limit ${formatCount(s.overLimit)}  closed-by-client ${formatCount(s.closedByClient)}  accepting ${s.accepting ? 'yes' : 'no'}`);
   }, 1000);
   await new Promise<void>((resolve) => stop.controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(status);

@@ -2,7 +2,7 @@
  * The regression gate of `ramp --baseline ... --max-regression P`: did the max drop by more than the allowed share
  * against the baseline? A pure decision with the one line to print; the CLI maps "regression" to EXIT.regression.
  */
-import type { RampVerdictKind } from '../metrics/result.js';
+import type { RampResult, RampVerdictKind } from '../metrics/result.js';
 import { formatCount } from '../reporters/format.js';
 
 /**
@@ -74,4 +74,23 @@ export function decideRegression(input: GateInput): GateDecision {
         ? `is ${(-dropShare * 100).toFixed(1)}% above`
         : 'equals';
   return { kind: 'pass', dropShare, message: `baseline: ${now} ${how} ${base}${allowed}` };
+}
+
+/**
+ * Could this saved run be a baseline? Its max must be a measurement, and it must not have failed a gate itself:
+ * otherwise a run 20% low, once saved, would be the bar the next run clears (the baseline ratchets down).
+ */
+export function canBeBaseline(r: RampResult): boolean {
+  return isMeasurement(r.verdict.kind) && r.gate?.outcome !== 'regression';
+}
+
+/**
+ * The baseline from a target's saved runs (oldest first): the best max among the last `window` runs that can be a
+ * baseline; of equal maxes the newest. Pure.
+ */
+export function pickBaseline(runs: readonly RampResult[], window: number): { baseline: RampResult | null; considered: number } {
+  const recent = runs.filter(canBeBaseline).slice(-Math.max(1, window));
+  let best: RampResult | null = null;
+  for (const r of recent) if (best === null || r.maxConcurrency >= best.maxConcurrency) best = r;
+  return { baseline: best, considered: recent.length };
 }

@@ -3,6 +3,7 @@
  */
 import { parseCount, parseDurationMs } from './units.js';
 import { optional, Validator } from './validator.js';
+import { readOutFile } from './output-path.js';
 import {
   readEngineOptions,
   readTargetOptions,
@@ -64,12 +65,13 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
   let assertEstablished: HoldOptions['assertEstablished'] = null;
   if (assertCount !== null || withinMs !== null) {
     if (assertCount === null || withinMs === null) v.problem('--assert-established and --within go together');
-    else if (assertCount > connections) v.problem(`--assert-established: ${assertCount} is more than --connections ${connections}`);
+    else if (assertCount > connections) v.problem(`--assert-established: ${assertCount.toLocaleString('en-US')} is more than --connections ${connections.toLocaleString('en-US')}`);
     else assertEstablished = { count: assertCount, withinMs };
   }
   const assertHeld = raw.assertHeld === true;
   if (assertHeld && durationMs === null) v.problem('--assert-held needs --duration (the time the connections must be held)');
   if (raw.quiet === true && raw.verbose === true) v.problem('--quiet and --verbose contradict each other');
+  const outFile = readOutFile(raw.out, v);
   v.done();
   return Object.freeze({
     target,
@@ -85,7 +87,7 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
     assertHeld,
     verbose: raw.verbose === true,
     json: raw.json === true,
-    outFile: raw.out === undefined ? null : String(raw.out),
+    outFile,
     quiet: raw.quiet === true,
   });
 }

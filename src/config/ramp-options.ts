@@ -5,6 +5,7 @@ import type { Stage } from '../controller/plan.js';
 import { ADAPTIVE_DEFAULTS, type AdaptiveSchedule } from '../controller/adaptive-plan.js';
 import { parseCount, parseDurationMs, parseRate } from './units.js';
 import { optional, Validator } from './validator.js';
+import { readOutFile } from './output-path.js';
 import {
   readEngineOptions,
   readTargetOptions,
@@ -21,6 +22,11 @@ export const RAMP_DEFAULTS = {
   until: 'confirm',
   reconnectDelayMs: 100,
 } as const;
+
+/** The hold when --hold is not given: RAMP_DEFAULTS.holdMs, or a quarter of a --max-duration shorter than 4 times that. */
+export function defaultHoldMs(maxDurationMs: number): number {
+  return Math.min(RAMP_DEFAULTS.holdMs, Math.floor(maxDurationMs / 4));
+}
 
 export interface RampOptions {
   target: TargetOptions;
@@ -66,7 +72,9 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     RAMP_DEFAULTS.maxDurationMs;
   const plateauMs =
     v.field(() => optional(raw.plateau, (s) => parseDurationMs('--plateau', s)), null) ?? RAMP_DEFAULTS.plateauMs;
-  const holdMs = v.field(() => optional(raw.hold, (s) => parseDurationMs('--hold', s)), null) ?? RAMP_DEFAULTS.holdMs;
+  const holdGiven = v.field(() => optional(raw.hold, (s) => parseDurationMs('--hold', s)), null);
+  // The default hold shrinks to fit a short --max-duration (so "--max-duration 2s" alone is valid); a given one must fit.
+  const holdMs = holdGiven ?? defaultHoldMs(maxDurationMs);
   if (maxDurationMs < 100) v.problem('--max-duration: must be at least 100ms');
   if (holdMs >= maxDurationMs) v.problem('--hold: must be shorter than --max-duration (the hold is part of the run)');
   if (plateauMs < 100) v.problem('--plateau: must be at least 100ms');
@@ -78,6 +86,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   if (untilRaw !== 'confirm' && untilRaw !== 'first-failure') {
     v.problem(`--until: "${untilRaw}" is not one of confirm, first-failure`);
   }
+  const outFile = readOutFile(raw.out, v);
   v.done();
   return Object.freeze({
     target,
@@ -92,7 +101,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',
     reconnect: { enabled: raw.reconnect === true, delayMs: reconnectDelayMs, heldOnly: true },
     json: raw.json === true,
-    outFile: raw.out === undefined ? null : String(raw.out),
+    outFile,
     quiet: raw.quiet === true,
     chart: raw.chart !== false,
   });

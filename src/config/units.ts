@@ -1,21 +1,42 @@
 /**
- * Parsers for the units users type: durations ("250ms", "10s", "2m"), counts ("5k", "1.5m"), ports, host:port,
+ * Parsers for the units users type: durations ("250ms", "10s", "2m", "1m30s"), counts ("5k", "1.5m"), ports, host:port,
  * and address ranges. Each returns a value or throws UsageError naming the flag, so one bad value is one line.
  */
 import net from 'node:net';
 import { UsageError } from '../errors.js';
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+/** Largest unit first: the order the parts of a compound duration must come in. */
+const DURATION_ORDER = ['h', 'm', 's', 'ms'];
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/giy;
 
 /**
- * Parse a duration into milliseconds. A bare number is taken in `bareUnit` ("s" unless told).
+ * Parse a duration into milliseconds: "250ms", "1.5s", "2m", or compound, largest unit first, each unit once:
+ * "1m30s", "1h5m", "2m0.5s" (the form formatDurationMs prints). A bare number is taken in `bareUnit` ("s" unless
+ * told).
  * @example parseDurationMs('--hold', '1.5s') === 1500
+ * @example parseDurationMs('--max-duration', '1m30s') === 90_000
  */
 export function parseDurationMs(flag: string, text: string, bareUnit: 'ms' | 's' = 's'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
-  if (!m) throw new UsageError(`${flag}: "${text}" is not a duration (examples: 500ms, 10s, 2m)`);
-  const unit = (m[2] ?? bareUnit).toLowerCase();
-  return Math.round(Number(m[1]) * (DURATION_UNITS_MS[unit] ?? 1));
+  const bad = (): UsageError => new UsageError(`${flag}: "${text}" is not a duration (examples: 500ms, 10s, 2m, 1m30s)`);
+  const trimmed = text.trim();
+  const bare = /^(\d+(?:\.\d+)?)$/.exec(trimmed);
+  if (bare) return Math.round(Number(bare[1]) * (DURATION_UNITS_MS[bareUnit] ?? 1));
+  if (trimmed === '') throw bad();
+  let total = 0;
+  let lastRank = -1;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < trimmed.length) {
+    const m = DURATION_PART.exec(trimmed);
+    if (!m || m[1] === undefined || m[2] === undefined) throw bad();
+    const unit = m[2].toLowerCase();
+    const rank = DURATION_ORDER.indexOf(unit);
+    // "30s1m" or "1m1m" is more likely a typo than a sum.
+    if (rank <= lastRank) throw new UsageError(`${flag}: "${text}": give each unit once, largest first (e.g. 1h5m, 1m30s)`);
+    lastRank = rank;
+    total += Number(m[1]) * (DURATION_UNITS_MS[unit] ?? 1);
+  }
+  return Math.round(total);
 }
 
 /** Parse a non-negative count: "1000", "5k", "1.5m" (k = 1,000, m = 1,000,000). */

@@ -215,7 +215,7 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     clearInterval(watch);
     await a.end();
     await endpoint.setRun(null);
-    log(`run ${a.runId}: done: held at most ${seen.maxHeld} here, ${seen.failed} failures${closedWhy === null ? '' : ` (${closedWhy})`}`);
+    log(`run ${a.runId}: done: held at most ${seen.maxHeld.toLocaleString('en-US')} here, ${seen.failed.toLocaleString('en-US')} failures${closedWhy === null ? '' : ` (${closedWhy})`}`);
   };
 
   const done = body().catch(async (e: unknown) => {

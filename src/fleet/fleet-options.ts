@@ -2,6 +2,7 @@
  * Fleet flags -> validated options: the agent's (`tcpprobe agent`) and the controller's (`ramp --redis ...`).
  * Like every command's flags, all problems are reported at once, together with the probe flags' own problems.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { parseCount, parseDurationMs, parseSourceAddresses } from '../config/units.js';
@@ -10,7 +11,7 @@ import type { RawFlags } from '../config/probe-options.js';
 import { UsageError } from '../errors.js';
 import { parseAllowRules, type AllowRule } from './allowlist.js';
 import type { AgentWant } from './coordinator.js';
-import { parseRedisUrl, type RedisLocation } from './redis-url.js';
+import { hasPassword, parseRedisUrl, withPassword, type RedisLocation } from './redis-url.js';
 import { AGENT_NAME_PATTERN } from './wire.js';
 
 export const FLEET_DEFAULTS = {
@@ -44,10 +45,20 @@ export interface AgentOptions {
   quiet: boolean;
 }
 
+/** The environment variable that may carry the Redis URL instead of --redis (kept out of `ps`). */
+export const REDIS_URL_ENV = 'TCPPROBE_REDIS';
+
+/** Help text of --redis-password-file, shared by the agent and the controller. */
+export const REDIS_PASSWORD_FILE_HELP = 'read the Redis password from FILE (its first line), so it is not in the URL nor on the command line';
+
 /** Register the controller's fleet flags on a probing command (ramp). */
 export function addFleetFlags(cmd: Command): Command {
   return cmd
-    .option('--redis <url>', 'run on a fleet of agents coordinated through this Redis: redis://[user:password@]host:port/db or rediss:// (see docs/fleet.md)')
+    .option(
+      '--redis <url>',
+      `run on a fleet of agents coordinated through this Redis: redis://[user@]host:port/db or rediss:// (default $${REDIS_URL_ENV} when --agents or --agent-names is given; see docs/fleet.md)`,
+    )
+    .option('--redis-password-file <file>', `with --redis: ${REDIS_PASSWORD_FILE_HELP}`)
     .option('--agents <n>', 'with --redis: run on N registered agents (the first N idle ones by name)')
     .option('--agent-names <a,b>', 'with --redis: run on these agents')
     .option('--agent-wait <dur>', `with --redis: wait this long for the agents to register (default ${FLEET_DEFAULTS.agentWaitMs / 1000}s)`)
@@ -76,12 +87,53 @@ function checkName(v: Validator, flag: string, name: string): void {
   }
 }
 
-export function readAgentOptions(raw: RawFlags): Readonly<AgentOptions> {
+/** The password file's first line: trailing newline and carriage return are not part of the password. */
+function readPasswordFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--redis-password-file: cannot read "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const password = text.split('\n')[0]?.replace(/\r$/, '') ?? '';
+  if (password === '') throw new UsageError(`--redis-password-file: "${path}" is empty`);
+  return password;
+}
+
+/**
+ * The Redis location from --redis, else from $TCPPROBE_REDIS, with the password from --redis-password-file if
+ * given. Null (and a problem when `required`) when neither gives a URL.
+ */
+function readRedisLocation(raw: RawFlags, v: Validator, env: NodeJS.ProcessEnv, required: string | null): RedisLocation | null {
+  const flagText = str(raw.redis);
+  const envText = env[REDIS_URL_ENV] === undefined || env[REDIS_URL_ENV] === '' ? undefined : env[REDIS_URL_ENV];
+  const text = flagText ?? envText;
+  const source = flagText !== undefined ? '--redis' : REDIS_URL_ENV;
+  const passwordFile = str(raw.redisPasswordFile);
+  if (text === undefined) {
+    if (required !== null) v.problem(required);
+    else if (passwordFile !== undefined) v.problem(`--redis-password-file: needs --redis URL or $${REDIS_URL_ENV}`);
+    return null;
+  }
+  const loc = v.field(() => parseRedisUrl(source, text), null);
+  if (loc === null || passwordFile === undefined) return loc;
+  const password = v.field(() => readPasswordFile(passwordFile), null);
+  if (password === null) return null;
+  if (hasPassword(loc)) {
+    v.problem(`--redis-password-file: ${source} already has a password; give it in one place`);
+    return null;
+  }
+  return withPassword(loc, password);
+}
+
+export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process.env): Readonly<AgentOptions> {
   const v = new Validator();
-  const redisText = str(raw.redis);
-  let redis: RedisLocation | null = null;
-  if (redisText === undefined) v.problem('--redis: required (redis://[user:password@]host:port/db, or rediss:// for TLS)');
-  else redis = v.field(() => parseRedisUrl('--redis', redisText), null);
+  const redis = readRedisLocation(
+    raw,
+    v,
+    env,
+    `--redis: required (redis://[user@]host:port/db, or rediss:// for TLS), or set $${REDIS_URL_ENV}`,
+  );
   const name = str(raw.name) ?? defaultAgentName();
   checkName(v, '--name', name);
   const allowTexts = list(raw.allowTarget);
@@ -102,15 +154,16 @@ export function readAgentOptions(raw: RawFlags): Readonly<AgentOptions> {
 }
 
 /** Read the controller's fleet flags into `v`; null when --redis is absent. */
-export function readFleetOptions(raw: RawFlags, v: Validator): FleetOptions | null {
-  const redisText = str(raw.redis);
-  if (redisText === undefined) {
-    if (raw.agents !== undefined || raw.agentNames !== undefined || raw.agentWait !== undefined || raw.onAgentLoss !== undefined) {
-      v.problem('--agents, --agent-names, --agent-wait and --on-agent-loss need --redis');
+export function readFleetOptions(raw: RawFlags, v: Validator, env: NodeJS.ProcessEnv = process.env): FleetOptions | null {
+  // A fleet run is asked for by --redis or by naming agents; $TCPPROBE_REDIS alone never turns a local run into one.
+  const asked = raw.redis !== undefined || raw.agents !== undefined || raw.agentNames !== undefined;
+  if (!asked) {
+    if (raw.agentWait !== undefined || raw.onAgentLoss !== undefined || raw.redisPasswordFile !== undefined) {
+      v.problem('--agent-wait, --on-agent-loss and --redis-password-file need --redis (or --agents with $TCPPROBE_REDIS)');
     }
     return null;
   }
-  const redis = v.field(() => parseRedisUrl('--redis', redisText), null);
+  const redis = readRedisLocation(raw, v, env, `--agents and --agent-names need --redis URL or $${REDIS_URL_ENV}`);
   const count = v.field(() => optional(raw.agents, (s) => parseCount('--agents', s)), null);
   const names = raw.agentNames === undefined ? null : list(raw.agentNames);
   let want: AgentWant = { kind: 'count', count: 1 };

@@ -33,6 +33,21 @@ export function parseRedisUrl(flag: string, text: string): RedisLocation {
   return { url: text, display: redact(u), endpoint: `${u.hostname}:${port}`, tls: u.protocol === 'rediss:' };
 }
 
+/** True when the URL carries a password. */
+export function hasPassword(loc: RedisLocation): boolean {
+  return new URL(loc.url).password !== '';
+}
+
+/**
+ * The same location with this password (from --redis-password-file), so it never has to be on the command line.
+ * The password is percent-encoded into the URL; the client decodes it.
+ */
+export function withPassword(loc: RedisLocation, password: string): RedisLocation {
+  const u = new URL(loc.url);
+  u.password = encodeURIComponent(password);
+  return { ...loc, url: u.href, display: redact(u) };
+}
+
 function redact(u: URL): string {
   if (u.password === '') return u.href;
   const copy = new URL(u.href);

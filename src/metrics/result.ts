@@ -140,6 +140,33 @@ export interface RampResult extends ResultBase {
   handshakeAudit?: HandshakeAudit;
   /** When and why this run added source addresses or processes (absent when it used the kernel's and one). */
   resources?: ResourceChange[];
+  /** The regression gate's inputs and outcome (absent without --baseline). */
+  gate?: GateRecord;
+}
+
+/** What `ramp --baseline ...` compared this run with, and what it decided. */
+export interface GateRecord {
+  /** "file": --baseline FILE (pinned); "history": the best of the recent passing runs of this target. */
+  baselineSource: 'file' | 'history';
+  /** The baseline file or the history file. */
+  path: string;
+  /** History only: at most this many recent passing runs were looked at (--baseline-runs); null for a file. */
+  window: number | null;
+  /** History only: how many were found (0 to window); null for a file. */
+  consideredRuns: number | null;
+  /** The run compared with; null when none was found. */
+  baseline: { maxConcurrency: number; verdict: RampVerdictKind; startedAt: string } | null;
+  /** --max-regression as a share (0.1 = 10%); null: the change is reported, never gated. */
+  allowedDropShare: number | null;
+  /** (baseline - this max) / baseline: negative when the max went up; null when not compared. */
+  dropShare: number | null;
+  /**
+   * pass: within the allowed drop; regression: exit 7, and this run never becomes a baseline; not-compared: one
+   * side is not a measurement; no-baseline: --baseline last found no passing run of this target.
+   */
+  outcome: 'pass' | 'regression' | 'not-compared' | 'no-baseline';
+  /** The line printed about it. */
+  message: string;
 }
 
 /** Held connections the server closed during a ramp, and (with --reconnect) what replaced them. */

@@ -8,6 +8,9 @@
  */
 import { isLoopback, isIpv4Loopback } from './address.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, MAX_AUTO_LOOPBACK_SOURCES } from './source-plan.js';
+
+/** Connection counts as every reporter writes them ("19,936"); limits stay as typed into sysctl and ulimit. */
+const n = (count: number): string => count.toLocaleString('en-US');
 import type { SystemLimits } from './system-limits.js';
 
 /** File descriptors Node itself keeps open per process (event loop, pipes, stdio), kept out of the fd reach. */
@@ -123,7 +126,7 @@ function fdFinding(ctx: Context): Finding {
   const perProcess = Math.max(0, soft - used);
   const reach = perProcess * ctx.processes;
   const hardText = hard === null ? 'hard unknown' : `hard ${hard === Number.POSITIVE_INFINITY ? 'unlimited' : hard}`;
-  const times = ctx.processes > 1 ? ` x ${ctx.processes} processes = ${reach}` : '';
+  const times = ctx.processes > 1 ? ` x ${ctx.processes} processes = ${n(reach)}` : '';
   const advice: string[] = [];
   if (hard !== null && hard > soft) advice.push(`raise the soft limit (ulimit -n ${hard})`);
   if (perProcess > 0) {
@@ -138,7 +141,7 @@ function fdFinding(ctx: Context): Finding {
   return {
     id: 'fd-limit',
     title,
-    value: `${soft} (${hardText}) -> ${perProcess} connections per process${times}`,
+    value: `${soft} (${hardText}) -> ${n(perProcess)} connections per process${times}`,
     reach,
     severity: capSeverity(reach, ctx.planned),
     advice: advice.join('; '),
@@ -167,13 +170,13 @@ function portsFinding(ctx: Context): Finding {
     // port is used up on every target at once: the range counts per source address only (checked on Linux 6.x:
     // 100 ports, two targets, bound sockets stop at 100; unbound ones at 200).
     reach = perAddress * ctx.sourceCount;
-    const times = ctx.sourceCount > 1 ? ` x ${ctx.sourceCount} addresses = ${reach}` : '';
-    value = `${range.low}-${range.high} = ${perAddress} per source address${reservedText}${times}`;
+    const times = ctx.sourceCount > 1 ? ` x ${ctx.sourceCount} addresses = ${n(reach)}` : '';
+    value = `${range.low}-${range.high} = ${n(perAddress)} per source address${reservedText}${times}`;
   } else {
     // Unbound connects pick the port knowing the destination, so each destination has a whole range.
     reach = perAddress * ctx.targetCount;
-    const times = ctx.targetCount > 1 ? ` x ${ctx.targetCount} targets = ${reach}` : '';
-    value = `${range.low}-${range.high} = ${perAddress} per source address and target${reservedText}${times}`;
+    const times = ctx.targetCount > 1 ? ` x ${ctx.targetCount} targets = ${n(reach)}` : '';
+    value = `${range.low}-${range.high} = ${n(perAddress)} per source address and target${reservedText}${times}`;
   }
   return {
     id: 'ports',
@@ -200,7 +203,7 @@ function conntrackFinding(ctx: Context): Finding {
   return {
     id: 'conntrack',
     title,
-    value: `${max} entries, ${count === null ? 'use unknown' : `${count} in use`} -> ${reach} connections`,
+    value: `${max} entries, ${count === null ? 'use unknown' : `${count} in use`} -> ${n(reach)} connections`,
     reach,
     severity: capSeverity(reach, ctx.planned),
     advice:
@@ -223,7 +226,7 @@ function fileMaxFinding(ctx: Context): Finding {
   return {
     id: 'file-max',
     title,
-    value: `${fileMax}, ${inUse} -> ${reach} connections${each}`,
+    value: `${fileMax}, ${inUse} -> ${n(reach)} connections${each}`,
     reach,
     severity: capSeverity(reach, ctx.planned),
     advice: `raise fs.file-max above ${needed} (sysctl -w fs.file-max=N)`,
@@ -246,11 +249,11 @@ function slowZoneFinding(ctx: Context): Finding {
   return {
     id: 'slow-zone',
     title: 'slow zone',
-    value: `about ${share} connections ${per}, ${past ? 'past' : 'below'} the ~${threshold} where connect() slows`,
+    value: `about ${n(share)} connections ${per}, ${past ? 'past' : 'below'} the ~${n(threshold)} where connect() slows`,
     reach: null,
     severity: past ? 'warn' : 'ok',
     advice: past
-      ? `${moreSourcesAdvice(ctx)}: past ~${threshold} the connect rate measures this machine, not the server`
+      ? `${moreSourcesAdvice(ctx)}: past ~${n(threshold)} the connect rate measures this machine, not the server`
       : null,
   };
 }

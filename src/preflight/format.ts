@@ -4,7 +4,7 @@
  * reads the same in a terminal, a log file and a CI page.
  */
 import { formatEndpoint } from './address.js';
-import { compactAddresses } from '../reporters/format.js';
+import { compactAddresses, formatCount } from '../reporters/format.js';
 import type { CapacityAssessment, Finding, FindingId } from './capacity.js';
 import type { SystemLimits } from './system-limits.js';
 
@@ -32,13 +32,13 @@ function verdict(assessment: CapacityAssessment): string {
   }
   const title = findings.find((f) => f.id === limitedBy)?.title ?? limitedBy;
   const to = targetsText(assessment);
-  return `this machine can hold at most ${maxConnections} connections to ${to} (limited by: ${title})`;
+  return `this machine can hold at most ${formatCount(maxConnections)} connections to ${to} (limited by: ${title})`;
 }
 
 function problemLine(f: Finding, planned: number): string {
   const what =
     f.severity === 'limit' && f.reach !== null
-      ? `${planned} connections planned, it allows ${f.reach}`
+      ? `${formatCount(planned)} connections planned, it allows ${formatCount(f.reach)}`
       : f.value;
   return `${f.severity}: ${f.title}: ${what}${f.advice === null ? '' : `\n${INDENT}${INDENT}-> ${f.advice}`}`;
 }

@@ -7,6 +7,8 @@
  * a large plan is spread over enough of them to stay out of that slow zone; elsewhere only the user knows which
  * addresses this machine owns.
  */
+
+const n = (count: number): string => count.toLocaleString('en-US');
 import { intToIpv4, ipv4ToInt, isIpv4Loopback, isLoopback } from './address.js';
 
 /** Up to this many connections, unbound connects from the kernel's choice (127.0.0.1) are the fastest. */
@@ -58,15 +60,15 @@ export function planSourceAddresses(
     const first = ipv4ToInt(FIRST_AUTO_LOOPBACK_SOURCE);
     const addresses = Array.from({ length: count }, (_, i) => intToIpv4(first + i));
     const capped =
-      wanted > count ? `; capped at ${count}, so about ${Math.ceil(plannedConnections / count)} per address` : '';
+      wanted > count ? `; capped at ${count}, so about ${n(Math.ceil(plannedConnections / count))} per address` : '';
     const includesTarget = addresses.includes(target.address)
       ? `; includes the target's own ${target.address}, which is harmless (listeners do not take ephemeral ports)`
       : '';
     return {
       addresses,
       reason:
-        `${plannedConnections} connections spread over ${count} loopback source addresses ` +
-        `(${CONNECTIONS_PER_LOOPBACK_SOURCE} each keeps connect() out of its slow zone)${capped}${includesTarget}`,
+        `${n(plannedConnections)} connections spread over ${count} loopback source addresses ` +
+        `(${n(CONNECTIONS_PER_LOOPBACK_SOURCE)} each keeps connect() out of its slow zone)${capped}${includesTarget}`,
     };
   }
   const where = isLoopback(target.address) ? 'this loopback target' : 'this target';

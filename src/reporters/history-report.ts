@@ -3,7 +3,7 @@
  * chart, or the `tcpprobe/history` JSON document. Pure functions of the records read from the history file.
  */
 import type { DamagedLine, HistoryRecord } from '../history/history-file.js';
-import type { RampVerdictKind } from '../metrics/result.js';
+import type { GateRecord, RampVerdictKind } from '../metrics/result.js';
 import { renderChart } from './chart.js';
 import { cleanText, formatCount, formatHostPort, formatTable, joinBlocks, plural } from './format.js';
 
@@ -19,6 +19,8 @@ export interface HistoryEntry {
   maxConcurrency: number;
   verdict: RampVerdictKind;
   lowerBound: boolean;
+  /** The regression gate's outcome when the run had --baseline ("regression": never a baseline), else null. */
+  gate: GateRecord['outcome'] | null;
 }
 
 export interface HistoryDocument {
@@ -39,6 +41,7 @@ export function historyEntry(r: HistoryRecord): HistoryEntry {
     maxConcurrency: r.result.maxConcurrency,
     verdict: r.result.verdict.kind,
     lowerBound: r.result.verdict.lowerBound,
+    gate: r.result.gate?.outcome ?? null,
   };
 }
 
@@ -75,15 +78,22 @@ export function formatHistoryReport(path: string, records: readonly HistoryRecor
   const filter = opts.target ? ` for ${cleanText(opts.target, 80)}` : '';
   if (records.length === 0) return `No runs${filter} in ${cleanText(path, 200)}`;
   const entries = records.map(historyEntry);
+  // The gate column only when some run was gated: a regressed run is never a baseline, and this says which.
+  const gated = entries.some((e) => e.gate !== null);
   const rows = entries.map((e) => [
     String(e.line),
     shortDate(e.startedAt),
     cleanText(e.target, 60),
     e.lowerBound ? `>= ${formatCount(e.maxConcurrency)}` : formatCount(e.maxConcurrency),
     cleanText(e.verdict, 40),
+    ...(gated ? [e.gate ?? ''] : []),
   ]);
   const head = [`History: ${plural(entries.length, 'run')}${filter} in ${cleanText(path, 200)}`];
-  const table = formatTable(['line', 'date', 'target', 'max', 'verdict'], rows, ['right', 'left', 'left', 'right', 'left']);
+  const table = formatTable(
+    ['line', 'date', 'target', 'max', 'verdict', ...(gated ? ['gate'] : [])],
+    rows,
+    ['right', 'left', 'left', 'right', 'left', ...(gated ? (['left'] as const) : [])],
+  );
   const blocks = [head, table];
   if (opts.chart ?? true) {
     const chart = renderChart([{ name: 'max', values: entries.map((e) => e.maxConcurrency) }], {

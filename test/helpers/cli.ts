@@ -19,14 +19,15 @@ export interface CliRun {
 /** Run `tcpprobe ARGS...` to completion, with a hard timeout that kills it (a hung CLI fails the test, not CI). */
 export async function runCli(
   args: readonly string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; shellPrefix?: string } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; shellPrefix?: string; cwd?: string } = {},
 ): Promise<CliRun> {
   const child =
     opts.shellPrefix === undefined
-      ? spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd })
       : spawn('bash', ['-c', `${opts.shellPrefix} "$@"`, 'bash', process.execPath, CLI, ...args], {
           env: { ...process.env, ...opts.env },
           stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: opts.cwd,
         });
   return collect(child, opts.timeoutMs ?? 60_000);
 }

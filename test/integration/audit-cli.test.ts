@@ -114,11 +114,54 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
     writeFileSync(file('last.jsonl'), `${JSON.stringify(moved)}\n`);
     const drop = await ramp(small, '--history', file('last.jsonl'), '--baseline', 'last', '--max-regression', '10%');
     expect(drop.code, drop.stderr).toBe(7);
-    expect(lines(drop.stderr)).toEqual(['tcpprobe: regression: max concurrency 200 is 33.3% below the baseline 300 (allowed 10%)']);
+    expect(lines(drop.stderr)).toEqual([
+      'tcpprobe: regression: max concurrency 200 is 33.3% below the baseline 300 (allowed 10%) (the best of 1 recent passing run)',
+    ]);
 
     // h.jsonl's latest run of the 300 target is the 300 run.
     const same = await ramp(big, '--history', file('h.jsonl'), '--baseline', 'last', '--max-regression', '10%');
     expect(same.code, same.stderr).toBe(0);
+  });
+
+  it('the baseline does not ratchet down: a regressed run is saved marked, and the next identical run fails again', async () => {
+    const a = JSON.parse(readFileSync(file('a.json'), 'utf8')) as Result;
+    const history = file('ratchet.jsonl');
+    writeFileSync(history, `${JSON.stringify({ ...a, target: { ...a.target, port: small.port } })}\n`);
+    const gateArgs = ['--json', '--save', '--history', history, '--baseline', 'last', '--max-regression', '10%'];
+    const first = await ramp(small, ...gateArgs);
+    expect(first.code, first.stderr).toBe(7);
+    // The document carries the gate's inputs and outcome; the saved record is the same document.
+    const doc = parseResult<Result & { gate: Record<string, unknown> }>(first);
+    expect(doc.gate).toMatchObject({
+      baselineSource: 'history',
+      path: history,
+      window: 5,
+      consideredRuns: 1,
+      baseline: { maxConcurrency: 300, verdict: 'limit-by-failure' },
+      allowedDropShare: 0.1,
+      outcome: 'regression',
+    });
+    expect(doc.gate.dropShare).toBeCloseTo(1 / 3, 6);
+    const saved = lines(readFileSync(history, 'utf8')).map((l) => JSON.parse(l) as { gate?: { outcome: string } });
+    expect(saved).toHaveLength(2);
+    expect(saved[1]?.gate?.outcome).toBe('regression');
+
+    // Before, the 200 run had become "last" and this one passed against it.
+    const second = await ramp(small, ...gateArgs);
+    expect(second.code, second.stderr).toBe(7);
+    expect(parseResult<Result & { gate: { baseline: { maxConcurrency: number } } }>(second).gate.baseline.maxConcurrency).toBe(300);
+  });
+
+  it('--baseline-runs N takes the best of the last N passing runs', async () => {
+    const a = JSON.parse(readFileSync(file('a.json'), 'utf8')) as Result;
+    const history = file('window.jsonl');
+    const at = (max: number) => JSON.stringify({ ...a, maxConcurrency: max, target: { ...a.target, port: small.port } });
+    writeFileSync(history, `${at(300)}\n${at(205)}\n`);
+    const best = await ramp(small, '--history', history, '--baseline', 'last', '--max-regression', '10%');
+    expect(best.code, best.stderr).toBe(7);
+    const recent = await ramp(small, '--history', history, '--baseline', 'last', '--baseline-runs', '1', '--max-regression', '10%', '--json');
+    expect(recent.code, recent.stderr).toBe(0);
+    expect(parseResult<Result & { gate: { outcome: string; window: number } }>(recent).gate).toMatchObject({ outcome: 'pass', window: 1 });
   });
 
   it('refuses bad audit flags before connecting, all in one line', async () => {
@@ -215,7 +258,8 @@ describe('tcpprobe history', () => {
     expect(lines(run.stderr)).toEqual([`tcpprobe: ${path} line 2: skipped: damaged: not JSON`]);
     expect(run.stdout).toMatch(/^History: 2 runs in /);
     expect(run.stdout).toMatch(new RegExp(`^ +1 +\\S+ \\S+ +127\\.0\\.0\\.1:${big.port} +300 +limit-by-failure$`, 'm'));
-    expect(run.stdout).toMatch(new RegExp(`^ +3 +\\S+ \\S+ +127\\.0\\.0\\.1:${small.port} +200 +limit-by-failure$`, 'm'));
+    // The 200 run failed its gate against the 300 run when it was saved: the history says so.
+    expect(run.stdout).toMatch(new RegExp(`^ +3 +\\S+ \\S+ +127\\.0\\.0\\.1:${small.port} +200 +limit-by-failure +regression$`, 'm'));
     expect(run.stdout).toContain('Max concurrency per run, oldest to newest');
 
     const filtered = await runCli(['history', '--history', path, '--target', `127.0.0.1:${small.port}`, '--last', '5', '--json']);

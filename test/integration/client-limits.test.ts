@@ -28,7 +28,7 @@ describe('client-side limits', () => {
     // The human summary (on stderr with --json) says so and how to lift it; the preflight warned before the run.
     expect(run.stderr).toMatch(/at least [\d,]+ connections .*INCONCLUSIVE: limited by this machine \(fd-limit\)/);
     expect(run.stderr).toMatch(/Advice: .*ulimit -n/);
-    expect(run.stderr).toMatch(/limit: open files: .* planned, it allows \d+/);
+    expect(run.stderr).toMatch(/limit: open files: .* planned, it allows [\d,]+/);
   });
 
   it('ports: a tiny ip_local_port_range in a fresh network namespace gives class ports, exit 4', async (ctx) => {
@@ -55,7 +55,7 @@ describe('client-side limits', () => {
     const sources = Math.max(1, result.sourceAddresses.length);
     expect(result.maxConcurrency).toBeGreaterThan(0);
     expect(result.maxConcurrency).toBeLessThanOrEqual(100 * sources);
-    expect(run.stderr).toMatch(/limit: ports: .* planned, it allows \d+/);
+    expect(run.stderr).toMatch(/limit: ports: .* planned, it allows [\d,]+/);
   });
 });
 
@@ -90,7 +90,7 @@ describe('tcpprobe doctor', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^\s+open files\s+\S+/m);
     expect(run.stdout).toMatch(/ports\s+/);
-    expect(run.stdout).toMatch(/this machine can hold at most \d+ connections|could not be read/);
+    expect(run.stdout).toMatch(/this machine can hold at most [\d,]+ connections|could not be read/);
   });
 
   it('with --host/--port: resolves the target and names the source addresses', async () => {
@@ -99,7 +99,7 @@ describe('tcpprobe doctor', () => {
     expect(run.stdout).toContain('127.0.0.1:8080');
     // 30,000 connections to a loopback target: spread over 127.x source addresses.
     expect(run.stdout).toMatch(/source addresses\s+127\.0\.0\.2-127\.0\.0\.\d+ \(\d+\)/);
-    expect(run.stdout).toMatch(/this machine can hold at most \d+ connections to 127\.0\.0\.1:8080/);
+    expect(run.stdout).toMatch(/this machine can hold at most [\d,]+ connections to 127\.0\.0\.1:8080/);
   });
 
   it('--json parses and holds the limits and the assessment', async () => {

@@ -6,6 +6,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -217,6 +220,34 @@ describe.skipIf(!enabled)('fleet over Redis', () => {
   it('too few agents within --agent-wait: one line naming who is missing, exit 8', async () => {
     const run = await fleetRamp(url, 1, ['--agent-names', 'nobody-1', '--agent-wait', '1s', '-q']);
     expect(expectOneErrorLine(run, EXIT.fleet)).toMatch(/fleet: agents not ready: nobody-1 \(not registered\) after waiting 1s/);
+  });
+
+  it('$TCPPROBE_REDIS and --redis-password-file: agent and controller run with no password in their argv', async () => {
+    const serve = await startServe([]);
+    const bare = new URL(url);
+    bare.password = '';
+    const env = { TCPPROBE_REDIS: bare.href };
+    const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-fleet-secret-'));
+    const pwFile = join(dir, 'redis-password');
+    writeFileSync(pwFile, `${AUTH.password}\n`, { mode: 0o600 });
+    try {
+      const child = startCli(['agent', '--redis-password-file', pwFile, '--name', 'secret-1', '--allow-target', `127.0.0.1:${serve.port}`], env);
+      agents.push({ name: 'secret-1', child, output: collect(child, 120_000) });
+      await waitForOutput(child, /registered at/, { timeoutMs: 15_000 });
+      // What ps shows: the process's own command line.
+      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').join(' ');
+      expect(cmdline).toContain('--redis-password-file');
+      expect(cmdline).not.toContain(AUTH.password);
+      const run = await runCli(
+        ['ramp', '--agent-names', 'secret-1', '--redis-password-file', pwFile, '--host', '127.0.0.1', '--port', String(serve.port), '--max', '100', '--json', ...BOUNDS],
+        { timeoutMs: 60_000, env },
+      );
+      expect(run.code, run.stderr).toBe(EXIT.ok);
+      expect(parseResult<RampResult>(run).maxConcurrency).toBe(100);
+      expect(run.stderr).not.toContain(AUTH.password);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a wrong password, for the controller and for an agent: one clear line, exit 8', async () => {

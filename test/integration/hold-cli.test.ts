@@ -111,7 +111,7 @@ describe('hold: CI assertions', () => {
     expect(run.code, run.stderr).toBe(EXIT.assertHeld);
     const lines = toolLines(run.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/assertion failed: held: .*got 20 lost/);
+    expect(lines[0]).toMatch(/^tcpprobe: assertion failed: held: 20 lost, 0 failed to connect, of 20 to hold for 1s$/);
   });
 
   it('--assert-established N --within T passes (exit 0) when all connect in time', async () => {
@@ -130,7 +130,7 @@ describe('hold: CI assertions', () => {
     expect(run.code, run.stderr).toBe(EXIT.assertEstablished);
     const lines = toolLines(run.stderr);
     expect(lines).toHaveLength(1);
-    const m = /assertion failed: established-within: expected >= 30 established within .* and open for --settle, got (\d+) established and held \((\d+) short\)/.exec(lines[0]!);
+    const m = /^tcpprobe: assertion failed: established-within: (\d+) of 30 established within 700ms \((\d+) short\)$/.exec(lines[0]!);
     expect(m, lines[0]).not.toBeNull();
     const [got, short] = [Number(m![1]), Number(m![2])];
     expect(got).toBeGreaterThanOrEqual(10);
@@ -162,6 +162,37 @@ describe('hold: signals', () => {
     expect(r.durationMs).toBeLessThan(30_000);
     expect(run.stderr).toContain(`${signal}: stopping`);
     expect(run.stderr).toMatch(/^Verdict: Interrupted/m);
+  });
+});
+
+describe('hold: the headline and the verdict agree with the counters', () => {
+  it('SIGTERM while every connection is still settling: both lines say 0 held and name the open ones', async () => {
+    const serve = await startServe([]);
+    // A --settle longer than the run: all 20 are established and none is held yet when the signal comes.
+    const child = startCli(['hold', '--host', '127.0.0.1', '--port', String(serve.port), '-c', '20', '--delay', '0', '--settle', '60s', '--duration', '30s']);
+    const done = collect(child, 30_000);
+    await waitForOutput(child, /^\[\s*\d+\.\ds\].*est 20/m);
+    expect(child.kill('SIGTERM')).toBe(true);
+    const run = await done;
+    expect(run.code, run.stderr).toBe(EXIT.sigterm);
+    expect(run.stdout).toMatch(/^Interrupted: 0 of 20 connections held \(peak 0\)$/m);
+    expect(run.stdout).toMatch(/^Verdict: Interrupted with 0 held \(20 more open, not yet held\) of 20 connections\.$/m);
+  });
+
+  it('a low ulimit -n with one worker: client-limited with the connections it held counted, not "0 held"', async () => {
+    const serve = await startServe([]);
+    const run = await runCli(
+      ['hold', '--host', '127.0.0.1', '--port', String(serve.port), '-c', '500', '--workers', '1', '--delay', '0', '--duration', '5s', '--json', '-q'],
+      { shellPrefix: 'ulimit -n 300;', timeoutMs: 30_000 },
+    );
+    expect(run.code, run.stderr).toBe(EXIT.clientLimited);
+    const r = result(run);
+    expect(r.verdict.kind).toBe('client-limited');
+    // Every connection this machine had room for was established; the verdict counts them once they settled.
+    expect(r.counters.connected).toBeGreaterThan(100);
+    expect(r.counters.held).toBe(r.counters.connected);
+    expect(r.maxConcurrency).toBe(r.counters.held);
+    expect(r.verdict.summary).toContain(`at ${r.counters.held.toLocaleString('en-US')} held connections`);
   });
 });
 

@@ -265,7 +265,8 @@ describe('ramp: the other verdicts', () => {
       { timeoutMs: 30_000 },
     );
     const wallMs = Date.now() - started;
-    expect(run.code, run.stderr).toBe(EXIT.ok);
+    // Timed out is not an answer: exit 9, never 0.
+    expect(run.code, run.stderr).toBe(EXIT.timedOut);
     const r = result(run);
     expect(r.verdict.kind).toBe('timed-out');
     expect(r.verdict.lowerBound).toBe(true);

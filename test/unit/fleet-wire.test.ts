@@ -3,9 +3,13 @@
  * what an agent or controller accepts from the store, which agents a run picks, and the one line for each way
  * Redis fails.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Validator } from '../../src/config/validator.js';
 import { pickAgents, type AgentRecord } from '../../src/fleet/coordinator.js';
-import { readAgentOptions, readWithFleetOptions } from '../../src/fleet/fleet-options.js';
+import { readAgentOptions, readFleetOptions, readWithFleetOptions } from '../../src/fleet/fleet-options.js';
 import { describeRedisError } from '../../src/fleet/redis-errors.js';
 import { parseRedisUrl } from '../../src/fleet/redis-url.js';
 import { readRunSpec, RunSpecError, writeRunSpec, type FleetRunSpec } from '../../src/fleet/run-spec.js';
@@ -75,7 +79,59 @@ describe('fleet flags', () => {
     expect(o.sources).toEqual(['127.0.0.10', '127.0.0.11']);
     expect(o.name).toMatch(/^[A-Za-z0-9]/);
     expect(readAgentOptions({ redis: 'redis://h:1/0' }).allow).toEqual([]);
-    expect(problems(() => readAgentOptions({ name: 'a b', allowTarget: ['nope'] }))).toHaveLength(3);
+    expect(problems(() => readAgentOptions({ name: 'a b', allowTarget: ['nope'] }, {}))).toHaveLength(3);
+  });
+});
+
+describe('the Redis URL and password kept out of argv', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-secrets-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  it('the agent takes the URL from $TCPPROBE_REDIS and the password from --redis-password-file (first line only)', () => {
+    const pw = file('pw', 's3cr%t@:/x\nignored second line\n');
+    const o = readAgentOptions({ redisPasswordFile: pw }, { TCPPROBE_REDIS: 'redis://tcpprobe@10.0.0.5:6379/0' });
+    // The client decodes the percent-encoded password back to the file's first line.
+    expect(decodeURIComponent(new URL(o.redis.url).password)).toBe('s3cr%t@:/x');
+    expect(new URL(o.redis.url).username).toBe('tcpprobe');
+    expect(o.redis.display).toBe('redis://tcpprobe:***@10.0.0.5:6379/0');
+    expect(o.redis.endpoint).toBe('10.0.0.5:6379');
+  });
+
+  it('--redis wins over $TCPPROBE_REDIS; a CRLF file works', () => {
+    const o = readAgentOptions({ redis: 'redis://h:1/0', redisPasswordFile: file('crlf', 'pw\r\n') }, { TCPPROBE_REDIS: 'redis://other:2/0' });
+    expect(o.redis.endpoint).toBe('h:1');
+    expect(new URL(o.redis.url).password).toBe('pw');
+  });
+
+  it('refuses a missing or empty file, a password given twice, and no URL at all, one problem each', () => {
+    expect(problems(() => readAgentOptions({ redis: 'redis://h:1/0', redisPasswordFile: join(dir, 'nope') }, {}))).toEqual([
+      expect.stringMatching(/^--redis-password-file: cannot read ".*nope": ENOENT$/),
+    ]);
+    expect(problems(() => readAgentOptions({ redis: 'redis://h:1/0', redisPasswordFile: file('empty', '\n') }, {}))).toEqual([
+      expect.stringMatching(/^--redis-password-file: ".*empty" is empty$/),
+    ]);
+    expect(problems(() => readAgentOptions({ redisPasswordFile: file('pw2', 'x') }, { TCPPROBE_REDIS: 'redis://:inline@h:1/0' }))).toEqual([
+      '--redis-password-file: TCPPROBE_REDIS already has a password; give it in one place',
+    ]);
+    expect(problems(() => readAgentOptions({}, {}))).toEqual([expect.stringMatching(/^--redis: required .*or set \$TCPPROBE_REDIS$/)]);
+  });
+
+  it('the controller: $TCPPROBE_REDIS serves --agents, but never turns a local ramp into a fleet run', () => {
+    const env = { TCPPROBE_REDIS: 'redis://h:1/0' };
+    const fleet = (raw: Record<string, unknown>, e: NodeJS.ProcessEnv) => {
+      const v = new Validator();
+      const f = readFleetOptions(raw, v, e);
+      v.done();
+      return f;
+    };
+    expect(fleet({ agents: '2' }, env)?.redis.endpoint).toBe('h:1');
+    expect(fleet({}, env)).toBeNull();
+    expect(problems(() => fleet({ agents: '2' }, {}))).toEqual(['--agents and --agent-names need --redis URL or $TCPPROBE_REDIS']);
+    expect(problems(() => fleet({ redisPasswordFile: file('pw3', 'x') }, env))).toEqual([expect.stringMatching(/--redis-password-file need --redis/)]);
   });
 });
 

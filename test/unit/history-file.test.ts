@@ -13,7 +13,8 @@ import {
   readHistory,
 } from '../../src/history/history-file.js';
 import { InputError } from '../../src/errors.js';
-import { formatHistoryReport } from '../../src/reporters/history-report.js';
+import { formatHistoryReport, historyDocument } from '../../src/reporters/history-report.js';
+import type { GateRecord } from '../../src/metrics/result.js';
 import { rampResult } from '../helpers/ramp-result.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-history-'));
@@ -120,5 +121,21 @@ describe('history report', () => {
     ]);
     expect(text).toContain('Max concurrency per run, oldest to newest');
     expect(formatHistoryReport('/h.jsonl', [], { target: 'x:1' })).toBe('No runs for x:1 in /h.jsonl');
+  });
+
+  it('a gate column once some run was gated, saying which regressed', () => {
+    const gate = (outcome: GateRecord['outcome']) => ({ outcome }) as GateRecord;
+    const records = [
+      { line: 1, result: rampResult({ max: 300, startedAt: '2026-01-01T02:00:00.000Z' }) },
+      { line: 2, result: { ...rampResult({ max: 200, startedAt: '2026-01-02T02:00:00.000Z' }), gate: gate('regression') } },
+      { line: 3, result: { ...rampResult({ max: 295, startedAt: '2026-01-03T02:00:00.000Z' }), gate: gate('pass') } },
+    ];
+    expect(formatHistoryReport('/h.jsonl', records, { chart: false }).split('\n').slice(2)).toEqual([
+      '  line  date               target          max  verdict           gate',
+      '     1  2026-01-01 02:00Z  127.0.0.1:6379  300  limit-by-failure',
+      '     2  2026-01-02 02:00Z  127.0.0.1:6379  200  limit-by-failure  regression',
+      '     3  2026-01-03 02:00Z  127.0.0.1:6379  295  limit-by-failure  pass',
+    ]);
+    expect(historyDocument('/h.jsonl', records, []).runs.map((r) => r.gate)).toEqual([null, 'regression', 'pass']);
   });
 });

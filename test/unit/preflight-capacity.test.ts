@@ -66,11 +66,11 @@ describe('assessCapacity on this machine', () => {
       'time-wait': [null, 'ok'],
       somaxconn: [null, 'ok'],
     });
-    expect(find(a.findings, 'fd-limit').value).toBe('20000 (hard 20000) -> 19936 connections per process');
-    expect(find(a.findings, 'ports').value).toBe('32768-60999 = 28232 per source address and target');
+    expect(find(a.findings, 'fd-limit').value).toBe('20000 (hard 20000) -> 19,936 connections per process');
+    expect(find(a.findings, 'ports').value).toBe('32768-60999 = 28,232 per source address and target');
     expect(find(a.findings, 'conntrack').value).toBe('not loaded');
     expect(find(a.findings, 'slow-zone').value).toBe(
-      'about 10000 connections per source address and target, below the ~14116 where connect() slows',
+      'about 10,000 connections per source address and target, below the ~14,116 where connect() slows',
     );
   });
 
@@ -97,7 +97,7 @@ describe('assessCapacity on this machine', () => {
     const a = assessCapacity({ ...MACHINE, openFds: 100 }, plan({ processes: 3, fdReservePerProcess: 50 }));
     expect(find(a.findings, 'fd-limit').reach).toBe((20000 - 100) * 3);
     expect(find(a.findings, 'fd-limit').value).toBe(
-      '20000 (hard 20000) -> 19900 connections per process x 3 processes = 59700',
+      '20000 (hard 20000) -> 19,900 connections per process x 3 processes = 59,700',
     );
     expect(a.limitedBy).toBe('ports');
     expect(a.maxConnections).toBe(28232);
@@ -122,7 +122,7 @@ describe('ports', () => {
     const a = assessCapacity(MACHINE, plan({ targets, processes: 4 }));
     expect(find(a.findings, 'ports')).toMatchObject({
       reach: 56464,
-      value: '32768-60999 = 28232 per source address and target x 2 targets = 56464',
+      value: '32768-60999 = 28,232 per source address and target x 2 targets = 56,464',
     });
   });
 
@@ -132,7 +132,7 @@ describe('ports', () => {
     const a = assessCapacity(MACHINE, plan({ targets, sourceAddresses: sources, processes: 5 }));
     expect(find(a.findings, 'ports')).toMatchObject({
       reach: 84696,
-      value: '32768-60999 = 28232 per source address x 3 addresses = 84696',
+      value: '32768-60999 = 28,232 per source address x 3 addresses = 84,696',
     });
   });
 
@@ -140,7 +140,7 @@ describe('ports', () => {
     const a = assessCapacity({ ...MACHINE, reservedPortsInRange: 232 }, plan({}));
     expect(find(a.findings, 'ports')).toMatchObject({
       reach: 28000,
-      value: '32768-60999 = 28000 per source address and target (232 reserved)',
+      value: '32768-60999 = 28,000 per source address and target (232 reserved)',
     });
   });
 
@@ -157,7 +157,7 @@ describe('slow zone', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000 }));
     expect(find(a.findings, 'slow-zone')).toMatchObject({
       severity: 'warn',
-      value: 'about 15000 connections per source address and target, past the ~14116 where connect() slows',
+      value: 'about 15,000 connections per source address and target, past the ~14,116 where connect() slows',
     });
     expect(find(a.findings, 'slow-zone').advice).toContain('--source 127.0.0.2-127.0.0.4');
   });
@@ -170,7 +170,7 @@ describe('slow zone', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000, sourceAddresses: sources }));
     expect(find(a.findings, 'slow-zone')).toMatchObject({
       severity: 'warn',
-      value: 'about 7500 connections per source address, past the ~7058 where connect() slows',
+      value: 'about 7,500 connections per source address, past the ~7,058 where connect() slows',
     });
   });
 
@@ -187,7 +187,7 @@ describe('conntrack and file-max', () => {
     expect(find(a.findings, 'conntrack')).toMatchObject({
       reach: 15000,
       severity: 'ok',
-      value: '16384 entries, 1384 in use -> 15000 connections',
+      value: '16384 entries, 1384 in use -> 15,000 connections',
     });
     expect(a.limitedBy).toBe('conntrack');
     expect(a.maxConnections).toBe(15000);
@@ -201,13 +201,13 @@ describe('conntrack and file-max', () => {
     const local = assessCapacity(limits, plan({}));
     expect(find(local.findings, 'file-max')).toMatchObject({
       reach: 14000,
-      value: '30000, 2000 in use -> 14000 connections (2 fds each: a local server holds the other end)',
+      value: '30000, 2000 in use -> 14,000 connections (2 fds each: a local server holds the other end)',
     });
     expect(local.limitedBy).toBe('file-max');
     const remote = assessCapacity(limits, plan(REMOTE));
     expect(find(remote.findings, 'file-max')).toMatchObject({
       reach: 28000,
-      value: '30000, 2000 in use -> 28000 connections',
+      value: '30000, 2000 in use -> 28,000 connections',
     });
     expect(remote.limitedBy).toBe('fd-limit');
   });

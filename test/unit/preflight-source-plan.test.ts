@@ -31,7 +31,7 @@ describe('planSourceAddresses', () => {
       '127.0.0.10',
     ]);
     expect(plan.reason).toBe(
-      '50000 connections spread over 9 loopback source addresses (6000 each keeps connect() out of its slow zone)',
+      '50,000 connections spread over 9 loopback source addresses (6,000 each keeps connect() out of its slow zone)',
     );
   });
 
@@ -40,7 +40,7 @@ describe('planSourceAddresses', () => {
     expect(plan.addresses).toHaveLength(250);
     expect(plan.addresses[0]).toBe('127.0.0.2');
     expect(plan.addresses[249]).toBe('127.0.0.251');
-    expect(plan.reason).toContain('capped at 250, so about 8000 per address');
+    expect(plan.reason).toContain('capped at 250, so about 8,000 per address');
   });
 
   it("keeps the same plan when the target's own address is among the sources, and says why", () => {

@@ -3,7 +3,9 @@
  * is not a measurement are never judged.
  */
 import { describe, expect, it } from 'vitest';
-import { decideRegression, formatShare, isMeasurement, type GateInput } from '../../src/compare/regression-gate.js';
+import { canBeBaseline, decideRegression, formatShare, isMeasurement, pickBaseline, type GateInput } from '../../src/compare/regression-gate.js';
+import type { GateRecord, RampResult } from '../../src/metrics/result.js';
+import { rampResult } from '../helpers/ramp-result.js';
 import { parseMaxRegression } from '../../src/cli/audit-options.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -88,5 +90,38 @@ describe('--max-regression values', () => {
     for (const bad of ['-5%', 'ten', '10%%', '', '150%']) {
       expect(() => parseMaxRegression('--max-regression', bad)).toThrow(UsageError);
     }
+  });
+});
+
+describe('pickBaseline: the best of the recent passing runs, never a regressed one', () => {
+  const regressed = (r: RampResult): RampResult => ({ ...r, gate: { outcome: 'regression' } as GateRecord });
+  const run = (max: number, over: Partial<RampResult> = {}): RampResult => ({ ...rampResult({ max }), ...over });
+
+  it('takes the best max of the last N that can be a baseline', () => {
+    const runs = [run(900), run(1000), run(950)];
+    expect(pickBaseline(runs, 5)).toEqual({ baseline: runs[1], considered: 3 });
+    expect(pickBaseline(runs, 1)).toEqual({ baseline: runs[2], considered: 1 });
+    expect(pickBaseline(runs, 2).baseline?.maxConcurrency).toBe(1000);
+  });
+
+  it('a run that failed the gate is never the baseline, so a second identical low run fails again', () => {
+    const good = run(1000);
+    const low = regressed(run(800));
+    expect(canBeBaseline(low)).toBe(false);
+    expect(pickBaseline([good, low], 5).baseline).toBe(good);
+    // Even with a window of 1, the regressed run is skipped, not taken.
+    expect(pickBaseline([good, low], 1).baseline).toBe(good);
+  });
+
+  it('runs that are not measurements are skipped; none at all gives null', () => {
+    const unreachable = { ...run(0), verdict: { ...run(0).verdict, kind: 'unreachable' as const } };
+    expect(pickBaseline([unreachable], 5)).toEqual({ baseline: null, considered: 0 });
+    expect(pickBaseline([], 5)).toEqual({ baseline: null, considered: 0 });
+  });
+
+  it('of equal maxes, the newest', () => {
+    const older = run(1000, { startedAt: '2026-01-01T00:00:00.000Z' });
+    const newer = run(1000, { startedAt: '2026-01-02T00:00:00.000Z' });
+    expect(pickBaseline([older, newer], 5).baseline).toBe(newer);
   });
 });

@@ -411,8 +411,8 @@ describe('formatHoldSummary', () => {
       firstFailure: lost,
       failures: [{ class: 'closed-by-peer', count: 3, first: lost }],
       assertions: [
-        { name: 'established-within', passed: true, expected: '>= 100 within 1s', actual: '100' },
-        { name: 'held', passed: false, expected: '0', actual: '3 connections lost' },
+        { name: 'established-within', passed: true, expected: '100 established within 1s and open for --settle', actual: '100 of 100 established within 1s' },
+        { name: 'held', passed: false, expected: 'all 100 held for 10s, none lost', actual: '3 lost, 0 failed to connect, of 100 to hold for 10s' },
       ],
     });
     const text = formatHoldSummary(r);
@@ -421,8 +421,8 @@ describe('formatHoldSummary', () => {
     expect(text).toContain('Requested 100  established 100  held at end 97  lost during hold 3  reconnects 0');
     expect(text).toContain('All 100 established at 800ms');
     expect(text).toContain('Established within 1s: 100');
-    expect(text).toContain('  PASS established-within: 100 >= 100 within 1s');
-    expect(text).toContain('  FAIL held: 3 connections lost (expected 0)');
+    expect(text).toContain('  PASS established-within: 100 of 100 established within 1s');
+    expect(text).toContain('  FAIL held: 3 lost, 0 failed to connect, of 100 to hold for 10s');
     expect(text).toContain('server said: "bye\\n"');
     expect(text).toContain('Held connections (peak 100)');
     expect(text).not.toContain(ESC);
@@ -448,10 +448,14 @@ describe('formatHoldSummary', () => {
     expect(unreachable).toContain('All 100 established: never');
   });
 
-  it('formats assertions without a comparison operator', () => {
-    expect(formatAssertion({ name: 'held', passed: true, expected: '0', actual: '0 connections lost' })).toBe(
-      'PASS held: 0 connections lost (expected 0)',
-    );
+  it('an assertion reads forwards: the count, of what was asked, within the window, and how many short', () => {
+    const a = {
+      name: 'established-within' as const,
+      passed: false,
+      expected: '2,100 established within 1s and open for --settle',
+      actual: '2,052 of 2,100 established within 1s (48 short)',
+    };
+    expect(formatAssertion(a)).toBe('FAIL established-within: 2,052 of 2,100 established within 1s (48 short)');
   });
 });
 

@@ -21,6 +21,19 @@ describe('units', () => {
     expect(parseDurationMs('--x', '3', 'ms')).toBe(3);
     expect(() => parseDurationMs('--hold', 'soon')).toThrow(/--hold: "soon" is not a duration/);
   });
+  it('parses compound durations, largest unit first', () => {
+    expect(parseDurationMs('--x', '1m30s')).toBe(90_000);
+    expect(parseDurationMs('--x', '1h5m')).toBe(3_900_000);
+    expect(parseDurationMs('--x', '1h0m1s')).toBe(3_601_000);
+    expect(parseDurationMs('--x', '2m0.5s')).toBe(120_500);
+    expect(parseDurationMs('--x', '1s250ms')).toBe(1250);
+    expect(parseDurationMs('--x', ' 1M30S ')).toBe(90_000);
+    // What tcpprobe prints, it reads back.
+    for (const ms of [850, 2500, 90_000, 190_000, 3_600_000]) expect(parseDurationMs('--x', formatDurationMs(ms))).toBe(ms);
+  });
+  it.each(['30s1m', '1m1m', '1m 30s', '1m30', 'm30s', '', '1ms5s', '-1s', '1d'])('refuses "%s" with one line naming the flag', (text) => {
+    expect(() => parseDurationMs('--max-duration', text)).toThrow(/^--max-duration: /);
+  });
   it('parses counts and rates', () => {
     expect(parseCount('--max', '5k')).toBe(5000);
     expect(parseCount('--max', '1.5m')).toBe(1_500_000);

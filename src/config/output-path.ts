@@ -1,0 +1,65 @@
+/**
+ * Output paths (--out, --save/--history, --openmetrics) are checked before the first connect: a run that cannot
+ * write its result should not be run. The check is on shape and the file system as it is now; a write can still
+ * fail at the end (a full disk), and src/cli/output.ts keeps the result then.
+ */
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Validator } from './validator.js';
+
+/** `--out -`: the result document goes to stdout. */
+export const STDOUT_PATH = '-';
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function writable(path: string): string | null {
+  try {
+    accessSync(path, constants.W_OK);
+    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? 'error';
+  }
+}
+
+/**
+ * Throw a UsageError naming `flag` unless a file can be written at `path`: it is not a directory, and if it
+ * exists it is writable; its directory exists and is writable, or, with `createsDirectories`, the nearest
+ * directory that exists is writable (the history creates its own directories).
+ */
+export function checkOutputPath(flag: string, path: string, createsDirectories = false): void {
+  if (path.trim() === '') throw new UsageError(`${flag}: empty path`);
+  const full = resolve(path);
+  const self = statOrNull(full);
+  if (self !== null) {
+    if (self.isDirectory()) throw new UsageError(`${flag}: "${path}" is a directory, not a file`);
+    const code = writable(full);
+    if (code !== null) throw new UsageError(`${flag}: "${path}" is not writable (${code})`);
+    return;
+  }
+  let dir = dirname(full);
+  let st = statOrNull(dir);
+  if (st === null && !createsDirectories) throw new UsageError(`${flag}: directory "${dirname(path)}" does not exist`);
+  while (st === null && dirname(dir) !== dir) {
+    dir = dirname(dir);
+    st = statOrNull(dir);
+  }
+  if (st === null || !st.isDirectory()) throw new UsageError(`${flag}: "${dir}" is not a directory, so "${path}" cannot be written`);
+  const code = writable(dir);
+  if (code !== null) throw new UsageError(`${flag}: directory "${dir}" is not writable (${code})`);
+}
+
+/** Read --out: null when absent, "-" for stdout, else a path checked with checkOutputPath. */
+export function readOutFile(raw: unknown, v: Validator): string | null {
+  if (raw === undefined || raw === null) return null;
+  const path = String(raw);
+  if (path === STDOUT_PATH) return STDOUT_PATH;
+  v.field(() => checkOutputPath('--out', path), undefined);
+  return path;
+}

@@ -1,0 +1,155 @@
+/**
+ * The library entry: `import { ramp, hold } from 'tcpprobe'`. The same cores the CLI calls (executeRamp,
+ * executeHold), with the same validation: options are the CLI's flags in camelCase, so one bad value is one
+ * UsageError naming the flag. Nothing is printed; a run resolves to the same result document `--json` prints.
+ */
+import { executeHold } from './cli/hold-command.js';
+import { executeRamp } from './cli/ramp-command.js';
+import { readHoldOptions } from './config/hold-options.js';
+import type { RawFlags } from './config/probe-options.js';
+import { readRampOptions } from './config/ramp-options.js';
+import type { Progress } from './controller/run-context.js';
+import type { HoldResult, RampResult } from './metrics/result.js';
+
+import { UsageError } from './errors.js';
+
+export { ProbeError, UsageError, InputError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export type { Progress } from './controller/run-context.js';
+export type {
+  AssertionOutcome,
+  FailureSummary,
+  GateRecord,
+  HoldResult,
+  HoldVerdictKind,
+  ProbeResult,
+  RampResult,
+  RampVerdictKind,
+  TimelineSample,
+  Verdict,
+} from './metrics/result.js';
+export { EXIT, exitCodeForVerdict, OUTCOME_TABLE } from './cli/exit-codes.js';
+
+/** A duration: milliseconds as a number, or text as the CLI takes it ("500ms", "10s", "1m30s"). */
+export type Duration = number | string;
+/** A count: a number, or text as the CLI takes it ("5k"). */
+export type Count = number | string;
+
+/** Options every probe takes: where to connect and how (the CLI's shared flags). */
+export interface ProbeInput {
+  /** Target host (default "localhost"). */
+  host?: string;
+  port: number;
+  connectTimeout?: Duration;
+  keepalive?: Duration;
+  maxInflight?: Count;
+  /** An established connection counts as held after this long open (default 100ms). */
+  settle?: Duration;
+  /** Local source addresses: "A,B" or a range "127.0.0.2-127.0.0.40". */
+  source?: string;
+  spreadAddresses?: boolean;
+  /** Bytes to send after connecting (escapes such as \r\n, or @FILE). */
+  send?: string;
+  /** Held only after a reply containing this text, or matching /re/. */
+  expect?: string;
+  reject?: string;
+  expectTimeout?: Duration;
+  tls?: boolean;
+  servername?: string;
+  insecure?: boolean;
+  /** A CA certificate file (PEM). */
+  ca?: string;
+  workers?: Count;
+}
+
+export interface RampInput extends ProbeInput {
+  rate?: Count;
+  step?: Count;
+  stepInterval?: Duration;
+  max?: Count;
+  maxDuration?: Duration;
+  plateau?: Duration;
+  hold?: Duration;
+  until?: 'confirm' | 'first-failure';
+  /** Reopen held connections the server closes (default off). */
+  reconnect?: boolean;
+  reconnectDelay?: Duration;
+}
+
+export interface HoldInput extends ProbeInput {
+  connections?: Count;
+  delay?: Duration;
+  duration?: Duration;
+  maxDuration?: Duration;
+  reconnect?: boolean;
+  reconnectDelay?: Duration;
+  /** { count, within }: as --assert-established N --within T. */
+  assertEstablished?: { count: Count; within: Duration };
+  assertHeld?: boolean;
+}
+
+export interface RunOptions {
+  /** Abort the run: it stops opening, closes everything and resolves with an "interrupted" result. */
+  signal?: AbortSignal;
+  /** Progress samples while the run goes on. */
+  onProgress?: (p: Progress) => void;
+}
+
+const PROBE_KEYS = ['host', 'port', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers'];
+const RAMP_KEYS = new Set([...PROBE_KEYS, 'rate', 'step', 'stepInterval', 'max', 'maxDuration', 'plateau', 'hold', 'until', 'reconnect', 'reconnectDelay']);
+const HOLD_KEYS = new Set([...PROBE_KEYS, 'connections', 'delay', 'duration', 'maxDuration', 'reconnect', 'reconnectDelay', 'assertEstablished', 'assertHeld']);
+const DURATION_KEYS = new Set(['connectTimeout', 'keepalive', 'settle', 'expectTimeout', 'stepInterval', 'maxDuration', 'plateau', 'hold', 'delay', 'duration', 'reconnectDelay']);
+
+const durationText = (d: Duration): string => (typeof d === 'number' ? `${d}ms` : d);
+
+/**
+ * The input as the CLI's raw flags: numbers become text (durations in ms), so the CLI's validation applies as is.
+ * An unknown option (a typo) is a UsageError rather than silently ignored.
+ */
+function toFlags(input: object, known: ReadonlySet<string>): RawFlags {
+  const unknown = Object.keys(input).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new UsageError(unknown.map((k) => `${k}: not an option`));
+  const raw: RawFlags = {};
+  for (const [key, value] of Object.entries(input) as [string, unknown][]) {
+    if (value === undefined || value === false) continue;
+    if (key === 'assertEstablished') {
+      const a = value as NonNullable<HoldInput['assertEstablished']>;
+      raw.assertEstablished = String(a.count);
+      raw.within = durationText(a.within);
+    } else if (typeof value === 'number') {
+      raw[key] = DURATION_KEYS.has(key) ? durationText(value) : String(value);
+    } else {
+      raw[key] = value;
+    }
+  }
+  raw.quiet = true;
+  return raw;
+}
+
+/**
+ * Find how many concurrent connections the server holds: the same ramp as `tcpprobe ramp`.
+ * @throws UsageError for bad options (before anything connects), ProbeError for a name that does not resolve
+ */
+export async function ramp(input: RampInput, run: RunOptions = {}): Promise<RampResult> {
+  const options = readRampOptions(toFlags(input, RAMP_KEYS));
+  const onProgress = run.onProgress;
+  const { result, close, finish } = await executeRamp(options, run.signal ?? new AbortController().signal, {
+    onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),
+  });
+  await close();
+  await finish(0);
+  return result;
+}
+
+/**
+ * Open connections with a delay between each and keep them: the same hold as `tcpprobe hold`, assertions
+ * included (see result.assertions).
+ * @throws UsageError for bad options (before anything connects), ProbeError for a name that does not resolve
+ */
+export async function hold(input: HoldInput, run: RunOptions = {}): Promise<HoldResult> {
+  const options = readHoldOptions(toFlags(input, HOLD_KEYS));
+  const onProgress = run.onProgress;
+  return executeHold(options, run.signal ?? new AbortController().signal, {
+    onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),
+  });
+}
