@@ -193,7 +193,8 @@ export function formatReport(summaries, goals, context) {
   }
   lines.push('');
   lines.push('time: from process start to the last connection established (a-c), or from spawning `tcpprobe ramp`');
-  lines.push('to its exit with the verdict (d, e, r1k-r100k: those run with --hold 0); startup: from spawning');
+  lines.push('to its result document on stdout (d, e: run with --hold 0; r1k-r100k: with every default, less the');
+  lines.push('default 2 s hold); startup: from spawning');
   lines.push('`tcpprobe --version` to its exit, the median of the run\'s samples;');
   lines.push('RSS: VmRSS summed over the client process and its children; KB/conn = (RSS - RSS before the first');
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
