@@ -79,12 +79,16 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
 }
 
 export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
-  const [{ summarizeLatency }, { formatAssertion, formatHoldSummary }, { formatConnEvent }, { createLiveView }] = await Promise.all([
-    import('../metrics/histogram.js'),
-    import('../reporters/hold-summary.js'),
-    import('../reporters/live-status.js'),
-    import('./live-view.js'),
-  ]);
+  const [{ summarizeLatency }, { formatAssertion, formatHoldSummary }, { formatConnEvent }, { createLiveView }, { loadChartLibrary }] =
+    await Promise.all([
+      import('../metrics/histogram.js'),
+      import('../reporters/hold-summary.js'),
+      import('../reporters/live-status.js'),
+      import('./live-view.js'),
+      import('../reporters/chart.js'),
+    ]);
+  // Everything the summary needs is loaded before the first connect: at the open-files limit nothing loads.
+  loadChartLibrary();
   // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
   const view = createLiveView(o.quiet);
   const snapshot = (p: Progress, driver: ProbeDriver): LiveSnapshot => {

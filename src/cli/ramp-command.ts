@@ -166,11 +166,14 @@ export async function rampMain(
   audit: Readonly<AuditOptions> | null = null,
   fleet: FleetOptions | null = null,
 ): Promise<number> {
-  const [{ formatRampSummary }, { summarizeLatency }, { createLiveView }] = await Promise.all([
+  const [{ formatRampSummary }, { summarizeLatency }, { createLiveView }, { loadChartLibrary }] = await Promise.all([
     import('../reporters/ramp-summary.js'),
     import('../metrics/histogram.js'),
     import('./live-view.js'),
+    import('../reporters/chart.js'),
   ]);
+  // Everything the summary needs is loaded before the first connect: at the open-files limit nothing loads.
+  if (o.chart) loadChartLibrary();
   // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
   // Latency percentiles are read only when a status line is due, not on every sample.
   const view = createLiveView(o.quiet, { allowBlock: fleet === null });

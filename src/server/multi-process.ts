@@ -484,6 +484,8 @@ class TargetPrimary implements MultiProcessTarget {
   }
 
   private sendTo(slot: WorkerSlot, msg: ToServeWorker): void {
-    if (slot.alive && slot.child.connected) slot.child.send(msg);
+    // A worker that is exiting can still look connected: its channel then fails with EPIPE, which without a
+    // callback is an 'error' on the child and ends this process. Its exit is handled where it is seen.
+    if (slot.alive && slot.child.connected) slot.child.send(msg, (err) => void err);
   }
 }

@@ -127,6 +127,7 @@ describe('serve over several processes, at the exact global cap', () => {
     await connectMany(server.port, 3);
     const late = await connectMany(server.port, 1, null);
     await waitFor(() => late[0]?.ended === true, 'the next over-limit client to be closed');
+    await waitFor(() => server.stats().overLimit === 6, 'that denial to be counted');
     expect(server.stats()).toMatchObject({ open: CAP, peakOpen: CAP, accepted: CAP + 3, overLimit: 6 });
     expectBalanced(server);
   });
@@ -137,6 +138,8 @@ describe('serve over several processes, at the exact global cap', () => {
     const over = Array.from({ length: 5 }, () => connect(server.port));
     await waitFor(() => over.every((c) => c.errorCode !== null), 'the over-limit clients to be reset');
     expect(over.map((c) => c.errorCode)).toEqual(Array(5).fill('ECONNRESET'));
+    // As with close: the reset reaches the client before the primary has counted it.
+    await waitFor(() => server.stats().overLimit === 5, 'the denials to be counted');
     expect(server.stats()).toMatchObject({ open: CAP, accepted: CAP, overLimit: 5 });
   });
 

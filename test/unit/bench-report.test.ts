@@ -13,6 +13,7 @@ interface BenchCase {
   serveArgs?: string[];
   rampArgs?: string[];
   expectMax?: number;
+  holdExcludedMs?: number;
   goals?: Record<string, unknown>;
 }
 interface Summary {
