@@ -20,7 +20,7 @@ export function registerDemoCommand(program: Command, run: (fn: (stop: StopSigna
     .description('start the built-in target (capped at 1,000) and ramp against it: the answer should be 1,000')
     .option('--max-conns <n>', `the built-in target's cap (default ${DEMO_DEFAULTS.maxConns})`)
     .option('--over-limit <mode>', `its behaviour at the cap: ${OVER_LIMIT_MODES.join('|')} (default ${DEMO_DEFAULTS.overLimit})`)
-    .option('--rate <n>', 'connections added per second (default 500)')
+    .option('--rate <n>', 'connections added per second, a fixed schedule (default: adaptive)')
     .option('--json', 'print the result document as JSON on stdout')
     .option('-q, --quiet', 'no live status, no preflight')
     .action(async (flags: Record<string, unknown>) => {

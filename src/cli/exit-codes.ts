@@ -83,7 +83,7 @@ export const OUTCOME_TABLE: readonly OutcomeRow[] = [
   {
     outcome: 'client-limited',
     codes: [EXIT.clientLimited],
-    meaning: 'inconclusive: this machine ran out (fds, ports, memory) first; the max is a lower bound',
+    meaning: 'inconclusive: this machine ran out (fds, ports, memory, conntrack) first, or would have (the ramp stopped at its figure); the max is a lower bound',
   },
   { outcome: 'assertion-established', codes: [EXIT.assertEstablished], meaning: 'hold --assert-established failed' },
   { outcome: 'assertion-held', codes: [EXIT.assertHeld], meaning: 'hold --assert-held failed' },

@@ -18,7 +18,8 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly HelpExample[]>> = {
     { line: 'tcpprobe doctor', what: "this machine's own limits, before blaming a server" },
   ],
   ramp: [
-    { line: 'tcpprobe ramp --host 127.0.0.1 --port 6379', what: 'find the cap, adding 500 connections/s' },
+    { line: 'tcpprobe ramp --host 127.0.0.1 --port 6379', what: 'find the cap: slow start from 2,000 connections/s, care near the edge' },
+    { line: 'tcpprobe ramp --port 6379 --reconnect', what: 'reopen held connections the server closes; report the count sustained and the churn' },
     { line: 'tcpprobe ramp --host db.internal --port 5432 --max 10k --max-duration 2m', what: 'does it hold at least 10,000?' },
     { line: "tcpprobe ramp --port 6379 --send 'PING\\r\\n' --expect +PONG", what: 'count only connections the server answers' },
     { line: 'tcpprobe ramp --port 6379 --json -q --out result.json', what: 'for scripts: the document on stdout and in a file' },
