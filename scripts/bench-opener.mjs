@@ -24,14 +24,14 @@
  * The same file plays three roles: the orchestrator (no role argument), `--run SPEC` (inside the namespace: set up
  * loopback, start the target and the client, report) and `--client SPEC` (the measured process).
  */
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { canUnshare, lineReader } from './bench-common.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -47,31 +47,6 @@ const TARGET_BACKLOG = 65_535;
 function usage(message) {
   process.stderr.write(`bench-opener: ${message}\nusage: node scripts/bench-opener.mjs [--runs R]\n`);
   process.exit(2);
-}
-
-/** Lines of a child's stdout, as an async queue: `next(prefix)` resolves with the next line starting so. */
-function lineReader(child) {
-  const queue = [];
-  const waiting = [];
-  let ended = false;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const w = waiting.findIndex((x) => line.startsWith(x.prefix));
-    if (w >= 0) waiting.splice(w, 1)[0].resolve(line);
-    else queue.push(line);
-  });
-  // 'close', not 'exit': the last lines may still be in the pipe when the process has exited.
-  child.once('close', () => {
-    ended = true;
-    for (const w of waiting.splice(0)) w.reject(new Error(`process exited while waiting for "${w.prefix}"`));
-  });
-  return {
-    next(prefix) {
-      const i = queue.findIndex((l) => l.startsWith(prefix));
-      if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0]);
-      if (ended) return Promise.reject(new Error(`process exited before "${prefix}"`));
-      return new Promise((resolve, reject) => waiting.push({ prefix, resolve, reject }));
-    },
-  };
 }
 
 function stderrTail(child, label) {
@@ -241,12 +216,6 @@ async function runner(spec) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The orchestrator.
-
-/** True when we can make network namespaces (root, and the sandbox allows it). */
-function canUnshare() {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-}
 
 function killPid(pid) {
   try {

@@ -8,8 +8,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { lineReader } from './bench-common.mjs';
 import { sampleTree } from './bench-proc.mjs';
 import { timeCommand } from './bench-startup.mjs';
 
@@ -36,31 +36,6 @@ function finish(result) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
   stopAll();
   process.exit(result.ok ? 0 : 1);
-}
-
-/** Lines of a child's stdout, as an async queue: `next(prefix)` resolves with the next line starting so. */
-function lineReader(child) {
-  const queue = [];
-  const waiting = [];
-  let ended = false;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const w = waiting.findIndex((x) => line.startsWith(x.prefix));
-    if (w >= 0) waiting.splice(w, 1)[0].resolve(line);
-    else queue.push(line);
-  });
-  // 'close', not 'exit': the last lines may still be in the pipe when the process has exited.
-  child.once('close', () => {
-    ended = true;
-    for (const w of waiting.splice(0)) w.reject(new Error(`process exited while waiting for "${w.prefix}"`));
-  });
-  return {
-    next(prefix) {
-      const i = queue.findIndex((l) => l.startsWith(prefix));
-      if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0]);
-      if (ended) return Promise.reject(new Error(`process exited before "${prefix}"`));
-      return new Promise((resolve, reject) => waiting.push({ prefix, resolve, reject }));
-    },
-  };
 }
 
 function payload(line) {

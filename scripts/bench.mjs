@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCases, selectCases } from './bench-cases.mjs';
+import { canUnshare } from './bench-common.mjs';
 import { checkGoals, formatReport, summarize } from './bench-report.mjs';
 
 const RUNNER = fileURLToPath(new URL('./bench-run.mjs', import.meta.url));
@@ -49,12 +50,6 @@ function parseArgs(argv) {
   }
   o.runs ??= o.quick ? 1 : 3;
   return o;
-}
-
-/** True when we can make network namespaces (root, and the sandbox allows it). */
-function canUnshare() {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }
 
 /** One run of one case, in its own namespace when possible; resolves with the runner's JSON line. */
