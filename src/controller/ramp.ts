@@ -29,13 +29,8 @@ import {
 } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep, type Stage } from './plan.js';
-import {
-  adaptRate,
-  afterRateLimit,
-  startAdaptive,
-  type AdaptiveSchedule,
-  type AdaptiveState,
-} from './adaptive-plan.js';
+import type { AdaptiveSchedule } from './adaptive-plan.js';
+import { AdaptiveWalker } from './adaptive-walker.js';
 import type { ScheduleChangeReason } from '../metrics/result.js';
 import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
@@ -65,8 +60,6 @@ export interface RampSettings {
   expectTimeoutMs: number | null;
 }
 
-/** Adaptive: at most this many (or a window's worth) asked for and waiting for an in-flight slot. */
-const ADAPTIVE_QUEUE_MIN = 512;
 /** Connects made at a low rate to confirm a failure: a tenth of the rate that failed, at most 100/s. */
 const CONFIRM_ATTEMPTS = 5;
 const CONFIRM_SPACING_MIN_MS = 10;
@@ -128,10 +121,7 @@ export async function runRamp(
     settings.connectTimeoutMs + Math.max(settings.settleMs, settings.expectTimeoutMs ?? 0) + 500;
 
   let stage = settings.stage;
-  const adaptive = settings.adaptive;
-  let adaptiveState: AdaptiveState | null = adaptive === null ? null : startAdaptive(adaptive);
-  let nextWindowMs = adaptive?.windowMs ?? Number.POSITIVE_INFINITY;
-  let latencySeen = { count: 0, sumUs: 0 };
+  const adaptive = settings.adaptive === null ? null : new AdaptiveWalker(settings.adaptive, settings.settleMs);
   /** The fastest any stage connected (adaptive schedules: the answer to "how fast did it go"). */
   let fastestStageAchieved = 0;
   let highestRate = stageRatePerSec(stage);
@@ -139,9 +129,6 @@ export async function runRamp(
   const rateLimits: RateFinding[] = [];
   let steps: PlanStep[] = [];
   let stepIdx = 0;
-  /** Adaptive: connections the current rate owes since `lastOpenMs` (fractions carried). */
-  let owedConnections = 0;
-  let lastOpenMs = 0;
   let stageStartMs = 0;
   let stageStartAttempted = 0;
   let absorbedPerSec = 0;
@@ -186,8 +173,7 @@ export async function runRamp(
     });
     // Adaptive stages are walked by openAdaptive (no debt to catch up on); fixed ones by their planned steps.
     steps = adaptive === null ? planSteps({ startMs, startTotal, max: settings.max, endMs: rampEndMs, tickMs: clock.tickMs, stage }) : [];
-    owedConnections = 0;
-    lastOpenMs = startMs;
+    adaptive?.startStage(startMs);
     stepIdx = 0;
     stageStartMs = startMs;
     stageStartAttempted = attempted;
@@ -198,66 +184,24 @@ export async function runRamp(
     nowMs > stageStartMs ? ((attempted - stageStartAttempted) * 1000) / (nowMs - stageStartMs) : 0;
   const stageAchieved = (c: PoolCounters, nowMs: number): number => stageAchievedAt(c.attempted, nowMs);
 
-  /**
-   * The adaptive schedule's window: observe, let the planner decide, start a new stage when the rate changes.
-   * Latency of the window = what the connect histogram gained since the last window.
-   */
+  /** The adaptive schedule's window: observe, and start a new stage when the planner changes the rate. */
   const adaptWindow = (c: PoolCounters, t: number): void => {
-    if (adaptive === null || adaptiveState === null || t < nextWindowMs) return;
-    nextWindowMs = t + adaptive.windowMs;
+    if (adaptive === null) return;
     const h = driver.connectLatency();
-    const seen = { count: h.totalCount, sumUs: h.mean * h.totalCount };
-    const completed = seen.count - latencySeen.count;
-    const windowSumUs = seen.sumUs - latencySeen.sumUs;
-    latencySeen = seen;
-    const decision = adaptRate(
-      adaptive,
-      adaptiveState,
-      {
-        atMs: t,
-        attempted: c.attempted,
-        held: c.held,
-        failed: c.failed,
-        queued: c.queued,
-        completedInWindow: completed,
-        meanLatencyMs: completed > 0 ? windowSumUs / completed / 1000 : null,
-      },
-      settings.settleMs,
-    );
-    adaptiveState = decision.state;
-    if (decision.change !== null) {
-      // Slowing down for the server: what waits to start was asked for at the old rate.
-      if (decision.change.reason === 'held-lags' || decision.change.reason === 'latency-rose') driver.dropQueued();
-      stage = { kind: 'rate', ratePerSec: decision.change.ratePerSec };
-      highestRate = Math.max(highestRate, decision.change.ratePerSec);
-      startStage(t, c.requested, c.attempted, decision.change.reason);
-    }
+    const change = adaptive.observe(c, { count: h.totalCount, sumUs: h.mean * h.totalCount }, t);
+    if (change === null) return;
+    // Slowing down for the server: what waits to start was asked for at the old rate.
+    if (change.reason === 'held-lags' || change.reason === 'latency-rose') driver.dropQueued();
+    stage = { kind: 'rate', ratePerSec: change.ratePerSec };
+    highestRate = Math.max(highestRate, change.ratePerSec);
+    startStage(t, c.requested, c.attempted, change.reason);
   };
-  /**
-   * Adaptive: ask for what the current rate owes since the last tick, unless the opener already has a window's
-   * worth waiting: then the debt is dropped, so that a slow-down takes effect at once instead of after a queue of
-   * connections asked for at the old rate.
-   */
+  /** Adaptive: open what the rate owes, within --max and this machine's reach. */
   const openAdaptive = (c: PoolCounters, t: number): void => {
     if (adaptive === null) return;
-    owedConnections += (stageRatePerSec(stage) * (t - lastOpenMs)) / 1000;
-    lastOpenMs = t;
-    const queueCap = Math.max(ADAPTIVE_QUEUE_MIN, (stageRatePerSec(stage) * adaptive.windowMs) / 1000);
-    if (c.queued >= queueCap) {
-      owedConnections = 0;
-      return;
-    }
-    let n = Math.floor(owedConnections);
-    owedConnections -= n;
-    if (settings.max !== null) n = Math.min(n, settings.max - c.requested);
-    if (settings.clientReach !== null) n = Math.min(n, settings.clientReach.connections - c.requested);
+    const limits = [settings.max, settings.clientReach?.connections ?? null].filter((x): x is number => x !== null);
+    const n = adaptive.due(c, t, limits.length === 0 ? null : Math.min(...limits));
     if (n > 0) driver.open(n);
-  };
-
-  /** After a pause (confirming, measuring eviction) the adaptive planner starts its observations afresh. */
-  const resumeAdaptive = (): void => {
-    if (adaptiveState !== null) adaptiveState = { ...adaptiveState, recent: [] };
-    if (adaptive !== null) nextWindowMs = clock.elapsed() + adaptive.windowMs;
   };
 
   /** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
@@ -357,7 +301,7 @@ export async function runRamp(
     backoffs++;
     failedSeen = after.failed;
     heldLostSeen = after.heldLost;
-    resumeAdaptive();
+    adaptive?.resume(clock.elapsed());
     startStage(clock.elapsed(), after.requested, after.attempted, adaptive === null ? undefined : 'resume');
     return null;
   };
@@ -420,11 +364,10 @@ export async function runRamp(
         const failureClass = driver.firstFailures().at(-1)?.class ?? 'other';
         let slower = slowerStage(stage);
         let reason: ScheduleChangeReason | undefined;
-        if (adaptive !== null && adaptiveState !== null) {
-          const decision = afterRateLimit(adaptive, adaptiveState, clock.elapsed(), settings.settleMs);
-          adaptiveState = decision.state;
-          slower = { kind: 'rate', ratePerSec: decision.state.ratePerSec };
-          reason = 'rate-limit';
+        if (adaptive !== null) {
+          const change = adaptive.afterRateLimit(clock.elapsed());
+          slower = { kind: 'rate', ratePerSec: change.ratePerSec };
+          reason = change.reason;
         }
         rateLimits.push({
           failedAtPerSec: Math.round(stageRatePerSec(stage)),
@@ -436,7 +379,7 @@ export async function runRamp(
         failedSeen = after.failed;
         heldLostSeen = after.heldLost;
         driver.pauseReconnects(false);
-        resumeAdaptive();
+        adaptive?.resume(clock.elapsed());
         startStage(clock.elapsed(), after.requested, after.attempted, reason);
         continue;
       }

@@ -1,0 +1,110 @@
+/**
+ * The ramp's side of the adaptive schedule: it keeps the planner's state, feeds it one observation per window and
+ * says how many connections the current rate owes at each tick. No I/O: the ramp executor reads the counters and
+ * the latency totals, and opens what this says.
+ */
+import type { PoolCounters } from '../engine/connection-pool.js';
+import {
+  adaptRate,
+  afterRateLimit,
+  startAdaptive,
+  type AdaptiveChange,
+  type AdaptiveSchedule,
+  type AdaptiveState,
+} from './adaptive-plan.js';
+
+/** At most this many (or a window's worth) asked for and waiting for an in-flight slot. */
+export const ADAPTIVE_QUEUE_MIN = 512;
+
+/** Connect latency so far: how many connects finished and the sum of their times, microseconds. */
+export interface LatencyTotals {
+  count: number;
+  sumUs: number;
+}
+
+export class AdaptiveWalker {
+  private state: AdaptiveState;
+  private nextWindowMs: number;
+  private latencySeen: LatencyTotals = { count: 0, sumUs: 0 };
+  /** Connections the current rate owes since `lastOpenMs` (fractions carried). */
+  private owed = 0;
+  private lastOpenMs = 0;
+
+  constructor(
+    readonly schedule: AdaptiveSchedule,
+    private readonly settleMs: number,
+  ) {
+    this.state = startAdaptive(schedule);
+    this.nextWindowMs = schedule.windowMs;
+  }
+
+  get ratePerSec(): number {
+    return this.state.ratePerSec;
+  }
+
+  /**
+   * At a window's end, the planner's decision from this window's counters and connect latency (what the totals
+   * gained since the last window); null when the rate stays or the window is not over.
+   */
+  observe(c: PoolCounters, latency: LatencyTotals, nowMs: number): AdaptiveChange | null {
+    if (nowMs < this.nextWindowMs) return null;
+    this.nextWindowMs = nowMs + this.schedule.windowMs;
+    const completed = latency.count - this.latencySeen.count;
+    const windowSumUs = latency.sumUs - this.latencySeen.sumUs;
+    this.latencySeen = latency;
+    const decision = adaptRate(
+      this.schedule,
+      this.state,
+      {
+        atMs: nowMs,
+        attempted: c.attempted,
+        held: c.held,
+        failed: c.failed,
+        queued: c.queued,
+        completedInWindow: completed,
+        meanLatencyMs: completed > 0 ? windowSumUs / completed / 1000 : null,
+      },
+      this.settleMs,
+    );
+    this.state = decision.state;
+    return decision.change;
+  }
+
+  /**
+   * Connections to ask for now: what the rate owes since the last call, unless the opener already has a window's
+   * worth waiting; then the debt is dropped, so that a slow-down takes effect at once instead of after a queue of
+   * connections asked for at the old rate. Never past `limit` asked for in all.
+   */
+  due(c: Pick<PoolCounters, 'queued' | 'requested'>, nowMs: number, limit: number | null): number {
+    const rate = this.state.ratePerSec;
+    this.owed += (rate * (nowMs - this.lastOpenMs)) / 1000;
+    this.lastOpenMs = nowMs;
+    if (c.queued >= Math.max(ADAPTIVE_QUEUE_MIN, (rate * this.schedule.windowMs) / 1000)) {
+      this.owed = 0;
+      return 0;
+    }
+    let n = Math.floor(this.owed);
+    this.owed -= n;
+    if (limit !== null) n = Math.min(n, limit - c.requested);
+    return Math.max(0, n);
+  }
+
+  /** A new stage starts at `nowMs`: nothing owed from before. */
+  startStage(nowMs: number): void {
+    this.owed = 0;
+    this.lastOpenMs = nowMs;
+  }
+
+  /** After a pause (confirming, measuring eviction): observations start afresh, the next window from `nowMs`. */
+  resume(nowMs: number): void {
+    this.state = { ...this.state, recent: [] };
+    this.nextWindowMs = nowMs + this.schedule.windowMs;
+  }
+
+  /** A confirmed rate limit: half the rate that failed (adaptive-plan.ts). */
+  afterRateLimit(nowMs: number): AdaptiveChange {
+    const decision = afterRateLimit(this.schedule, this.state, nowMs, this.settleMs);
+    this.state = decision.state;
+    return decision.change ?? { ratePerSec: decision.state.ratePerSec, phase: decision.state.phase, reason: 'rate-limit' };
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { emptyCounters, type PoolCounters } from '../../src/engine/connection-pool.js';
+import { ADAPTIVE_DEFAULTS } from '../../src/controller/adaptive-plan.js';
+import { AdaptiveWalker } from '../../src/controller/adaptive-walker.js';
+
+const counters = (o: Partial<PoolCounters>): PoolCounters => ({ ...emptyCounters(), ...o });
+
+describe('the adaptive walker', () => {
+  it('owes the rate times the time since the last tick, fractions carried', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    // 2,000/s: 20 ms owe 40, then 15 ms owe 30.
+    expect(w.due(counters({}), 20, null)).toBe(40);
+    expect(w.due(counters({ requested: 40 }), 35, null)).toBe(30);
+    // 0.25 ms owes half a connection: nothing yet, the half is kept.
+    expect(w.due(counters({ requested: 70 }), 35.25, null)).toBe(0);
+    expect(w.due(counters({ requested: 70 }), 35.5, null)).toBe(1);
+  });
+
+  it('drops the debt while the opener has a window (or 512) waiting, so a slow-down takes effect at once', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    expect(w.due(counters({ queued: 512 }), 100, null)).toBe(0);
+    // The 200 owed during the full queue are not paid later.
+    expect(w.due(counters({ queued: 0 }), 110, null)).toBe(20);
+  });
+
+  it('never asks past the limit (--max, or what this machine can hold)', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    expect(w.due(counters({ requested: 990 }), 100, 1000)).toBe(10);
+    expect(w.due(counters({ requested: 1000 }), 200, 1000)).toBe(0);
+  });
+
+  it('asks the planner once per window, and a new stage owes nothing from before', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    const latency = { count: 100, sumUs: 80_000 };
+    expect(w.observe(counters({ attempted: 100 }), latency, 20)).toBeNull(); // before the first window ends
+    expect(w.observe(counters({ attempted: 100 }), latency, 50)).toEqual({ ratePerSec: 4000, phase: 'slow-start', reason: 'all-held' });
+    expect(w.observe(counters({ attempted: 300 }), latency, 60)).toBeNull(); // the next window ends at 100
+    expect(w.ratePerSec).toBe(4000);
+    w.startStage(60);
+    expect(w.due(counters({}), 70, null)).toBe(40);
+  });
+
+  it('after a confirmed rate limit: half the rate, and a rate-limit change to record', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    expect(w.afterRateLimit(500)).toEqual({ ratePerSec: 1000, phase: 'careful', reason: 'rate-limit' });
+    expect(w.ratePerSec).toBe(1000);
+  });
+});
