@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { readResultFile } from '../compare/read-result.js';
 import { decideRegression, isMeasurement, pickBaseline } from '../compare/regression-gate.js';
 import { InputError, UsageError } from '../errors.js';
-import { appendHistoryRecord, defaultHistoryPath, isSameTarget, readHistory } from '../history/history-file.js';
+import { appendHistoryRecord, defaultHistoryPath, isSameSeries, isSameTarget, readHistory } from '../history/history-file.js';
 import type { GateRecord, RampResult } from '../metrics/result.js';
 import { formatOpenMetrics, labelNameProblem, type MetricLabel } from '../reporters/openmetrics.js';
 import { damagedLineMessages } from '../reporters/history-report.js';
@@ -157,14 +157,13 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   });
 }
 
-/** The target's saved runs, oldest first; damaged lines are reported on stderr. Null when there is no history yet. */
+/** The target's saved runs (its series: the audit target's name, else host:port), oldest first; damaged lines are reported on stderr. Null when there is no history yet. */
 function savedRuns(result: RampResult, historyPath: string): RampResult[] | null {
   // No history yet is "no earlier run" (reported later); an unreadable one is an error of its own.
   if (!existsSync(historyPath)) return null;
   const contents = readHistory(historyPath);
   for (const line of damagedLineMessages(historyPath, contents.damaged)) process.stderr.write(`tcpprobe: ${line}\n`);
-  const { host, port } = result.target;
-  return contents.records.filter((r) => isSameTarget(r.result, host, port)).map((r) => r.result);
+  return contents.records.filter((r) => isSameSeries(r.result, result)).map((r) => r.result);
 }
 
 /**
