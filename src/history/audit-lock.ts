@@ -2,13 +2,14 @@
  * The lock that keeps two audits from overlapping (two timers, a manual run during the nightly one): they would
  * compete for this machine and the targets, and both numbers would be wrong.
  *
- * The lock is a file created with O_CREAT|O_EXCL ("wx") holding `{pid, host, at}`. It is held for the whole audit
+ * The lock is a file created with O_CREAT|O_EXCL ("wx") holding `{pid, host, at, token}`. It is held for the whole audit
  * (minutes), so age says nothing about staleness; instead a lock whose holder was on this host and whose PID is no
  * longer alive is left over from a crash and is broken. A lock of another host (a shared directory) is never
  * broken: the error says which file to remove. Distinct from the history's append lock (`PATH.lock`, held for one
  * write), which the audit takes for each of its own appends.
  */
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fstatSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InputError } from '../errors.js';
 
@@ -58,10 +59,10 @@ function tryCreate(path: string): AuditLock | null {
     if (code === 'EEXIST') return null;
     throw new InputError(`cannot create the audit lock "${path}": ${code}`);
   }
-  let ino: number;
+  // A token, not the inode, tells our lock from a later one: a file system may give a new file a freed inode.
+  const token = randomBytes(8).toString('hex');
   try {
-    writeSync(fd, `${JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() })}\n`);
-    ino = fstatSync(fd).ino;
+    writeSync(fd, `${JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), token })}\n`);
   } finally {
     closeSync(fd);
   }
@@ -69,7 +70,7 @@ function tryCreate(path: string): AuditLock | null {
     path,
     release() {
       try {
-        if (statSync(path).ino === ino) unlinkSync(path);
+        if (readFileSync(path, 'utf8').includes(`"token":"${token}"`)) unlinkSync(path);
       } catch {
         // already gone
       }
