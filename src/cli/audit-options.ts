@@ -201,8 +201,10 @@ export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): Ga
   // Nothing to judge, with or without a baseline: the run's own exit code (3, 4, 130, 143) says what happened.
   if (!isMeasurement(result.verdict.kind)) return record('not-compared', `baseline: not compared: this run's verdict is ${result.verdict.kind}`);
   if (baseline === null) {
-    const target = formatHostPort(result.target.host, result.target.port);
-    return record('no-baseline', `--baseline last: no earlier measured run of ${target} that passed in "${audit.historyPath}"`);
+    // An audit target's series is its name (isSameSeries), and an audit has no --baseline flag.
+    const series = result.audit === undefined ? formatHostPort(result.target.host, result.target.port) : `"${result.audit.name}"`;
+    const prefix = result.audit === undefined ? '--baseline last' : 'baseline';
+    return record('no-baseline', `${prefix}: no earlier measured run of ${series} that passed in "${audit.historyPath}"`);
   }
   const decision = decideRegression({
     currentMax: result.maxConcurrency,

@@ -95,7 +95,7 @@ interface ChartData {
   id: string;
   /** Held connections of the latest run: seconds since start, count. */
   held: [number[], number[]];
-  /** Max per run: unix seconds, max, and the max again where the run regressed (null elsewhere). */
+  /** Max per run: the run's number (1 = oldest saved), max, and the max again where the run regressed (null elsewhere). */
   trend: [number[], number[], Array<number | null>];
 }
 
@@ -105,7 +105,7 @@ function chartData(t: ReportTarget, id: string): ChartData {
     id,
     held: [timeline.map((s) => s.tMs / 1000), timeline.map((s) => s.held)],
     trend: [
-      t.trend.map((p) => Date.parse(p.startedAt) / 1000),
+      t.trend.map((_, i) => i + 1),
       t.trend.map((p) => p.maxConcurrency),
       t.trend.map((p) => (p.regression ? p.maxConcurrency : null)),
     ],
@@ -147,7 +147,7 @@ function targetSection(t: ReportTarget, id: string): string {
   parts.push(
     '<div class="charts">',
     `<figure><figcaption>Held connections, latest run</figcaption><div class="chart held" id="${id}-held" data-expected-points="${r.timeline.length}"></div></figure>`,
-    `<figure><figcaption>Max per run (${t.trend.length} saved, regressions in red)</figcaption><div class="chart trend" id="${id}-trend" data-expected-points="${t.trend.length}"></div></figure>`,
+    `<figure><figcaption>Max per run (${t.trend.length} saved, ${escapeHtml(t.trend[0]?.startedAt ?? '')} to ${escapeHtml(t.trend[t.trend.length - 1]?.startedAt ?? '')}; regressions in red)</figcaption><div class="chart trend" id="${id}-trend" data-expected-points="${t.trend.length}"></div></figure>`,
     '</div>',
   );
   if (r.failures.length > 0) {
@@ -185,9 +185,9 @@ const PAGE_SCRIPT = `
       drawn.push(h);
     }
     if (trend) {
-      var t = new uPlot({ width: 560, height: 220,
-        axes: [{}, { label: 'max' }],
-        series: [{}, { label: 'max', stroke: '#0f766e', points: { show: true, size: 6 } },
+      var t = new uPlot({ width: 560, height: 220, scales: { x: { time: false } },
+        axes: [{ label: 'run, oldest to newest', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { label: 'max' }],
+        series: [{ label: 'run' }, { label: 'max', stroke: '#0f766e', points: { show: true, size: 6 } },
           { label: 'regression', stroke: '#dc2626', paths: function () { return null; },
             points: { show: true, size: 12, fill: '#dc2626' } }] }, c.trend, trend);
       trend.setAttribute('data-points', String(t.data[0].length));
