@@ -140,6 +140,9 @@ function targetSection(t: ReportTarget, id: string): string {
     `<p class="summary">${escapeHtml(r.verdict.summary)}</p>`,
   );
   if (r.gate !== undefined) parts.push(`<p class="gate">${escapeHtml(r.gate.message)}</p>`);
+  if (r.audit?.belowMinimum === true && r.audit.minConnections !== null) {
+    parts.push(`<p class="gate">below the floor: minConnections is ${escapeHtml(formatCount(r.audit.minConnections))}</p>`);
+  }
   parts.push(
     `<p class="meta">${escapeHtml(formatHostPort(r.target.host, r.target.port))}, ${escapeHtml(r.startedAt)}, ` +
       `${escapeHtml((r.durationMs / 1000).toFixed(1))} s</p>`,
@@ -178,14 +181,14 @@ const PAGE_SCRIPT = `
     var held = document.getElementById(c.id + '-held');
     var trend = document.getElementById(c.id + '-trend');
     if (held) {
-      var h = new uPlot({ width: 560, height: 220, scales: { x: { time: false } },
+      var h = new uPlot({ width: 520, height: 200, scales: { x: { time: false } },
         axes: [{ label: 'seconds' }, { label: 'held' }],
         series: [{ label: 's' }, { label: 'held', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)' }] }, c.held, held);
       held.setAttribute('data-points', String(h.data[0].length));
       drawn.push(h);
     }
     if (trend) {
-      var t = new uPlot({ width: 560, height: 220, scales: { x: { time: false } },
+      var t = new uPlot({ width: 520, height: 200, scales: { x: { time: false } },
         axes: [{ label: 'run, oldest to newest', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { label: 'max' }],
         series: [{ label: 'run' }, { label: 'max', stroke: '#0f766e', points: { show: true, size: 6 } },
           { label: 'regression', stroke: '#dc2626', paths: function () { return null; },

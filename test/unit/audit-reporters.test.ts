@@ -133,6 +133,14 @@ describe('HTML report', () => {
     expect(JSON.parse(scriptJson({ s: nasty }))).toEqual({ s: nasty });
   });
 
+  it('says why a run is marked: its gate\'s line, or the floor it fell under', () => {
+    const r = audited('pool', { max: 80 });
+    r.audit = { name: 'pool', labels: {}, settings: {}, minConnections: 100, belowMinimum: true };
+    const html = renderHtmlReport('t', 'now', reportTargets([{ line: 1, result: r }]), assets);
+    expect(html).toContain('<span class="flag">regression</span>');
+    expect(html).toContain('below the floor: minConnections is 100');
+  });
+
   it('shows a target that could not run without a chart', () => {
     const html = renderHtmlReport('t', 'now', [{ name: 'gone', latest: null, trend: [], error: 'cannot <resolve>' }], assets);
     expect(html).toContain('No run this time: cannot &lt;resolve&gt;');
