@@ -13,7 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServe, type CliRun, type ServeChild } from '../helpers/cli.js';
+import { collect, runCli, startCli, startServe, type CliRun, type ServeChild } from '../helpers/cli.js';
 import { family, parseOpenMetrics } from '../helpers/openmetrics-parser.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -208,6 +208,33 @@ describe('tcpprobe audit FILE', () => {
     } finally {
       rmSync(lock);
     }
+  });
+});
+
+describe('tcpprobe audit, stopped', () => {
+  it('on SIGINT saves the interrupted run, runs no further target, and exits 130', async () => {
+    const open = await startServe([]);
+    const interruptedHistory = file('interrupted.jsonl');
+    // A slow fixed rate against an uncapped server: the first target is still ramping when the signal comes.
+    writeFileSync(
+      file('slow.yaml'),
+      auditFile(`  - name: slow\n    port: ${open.port}\n    rate: 50\n    max: 100k\n    maxDuration: 20s\n    hold: 1s\n  - name: never\n    port: ${open.port}\n`),
+    );
+    const child = startCli(['audit', file('slow.yaml'), '--history', interruptedHistory]);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const deadline = Date.now() + 15_000;
+    while (!stderr.includes('audit: [1/2] slow') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+    const done = collect(child, 20_000);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, stderr + r.stderr).toBe(130);
+    expect(stderr + r.stderr).not.toContain('[2/2]');
+    expect(r.stdout).toContain('the worst outcome is interrupted (exit 130).');
+    const saved = lines(readFileSync(interruptedHistory, 'utf8')).map((l) => JSON.parse(l) as HistoryLine);
+    expect(saved.map((h) => [h.audit?.name, h.verdict.kind])).toEqual([['slow', 'interrupted']]);
+    await open.stop();
   });
 });
 

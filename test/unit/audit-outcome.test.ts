@@ -3,7 +3,9 @@
  * are a target's series.
  */
 import { describe, expect, it } from 'vitest';
-import { isBelowMinimum, targetOutcome } from '../../src/cli/audit-run.js';
+import { failedTargetReport, isBelowMinimum, targetOutcome } from '../../src/cli/audit-run.js';
+import { readAuditFile } from '../../src/cli/audit-file.js';
+import { ProbeError } from '../../src/errors.js';
 import { EXIT, exitCodeForOutcome, OUTCOME_SEVERITY, OUTCOME_TABLE, worstOutcome } from '../../src/cli/exit-codes.js';
 import { isSameSeries } from '../../src/history/history-file.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -33,6 +35,19 @@ describe('targetOutcome', () => {
     expect(isBelowMinimum(rampResult({ max: 250 }), 250)).toBe(false);
     expect(isBelowMinimum(rampResult({ max: 200 }), null)).toBe(false);
     expect(isBelowMinimum(rampResult({ max: 0, verdict: 'unreachable' }), 250)).toBe(false);
+  });
+});
+
+describe('failedTargetReport', () => {
+  const target = readAuditFile('targets:\n  - {name: gone, host: nowhere.invalid, port: 5432, labels: {env: ci}}\n', 'f').targets[0]!;
+
+  it('records a target that could not run with its error: a name that does not resolve is unreachable, a bug internal', () => {
+    const unresolved = failedTargetReport(target, new ProbeError('unresolvable', 'cannot resolve "nowhere.invalid": ENOTFOUND'));
+    expect(unresolved).toMatchObject({
+      name: 'gone', address: 'nowhere.invalid:5432', labels: { env: 'ci' }, outcome: 'unreachable', exitCode: EXIT.unreachable,
+      maxConcurrency: null, result: null, error: 'cannot resolve "nowhere.invalid": ENOTFOUND',
+    });
+    expect(failedTargetReport(target, new Error('boom'))).toMatchObject({ outcome: 'internal', exitCode: EXIT.internal, error: 'boom' });
   });
 });
 
