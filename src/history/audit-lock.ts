@@ -9,7 +9,8 @@
  * write), which the audit takes for each of its own appends.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { InputError } from '../errors.js';
 
@@ -83,6 +84,12 @@ function tryCreate(path: string): AuditLock | null {
  * @throws InputError naming the holder when another audit holds it
  */
 export function acquireAuditLock(path: string): AuditLock {
+  // The first audit of a new history comes before the history has made its directory.
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    throw new InputError(`cannot create the audit lock "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
   for (let attempt = 0; attempt < 3; attempt++) {
     const lock = tryCreate(path);
     if (lock !== null) return lock;

@@ -35,6 +35,12 @@ describe('acquireAuditLock', () => {
     acquireAuditLock(path).release();
   });
 
+  it('makes the directory of a new history first', () => {
+    const path = join(dir, 'new', 'state', 'h.jsonl.audit.lock');
+    acquireAuditLock(path).release();
+    expect(existsSync(join(dir, 'new', 'state'))).toBe(true);
+  });
+
   it('breaks a lock left by a process of this host that is gone', () => {
     const path = join(dir, 'b.lock');
     writeFileSync(path, JSON.stringify({ pid: deadPid(), host: hostname(), at: '2026-01-01T00:00:00Z' }));
