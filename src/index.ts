@@ -6,12 +6,10 @@
 import { executeHold } from './cli/hold-command.js';
 import { executeRamp } from './cli/ramp-command.js';
 import { readHoldOptions } from './config/hold-options.js';
-import type { RawFlags } from './config/probe-options.js';
+import { HOLD_KEYS, RAMP_KEYS, toFlags } from './config/camel-flags.js';
 import { readRampOptions } from './config/ramp-options.js';
 import type { Progress } from './controller/run-context.js';
 import type { HoldResult, RampResult } from './metrics/result.js';
-
-import { UsageError } from './errors.js';
 
 export { ProbeError, UsageError, InputError } from './errors.js';
 export type { ErrorCode } from './errors.js';
@@ -93,37 +91,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Progress samples while the run goes on. */
   onProgress?: (p: Progress) => void;
-}
-
-const PROBE_KEYS = ['host', 'port', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers'];
-const RAMP_KEYS = new Set([...PROBE_KEYS, 'rate', 'step', 'stepInterval', 'max', 'maxDuration', 'plateau', 'hold', 'until', 'reconnect', 'reconnectDelay']);
-const HOLD_KEYS = new Set([...PROBE_KEYS, 'connections', 'delay', 'duration', 'maxDuration', 'reconnect', 'reconnectDelay', 'assertEstablished', 'assertHeld']);
-const DURATION_KEYS = new Set(['connectTimeout', 'keepalive', 'settle', 'expectTimeout', 'stepInterval', 'maxDuration', 'plateau', 'hold', 'delay', 'duration', 'reconnectDelay']);
-
-const durationText = (d: Duration): string => (typeof d === 'number' ? `${d}ms` : d);
-
-/**
- * The input as the CLI's raw flags: numbers become text (durations in ms), so the CLI's validation applies as is.
- * An unknown option (a typo) is a UsageError rather than silently ignored.
- */
-function toFlags(input: object, known: ReadonlySet<string>): RawFlags {
-  const unknown = Object.keys(input).filter((k) => !known.has(k));
-  if (unknown.length > 0) throw new UsageError(unknown.map((k) => `${k}: not an option`));
-  const raw: RawFlags = {};
-  for (const [key, value] of Object.entries(input) as [string, unknown][]) {
-    if (value === undefined || value === false) continue;
-    if (key === 'assertEstablished') {
-      const a = value as NonNullable<HoldInput['assertEstablished']>;
-      raw.assertEstablished = String(a.count);
-      raw.within = durationText(a.within);
-    } else if (typeof value === 'number') {
-      raw[key] = DURATION_KEYS.has(key) ? durationText(value) : String(value);
-    } else {
-      raw[key] = value;
-    }
-  }
-  raw.quiet = true;
-  return raw;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { readResultFile } from '../compare/read-result.js';
 import { decideRegression, isMeasurement, pickBaseline } from '../compare/regression-gate.js';
 import { InputError, UsageError } from '../errors.js';
-import { appendHistoryRecord, defaultHistoryPath, isSameTarget, readHistory } from '../history/history-file.js';
+import { appendHistoryRecord, defaultHistoryPath, isSameSeries, isSameTarget, readHistory } from '../history/history-file.js';
 import type { GateRecord, RampResult } from '../metrics/result.js';
 import { formatOpenMetrics, labelNameProblem, type MetricLabel } from '../reporters/openmetrics.js';
 import { damagedLineMessages } from '../reporters/history-report.js';
@@ -157,14 +157,13 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   });
 }
 
-/** The target's saved runs, oldest first; damaged lines are reported on stderr. Null when there is no history yet. */
+/** The target's saved runs (its series: the audit target's name, else host:port), oldest first; damaged lines are reported on stderr. Null when there is no history yet. */
 function savedRuns(result: RampResult, historyPath: string): RampResult[] | null {
   // No history yet is "no earlier run" (reported later); an unreadable one is an error of its own.
   if (!existsSync(historyPath)) return null;
   const contents = readHistory(historyPath);
   for (const line of damagedLineMessages(historyPath, contents.damaged)) process.stderr.write(`tcpprobe: ${line}\n`);
-  const { host, port } = result.target;
-  return contents.records.filter((r) => isSameTarget(r.result, host, port)).map((r) => r.result);
+  return contents.records.filter((r) => isSameSeries(r.result, result)).map((r) => r.result);
 }
 
 /**
@@ -202,8 +201,10 @@ export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): Ga
   // Nothing to judge, with or without a baseline: the run's own exit code (3, 4, 130, 143) says what happened.
   if (!isMeasurement(result.verdict.kind)) return record('not-compared', `baseline: not compared: this run's verdict is ${result.verdict.kind}`);
   if (baseline === null) {
-    const target = formatHostPort(result.target.host, result.target.port);
-    return record('no-baseline', `--baseline last: no earlier measured run of ${target} that passed in "${audit.historyPath}"`);
+    // An audit target's series is its name (isSameSeries), and an audit has no --baseline flag.
+    const series = result.audit === undefined ? formatHostPort(result.target.host, result.target.port) : `"${result.audit.name}"`;
+    const prefix = result.audit === undefined ? '--baseline last' : 'baseline';
+    return record('no-baseline', `${prefix}: no earlier measured run of ${series} that passed in "${audit.historyPath}"`);
   }
   const decision = decideRegression({
     currentMax: result.maxConcurrency,

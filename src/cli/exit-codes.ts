@@ -97,6 +97,33 @@ export const OUTCOME_TABLE: readonly OutcomeRow[] = [
   { outcome: 'interrupted', codes: [EXIT.sigint, EXIT.sigterm], meaning: 'stopped by SIGINT / SIGTERM (the partial result is still printed)' },
 ];
 
+/**
+ * Outcomes from worst to best, for `tcpprobe audit`, which exits with the code of its worst target. Stopped comes
+ * first (the audit did not finish); then our own failures (a bug, Redis, a file we could not write), which say
+ * nothing about the servers; then a service that held nothing; then a measured regression (or a max under
+ * minConnections); then answers that are only lower bounds (this machine ran out, time ran out); then answered.
+ */
+export const OUTCOME_SEVERITY: readonly Outcome[] = [
+  'interrupted',
+  'internal',
+  'fleet',
+  'usage',
+  'unreachable',
+  'regression',
+  'assertion-established',
+  'assertion-held',
+  'client-limited',
+  'timed-out',
+  'answered',
+];
+
+/** The worst of several outcomes (OUTCOME_SEVERITY); "answered" for none. */
+export function worstOutcome(outcomes: readonly Outcome[]): Outcome {
+  let worst: Outcome = 'answered';
+  for (const o of outcomes) if (OUTCOME_SEVERITY.indexOf(o) < OUTCOME_SEVERITY.indexOf(worst)) worst = o;
+  return worst;
+}
+
 /** The outcome of a verdict. Exhaustive: a new verdict kind does not compile until it is placed here. */
 export function outcomeOfVerdict(kind: RampVerdictKind | HoldVerdictKind): Outcome {
   switch (kind) {

@@ -54,6 +54,16 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly HelpExample[]>> = {
     { line: 'tcpprobe history', what: 'every saved run, with the trend of the max' },
     { line: 'tcpprobe history --target db.internal:5432 --last 10', what: 'the last 10 runs against one target' },
   ],
+  audit: [
+    { line: 'tcpprobe audit nightly.yaml', what: 'ramp every target of the file in turn; exit with the worst outcome' },
+    {
+      line: 'tcpprobe audit /etc/tcpprobe/nightly.yaml -q --history /var/lib/tcpprobe/history.jsonl --openmetrics /var/lib/node_exporter/textfile_collector/tcpprobe.prom --html /var/www/capacity.html',
+      what: 'the nightly job: history, textfile and report',
+    },
+  ],
+  report: [
+    { line: 'tcpprobe report --history /var/lib/tcpprobe/history.jsonl --html capacity.html', what: 'the HTML report from the history alone' },
+  ],
   agent: [
     {
       line: 'TCPPROBE_REDIS=rediss://tcpprobe@redis.internal:6380/0 tcpprobe agent --redis-password-file /etc/tcpprobe/redis-password --allow-target 10.0.1.0/24:5432',

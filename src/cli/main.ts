@@ -16,6 +16,8 @@ import { registerDoctorCommand } from './doctor-command.js';
 import { registerCompareCommand } from './compare-command.js';
 import { registerHistoryCommand } from './history-command.js';
 import { registerAgentCommand } from './agent-command.js';
+import { registerAuditCommand } from './audit-command.js';
+import { registerReportCommand } from './report-command.js';
 import { trapStopSignals, type StopSignal } from './signals.js';
 
 function fail(message: string, code: number): never {
@@ -49,6 +51,8 @@ function buildProgram(): Command {
   registerCompareCommand(program, runCommand);
   registerHistoryCommand(program, runCommand);
   registerAgentCommand(program, runCommand);
+  registerAuditCommand(program, runCommand);
+  registerReportCommand(program, runCommand);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
     if (cmd.name() !== 'help') cmd.addHelpText('after', `${examplesHelp(cmd.name())}\n${exitCodesHelp()}`);

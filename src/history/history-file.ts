@@ -263,3 +263,14 @@ export function readHistory(path: string): HistoryContents {
 export function isSameTarget(result: RampResult, host: string, port: number): boolean {
   return result.target.port === port && result.target.host.toLowerCase() === host.toLowerCase();
 }
+
+/**
+ * Do two results belong to one series (the runs a baseline is picked from)? A run of `tcpprobe audit` belongs to
+ * its target's name; a plain ramp to its host:port, never to an audit target's.
+ */
+export function isSameSeries(a: RampResult, b: RampResult): boolean {
+  const an = a.audit?.name;
+  const bn = b.audit?.name;
+  if (an !== undefined || bn !== undefined) return an === bn;
+  return isSameTarget(a, b.target.host, b.target.port);
+}

@@ -142,6 +142,22 @@ export interface RampResult extends ResultBase {
   resources?: ResourceChange[];
   /** The regression gate's inputs and outcome (absent without --baseline). */
   gate?: GateRecord;
+  /** Present when `tcpprobe audit` ran this: which target of the audit file, and its floor. */
+  audit?: AuditTargetRecord;
+}
+
+/** The audit file's target a result belongs to: its history series is its name, not its host:port. */
+export interface AuditTargetRecord {
+  /** The target's `name` in the audit file. */
+  name: string;
+  /** Its labels (defaults merged with its own), as written to the OpenMetrics textfile. */
+  labels: Record<string, string>;
+  /** The settings it ran with, as written in the file (an inline `send` is shown by its length only). */
+  settings: Record<string, string | number | boolean>;
+  /** `minConnections`, or null. */
+  minConnections: number | null;
+  /** True when the max was below minConnections. */
+  belowMinimum: boolean;
 }
 
 /** What `ramp --baseline ...` compared this run with, and what it decided. */

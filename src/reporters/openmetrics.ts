@@ -77,28 +77,26 @@ interface Family {
   samples: Array<{ suffix?: string; labels?: MetricLabel[]; value: number }>;
 }
 
-function familyLines(f: Family, common: readonly MetricLabel[]): string[] {
+function headerLines(f: Family): string[] {
   const lines = [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`];
   if (f.unit !== undefined) lines.push(`# UNIT ${f.name} ${f.unit}`);
-  for (const s of f.samples) {
-    lines.push(`${f.name}${s.suffix ?? ''}${labelSet([...common, ...(s.labels ?? [])])} ${formatSampleValue(s.value)}`);
-  }
   return lines;
 }
 
-/**
- * Format a ramp result as an OpenMetrics exposition ending in `# EOF` and a newline. `labels` are added to every
- * sample, before tcpprobe's own `target="host:port"`.
- * @throws UsageError when a label name is invalid, reserved or given twice.
- */
-export function formatOpenMetrics(result: RampResult, labels: readonly MetricLabel[] = []): string {
+function sampleLines(f: Family, common: readonly MetricLabel[]): string[] {
+  return f.samples.map((s) => `${f.name}${s.suffix ?? ''}${labelSet([...common, ...(s.labels ?? [])])} ${formatSampleValue(s.value)}`);
+}
+
+function checkLabels(labels: readonly MetricLabel[], what: string): void {
   const problems = labels.map((l) => labelNameProblem(l.name)).filter((p): p is string => p !== null);
   const names = labels.map((l) => l.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) problems.push(`"${dup}" is given twice`);
-  if (problems.length > 0) throw new UsageError(problems.map((p) => `--label: ${p}`));
+  if (problems.length > 0) throw new UsageError(problems.map((p) => `${what}: ${p}`));
+}
 
-  const common: MetricLabel[] = [...labels, { name: 'target', value: formatHostPort(result.target.host, result.target.port) }];
+/** The families of one result, without the labels every sample of it carries. */
+function resultFamilies(result: RampResult): Family[] {
   const lat = result.connectLatencyMs;
   const quantile = (q: string, ms: number | null): Family['samples'][number] => ({
     labels: [{ name: 'quantile', value: q }],
@@ -169,5 +167,67 @@ export function formatOpenMetrics(result: RampResult, labels: readonly MetricLab
       samples: [{ value: Number.isFinite(finishedMs) ? finishedMs / 1000 : NaN }],
     },
   );
-  return `${[...families.flatMap((f) => familyLines(f, common)), '# EOF'].join('\n')}\n`;
+  return families;
+}
+
+/**
+ * Several results in one exposition: each family's HELP and TYPE once, then one sample set per result, each with
+ * its own labels (families in the order of first appearance; a family a result lacks is skipped for it).
+ */
+function formatSets(sets: ReadonlyArray<{ result: RampResult; common: readonly MetricLabel[] }>): string {
+  const order: string[] = [];
+  const byName = new Map<string, { family: Family; lines: string[] }>();
+  for (const { result, common } of sets) {
+    for (const f of resultFamilies(result)) {
+      let entry = byName.get(f.name);
+      if (entry === undefined) {
+        entry = { family: f, lines: [] };
+        byName.set(f.name, entry);
+        order.push(f.name);
+      }
+      entry.lines.push(...sampleLines(f, common));
+    }
+  }
+  const lines = order.flatMap((name) => {
+    const { family, lines: samples } = byName.get(name) as { family: Family; lines: string[] };
+    return [...headerLines(family), ...samples];
+  });
+  return `${[...lines, '# EOF'].join('\n')}\n`;
+}
+
+/**
+ * Format a ramp result as an OpenMetrics exposition ending in `# EOF` and a newline. `labels` are added to every
+ * sample, before tcpprobe's own `target="host:port"`.
+ * @throws UsageError when a label name is invalid, reserved or given twice.
+ */
+export function formatOpenMetrics(result: RampResult, labels: readonly MetricLabel[] = []): string {
+  checkLabels(labels, '--label');
+  return formatSets([{ result, common: [...labels, { name: 'target', value: formatHostPort(result.target.host, result.target.port) }] }]);
+}
+
+/** One target of an audit in the textfile. */
+export interface AuditMetricsTarget {
+  /** The target's name in the audit file: the `target` label. */
+  name: string;
+  result: RampResult;
+  labels: readonly MetricLabel[];
+}
+
+/**
+ * An audit's results in one textfile: every sample of a target carries its labels, `target="NAME"` (the audit
+ * file's name, so two targets on one host:port stay apart) and `address="host:port"`.
+ * @throws UsageError when a label name is invalid, reserved or given twice.
+ */
+export function formatAuditOpenMetrics(targets: readonly AuditMetricsTarget[]): string {
+  for (const t of targets) checkLabels([...t.labels, { name: 'address', value: '' }], `${t.name} labels`);
+  return formatSets(
+    targets.map((t) => ({
+      result: t.result,
+      common: [
+        ...t.labels,
+        { name: 'target', value: t.name },
+        { name: 'address', value: formatHostPort(t.result.target.host, t.result.target.port) },
+      ],
+    })),
+  );
 }

@@ -1,0 +1,100 @@
+/**
+ * The body of `tcpprobe audit`, loaded only when an audit runs: take the lock, run the targets, write the
+ * textfile and the report, print the summary (and the document), resolve to the worst outcome's exit code.
+ */
+import { AUDIT_SCHEMA, AUDIT_SCHEMA_VERSION, type AuditDocument, type AuditTargetReport } from '../metrics/audit-document.js';
+import { InputError } from '../errors.js';
+import { acquireAuditLock } from '../history/audit-lock.js';
+import { readHistory } from '../history/history-file.js';
+import { formatAuditSummary, formatTargetEnd, formatTargetStart } from '../reporters/audit-summary.js';
+import { renderHtmlReport, reportTargets, type ReportTarget } from '../reporters/html-report.js';
+import { formatAuditOpenMetrics } from '../reporters/openmetrics.js';
+import { formatHostPort } from '../reporters/format.js';
+import type { AuditCommandOptions } from './audit-command.js';
+import { runAudit } from './audit-run.js';
+import { readChartAssets } from './chart-assets.js';
+import { exitCodeForOutcome, worstOutcome, type Outcome } from './exit-codes.js';
+import { info, writeFileAtomic } from './output.js';
+import type { StopSignal } from './signals.js';
+
+/**
+ * The report's targets for this audit, in the file's order, from the history (so the trend has every saved run);
+ * a target that could not run this time shows why.
+ */
+export function auditReportTargets(reports: readonly AuditTargetReport[], history: readonly ReportTarget[]): ReportTarget[] {
+  return reports.map((r) => {
+    const saved = history.find((h) => h.name === r.name);
+    if (r.result === null) return { name: r.name, latest: null, trend: saved?.trend ?? [], error: r.error };
+    return saved ?? { name: r.name, latest: r.result, trend: [], error: null };
+  });
+}
+
+export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promise<number> {
+  const lock = acquireAuditLock(o.lockPath);
+  try {
+    const startedAt = new Date().toISOString();
+    const count = o.plan.targets.length;
+    const reports = await runAudit(o.plan, o.historyPath, stop.controller.signal, () => stop.received, {
+      onTargetStart: (i, t) => info(o, formatTargetStart(i, count, t.name, formatHostPort(t.options.target.host, t.options.target.port))),
+      onTargetEnd: (r) => info(o, formatTargetEnd(r)),
+    });
+    const outcomes: Outcome[] = reports.map((r) => r.outcome as Outcome);
+    if (stop.received !== null) outcomes.push('interrupted');
+    // A file that cannot be written at the end is said in one line (even with -q) and counts as a usage outcome.
+    const writeOut = (what: string, path: string, content: () => string): void => {
+      try {
+        writeFileAtomic(path, content());
+        info(o, `${what}: wrote ${path}`);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        process.stderr.write(`tcpprobe: ${what}: ${e.message}\n`);
+        outcomes.push('usage');
+      }
+    };
+    const measured = reports.filter((r) => r.result !== null);
+    if (o.openMetricsPath !== null) {
+      writeOut('openmetrics', o.openMetricsPath, () =>
+        formatAuditOpenMetrics(
+          measured.map((r) => ({
+            name: r.name,
+            result: r.result as NonNullable<AuditTargetReport['result']>,
+            labels: Object.entries(r.labels).map(([name, value]) => ({ name, value })),
+          })),
+        ),
+      );
+    }
+    if (o.htmlPath !== null) {
+      writeOut('html', o.htmlPath, () => {
+        let history: ReportTarget[] = [];
+        try {
+          history = reportTargets(readHistory(o.historyPath).records);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+        }
+        return renderHtmlReport(`Capacity audit: ${o.file}`, new Date().toISOString(), auditReportTargets(reports, history), readChartAssets());
+      });
+    }
+    const worst = worstOutcome(outcomes);
+    const doc: AuditDocument = {
+      schema: AUDIT_SCHEMA,
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      file: o.file,
+      historyPath: o.historyPath,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      outcome: worst,
+      exitCode: exitCodeForOutcome(worst, stop.received),
+      targets: reports,
+    };
+    const summary = `${formatAuditSummary(doc)}\n`;
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      info(o, summary);
+    } else {
+      process.stdout.write(summary);
+    }
+    return doc.exitCode;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The audit's reporters: the textfile with a target label per target, the summary table, and the HTML report
+ * rendered from data (escaping of server text above all).
+ */
+import { describe, expect, it } from 'vitest';
+import type { AuditDocument, AuditTargetReport } from '../../src/metrics/audit-document.js';
+import { changeText, formatAuditSummary } from '../../src/reporters/audit-summary.js';
+import { escapeHtml, renderHtmlReport, reportTargets, scriptJson } from '../../src/reporters/html-report.js';
+import { formatAuditOpenMetrics, formatOpenMetrics } from '../../src/reporters/openmetrics.js';
+import { UsageError } from '../../src/errors.js';
+import type { RampResult } from '../../src/metrics/result.js';
+import { family, parseOpenMetrics } from '../helpers/openmetrics-parser.js';
+import { climb, rampResult } from '../helpers/ramp-result.js';
+
+function audited(name: string, over: Parameters<typeof rampResult>[0] = {}, regression = false): RampResult {
+  const r = rampResult(over);
+  r.audit = { name, labels: { env: 'ci' }, settings: { port: r.target.port, max: 300 }, minConnections: null, belowMinimum: false };
+  if (regression) {
+    r.gate = {
+      baselineSource: 'history', path: 'h', window: 5, consideredRuns: 1, baseline: null,
+      allowedDropShare: 0.1, dropShare: 0.3, outcome: 'regression', message: 'regression: ...',
+    };
+  }
+  return r;
+}
+
+describe('formatAuditOpenMetrics', () => {
+  const text = formatAuditOpenMetrics([
+    { name: 'big', result: rampResult({ max: 300, port: 1001, timeToMaxMs: 900 }), labels: [{ name: 'env', value: 'ci' }] },
+    { name: 'down', result: rampResult({ max: 0, verdict: 'unreachable', port: 1002, timeToMaxMs: null }), labels: [] },
+  ]);
+  const families = parseOpenMetrics(text);
+
+  it('is one valid exposition: each family once, a sample set per target labelled target=NAME and address', () => {
+    expect(family(families, 'tcpprobe_max_concurrency').samples).toEqual([
+      { name: 'tcpprobe_max_concurrency', labels: { env: 'ci', target: 'big', address: '127.0.0.1:1001' }, value: 300 },
+      { name: 'tcpprobe_max_concurrency', labels: { target: 'down', address: '127.0.0.1:1002' }, value: 0 },
+    ]);
+    expect(text.match(/^# TYPE tcpprobe_verdict gauge$/gm)).toHaveLength(1);
+    const unreachable = family(families, 'tcpprobe_verdict').samples.filter((s) => s.labels.verdict === 'unreachable');
+    expect(unreachable.map((s) => [s.labels.target, s.value])).toEqual([['big', 0], ['down', 1]]);
+    // A family one target lacks is only written for the others.
+    expect(family(families, 'tcpprobe_time_to_max_seconds').samples.map((s) => s.labels.target)).toEqual(['big']);
+  });
+
+  it('keeps the one-run textfile of ramp --openmetrics as it was', () => {
+    const one = formatOpenMetrics(rampResult({ max: 5, port: 9 }), [{ name: 'env', value: 'x' }]);
+    expect(one).toContain('tcpprobe_max_concurrency{env="x",target="127.0.0.1:9"} 5\n');
+  });
+
+  it('refuses a label that would clash with target or address', () => {
+    const r = rampResult();
+    expect(() => formatAuditOpenMetrics([{ name: 'a', result: r, labels: [{ name: 'address', value: 'x' }] }])).toThrow(UsageError);
+    expect(() => formatAuditOpenMetrics([{ name: 'a', result: r, labels: [{ name: 'target', value: 'x' }] }])).toThrow(UsageError);
+  });
+});
+
+function report(over: Partial<AuditTargetReport>): AuditTargetReport {
+  return {
+    name: 'x', address: '127.0.0.1:1', labels: {}, outcome: 'answered', exitCode: 0, maxConcurrency: 300,
+    verdict: 'limit-by-failure', baselineMax: null, dropShare: null, gate: 'no-baseline', allowedDropShare: null,
+    minConnections: null, belowMinimum: false, error: null, result: rampResult(), ...over,
+  };
+}
+
+describe('formatAuditSummary', () => {
+  it('ends with a table of target, max, change and verdict, and the worst outcome with its exit code', () => {
+    const doc: AuditDocument = {
+      schema: 'tcpprobe/audit', schemaVersion: 1, file: 'nightly.yaml', historyPath: 'h', startedAt: '', finishedAt: '',
+      outcome: 'unreachable', exitCode: 3,
+      targets: [
+        report({ name: 'big', maxConcurrency: 300, gate: 'pass', baselineMax: 300, dropShare: 0 }),
+        report({ name: 'small', address: '127.0.0.1:2', maxConcurrency: 200, gate: 'regression', baselineMax: 300,
+          dropShare: 1 / 3, allowedDropShare: 0.1, outcome: 'regression', exitCode: 7 }),
+        report({ name: 'down', address: '127.0.0.1:3', maxConcurrency: 0, verdict: 'unreachable', gate: 'not-compared',
+          outcome: 'unreachable', exitCode: 3 }),
+        report({ name: 'gone', address: 'nowhere.invalid:4', result: null, maxConcurrency: null, verdict: null, gate: null,
+          outcome: 'unreachable', exitCode: 3, error: 'cannot resolve "nowhere.invalid"' }),
+      ],
+    };
+    expect(formatAuditSummary(doc).split('\n')).toEqual([
+      'Audit of 4 targets from nightly.yaml',
+      '',
+      '  target  address            max  change         verdict',
+      '  big     127.0.0.1:1        300  +0.0% vs 300   limit-by-failure',
+      '  small   127.0.0.1:2        200  -33.3% vs 300  limit-by-failure, REGRESSION (allowed 10.0%)',
+      '  down    127.0.0.1:3          0  not compared   unreachable',
+      '  gone    nowhere.invalid:4    -                 error: cannot resolve "nowhere.invalid"',
+      '',
+      '3 of 4 targets did not pass; the worst outcome is unreachable (exit 3).',
+    ]);
+  });
+
+  it('says a first run has no baseline yet and a rise with a plus', () => {
+    expect(changeText(report({ gate: 'no-baseline' }))).toBe('no baseline yet');
+    expect(changeText(report({ gate: 'pass', baselineMax: 200, dropShare: -0.5, maxConcurrency: 300 }))).toBe('+50.0% vs 200');
+  });
+});
+
+describe('HTML report', () => {
+  const assets = { script: 'window.uPlot = function () {}; // </script> inside a library', css: '.u{}' };
+  const nasty = '</script><script>alert(1)</script> & "quotes" \u2028';
+
+  it('groups the history by series, latest run last, regressions marked in the trend', () => {
+    const targets = reportTargets([
+      { line: 1, result: audited('redis', { max: 300 }) },
+      { line: 2, result: rampResult({ max: 50, port: 7 }) },
+      { line: 3, result: audited('redis', { max: 200 }, true) },
+    ]);
+    expect(targets.map((t) => t.name)).toEqual(['redis', '127.0.0.1:7']);
+    expect(targets[0]?.trend.map((p) => [p.maxConcurrency, p.regression])).toEqual([[300, false], [200, true]]);
+    expect(targets[0]?.latest?.maxConcurrency).toBe(200);
+  });
+
+  it('escapes every text from results and keeps the data block and the library from closing their script', () => {
+    const r = audited('redis', { max: 10, timeline: climb(10, 7) });
+    r.verdict.summary = nasty;
+    r.failures = [{
+      class: 'rejected', count: 3,
+      first: { class: 'rejected', code: null, message: 'refused <b>', phase: 'established', atMs: 1, afterConnectMs: 1, serverSaid: nasty, connId: 1, sourceAddress: null },
+    }];
+    const html = renderHtmlReport(`Report ${nasty}`, 'now', reportTargets([{ line: 1, result: r }]), assets);
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).toContain(escapeHtml(nasty));
+    expect(html).toContain('refused &lt;b&gt;');
+    expect(html).toContain('window.uPlot = function () {}; // <\\/script> inside a library');
+    // Only the page's own three script elements open, and each closes.
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    expect(html).toContain(`data-expected-points="7"`);
+    expect(html).toContain("default-src 'none'");
+    expect(scriptJson({ s: nasty })).not.toMatch(/[<>&\u2028]/);
+    expect(JSON.parse(scriptJson({ s: nasty }))).toEqual({ s: nasty });
+  });
+
+  it('says why a run is marked: its gate\'s line, or the floor it fell under', () => {
+    const r = audited('pool', { max: 80 });
+    r.audit = { name: 'pool', labels: {}, settings: {}, minConnections: 100, belowMinimum: true };
+    const html = renderHtmlReport('t', 'now', reportTargets([{ line: 1, result: r }]), assets);
+    expect(html).toContain('<span class="flag">regression</span>');
+    expect(html).toContain('below the floor: minConnections is 100');
+  });
+
+  it('shows a target that could not run without a chart', () => {
+    const html = renderHtmlReport('t', 'now', [{ name: 'gone', latest: null, trend: [], error: 'cannot <resolve>' }], assets);
+    expect(html).toContain('No run this time: cannot &lt;resolve&gt;');
+    expect(html).not.toContain('class="chart');
+  });
+});
