@@ -125,6 +125,14 @@ function row(cells: readonly string[], head = false): string {
   return `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
 }
 
+/** The number and what it is: a cap, a lower bound, the most open at once, or nothing held at all. */
+export function headline(r: Pick<RampResult, 'maxConcurrency' | 'verdict'>): string {
+  const n = `<strong>${escapeHtml(formatCount(r.maxConcurrency))}</strong>`;
+  if (r.verdict.kind === 'unreachable' || r.verdict.kind === 'rejected') return '<strong>none</strong> held';
+  if (r.verdict.kind === 'evicting') return `${n} open at once at most`;
+  return r.verdict.lowerBound ? `at least ${n} held` : `${n} held at most`;
+}
+
 function targetSection(t: ReportTarget, id: string): string {
   const r = t.latest;
   const parts: string[] = [`<section class="target ${verdictClass(t)}" data-target="${escapeHtml(t.name)}">`];
@@ -135,7 +143,7 @@ function targetSection(t: ReportTarget, id: string): string {
   }
   const regressed = isRegression(r);
   parts.push(
-    `<p class="verdict"><strong>${escapeHtml(formatCount(r.maxConcurrency))}</strong> held at most, ` +
+    `<p class="verdict">${headline(r)}, ` +
       `${escapeHtml(r.verdict.kind)}${regressed ? ' <span class="flag">regression</span>' : ''}</p>`,
     `<p class="summary">${escapeHtml(r.verdict.summary)}</p>`,
   );

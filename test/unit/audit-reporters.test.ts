@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditDocument, AuditTargetReport } from '../../src/metrics/audit-document.js';
 import { changeText, formatAuditSummary } from '../../src/reporters/audit-summary.js';
-import { escapeHtml, renderHtmlReport, reportTargets, scriptJson } from '../../src/reporters/html-report.js';
+import { escapeHtml, headline, renderHtmlReport, reportTargets, scriptJson } from '../../src/reporters/html-report.js';
 import { formatAuditOpenMetrics, formatOpenMetrics } from '../../src/reporters/openmetrics.js';
 import { UsageError } from '../../src/errors.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -145,5 +145,15 @@ describe('HTML report', () => {
     const html = renderHtmlReport('t', 'now', [{ name: 'gone', latest: null, trend: [], error: 'cannot <resolve>' }], assets);
     expect(html).toContain('No run this time: cannot &lt;resolve&gt;');
     expect(html).not.toContain('class="chart');
+  });
+});
+
+describe('the report headline says what the number is', () => {
+  const verdict = (kind: RampResult['verdict']['kind'], lowerBound: boolean): RampResult['verdict'] => ({ kind, summary: '', lowerBound, clientLimit: null });
+  it('a cap, a lower bound, the most open at once, or nothing held', () => {
+    expect(headline({ maxConcurrency: 1200, verdict: verdict('limit-by-failure', false) })).toBe('<strong>1,200</strong> held at most');
+    expect(headline({ maxConcurrency: 300, verdict: verdict('timed-out', true) })).toBe('at least <strong>300</strong> held');
+    expect(headline({ maxConcurrency: 187, verdict: verdict('evicting', false) })).toBe('<strong>187</strong> open at once at most');
+    expect(headline({ maxConcurrency: 0, verdict: verdict('unreachable', false) })).toBe('<strong>none</strong> held');
   });
 });
