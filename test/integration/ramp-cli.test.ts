@@ -164,7 +164,11 @@ describe('ramp finds the exact cap of each serve mode', () => {
 
   it('refuse: exactly the cap, class refused (or reset: a connect completed in the accept queue as the listener closed)', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'refuse']);
-    const run = await ramp(serve.port, FAST);
+    // A fixed rate: this case is about the classes. Under the default's burst on a loaded CI machine the built-in
+    // target fell more than settle + 500 ms behind its own accept queue; closing its listener then reset
+    // connections this side had held for longer than a late denial is taken to be, and one counted (201 once in
+    // a full CI run). Real servers at their caps are exact with the default (test/conformance).
+    const run = await ramp(serve.port, [...FAST, '--rate', '1000']);
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
     expect(r.verdict.kind).toBe('limit-by-failure');
