@@ -2,7 +2,7 @@
  * What the bench scripts share: reading a child's lines as they come, and whether fresh network namespaces can be
  * made here. Imported by scripts/bench.mjs, bench-run.mjs and bench-opener.mjs.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** Lines of a child's stdout, as an async queue: `next(prefix)` resolves with the next line starting so. */
@@ -28,6 +28,32 @@ export function lineReader(child) {
       return new Promise((resolve, reject) => waiting.push({ prefix, resolve, reject }));
     },
   };
+}
+
+/**
+ * Start a bench runner (`node ARGS`), in a fresh network namespace when `netns`; `unshare` without --fork execs
+ * node, so the child's PID is the runner's. Its stdout is collected whole, its stderr up to 10 kB.
+ */
+export function spawnRunner(args, netns) {
+  const child = netns
+    ? spawn('unshare', ['-n', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (d) => (out.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    if (out.stderr.length < 10_000) out.stderr += d;
+  });
+  return { child, out };
+}
+
+/** A runner's result: its last stdout line as JSON, or a failed run naming what its stderr said last. */
+export function runnerResult(out) {
+  const line = out.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { ok: false, error: `runner printed no result; ${out.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+  }
 }
 
 /** True when we can make network namespaces (root, and the sandbox allows it). */

@@ -31,7 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { canUnshare, lineReader } from './bench-common.mjs';
+import { canUnshare, lineReader, runnerResult, spawnRunner } from './bench-common.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -227,34 +227,19 @@ function killPid(pid) {
 
 /** One run of one variant, in its own namespace when possible; resolves with the runner's JSON line. */
 async function runOnce(variant, netns) {
-  const args = [SELF, '--run', JSON.stringify({ variant, netns })];
-  // `unshare` without --fork execs node: the child's PID is the runner's.
-  const child = netns
-    ? spawn('unshare', ['-n', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => {
-    if (stderr.length < 10_000) stderr += d;
-  });
+  const { child, out } = spawnRunner([SELF, '--run', JSON.stringify({ variant, netns })], netns);
   // The runner bounds itself at RUN_TIMEOUT_MS; this is the backstop if it hangs anyway: everything it said it
   // started, then the runner, by PID.
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    for (const m of stdout.matchAll(/^pid (\d+)$/gm)) killPid(Number(m[1]));
+    for (const m of out.stdout.matchAll(/^pid (\d+)$/gm)) killPid(Number(m[1]));
     killPid(child.pid);
   }, RUN_TIMEOUT_MS + 5_000);
   await once(child, 'close');
   clearTimeout(timer);
   if (timedOut) return { ok: false, error: `killed after ${RUN_TIMEOUT_MS + 5_000} ms` };
-  const line = stdout.trim().split('\n').at(-1) ?? '';
-  try {
-    return JSON.parse(line);
-  } catch {
-    return { ok: false, error: `runner printed no result; ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
-  }
+  return runnerResult(out);
 }
 
 const median = (xs) => {

@@ -13,14 +13,14 @@
  * Needs a build (`npm run bench` builds first). Exit status: 0 when every run completed (goals met or not), 1 when
  * a run failed, 2 for bad arguments.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCases, selectCases } from './bench-cases.mjs';
-import { canUnshare } from './bench-common.mjs';
+import { canUnshare, runnerResult, spawnRunner } from './bench-common.mjs';
 import { checkGoals, formatReport, summarize } from './bench-report.mjs';
 
 const RUNNER = fileURLToPath(new URL('./bench-run.mjs', import.meta.url));
@@ -54,26 +54,12 @@ function parseArgs(argv) {
 
 /** One run of one case, in its own namespace when possible; resolves with the runner's JSON line. */
 async function runOnce(spec, netns) {
-  const args = [RUNNER, JSON.stringify({ ...spec, netns })];
-  const child = netns
-    ? spawn('unshare', ['-n', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => {
-    if (stderr.length < 10_000) stderr += d;
-  });
+  const { child, out } = spawnRunner([RUNNER, JSON.stringify({ ...spec, netns })], netns);
   // The runner bounds itself; this is the backstop if it hangs anyway.
   const timer = setTimeout(() => child.kill('SIGKILL'), (spec.timeoutMs ?? 180_000) + 30_000);
   await once(child, 'close');
   clearTimeout(timer);
-  const line = stdout.trim().split('\n').at(-1) ?? '';
-  try {
-    return JSON.parse(line);
-  } catch {
-    return { ok: false, error: `runner printed no result; ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
-  }
+  return runnerResult(out);
 }
 
 const loadavg = () => os.loadavg()[0].toFixed(2);
