@@ -16,14 +16,8 @@ describe.skipIf(!hasTools)('handshake audit: connections the server never comple
   it('takes them out of the held count and the peak, and says so', async () => {
     const run = await runInNetns(
       String.raw`
-cat > "$T/never-accept.py" <<'PY'
-import socket, time
-s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)
-print('listening on', s.getsockname()[1], flush=True)
-time.sleep(60)
-PY
-start_bg srv python3 "$T/never-accept.py"; wait_listening srv
-P=$(awk '{print $3}' "$T/srv.out")
+start_bg srv python3 test/fixtures/never-accept.py 8; wait_listening srv
+P=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/srv.out")
 # Five completed connections from another client: the queue (backlog 8, so 9) has room for four more.
 start_bg pre python3 -c "import socket,time; s=[socket.create_connection(('127.0.0.1',$P)) for _ in range(5)]; print('listening on', flush=True); time.sleep(60)"
 wait_listening pre
@@ -62,14 +56,8 @@ echo "RESULT $(cat "$T/probe.out")"
       String.raw`
 # Always answer with a SYN cookie: the server keeps no state for a handshake until its final ACK arrives.
 sysctl -qw net.ipv4.tcp_syncookies=2
-cat > "$T/never-accept.py" <<'PY'
-import socket, time
-s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
-print('listening on', s.getsockname()[1], flush=True)
-time.sleep(60)
-PY
-start_bg srv python3 "$T/never-accept.py"; wait_listening srv
-P=$(awk '{print $3}' "$T/srv.out")
+start_bg srv python3 test/fixtures/never-accept.py 1; wait_listening srv
+P=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/srv.out")
 RULE="INPUT -p tcp --dport $P --tcp-flags SYN,ACK,FIN,RST,PSH ACK -j DROP"
 iptables -A $RULE
 # 12 connects, 50 ms apart: the first ones' final ACKs are dropped (ESTABLISHED here, nothing on the server).
