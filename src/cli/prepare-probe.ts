@@ -2,7 +2,7 @@
  * What every probing command does before connecting: resolve the target once, choose source addresses, run the
  * client-limits preflight and print it, and assemble the engine configuration.
  */
-import type { EngineConfig } from '../engine/connection-pool.js';
+import type { EngineConfig } from '../types/engine-config.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import type { EngineOptions, Reconnect, TargetOptions } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';

@@ -6,7 +6,7 @@
  * way a merge would read them), and only otherwise taken from the stored summary. Held curves are put on one
  * time axis so both runs can be drawn in one chart and read point by point.
  */
-import type { FailureClass } from '../engine/failure-class.js';
+import type { FailureClass } from '../types/failure-class.js';
 import { decodeHistogram, summarizeLatency, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { RampResult, RampVerdictKind, TimelineSample } from '../metrics/result.js';
 import { limitFailureClass } from '../reporters/ramp-summary.js';

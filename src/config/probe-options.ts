@@ -3,7 +3,7 @@
  * Defaults live here, once; units are in the names.
  */
 import { readFileSync } from 'node:fs';
-import type { ServiceCheck, TlsSettings } from '../engine/connection-pool.js';
+import type { ServiceCheck, TlsSettings } from '../types/engine-config.js';
 import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';

@@ -3,7 +3,7 @@
  * says how many connections the current rate owes at each tick. No I/O: the ramp executor reads the counters and
  * the latency totals, and opens what this says.
  */
-import type { PoolCounters } from '../engine/connection-pool.js';
+import type { PoolCounters } from '../types/pool-counters.js';
 import {
   adaptRate,
   afterRateLimit,

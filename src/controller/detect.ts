@@ -3,8 +3,8 @@
  * and how to read the failures it saw; they never touch sockets or clocks.
  */
 import type { RampVerdictKind, TimelineSample } from '../metrics/result.js';
-import type { PoolCounters } from '../engine/connection-pool.js';
-import { isClientSide, type FailureClass } from '../engine/failure-class.js';
+import type { PoolCounters } from '../types/pool-counters.js';
+import { isClientSide, type FailureClass } from '../types/failure-class.js';
 
 /**
  * A plateau: the held count has not grown above its peak for `plateauMs` while attempts went on.

@@ -3,7 +3,7 @@
  * local pool, a group of worker processes and a fleet of remote agents all look like this, so the ramp and hold
  * executors are written once.
  */
-import type { FailureRecord, PoolCounters, PoolEvent } from '../engine/connection-pool.js';
+import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
 

@@ -4,7 +4,7 @@
  * Assertions for CI are judged here from counters; the CLI only maps them to exit codes.
  */
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
-import type { PoolCounters } from '../engine/connection-pool.js';
+import type { PoolCounters } from '../types/pool-counters.js';
 import { formatDurationMs } from '../config/units.js';
 import type { AssertionOutcome, HoldResult, HoldVerdictKind, Verdict } from '../metrics/result.js';
 import { clientLimitIn } from './detect.js';

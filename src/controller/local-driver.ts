@@ -1,7 +1,9 @@
 /**
  * The driver for one process: a thin adapter over one ConnectionPool.
  */
-import { ConnectionPool, type EngineConfig, type FailureRecord, type PoolCounters } from '../engine/connection-pool.js';
+import { ConnectionPool } from '../engine/connection-pool.js';
+import type { EngineConfig } from '../types/engine-config.js';
+import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -5,8 +5,9 @@
  * open: its owner closes it, after the verdict is out (closing 10,000 sockets takes some 300 ms).
  */
 import { formatDurationMs } from '../config/units.js';
-import { CLIENT_LIMIT_ADVICE, isClientSide, type ClientFailureClass } from '../engine/failure-class.js';
-import type { PoolCounters } from '../engine/connection-pool.js';
+import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
+import { isClientSide, type ClientFailureClass } from '../types/failure-class.js';
+import type { PoolCounters } from '../types/pool-counters.js';
 import type {
   EvictionFinding,
   HandshakeAudit,

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PoolCounters } from '../engine/connection-pool.js';
+import type { PoolCounters } from '../types/pool-counters.js';
 import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
 import {
   RESULT_SCHEMA,
@@ -13,7 +13,7 @@ import {
   type TargetInfo,
   type TimelineSample,
 } from '../metrics/result.js';
-import type { FailureClass } from '../engine/failure-class.js';
+import type { FailureClass } from '../types/failure-class.js';
 import type { ProbeDriver } from './driver.js';
 import { TOOL_VERSION } from '../version.js';
 

@@ -12,172 +12,19 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { FifoQueue } from './fifo-queue.js';
 import { Opener } from './opener.js';
-import { classifyErrorCode, type FailureClass } from './failure-class.js';
-import { compileMatcher, escapeBytes, type Matcher } from './matcher.js';
+import { classifyErrorCode } from './failure-class.js';
+import type { FailureClass } from '../types/failure-class.js';
+import { compileMatcher, escapeBytes } from './matcher.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import type { SystemError } from '../errors.js';
-
-/** One resolved target address. */
-export interface TargetAddress {
-  address: string;
-  family: 4 | 6;
-  port: number;
-}
-
-/** Proof of service: what to send after connecting and which reply proves the application serves us. */
-export interface ServiceCheck {
-  send: Uint8Array | null;
-  expect: Matcher | null;
-  reject: Matcher | null;
-  /** How long to wait for the expected reply before the connection is "unserved". */
-  expectTimeoutMs: number;
-}
-
-export interface TlsSettings {
-  servername: string | null;
-  /** Accept any certificate (self-signed test servers). */
-  insecure: boolean;
-  /** Extra CA certificates (PEM). */
-  ca: string | null;
-}
-
-export interface EngineConfig {
-  /** Round-robin over these; pass one to pin a single address. */
-  targets: readonly TargetAddress[];
-  /** Local addresses to bind, round-robin; empty lets the kernel choose. Ignored with `sourceSchedule`. */
-  sourceAddresses: readonly string[];
-  /**
-   * Instead of round-robin: from the n-th connect this pool starts (reconnects included), bind this address
-   * (null: the kernel chooses). Sorted by `fromConnection`, the first at 0. Sources added as a run grows.
-   */
-  sourceSchedule?: readonly SourceStep[];
-  /** Connects started but not finished, at most. */
-  maxInflight: number;
-  connectTimeoutMs: number;
-  /** TCP keepalive initial delay; 0 disables keepalive. */
-  keepAliveMs: number;
-  /** An established connection counts as held after this long without being closed (ignored with `expect`). */
-  settleMs: number;
-  /** Reopen a connection the server closed, after `reconnectDelayMs`. */
-  reconnect: boolean;
-  /**
-   * Reconnect only connections that had been held (a ramp: a failed new connect is its signal, not something to
-   * retry); otherwise every failure and loss is reopened (hold). Default false.
-   */
-  reconnectHeldOnly?: boolean;
-  reconnectDelayMs: number;
-  service: ServiceCheck | null;
-  tls: TlsSettings | null;
-}
-
-/** From this connect on, bind `address` (null: the kernel chooses). */
-export interface SourceStep {
-  fromConnection: number;
-  address: string | null;
-}
-
-/** Live totals. Gauges (connecting, established, held, queued) go up and down; the rest only grow. */
-export interface PoolCounters {
-  /** Connections asked for with open(). */
-  requested: number;
-  /** Connects started, reconnects included. */
-  attempted: number;
-  /** Asked for but not started: waiting for an in-flight slot or a reconnect delay. */
-  queued: number;
-  /** In flight: connect (and TLS handshake) not finished. */
-  connecting: number;
-  /** Open but not yet held: settling, or waiting for the expected reply. */
-  established: number;
-  /** Open and counted as held. */
-  held: number;
-  peakHeld: number;
-  /** Connections that ever became held. */
-  everHeld: number;
-  /**
-   * Connects that succeeded: TCP connected and, with TLS, the handshake done. A TCP connect whose handshake then
-   * fails is not counted, so "nothing connected" (an unreachable verdict) holds for a TLS target we cannot talk to.
-   */
-  connected: number;
-  /** Open connections later closed or reset by the server. */
-  lost: number;
-  /** Of `lost`: connections that had been held (closed or reset after --settle, or after the expected reply). */
-  heldLost: number;
-  /**
-   * Of `heldLost`: connections started since opening last paused (`dropQueued`). A server that turns new
-   * connections away late closes those; one that evicts closes its oldest, from before the pause.
-   */
-  heldLostSincePause: number;
-  /**
-   * Of `heldLost`: connections closed within half a second of becoming held. A server that turns connections away
-   * late (under load, at its cap) closes them this soon; one that drops idle connections does so later.
-   */
-  heldLostEarly: number;
-  /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */
-  servedThenClosed: number;
-  /**
-   * Held connections taken back because the server never completed their handshake (its accept queue was full
-   * and it dropped our final ACK): see handshake-audit.ts. They are not in `failed`; `peakHeld` is corrected.
-   */
-  neverCompleted: number;
-  /** TLS 1.3 connections counted held by --settle alone: the server showed no proof (session ticket, bytes). */
-  tlsUnproven: number;
-  /** All failures: failed connects plus lost connections. */
-  failed: number;
-  reconnects: number;
-  /** Of `reconnects`: replacements that became held. */
-  replacementsHeld: number;
-  failuresByClass: Partial<Record<FailureClass, number>>;
-}
-
-/** All counters at zero: a new pool, and the neutral element when counters are summed. */
-export function emptyCounters(): PoolCounters {
-  return {
-    requested: 0,
-    attempted: 0,
-    queued: 0,
-    connecting: 0,
-    established: 0,
-    held: 0,
-    peakHeld: 0,
-    everHeld: 0,
-    connected: 0,
-    lost: 0,
-    heldLost: 0,
-    heldLostSincePause: 0,
-    heldLostEarly: 0,
-    servedThenClosed: 0,
-    neverCompleted: 0,
-    tlsUnproven: 0,
-    failed: 0,
-    reconnects: 0,
-    replacementsHeld: 0,
-    failuresByClass: {},
-  };
-}
-
-export type FailurePhase = 'connect' | 'established' | 'held';
-
-/** One failure, as reported for the first of each class. */
-export interface FailureRecord {
-  class: FailureClass;
-  /** errno or Node error code, if there was one. */
-  code: string | null;
-  message: string;
-  phase: FailurePhase;
-  /** Milliseconds since the pool started. */
-  atMs: number;
-  /** For lost connections: how long after connect. */
-  afterConnectMs: number | null;
-  /** The first bytes the server sent (escaped), if any. */
-  serverSaid: string | null;
-  connId: number;
-  sourceAddress: string | null;
-}
-
-export type PoolEvent =
-  | { kind: 'established'; connId: number; atMs: number; connectMs: number }
-  | { kind: 'held'; connId: number; atMs: number }
-  | { kind: 'failed'; connId: number; atMs: number; failure: FailureRecord };
+import type { EngineConfig, SourceStep, TargetAddress } from '../types/engine-config.js';
+import {
+  emptyCounters,
+  type FailurePhase,
+  type FailureRecord,
+  type PoolCounters,
+  type PoolEvent,
+} from '../types/pool-counters.js';
 
 const enum State {
   Queued,

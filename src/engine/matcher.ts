@@ -3,8 +3,8 @@
  * Matchers are plain data so they cross process boundaries (workers, agents) unchanged.
  */
 import { UsageError } from '../errors.js';
+import type { Matcher } from '../types/engine-config.js';
 
-export type Matcher = { kind: 'text'; text: string } | { kind: 'regex'; source: string; flags: string };
 
 /** Parse "TEXT" or "/regex/flags". */
 export function parseMatcher(flag: string, text: string): Matcher {

@@ -11,7 +11,7 @@
 import { lookup } from 'node:dns/promises';
 import { formatDurationMs } from '../config/units.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
-import type { EngineConfig } from '../engine/connection-pool.js';
+import type { EngineConfig } from '../types/engine-config.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS } from '../preflight/capacity.js';
 import { formatPreflight } from '../preflight/format.js';

@@ -6,8 +6,8 @@
  * Targets and source addresses are not in the spec: each agent resolves the host itself and chooses its own
  * source addresses, because both are facts of the machine it runs on.
  */
-import type { EngineConfig, ServiceCheck, TlsSettings } from '../engine/connection-pool.js';
-import type { Matcher } from '../engine/matcher.js';
+import type { EngineConfig, ServiceCheck, TlsSettings } from '../types/engine-config.js';
+import type { Matcher } from '../types/engine-config.js';
 
 /** Engine settings shared by every agent of a run (targets and sources are filled in per agent). */
 export type FleetEngineSettings = Omit<EngineConfig, 'targets' | 'sourceAddresses'>;

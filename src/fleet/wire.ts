@@ -3,7 +3,7 @@
  * not have the expected shape is dropped (null) rather than trusted, since anyone who can write to the store can
  * write these. Pure.
  */
-import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { ParticipantCommand, ParticipantMessage } from '../workers/protocol.js';
 import type { AgentRecord } from './coordinator.js';
 

@@ -3,8 +3,8 @@
  * Bump RESULT_SCHEMA_VERSION on any change that a reader of an older document would misread; additions of
  * optional fields do not need a bump.
  */
-import type { FailureClass } from '../engine/failure-class.js';
-import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
+import type { FailureClass } from '../types/failure-class.js';
+import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { LatencySummaryMs } from './histogram.js';
 
 export const RESULT_SCHEMA = 'tcpprobe/result' as const;

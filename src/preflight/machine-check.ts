@@ -2,7 +2,7 @@
  * The preflight as one step, shared by every run and by `tcpprobe doctor`: read the limits, plan the source
  * addresses and the worker processes, and assess how far this machine reaches toward the target.
  */
-import type { TargetAddress } from '../engine/connection-pool.js';
+import type { TargetAddress } from '../types/engine-config.js';
 import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, MAX_WORKERS, type CapacityAssessment } from './capacity.js';
 import { planSourceAddresses, type SourcePlan } from './source-plan.js';
 import { readSystemLimits, type SystemLimits } from './system-limits.js';

@@ -3,7 +3,7 @@
  * multi-line block for terminals, and one line per connection event for --verbose. Pure strings: the caller
  * decides where they go and handles cursor movement.
  */
-import type { FailureRecord, PoolCounters, PoolEvent } from '../engine/connection-pool.js';
+import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-counters.js';
 import { formatDurationMs } from '../config/units.js';
 import { cleanText, flowCells, formatCount, formatMs, quoteServerText, truncateText } from './format.js';
 

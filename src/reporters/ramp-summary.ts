@@ -3,7 +3,7 @@
  * failures, rates, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
  */
 import { formatDurationMs } from '../config/units.js';
-import { isClientSide, type FailureClass } from '../engine/failure-class.js';
+import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { cleanText, formatCount, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
 import {

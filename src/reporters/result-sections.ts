@@ -3,8 +3,9 @@
  * participants and the chart of held connections. Each returns lines (no trailing newline); empty when the
  * section has nothing to say. Pure functions of the result document.
  */
-import { CLIENT_LIMIT_ADVICE, isClientSide, type FailureClass } from '../engine/failure-class.js';
-import type { FailureRecord } from '../engine/connection-pool.js';
+import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
+import { isClientSide, type FailureClass } from '../types/failure-class.js';
+import type { FailureRecord } from '../types/pool-counters.js';
 import type { ProbeResult } from '../metrics/result.js';
 import { renderChart } from './chart.js';
 import {

@@ -5,8 +5,9 @@
  * To the ramp it is one ProbeDriver like any other.
  */
 import { performance } from 'node:perf_hooks';
-import type { EngineConfig, FailureRecord, PoolCounters } from '../engine/connection-pool.js';
-import type { FailureClass } from '../engine/failure-class.js';
+import type { EngineConfig } from '../types/engine-config.js';
+import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
+import type { FailureClass } from '../types/failure-class.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { createHistogram, type Histogram } from '../metrics/histogram.js';

@@ -3,8 +3,9 @@
  * machine (over IPC) and agents on other machines (over Redis) speak the same small, explicit protocol.
  * Commands carry a sequence number so the controller knows which of its asks a telemetry report already includes.
  */
-import type { EngineConfig, FailureRecord, PoolCounters } from '../engine/connection-pool.js';
-import type { FailureClass } from '../engine/failure-class.js';
+import type { EngineConfig } from '../types/engine-config.js';
+import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
+import type { FailureClass } from '../types/failure-class.js';
 
 export type ParticipantCommand =
   | { kind: 'open'; seq: number; count: number }

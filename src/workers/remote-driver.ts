@@ -3,10 +3,10 @@
  * them, merges their telemetry (counters summed, histograms merged, never percentiles averaged), and tracks the
  * peak of the merged held count. The transport (IPC, Redis) is behind `ParticipantLink`.
  */
-import { emptyCounters, type FailureRecord, type PoolCounters } from '../engine/connection-pool.js';
+import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
 
 export { emptyCounters };
-import { isClientSide, type FailureClass } from '../engine/failure-class.js';
+import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { ParticipantSummary } from '../metrics/result.js';
 import type { ProbeDriver } from '../controller/driver.js';

@@ -11,7 +11,7 @@
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { PoolCounters } from '../engine/connection-pool.js';
+import type { PoolCounters } from '../types/pool-counters.js';
 import { TELEMETRY_INTERVAL_MS } from './protocol.js';
 
 /** Nothing started, finished or failed for this long: the ramp (or a step of it) has settled. */

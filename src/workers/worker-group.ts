@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EngineConfig } from '../engine/connection-pool.js';
+import type { EngineConfig } from '../types/engine-config.js';
 import type { ParticipantCommand, ParticipantMessage, WorkerStart } from './protocol.js';
 import { RemoteDriver, type ParticipantLink } from './remote-driver.js';
 

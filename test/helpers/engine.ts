@@ -1,5 +1,5 @@
 /** Engine and run-target fixtures for tests that drive the executors directly against a loopback port. */
-import type { EngineConfig } from '../../src/engine/connection-pool.js';
+import type { EngineConfig } from '../../src/types/engine-config.js';
 import type { RunTarget } from '../../src/controller/run-context.js';
 
 /** The engine as the CLI builds it by default, aimed at 127.0.0.1:port; `over` changes single fields. */

@@ -2,7 +2,7 @@
  * Ramp result documents for unit tests of the modules that read results (compare, gate, history, OpenMetrics):
  * a complete, valid document with a real encoded latency histogram, and overrides for what a test is about.
  */
-import { emptyCounters, type PoolCounters } from '../../src/engine/connection-pool.js';
+import { emptyCounters, type PoolCounters } from '../../src/types/pool-counters.js';
 import { createHistogram, encodeHistogram, recordMs, summarizeLatency } from '../../src/metrics/histogram.js';
 import {
   RESULT_SCHEMA,

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { FailureClass } from '../../src/engine/failure-class.js';
+import type { FailureClass } from '../../src/types/failure-class.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { parseResult, runCli, startServe } from '../helpers/cli.js';
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { runHold, type HoldSettings } from '../../src/controller/hold.js';
 import { LocalDriver } from '../../src/controller/local-driver.js';
-import type { EngineConfig, PoolEvent } from '../../src/engine/connection-pool.js';
+import type { EngineConfig } from '../../src/types/engine-config.js';
+import type { PoolEvent } from '../../src/types/pool-counters.js';
 import type { HoldResult } from '../../src/metrics/result.js';
 import type { TargetServer } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyCounters, type PoolCounters } from '../../src/engine/connection-pool.js';
+import { emptyCounters, type PoolCounters } from '../../src/types/pool-counters.js';
 import { ADAPTIVE_DEFAULTS } from '../../src/controller/adaptive-plan.js';
 import { AdaptiveWalker } from '../../src/controller/adaptive-walker.js';
 

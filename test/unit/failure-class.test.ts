@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrorCode, isClientSide, ALL_FAILURE_CLASSES, CLIENT_LIMIT_ADVICE } from '../../src/engine/failure-class.js';
+import { classifyErrorCode, CLIENT_LIMIT_ADVICE } from '../../src/engine/failure-class.js';
+import { isClientSide, ALL_FAILURE_CLASSES } from '../../src/types/failure-class.js';
 
 describe('classifyErrorCode', () => {
   it.each([

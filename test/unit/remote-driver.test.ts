@@ -5,7 +5,7 @@
  * participant's open connections stop counting and it gets no more asks.
  */
 import { describe, expect, it } from 'vitest';
-import type { FailureRecord, PoolCounters } from '../../src/engine/connection-pool.js';
+import type { FailureRecord, PoolCounters } from '../../src/types/pool-counters.js';
 import { createHistogram, encodeHistogram, recordMs, summarizeLatency, type Histogram } from '../../src/metrics/histogram.js';
 import type { ParticipantCommand, TelemetryReport } from '../../src/workers/protocol.js';
 import { emptyCounters, RemoteDriver, type ParticipantLink } from '../../src/workers/remote-driver.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emptyCounters, type FailureRecord, type PoolCounters } from '../../src/engine/connection-pool.js';
-import type { FailureClass } from '../../src/engine/failure-class.js';
+import { emptyCounters, type FailureRecord, type PoolCounters } from '../../src/types/pool-counters.js';
+import type { FailureClass } from '../../src/types/failure-class.js';
 import type { LatencySummaryMs } from '../../src/metrics/histogram.js';
 import {
   RESULT_SCHEMA,

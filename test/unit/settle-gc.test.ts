@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PoolCounters } from '../../src/engine/connection-pool.js';
+import type { PoolCounters } from '../../src/types/pool-counters.js';
 import {
   createSettleCollector,
   exposeGc,

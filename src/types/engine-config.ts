@@ -1,0 +1,67 @@
+/**
+ * What the socket engine is asked to do: the resolved targets, proof of service, TLS and the pool's settings.
+ * Plain data at the ground floor (src/types/): config builds it, workers and agents carry it across processes,
+ * the engine reads it. Imports nothing.
+ */
+
+/** A reply matcher for proof of service (--expect, --reject): plain data so it crosses process boundaries. */
+export type Matcher = { kind: 'text'; text: string } | { kind: 'regex'; source: string; flags: string };
+
+/** One resolved target address. */
+export interface TargetAddress {
+  address: string;
+  family: 4 | 6;
+  port: number;
+}
+
+/** Proof of service: what to send after connecting and which reply proves the application serves us. */
+export interface ServiceCheck {
+  send: Uint8Array | null;
+  expect: Matcher | null;
+  reject: Matcher | null;
+  /** How long to wait for the expected reply before the connection is "unserved". */
+  expectTimeoutMs: number;
+}
+
+export interface TlsSettings {
+  servername: string | null;
+  /** Accept any certificate (self-signed test servers). */
+  insecure: boolean;
+  /** Extra CA certificates (PEM). */
+  ca: string | null;
+}
+
+export interface EngineConfig {
+  /** Round-robin over these; pass one to pin a single address. */
+  targets: readonly TargetAddress[];
+  /** Local addresses to bind, round-robin; empty lets the kernel choose. Ignored with `sourceSchedule`. */
+  sourceAddresses: readonly string[];
+  /**
+   * Instead of round-robin: from the n-th connect this pool starts (reconnects included), bind this address
+   * (null: the kernel chooses). Sorted by `fromConnection`, the first at 0. Sources added as a run grows.
+   */
+  sourceSchedule?: readonly SourceStep[];
+  /** Connects started but not finished, at most. */
+  maxInflight: number;
+  connectTimeoutMs: number;
+  /** TCP keepalive initial delay; 0 disables keepalive. */
+  keepAliveMs: number;
+  /** An established connection counts as held after this long without being closed (ignored with `expect`). */
+  settleMs: number;
+  /** Reopen a connection the server closed, after `reconnectDelayMs`. */
+  reconnect: boolean;
+  /**
+   * Reconnect only connections that had been held (a ramp: a failed new connect is its signal, not something to
+   * retry); otherwise every failure and loss is reopened (hold). Default false.
+   */
+  reconnectHeldOnly?: boolean;
+  reconnectDelayMs: number;
+  service: ServiceCheck | null;
+  tls: TlsSettings | null;
+}
+
+/** From this connect on, bind `address` (null: the kernel chooses). */
+export interface SourceStep {
+  fromConnection: number;
+  address: string | null;
+}
