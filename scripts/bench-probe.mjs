@@ -111,7 +111,7 @@ async function tcpprobeClient() {
   } else {
     const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
     const { startSettleTimer, tuneHoldingProcess } = await import(new URL('workers/settle-gc.js', distUrl).href);
-    // As src/cli/prepare-probe.ts does for a run held in the CLI process.
+    // As src/setup/run-setup.ts does for a run held in the CLI process.
     const gc = tuneHoldingProcess();
     driver = new LocalDriver(engine, null);
     startSettleTimer(() => driver.counters(), gc);

@@ -4,13 +4,13 @@
  * connections this machine can hold to it, so a user can lift a client-side limit before blaming a server.
  */
 import type { Command } from 'commander';
-import { ENGINE_DEFAULTS, readTargetOptions, type TargetOptions } from '../config/probe-options.js';
+import { ENGINE_DEFAULTS, readTargetOptions, readWorkers, type TargetOptions } from '../config/probe-options.js';
 import { parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import type { TargetInfo } from '../metrics/result.js';
-import { MAX_WORKERS, type CapacityAssessment } from '../preflight/capacity.js';
+import type { CapacityAssessment } from '../preflight/capacity.js';
 import { formatEndpoint } from '../preflight/address.js';
-import { formatPreflight } from '../preflight/format.js';
+import { formatPreflight } from '../reporters/preflight.js';
 import type { SourcePlan } from '../preflight/source-plan.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
 import { EXIT } from './exit-codes.js';
@@ -42,8 +42,7 @@ export function readDoctorOptions(raw: Record<string, unknown>): DoctorOptions {
   if (!hasTarget && raw.spreadAddresses === true) v.problem('--spread-addresses: needs --port (and --host)');
   const connections = v.field(() => optional(raw.connections, (s) => parseCount('--connections', s)), null);
   if (connections !== null && connections < 1) v.problem('--connections: must be at least 1');
-  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
-  if (workers !== null && (workers < 1 || workers > MAX_WORKERS)) v.problem(`--workers: must be 1 to ${MAX_WORKERS}`);
+  const workers = readWorkers(raw, v);
   v.done();
   return {
     target: hasTarget ? target : null,
@@ -69,18 +68,9 @@ export interface DoctorReport {
 /** Read the limits, resolve the target once and assess; never connects. Throws ProbeError for an unresolvable host. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   // Loaded when doctor runs, not with the CLI (see ramp-command.ts).
-  const [{ resolveTarget }, { checkMachine }] = await Promise.all([
-    import('../engine/resolve.js'),
-    import('../preflight/machine-check.js'),
-  ]);
-  const resolved =
-    o.target === null ? null : await resolveTarget(o.target.host, o.target.port, { spread: o.target.spreadAddresses, tls: false });
-  const { limits, sources, workers, assessment } = await checkMachine(
-    resolved?.addresses ?? [],
-    o.connections,
-    o.target?.sources ?? null,
-    o.workers,
-  );
+  const { assessMachine } = await import('../setup/run-setup.js');
+  const { resolved, machine } = await assessMachine(o.target, false, o.connections, o.workers);
+  const { limits, sources, workers, assessment } = machine;
   return {
     limits,
     assessment,

@@ -48,9 +48,10 @@ export interface HoldRunHooks {
  */
 export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
   // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
-  const [{ runHold }, { createDriver, prepareProbe }] = await Promise.all([
+  const [{ runHold }, { createDriver, prepareProbe }, { formatRunPreflight }] = await Promise.all([
     import('../controller/hold.js'),
-    import('./prepare-probe.js'),
+    import('../setup/run-setup.js'),
+    import('../reporters/preflight.js'),
   ]);
   const prepared = await prepareProbe(
     o.target,
@@ -59,7 +60,7 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
     { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false },
     o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
   );
-  hooks.onPreflight?.(prepared.preflightText);
+  hooks.onPreflight?.(formatRunPreflight(prepared.preflight));
   const driver = await createDriver(prepared, hooks.onEvent ?? null);
   const onProgress = hooks.onProgress;
   return runHold(

@@ -3,12 +3,11 @@
  * Defaults live here, once; units are in the names.
  */
 import { readFileSync } from 'node:fs';
-import type { ServiceCheck, TlsSettings } from '../types/engine-config.js';
+import type { EngineSettings, ServiceCheck, TlsSettings } from '../types/engine-config.js';
 import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';
 import { optional, type Validator } from './validator.js';
-import { MAX_WORKERS } from '../preflight/capacity.js';
 
 export const ENGINE_DEFAULTS = {
   host: 'localhost',
@@ -18,6 +17,16 @@ export const ENGINE_DEFAULTS = {
   settleMs: 100,
   expectTimeoutMs: 2000,
 } as const;
+
+/** Worker processes one probe (or one agent) starts at most (--workers); beyond that, raise the limit or add agents. */
+export const MAX_WORKERS = 64;
+
+/** --workers N (1 to MAX_WORKERS), or null for as many as the open-files limit needs. */
+export function readWorkers(raw: Record<string, unknown>, v: Validator): number | null {
+  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
+  if (workers !== null && (workers < 1 || workers > MAX_WORKERS)) v.problem(`--workers: must be 1 to ${MAX_WORKERS}`);
+  return workers;
+}
 
 export interface TargetOptions {
   host: string;
@@ -107,8 +116,7 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
   } else if (raw.servername !== undefined || raw.insecure === true || raw.ca !== undefined) {
     v.problem('--servername, --insecure and --ca need --tls');
   }
-  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
-  if (workers !== null && (workers < 1 || workers > MAX_WORKERS)) v.problem(`--workers: must be 1 to ${MAX_WORKERS}`);
+  const workers = readWorkers(raw, v);
   return {
     workers,
     maxInflight: maxInflight ?? ENGINE_DEFAULTS.maxInflight,
@@ -125,4 +133,19 @@ export function parseSendData(text: string): Uint8Array {
   if (text.startsWith('@')) return readFileFlag('--send', text.slice(1));
   if (text === '') throw new UsageError('--send: empty data');
   return Buffer.from(unescapeText(text), 'latin1');
+}
+
+/** The engine settings of a run from its options: what ramp, hold and every fleet agent's pool share. */
+export function engineSettings(engine: EngineOptions, reconnect: Reconnect): EngineSettings {
+  return {
+    maxInflight: engine.maxInflight,
+    connectTimeoutMs: engine.connectTimeoutMs,
+    keepAliveMs: engine.keepAliveMs,
+    settleMs: engine.settleMs,
+    reconnect: reconnect.enabled,
+    reconnectDelayMs: reconnect.delayMs,
+    reconnectHeldOnly: reconnect.heldOnly,
+    service: engine.service,
+    tls: engine.tls,
+  };
 }

@@ -11,12 +11,9 @@
 import { lookup } from 'node:dns/promises';
 import { formatDurationMs } from '../config/units.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
-import type { EngineConfig } from '../types/engine-config.js';
 import { formatEndpoint } from '../preflight/address.js';
-import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS } from '../preflight/capacity.js';
-import { formatPreflight } from '../preflight/format.js';
-import { planSourceAddresses } from '../preflight/source-plan.js';
-import { readSystemLimits } from '../preflight/system-limits.js';
+import { formatPreflight } from '../reporters/preflight.js';
+import { prepareAgentShare } from '../setup/run-setup.js';
 import { startParticipant, type Participant, type ParticipantTransport } from '../workers/participant.js';
 import { startWorkerGroup } from '../workers/worker-group.js';
 import { LocalDriver } from '../controller/local-driver.js';
@@ -99,12 +96,6 @@ async function refusal(o: AgentOptions, spec: FleetRunSpec, resolved: ResolvedTa
   return `${what}${named} is not on its --allow-target list (${o.allowTexts.join(', ')})${unres}`;
 }
 
-/** Processes for a share: enough to stay under each one's open-files limit (like `ramp` without --workers). */
-function workersFor(planned: number, fdLimit: number | null): number {
-  const perProcess = Math.max(1, (fdLimit ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
-  return Math.max(1, Math.min(64, Math.ceil(planned / perProcess)));
-}
-
 function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, log: AgentLog): ActiveRun {
   let stopWhy: string | null = null;
   let closeNow: (why: string) => void = (why) => (stopWhy = why);
@@ -136,24 +127,16 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     if (first === undefined) return refuse(`host "${spec.target.host}" has no addresses`);
     if (stopWhy !== null) return refuse(stopWhy);
 
-    // Source addresses and limits are this machine's: plan them here, for this agent's share.
-    const sources = planSourceAddresses(first, spec.plannedPerAgent, o.sources);
-    const limits = await readSystemLimits();
-    const fdLimit = limits.openFilesSoft !== null && Number.isFinite(limits.openFilesSoft) ? limits.openFilesSoft : null;
-    const workers = o.workers ?? workersFor(spec.plannedPerAgent, fdLimit);
+    const { engine, sources, limits, fdLimit, workers, assessment } = await prepareAgentShare(
+      spec.engine,
+      resolved.addresses,
+      spec.plannedPerAgent,
+      o.sources,
+      o.workers,
+    );
     const endpoints = resolved.addresses.map((t) => formatEndpoint(t.address, t.port)).join(', ');
     log(`run ${a.runId}: ${endpoints}, up to ${spec.plannedPerAgent} connections here${workers > 1 ? ` in ${workers} processes` : ''}`);
-    if (!o.quiet) {
-      const assessment = assessCapacity(limits, {
-        requestedConnections: null,
-        plannedUpperBound: spec.plannedPerAgent,
-        targets: resolved.addresses.map((t) => ({ address: t.address, port: t.port })),
-        sourceAddresses: sources.addresses,
-        processes: workers,
-      });
-      log(formatPreflight(assessment, limits, sources.addresses));
-    }
-    const engine: EngineConfig = { ...spec.engine, targets: resolved.addresses, sourceAddresses: sources.addresses };
+    if (!o.quiet) log(formatPreflight(assessment, limits, sources.addresses));
 
     const seen = { maxHeld: 0, failed: 0 };
     const transport: ParticipantTransport = {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { parseCount, parseDurationMs, parseSourceAddresses } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
-import type { RawFlags } from '../config/probe-options.js';
+import { readWorkers, type RawFlags } from '../config/probe-options.js';
 import { UsageError } from '../errors.js';
 import { parseAllowRules, type AllowRule } from './allowlist.js';
 import type { AgentWant } from './coordinator.js';
@@ -139,8 +139,7 @@ export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process
   const allowTexts = list(raw.allowTarget);
   const allow = v.field(() => parseAllowRules(allowTexts), []);
   const sources = v.field(() => optional(raw.source, (s) => parseSourceAddresses('--source', s)), null);
-  const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
-  if (workers !== null && (workers < 1 || workers > 64)) v.problem('--workers: must be 1 to 64');
+  const workers = readWorkers(raw, v);
   v.done();
   return Object.freeze({
     redis: redis as RedisLocation,

@@ -3,7 +3,7 @@
  * RemoteDriver over one link per agent, so the ramp runs unchanged (src/controller/ramp.ts). Lost agents are
  * handled here, by the --on-agent-loss policy, through an abort signal this module owns.
  */
-import type { EngineOptions, Reconnect, TargetOptions } from '../config/probe-options.js';
+import { engineSettings, type EngineOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
 import { formatDurationMs } from '../config/units.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RunTarget } from '../controller/run-context.js';
@@ -74,17 +74,7 @@ export async function startFleet(
     const plannedPerAgent = Math.ceil(plannedConnections / Math.max(1, agents.length));
     const spec: FleetRunSpec = {
       target: { host: probe.target.host, port: probe.target.port, spread: probe.target.spreadAddresses },
-      engine: {
-        maxInflight: probe.engine.maxInflight,
-        connectTimeoutMs: probe.engine.connectTimeoutMs,
-        keepAliveMs: probe.engine.keepAliveMs,
-        settleMs: probe.engine.settleMs,
-        reconnect: reconnect.enabled,
-        reconnectDelayMs: reconnect.delayMs,
-        reconnectHeldOnly: reconnect.heldOnly,
-        service: probe.engine.service,
-        tls: probe.engine.tls,
-      },
+      engine: engineSettings(probe.engine, reconnect),
       plannedPerAgent,
       deadlineMs: probe.maxDurationMs + RUN_DEADLINE_GRACE_MS,
       startWithinMs: AGENT_READY_TIMEOUT_MS * 2,

@@ -6,16 +6,13 @@
  * Targets and source addresses are not in the spec: each agent resolves the host itself and chooses its own
  * source addresses, because both are facts of the machine it runs on.
  */
-import type { EngineConfig, ServiceCheck, TlsSettings } from '../types/engine-config.js';
-import type { Matcher } from '../types/engine-config.js';
-
-/** Engine settings shared by every agent of a run (targets and sources are filled in per agent). */
-export type FleetEngineSettings = Omit<EngineConfig, 'targets' | 'sourceAddresses'>;
+import type { EngineSettings, Matcher, ServiceCheck, TlsSettings } from '../types/engine-config.js';
 
 export interface FleetRunSpec {
   /** Where to connect; each agent resolves `host` on its own machine. */
   target: { host: string; port: number; spread: boolean };
-  engine: FleetEngineSettings;
+  /** Shared by every agent of a run (targets and sources are filled in per agent). */
+  engine: EngineSettings;
   /** Connections this agent should plan for (sources, preflight): the run's planned total over the agents. */
   plannedPerAgent: number;
   /**

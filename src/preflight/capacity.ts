@@ -8,6 +8,7 @@
  */
 import { isLoopback, isIpv4Loopback } from './address.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, MAX_AUTO_LOOPBACK_SOURCES } from './source-plan.js';
+import { MAX_WORKERS } from '../config/probe-options.js';
 
 /** Connection counts as every reporter writes them ("19,936"); limits stay as typed into sysctl and ulimit. */
 const n = (count: number): string => count.toLocaleString('en-US');
@@ -15,9 +16,6 @@ import type { SystemLimits } from './system-limits.js';
 
 /** File descriptors Node itself keeps open per process (event loop, pipes, stdio), kept out of the fd reach. */
 export const DEFAULT_FD_RESERVE_PER_PROCESS = 64;
-
-/** Worker processes one probe starts at most (--workers); beyond that, raise the limit or add agents. */
-export const MAX_WORKERS = 64;
 
 /** Ports per (source address, destination) when the port range cannot be read: Linux's default 32768-60999. */
 const DEFAULT_PORTS_PER_ADDRESS = 28_232;

@@ -3,9 +3,11 @@
  * addresses and the worker processes, and assess how far this machine reaches toward the target.
  */
 import type { TargetAddress } from '../types/engine-config.js';
-import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, MAX_WORKERS, type CapacityAssessment } from './capacity.js';
+import { MAX_WORKERS } from '../config/probe-options.js';
+import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, type CapacityAssessment } from './capacity.js';
 import { planSourceAddresses, type SourcePlan } from './source-plan.js';
 import { readSystemLimits, type SystemLimits } from './system-limits.js';
+import type { GrowthPolicy, GrowthReach } from './growth-plan.js';
 
 export interface MachineCheck {
   limits: SystemLimits;
@@ -15,10 +17,27 @@ export interface MachineCheck {
   assessment: CapacityAssessment;
 }
 
+/** What a run's preflight says, as data; src/reporters/preflight.ts words it. */
+export interface RunPreflight {
+  assessment: CapacityAssessment;
+  limits: SystemLimits;
+  /** Addresses connections will be bound to (empty: the kernel picks). */
+  sources: readonly string[];
+  /** Processes that will hold connections. */
+  workers: number;
+  /** Resources follow the held count (see growth-plan.ts), and how far they reach; null: fixed resources. */
+  growth: GrowthPolicy | null;
+  reach: GrowthReach | null;
+}
+
+/** Connections one process holds under its open-files limit (null: unknown, taken as 1024), the fd reserve kept. */
+export function processCapacity(openFilesSoft: number | null): number {
+  return Math.max(1, (openFilesSoft ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
+}
+
 /** Enough processes for the planned connections under each process's open-files limit (at most MAX_WORKERS). */
 export function defaultWorkers(plannedConnections: number, openFilesSoft: number | null): number {
-  const perProcess = Math.max(1, (openFilesSoft ?? 1024) - DEFAULT_FD_RESERVE_PER_PROCESS);
-  return Math.max(1, Math.min(MAX_WORKERS, Math.ceil(plannedConnections / perProcess)));
+  return Math.max(1, Math.min(MAX_WORKERS, Math.ceil(plannedConnections / processCapacity(openFilesSoft))));
 }
 
 /**

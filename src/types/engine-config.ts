@@ -60,6 +60,9 @@ export interface EngineConfig {
   tls: TlsSettings | null;
 }
 
+/** The engine settings that do not depend on the machine running the pool (targets and sources do). */
+export type EngineSettings = Omit<EngineConfig, 'targets' | 'sourceAddresses'>;
+
 /** From this connect on, bind `address` (null: the kernel chooses). */
 export interface SourceStep {
   fromConnection: number;

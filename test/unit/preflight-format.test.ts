@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopback } from '../../src/preflight/address.js';
 import { assessCapacity } from '../../src/preflight/capacity.js';
-import { formatPreflight } from '../../src/preflight/format.js';
+import { formatPreflight } from '../../src/reporters/preflight.js';
 import type { SystemLimits } from '../../src/preflight/system-limits.js';
 import { MACHINE } from '../helpers/machine-limits.js';
 

@@ -3,10 +3,13 @@
  * capacity, then what to do about each warning or limit. Pure; plain text, no colors or escape codes, so it
  * reads the same in a terminal, a log file and a CI page.
  */
-import { formatEndpoint } from './address.js';
-import { compactAddresses, formatCount } from '../reporters/format.js';
-import type { CapacityAssessment, Finding, FindingId } from './capacity.js';
-import type { SystemLimits } from './system-limits.js';
+import { formatEndpoint } from '../preflight/address.js';
+import { compactAddresses, formatCount } from './format.js';
+import type { CapacityAssessment, Finding, FindingId } from '../preflight/capacity.js';
+import type { SystemLimits } from '../preflight/system-limits.js';
+import type { GrowthPolicy } from '../preflight/growth-plan.js';
+import type { RunPreflight } from '../preflight/machine-check.js';
+import { UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
 
 /** Always shown: the limits people tune. The others only when they are not 'ok'. */
 const ALWAYS_SHOWN: ReadonlySet<FindingId> = new Set(['fd-limit', 'ports', 'tw-reuse', 'conntrack']);
@@ -81,4 +84,23 @@ export function formatPreflight(
     }
   }
   return lines.join('\n');
+}
+
+/** A run's preflight: the block above, then how resources grow (and where a ramp stops) or how many processes. */
+export function formatRunPreflight(p: RunPreflight): string {
+  const text = formatPreflight(p.assessment, p.limits, p.sources);
+  if (p.growth !== null) {
+    const stops =
+      p.reach === null ? '' : `; a ramp without --max stops at ${p.reach.connections.toLocaleString('en-US')} (client-limited)`;
+    return `${text}\n  ${'grows'.padEnd(16)} ${describeGrowth(p.growth)}${stops}`;
+  }
+  return p.workers > 1 ? `${text}\n  workers          ${p.workers} processes` : text;
+}
+
+/** One line for the preflight: what the run starts with and when it adds more. */
+function describeGrowth(g: GrowthPolicy): string {
+  const sources = g.loopbackSources
+    ? `, 127.0.0.2 and up past ${UNBOUND_LOOPBACK_MAX_CONNECTIONS.toLocaleString('en-US')} connections`
+    : '';
+  return `from the kernel's source address and one process${sources}, a worker process per ${g.perProcess.toLocaleString('en-US')}`;
 }
