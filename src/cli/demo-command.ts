@@ -4,11 +4,10 @@
  */
 import type { Command } from 'commander';
 import { readRampOptions } from '../config/ramp-options.js';
-import { parseCount } from '../config/units.js';
+import { formatCount, parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import { OVER_LIMIT_MODES, startTargetServer, type OverLimitMode } from '../server/target-server.js';
 import { info } from './output.js';
-import { formatCount } from '../reporters/format.js';
 import { rampMain } from './ramp-command.js';
 import type { StopSignal } from './signals.js';
 

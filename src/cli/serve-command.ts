@@ -4,7 +4,7 @@
  * count (src/server/multi-process.ts), so it holds more than one process's open-files limit, with an exact cap.
  */
 import type { Command } from 'commander';
-import { parseCount, parseDurationMs, parseHost, parsePort } from '../config/units.js';
+import { formatCount, parseCount, parseDurationMs, parseHost, parsePort } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import { unescapeText } from '../engine/matcher.js';
 import {
@@ -17,7 +17,6 @@ import {
 import { checkMultiProcessOptions, MAX_SERVE_WORKERS, startMultiProcessTarget } from '../server/multi-process.js';
 import { info } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
-import { formatCount } from '../reporters/format.js';
 import type { StopSignal } from './signals.js';
 
 export interface ServeOptions {

@@ -9,7 +9,7 @@
 import type { FailureClass } from '../types/failure-class.js';
 import { decodeHistogram, summarizeLatency, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { RampResult, RampVerdictKind, TimelineSample } from '../metrics/result.js';
-import { limitFailureClass } from '../reporters/ramp-summary.js';
+import { limitFailureClass } from '../metrics/limit-class.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const COMPARE_SCHEMA = 'tcpprobe/compare' as const;

@@ -3,7 +3,7 @@
  * against the baseline? A pure decision with the one line to print; the CLI maps "regression" to EXIT.regression.
  */
 import type { RampResult, RampVerdictKind } from '../metrics/result.js';
-import { formatCount } from '../reporters/format.js';
+import { formatCount } from '../config/units.js';
 
 /**
  * Verdicts whose max is not a measurement of the server: nothing connected, this machine ran out first, or the

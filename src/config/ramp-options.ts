@@ -1,8 +1,7 @@
 /**
  * `tcpprobe ramp` flags -> one frozen, validated RampOptions, or one UsageError naming every bad flag.
  */
-import type { Stage } from '../controller/plan.js';
-import { ADAPTIVE_DEFAULTS, type AdaptiveSchedule } from '../controller/adaptive-plan.js';
+import { ADAPTIVE_DEFAULTS, type AdaptiveSchedule, type Stage } from './schedule.js';
 import { parseCount, parseDurationMs, parseRate } from './units.js';
 import { optional, Validator } from './validator.js';
 import { readOutFile } from './output-path.js';

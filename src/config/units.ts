@@ -131,3 +131,14 @@ export function formatDurationMs(ms: number): string {
   const s = Math.round((ms % 60_000) / 1000);
   return s === 0 ? `${m}m` : `${m}m${s}s`;
 }
+
+/**
+ * A whole number with thousands separators: 14082 -> "14,082". Rounds fractions; non-finite values print as "-" (reporters' MISSING).
+ * Written by hand rather than with `toLocaleString` so output never depends on the machine's locale or ICU data.
+ */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const rounded = Math.round(n);
+  const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return rounded < 0 ? `-${digits}` : digits;
+}

@@ -12,30 +12,7 @@
  * slots are full (the client cannot start what the rate asks: going faster only queues).
  */
 import type { ScheduleChangeReason } from '../metrics/result.js';
-
-export interface AdaptiveSchedule {
-  kind: 'adaptive';
-  /** The first window's rate, connections per second. */
-  initialRatePerSec: number;
-  /** How often the rate is reconsidered, ms. */
-  windowMs: number;
-  /** Rate multiplier per quiet window in slow start. */
-  slowStartGrowth: number;
-  /** Rate multiplier per quiet window near the edge. */
-  carefulGrowth: number;
-  minRatePerSec: number;
-  maxRatePerSec: number;
-}
-
-export const ADAPTIVE_DEFAULTS: AdaptiveSchedule = {
-  kind: 'adaptive',
-  initialRatePerSec: 2000,
-  windowMs: 50,
-  slowStartGrowth: 2,
-  carefulGrowth: 1.25,
-  minRatePerSec: 20,
-  maxRatePerSec: 200_000,
-};
+import type { AdaptiveSchedule } from '../config/schedule.js';
 
 /** The adaptive ramp's default --max-duration is sized to reach this machine's figure at this pace at least. */
 const REACH_PACE_PER_SEC = 4000;

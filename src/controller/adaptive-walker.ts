@@ -9,9 +9,9 @@ import {
   afterRateLimit,
   startAdaptive,
   type AdaptiveChange,
-  type AdaptiveSchedule,
   type AdaptiveState,
 } from './adaptive-plan.js';
+import type { AdaptiveSchedule } from '../config/schedule.js';
 
 /** At most this many (or a window's worth) asked for and waiting for an in-flight slot. */
 export const ADAPTIVE_QUEUE_MIN = 512;

@@ -3,7 +3,7 @@
  * to reach at each point in time. Pure; the ramp executor only walks the list.
  */
 
-export type Stage = { kind: 'rate'; ratePerSec: number } | { kind: 'step'; size: number; intervalMs: number };
+import type { Stage } from '../config/schedule.js';
 
 export interface PlanInput {
   /** When this stage starts, ms since the run started. */

@@ -29,8 +29,8 @@ import {
   timeToReach,
 } from './detect.js';
 import type { ProbeDriver } from './driver.js';
-import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep, type Stage } from './plan.js';
-import type { AdaptiveSchedule } from './adaptive-plan.js';
+import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep } from './plan.js';
+import type { AdaptiveSchedule, Stage } from '../config/schedule.js';
 import { AdaptiveWalker } from './adaptive-walker.js';
 import type { ScheduleChangeReason } from '../metrics/result.js';
 import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';

@@ -3,7 +3,8 @@
  * against its baseline, verdict) that ends the output. Pure functions of the audit document.
  */
 import type { AuditDocument, AuditTargetReport } from '../metrics/audit-document.js';
-import { cleanText, formatCount, formatTable, plural } from './format.js';
+import { cleanText, formatTable, plural } from './format.js';
+import { formatCount } from '../config/units.js';
 
 function percent(share: number): string {
   return `${(share * 100).toFixed(1)}%`;

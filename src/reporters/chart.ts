@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as AsciichartModule from 'asciichart';
-import { formatCount } from './format.js';
+import { formatCount } from '../config/units.js';
 
 const require = createRequire(import.meta.url);
 let loaded: typeof AsciichartModule | null = null;

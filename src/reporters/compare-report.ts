@@ -5,16 +5,8 @@
  */
 import type { Change, Comparison, RunSummary } from '../compare/compare-results.js';
 import { renderChart } from './chart.js';
-import {
-  MISSING,
-  cleanText,
-  formatCount,
-  formatMs,
-  formatOffsetMs,
-  formatRate,
-  formatTable,
-  joinBlocks,
-} from './format.js';
+import { MISSING, cleanText, formatMs, formatOffsetMs, formatRate, formatTable, joinBlocks } from './format.js';
+import { formatCount } from '../config/units.js';
 
 export interface CompareReportOptions {
   /** Append the chart of both held curves. Default true. */

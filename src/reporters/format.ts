@@ -3,22 +3,11 @@
  * compaction, terminal-safe escaping, truncation and plain-text tables. Pure functions, no I/O.
  */
 import net from 'node:net';
-import { formatDurationMs, ipv4ToInt } from '../config/units.js';
+import { formatCount, formatDurationMs, ipv4ToInt } from '../config/units.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 
 /** Shown where a figure is missing (no samples, not applicable). */
 export const MISSING = '-';
-
-/**
- * A whole number with thousands separators: 14082 -> "14,082". Rounds fractions; non-finite values print as "-".
- * Written by hand rather than with `toLocaleString` so output never depends on the machine's locale or ICU data.
- */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return MISSING;
-  const rounded = Math.round(n);
-  const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return rounded < 0 ? `-${digits}` : digits;
-}
 
 /**
  * A latency in milliseconds, precise where it matters: "0.21ms", "12.5ms", "250ms", then "1.5s" and up.

@@ -5,7 +5,8 @@
 import type { DamagedLine, HistoryRecord } from '../history/history-file.js';
 import type { GateRecord, RampVerdictKind } from '../metrics/result.js';
 import { renderChart } from './chart.js';
-import { cleanText, formatCount, formatHostPort, formatTable, joinBlocks, plural } from './format.js';
+import { cleanText, formatHostPort, formatTable, joinBlocks, plural } from './format.js';
+import { formatCount } from '../config/units.js';
 
 export const HISTORY_SCHEMA = 'tcpprobe/history' as const;
 export const HISTORY_SCHEMA_VERSION = 1 as const;

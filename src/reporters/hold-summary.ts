@@ -2,9 +2,9 @@
  * The human summary of a hold: the outcome first, then requested/established/held/lost counts, assertion outcomes,
  * failures, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
  */
-import { formatDurationMs } from '../config/units.js';
+import { formatCount, formatDurationMs } from '../config/units.js';
 import type { AssertionOutcome, HoldResult } from '../metrics/result.js';
-import { cleanText, formatCount, formatOffsetMs, joinBlocks } from './format.js';
+import { cleanText, formatOffsetMs, joinBlocks } from './format.js';
 import {
   adviceLine,
   clientLimitClass,

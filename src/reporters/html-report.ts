@@ -10,7 +10,8 @@
  */
 import type { HistoryRecord } from '../history/history-file.js';
 import type { RampResult, RampVerdictKind } from '../metrics/result.js';
-import { formatCount, formatHostPort } from './format.js';
+import { formatHostPort } from './format.js';
+import { formatCount } from '../config/units.js';
 
 /** One run in a target's trend. */
 export interface TrendPoint {

@@ -4,8 +4,8 @@
  * decides where they go and handles cursor movement.
  */
 import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-counters.js';
-import { formatDurationMs } from '../config/units.js';
-import { cleanText, flowCells, formatCount, formatMs, quoteServerText, truncateText } from './format.js';
+import { formatCount, formatDurationMs } from '../config/units.js';
+import { cleanText, flowCells, formatMs, quoteServerText, truncateText } from './format.js';
 
 /** What the live display needs, sampled by the caller. */
 export interface LiveSnapshot {

@@ -4,7 +4,8 @@
  * reads the same in a terminal, a log file and a CI page.
  */
 import { formatEndpoint } from '../preflight/address.js';
-import { compactAddresses, formatCount } from './format.js';
+import { compactAddresses } from './format.js';
+import { formatCount } from '../config/units.js';
 import type { CapacityAssessment, Finding, FindingId } from '../preflight/capacity.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
 import type { GrowthPolicy } from '../preflight/growth-plan.js';

@@ -2,10 +2,10 @@
  * The human summary of a ramp: the discovered maximum and what it means first, then why the ramp stopped, the
  * failures, rates, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
  */
-import { formatDurationMs } from '../config/units.js';
-import { isClientSide, type FailureClass } from '../types/failure-class.js';
+import { formatCount, formatDurationMs } from '../config/units.js';
 import type { RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
-import { cleanText, formatCount, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
+import { limitFailureClass } from '../metrics/limit-class.js';
+import { cleanText, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
 import {
   adviceLine,
   clientLimitClass,
@@ -22,20 +22,6 @@ import {
 export interface RampSummaryOptions {
   /** Append the chart of held connections. Default true. */
   chart?: boolean;
-}
-
-/**
- * The server-side class that marks the limit: the most frequent one, leaving out classes that only showed up as
- * rate limits (those stopped when the ramp slowed, so they are not the concurrency limit) unless nothing else is
- * left. Null when there were no server-side failures.
- */
-export function limitFailureClass(result: RampResult): FailureClass | null {
-  const server = result.failures.filter((f) => !isClientSide(f.class));
-  const rateClasses = new Set(result.rate.rateLimits.map((r) => r.failureClass));
-  const persistent = server.filter((f) => !rateClasses.has(f.class));
-  const pool = persistent.length > 0 ? persistent : server;
-  const best = [...pool].sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs)[0];
-  return best?.class ?? result.firstFailure?.class ?? null;
 }
 
 /** The first line: the number and what it means, by verdict kind. */

@@ -8,18 +8,8 @@ import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { FailureRecord } from '../types/pool-counters.js';
 import type { ProbeResult } from '../metrics/result.js';
 import { renderChart } from './chart.js';
-import {
-  MISSING,
-  cleanText,
-  compactAddresses,
-  formatCount,
-  formatHostPort,
-  formatLatency,
-  formatMs,
-  formatOffsetMs,
-  formatTable,
-  quoteServerText,
-} from './format.js';
+import { MISSING, cleanText, compactAddresses, formatHostPort, formatLatency, formatMs, formatOffsetMs, formatTable, quoteServerText } from './format.js';
+import { formatCount } from '../config/units.js';
 
 /** Width of the example column in failure tables: the table should fit an 80- to 100-column terminal. */
 const EXAMPLE_MAX = 60;

@@ -6,10 +6,10 @@ import {
   heldLagMs,
   startAdaptive,
   stuckConnects,
-  type AdaptiveSchedule,
   type AdaptiveState,
   type WindowObservation,
 } from '../../src/controller/adaptive-plan.js';
+import type { AdaptiveSchedule } from '../../src/config/schedule.js';
 
 const S: AdaptiveSchedule = {
   kind: 'adaptive',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyCounters, type PoolCounters } from '../../src/types/pool-counters.js';
-import { ADAPTIVE_DEFAULTS } from '../../src/controller/adaptive-plan.js';
+import { ADAPTIVE_DEFAULTS } from '../../src/config/schedule.js';
 import { AdaptiveWalker } from '../../src/controller/adaptive-walker.js';
 
 const counters = (o: Partial<PoolCounters>): PoolCounters => ({ ...emptyCounters(), ...o });

@@ -18,7 +18,7 @@ import {
 import { parseRampResult, readResultFile } from '../../src/compare/read-result.js';
 import { InputError } from '../../src/errors.js';
 import { compareHeadline, formatChange, formatCompareReport, formatRelative } from '../../src/reporters/compare-report.js';
-import { formatCount } from '../../src/reporters/format.js';
+import { formatCount } from '../../src/config/units.js';
 import { climb, encodedLatencies, rampResult } from '../helpers/ramp-result.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-compare-'));

@@ -12,15 +12,8 @@ import {
   type TimelineSample,
 } from '../../src/metrics/result.js';
 import { renderChart, resampleSeries, yScale } from '../../src/reporters/chart.js';
-import {
-  compactAddresses,
-  formatCount,
-  formatMs,
-  formatTable,
-  quoteServerText,
-  sanitizeText,
-  truncateText,
-} from '../../src/reporters/format.js';
+import { compactAddresses, formatMs, formatTable, quoteServerText, sanitizeText, truncateText } from '../../src/reporters/format.js';
+import { formatCount } from '../../src/config/units.js';
 import { formatAssertion, formatHoldSummary } from '../../src/reporters/hold-summary.js';
 import {
   formatConnEvent,
