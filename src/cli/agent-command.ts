@@ -45,7 +45,7 @@ export async function agentMain(o: Readonly<AgentOptions>, stop: StopSignal): Pr
   // The agent and the Redis client (about 70 ms to load) only for this command, not for every start of the CLI.
   const [{ runAgent }, { openRedisAgentEndpoint }] = await Promise.all([
     import('../fleet/agent.js'),
-    import('../fleet/redis-coordinator.js'),
+    import('../fleet/redis-client.js'),
   ]);
   const limits = await readSystemLimits();
   const endpoint = await openRedisAgentEndpoint(o.redis, {

@@ -11,7 +11,7 @@ import { parseCount } from '../config/units.js';
 import { Validator } from '../config/validator.js';
 import { UsageError } from '../errors.js';
 import { labelNameProblem, type MetricLabel } from '../reporters/openmetrics.js';
-import { AUDIT_DEFAULTS, parseMaxRegression } from './audit-options.js';
+import { AUDIT_DEFAULTS, parseMaxRegression } from './post-run-audit.js';
 
 /** One target of the audit, validated. */
 export interface AuditTarget {

@@ -9,7 +9,7 @@ import type { GateRecord, RampResult } from '../metrics/result.js';
 import type { AuditTargetReport } from '../metrics/audit-document.js';
 import { formatHostPort } from '../reporters/format.js';
 import type { AuditPlan, AuditTarget } from './audit-file.js';
-import { judgeGate, type AuditOptions } from './audit-options.js';
+import { judgeGate, type AuditOptions } from './post-run-audit.js';
 import { exitCodeForError, exitCodeForOutcome, outcomeOfVerdict, type Outcome } from './exit-codes.js';
 import { executeRamp } from './ramp-command.js';
 

@@ -11,7 +11,7 @@ import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDoc
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
-import { addAuditFlags, applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './audit-options.js';
+import { addAuditFlags, applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
 
 /** Flags shared by every probing command. */
 export function addProbeFlags(cmd: Command): Command {

@@ -31,10 +31,6 @@ export function compileMatcher(m: Matcher): (received: string) => boolean {
   return (received) => re.test(received);
 }
 
-export function describeMatcher(m: Matcher): string {
-  return m.kind === 'text' ? JSON.stringify(m.text) : `/${m.source}/${m.flags}`;
-}
-
 /** Turn \r \n \t \\ \xNN \0 escapes typed on a command line into the bytes they stand for. */
 export function unescapeText(text: string): string {
   return text.replace(/\\(x[0-9a-fA-F]{2}|[rnt0\\])/g, (_all, seq: string) => {

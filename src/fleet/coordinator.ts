@@ -1,14 +1,14 @@
 /**
  * What a fleet controller and a fleet agent need from the store that connects them, as interfaces. The controller
  * (src/fleet/fleet-run.ts) and the agent loop (src/fleet/agent.ts) are written against these; Redis lives behind
- * them in src/fleet/redis-coordinator.ts, the only file that imports the Redis client.
+ * them in src/fleet/redis-client.ts, the only file that imports the Redis client.
  *
  * Liveness is by heartbeat on both sides, because either side can vanish without a word (SIGKILL, a pulled cable):
  * an agent refreshes its registration every HEARTBEAT_INTERVAL_MS and counts as lost once it is AGENT_TTL_MS old;
  * a controller refreshes its run's key likewise, and agents close a run whose key is CONTROLLER_TTL_MS old.
  */
-import type { ParticipantLink } from '../workers/remote-driver.js';
-import type { ParticipantCommand, ParticipantMessage } from '../workers/protocol.js';
+import type { ParticipantLink } from '../controller/remote-driver.js';
+import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { FleetRunSpec } from './run-spec.js';
 
 /** How often both sides refresh their heartbeat, in milliseconds. */

@@ -9,10 +9,10 @@ import type { ProbeDriver } from '../controller/driver.js';
 import type { RunTarget } from '../controller/run-context.js';
 import { resolveTarget } from '../engine/resolve.js';
 import { ProbeError } from '../errors.js';
-import { RemoteDriver } from '../workers/remote-driver.js';
+import { RemoteDriver } from '../controller/remote-driver.js';
 import type { AgentRecord, FleetCoordinator, FleetRun } from './coordinator.js';
 import type { FleetOptions } from './fleet-options.js';
-import { openRedisCoordinator } from './redis-coordinator.js';
+import { openRedisCoordinator } from './redis-client.js';
 import type { FleetRunSpec } from './run-spec.js';
 import { TOOL_VERSION } from '../version.js';
 

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProbeError } from '../errors.js';
-import type { ParticipantCommand, ParticipantMessage } from '../workers/protocol.js';
+import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import {
   AGENT_TTL_MS,
   HEARTBEAT_INTERVAL_MS,

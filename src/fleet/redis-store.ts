@@ -1,6 +1,6 @@
 /**
  * The fleet's Redis layout and the narrow view of a connection the controller and agent sides use. The client
- * library stays in src/fleet/redis-coordinator.ts, which hands out connections as `StoreClient`s.
+ * library stays in src/fleet/redis-client.ts, which hands out connections as `StoreClient`s.
  *
  * Key layout (all under "tcpprobe:", so an ACL user can be limited to ~tcpprobe:*):
  *

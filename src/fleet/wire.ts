@@ -4,7 +4,7 @@
  * write these. Pure.
  */
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import type { ParticipantCommand, ParticipantMessage } from '../workers/protocol.js';
+import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { AgentRecord } from './coordinator.js';
 
 /** Agent names: safe inside key names and log lines. */

@@ -47,21 +47,6 @@ export function decodeHistogram(encoded: string): Histogram {
   return h;
 }
 
-/** Merge any number of histograms (or encoded histograms) into a new one. */
-export function mergeHistograms(parts: ReadonlyArray<Histogram | string>): Histogram {
-  const out = createHistogram();
-  for (const p of parts) {
-    if (typeof p === 'string') {
-      const h = decodeHistogram(p);
-      out.add(h);
-      h.destroy();
-    } else {
-      out.add(p);
-    }
-  }
-  return out;
-}
-
 /** Latency figures in milliseconds, as written in results. All null when nothing was recorded. */
 export interface LatencySummaryMs {
   count: number;

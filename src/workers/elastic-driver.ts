@@ -19,7 +19,7 @@ import {
   type GrowthPolicy,
 } from '../preflight/growth-plan.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
-import { sumCounters } from './remote-driver.js';
+import { sumCounters } from '../controller/remote-driver.js';
 import { startWorkerGroup } from './worker-group.js';
 
 /** Start the next process's pool; `index` 1 is the first worker. */

@@ -11,7 +11,7 @@ import {
   TELEMETRY_INTERVAL_MS,
   type ParticipantCommand,
   type TelemetryReport,
-} from './protocol.js';
+} from '../types/participant-protocol.js';
 import { createSettleCollector } from './settle-gc.js';
 
 export interface ParticipantTransport {

@@ -12,7 +12,7 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { PoolCounters } from '../types/pool-counters.js';
-import { TELEMETRY_INTERVAL_MS } from './protocol.js';
+import { TELEMETRY_INTERVAL_MS } from '../types/participant-protocol.js';
 
 /** Nothing started, finished or failed for this long: the ramp (or a step of it) has settled. */
 export const SETTLE_GC_QUIET_MS = 500;

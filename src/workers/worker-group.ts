@@ -6,8 +6,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '../types/engine-config.js';
-import type { ParticipantCommand, ParticipantMessage, WorkerStart } from './protocol.js';
-import { RemoteDriver, type ParticipantLink } from './remote-driver.js';
+import type { ParticipantCommand, ParticipantMessage, WorkerStart } from '../types/participant-protocol.js';
+import { RemoteDriver, type ParticipantLink } from '../controller/remote-driver.js';
 
 /**
  * The compiled worker entry. Under vitest this module is TypeScript source, which a forked Node 20 cannot run,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
-import type { ParticipantCommand, TelemetryReport, WorkerStart } from './protocol.js';
+import type { ParticipantCommand, TelemetryReport, WorkerStart } from '../types/participant-protocol.js';
 import { startParticipant, type Participant } from './participant.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import { compactOnFullGc } from './settle-gc.js';

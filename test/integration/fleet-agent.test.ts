@@ -10,7 +10,7 @@ import type { AgentEndpoint, RunAssignment } from '../../src/fleet/coordinator.j
 import type { AgentOptions } from '../../src/fleet/fleet-options.js';
 import { parseRedisUrl } from '../../src/fleet/redis-url.js';
 import { writeRunSpec, type FleetRunSpec } from '../../src/fleet/run-spec.js';
-import type { ParticipantCommand, ParticipantMessage, TelemetryReport } from '../../src/workers/protocol.js';
+import type { ParticipantCommand, ParticipantMessage, TelemetryReport } from '../../src/types/participant-protocol.js';
 import { startTarget } from '../helpers/target.js';
 
 class FakeAssignment implements RunAssignment {

@@ -3,7 +3,7 @@
  * what OpenMetrics and node_exporter's Prometheus text parser both accept.
  */
 import { describe, expect, it } from 'vitest';
-import { parseLabel } from '../../src/cli/audit-options.js';
+import { parseLabel } from '../../src/cli/post-run-audit.js';
 import { UsageError } from '../../src/errors.js';
 import {
   escapeLabelValue,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { canBeBaseline, decideRegression, formatShare, isMeasurement, pickBaseline, type GateInput } from '../../src/compare/regression-gate.js';
 import type { GateRecord, RampResult } from '../../src/metrics/result.js';
 import { rampResult } from '../helpers/ramp-result.js';
-import { parseMaxRegression } from '../../src/cli/audit-options.js';
+import { parseMaxRegression } from '../../src/cli/post-run-audit.js';
 import { UsageError } from '../../src/errors.js';
 
 function gate(over: Partial<GateInput>) {

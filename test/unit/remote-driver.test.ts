@@ -5,10 +5,10 @@
  * participant's open connections stop counting and it gets no more asks.
  */
 import { describe, expect, it } from 'vitest';
-import type { FailureRecord, PoolCounters } from '../../src/types/pool-counters.js';
+import { emptyCounters, type FailureRecord, type PoolCounters } from '../../src/types/pool-counters.js';
 import { createHistogram, encodeHistogram, recordMs, summarizeLatency, type Histogram } from '../../src/metrics/histogram.js';
-import type { ParticipantCommand, TelemetryReport } from '../../src/workers/protocol.js';
-import { emptyCounters, RemoteDriver, type ParticipantLink } from '../../src/workers/remote-driver.js';
+import type { ParticipantCommand, TelemetryReport } from '../../src/types/participant-protocol.js';
+import { RemoteDriver, type ParticipantLink } from '../../src/controller/remote-driver.js';
 
 class FakeLink implements ParticipantLink {
   readonly sent: ParticipantCommand[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PoolCounters } from '../../src/types/pool-counters.js';
+import { emptyCounters, type PoolCounters } from '../../src/types/pool-counters.js';
 import {
   createSettleCollector,
   exposeGc,
@@ -7,7 +7,6 @@ import {
   SETTLE_GC_QUIET_MS,
   startSettleTimer,
 } from '../../src/workers/settle-gc.js';
-import { emptyCounters } from '../../src/workers/remote-driver.js';
 
 function counters(over: Partial<PoolCounters>): PoolCounters {
   return { ...emptyCounters(), ...over };

@@ -3,9 +3,8 @@
  * machine (over IPC) and agents on other machines (over Redis) speak the same small, explicit protocol.
  * Commands carry a sequence number so the controller knows which of its asks a telemetry report already includes.
  */
-import type { EngineConfig } from '../types/engine-config.js';
-import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import type { FailureClass } from '../types/failure-class.js';
+import type { EngineConfig } from './engine-config.js';
+import type { FailureRecord, PoolCounters } from './pool-counters.js';
 
 export type ParticipantCommand =
   | { kind: 'open'; seq: number; count: number }
@@ -49,6 +48,3 @@ export interface WorkerStart {
 
 export const TELEMETRY_INTERVAL_MS = 50;
 export const HISTOGRAM_INTERVAL_MS = 1000;
-
-/** Classes whose failures never count against the server: used when merging participants. */
-export type ClassCounts = Partial<Record<FailureClass, number>>;

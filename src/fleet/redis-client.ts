@@ -1,6 +1,6 @@
 /**
  * The fleet coordinator over Redis: the only file that imports the Redis client. It makes connections and hands
- * them out as narrow `StoreClient`s; the controller side (src/fleet/redis-controller.ts) and the agent side
+ * them out as narrow `StoreClient`s; the controller side (src/fleet/redis-fleet-coordinator.ts) and the agent side
  * (src/fleet/redis-agent.ts) do the rest, and everything else talks to the interfaces in src/fleet/coordinator.ts.
  * The key layout is in src/fleet/redis-store.ts.
  *
@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { ProbeError } from '../errors.js';
 import type { AgentEndpoint, FleetCoordinator } from './coordinator.js';
 import { RedisAgentEndpoint, type AgentRegistration } from './redis-agent.js';
-import { RedisFleetCoordinator } from './redis-controller.js';
+import { RedisFleetCoordinator } from './redis-fleet-coordinator.js';
 import { describeRedisError } from './redis-errors.js';
 import { BLOCK_MS, type Store, type StoreClient } from './redis-store.js';
 import type { RedisLocation } from './redis-url.js';

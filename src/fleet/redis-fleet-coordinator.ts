@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProbeError } from '../errors.js';
-import type { ParticipantCommand, ParticipantMessage } from '../workers/protocol.js';
-import type { ParticipantLink } from '../workers/remote-driver.js';
+import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
+import type { ParticipantLink } from '../controller/remote-driver.js';
 import {
   AGENT_TTL_MS,
   CONTROLLER_TTL_MS,

@@ -5,12 +5,11 @@
  */
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
 
-export { emptyCounters };
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { ParticipantSummary } from '../metrics/result.js';
-import type { ProbeDriver } from '../controller/driver.js';
-import type { ParticipantCommand, TelemetryReport } from './protocol.js';
+import type { ProbeDriver } from './driver.js';
+import type { ParticipantCommand, TelemetryReport } from '../types/participant-protocol.js';
 
 /** How the driver reaches one participant. */
 export interface ParticipantLink {
