@@ -9,7 +9,7 @@ import type { HoldResult } from '../metrics/result.js';
 import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
 import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
-import { addProbeFlags } from './ramp-command.js';
+import { addProbeFlags } from './probe-flags.js';
 import type { StopSignal } from './signals.js';
 
 export function registerHoldCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {

@@ -6,7 +6,6 @@
  * after the result is emitted, in applyAudit, which returns EXIT.regression or null (the run's own exit code stands).
  */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
 import { readResultFile } from '../compare/read-result.js';
 import { decideRegression, isMeasurement, pickBaseline } from '../compare/regression-gate.js';
 import { InputError, UsageError } from '../errors.js';
@@ -53,25 +52,6 @@ export const AUDIT_DEFAULTS = {
   /** --baseline last looks at this many recent passing runs and takes the best. */
   baselineRuns: 5,
 } as const;
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** Register the audit flags on a command (ramp). */
-export function addAuditFlags(cmd: Command): Command {
-  return cmd
-    .option('--save', 'append the result to the history file')
-    .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
-    .option(
-      '--baseline <last|file>',
-      `"last" (the best of the recent saved runs of this host:port that passed) or a result file to compare the max with`,
-    )
-    .option('--baseline-runs <n>', `with --baseline last: how many recent passing runs to take the best of (default ${AUDIT_DEFAULTS.baselineRuns})`)
-    .option('--max-regression <pct>', `with --baseline: exit ${EXIT.regression} when the max dropped by more than this percentage ("10%" or "10")`)
-    .option('--openmetrics <file>', "write the result as an OpenMetrics textfile (for node_exporter's textfile collector)")
-    .option('--label <key=value>', 'with --openmetrics: add this label to every sample (repeatable)', collect);
-}
 
 /**
  * Parse --max-regression: a percentage, "10%" or "10" (both mean ten percent; "0.1" is a tenth of a percent),

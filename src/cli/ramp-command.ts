@@ -3,40 +3,15 @@
  */
 import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
-import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
 import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
-import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
-import { addAuditFlags, applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
-
-/** Flags shared by every probing command. */
-export function addProbeFlags(cmd: Command): Command {
-  return cmd
-    .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host})`)
-    .option('--port <port>', 'target TCP port (required)')
-    .option('--connect-timeout <dur>', `a connect not finished by then fails as "timeout" (default ${ENGINE_DEFAULTS.connectTimeoutMs / 1000}s)`)
-    .option('--keepalive <sec>', `TCP keepalive idle time in seconds, 0 = off (default ${ENGINE_DEFAULTS.keepAliveSec})`)
-    .option('--max-inflight <n>', `connects in flight at most (default ${ENGINE_DEFAULTS.maxInflight})`)
-    .option('--settle <ms>', `an established connection counts as held after this long open (default ${ENGINE_DEFAULTS.settleMs}ms)`)
-    .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
-    .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
-    .option('--send <data>', 'send this after connecting (escapes \\r\\n, or @FILE)')
-    .option('--expect <text|/re/>', 'held only after a reply containing TEXT or matching /re/')
-    .option('--reject <text|/re/>', 'a reply matching this means the server refused us (class "rejected")')
-    .option('--expect-timeout <dur>', `no expected reply by then: "unserved" (default ${ENGINE_DEFAULTS.expectTimeoutMs / 1000}s)`)
-    .option('--tls', 'connect with TLS; held after the handshake')
-    .option('--servername <name>', 'TLS SNI name (default: the host name)')
-    .option('--insecure', 'TLS: accept any certificate')
-    .option('--ca <file>', 'TLS: trust this CA certificate (PEM)')
-    .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
-    .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
-    .option('--out <file>', 'also write the result document to FILE')
-    .option('-q, --quiet', 'no live status, no preflight');
-}
+import { readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
+import { addAuditFlags, addFleetFlags, addProbeFlags } from './probe-flags.js';
 
 export function registerRampCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
   const cmd = program

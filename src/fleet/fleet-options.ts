@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Command } from 'commander';
 import { parseCount, parseDurationMs, parseSourceAddresses } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
 import { readWorkers, type RawFlags } from '../config/probe-options.js';
@@ -50,20 +49,6 @@ export const REDIS_URL_ENV = 'TCPPROBE_REDIS';
 
 /** Help text of --redis-password-file, shared by the agent and the controller. */
 export const REDIS_PASSWORD_FILE_HELP = 'read the Redis password from FILE (its first line), so it is not in the URL nor on the command line';
-
-/** Register the controller's fleet flags on a probing command (ramp). */
-export function addFleetFlags(cmd: Command): Command {
-  return cmd
-    .option(
-      '--redis <url>',
-      `run on a fleet of agents coordinated through this Redis: redis://[user@]host:port/db or rediss:// (default $${REDIS_URL_ENV} when --agents or --agent-names is given; see docs/fleet.md)`,
-    )
-    .option('--redis-password-file <file>', `with --redis: ${REDIS_PASSWORD_FILE_HELP}`)
-    .option('--agents <n>', 'with --redis: run on N registered agents (the first N idle ones by name)')
-    .option('--agent-names <a,b>', 'with --redis: run on these agents')
-    .option('--agent-wait <dur>', `with --redis: wait this long for the agents to register (default ${FLEET_DEFAULTS.agentWaitMs / 1000}s)`)
-    .option('--on-agent-loss <mode>', `with --redis: continue | abort the run when an agent is lost (default ${FLEET_DEFAULTS.onAgentLoss})`);
-}
 
 function str(raw: unknown): string | undefined {
   return raw === undefined || raw === null ? undefined : String(raw);

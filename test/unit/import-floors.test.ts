@@ -91,6 +91,17 @@ describe('import floors (docs/architecture.md)', () => {
     expect(floorViolations(files, table)).toEqual([]);
   });
 
+  it('commander is imported only in cli/, and ioredis only in fleet/redis-client.ts', () => {
+    const importers = (pkg: string): string[] =>
+      sourceFiles(SRC)
+        .filter((f) => new RegExp(`from '${pkg}'`).test(readFileSync(f, 'utf8')))
+        .map((f) => relative(SRC, f).split('\\').join('/'));
+    const commander = importers('commander');
+    expect(commander.length).toBeGreaterThan(0);
+    expect(commander.filter((f) => !f.startsWith('cli/'))).toEqual([]);
+    expect(importers('ioredis')).toEqual(['fleet/redis-client.ts']);
+  });
+
   it('the table has no circle: its arrows all point one way', () => {
     const edges = new Map<string, string[]>();
     for (const [name, allowed] of table) {
