@@ -4,9 +4,8 @@
  * connections this machine can hold to it, so a user can lift a client-side limit before blaming a server.
  */
 import type { Command } from 'commander';
-import { ENGINE_DEFAULTS, readTargetOptions, readWorkers, type TargetOptions } from '../config/probe-options.js';
-import { parseCount } from '../config/units.js';
-import { optional, Validator } from '../config/validator.js';
+import { ENGINE_DEFAULTS } from '../config/probe-options.js';
+import { DOCTOR_DEFAULT_CONNECTIONS, readDoctorOptions, type DoctorOptions } from '../config/doctor-options.js';
 import type { TargetInfo } from '../metrics/result.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import { formatEndpoint } from '../preflight/address.js';
@@ -15,43 +14,6 @@ import type { SourcePlan } from '../preflight/source-plan.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
 import { EXIT } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
-
-/**
- * Connections planned when --connections is not given: what a default `tcpprobe ramp` may try
- * (its default rate for its default --max-duration), so doctor shows what such a run would meet.
- */
-export const DOCTOR_DEFAULT_CONNECTIONS = 30_000;
-
-export interface DoctorOptions {
-  /** The target to assess; null: this machine's limits only. */
-  target: TargetOptions | null;
-  /** Connections the user plans (--connections), or DOCTOR_DEFAULT_CONNECTIONS. */
-  connections: number;
-  /** True when --connections was given (the report says which). */
-  connectionsGiven: boolean;
-  /** Worker processes (--workers); null: as many as a run would start for `connections`. */
-  workers: number | null;
-  json: boolean;
-}
-
-/** Flags -> one validated DoctorOptions, or one UsageError naming every bad flag. */
-export function readDoctorOptions(raw: Record<string, unknown>): DoctorOptions {
-  const v = new Validator();
-  const hasTarget = raw.port !== undefined || raw.host !== undefined;
-  const target = readTargetOptions(raw, v, hasTarget);
-  if (!hasTarget && raw.spreadAddresses === true) v.problem('--spread-addresses: needs --port (and --host)');
-  const connections = v.field(() => optional(raw.connections, (s) => parseCount('--connections', s)), null);
-  if (connections !== null && connections < 1) v.problem('--connections: must be at least 1');
-  const workers = readWorkers(raw, v);
-  v.done();
-  return {
-    target: hasTarget ? target : null,
-    connections: connections ?? DOCTOR_DEFAULT_CONNECTIONS,
-    connectionsGiven: connections !== null,
-    workers,
-    json: raw.json === true,
-  };
-}
 
 /** What doctor found: the same pieces a run's preflight is made of. */
 export interface DoctorReport {
