@@ -56,8 +56,12 @@ async function serverDrained(server: TargetServer, timeoutMs = 5000): Promise<nu
   return server.stats().open;
 }
 
-/** What every finished ramp must satisfy, whatever the verdict. */
-function expectConsistent(r: RampResult): void {
+/**
+ * What every finished ramp must satisfy, whatever the verdict. The server's own count is the check on the
+ * client's: every connection held at once was open on the server at once, so the ramp's max is at most the
+ * server's peak, plus what the kernel alone held for a deaf server (`kernelHeld`: accept queue, 'ignore' mode).
+ */
+function expectConsistent(r: RampResult, server: TargetServer, kernelHeld = 0): void {
   expect(r.schema).toBe('tcpprobe/result');
   expect(r.schemaVersion).toBe(1);
   expect(r.kind).toBe('ramp');
@@ -71,7 +75,8 @@ function expectConsistent(r: RampResult): void {
   }
   for (const s of r.timeline) expect(s.held).toBeLessThanOrEqual(r.maxConcurrency);
   if (r.heldAtFirstFailure !== null) expect(r.heldAtFirstFailure).toBeLessThanOrEqual(r.maxConcurrency);
-  expect(r.counters.peakHeld).toBe(r.maxConcurrency);
+  expect(r.maxConcurrency).toBeGreaterThan(0);
+  expect(r.maxConcurrency).toBeLessThanOrEqual(server.stats().peakOpen + kernelHeld);
   // The counters are the last sample before closing: what was held at the end of the hold.
   expect(r.counters.held).toBeLessThanOrEqual(r.maxConcurrency);
 }
@@ -90,7 +95,7 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
         overLimitMessage: mode === 'close' ? OVER_LIMIT_MESSAGE : null,
       });
       const r = await ramp(server.port);
-      expectConsistent(r);
+      expectConsistent(r, server);
       expect(r.verdict.kind).toBe('limit-by-failure');
       expect(r.verdict.lowerBound).toBe(false);
       expect(r.maxConcurrency).toBe(CAP);
@@ -112,7 +117,7 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
   it('evict: the low-rate confirmation sees held connections closed as new ones come: evicting, at most the cap open', async () => {
     const server = await startTarget({ maxConns: CAP, overLimit: 'evict' });
     const r = await ramp(server.port);
-    expectConsistent(r);
+    expectConsistent(r, server);
     expect(r.verdict.kind).toBe('evicting');
     expect(r.maxConcurrency).toBe(CAP);
     expect(r.eviction?.maxOpen).toBe(CAP);
@@ -130,7 +135,7 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
       { stage: { kind: 'rate', ratePerSec: 500 }, connectTimeoutMs: 2500, plateauMs: 500, maxDurationMs: 12_000 },
       { maxInflight: 5000 },
     );
-    expectConsistent(r);
+    expectConsistent(r, server, 10 + 1);
     expect(r.verdict.kind).toBe('limit-by-plateau');
     expect(r.maxConcurrency).toBe(CAP + 10 + 1);
     // A plateau is not a failure: nothing had failed when the run stopped growing.
@@ -142,7 +147,7 @@ describe('runRamp: the other ways a ramp ends', () => {
   it('max below the cap: max-reached, exactly max held, no failure, a lower bound', async () => {
     const server = await startTarget({ maxConns: 500, overLimit: 'close' });
     const r = await ramp(server.port, { max: 150 });
-    expectConsistent(r);
+    expectConsistent(r, server);
     expect(r.verdict.kind).toBe('max-reached');
     expect(r.verdict.lowerBound).toBe(true);
     expect(r.maxConcurrency).toBe(150);
@@ -157,7 +162,7 @@ describe('runRamp: the other ways a ramp ends', () => {
     const started = Date.now();
     const r = await ramp(server.port, { stage: { kind: 'rate', ratePerSec: 20 }, maxDurationMs: 1000, holdMs: 200 });
     expect(Date.now() - started).toBeLessThan(1000 + 3000);
-    expectConsistent(r);
+    expectConsistent(r, server);
     expect(r.verdict.kind).toBe('timed-out');
     expect(r.verdict.lowerBound).toBe(true);
     expect(r.maxConcurrency).toBeGreaterThan(0);
@@ -179,7 +184,7 @@ describe('runRamp: the other ways a ramp ends', () => {
   it('until first-failure: stops at the first failure without the low-rate confirmation', async () => {
     const server = await startTarget({ maxConns: CAP, overLimit: 'close' });
     const r = await ramp(server.port, { until: 'first-failure' });
-    expectConsistent(r);
+    expectConsistent(r, server);
     expect(r.verdict.kind).toBe('limit-by-failure');
     expect(r.verdict.summary).toMatch(/first failure/i);
     expect(r.verdict.summary).not.toMatch(/low rate/);
