@@ -14,18 +14,17 @@ import {
 } from './coordinator.js';
 import {
   appendEntry,
+  followStream,
   delKeys,
   getKey,
   keyExists,
   keys,
   Outlet,
-  readAfter,
   RUN_ID_PATTERN,
   setKey,
   STREAM_MAXLEN,
   type Store,
   type StoreClient,
-  type StreamEntry,
 } from './redis-store.js';
 import { readAgentRecord, readParticipantCommand } from './wire.js';
 
@@ -106,20 +105,14 @@ export class RedisAgentEndpoint implements AgentEndpoint {
 
   /** Runs addressed to this process (by instance); older entries of the inbox belong to earlier processes. */
   private async readInbox(): Promise<void> {
-    const key = keys.inbox(this.record.name);
-    let lastId = '0';
-    while (!this.closed) {
-      let entries: StreamEntry[];
-      try {
-        entries = await readAfter(this.reader, key, lastId, 100);
-      } catch (e) {
-        this.fail(e);
-        return;
-      }
-      for (const entry of entries) {
-        lastId = entry.id;
+    await followStream(
+      this.reader,
+      keys.inbox(this.record.name),
+      100,
+      () => this.closed,
+      (entry) => {
         const runId = entry.fields.get('run') ?? '';
-        if (entry.fields.get('instance') !== this.record.instance || !RUN_ID_PATTERN.test(runId) || this.closed) continue;
+        if (entry.fields.get('instance') !== this.record.instance || !RUN_ID_PATTERN.test(runId) || this.closed) return;
         let spec: unknown;
         try {
           spec = JSON.parse(entry.fields.get('spec') ?? 'null') as unknown;
@@ -129,8 +122,9 @@ export class RedisAgentEndpoint implements AgentEndpoint {
         const a = new RedisAssignment(this.store, this.cmd, runId, this.record.name, spec, (e) => this.fail(e), () => this.active.delete(a));
         this.active.add(a);
         this.assignments.emit(a);
-      }
-    }
+      },
+      (e) => this.fail(e),
+    );
   }
 
   async close(): Promise<void> {
@@ -188,22 +182,17 @@ class RedisAssignment implements RunAssignment {
       this.store.hangUp(this.reader);
       return;
     }
-    const key = keys.commands(this.runId, this.agentName);
-    let lastId = '0';
-    while (!this.ended) {
-      let entries: StreamEntry[];
-      try {
-        entries = await readAfter(this.reader, key, lastId, 1000);
-      } catch (e) {
-        if (!this.ended) this.fail(e);
-        return;
-      }
-      for (const entry of entries) {
-        lastId = entry.id;
+    await followStream(
+      this.reader,
+      keys.commands(this.runId, this.agentName),
+      1000,
+      () => this.ended,
+      (entry) => {
         const c = readParticipantCommand(entry.fields.get('c'));
         if (c !== null && !this.ended) fn(c);
-      }
-    }
+      },
+      (e) => this.fail(e),
+    );
   }
 
   controllerAlive(): Promise<boolean> {

@@ -20,20 +20,19 @@ import {
 } from './coordinator.js';
 import {
   appendEntry,
+  followStream,
   delKeys,
   expireKey,
   INBOX_TTL_MS,
   keys,
   mgetKeys,
   Outlet,
-  readAfter,
   RUN_KEY_GRACE_MS,
   scanKeys,
   setKey,
   STREAM_MAXLEN,
   type Store,
   type StoreClient,
-  type StreamEntry,
 } from './redis-store.js';
 import { writeRunSpec, type FleetRunSpec } from './run-spec.js';
 import { readAgentRecord, readParticipantMessage } from './wire.js';
@@ -199,22 +198,17 @@ class RedisFleetRun implements FleetRun {
   }
 
   private async readReports(): Promise<void> {
-    const key = keys.reports(this.runId);
-    let lastId = '0';
-    while (!this.stopped) {
-      let entries: StreamEntry[];
-      try {
-        entries = await readAfter(this.reader, key, lastId, 1000);
-      } catch (e) {
-        this.fail(e);
-        return;
-      }
-      for (const entry of entries) {
-        lastId = entry.id;
+    await followStream(
+      this.reader,
+      keys.reports(this.runId),
+      1000,
+      () => this.stopped,
+      (entry) => {
         const msg = readParticipantMessage(entry.fields.get('m'));
         if (msg !== null && !this.stopped) this.messages.emit(msg);
-      }
-    }
+      },
+      (e) => this.fail(e),
+    );
   }
 
   async stop(): Promise<void> {

@@ -152,3 +152,32 @@ export async function appendEntry(c: StoreClient, key: string, maxLen: number, f
 export async function readAfter(c: StoreClient, key: string, lastId: string, count: number): Promise<StreamEntry[]> {
   return readEntries(await c.call('XREAD', 'COUNT', count, 'BLOCK', BLOCK_MS, 'STREAMS', key, lastId));
 }
+
+/**
+ * Follow a stream from its first entry: each entry goes to `onEntry` in order, read `count` at a time with a
+ * blocking read, until `stopped()` says so. A read that fails ends the follow; its error goes to `onError` unless
+ * the follower had stopped (its connection hung up on purpose).
+ */
+export async function followStream(
+  c: StoreClient,
+  key: string,
+  count: number,
+  stopped: () => boolean,
+  onEntry: (entry: StreamEntry) => void,
+  onError: (e: unknown) => void,
+): Promise<void> {
+  let lastId = '0';
+  while (!stopped()) {
+    let entries: StreamEntry[];
+    try {
+      entries = await readAfter(c, key, lastId, count);
+    } catch (e) {
+      if (!stopped()) onError(e);
+      return;
+    }
+    for (const entry of entries) {
+      lastId = entry.id;
+      onEntry(entry);
+    }
+  }
+}
