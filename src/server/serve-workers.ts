@@ -2,10 +2,9 @@
  * The worker processes of `tcpprobe serve --workers N`, as the primary (src/server/multi-process.ts) sees them:
  * forking them, waiting until each is ready, and stopping them in order (or by PID when they do not).
  */
+import { compiledEntry } from '../compiled-entry.js';
 import { once } from 'node:events';
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
 
 /** How long workers get to start and to stop before they are killed (by PID). */
@@ -33,13 +32,9 @@ export interface WorkerEvents {
   exit(slot: WorkerSlot): void;
 }
 
-/** The compiled worker entry; under vitest (TypeScript sources) the copy in dist/, which the test command builds. */
+/** The compiled worker entry (src/compiled-entry.ts). */
 function workerEntry(): string {
-  const sibling = new URL('./serve-worker-main.js', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return fileURLToPath(sibling);
-  const compiled = fileURLToPath(new URL('../../dist/server/serve-worker-main.js', import.meta.url));
-  if (existsSync(compiled)) return compiled;
-  throw new Error('serve worker entry not built: run `npm run build` first');
+  return compiledEntry(import.meta.url, 'serve-worker-main.js', 'serve worker entry');
 }
 
 /**

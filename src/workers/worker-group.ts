@@ -2,23 +2,15 @@
  * Worker processes on this machine: each has its own open-files limit and its share of the connections. The
  * parent keeps the controller; workers only run the engine (src/workers/participant.ts).
  */
+import { compiledEntry } from '../compiled-entry.js';
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '../types/engine-config.js';
 import type { ParticipantCommand, ParticipantMessage, WorkerStart } from '../types/participant-protocol.js';
 import { RemoteDriver, type ParticipantLink } from '../controller/remote-driver.js';
 
-/**
- * The compiled worker entry. Under vitest this module is TypeScript source, which a forked Node 20 cannot run,
- * so the compiled copy in dist/ is used (the test command builds first).
- */
+/** The compiled worker entry (src/compiled-entry.ts). */
 function workerEntry(): string {
-  const sibling = new URL('./worker-main.js', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return fileURLToPath(sibling);
-  const compiled = fileURLToPath(new URL('../../dist/workers/worker-main.js', import.meta.url));
-  if (existsSync(compiled)) return compiled;
-  throw new Error('worker entry not built: run `npm run build` first');
+  return compiledEntry(import.meta.url, 'worker-main.js', 'worker entry');
 }
 
 /**

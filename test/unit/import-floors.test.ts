@@ -1,7 +1,8 @@
 /**
  * Imports flow down: every relative import of a file in src/ is allowed by the table in docs/architecture.md
  * ("What each folder may import"), and the table itself has no circle, so it cannot be "fixed" by allowing an
- * import back up. The basement (errors.ts, version.ts) and a folder's own files are always allowed.
+ * import back up. The basement (errors.ts, version.ts, compiled-entry.ts) and a folder's own files are always
+ * allowed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
@@ -10,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SRC = join(ROOT, 'src');
-const BASEMENT = new Set(['errors.ts', 'version.ts']);
+const BASEMENT = new Set(['errors.ts', 'version.ts', 'compiled-entry.ts']);
 
 /** Folder (or `index.ts`) -> what it may import: folder names, or `folder/file` for one file of a folder. */
 export function readFloorTable(markdown: string): Map<string, string[] | 'everything'> {
