@@ -60,12 +60,27 @@ export async function checkMachine(
         : { addresses: [], reason: 'no target given: the kernel chooses the source address' };
   const limits = await readSystemLimits();
   const workers = workersFlag ?? defaultWorkers(plannedConnections, limits.openFilesSoft);
-  const assessment = assessCapacity(limits, {
-    requestedConnections: plannedConnections,
-    plannedUpperBound: plannedConnections,
-    targets: targets.map((a) => ({ address: a.address, port: a.port })),
-    sourceAddresses: sources.addresses,
-    processes: workers,
-  });
+  const assessment = assessPlan(limits, targets, sources.addresses, workers, plannedConnections, plannedConnections);
   return { limits, sources, workers, assessment };
+}
+
+/**
+ * How far this machine reaches toward `targets` with these sources and processes.
+ * @param requested connections the user asked for (null: none, `planned` is only an upper bound, as for an agent)
+ */
+export function assessPlan(
+  limits: SystemLimits,
+  targets: readonly TargetAddress[],
+  sourceAddresses: readonly string[],
+  processes: number,
+  requested: number | null,
+  planned: number,
+): CapacityAssessment {
+  return assessCapacity(limits, {
+    requestedConnections: requested,
+    plannedUpperBound: planned,
+    targets: targets.map((a) => ({ address: a.address, port: a.port })),
+    sourceAddresses,
+    processes,
+  });
 }

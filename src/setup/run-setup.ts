@@ -16,8 +16,14 @@ import {
 } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
-import { assessCapacity } from '../preflight/capacity.js';
-import { checkMachine, defaultWorkers, processCapacity, type MachineCheck, type RunPreflight } from '../preflight/machine-check.js';
+import {
+  assessPlan,
+  checkMachine,
+  defaultWorkers,
+  processCapacity,
+  type MachineCheck,
+  type RunPreflight,
+} from '../preflight/machine-check.js';
 import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import { startWorkerGroup } from '../workers/worker-group.js';
@@ -165,12 +171,6 @@ export async function prepareAgentShare(
   const limits = await readSystemLimits();
   const fdLimit = limits.openFilesSoft !== null && Number.isFinite(limits.openFilesSoft) ? limits.openFilesSoft : null;
   const workers = workersFlag ?? defaultWorkers(planned, fdLimit);
-  const assessment = assessCapacity(limits, {
-    requestedConnections: null,
-    plannedUpperBound: planned,
-    targets: targets.map((t) => ({ address: t.address, port: t.port })),
-    sourceAddresses: sources.addresses,
-    processes: workers,
-  });
+  const assessment = assessPlan(limits, targets, sources.addresses, workers, null, planned);
   return { engine: engineConfig(settings, targets, sources.addresses), sources, limits, fdLimit, workers, assessment };
 }
