@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { defaultAgentName, readAgentOptions, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV, type AgentOptions } from '../fleet/fleet-options.js';
+import { defaultAgentName, readAgentOptions, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV, type AgentOptions } from '../config/fleet-options.js';
 import { readSystemLimits } from '../preflight/system-limits.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';

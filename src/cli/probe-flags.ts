@@ -1,11 +1,11 @@
 /**
  * The flags the probing commands register, in one place: those every probing command shares (ramp, hold), the
  * post-run audit's (ramp) and the fleet controller's (ramp). Only registering: each command reads its flags into
- * options in config/ (ramp-options.ts, hold-options.ts), fleet/fleet-options.ts and post-run-audit.ts.
+ * options in config/ (ramp-options.ts, hold-options.ts), config/fleet-options.ts and post-run-audit.ts.
  */
 import type { Command } from 'commander';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
-import { FLEET_DEFAULTS, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV } from '../fleet/fleet-options.js';
+import { FLEET_DEFAULTS, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV } from '../config/fleet-options.js';
 import { EXIT } from './exit-codes.js';
 import { AUDIT_DEFAULTS } from './post-run-audit.js';
 

@@ -9,7 +9,7 @@ import type { RampResult } from '../metrics/result.js';
 import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
-import { readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
+import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
 import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
 import { addAuditFlags, addFleetFlags, addProbeFlags } from './probe-flags.js';
 

@@ -19,7 +19,7 @@ import { startWorkerGroup } from '../workers/worker-group.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowlist.js';
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
-import type { AgentOptions } from './fleet-options.js';
+import type { AgentOptions } from '../config/fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
 
 export type AgentLog = (line: string) => void;

@@ -7,6 +7,7 @@
  * an agent refreshes its registration every HEARTBEAT_INTERVAL_MS and counts as lost once it is AGENT_TTL_MS old;
  * a controller refreshes its run's key likewise, and agents close a run whose key is CONTROLLER_TTL_MS old.
  */
+import type { AgentWant } from '../config/fleet-options.js';
 import type { ParticipantLink } from '../controller/remote-driver.js';
 import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { FleetRunSpec } from './run-spec.js';
@@ -37,7 +38,6 @@ export interface AgentRecord {
 }
 
 /** Which agents a controller waits for: any `count` idle ones, or these names. */
-export type AgentWant = { kind: 'count'; count: number } | { kind: 'names'; names: readonly string[] };
 
 /** Controller side. */
 export interface FleetCoordinator {

@@ -11,7 +11,7 @@ import { resolveTarget } from '../engine/resolve.js';
 import { ProbeError } from '../errors.js';
 import { RemoteDriver } from '../controller/remote-driver.js';
 import type { AgentRecord, FleetCoordinator, FleetRun } from './coordinator.js';
-import type { FleetOptions } from './fleet-options.js';
+import type { FleetOptions } from '../config/fleet-options.js';
 import { openRedisCoordinator } from './redis-client.js';
 import type { FleetRunSpec } from './run-spec.js';
 import { TOOL_VERSION } from '../version.js';

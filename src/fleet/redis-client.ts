@@ -15,7 +15,7 @@ import { RedisAgentEndpoint, type AgentRegistration } from './redis-agent.js';
 import { RedisFleetCoordinator } from './redis-fleet-coordinator.js';
 import { describeRedisError } from './redis-errors.js';
 import { BLOCK_MS, type Store, type StoreClient } from './redis-store.js';
-import type { RedisLocation } from './redis-url.js';
+import type { RedisLocation } from '../config/redis-url.js';
 
 export type { AgentRegistration } from './redis-agent.js';
 

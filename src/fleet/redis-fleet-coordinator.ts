@@ -8,13 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ProbeError } from '../errors.js';
 import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { ParticipantLink } from '../controller/remote-driver.js';
+import type { AgentWant } from '../config/fleet-options.js';
 import {
   AGENT_TTL_MS,
   CONTROLLER_TTL_MS,
   HEARTBEAT_INTERVAL_MS,
   pickAgents,
   type AgentRecord,
-  type AgentWant,
   type FleetCoordinator,
   type FleetRun,
 } from './coordinator.js';

@@ -15,7 +15,7 @@
  * a run's keys when it stops; every stream also carries a TTL, so a crashed controller leaves nothing behind.
  */
 import type { ProbeError } from '../errors.js';
-import type { RedisLocation } from './redis-url.js';
+import type { RedisLocation } from '../config/redis-url.js';
 
 const PREFIX = 'tcpprobe:';
 export const keys = {

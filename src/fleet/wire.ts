@@ -3,12 +3,12 @@
  * not have the expected shape is dropped (null) rather than trusted, since anyone who can write to the store can
  * write these. Pure.
  */
+import { AGENT_NAME_PATTERN } from '../config/fleet-options.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { AgentRecord } from './coordinator.js';
 
 /** Agent names: safe inside key names and log lines. */
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 type Obj = Record<string, unknown>;
 

@@ -4,11 +4,11 @@
  * deadline, no first command, the controller's heartbeat gone), each with every socket closed and a final report.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAllowRules } from '../../src/fleet/allowlist.js';
+import { parseAllowRules } from '../../src/config/allow-rules.js';
 import { runAgent } from '../../src/fleet/agent.js';
 import type { AgentEndpoint, RunAssignment } from '../../src/fleet/coordinator.js';
-import type { AgentOptions } from '../../src/fleet/fleet-options.js';
-import { parseRedisUrl } from '../../src/fleet/redis-url.js';
+import type { AgentOptions } from '../../src/config/fleet-options.js';
+import { parseRedisUrl } from '../../src/config/redis-url.js';
 import { writeRunSpec, type FleetRunSpec } from '../../src/fleet/run-spec.js';
 import type { ParticipantCommand, ParticipantMessage, TelemetryReport } from '../../src/types/participant-protocol.js';
 import { startTarget } from '../helpers/target.js';

@@ -6,12 +6,11 @@ import { describe, expect, it } from 'vitest';
 import {
   disallowedTargets,
   findAllowingRule,
-  parseAllowRule,
-  parseAllowRules,
   resolveAllowRules,
   type HostLookup,
   type ResolvedRule,
 } from '../../src/fleet/allowlist.js';
+import { parseAllowRule, parseAllowRules } from '../../src/config/allow-rules.js';
 import { UsageError } from '../../src/errors.js';
 
 /** Parse rules that need no resolution. */

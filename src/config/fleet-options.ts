@@ -4,14 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseCount, parseDurationMs, parseSourceAddresses } from '../config/units.js';
-import { optional, Validator } from '../config/validator.js';
-import { readWorkers, type RawFlags } from '../config/probe-options.js';
+import { parseCount, parseDurationMs, parseSourceAddresses } from './units.js';
+import { optional, Validator } from './validator.js';
+import { readWorkers, type RawFlags } from './probe-options.js';
 import { UsageError } from '../errors.js';
-import { parseAllowRules, type AllowRule } from './allowlist.js';
-import type { AgentWant } from './coordinator.js';
+import { parseAllowRules, type AllowRule } from './allow-rules.js';
 import { hasPassword, parseRedisUrl, withPassword, type RedisLocation } from './redis-url.js';
-import { AGENT_NAME_PATTERN } from './wire.js';
+
+/** Which agents a run wants: the first N idle ones by name, or these by name. */
+export type AgentWant = { kind: 'count'; count: number } | { kind: 'names'; names: readonly string[] };
+
+/** An agent's name (--name): also checked when a registration is read back from the store. */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const FLEET_DEFAULTS = {
   /** How long a controller waits for its agents to register. */
