@@ -10,7 +10,7 @@ import type { AssertionOutcome, HoldResult, HoldVerdictKind, Verdict } from '../
 import { clientLimitIn } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { planSteps, type PlanStep } from './plan.js';
-import { resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
+import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
 export interface HoldSettings {
   connections: number;
@@ -40,7 +40,7 @@ export async function runHold(
   hooks: RunHooks = {},
 ): Promise<HoldResult> {
   const endMs = Math.min(settings.durationMs ?? Infinity, settings.maxDurationMs);
-  const clock = new RunClock(
+  const clock = new RunRecorder(
     driver,
     // Without --duration the run's length is unknown: start fine-grained; the clock thins long timelines.
     sampleIntervalFor(settings.durationMs ?? 0),

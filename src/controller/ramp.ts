@@ -33,7 +33,7 @@ import { describeStage, planSteps, slowerStage, stageRatePerSec, type PlanStep }
 import type { AdaptiveSchedule, Stage } from '../config/schedule.js';
 import { AdaptiveWalker } from './adaptive-walker.js';
 import type { ScheduleChangeReason } from '../metrics/result.js';
-import { isDrained, resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
+import { isDrained, resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
 export interface RampSettings {
   /** The first stage (with `adaptive`: its first rate). */
@@ -95,7 +95,7 @@ class LossWatch {
 }
 
 /** Tick until `heldLost` has not grown for `quietMs` (counted from the last change seen) or until `untilMs`. */
-async function waitQuiet(clock: RunClock, watch: LossWatch, quietMs: number, untilMs: number): Promise<void> {
+async function waitQuiet(clock: RunRecorder, watch: LossWatch, quietMs: number, untilMs: number): Promise<void> {
   watch.note(clock.sample(), clock.elapsed());
   while (clock.elapsed() - watch.since < quietMs && clock.elapsed() < untilMs && !clock.aborted) {
     await clock.tick();
@@ -115,7 +115,7 @@ export async function runRamp(
   target: RunTarget,
   hooks: RunHooks = {},
 ): Promise<RampResult> {
-  const clock = new RunClock(driver, sampleIntervalFor(settings.maxDurationMs), hooks);
+  const clock = new RunRecorder(driver, sampleIntervalFor(settings.maxDurationMs), hooks);
   // The ramp phase ends early enough for the hold to fit inside --max-duration.
   const rampEndMs = Math.max(settings.maxDurationMs - settings.holdMs, settings.maxDurationMs / 2);
   const drainBoundMs =

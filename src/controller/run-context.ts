@@ -45,8 +45,11 @@ export function sampleIntervalFor(maxDurationMs: number): number {
 /** Past this many samples the timeline is thinned to every other sample, so a long run stays small. */
 const MAX_SAMPLES = 2000;
 
-/** A run's clock and timeline. */
-export class RunClock {
+/**
+ * Records a run as it goes: keeps its clock, samples the driver's counters into the timeline when due (thinning it
+ * past MAX_SAMPLES), tells the hooks each sample (onProgress) and waits the executor's ticks until abort.
+ */
+export class RunRecorder {
   readonly startedAtWall = new Date();
   private readonly t0 = performance.now();
   timeline: TimelineSample[] = [];
@@ -128,7 +131,7 @@ export function summarizeFailures(driver: ProbeDriver, counters: PoolCounters): 
 }
 
 /** The mode-independent part of a result. */
-export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarget, counters: PoolCounters) {
+export function resultBase(driver: ProbeDriver, clock: RunRecorder, target: RunTarget, counters: PoolCounters) {
   const firstFailure = driver.firstFailures()[0] ?? null;
   const connect = driver.connectLatency();
   const tlsHist = driver.tlsLatency();
