@@ -92,10 +92,11 @@ export async function runRamp(
 
   const base = { ...resultBase(driver, clock, target, final), maxConcurrency: max };
   const first = base.firstFailure;
+  const figures = { connections: max, failure: first === null ? null : { class: first.class, code: first.code ?? null } };
   return {
     ...base,
     kind: 'ramp',
-    stop: { ...stop, connections: max, failure: first === null ? null : { class: first.class, code: first.code ?? null }, plateauMs: settings.plateauMs },
+    stop: stop.kind === 'limit-by-plateau' ? { ...stop, ...figures, plateauMs: settings.plateauMs } : { ...stop, ...figures },
     heldAtFirstFailure: state.heldAtFirstFailure,
     rate: {
       requestedPerSec: Math.round(stageRatePerSec(settings.stage)),

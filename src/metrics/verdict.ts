@@ -26,13 +26,14 @@ export type RampStopReason =
 
 /**
  * Why a ramp stopped and its figures: `connections` is the number the verdict reports (the result's
- * maxConcurrency), `failure` the first failure, `plateauMs` how long the held count stood still to count as a
- * plateau.
+ * maxConcurrency), `failure` the first failure; a plateau also says how long the held count stood still.
  */
-export type RampStop = RampStopReason & {
+export type RampStop = (
+  | Exclude<RampStopReason, { kind: 'limit-by-plateau' }>
+  | { kind: 'limit-by-plateau'; plateauMs: number }
+) & {
   connections: number;
   failure: NamedFailure | null;
-  plateauMs: number;
 };
 
 /** Kinds whose number is only a lower bound of the server's capacity. */

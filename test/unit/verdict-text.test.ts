@@ -16,7 +16,7 @@ const HOLD: Omit<HoldStop, 'kind'> = {
 };
 
 describe('rampVerdict', () => {
-  const base = { connections: 1000, failure: { class: 'refused' as const, code: 'ECONNREFUSED' }, plateauMs: 3000 };
+  const base = { connections: 1000, failure: { class: 'refused' as const, code: 'ECONNREFUSED' } };
 
   it('words a confirmed and an unconfirmed limit by failure', () => {
     expect(rampVerdict({ ...base, kind: 'limit-by-failure', confirmed: true })).toEqual({
@@ -46,7 +46,7 @@ describe('rampVerdict', () => {
   });
 
   it('names the plateau by its length, and no failure as "no answer"', () => {
-    expect(rampVerdict({ ...base, kind: 'limit-by-plateau' }).summary).toBe(
+    expect(rampVerdict({ ...base, kind: 'limit-by-plateau', plateauMs: 3000 }).summary).toBe(
       'Held connections stopped growing at 1,000 for 3s while attempts went on.',
     );
     expect(rampVerdict({ ...base, failure: null, kind: 'unreachable' }).summary).toBe('No connection could be established: no answer.');
