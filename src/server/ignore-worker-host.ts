@@ -4,8 +4,8 @@
  * this thread starts it, relays its stats, and wakes and stops it on close(). startTargetServer() in
  * target-server.ts starts it (also for `ownThread` in any mode).
  */
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { compiledEntry } from '../compiled-entry.js';
 import type { TargetServer, TargetServerOptions } from './target-server.js';
 import type { TargetServerStats } from './target-stats.js';
 
@@ -27,22 +27,17 @@ export type IgnoreWorkerMessage =
 export type IgnoreWorkerCommand = { kind: 'close' };
 
 /**
- * Where the compiled worker module is. From dist/ it is the sibling ignore-worker.js. Under vitest this module
- * runs from src/server/*.ts, where no .js sibling exists and Node 20 cannot run TypeScript in a Worker (vitest's
- * transform does not reach worker threads), so we take the compiled copy in dist/server/; the test command builds
- * before it runs vitest. Either way the worker and the CappedListener it runs come from the same build.
+ * The compiled worker module (src/compiled-entry.ts): Node 20 cannot run TypeScript in a Worker (vitest's transform
+ * does not reach worker threads), so under vitest the copy in dist/server/ runs; either way the worker and the
+ * CappedListener it runs come from the same build.
  */
-function ignoreWorkerUrl(): URL {
-  const sibling = new URL('./ignore-worker.js', import.meta.url);
-  if (existsSync(sibling)) return sibling;
-  const compiled = new URL('../../dist/server/ignore-worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.ts') && existsSync(compiled)) return compiled;
-  throw new Error(`ignore mode needs the compiled worker at ${sibling.pathname} (run "npm run build")`);
+function ignoreWorkerPath(): string {
+  return compiledEntry(import.meta.url, 'ignore-worker.js', 'the ignore-mode worker');
 }
 
 export async function startIgnoreWorker(options: TargetServerOptions): Promise<TargetServer> {
   const data: IgnoreWorkerData = { options, wake: new SharedArrayBuffer(4) };
-  const worker = new Worker(ignoreWorkerUrl(), { workerData: data });
+  const worker = new Worker(ignoreWorkerPath(), { workerData: data });
   let onExit: ((code: number) => void) | null = null;
   let onError: ((e: Error) => void) | null = null;
   const first = await new Promise<IgnoreWorkerMessage>((resolve, reject) => {
