@@ -111,14 +111,10 @@ export async function executeRamp(
       : o.maxDurationMs;
   const findings = await runRamp(
     {
-      stage: o.stage,
-      adaptive: o.adaptive,
-      max: o.max,
+      // The schedule and stop settings as the options hold them (RampSettings picks them from RampOptions).
+      ...o,
       clientReach: reach === null ? null : { connections: reach.connections, limitedBy: clientClassAt(reach.limitedBy) },
       maxDurationMs,
-      plateauMs: o.plateauMs,
-      holdMs: o.holdMs,
-      until: o.until,
       reconnect: o.reconnect.enabled,
       connectTimeoutMs: o.engine.connectTimeoutMs,
       settleMs: o.engine.settleMs,

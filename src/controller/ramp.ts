@@ -12,30 +12,24 @@ import type { RampStop, RampStopReason } from '../metrics/verdict.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { slowerStage, stageRatePerSec } from './plan.js';
-import type { AdaptiveSchedule, Stage } from '../config/schedule.js';
+import type { RampOptions } from '../config/ramp-options.js';
 import { checkEviction, checkHandshakes, confirmAtLowRate, MAX_BACKOFFS, settleAndHold, type RampPhaseContext } from './ramp-phases.js';
 import { RampState } from './ramp-state.js';
 import { decideRampTick, type RampBounds } from './ramp-stop.js';
 import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
-export interface RampSettings {
-  /** The first stage (with `adaptive`: its first rate). */
-  stage: Stage;
-  /** The adaptive schedule: the rate is reconsidered every window (adaptive-plan.ts). Null: `stage` throughout. */
-  adaptive: AdaptiveSchedule | null;
-  /** Stop adding once this many connections were asked for (null: no cap). */
-  max: number | null;
+/**
+ * What the executor needs: the schedule and the stop settings as the options hold them (`stage`, `adaptive`,
+ * `max`, `plateauMs`, `holdMs`, `until`: see RampOptions), and what the command works out before the run.
+ */
+export interface RampSettings extends Pick<RampOptions, 'stage' | 'adaptive' | 'max' | 'plateauMs' | 'holdMs' | 'until'> {
   /**
    * The most this machine can hold (the preflight's figure with every process and address the run may add): the
    * ramp stops there with a client-limited verdict, before the machine's own limit could pass for the server's.
    */
   clientReach: { connections: number; limitedBy: ClientFailureClass } | null;
-  /** Hard bound on the whole run, hold included. */
+  /** Hard bound on the whole run, hold included (an adaptive ramp's default is sized to this machine). */
   maxDurationMs: number;
-  plateauMs: number;
-  holdMs: number;
-  /** 'confirm': back off and confirm failures at a low rate; 'first-failure': stop at the first failure. */
-  until: 'confirm' | 'first-failure';
   /** The driver reopens held connections the server closes (--reconnect): they go on doing so through the hold. */
   reconnect: boolean;
   /** Bounds on how long in-flight connections take to resolve (connect timeout, settle, expect timeout). */
