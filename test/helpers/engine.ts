@@ -1,6 +1,13 @@
 /** Engine and run-target fixtures for tests that drive the executors directly against a loopback port. */
 import type { EngineConfig } from '../../src/engine/connection-pool.js';
 import type { RunTarget } from '../../src/controller/run-context.js';
+import type { EngineName } from '../../src/engine/transport.js';
+
+/**
+ * The socket layer engine tests run on: TCPPROBE_ENGINE=native|js (default js). `npm test` runs the engine tests
+ * once per engine (vitest.config.ts); the CLI's own default is decided by config/engine-choice.ts.
+ */
+export const testEngine: EngineName = process.env.TCPPROBE_ENGINE === 'native' ? 'native' : 'js';
 
 /** The engine as the CLI builds it by default, aimed at 127.0.0.1:port; `over` changes single fields. */
 export function engineFor(port: number, over: Partial<EngineConfig> = {}): EngineConfig {
@@ -15,6 +22,7 @@ export function engineFor(port: number, over: Partial<EngineConfig> = {}): Engin
     reconnectDelayMs: 100,
     service: null,
     tls: null,
+    engine: over.tls ? 'js' : testEngine,
     ...over,
   };
 }
