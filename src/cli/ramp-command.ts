@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
+import { ENGINE_HELP } from '../config/engine-choice.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
@@ -32,6 +33,7 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--servername <name>', 'TLS SNI name (default: the host name)')
     .option('--insecure', 'TLS: accept any certificate')
     .option('--ca <file>', 'TLS: trust this CA certificate (PEM)')
+    .option('--engine <native|js>', ENGINE_HELP)
     .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
     .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
     .option('--out <file>', 'also write the result document to FILE')
