@@ -205,11 +205,14 @@ static void handle_event(core_t *c, int fd, uint32_t events) {
   if (fd < 0 || (size_t)fd >= c->nconns) return;
   conn_t *k = &c->conns[fd];
   if (k->state == S_CONNECTING) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    if (err == 0 && !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    if (err == 0 && (events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLOUT)) err = ECONNREFUSED;
+    if (events & (EPOLLERR | EPOLLHUP)) {
+      /* Only a failed connect raises these while connecting: ask why (a plain EPOLLOUT needs no syscall). */
+      socklen_t len = sizeof(err);
+      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+      if (err == 0 && !(events & EPOLLOUT)) err = ECONNREFUSED;
+    }
     if (err != 0) {
       push_rec(c, EV_FAILED, fd, k->id, err, 0);
       finish(c, fd);

@@ -2,12 +2,13 @@
 import type { EngineConfig } from '../../src/engine/connection-pool.js';
 import type { RunTarget } from '../../src/controller/run-context.js';
 import type { EngineName } from '../../src/engine/transport.js';
+import { chooseEngine, parseEngineFlag } from '../../src/config/engine-choice.js';
 
 /**
- * The socket layer engine tests run on: TCPPROBE_ENGINE=native|js (default js). `npm test` runs the engine tests
- * once per engine (vitest.config.ts); the CLI's own default is decided by config/engine-choice.ts.
+ * The socket layer engine tests run on, as the CLI chooses it: TCPPROBE_ENGINE=native|js, else native where the
+ * addon loads. `npm test` runs the engine tests once per engine (vitest.config.ts).
  */
-export const testEngine: EngineName = process.env.TCPPROBE_ENGINE === 'native' ? 'native' : 'js';
+export const testEngine: EngineName = chooseEngine(parseEngineFlag(undefined), false).name;
 
 /** The engine as the CLI builds it by default, aimed at 127.0.0.1:port; `over` changes single fields. */
 export function engineFor(port: number, over: Partial<EngineConfig> = {}): EngineConfig {
