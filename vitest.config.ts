@@ -16,7 +16,6 @@ const SECOND_ENGINE_FILES = [
   'test/integration/handshake-audit.test.ts',
   'test/integration/nothing-held.test.ts',
   'test/integration/rate-limit.test.ts',
-  'test/integration/engine-native.test.ts',
   'test/conformance/redis.test.ts',
   'test/conformance/connlimit.test.ts',
   'test/conformance/nginx-stream.test.ts',

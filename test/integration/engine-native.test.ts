@@ -16,6 +16,8 @@ import { parseResult, runCli, startServe } from '../helpers/cli.js';
 import { engineFor } from '../helpers/engine.js';
 
 const problem = nativeCoreProblem();
+/** Under ASan (scripts/test-asan.mjs) RSS is the sanitizer's shadow memory and quarantine: no memory bounds then. */
+const sanitized = /asan/.test(process.env.LD_PRELOAD ?? '');
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -86,21 +88,31 @@ describe.skipIf(problem !== null)('native engine', () => {
     transport.shutdown();
   });
 
-  it('a pool holding 3,000 connections closes every fd and gives the memory back', async () => {
+  it('pools holding 3,000 connections close every fd, and a second round costs no more memory than the first', async () => {
     const serve = await startServe([]);
     const fdsBefore = openFds();
     const rssBefore = process.memoryUsage().rss;
-    const pool = new ConnectionPool(engineFor(serve.port, { engine: 'native', settleMs: 50 }));
-    expect(pool.engine).toBe('native');
-    pool.open(3000);
-    expect(await until(() => pool.counters().held === 3000, 20_000)).toBe(true);
-    const rssHeld = process.memoryUsage().rss;
-    pool.close();
-    await sleep(200);
-    expect(openFds()).toBeLessThanOrEqual(fdsBefore);
-    // Generous: the goal is ~600 B per held connection (docs/native-engine.md); the JS engine needs ~4 KB.
-    expect((rssHeld - rssBefore) / 3000).toBeLessThan(2500);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(32 * 1024 * 1024);
+    const round = async (): Promise<number> => {
+      const pool = new ConnectionPool(engineFor(serve.port, { engine: 'native', settleMs: 50 }));
+      expect(pool.engine).toBe('native');
+      pool.open(3000);
+      expect(await until(() => pool.counters().held === 3000, 20_000)).toBe(true);
+      const rssHeld = process.memoryUsage().rss;
+      pool.close();
+      await sleep(200);
+      expect(openFds()).toBeLessThanOrEqual(fdsBefore);
+      return rssHeld;
+    };
+    const held1 = await round();
+    const after1 = process.memoryUsage().rss;
+    await round();
+    const after2 = process.memoryUsage().rss;
+    // At the peak, in this (test) process with its garbage not yet collected: the JS engine needs ~4.7 KB. The
+    // goal (~600 B settled) is measured by `npm run bench`, with the CLI's memory settings.
+    if (sanitized) return;
+    expect((held1 - rssBefore) / 3000).toBeLessThan(4000);
+    // A leak of even 1 KB per connection would show here (3 MB); generous for the garbage collector's timing.
+    expect(after2 - after1).toBeLessThan(3 * 1024 * 1024);
   });
 
   it('--send and --expect on the native engine: the reply is matched and the first bytes kept', async () => {
