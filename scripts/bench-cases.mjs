@@ -169,7 +169,5 @@ export function selectCases(all, ids) {
   if (ids === null) return all;
   const wanted = new Set(ids);
   for (const c of all) if (ids.includes(c.id) && c.baseline !== undefined) wanted.add(c.baseline);
-  // Naming a case names its other-engine twin too (a: a-js), so the two engines are always side by side.
-  for (const c of all) if (ids.some((id) => c.id === `${id}-js`)) wanted.add(c.id);
   return all.filter((c) => wanted.has(c.id) || ids.includes(c.reference));
 }

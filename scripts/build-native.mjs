@@ -39,7 +39,7 @@ if (!args.includes('--force') && !strict) {
 }
 
 // node-gyp: this package's own (a devDependency), else the one npm runs install scripts with.
-let gyp = null;
+let gyp;
 try {
   gyp = require.resolve('node-gyp/bin/node-gyp.js');
 } catch {
