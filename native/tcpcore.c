@@ -190,7 +190,8 @@ static void read_some(core_t *c, int fd) {
       continue;
     }
     if (n == 0) {
-      push_rec(c, EV_CLOSED, fd, k->id, 0, 0);
+      /* a: every byte the connection received, kept or not (capped at INT32_MAX). */
+      push_rec(c, EV_CLOSED, fd, k->id, (int32_t)(k->bytes_in > INT32_MAX ? INT32_MAX : k->bytes_in), 0);
       finish(c, fd);
       return;
     }
@@ -348,6 +349,12 @@ static napi_value num(napi_env env, double v) {
   return r;
 }
 
+static napi_value boolean(napi_env env, bool v) {
+  napi_value r;
+  napi_get_boolean(env, v, &r);
+  return r;
+}
+
 /* new Core(onBatch(records: Int32Array, data: Buffer), { bindNoPort }) */
 static napi_value core_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -499,8 +506,7 @@ static napi_value core_write(napi_env env, napi_callback_info info) {
   if (c == NULL) return NULL;
   int fd;
   conn_t *k = lookup(env, c, argv[0], argv[1], &fd);
-  napi_value r;
-  napi_get_boolean(env, k != NULL, &r);
+  napi_value r = boolean(env, k != NULL);
   if (k == NULL || k->state == S_DONE) return r;
   void *bytes;
   size_t len;
@@ -548,9 +554,7 @@ static napi_value core_reset(napi_env env, napi_callback_info info) {
     release(c, fd, rst && k->state != S_CONNECTING);
     update_ref(c);
   }
-  napi_value r;
-  napi_get_boolean(env, k != NULL, &r);
-  return r;
+  return boolean(env, k != NULL);
 }
 
 /* localPort(fd, id) -> port, or -1 */
@@ -580,20 +584,7 @@ static napi_value core_set_keepalive(napi_env env, napi_callback_info info) {
   conn_t *k = lookup(env, c, argv[0], argv[1], &fd);
   CHECK(napi_get_value_int32(env, argv[2], &s));
   if (k != NULL) set_keepalive(fd, s);
-  napi_value r;
-  napi_get_boolean(env, k != NULL, &r);
-  return r;
-}
-
-/* bytesIn(fd, id) -> bytes read from the connection (kept or not), or -1 */
-static napi_value core_bytes_in(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  core_t *c = unwrap(env, info, &argc, argv);
-  if (c == NULL) return NULL;
-  int fd;
-  conn_t *k = lookup(env, c, argv[0], argv[1], &fd);
-  return num(env, k == NULL ? -1 : (double)k->bytes_in);
+  return boolean(env, k != NULL);
 }
 
 /* stats() -> { openFds, batches, records } */
@@ -627,7 +618,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"reset", NULL, core_reset, NULL, NULL, NULL, napi_default, NULL},
       {"localPort", NULL, core_local_port, NULL, NULL, NULL, napi_default, NULL},
       {"setKeepAlive", NULL, core_set_keepalive, NULL, NULL, NULL, napi_default, NULL},
-      {"bytesIn", NULL, core_bytes_in, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, core_stats, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, core_close, NULL, NULL, NULL, napi_default, NULL},
   };

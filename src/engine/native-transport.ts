@@ -16,7 +16,6 @@ interface NativeCore {
   reset(fd: number, id: number, rst: boolean): boolean;
   localPort(fd: number, id: number): number;
   setKeepAlive(fd: number, id: number, seconds: number): boolean;
-  bytesIn(fd: number, id: number): number;
   stats(): { openFds: number; batches: number; records: number };
   close(): void;
 }
