@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { DOCTOR_DEFAULT_CONNECTIONS, readDoctorOptions, type DoctorOptions } from '../config/doctor-options.js';
-import type { TargetInfo } from '../metrics/result.js';
+import type { EngineRecord, TargetInfo } from '../metrics/result.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../reporters/preflight.js';
@@ -25,12 +25,17 @@ export interface DoctorReport {
   workers: number;
   /** Connections the assessment was made for, and whether the user gave that number. */
   connections: { planned: number; given: boolean };
+  /** The socket layer a run without --engine would use here (TCP; TLS runs on js), and why js. */
+  engine: EngineRecord;
 }
 
 /** Read the limits, resolve the target once and assess; never connects. Throws ProbeError for an unresolvable host. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   // Loaded when doctor runs, not with the CLI (see ramp-command.ts).
-  const { assessMachine } = await import('../setup/run-setup.js');
+  const [{ assessMachine }, { chooseEngine }] = await Promise.all([
+    import('../setup/run-setup.js'),
+    import('../config/engine-choice.js'),
+  ]);
   const { resolved, machine } = await assessMachine(o.target, false, o.connections, o.workers);
   const { limits, sources, workers, assessment } = machine;
   return {
@@ -40,6 +45,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     sources,
     workers,
     connections: { planned: o.connections, given: o.connectionsGiven },
+    engine: chooseEngine(null, false),
   };
 }
 
@@ -57,6 +63,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     `Preflight for ${where}, planning ${planned} in ${r.workers} process${r.workers === 1 ? '' : 'es'}`,
     formatPreflight(r.assessment, r.limits, r.sources.addresses),
     `  source plan: ${r.sources.reason}`,
+    `  engine: ${r.engine.name}${r.engine.why === null ? ' (the native core loads here)' : ` (${r.engine.why})`}`,
   ];
   return lines.join('\n');
 }

@@ -48,7 +48,7 @@ export interface HoldRunHooks {
  */
 export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
   // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
-  const [{ runHold }, { holdResultOf }, { createDriver, prepareProbe }, { formatRunPreflight }] = await Promise.all([
+  const [{ runHold }, { holdResultOf }, { createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }] = await Promise.all([
     import('../controller/hold.js'),
     import('../reporters/verdict-text.js'),
     import('../setup/run-setup.js'),
@@ -61,6 +61,8 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
     { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false },
     o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
   );
+  const fallback = engineFallbackLine(prepared);
+  if (fallback !== null) process.stderr.write(`${fallback}\n`);
   hooks.onPreflight?.(formatRunPreflight(prepared.preflight));
   const driver = await createDriver(prepared, hooks.onEvent ?? null);
   const onProgress = hooks.onProgress;

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
+import { ENGINE_HELP } from '../config/engine-choice.js';
 import { FLEET_DEFAULTS, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV } from '../config/fleet-options.js';
 import { EXIT } from './exit-codes.js';
 import { AUDIT_DEFAULTS } from './post-run-audit.js';
@@ -28,6 +29,7 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--servername <name>', 'TLS SNI name (default: the host name)')
     .option('--insecure', 'TLS: accept any certificate')
     .option('--ca <file>', 'TLS: trust this CA certificate (PEM)')
+    .option('--engine <native|js>', ENGINE_HELP)
     .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
     .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
     .option('--out <file>', 'also write the result document to FILE')

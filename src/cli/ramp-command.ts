@@ -51,12 +51,14 @@ export function plannedRampConnections(o: RampOptions): number {
 
 /** This machine holds the connections: one process or a worker group. */
 async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal) {
-  const [{ createDriver, prepareProbe }, { formatRunPreflight }] = await Promise.all([
+  const [{ createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }] = await Promise.all([
     import('../setup/run-setup.js'),
     import('../reporters/preflight.js'),
   ]);
   // Resources follow the held count: the server sees an ordinary client until the run needs more.
   const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), o.reconnect, o.engine.workers, true);
+  const fallback = engineFallbackLine(prepared);
+  if (fallback !== null) process.stderr.write(`${fallback}\n`);
   const driver = await createDriver(prepared, null);
   return { ...prepared, preflightText: formatRunPreflight(prepared.preflight), driver, signal, finish: async (code: number) => code };
 }

@@ -9,6 +9,8 @@ import { optional, Validator } from './validator.js';
 import { readWorkers, type RawFlags } from './probe-options.js';
 import { UsageError } from '../errors.js';
 import { parseAllowRules, type AllowRule } from './allow-rules.js';
+import { parseEngineFlag } from './engine-choice.js';
+import type { EngineName } from '../types/engine-config.js';
 import { hasPassword, parseRedisUrl, withPassword, type RedisLocation } from './redis-url.js';
 
 /** Which agents a run wants: the first N idle ones by name, or these by name. */
@@ -45,6 +47,8 @@ export interface AgentOptions {
   sources: string[] | null;
   /** Processes holding this agent's connections; null: enough for each run's share under the open-files limit. */
   workers: number | null;
+  /** --engine for this agent's pools; null: native where it loads (TLS runs always use js). */
+  engine: EngineName | null;
   quiet: boolean;
 }
 
@@ -129,6 +133,7 @@ export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process
   const allow = v.field(() => parseAllowRules(allowTexts), []);
   const sources = v.field(() => optional(raw.source, (s) => parseSourceAddresses('--source', s)), null);
   const workers = readWorkers(raw, v);
+  const engine = v.field(() => parseEngineFlag(raw.engine), null);
   v.done();
   return Object.freeze({
     redis: redis as RedisLocation,
@@ -137,6 +142,7 @@ export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process
     allowTexts,
     sources,
     workers,
+    engine,
     quiet: raw.quiet === true,
   });
 }

@@ -8,6 +8,8 @@ import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';
 import { optional, type Validator } from './validator.js';
+import type { EngineRecord } from '../metrics/result.js';
+import { chooseEngine, parseEngineFlag } from './engine-choice.js';
 
 export const ENGINE_DEFAULTS = {
   host: 'localhost',
@@ -51,6 +53,8 @@ export interface EngineOptions {
   settleMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
+  /** The socket layer (--engine), decided here: see engine-choice.ts. */
+  engine: EngineRecord;
   /** Worker processes; null: enough for the planned connections under the open-files limit. */
   workers: number | null;
 }
@@ -116,6 +120,8 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
   } else if (raw.servername !== undefined || raw.insecure === true || raw.ca !== undefined) {
     v.problem('--servername, --insecure and --ca need --tls');
   }
+  const requested = v.field(() => parseEngineFlag(raw.engine), null);
+  const engine = v.field(() => chooseEngine(requested, tls !== null), { name: 'js', why: null });
   const workers = readWorkers(raw, v);
   return {
     workers,
@@ -125,6 +131,7 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
     settleMs,
     service,
     tls,
+    engine,
   };
 }
 

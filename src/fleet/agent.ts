@@ -21,6 +21,10 @@ import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowli
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
 import type { AgentOptions } from '../config/fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
+import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
+import { nativeCoreProblem } from '../engine/native-transport.js';
+import type { EngineRecord } from '../metrics/result.js';
+import type { EngineConfig } from '../types/engine-config.js';
 
 export type AgentLog = (line: string) => void;
 
@@ -127,7 +131,7 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     if (first === undefined) return refuse(`host "${spec.target.host}" has no addresses`);
     if (stopWhy !== null) return refuse(stopWhy);
 
-    const { engine, sources, limits, fdLimit, workers, assessment } = await prepareAgentShare(
+    const { engine: share, sources, limits, fdLimit, workers, assessment } = await prepareAgentShare(
       spec.engine,
       resolved.addresses,
       spec.plannedPerAgent,
@@ -137,6 +141,16 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     const endpoints = resolved.addresses.map((t) => formatEndpoint(t.address, t.port)).join(', ');
     log(`run ${a.runId}: ${endpoints}, up to ${spec.plannedPerAgent} connections here${workers > 1 ? ` in ${workers} processes` : ''}`);
     if (!o.quiet) log(formatPreflight(assessment, limits, sources.addresses));
+    // The socket layer is this machine's choice, like its source addresses: the native core may not be built here.
+    let choice: EngineRecord;
+    try {
+      choice = chooseEngine(o.engine, spec.engine.tls !== null, nativeCoreProblem);
+    } catch (e) {
+      return refuse((e as Error).message);
+    }
+    const fallback = fallbackLine(choice);
+    if (fallback !== null) log(fallback);
+    const engine: EngineConfig = { ...share, engine: choice.name };
 
     const seen = { maxHeld: 0, failed: 0 };
     const transport: ParticipantTransport = {

@@ -78,6 +78,13 @@ export interface RateFinding {
   failureClass: FailureClass;
 }
 
+/** The socket layer that ran: the native core or Node's net/tls. */
+export interface EngineRecord {
+  name: 'native' | 'js';
+  /** Why the JS engine ran (TLS, asked for, or the native core did not load); null for native. */
+  why: string | null;
+}
+
 interface ResultBase {
   schema: typeof RESULT_SCHEMA;
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -101,6 +108,8 @@ interface ResultBase {
   sourceAddresses: string[];
   /** Processes (workers) or agents that held connections; absent for a single process. */
   participants?: ParticipantSummary[];
+  /** The socket layer; absent in results written before it was recorded. */
+  engine?: EngineRecord;
 }
 
 export interface ParticipantSummary {

@@ -8,6 +8,7 @@ import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, type CapacityAssessment
 import { planSourceAddresses, type SourcePlan } from './source-plan.js';
 import { readSystemLimits, type SystemLimits } from './system-limits.js';
 import type { GrowthPolicy, GrowthReach } from './growth-plan.js';
+import type { EngineRecord } from '../metrics/result.js';
 
 export interface MachineCheck {
   limits: SystemLimits;
@@ -28,6 +29,8 @@ export interface RunPreflight {
   /** Resources follow the held count (see growth-plan.ts), and how far they reach; null: fixed resources. */
   growth: GrowthPolicy | null;
   reach: GrowthReach | null;
+  /** The socket layer the run uses, and why js when it is not native. */
+  engine: EngineRecord;
 }
 
 /** Connections one process holds under its open-files limit (null: unknown, taken as 1024), the fd reserve kept. */

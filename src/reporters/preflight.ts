@@ -90,12 +90,13 @@ export function formatPreflight(
 /** A run's preflight: the block above, then how resources grow (and where a ramp stops) or how many processes. */
 export function formatRunPreflight(p: RunPreflight): string {
   const text = formatPreflight(p.assessment, p.limits, p.sources);
+  const engine = `\n  ${'engine'.padEnd(16)} ${p.engine.name}${p.engine.why === null ? '' : ` (${p.engine.why})`}`;
   if (p.growth !== null) {
     const stops =
       p.reach === null ? '' : `; a ramp without --max stops at ${p.reach.connections.toLocaleString('en-US')} (client-limited)`;
-    return `${text}\n  ${'grows'.padEnd(16)} ${describeGrowth(p.growth)}${stops}`;
+    return `${text}\n  ${'grows'.padEnd(16)} ${describeGrowth(p.growth)}${stops}${engine}`;
   }
-  return p.workers > 1 ? `${text}\n  workers          ${p.workers} processes` : text;
+  return p.workers > 1 ? `${text}${engine}\n  workers          ${p.workers} processes` : `${text}${engine}`;
 }
 
 /** One line for the preflight: what the run starts with and when it adds more. */

@@ -15,6 +15,7 @@ import {
   type TargetOptions,
 } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
+import { fallbackLine } from '../config/engine-choice.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import {
   assessPlan,
@@ -47,6 +48,14 @@ export interface PreparedProbe {
   growth: GrowthPolicy | null;
   /** With growth: the most this machine can hold with every process and address added (null: no cap known). */
   reach: GrowthReach | null;
+}
+
+/**
+ * The line to say on stderr, once, when the run falls back to js for a reason other than TLS (null: nothing to
+ * say). The caller writes it: the setup writes nothing.
+ */
+export function engineFallbackLine(prepared: PreparedProbe): string | null {
+  return fallbackLine(prepared.preflight.engine);
 }
 
 /** The pool of one process from the run's settings and this machine's targets and sources. */
@@ -122,10 +131,10 @@ export async function prepareProbe(
     const grown = assessGrowth(limits, resolved.addresses, growth);
     return {
       resolved,
-      runTarget: { info: resolved.info, sourceAddresses: [] },
-      engine: engineConfig(settings, resolved.addresses, []),
+      runTarget: { info: resolved.info, sourceAddresses: [], engine: engine.engine },
+      engine: { ...engineConfig(settings, resolved.addresses, []), engine: engine.engine.name },
       assessment: grown.assessment,
-      preflight: { assessment: grown.assessment, limits, sources: [], workers: 1, growth, reach: grown.reach },
+      preflight: { assessment: grown.assessment, limits, sources: [], workers: 1, growth, reach: grown.reach, engine: engine.engine },
       workers: 1,
       growth,
       reach: grown.reach,
@@ -133,10 +142,10 @@ export async function prepareProbe(
   }
   return {
     resolved,
-    runTarget: { info: resolved.info, sourceAddresses: sources.addresses },
-    engine: engineConfig(settings, resolved.addresses, sources.addresses),
+    runTarget: { info: resolved.info, sourceAddresses: sources.addresses, engine: engine.engine },
+    engine: { ...engineConfig(settings, resolved.addresses, sources.addresses), engine: engine.engine.name },
     assessment,
-    preflight: { assessment, limits, sources: sources.addresses, workers, growth: null, reach: null },
+    preflight: { assessment, limits, sources: sources.addresses, workers, growth: null, reach: null, engine: engine.engine },
     workers,
     growth: null,
     reach: null,

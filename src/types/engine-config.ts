@@ -4,6 +4,9 @@
  * the engine reads it. Imports nothing.
  */
 
+/** The socket layer: Node's net/tls or the native core (epoll in C, no TLS). */
+export type EngineName = 'native' | 'js';
+
 /** A reply matcher for proof of service (--expect, --reject): plain data so it crosses process boundaries. */
 export type Matcher = { kind: 'text'; text: string } | { kind: 'regex'; source: string; flags: string };
 
@@ -58,6 +61,8 @@ export interface EngineConfig {
   reconnectDelayMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
+  /** The socket layer: Node's net/tls (default) or the native core, which has no TLS. */
+  engine?: EngineName;
 }
 
 /** The engine settings that do not depend on the machine running the pool (targets and sources do). */

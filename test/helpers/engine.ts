@@ -4,6 +4,14 @@ import type { RunTarget } from '../../src/controller/run-context.js';
 import { engineSettings, readEngineOptions } from '../../src/config/probe-options.js';
 import { RAMP_DEFAULTS } from '../../src/config/ramp-options.js';
 import { Validator } from '../../src/config/validator.js';
+import type { EngineName } from '../../src/types/engine-config.js';
+import { chooseEngine, parseEngineFlag } from '../../src/config/engine-choice.js';
+
+/**
+ * The socket layer engine tests run on, as the CLI chooses it: TCPPROBE_ENGINE=native|js, else native where the
+ * addon loads. `npm test` runs the engine tests once per engine (vitest.config.ts).
+ */
+export const testEngine: EngineName = chooseEngine(parseEngineFlag(undefined), false).name;
 
 /**
  * The engine as the CLI builds it by default (no flags: the defaults of config/, read the way a command reads
@@ -17,6 +25,7 @@ export function engineFor(port: number, over: Partial<EngineConfig> = {}): Engin
     targets: [{ address: '127.0.0.1', family: 4, port }],
     sourceAddresses: [],
     ...engineSettings(defaults, { enabled: false, delayMs: RAMP_DEFAULTS.reconnectDelayMs, heldOnly: false }),
+    engine: over.tls ? 'js' : testEngine,
     ...over,
   };
 }

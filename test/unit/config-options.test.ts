@@ -57,6 +57,8 @@ describe('probe-options: target and engine flags', () => {
       settleMs: ENGINE_DEFAULTS.settleMs,
       service: null,
       tls: null,
+      // Native where the addon loads, else js (engine-choice.ts decides; its own tests cover which).
+      engine: expect.objectContaining({ name: expect.stringMatching(/^(native|js)$/) }),
     });
   });
 
