@@ -10,6 +10,7 @@ import {
   RESULT_SCHEMA,
   RESULT_SCHEMA_VERSION,
   type FailureSummary,
+  type ResultCounters,
   type TargetInfo,
   type TimelineSample,
 } from '../metrics/result.js';
@@ -127,6 +128,43 @@ export function summarizeFailures(driver: ProbeDriver, counters: PoolCounters): 
   return out.sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs);
 }
 
+/**
+ * The engine's counters as the result document names them, field by field: the document declares its own counters
+ * (metrics/result-schema.ts), so a counter the engine adds appears in results only once the schema names it.
+ */
+export function resultCounters(c: PoolCounters): ResultCounters {
+  return {
+    requested: c.requested,
+    attempted: c.attempted,
+    queued: c.queued,
+    connecting: c.connecting,
+    established: c.established,
+    held: c.held,
+    peakHeld: c.peakHeld,
+    everHeld: c.everHeld,
+    connected: c.connected,
+    lost: c.lost,
+    heldLost: c.heldLost,
+    heldLostSincePause: c.heldLostSincePause,
+    heldLostEarly: c.heldLostEarly,
+    servedThenClosed: c.servedThenClosed,
+    neverCompleted: c.neverCompleted,
+    tlsUnproven: c.tlsUnproven,
+    failed: c.failed,
+    reconnects: c.reconnects,
+    replacementsHeld: c.replacementsHeld,
+    failuresByClass: { ...c.failuresByClass },
+  };
+}
+
+/**
+ * A type error names any engine counter the mapping above does not carry: add it to ResultCountersSchema (an
+ * optional addition to the document) and to resultCounters, or say here why the document leaves it out.
+ */
+type UnmappedEngineCounter = Exclude<keyof PoolCounters, keyof ResultCounters>;
+const everyEngineCounterMapped: [UnmappedEngineCounter] extends [never] ? true : UnmappedEngineCounter = true;
+void everyEngineCounterMapped;
+
 /** The mode-independent part of a result. */
 export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarget, counters: PoolCounters) {
   const firstFailure = driver.firstFailures()[0] ?? null;
@@ -147,10 +185,10 @@ export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarg
     connectLatencyMs: summarizeLatency(connect),
     tlsHandshakeMs: tlsHist === null ? null : summarizeLatency(tlsHist),
     histograms: { connectUs: encodeHistogram(connect), tlsHandshakeUs: tlsHist === null ? null : encodeHistogram(tlsHist) },
-    counters,
+    counters: resultCounters(counters),
     timeline: clock.timeline,
     sampleIntervalMs: clock.sampleIntervalMs,
     sourceAddresses: target.sourceAddresses,
-    ...(participants.length > 0 ? { participants } : {}),
+    ...(participants.length > 0 ? { participants: participants.map((p) => ({ ...p, counters: resultCounters(p.counters) })) } : {}),
   };
 }
