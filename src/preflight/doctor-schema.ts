@@ -10,23 +10,46 @@ import { closed, nullable, TargetInfoSchema } from '../metrics/result-schema.js'
 const Count = Type.Integer({ minimum: 0 });
 const CountOrUnlimited = nullable(Type.Union([Count, Type.Literal('unlimited')]));
 
-export const FindingIdSchema = Type.Enum(['fd-limit', 'ports', 'conntrack', 'file-max', 'slow-zone', 'tw-reuse', 'time-wait', 'somaxconn']);
+export const FindingIdSchema = Type.Enum([
+  'fd-limit', // open files per process
+  'ports', // ephemeral ports per source address (and destination, when unbound)
+  'conntrack', // the netfilter connection-tracking table
+  'file-max', // open files for the whole machine
+  'slow-zone', // connect() slows sharply long before the port range runs out
+  'tw-reuse', // whether ports in TIME_WAIT can be reused by new connects
+  'time-wait', // sockets in TIME_WAIT now, each holding a port
+  'somaxconn', // accept-queue cap of a server on this machine
+]);
 
 /** What the kernel lets this process and machine hold (src/preflight/system-limits.ts); null: could not be read. */
 export const DoctorLimitsSchema = closed({
+  /** Soft open-files limit of this process (fds); "unlimited" when there is none. Node raises it to the hard one. */
   openFilesSoft: CountOrUnlimited,
+  /** Hard open-files limit of this process (fds); only root can raise it, up to `nrOpen`. */
   openFilesHard: CountOrUnlimited,
+  /** fs.nr_open: the most any process's open-files limit can be raised to (fds). */
   nrOpen: nullable(Count),
+  /** fs.file-max: open files for the whole machine (fds). */
   fileMax: nullable(Count),
+  /** First field of fs.file-nr: file handles allocated machine-wide right now. */
   filesAllocated: nullable(Count),
+  /** net.ipv4.ip_local_port_range: ports the kernel picks from for outgoing connections (this namespace). */
   localPortRange: nullable(closed({ low: Count, high: Count })),
+  /** Ports of `localPortRange` held back by net.ipv4.ip_local_reserved_ports; null if unknown. */
   reservedPortsInRange: nullable(Count),
+  /** net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only. */
   tcpTwReuse: nullable(Count),
+  /** net.core.somaxconn: cap on any listener's accept queue (connections). */
   somaxconn: nullable(Count),
+  /** net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue. */
   tcpMaxSynBacklog: nullable(Count),
+  /** nf_conntrack_max: connection-tracking table size (entries); null when conntrack is not loaded. */
   conntrackMax: nullable(Count),
+  /** nf_conntrack_count: entries in use now; null when conntrack is not loaded. */
   conntrackCount: nullable(Count),
+  /** TCP sockets in TIME_WAIT in this network namespace now (/proc/net/sockstat); each holds a port for 60 s. */
   timeWaitSockets: nullable(Count),
+  /** File descriptors this process has open now. */
   openFds: nullable(Count),
 });
 
