@@ -76,7 +76,7 @@ const ignoreWorkerBundle = join(work, 'ignore-worker.cjs');
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'sea-main.js')], outfile: mainBundle });
 await build({ ...common, entryPoints: [join(ROOT, 'dist', 'server', 'ignore-worker.js')], outfile: ignoreWorkerBundle });
 
-// Asset names: src/server/target-server.ts (IGNORE_WORKER_ASSET) and src/cli/chart-assets.ts (UPLOT_ASSETS).
+// Asset names: src/server/ignore-worker-host.ts (IGNORE_WORKER_ASSET) and src/cli/chart-assets.ts (UPLOT_ASSETS).
 const seaConfig = {
   main: mainBundle,
   output: join(work, 'sea-prep.blob'),

@@ -52,8 +52,9 @@ export interface HoldRunHooks {
  */
 export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
   // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
-  const [{ runHold }, { createDriver, prepareProbe }] = await Promise.all([
+  const [{ runHold }, { holdResultOf }, { createDriver, prepareProbe }] = await Promise.all([
     import('../controller/hold.js'),
+    import('../reporters/verdict-text.js'),
     import('./prepare-probe.js'),
   ]);
   const prepared = await prepareProbe(
@@ -66,7 +67,7 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
   hooks.onPreflight?.(prepared.preflightText);
   const driver = await createDriver(prepared, hooks.onEvent ?? null);
   const onProgress = hooks.onProgress;
-  return runHold(
+  const findings = await runHold(
     {
       connections: o.connections,
       delayMs: o.delayMs,
@@ -80,6 +81,8 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
     prepared.runTarget,
     { signal, onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver) },
   );
+  // The controller returns the verdict and the assertions as data; the reporters word them for the document.
+  return holdResultOf(findings);
 }
 
 export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {

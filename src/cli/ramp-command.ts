@@ -126,8 +126,9 @@ export async function executeRamp(
 ): Promise<{ result: RampResult; close: () => Promise<void>; finish: (code: number) => Promise<number> }> {
   // The executor and the engine are loaded when a ramp runs, not with the CLI: --help, --version and the other
   // commands start without them (docs/performance.md, "Start-up").
-  const [{ runRamp }, { defaultDurationMs }, { clientClassAt }, { ElasticDriver }] = await Promise.all([
+  const [{ runRamp }, { rampResultOf }, { defaultDurationMs }, { clientClassAt }, { ElasticDriver }] = await Promise.all([
     import('../controller/ramp.js'),
+    import('../reporters/verdict-text.js'),
     import('../controller/adaptive-plan.js'),
     import('../preflight/growth-plan.js'),
     import('../workers/elastic-driver.js'),
@@ -144,7 +145,7 @@ export async function executeRamp(
     o.adaptive !== null && !o.maxDurationGiven
       ? Math.max(o.maxDurationMs, defaultDurationMs(reach?.connections ?? null))
       : o.maxDurationMs;
-  const result: RampResult = await runRamp(
+  const findings = await runRamp(
     {
       stage: o.stage,
       adaptive: o.adaptive,
@@ -166,6 +167,8 @@ export async function executeRamp(
       onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver),
     },
   );
+  // The controller returns the verdict as data; the reporters word it for the document.
+  const result: RampResult = rampResultOf(findings);
   if (driver instanceof ElasticDriver) {
     result.sourceAddresses = driver.sourceAddresses();
     const changes = driver.resourceChanges();

@@ -1,16 +1,18 @@
 /**
  * The hold executor: open N connections with a delay between each, keep them (reopening closed ones when the
  * engine reconnects), and end after --duration, or when the server has closed them all, or at --max-duration.
- * Assertions for CI are judged here from counters; the CLI only maps them to exit codes.
+ * Assertions for CI are judged here from counters, and returned with the verdict as data (metrics/verdict.ts):
+ * reporters word them, the CLI only maps them to exit codes.
  */
-import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import type { PoolCounters } from '../engine/connection-pool.js';
-import { formatDurationMs } from '../config/units.js';
-import type { AssertionOutcome, HoldResult, HoldVerdictKind, Verdict } from '../metrics/result.js';
+import type { ClientFailureClass } from '../engine/failure-class.js';
+import type { HoldResult, HoldVerdictKind } from '../metrics/result.js';
+import type { HoldAssertionFacts, HoldStop } from '../metrics/verdict.js';
 import { clientLimitIn } from './detect.js';
 import type { ProbeDriver } from './driver.js';
-import { planSteps, type PlanStep } from './plan.js';
+import { planSteps } from './plan.js';
 import { resultBase, RunClock, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
+import { StepCursor } from './step-cursor.js';
 
 export interface HoldSettings {
   connections: number;
@@ -38,7 +40,7 @@ export async function runHold(
   driver: ProbeDriver,
   target: RunTarget,
   hooks: RunHooks = {},
-): Promise<HoldResult> {
+): Promise<HoldFindings> {
   const endMs = Math.min(settings.durationMs ?? Infinity, settings.maxDurationMs);
   const clock = new RunClock(
     driver,
@@ -48,7 +50,7 @@ export async function runHold(
     Math.max(1, Math.min(20, settings.delayMs)),
   );
   // The opening schedule is a step plan: one connection per delay (or all at once with no delay).
-  const steps: PlanStep[] = planSteps({
+  const steps = new StepCursor(planSteps({
     startMs: 0,
     startTotal: 0,
     max: settings.connections,
@@ -58,8 +60,7 @@ export async function runHold(
       settings.delayMs > 0
         ? { kind: 'step', size: 1, intervalMs: settings.delayMs }
         : { kind: 'step', size: settings.connections, intervalMs: 1 },
-  });
-  let stepIdx = 0;
+  }));
   let opened = 0;
   const assertSlackMs = settings.settleMs + 2 * 20 + clock.tickMs;
   let allEstablishedAtMs: number | null = null;
@@ -114,8 +115,7 @@ export async function runHold(
       verdictKind = settings.durationMs !== null && t >= settings.durationMs ? 'held' : 'timed-out';
       break;
     }
-    let wanted = -1;
-    while (stepIdx < steps.length && (steps[stepIdx] as PlanStep).atMs <= t) wanted = (steps[stepIdx++] as PlanStep).total;
+    const wanted = steps.dueBy(t);
     if (wanted > opened) {
       driver.open(wanted - opened);
       opened = wanted;
@@ -127,35 +127,26 @@ export async function runHold(
   const final = clock.sample(true);
   await driver.close();
   const base = resultBase(driver, clock, target, final);
-  const assertions: AssertionOutcome[] = [];
+  const assertions: HoldAssertionFacts[] = [];
   if (settings.assertEstablished !== null) {
     const { count, withinMs } = settings.assertEstablished;
-    const within = formatDurationMs(withinMs);
-    const short = count - peakOpenWithin;
-    assertions.push({
-      name: 'established-within',
-      passed: peakOpenWithin >= count,
-      expected: `${fmt(count)} established within ${within} and open for --settle`,
-      actual: `${fmt(peakOpenWithin)} of ${fmt(count)} established within ${within}${short > 0 ? ` (${fmt(short)} short)` : ''}`,
-    });
+    assertions.push({ name: 'established-within', passed: peakOpenWithin >= count, count, withinMs, established: peakOpenWithin });
   }
   if (settings.assertHeld) {
     const neverEstablished = Math.max(0, settings.connections - final.connected);
-    const during = settings.durationMs === null ? 'the run' : formatDurationMs(settings.durationMs);
-    const passed = final.failed === 0 && neverEstablished === 0;
     assertions.push({
       name: 'held',
-      passed,
-      expected: `all ${fmt(settings.connections)} held for ${during}, none lost`,
-      actual: passed
-        ? `all ${fmt(settings.connections)} held for ${during}, none lost`
-        : `${fmt(final.lost)} lost, ${fmt(final.failed - final.lost)} failed to connect, of ${fmt(settings.connections)} to hold for ${during}`,
+      passed: final.failed === 0 && neverEstablished === 0,
+      connections: settings.connections,
+      durationMs: settings.durationMs,
+      lost: final.lost,
+      failedToConnect: final.failed - final.lost,
     });
   }
   return {
     ...base,
     kind: 'hold',
-    verdict: holdVerdict(verdictKind, final, settings),
+    stop: holdStop(verdictKind, final, settings),
     requestedConnections: settings.connections,
     allEstablishedAtMs,
     establishedWithinMs:
@@ -167,42 +158,24 @@ export async function runHold(
   };
 }
 
-/** Counts for people: "2,100", the way every reporter writes them. */
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/** A hold's result with the verdict and assertions as data: `reporters/verdict-text.ts` words them. */
+export type HoldFindings = Omit<HoldResult, 'verdict' | 'assertions'> & { stop: HoldStop; assertions: HoldAssertionFacts[] };
 
-/**
- * "169 held" or "169 held (12 more open, not yet held)": the held count is the one the headline reports, and the
- * connections still settling are named, not folded in, so the two lines never disagree.
- */
-function heldNow(c: PoolCounters): string {
-  return `${fmt(c.held)} held${c.established > 0 ? ` (${fmt(c.established)} more open, not yet held)` : ''}`;
-}
-
-function holdVerdict(kind: HoldVerdictKind, c: PoolCounters, s: HoldSettings): Verdict<HoldVerdictKind> {
-  const plain = (summary: string): Verdict<HoldVerdictKind> => ({ kind, summary, lowerBound: false, clientLimit: null });
-  const peak = fmt(c.peakHeld);
-  switch (kind) {
-    case 'held':
-      return plain(
-        `Held ${peak} of ${fmt(s.connections)} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ${fmt(c.lost)} lost, ${fmt(c.reconnects)} reconnects.`,
-      );
-    case 'all-closed':
-      return plain(`The server closed all ${fmt(c.connected)} connections; ${peak} were held at once at the peak.`);
-    case 'timed-out':
-      return plain(`--max-duration (${formatDurationMs(s.maxDurationMs)}) ran out with ${heldNow(c)} of ${fmt(s.connections)}.`);
-    case 'unreachable':
-      return plain('No connection could be established.');
-    case 'interrupted':
-      return plain(`Interrupted with ${heldNow(c)} of ${fmt(s.connections)} connections.`);
-    case 'client-limited': {
-      const cls = clientLimitIn(c.failuresByClass) ?? 'fd-limit';
-      const limited = cls === 'fd-limit' || cls === 'ports' || cls === 'memory' ? cls : 'fd-limit';
-      return {
-        kind,
-        summary: `Inconclusive: limited by this machine (${limited}) at ${peak} held connections, not by the server.`,
-        lowerBound: true,
-        clientLimit: { class: limited, advice: CLIENT_LIMIT_ADVICE[limited] },
-      };
-    }
-  }
+/** The verdict's kind and the figures its sentence reports. */
+function holdStop(kind: HoldVerdictKind, c: PoolCounters, s: HoldSettings): HoldStop {
+  const figures = {
+    connections: s.connections,
+    peakHeld: c.peakHeld,
+    held: c.held,
+    settling: c.established,
+    connected: c.connected,
+    lost: c.lost,
+    reconnects: c.reconnects,
+    durationMs: s.durationMs,
+    maxDurationMs: s.maxDurationMs,
+  };
+  if (kind !== 'client-limited') return { kind, ...figures };
+  const cls = clientLimitIn(c.failuresByClass) ?? 'fd-limit';
+  const limitedBy: ClientFailureClass = cls === 'fd-limit' || cls === 'ports' || cls === 'memory' ? cls : 'fd-limit';
+  return { kind, limitedBy, ...figures };
 }

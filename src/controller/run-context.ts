@@ -113,7 +113,7 @@ export class RunClock {
 }
 
 /** True when nothing is in flight or settling. */
-export function isDrained(c: PoolCounters): boolean {
+export function isDrained(c: Pick<PoolCounters, 'connecting' | 'established' | 'queued'>): boolean {
   return c.connecting === 0 && c.established === 0 && c.queued === 0;
 }
 

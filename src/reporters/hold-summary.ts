@@ -17,6 +17,7 @@ import {
   targetLine,
   unreachableLine,
 } from './result-sections.js';
+import { maxDurationRanOut } from './verdict-text.js';
 
 /**
  * Held at the end of the hold. Read from the counters, which the controller snapshots before closing the pool.
@@ -40,7 +41,7 @@ export function holdHeadline(result: HoldResult): string {
     case 'all-closed':
       return `All closed: the server closed every connection (${peak} of ${formatCount(result.requestedConnections)})`;
     case 'timed-out':
-      return `Timed out: ${held} connections held when --max-duration ran out (${peak})`;
+      return `Timed out: ${held} connections held when ${maxDurationRanOut()} (${peak})`;
     case 'unreachable':
       return unreachableLine(result);
     case 'client-limited': {

@@ -18,6 +18,7 @@ import {
   targetLine,
   unreachableLine,
 } from './result-sections.js';
+import { maxDurationRanOut } from './verdict-text.js';
 
 export interface RampSummaryOptions {
   /** Append the chart of held connections. Default true. */
@@ -51,7 +52,7 @@ export function rampHeadline(result: RampResult): string {
     case 'max-reached':
       return `Max concurrency: at least ${n} (max reached, no failure)`;
     case 'timed-out':
-      return `Max concurrency: at least ${n} (timed out: --max-duration ran out before a limit was found)`;
+      return `Max concurrency: at least ${n} (timed out: ${maxDurationRanOut()} before a limit was found)`;
     case 'unreachable':
       return unreachableLine(result);
     case 'rejected': {

@@ -1,6 +1,6 @@
 /**
- * Worker-thread entry for the target server's 'ignore' mode; started by startTargetServer() in
- * src/server/target-server.ts, never imported.
+ * Worker-thread entry for the target server's 'ignore' mode; started by startIgnoreWorker() in
+ * src/server/ignore-worker-host.ts, never imported.
  *
  * Node has no public way to stop calling accept() on a listening socket while keeping it open (readStop() on a
  * listening handle does nothing, and a net.Server cannot be handed to a child process through spawn's stdio). So
@@ -9,12 +9,12 @@
  * just as with a real server whose accept loop is stuck. The main thread's close() wakes it; then it tears down.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { CappedListener } from './target-server.js';
 import {
-  CappedListener,
   type IgnoreWorkerCommand,
   type IgnoreWorkerData,
   type IgnoreWorkerMessage,
-} from './target-server.js';
+} from './ignore-worker-host.js';
 import { isSystemError } from '../errors.js';
 
 /** How often stats go to the main thread while this thread still runs (they go at once before blocking). */

@@ -38,8 +38,8 @@ import {
   TARGET_SERVER_DEFAULTS,
   type TargetServer,
   type TargetServerOptions,
-  type TargetServerStats,
 } from './target-server.js';
+import { emptyServeCounts, targetStats, type ServeCounts, type TargetServerStats } from './target-stats.js';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
 import { spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
 
@@ -128,13 +128,10 @@ class TargetPrimary implements MultiProcessTarget {
   private retryTimer: NodeJS.Timeout | null = null;
   private boundHost: string;
   private boundPort: number;
-  private peakOpen = 0;
   /** What workers were last told by `cap`: they turn new connections away on their own while true. */
   private atCapSignalled = false;
-  private accepted = 0;
-  private overLimit = 0;
-  private closedByClient = 0;
-  private closedByServer = 0;
+  /** Counted from the workers' reports and the primary's own grants. */
+  private readonly counts: ServeCounts = emptyServeCounts();
 
   constructor(
     private readonly options: TargetServerOptions,
@@ -171,15 +168,7 @@ class TargetPrimary implements MultiProcessTarget {
   }
 
   stats(): TargetServerStats {
-    return {
-      open: this.open,
-      peakOpen: this.peakOpen,
-      accepted: this.accepted,
-      overLimit: this.overLimit,
-      closedByClient: this.closedByClient,
-      closedByServer: this.closedByServer,
-      accepting: this.state === 'listening' && this.slots.some((s) => s.alive && s.listening),
-    };
+    return targetStats(this.open, this.counts, this.state === 'listening' && this.slots.some((s) => s.alive && s.listening));
   }
 
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[] {
@@ -294,13 +283,13 @@ class TargetPrimary implements MultiProcessTarget {
         this.admit(slot, msg.count);
         return;
       case 'denied':
-        this.overLimit += msg.count;
+        this.counts.overLimit += msg.count;
         return;
       case 'opened':
         slot.open += msg.count;
         this.open += msg.count;
-        this.accepted += msg.count;
-        if (this.open > this.peakOpen) this.peakOpen = this.open;
+        this.counts.accepted += msg.count;
+        if (this.open > this.counts.peakOpen) this.counts.peakOpen = this.open;
         return;
       case 'closed':
         this.countCloses(slot, msg.byClient, msg.byServer);
@@ -338,7 +327,7 @@ class TargetPrimary implements MultiProcessTarget {
         continue;
       }
       if (cap !== null && this.open >= cap) {
-        this.overLimit++;
+        this.counts.overLimit++;
         if (mode !== 'evict') {
           denied++; // close, reset; refuse: the connections accepted before every copy was closed
           continue;
@@ -348,10 +337,10 @@ class TargetPrimary implements MultiProcessTarget {
       this.owner.set(this.nextId++, slot);
       slot.open++;
       this.open++;
-      this.accepted++;
+      this.counts.accepted++;
       granted++;
     }
-    if (this.open > this.peakOpen) this.peakOpen = this.open;
+    if (this.open > this.counts.peakOpen) this.counts.peakOpen = this.open;
     // Granted first, then denied: the worker takes both from its queue of waiting connections, oldest first.
     if (granted > 0) this.sendTo(slot, { kind: 'grant', firstId, count: granted });
     if (denied > 0) this.sendTo(slot, { kind: 'deny', count: denied });
@@ -380,7 +369,7 @@ class TargetPrimary implements MultiProcessTarget {
     this.owner.delete(id);
     slot.open--;
     this.open--;
-    this.closedByServer++;
+    this.counts.closedByServer++;
     this.sendTo(slot, { kind: 'evict', id });
   }
 
@@ -390,8 +379,8 @@ class TargetPrimary implements MultiProcessTarget {
       const closed = byClient.length + byServer.length;
       slot.open -= closed;
       this.open -= closed;
-      this.closedByClient += byClient.length;
-      this.closedByServer += byServer.length;
+      this.counts.closedByClient += byClient.length;
+      this.counts.closedByServer += byServer.length;
       return;
     }
     for (const id of byClient) {
@@ -399,14 +388,14 @@ class TargetPrimary implements MultiProcessTarget {
       this.owner.delete(id);
       slot.open--;
       this.open--;
-      this.closedByClient++;
+      this.counts.closedByClient++;
     }
     for (const id of byServer) {
       if (this.owner.get(id) !== slot) continue;
       this.owner.delete(id);
       slot.open--;
       this.open--;
-      this.closedByServer++;
+      this.counts.closedByServer++;
     }
     this.signalCap();
     this.maybeListenAgain();
@@ -425,7 +414,7 @@ class TargetPrimary implements MultiProcessTarget {
     const lost = slot.open;
     slot.open = 0;
     this.open -= lost;
-    this.closedByServer += lost;
+    this.counts.closedByServer += lost;
     this.onWorkerLost?.(slot.name, lost);
     this.signalCap();
     this.afterChange();

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runHold, type HoldSettings } from '../../src/controller/hold.js';
+import { holdResultOf } from '../../src/reporters/verdict-text.js';
 import { LocalDriver } from '../../src/controller/local-driver.js';
 import type { EngineConfig, PoolEvent } from '../../src/engine/connection-pool.js';
 import type { HoldResult } from '../../src/metrics/result.js';
@@ -30,7 +31,9 @@ async function hold(
   opts: { signal?: AbortSignal; onEvent?: (e: PoolEvent) => void } = {},
 ): Promise<HoldResult> {
   const driver = new LocalDriver(engineFor(port, engine), opts.onEvent ?? null);
-  return runHold({ ...SETTINGS, ...settings }, driver, runTargetFor(port), opts.signal === undefined ? {} : { signal: opts.signal });
+  return holdResultOf(
+    await runHold({ ...SETTINGS, ...settings }, driver, runTargetFor(port), opts.signal === undefined ? {} : { signal: opts.signal }),
+  );
 }
 
 async function serverDrained(server: TargetServer, timeoutMs = 5000): Promise<number> {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runRamp, type RampSettings } from '../../src/controller/ramp.js';
+import { rampResultOf } from '../../src/reporters/verdict-text.js';
 import { LocalDriver } from '../../src/controller/local-driver.js';
 import type { EngineConfig } from '../../src/engine/connection-pool.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -43,7 +44,7 @@ async function ramp(
   const s = { ...SETTINGS, ...settings };
   const driver = new LocalDriver(engineFor(port, { connectTimeoutMs: s.connectTimeoutMs, settleMs: s.settleMs, ...engine }));
   try {
-    return await runRamp(s, driver, runTargetFor(port), signal === undefined ? {} : { signal });
+    return rampResultOf(await runRamp(s, driver, runTargetFor(port), signal === undefined ? {} : { signal }));
   } finally {
     await driver.close();
   }
@@ -214,10 +215,12 @@ describe('runRamp: settle is wall time, not event order', () => {
         // a busy stall, as a loaded machine or a GC pause would cause
       }
     });
-    const r = await runRamp(
-      { ...SETTINGS, settleMs: 100, until: 'first-failure', stage: { kind: 'rate', ratePerSec: 200 } },
-      driver,
-      runTargetFor(serve.port),
+    const r = rampResultOf(
+      await runRamp(
+        { ...SETTINGS, settleMs: 100, until: 'first-failure', stage: { kind: 'rate', ratePerSec: 200 } },
+        driver,
+        runTargetFor(serve.port),
+      ),
     );
     await driver.close();
     expect(r.verdict.kind).toBe('limit-by-failure');

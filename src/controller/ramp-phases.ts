@@ -1,0 +1,202 @@
+/**
+ * The ramp's phases beyond adding connections: confirming failures at a low rate, measuring an evicting server one
+ * connection at a time, settling and holding the population, and checking handshakes. Each one drives the driver
+ * and the clock, and hands back what it found as data; the executor (ramp.ts) decides what follows.
+ */
+import type { PoolCounters } from '../engine/connection-pool.js';
+import type { HandshakeAudit } from '../metrics/result.js';
+import type { RampStopReason } from '../metrics/verdict.js';
+import { judgeConfirmation, judgeEviction, looksLikeEviction } from './detect.js';
+import type { ProbeDriver } from './driver.js';
+import type { RampState } from './ramp-state.js';
+import { isDrained, type RunClock } from './run-context.js';
+
+/** Connects made at a low rate to confirm a failure: a tenth of the rate that failed, at most 100/s. */
+const CONFIRM_ATTEMPTS = 5;
+const CONFIRM_SPACING_MIN_MS = 10;
+const CONFIRM_SPACING_MAX_MS = 100;
+/** After this many halvings of the rate, failures are taken as the limit. */
+export const MAX_BACKOFFS = 5;
+/** Connects made one at a time to measure an evicting server's most-open-at-once. */
+const EVICTION_PROBE_ATTEMPTS = 400;
+/** Evictions to see in the one-at-a-time phase before its peak is taken as the server's number. */
+const EVICTION_EVENTS_WANTED = 1;
+/** Before the one-at-a-time phase: a quiet window with no held connection lost, tried at most this often. */
+const EVICTION_QUIET_MS = 1000;
+const EVICTION_QUIET_TRIES = 5;
+/**
+ * Before the count is taken: a quiet spell with no held connection lost. A server that fell behind a fast ramp
+ * still has connections in its accept queue; it closes the ones over its cap only when it gets to them, and until
+ * then they look held (measured: 10,284 for a 10,000 cap with no wait, at 17,000 connects/s).
+ */
+const QUIET_EXTRA_MS = 100;
+
+/** What every phase works with. */
+export interface RampPhaseContext {
+  clock: RunClock;
+  driver: ProbeDriver;
+  state: RampState;
+  /** The ramp phase ends here, ms since the start. */
+  rampEndMs: number;
+  /** Longest wait for what is in flight to resolve (connect timeout, settle or expect timeout, and a margin). */
+  drainBoundMs: number;
+}
+
+/** What a low-rate confirmation found. 'evicting?': held connections closed as new ones came in. */
+export type ConfirmationFinding = 'concurrency-limit' | 'rate-limit' | 'out-of-time' | 'evicting?';
+
+/** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
+export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: number): Promise<ConfirmationFinding> {
+  const { clock, driver, rampEndMs, drainBoundMs } = ctx;
+  clock.phase = 'confirming at a low rate';
+  driver.dropQueued();
+  // What the server does, not what our replacements make it do (and nothing in flight forever): no reconnects.
+  driver.pauseReconnects(true);
+  const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+  if (!isDrained(before) || clock.aborted) return 'out-of-time';
+  const spacingMs = Math.min(
+    CONFIRM_SPACING_MAX_MS,
+    Math.max(CONFIRM_SPACING_MIN_MS, failedAtPerSec > 0 ? 10_000 / failedAtPerSec : CONFIRM_SPACING_MAX_MS),
+  );
+  for (let i = 0; i < CONFIRM_ATTEMPTS && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
+    driver.open(1);
+    await clock.tick(spacingMs);
+    clock.sample();
+  }
+  const after = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+  if (!isDrained(after) || clock.aborted) return 'out-of-time';
+  // Held connections (from before the pause) closed as the new ones came in: look at it one at a time.
+  if (looksLikeEviction({ newFailures: after.failed - before.failed, newHeldLosses: after.heldLost - before.heldLost })) {
+    return 'evicting?';
+  }
+  return judgeConfirmation({
+    heldBefore: before.held,
+    heldAfter: after.held,
+    attempts: after.attempted - before.attempted,
+    failures: after.failed - before.failed,
+  });
+}
+
+/**
+ * Held connections closed by the server while new ones were being held: an evicting server (nginx closes its
+ * oldest idle connections once free slots run low) or one that drops idle connections. Connect one at a time,
+ * each settled before the next, so the peak of held connections is the most the server keeps open at once.
+ */
+async function measureEviction(ctx: RampPhaseContext): Promise<'evicting' | 'limit' | 'none' | 'out-of-time'> {
+  const { clock, driver, rampEndMs, drainBoundMs } = ctx;
+  const batches = ctx.state.lossBatches;
+  clock.phase = 'measuring eviction: one connection at a time';
+  driver.dropQueued();
+  let start = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+  batches.note(start, clock.elapsed());
+  if (!isDrained(start) || clock.aborted) return 'out-of-time';
+  // Closes still on their way (a server that denies late) must not be taken for evictions: wait until a quiet
+  // second passes with no held connection lost.
+  for (let i = 0; i < EVICTION_QUIET_TRIES && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
+    const before = start.heldLost;
+    start = await clock.waitUntil(() => false, Math.min(clock.elapsed() + EVICTION_QUIET_MS, rampEndMs));
+    batches.note(start, clock.elapsed());
+    if (start.heldLost === before) break;
+  }
+  if (clock.aborted || clock.elapsed() >= rampEndMs) return 'out-of-time';
+  driver.dropQueued(); // the pause: connections from here on are this phase's own
+  let evictions = 0;
+  let connectFailures = 0;
+  let prev = start;
+  for (let i = 0; i < EVICTION_PROBE_ATTEMPTS && evictions < EVICTION_EVENTS_WANTED; i++) {
+    if (clock.elapsed() >= rampEndMs || clock.aborted) break;
+    driver.open(1);
+    const c = await clock.waitUntil(
+      (x) => isDrained(x) && x.attempted > prev.attempted,
+      Math.min(clock.elapsed() + drainBoundMs, rampEndMs),
+    );
+    batches.note(c, clock.elapsed());
+    // Connections from before this phase closed as new ones came in: eviction. Ones started in it: late denials.
+    const lateDenials = c.heldLostSincePause - prev.heldLostSincePause;
+    if (c.heldLost - prev.heldLost > lateDenials) evictions++;
+    // Failures less closes of held connections, the late denials among those added back. (Connections closed
+    // before they were held are new connects turned away: they count.)
+    connectFailures += c.failed - prev.failed - (c.heldLost - prev.heldLost) + lateDenials;
+    prev = c;
+    if (connectFailures >= CONFIRM_ATTEMPTS && connectFailures > evictions) break;
+  }
+  return judgeEviction({ evictions, connectFailures });
+}
+
+/**
+ * Measure eviction: the stop it comes to, or null to go on ramping (a few idle connections closed, nothing more;
+ * the ramp resumes with reconnects allowed again). `atMs`: when the losses were first seen.
+ */
+export async function checkEviction(ctx: RampPhaseContext, atMs: number): Promise<RampStopReason | null> {
+  const { driver, state } = ctx;
+  // Our replacements would evict in turn: the server's own closes are measured with reconnecting paused.
+  driver.pauseReconnects(true);
+  const judged = await measureEviction(ctx);
+  const after = state.sampleTracked(true);
+  if (judged === 'evicting') {
+    state.eviction = {
+      maxOpen: after.peakHeld,
+      evicted: after.heldLost,
+      largestBatch: state.lossBatches.largest,
+      firstAtMs: state.lossBatches.firstAtMs ?? Math.round(atMs),
+    };
+    return { kind: 'evicting' };
+  }
+  if (judged === 'out-of-time') return { kind: 'timed-out' };
+  if (judged === 'limit') return { kind: 'limit-by-failure', confirmed: true };
+  if (state.backoffs >= MAX_BACKOFFS) return { kind: 'limit-by-failure', confirmed: false };
+  driver.pauseReconnects(false);
+  state.backoffs++;
+  state.resumeAfter(after, state.adaptive === null ? undefined : 'resume');
+  return null;
+}
+
+/** What the settle-and-hold phase saw: the counters at its start and end, and when it started. */
+export interface HoldPhase {
+  start: PoolCounters | null;
+  end: PoolCounters | null;
+  startMs: number;
+}
+
+/** Tick until `heldLost` has not grown for `quietMs` (counted from the last change seen) or until `untilMs`. */
+async function waitQuiet(ctx: RampPhaseContext, quietMs: number, untilMs: number): Promise<void> {
+  const { clock } = ctx;
+  const watch = ctx.state.lossWatch;
+  watch.note(clock.sample(), clock.elapsed());
+  while (clock.elapsed() - watch.since < quietMs && clock.elapsed() < untilMs && !clock.aborted) {
+    await clock.tick();
+    watch.note(clock.sample(), clock.elapsed());
+  }
+}
+
+/** Let what is in flight resolve and the server's late closes pass, then hold the population to see it is stable. */
+export async function settleAndHold(
+  ctx: RampPhaseContext,
+  bounds: { settleMs: number; holdMs: number; maxDurationMs: number },
+): Promise<HoldPhase> {
+  const { clock } = ctx;
+  clock.phase = 'settling';
+  const settleBound = Math.min(clock.elapsed() + ctx.drainBoundMs, bounds.maxDurationMs);
+  await clock.waitUntil(isDrained, settleBound);
+  await waitQuiet(ctx, bounds.settleMs + QUIET_EXTRA_MS, settleBound);
+  clock.phase = 'hold';
+  const start = clock.sample(true);
+  const startMs = clock.elapsed();
+  const holdUntil = Math.min(clock.elapsed() + bounds.holdMs, bounds.maxDurationMs);
+  await clock.waitUntil(() => false, holdUntil);
+  return { start, end: clock.sample(true), startMs };
+}
+
+/** Look for handshakes the server never completed among the held connections (where the driver can). */
+export async function checkHandshakes(
+  ctx: RampPhaseContext,
+  maxDurationMs: number,
+  signal: AbortSignal | undefined,
+): Promise<HandshakeAudit | undefined> {
+  const { clock, driver } = ctx;
+  if (clock.aborted || clock.sample(true).held === 0) return undefined;
+  clock.phase = 'checking handshakes';
+  return driver.auditHandshakes === undefined
+    ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'the connections are held in other processes' }
+    : await driver.auditHandshakes(Math.max(0, maxDurationMs - clock.elapsed()), signal);
+}

@@ -1,0 +1,81 @@
+/**
+ * Verdicts as data: why a ramp or a hold ended, with the figures that say what its number means. The controller
+ * returns these; reporters (src/reporters/verdict-text.ts) word them into the result document's `verdict`.
+ */
+import type { ClientFailureClass, FailureClass } from '../engine/failure-class.js';
+import type { HoldVerdictKind, RampVerdictKind } from './result.js';
+
+/** The failure a verdict names: its class and, when the system gave one, its error code. */
+export interface NamedFailure {
+  class: FailureClass;
+  code: string | null;
+}
+
+/** Why a ramp stopped, without its figures (what the stop decision and the phases hand on). */
+export type RampStopReason =
+  /** Failures at the edge; `confirmed`: they went on at a low rate (else: --until first-failure). */
+  | { kind: 'limit-by-failure'; confirmed: boolean }
+  | { kind: 'limit-by-plateau' }
+  | { kind: 'max-reached' }
+  | { kind: 'timed-out' }
+  | { kind: 'unreachable' }
+  | { kind: 'rejected' }
+  | { kind: 'evicting' }
+  | { kind: 'client-limited'; limitedBy: ClientFailureClass }
+  | { kind: 'interrupted' };
+
+/**
+ * Why a ramp stopped and its figures: `connections` is the number the verdict reports (the result's
+ * maxConcurrency), `failure` the first failure; a plateau also says how long the held count stood still.
+ */
+export type RampStop = (
+  | Exclude<RampStopReason, { kind: 'limit-by-plateau' }>
+  | { kind: 'limit-by-plateau'; plateauMs: number }
+) & {
+  connections: number;
+  failure: NamedFailure | null;
+};
+
+/** Kinds whose number is only a lower bound of the server's capacity. */
+const RAMP_LOWER_BOUND: ReadonlySet<RampVerdictKind> = new Set(['max-reached', 'timed-out', 'client-limited', 'interrupted']);
+
+export function rampIsLowerBound(kind: RampVerdictKind): boolean {
+  return RAMP_LOWER_BOUND.has(kind);
+}
+
+/** The counts at the end of a hold that its verdict reports. */
+export interface HoldFigures {
+  /** Connections asked for. */
+  connections: number;
+  peakHeld: number;
+  /** Held at the end. */
+  held: number;
+  /** Open at the end but not yet held (within --settle). */
+  settling: number;
+  /** Connections that ever connected. */
+  connected: number;
+  lost: number;
+  reconnects: number;
+  /** --duration (null: until the server closed them all) and --max-duration. */
+  durationMs: number | null;
+  maxDurationMs: number;
+}
+
+/** Why a hold ended, with its figures. */
+export type HoldStop = (
+  | { kind: Exclude<HoldVerdictKind, 'client-limited'> }
+  | { kind: 'client-limited'; limitedBy: ClientFailureClass }
+) &
+  HoldFigures;
+
+/** A hold assertion as data: what was asked and what was seen; reporters word `expected` and `actual`. */
+export type HoldAssertionFacts =
+  | { name: 'established-within'; passed: boolean; count: number; withinMs: number; established: number }
+  | {
+      name: 'held';
+      passed: boolean;
+      connections: number;
+      durationMs: number | null;
+      lost: number;
+      failedToConnect: number;
+    };

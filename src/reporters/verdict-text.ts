@@ -1,0 +1,140 @@
+/**
+ * The verdict in words: the controller returns why a ramp or a hold ended as data (metrics/verdict.ts); this turns
+ * it into the result document's `verdict` (its `summary` sentence, the client limit's advice) and the hold
+ * assertions' `expected` and `actual`. Every verdict sentence and the flag names in it are written here.
+ */
+import { formatDurationMs } from '../config/units.js';
+import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
+import type { AssertionOutcome, HoldResult, HoldVerdictKind, RampResult, RampVerdictKind, Verdict } from '../metrics/result.js';
+import { rampIsLowerBound, type HoldAssertionFacts, type HoldStop, type RampStop } from '../metrics/verdict.js';
+import { formatCount } from './format.js';
+
+/** How a run that met its hard time bound is told, in every verdict and headline that says so. */
+export function maxDurationRanOut(maxDurationMs?: number): string {
+  return `--max-duration${maxDurationMs === undefined ? '' : ` (${formatDurationMs(maxDurationMs)})`} ran out`;
+}
+
+/** The ramp's verdict for the result document. */
+export function rampVerdict(stop: RampStop): Verdict<RampVerdictKind> {
+  const lowerBound = rampIsLowerBound(stop.kind);
+  if (stop.kind === 'client-limited') {
+    const cls = stop.limitedBy;
+    return { kind: stop.kind, summary: rampSummary(stop), lowerBound, clientLimit: { class: cls, advice: CLIENT_LIMIT_ADVICE[cls] } };
+  }
+  return { kind: stop.kind, summary: rampSummary(stop), lowerBound, clientLimit: null };
+}
+
+/** One sentence: the ramp's number and what it means. */
+export function rampSummary(stop: RampStop): string {
+  const max = stop.connections;
+  const n = formatCount(max);
+  const conns = max === 1 ? 'connection' : 'connections';
+  const f = stop.failure;
+  const how = f === null ? '' : `${f.class}${f.code ? ` (${f.code})` : ''}`;
+  switch (stop.kind) {
+    case 'limit-by-failure':
+      return stop.confirmed
+        ? `The server holds at most ${n} concurrent ${conns}: past that, connects failed with ${how}, and went on failing at a low rate.`
+        : `Stopped at the first failure (${how}) with ${n} ${conns} held.`;
+    case 'limit-by-plateau':
+      return `Held connections stopped growing at ${n} for ${formatDurationMs(stop.plateauMs)} while attempts went on.`;
+    case 'max-reached':
+      return `All ${n} connections asked for (--max) were held: the server holds at least ${n}.`;
+    case 'timed-out':
+      return `${maxDurationRanOut()} with ${n} connections held and no failure: the server holds at least ${n}.`;
+    case 'unreachable':
+      return `No connection could be established: ${how || 'no answer'}.`;
+    case 'rejected':
+      return `The server rejected every connection from the first one (${how || 'closed'}): that is not a capacity.`;
+    case 'evicting':
+      return `The server evicts idle connections instead of refusing new ones: at most ${n} open at once.`;
+    case 'client-limited':
+      return `Inconclusive: limited by this machine (${stop.limitedBy}), not by the server; the server holds at least ${n}.`;
+    case 'interrupted':
+      return `Interrupted with ${n} connections held: the server holds at least ${n}.`;
+  }
+}
+
+/** The hold's verdict for the result document. */
+export function holdVerdict(stop: HoldStop): Verdict<HoldVerdictKind> {
+  if (stop.kind === 'client-limited') {
+    const cls = stop.limitedBy;
+    return { kind: stop.kind, summary: holdSummary(stop), lowerBound: true, clientLimit: { class: cls, advice: CLIENT_LIMIT_ADVICE[cls] } };
+  }
+  return { kind: stop.kind, summary: holdSummary(stop), lowerBound: false, clientLimit: null };
+}
+
+/**
+ * "169 held" or "169 held (12 more open, not yet held)": the held count is the one the headline reports, and the
+ * connections still settling are named, not folded in, so the two lines never disagree.
+ */
+function heldNow(s: HoldStop): string {
+  return `${formatCount(s.held)} held${s.settling > 0 ? ` (${formatCount(s.settling)} more open, not yet held)` : ''}`;
+}
+
+/** One sentence: how the hold ended. */
+export function holdSummary(s: HoldStop): string {
+  const peak = formatCount(s.peakHeld);
+  const of = formatCount(s.connections);
+  switch (s.kind) {
+    case 'held':
+      return `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ${formatCount(s.lost)} lost, ${formatCount(s.reconnects)} reconnects.`;
+    case 'all-closed':
+      return `The server closed all ${formatCount(s.connected)} connections; ${peak} were held at once at the peak.`;
+    case 'timed-out':
+      return `${maxDurationRanOut(s.maxDurationMs)} with ${heldNow(s)} of ${of}.`;
+    case 'unreachable':
+      return 'No connection could be established.';
+    case 'interrupted':
+      return `Interrupted with ${heldNow(s)} of ${of} connections.`;
+    case 'client-limited':
+      return `Inconclusive: limited by this machine (${s.limitedBy}) at ${peak} held connections, not by the server.`;
+  }
+}
+
+/** A hold assertion for the result document: what was asked and what was seen, in words. */
+export function holdAssertion(a: HoldAssertionFacts): AssertionOutcome {
+  if (a.name === 'established-within') {
+    const within = formatDurationMs(a.withinMs);
+    const short = a.count - a.established;
+    return {
+      name: a.name,
+      passed: a.passed,
+      expected: `${formatCount(a.count)} established within ${within} and open for --settle`,
+      actual: `${formatCount(a.established)} of ${formatCount(a.count)} established within ${within}${short > 0 ? ` (${formatCount(short)} short)` : ''}`,
+    };
+  }
+  const during = a.durationMs === null ? 'the run' : formatDurationMs(a.durationMs);
+  const all = `all ${formatCount(a.connections)} held for ${during}, none lost`;
+  return {
+    name: a.name,
+    passed: a.passed,
+    expected: all,
+    actual: a.passed
+      ? all
+      : `${formatCount(a.lost)} lost, ${formatCount(a.failedToConnect)} failed to connect, of ${formatCount(a.connections)} to hold for ${during}`,
+  };
+}
+
+/**
+ * `findings` with `stop` replaced by `verdict` where it stands (the document's field order stays what readers of
+ * `--json` know), and the other fields given in `words` replaced likewise.
+ */
+function worded(findings: object, words: Record<string, [string, unknown]>): unknown {
+  return Object.fromEntries(Object.entries(findings).map(([k, v]) => words[k] ?? [k, v]));
+}
+
+/** The ramp's findings as the result document: the verdict worded. */
+export function rampResultOf(findings: Omit<RampResult, 'verdict'> & { stop: RampStop }): RampResult {
+  return worded(findings, { stop: ['verdict', rampVerdict(findings.stop)] }) as RampResult;
+}
+
+/** The hold's findings as the result document: the verdict and the assertions worded. */
+export function holdResultOf(
+  findings: Omit<HoldResult, 'verdict' | 'assertions'> & { stop: HoldStop; assertions: HoldAssertionFacts[] },
+): HoldResult {
+  return worded(findings, {
+    stop: ['verdict', holdVerdict(findings.stop)],
+    assertions: ['assertions', findings.assertions.map(holdAssertion)],
+  }) as HoldResult;
+}
