@@ -4,13 +4,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PoolCounters } from '../engine/connection-pool.js';
+import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
 import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
 import {
   RESULT_SCHEMA,
   RESULT_SCHEMA_VERSION,
   type FailureSummary,
   type ResultCounters,
+  type ResultFailureRecord,
   type TargetInfo,
   type TimelineSample,
 } from '../metrics/result.js';
@@ -123,7 +124,7 @@ export function summarizeFailures(driver: ProbeDriver, counters: PoolCounters): 
   const out: FailureSummary[] = [];
   for (const [cls, count] of Object.entries(counters.failuresByClass) as [FailureClass, number][]) {
     const first = firsts.get(cls);
-    if (count > 0 && first !== undefined) out.push({ class: cls, count, first });
+    if (count > 0 && first !== undefined) out.push({ class: cls, count, first: resultFailure(first) });
   }
   return out.sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs);
 }
@@ -165,9 +166,29 @@ type UnmappedEngineCounter = Exclude<keyof PoolCounters, keyof ResultCounters>;
 const everyEngineCounterMapped: [UnmappedEngineCounter] extends [never] ? true : UnmappedEngineCounter = true;
 void everyEngineCounterMapped;
 
+/** An engine failure as the result document names it, field by field (like resultCounters). */
+export function resultFailure(f: FailureRecord): ResultFailureRecord {
+  return {
+    class: f.class,
+    code: f.code,
+    message: f.message,
+    phase: f.phase,
+    atMs: f.atMs,
+    afterConnectMs: f.afterConnectMs,
+    serverSaid: f.serverSaid,
+    connId: f.connId,
+    sourceAddress: f.sourceAddress,
+  };
+}
+
+type UnmappedFailureField = Exclude<keyof FailureRecord, keyof ResultFailureRecord>;
+const everyFailureFieldMapped: [UnmappedFailureField] extends [never] ? true : UnmappedFailureField = true;
+void everyFailureFieldMapped;
+
 /** The mode-independent part of a result. */
 export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarget, counters: PoolCounters) {
-  const firstFailure = driver.firstFailures()[0] ?? null;
+  const first = driver.firstFailures()[0];
+  const firstFailure = first === undefined ? null : resultFailure(first);
   const connect = driver.connectLatency();
   const tlsHist = driver.tlsLatency();
   const participants = driver.participants();
