@@ -60,6 +60,21 @@ const bundledRequires = {
   },
 };
 
+/**
+ * Optional packages a dependency tries in a try/catch (debug, under ioredis, asks for supports-color): not
+ * installed, so left as a runtime require, which in a single executable prints a warning for anything but a
+ * built-in. They are bundled as empty modules, which is what their absence means to the caller.
+ */
+const OPTIONAL_MISSING = ['supports-color'];
+const optionalMissing = {
+  name: 'optional-missing',
+  setup(b) {
+    const filter = new RegExp(`^(${OPTIONAL_MISSING.join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'optional-missing' }));
+    b.onLoad({ filter: /.*/, namespace: 'optional-missing' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
 /** Both bundles: CommonJS for Node 20, import.meta.url as the binary's own URL, the version baked in. */
 const common = {
   bundle: true,
@@ -69,7 +84,7 @@ const common = {
   logLevel: 'warning',
   banner: { js: 'var __tcpprobeMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__tcpprobeMetaUrl', TCPPROBE_SINGLE_FILE_VERSION: JSON.stringify(version) },
-  plugins: [bundledRequires],
+  plugins: [bundledRequires, optionalMissing],
 };
 const mainBundle = join(work, 'tcpprobe.cjs');
 const ignoreWorkerBundle = join(work, 'ignore-worker.cjs');

@@ -3,7 +3,8 @@
  * folder and run as a real binary: --version, the demo (its target in a worker thread whose code is an asset of the
  * binary), and a ramp with worker processes against `serve --workers 2`, both started by the binary (each child
  * re-enters the binary in its role), saved to a history the binary then renders as the HTML report (uPlot is an
- * asset too). Skipped, with the reason, only when this node binary has no single-executable fuse.
+ * asset too), and an agent (the bundled Redis client). Skipped, with the reason, only when this node binary has
+ * no single-executable fuse.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { collect, type CliRun } from '../helpers/cli.js';
 import { expectValidDocument } from '../helpers/schema-validator.js';
+import { freePort } from '../helpers/ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-sea-'));
@@ -63,6 +65,8 @@ describe('the single-file executable', () => {
     const doc = JSON.parse(run.stdout) as { maxConcurrency: number; verdict: { kind: string } };
     expect(doc.maxConcurrency).toBe(1000);
     expect(doc.verdict.kind).toBe('limit-by-failure');
+    // Nothing the bundle left out was asked for at run time (the SEA's require warns for any non-built-in).
+    expect(run.stderr).not.toMatch(/Warning/);
     expectValidDocument('result.schema.json', doc);
     process.stdout.write(`single-file executable: demo in ${Date.now() - started} ms\n`);
   }, 60_000);
@@ -102,4 +106,12 @@ describe('the single-file executable', () => {
       serve.kill('SIGTERM');
     }
   }, 90_000);
+
+  it('runs an agent (the Redis client is bundled): an unreachable Redis is one line and the fleet code, no warning', async (ctx) => {
+    if (skipReason !== null) ctx.skip(skipReason);
+    const port = await freePort();
+    const run = await runBinary(['agent', '--redis', `redis://127.0.0.1:${port}/0`, '--allow-target', '127.0.0.1:1', '-q'], 30_000);
+    expect(run.code, run.stderr).toBe(EXIT.fleet);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tcpprobe: redis: cannot connect/)]);
+  }, 40_000);
 });
