@@ -1,12 +1,50 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Every test runs once on the default engine (native where the addon is built, see config/engine-choice.ts); the
+ * engine tests and the conformance cases that decide a verdict from socket behaviour run a second time on the
+ * other engine (TCPPROBE_ENGINE, read by the CLI and by test/helpers/engine.ts). docs/native-engine.md says why
+ * these.
+ */
+const SECOND_ENGINE_FILES = [
+  'test/integration/ramp-engine.test.ts',
+  'test/integration/hold-engine.test.ts',
+  'test/integration/classes.test.ts',
+  'test/integration/classes-addresses.test.ts',
+  'test/integration/classes-source-addresses.test.ts',
+  'test/integration/late-denial.test.ts',
+  'test/integration/handshake-audit.test.ts',
+  'test/integration/nothing-held.test.ts',
+  'test/integration/rate-limit.test.ts',
+  'test/conformance/redis.test.ts',
+  'test/conformance/connlimit.test.ts',
+  'test/conformance/nginx-stream.test.ts',
+  'test/conformance/never-accept.test.ts',
+];
+
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 30_000,
+  // Socket-heavy integration tests share the fd limit and the port range: run files one at a time.
+  fileParallelism: false,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 30_000,
-    // Socket-heavy integration tests share the fd limit and the port range: run files one at a time.
-    fileParallelism: false,
     reporters: ['default'],
+    // One project after the other, never side by side (they share the fd limit and the port range too).
+    sequence: { groupOrder: 0 },
+    projects: [
+      { test: { ...shared, name: 'default-engine', include: ['test/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      {
+        test: {
+          ...shared,
+          name: 'js-engine',
+          include: SECOND_ENGINE_FILES,
+          env: { TCPPROBE_ENGINE: 'js' },
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -103,6 +103,8 @@ async function tcpprobeClient() {
     reconnectDelayMs: 0,
     service: null,
     tls: null,
+    // The socket layer under test (bench-cases.mjs gives each engine its own case); the CLI's default is native.
+    engine: spec.engine ?? 'native',
   };
   let driver;
   if (mode === 'workers') {

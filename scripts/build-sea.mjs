@@ -1,5 +1,5 @@
 // Build the single-file executable (Node's single executable applications) from dist/: `npm run sea` writes
-// build/tcpprobe, a copy of this machine's node binary with tcpprobe bundled in, for hosts without Node.
+// dist-sea/tcpprobe, a copy of this machine's node binary with tcpprobe bundled in, for hosts without Node.
 //
 //   node scripts/build-sea.mjs [--out FILE]
 //
@@ -22,7 +22,7 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const NO_SEA_FUSE_EXIT = 3;
 
 const outArg = process.argv.indexOf('--out');
-const output = resolve(outArg > 0 ? process.argv[outArg + 1] : join(ROOT, 'build', 'tcpprobe'));
+const output = resolve(outArg > 0 ? process.argv[outArg + 1] : join(ROOT, 'dist-sea', 'tcpprobe'));
 const work = join(dirname(output), '.sea-work');
 
 function fail(message, code = 1) {

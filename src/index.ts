@@ -58,6 +58,8 @@ export interface ProbeInput {
   /** A CA certificate file (PEM). */
   ca?: string;
   workers?: Count;
+  /** The socket layer: 'native' (the default where the addon built) or 'js'; TLS runs on 'js' only. */
+  engine?: 'native' | 'js';
 }
 
 export interface RampInput extends ProbeInput {

@@ -9,6 +9,7 @@ import { readSystemLimits } from '../preflight/system-limits.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { info } from './output.js';
+import { ENGINE_HELP } from '../config/engine-choice.js';
 import type { StopSignal } from './signals.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 
@@ -38,6 +39,7 @@ export function registerAgentCommand(program: Command, run: (fn: (stop: StopSign
     )
     .optionsGroup(HELP_GROUPS.connections)
     .option('--source <addrs>', 'local source addresses of this machine: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen per run)')
+    .option('--engine <native|js>', ENGINE_HELP)
     .option('--workers <n>', 'processes holding this agent\'s connections (default: enough for its share of a run under the open-files limit)')
     .optionsGroup(HELP_GROUPS.output)
     .option('-q, --quiet', 'no log lines (errors still go to stderr)')

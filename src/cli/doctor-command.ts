@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { ENGINE_DEFAULTS, readTargetOptions, type TargetOptions } from '../config/probe-options.js';
 import { parseCount } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
-import type { TargetInfo } from '../metrics/result.js';
+import type { EngineRecord, TargetInfo } from '../metrics/result.js';
 import { MAX_WORKERS, type CapacityAssessment } from '../preflight/capacity.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../preflight/format.js';
@@ -66,14 +66,17 @@ export interface DoctorReport {
   workers: number;
   /** Connections the assessment was made for, and whether the user gave that number. */
   connections: { planned: number; given: boolean };
+  /** The socket layer a run without --engine would use here (TCP; TLS runs on js), and why js. */
+  engine: EngineRecord;
 }
 
 /** Read the limits, resolve the target once and assess; never connects. Throws ProbeError for an unresolvable host. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   // Loaded when doctor runs, not with the CLI (see ramp-command.ts).
-  const [{ resolveTarget }, { checkMachine }] = await Promise.all([
+  const [{ resolveTarget }, { checkMachine }, { chooseEngine }] = await Promise.all([
     import('../engine/resolve.js'),
     import('../preflight/machine-check.js'),
+    import('../config/engine-choice.js'),
   ]);
   const resolved =
     o.target === null ? null : await resolveTarget(o.target.host, o.target.port, { spread: o.target.spreadAddresses, tls: false });
@@ -90,6 +93,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     sources,
     workers,
     connections: { planned: o.connections, given: o.connectionsGiven },
+    engine: chooseEngine(null, false),
   };
 }
 
@@ -107,6 +111,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     `Preflight for ${where}, planning ${planned} in ${r.workers} process${r.workers === 1 ? '' : 'es'}`,
     formatPreflight(r.assessment, r.limits, r.sources.addresses),
     `  source plan: ${r.sources.reason}`,
+    `  engine: ${r.engine.name}${r.engine.why === null ? ' (the native core loads here)' : ` (${r.engine.why})`}`,
   ];
   return lines.join('\n');
 }
@@ -143,6 +148,7 @@ export function doctorDocument(r: DoctorReport): DoctorDocument {
     sources: { addresses: r.sources.addresses, reason: r.sources.reason },
     workers: r.workers,
     connections: r.connections,
+    engine: { name: r.engine.name, why: r.engine.why },
   };
 }
 

@@ -3,6 +3,8 @@
  * client-limits preflight and print it, and assemble the engine configuration.
  */
 import type { EngineConfig } from '../engine/connection-pool.js';
+import type { EngineRecord } from '../metrics/result.js';
+import { fallbackLine } from '../config/engine-choice.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import type { EngineOptions, Reconnect, TargetOptions } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
@@ -81,10 +83,10 @@ export async function prepareProbe(
     const grown = assessGrowth(limits, resolved.addresses, growth);
     const reach = grown.reach;
     const stops = reach === null ? '' : `; a ramp without --max stops at ${reach.connections.toLocaleString('en-US')} (client-limited)`;
-    const text = `${formatPreflight(grown.assessment, limits, [])}\n  ${'grows'.padEnd(16)} ${describeGrowth(growth)}${stops}`;
+    const text = `${formatPreflight(grown.assessment, limits, [])}\n  ${'grows'.padEnd(16)} ${describeGrowth(growth)}${stops}${engineText(engine.engine)}`;
     return {
       resolved,
-      runTarget: { info: resolved.info, sourceAddresses: [] },
+      runTarget: { info: resolved.info, sourceAddresses: [], engine: engine.engine },
       engine: engineConfig(resolved, [], engine, reconnect),
       assessment: grown.assessment,
       preflightText: text,
@@ -93,10 +95,10 @@ export async function prepareProbe(
       reach,
     };
   }
-  const preflightText = formatPreflight(assessment, limits, sources.addresses);
+  const preflightText = formatPreflight(assessment, limits, sources.addresses) + engineText(engine.engine);
   return {
     resolved,
-    runTarget: { info: resolved.info, sourceAddresses: sources.addresses },
+    runTarget: { info: resolved.info, sourceAddresses: sources.addresses, engine: engine.engine },
     engine: engineConfig(resolved, sources.addresses, engine, reconnect),
     assessment,
     preflightText: workers > 1 ? `${preflightText}\n  workers          ${workers} processes` : preflightText,
@@ -124,7 +126,15 @@ function engineConfig(
     reconnectHeldOnly: reconnect.heldOnly,
     service: engine.service,
     tls: engine.tls,
+    engine: engine.engine.name,
   };
+}
+
+/** The preflight's engine line; a fallback for a reason other than TLS is also said on stderr, once. */
+function engineText(e: EngineRecord): string {
+  const fallback = fallbackLine(e);
+  if (fallback !== null) process.stderr.write(`${fallback}\n`);
+  return `\n  ${'engine'.padEnd(16)} ${e.name}${e.why === null ? '' : ` (${e.why})`}`;
 }
 
 /** One line for the preflight: what the run starts with and when it adds more. */

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
+import { ENGINE_HELP } from '../config/engine-choice.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
@@ -28,6 +29,7 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--settle <ms>', `an established connection counts as held after this long open (default ${ENGINE_DEFAULTS.settleMs}ms)`)
     .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
     .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
+    .option('--engine <native|js>', ENGINE_HELP)
     .optionsGroup(HELP_GROUPS.service)
     .option('--send <data>', 'send this after connecting (escapes \\r\\n, or @FILE)')
     .option('--expect <text|/re/>', 'held only after a reply containing TEXT or matching /re/')

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import type { RawFlags } from './probe-options.js';
 
-export const PROBE_KEYS = ['host', 'port', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers'];
+export const PROBE_KEYS = ['host', 'port', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers', 'engine'];
 export const RAMP_KEYS = new Set([...PROBE_KEYS, 'rate', 'step', 'stepInterval', 'max', 'maxDuration', 'plateau', 'hold', 'until', 'reconnect', 'reconnectDelay']);
 export const HOLD_KEYS = new Set([...PROBE_KEYS, 'connections', 'delay', 'duration', 'maxDuration', 'reconnect', 'reconnectDelay', 'assertEstablished', 'assertHeld']);
 export const DURATION_KEYS = new Set(['connectTimeout', 'keepalive', 'settle', 'expectTimeout', 'stepInterval', 'maxDuration', 'plateau', 'hold', 'delay', 'duration', 'reconnectDelay']);

@@ -9,6 +9,8 @@ import { UsageError } from '../errors.js';
 import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';
 import { optional, type Validator } from './validator.js';
 import { MAX_WORKERS } from '../preflight/capacity.js';
+import type { EngineRecord } from '../metrics/result.js';
+import { chooseEngine, parseEngineFlag } from './engine-choice.js';
 
 export const ENGINE_DEFAULTS = {
   host: 'localhost',
@@ -42,6 +44,8 @@ export interface EngineOptions {
   settleMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
+  /** The socket layer (--engine), decided here: see engine-choice.ts. */
+  engine: EngineRecord;
   /** Worker processes; null: enough for the planned connections under the open-files limit. */
   workers: number | null;
 }
@@ -107,6 +111,8 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
   } else if (raw.servername !== undefined || raw.insecure === true || raw.ca !== undefined) {
     v.problem('--servername, --insecure and --ca need --tls');
   }
+  const requested = v.field(() => parseEngineFlag(raw.engine), null);
+  const engine = v.field(() => chooseEngine(requested, tls !== null), { name: 'js', why: null });
   const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
   if (workers !== null && (workers < 1 || workers > MAX_WORKERS)) v.problem(`--workers: must be 1 to ${MAX_WORKERS}`);
   return {
@@ -117,6 +123,7 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
     settleMs,
     service,
     tls,
+    engine,
   };
 }
 

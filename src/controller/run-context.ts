@@ -9,6 +9,7 @@ import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
 import {
   RESULT_SCHEMA,
   RESULT_SCHEMA_VERSION,
+  type EngineRecord,
   type FailureSummary,
   type ResultCounters,
   type ResultFailureRecord,
@@ -37,6 +38,8 @@ export interface RunHooks {
 export interface RunTarget {
   info: TargetInfo;
   sourceAddresses: string[];
+  /** The socket layer the run's pools use (absent: not recorded, as in tests that build a driver directly). */
+  engine?: EngineRecord;
 }
 
 /** Pick a sample interval that keeps the timeline near 600 points: 100 ms for a minute-long run. */
@@ -211,5 +214,6 @@ export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarg
     sampleIntervalMs: clock.sampleIntervalMs,
     sourceAddresses: target.sourceAddresses,
     ...(participants.length > 0 ? { participants: participants.map((p) => ({ ...p, counters: resultCounters(p.counters) })) } : {}),
+    ...(target.engine === undefined ? {} : { engine: target.engine }),
   };
 }

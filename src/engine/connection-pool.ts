@@ -8,7 +8,6 @@
  * timer per socket; totals kept as counters, never recomputed by scanning.
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { FifoQueue } from './fifo-queue.js';
 import { Opener } from './opener.js';
@@ -16,6 +15,8 @@ import { classifyErrorCode, type FailureClass } from './failure-class.js';
 import { compileMatcher, escapeBytes, type Matcher } from './matcher.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import type { SystemError } from '../errors.js';
+import { NodeTransport, type EngineName, type Transport, type TransportConn, type TransportSink } from './transport.js';
+import { NativeTransport } from './native-transport.js';
 
 /** One resolved target address. */
 export interface TargetAddress {
@@ -68,6 +69,8 @@ export interface EngineConfig {
   reconnectDelayMs: number;
   service: ServiceCheck | null;
   tls: TlsSettings | null;
+  /** The socket layer: Node's net/tls (default) or the native core, which has no TLS. */
+  engine?: EngineName;
 }
 
 /** From this connect on, bind `address` (null: the kernel chooses). */
@@ -200,9 +203,10 @@ const EARLY_LOSS_MS = 500;
 /** Keepalive idle time given to a suspect of a dropped handshake (TCP_KEEPIDLE is in whole seconds). */
 const SUSPECT_KEEPALIVE_MS = 1000;
 
-class Connection {
+class Connection implements TransportConn {
   state = State.Queued;
   socket: net.Socket | null = null;
+  fd = -1;
   startedAt = 0;
   connectedAt = 0;
   /** When the connection became usable (after the TLS handshake with TLS); settle and expect deadlines start here. */
@@ -231,11 +235,8 @@ class Connection {
   ) {}
 }
 
-/** The socket option carries its connection record so shared handlers can find it through `this`. */
-const CONN = Symbol('tcpprobe.connection');
-type TrackedSocket = net.Socket & { [CONN]: Connection };
-
-export class ConnectionPool {
+export class ConnectionPool implements TransportSink<Connection> {
+  private readonly transport: Transport<Connection>;
   private readonly opener: Opener;
   private readonly live = new Set<Connection>();
   private readonly connectDeadlines = new FifoQueue<Connection>();
@@ -277,9 +278,30 @@ export class ConnectionPool {
   ) {
     if (config.targets.length === 0) throw new Error('ConnectionPool: no target addresses');
     this.opener = new Opener(config.maxInflight, this.start);
+    if (config.engine === 'native') {
+      if (config.tls !== null) throw new Error('ConnectionPool: the native engine has no TLS');
+      this.transport = new NativeTransport(this, { bindNoPort: process.env.TCPPROBE_NATIVE_BIND === 'noport' /* measured slower: docs/native-engine.md */ });
+    } else {
+      const settings = config.tls;
+      this.transport = new NodeTransport(
+        this,
+        settings === null
+          ? null
+          : (address) => ({
+              servername: settings.servername ?? (net.isIP(address) === 0 ? address : undefined),
+              rejectUnauthorized: !settings.insecure,
+              ca: settings.ca ?? undefined,
+            }),
+      );
+    }
     this.expectMatch = config.service?.expect ? compileMatcher(config.service.expect) : null;
     this.rejectMatch = config.service?.reject ? compileMatcher(config.service.reject) : null;
     this.sweepTimer = setInterval(this.sweep, SWEEP_INTERVAL_MS);
+  }
+
+  /** The socket layer this pool runs on. */
+  get engine(): EngineName {
+    return this.transport.name;
   }
 
   /** Milliseconds since the pool was created. */
@@ -339,27 +361,25 @@ export class ConnectionPool {
     clearInterval(this.sweepTimer);
     for (const conn of this.live) this.closeQuietly(conn);
     this.live.clear();
+    this.transport.shutdown();
     this.c.connecting = 0;
     this.c.established = 0;
     this.c.held = 0;
   }
 
   private closeQuietly(conn: Connection): void {
-    const socket = conn.socket;
     const wasConnecting = conn.state === State.Connecting;
     conn.state = State.Done;
     conn.inflight = false; // the pool is closing: no slot to give back
-    if (socket === null || socket.destroyed) return;
     // A socket still connecting has no connection to reset; destroying it sends nothing.
-    if (wasConnecting || this.config.tls !== null) socket.destroy();
-    else socket.resetAndDestroy();
+    this.transport.close(conn, !wasConnecting);
   }
 
   /** Local ports of the held connections (to match them with the kernel's view, see handshake-audit.ts). */
   heldLocalPorts(): number[] {
     const ports: number[] = [];
     for (const conn of this.live) {
-      const port = conn.state === State.Held ? conn.socket?.localPort : undefined;
+      const port = conn.state === State.Held ? this.transport.localPort(conn) : undefined;
       if (port !== undefined) ports.push(port);
     }
     return ports;
@@ -373,7 +393,7 @@ export class ConnectionPool {
   takeBackNeverCompleted(localPorts: ReadonlySet<number>): number {
     let taken = 0;
     for (const conn of [...this.live]) {
-      const port = conn.socket?.localPort;
+      const port = conn.state === State.Held ? this.transport.localPort(conn) : undefined;
       if (conn.state !== State.Held || port === undefined || !localPorts.has(port)) continue;
       this.takeBack(conn);
       taken++;
@@ -391,9 +411,9 @@ export class ConnectionPool {
   probeIdleHeld(): number {
     let probed = 0;
     for (const conn of this.live) {
-      if (conn.state !== State.Held || conn.firstBytes !== null || conn.socket === null) continue;
+      if (conn.state !== State.Held || conn.firstBytes !== null || !this.transport.isOpen(conn)) continue;
       conn.auditSuspect = true;
-      conn.socket.setKeepAlive(true, SUSPECT_KEEPALIVE_MS);
+      this.transport.setKeepAlive(conn, SUSPECT_KEEPALIVE_MS);
       probed++;
     }
     return probed;
@@ -407,9 +427,7 @@ export class ConnectionPool {
     this.c.neverCompleted++;
     if (conn.heldAt <= this.peakAt) this.c.peakHeld--;
     if (this.c.held > this.c.peakHeld) this.c.peakHeld = this.c.held;
-    const socket = conn.socket;
-    conn.socket = null;
-    if (socket !== null && !socket.destroyed) socket.resetAndDestroy();
+    this.transport.close(conn, true);
   }
 
   /** Start one connect (called by the opener, which counts it in flight until `finishConnect`). */
@@ -457,47 +475,26 @@ export class ConnectionPool {
     this.live.add(conn);
     this.connectDeadlines.push(conn);
 
-    let socket: net.Socket;
     try {
-      const base: net.TcpNetConnectOpts = {
-        host: target.address,
-        port: target.port,
+      this.transport.connect(conn, {
+        address: target.address,
         family: target.family,
+        port: target.port,
         localAddress,
-        keepAlive: cfg.keepAliveMs > 0,
-        keepAliveInitialDelay: cfg.keepAliveMs,
-      };
-      if (cfg.tls === null) {
-        socket = net.connect(base);
-      } else {
-        socket = tls.connect({
-          ...base,
-          servername: cfg.tls.servername ?? (net.isIP(target.address) === 0 ? target.address : undefined),
-          rejectUnauthorized: !cfg.tls.insecure,
-          ca: cfg.tls.ca ?? undefined,
-        });
-        socket.on('secureConnect', onSecureConnect);
-        socket.on('session', onSession);
-      }
+        keepAliveMs: cfg.keepAliveMs,
+        keepBytes: this.expectMatch !== null || this.rejectMatch !== null ? MATCH_WINDOW : FIRST_BYTES_KEPT,
+      });
     } catch (e) {
       // Synchronous throws happen for bad local addresses and for fd exhaustion on some paths.
       this.fail(conn, e as SystemError);
-      return;
     }
-    (socket as TrackedSocket)[CONN] = conn;
-    conn.socket = socket;
-    socket.on('connect', onConnect);
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
   }
 
   /** TCP connected. With TLS, the connection is usable only after the handshake (onSecure). */
-  handleConnect(conn: Connection): void {
+  handleConnect(conn: Connection, measuredMs: number | null): void {
     if (conn.state !== State.Connecting) return;
     conn.connectedAt = performance.now();
-    const connectMs = conn.connectedAt - conn.startedAt;
+    const connectMs = measuredMs ?? conn.connectedAt - conn.startedAt;
     recordMs(this.connectLatency, connectMs);
     if (this.config.tls === null) this.becomeEstablished(conn, connectMs);
   }
@@ -508,7 +505,7 @@ export class ConnectionPool {
     // TLS 1.3 finishes on the client one flight before the server: the client's Finished may still be unread
     // (or dropped) when secureConnect fires. A session ticket, which the server sends only after reading it, or
     // the first application bytes are the proof; settle starts from there (see `prove`).
-    conn.awaitingProof = (conn.socket as tls.TLSSocket | null)?.getProtocol() === 'TLSv1.3';
+    conn.awaitingProof = this.transport.isTls13(conn);
     this.becomeEstablished(conn, conn.connectedAt - conn.startedAt);
   }
 
@@ -534,7 +531,7 @@ export class ConnectionPool {
     this.finishConnect(conn);
     this.onEvent?.({ kind: 'established', connId: conn.id, atMs: this.now(), connectMs });
     const service = this.config.service;
-    if (service?.send && conn.socket) conn.socket.write(service.send);
+    if (service?.send) this.transport.write(conn, service.send);
     if (this.expectMatch !== null) this.expectDeadlines.push(conn);
     else if (conn.awaitingProof) this.proofDeadlines.push(conn);
     else this.settleQueue.push(conn);
@@ -646,15 +643,10 @@ export class ConnectionPool {
       this.onEvent?.({ kind: 'failed', connId: conn.id, atMs: record.atMs, failure: record });
     }
 
-    const socket = conn.socket;
-    conn.socket = null;
     conn.firstBytes = null;
     conn.reply = '';
-    if (socket !== null && !socket.destroyed) {
-      // A connection we give up on (timeout, unserved, rejected) is reset so it leaves no TIME_WAIT behind.
-      if (prev === State.Connecting || this.config.tls !== null) socket.destroy();
-      else socket.resetAndDestroy();
-    }
+    // A connection we give up on (timeout, unserved, rejected) is reset so it leaves no TIME_WAIT behind.
+    this.transport.close(conn, prev !== State.Connecting);
 
     const reopen = this.config.reconnect && !this.reconnectPaused && (phase === 'held' || this.config.reconnectHeldOnly !== true);
     if (reopen && this.opening && !this.closed) {
@@ -711,37 +703,4 @@ export class ConnectionPool {
       this.opener.add(1);
     }
   };
-}
-
-/*
- * Shared socket handlers: one function object per event for all sockets. `this` is the socket; its connection
- * record (and through it the pool) hangs off the CONN symbol.
- */
-function onConnect(this: net.Socket): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleConnect(conn);
-}
-function onSecureConnect(this: net.Socket): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleSecureConnect(conn);
-}
-function onSession(this: net.Socket): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleSession(conn);
-}
-function onData(this: net.Socket, chunk: Buffer): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleData(conn, chunk);
-}
-function onEnd(this: net.Socket): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleEnd(conn);
-}
-function onError(this: net.Socket, err: Error): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleError(conn, err as SystemError);
-}
-function onClose(this: net.Socket): void {
-  const conn = (this as TrackedSocket)[CONN];
-  conn.pool.handleClose(conn);
 }

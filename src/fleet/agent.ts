@@ -24,6 +24,9 @@ import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowli
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
 import type { AgentOptions } from './fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
+import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
+import { nativeCoreProblem } from '../engine/native-transport.js';
+import type { EngineRecord } from '../metrics/result.js';
 
 export type AgentLog = (line: string) => void;
 
@@ -153,7 +156,16 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
       });
       log(formatPreflight(assessment, limits, sources.addresses));
     }
-    const engine: EngineConfig = { ...spec.engine, targets: resolved.addresses, sourceAddresses: sources.addresses };
+    // The socket layer is this machine's choice, like its source addresses: the native core may not be built here.
+    let choice: EngineRecord;
+    try {
+      choice = chooseEngine(o.engine, spec.engine.tls !== null, nativeCoreProblem);
+    } catch (e) {
+      return refuse((e as Error).message);
+    }
+    const fallback = fallbackLine(choice);
+    if (fallback !== null) log(fallback);
+    const engine: EngineConfig = { ...spec.engine, targets: resolved.addresses, sourceAddresses: sources.addresses, engine: choice.name };
 
     const seen = { maxHeld: 0, failed: 0 };
     const transport: ParticipantTransport = {

@@ -12,6 +12,8 @@ import type { RawFlags } from '../config/probe-options.js';
 import { UsageError } from '../errors.js';
 import { parseAllowRules, type AllowRule } from './allowlist.js';
 import type { AgentWant } from './coordinator.js';
+import { parseEngineFlag } from '../config/engine-choice.js';
+import type { EngineName } from '../engine/transport.js';
 import { hasPassword, parseRedisUrl, withPassword, type RedisLocation } from './redis-url.js';
 import { AGENT_NAME_PATTERN } from './wire.js';
 
@@ -43,6 +45,8 @@ export interface AgentOptions {
   sources: string[] | null;
   /** Processes holding this agent's connections; null: enough for each run's share under the open-files limit. */
   workers: number | null;
+  /** --engine for this agent's pools; null: native where it loads (TLS runs always use js). */
+  engine: EngineName | null;
   quiet: boolean;
 }
 
@@ -143,6 +147,7 @@ export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process
   const sources = v.field(() => optional(raw.source, (s) => parseSourceAddresses('--source', s)), null);
   const workers = v.field(() => optional(raw.workers, (s) => parseCount('--workers', s)), null);
   if (workers !== null && (workers < 1 || workers > 64)) v.problem('--workers: must be 1 to 64');
+  const engine = v.field(() => parseEngineFlag(raw.engine), null);
   v.done();
   return Object.freeze({
     redis: redis as RedisLocation,
@@ -151,6 +156,7 @@ export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process
     allowTexts,
     sources,
     workers,
+    engine,
     quiet: raw.quiet === true,
   });
 }

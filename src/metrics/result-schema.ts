@@ -204,6 +204,13 @@ export const ParticipantSummarySchema = closed({
   lostAtMs: nullable(Figure),
 });
 
+/** The socket layer that ran: the native core or Node's net/tls. */
+export const EngineRecordSchema = closed({
+  name: Type.Enum(['native', 'js']),
+  /** Why the JS engine ran (TLS, asked for, or the native core did not load); null for native. */
+  why: nullable(Type.String()),
+});
+
 /** The fields every result has, ramp or hold. */
 const resultBaseProperties = {
   /** "tcpprobe/result": names this document and its schema file (schema/result.schema.json). */
@@ -229,6 +236,8 @@ const resultBaseProperties = {
   sourceAddresses: Type.Array(Type.String()),
   /** Processes (workers) or agents that held connections; absent for a single process. */
   participants: Type.Optional(Type.Array(ParticipantSummarySchema)),
+  /** The socket layer; absent in results written before it was recorded. */
+  engine: Type.Optional(EngineRecordSchema),
 };
 
 /** The audit file's target a result belongs to: its history series is its name, not its host:port. */

@@ -28,6 +28,8 @@ export type TargetInfo = Static<typeof S.TargetInfoSchema>;
 /** A rate limit found while ramping: failures that stopped when the rate dropped. */
 export type RateFinding = Static<typeof S.RateFindingSchema>;
 export type ParticipantSummary = Static<typeof S.ParticipantSummarySchema>;
+/** The socket layer that ran: the native core or Node's net/tls. */
+export type EngineRecord = Static<typeof S.EngineRecordSchema>;
 export type RampResult = Static<typeof S.RampResultSchema>;
 /** The audit file's target a result belongs to: its history series is its name, not its host:port. */
 export type AuditTargetRecord = Static<typeof S.AuditTargetRecordSchema>;

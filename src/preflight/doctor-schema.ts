@@ -5,7 +5,7 @@
  * `maxConnections` (with `limitedBy: null`). Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { closed, nullable, TargetInfoSchema } from '../metrics/result-schema.js';
+import { closed, EngineRecordSchema, nullable, TargetInfoSchema } from '../metrics/result-schema.js';
 
 const Count = Type.Integer({ minimum: 0 });
 const CountOrUnlimited = nullable(Type.Union([Count, Type.Literal('unlimited')]));
@@ -90,6 +90,8 @@ export const DoctorDocumentSchema = closed(
     workers: Type.Integer({ minimum: 1 }),
     /** Connections the assessment was made for, and whether the user gave that number. */
     connections: closed({ planned: Count, given: Type.Boolean() }),
+    /** The socket layer a run without --engine would use here (TCP; TLS runs on js), and why js. */
+    engine: EngineRecordSchema,
   },
   "the document of tcpprobe doctor --json: this machine's limits and how far they reach",
 );

@@ -14,6 +14,7 @@ import {
   latencyLines,
   participantLines,
   sourceLine,
+  engineLines,
   targetLine,
   unreachableLine,
 } from './result-sections.js';
@@ -96,6 +97,7 @@ export function formatHoldSummary(result: HoldResult): string {
     `Duration: ${formatDurationMs(result.durationMs)}`,
     targetLine(result),
     sourceLine(result),
+    ...engineLines(result),
   ];
   const blocks = [head, countLines(result), assertions, failures, run, participantLines(result)];
   if (result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);

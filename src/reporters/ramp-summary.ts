@@ -15,6 +15,7 @@ import {
   latencyLines,
   participantLines,
   sourceLine,
+  engineLines,
   targetLine,
   unreachableLine,
 } from './result-sections.js';
@@ -231,6 +232,7 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     timingLine(result),
     targetLine(result),
     sourceLine(result),
+    ...engineLines(result),
     ...resourceLines(result),
   ];
   const blocks = [head, serverBehaviourLines(result), failures, run, participantLines(result)];

@@ -123,6 +123,13 @@ export function sourceLine(result: ProbeResult): string {
   return `Source addresses: ${compactAddresses(result.sourceAddresses)}${n > 1 ? ` (${formatCount(n)})` : ''}`;
 }
 
+/** "Engine: native", or "Engine: js (why)"; nothing for a result that did not record it. */
+export function engineLines(result: ProbeResult): string[] {
+  const e = result.engine;
+  if (e === undefined) return [];
+  return [e.why === null ? `Engine: ${e.name}` : `Engine: ${e.name} (${cleanText(e.why, 200)})`];
+}
+
 /** Workers or agents, one row each; nothing for a single process. */
 export function participantLines(result: ProbeResult): string[] {
   const parts = result.participants;

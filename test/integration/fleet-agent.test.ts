@@ -107,6 +107,7 @@ function options(allow: string[], workers: number): AgentOptions {
     allowTexts: allow,
     sources: null,
     workers,
+    engine: null,
     quiet: true,
   };
 }

@@ -94,8 +94,11 @@ describe('the single-file executable', () => {
       const args = ['ramp', '--host', '127.0.0.1', '--port', String(port), '--max', '600', '--rate', '1000', '--max-duration', '10s', '--hold', '300ms'];
       const run = await runBinary([...args, '--workers', '2', '--json', '-q', '--save', '--history', history], 60_000);
       expect(run.code, run.stderr).toBe(EXIT.ok);
-      const doc = JSON.parse(run.stdout) as { maxConcurrency: number; participants?: { name: string; maxHeld: number }[] };
+      const doc = JSON.parse(run.stdout) as { maxConcurrency: number; participants?: { name: string; maxHeld: number }[]; engine?: { name: string } };
       expect(doc.maxConcurrency).toBe(300);
+      // A native addon cannot load from inside the binary: the JS engine runs, and says why in one line.
+      expect(doc.engine?.name).toBe('js');
+      expect(run.stderr).toMatch(/^tcpprobe: using the JS engine: the single-file executable runs the JS engine/m);
       expect(doc.participants?.map((p) => p.name)).toEqual(['worker-1', 'worker-2']);
       expect(doc.participants?.reduce((sum, p) => sum + p.maxHeld, 0)).toBe(300);
       const html = join(dir, 'report.html');

@@ -84,6 +84,8 @@ describe('selectCases', () => {
   const ids = (cases: BenchCase[]): string[] => cases.map((c) => c.id);
   it('brings the references of the named cases and the baselines they are divided by, in run order', () => {
     expect(ids(selectCases(full, ['a']))).toEqual(['a', 'a-ref']);
+    // Each engine is its own case (issue 14): the JS engine's twin shares the reference.
+    expect(ids(selectCases(full, ['a', 'a-js']))).toEqual(['a', 'a-js', 'a-ref']);
     expect(ids(selectCases(full, ['r10k']))).toEqual(['a-ref', 'r10k']);
     expect(ids(selectCases(full, ['startup', 'r1k']))).toEqual(['startup', 'r1k']);
     expect(ids(selectCases(full, ['nope']))).toEqual([]);

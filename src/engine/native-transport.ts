@@ -1,0 +1,192 @@
+/**
+ * The native socket layer (native/tcpcore.c): sockets opened, held, read and reset in C over one epoll set, with
+ * what happened handed over in one batch per event-loop turn. A connection here is the pool's record plus an fd:
+ * no net.Socket, no stream state, no per-socket closures (docs/native-engine.md).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import os from 'node:os';
+import type { SystemError } from '../errors.js';
+import type { ConnectRequest, Transport, TransportConn, TransportSink } from './transport.js';
+import { isSingleFile } from '../single-file.js';
+
+interface NativeCore {
+  connect(id: number, address: string, port: number, family: number, local: string, keepAliveS: number, keepBytes: number): number;
+  write(fd: number, id: number, bytes: Uint8Array): boolean;
+  reset(fd: number, id: number, rst: boolean): boolean;
+  localPort(fd: number, id: number): number;
+  setKeepAlive(fd: number, id: number, seconds: number): boolean;
+  stats(): { openFds: number; batches: number; records: number };
+  close(): void;
+}
+
+interface NativeAddon {
+  Core: new (onBatch: (records: Int32Array, data: Buffer) => void, options: { bindNoPort: boolean }) => NativeCore;
+  RECORD_WORDS: number;
+}
+
+/** Record kinds, as in tcpcore.c. */
+const EV_ESTABLISHED = 1;
+const EV_DATA = 2;
+const EV_CLOSED = 3;
+const EV_FAILED = 4;
+
+/** Overrides the addon file (the sanitizer build in CI; a missing path shows the fallback). */
+export const NATIVE_ADDON_ENV = 'TCPPROBE_NATIVE_ADDON';
+
+let loaded: NativeAddon | string | undefined;
+
+/** The addon, or one line saying why it cannot be used here. Loaded once. */
+function loadAddon(): NativeAddon | string {
+  if (loaded !== undefined) return loaded;
+  loaded = tryLoad();
+  return loaded;
+}
+
+function tryLoad(): NativeAddon | string {
+  if (process.platform !== 'linux') return `the native core is built for Linux only (this is ${process.platform})`;
+  // A Node addon is a file the process loads with dlopen; the single executable has none beside it.
+  if (isSingleFile()) return 'the single-file executable runs the JS engine (a native addon cannot load from inside it)';
+  const require = createRequire(import.meta.url);
+  const override = process.env[NATIVE_ADDON_ENV];
+  try {
+    if (override !== undefined && override !== '') return require(override) as NativeAddon;
+    // dist/engine/ or src/engine/: the package root is two folders up.
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    const addon = nodeGypBuild(root) as NativeAddon;
+    if (typeof addon.Core !== 'function') return 'the native core binary does not export Core';
+    return addon;
+  } catch (e) {
+    const first = ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
+    if (/No native build was found/.test(first)) {
+      return 'the native core is not built (no C compiler at install time; `npm rebuild tcpprobe` with one builds it)';
+    }
+    return `the native core did not load: ${first}`;
+  }
+}
+
+/** Null when the native core loads here, else why not (one line). */
+export function nativeCoreProblem(): string | null {
+  const a = loadAddon();
+  return typeof a === 'string' ? a : null;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
+
+function systemError(errno: number, syscall: string, where: string): SystemError {
+  const code = errnoNames.get(errno) ?? `E${errno}`;
+  const err: SystemError = new Error(`${syscall} ${code}${where === '' ? '' : ` ${where}`}`);
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  return err;
+}
+
+export interface NativeOptions {
+  /** Bind source addresses with IP_BIND_ADDRESS_NO_PORT instead of SO_REUSEADDR (docs/native-engine.md). */
+  bindNoPort: boolean;
+}
+
+export class NativeTransport<C extends TransportConn> implements Transport<C> {
+  readonly name = 'native';
+  private readonly core: NativeCore;
+  private readonly words: number;
+  /** Connection records by fd: what the batched records name. */
+  private readonly byFd: (C | undefined)[] = [];
+
+  constructor(
+    private readonly sink: TransportSink<C>,
+    options: NativeOptions,
+  ) {
+    const addon = loadAddon();
+    if (typeof addon === 'string') throw new Error(`native engine: ${addon}`);
+    this.words = addon.RECORD_WORDS;
+    this.core = new addon.Core(this.onBatch, options);
+  }
+
+  connect(conn: C, req: ConnectRequest): void {
+    // TCP_KEEPIDLE is in whole seconds, as libuv sets it for Node's sockets.
+    const keepS = req.keepAliveMs > 0 ? Math.max(1, Math.floor(req.keepAliveMs / 1000)) : 0;
+    const fd = this.core.connect(conn.id, req.address, req.port, req.family, req.localAddress ?? '', keepS, req.keepBytes);
+    if (fd < 0) {
+      const where = req.localAddress === undefined ? `${req.address}:${req.port}` : `${req.address}:${req.port} from ${req.localAddress}`;
+      throw systemError(-fd, 'connect', where);
+    }
+    conn.fd = fd;
+    this.byFd[fd] = conn;
+  }
+
+  write(conn: C, bytes: Uint8Array): void {
+    if (conn.fd >= 0) this.core.write(conn.fd, conn.id, bytes);
+  }
+
+  close(conn: C, rst: boolean): void {
+    const fd = conn.fd;
+    if (fd < 0) return;
+    conn.fd = -1;
+    if (this.byFd[fd] === conn) this.byFd[fd] = undefined;
+    this.core.reset(fd, conn.id, rst);
+  }
+
+  isOpen(conn: C): boolean {
+    return conn.fd >= 0;
+  }
+
+  localPort(conn: C): number | undefined {
+    if (conn.fd < 0) return undefined;
+    const port = this.core.localPort(conn.fd, conn.id);
+    return port < 0 ? undefined : port;
+  }
+
+  setKeepAlive(conn: C, delayMs: number): void {
+    if (conn.fd >= 0) this.core.setKeepAlive(conn.fd, conn.id, Math.max(1, Math.floor(delayMs / 1000)));
+  }
+
+  isTls13(): boolean {
+    return false;
+  }
+
+  /** Sockets the core still has open (every one is closed after shutdown). */
+  openSockets(): number {
+    return this.core.stats().openFds;
+  }
+
+  shutdown(): void {
+    this.core.close();
+    this.byFd.length = 0;
+  }
+
+  /** One call per event-loop turn with every record of that turn: kind, fd, id, a, b. */
+  private readonly onBatch = (records: Int32Array, data: Buffer): void => {
+    const sink = this.sink;
+    const words = this.words;
+    for (let i = 0; i + words <= records.length; i += words) {
+      const fd = records[i + 1] as number;
+      const conn = this.byFd[fd];
+      // Closed by the pool earlier in this batch (and perhaps reused): the record is stale.
+      if (conn === undefined || conn.id !== records[i + 2]) continue;
+      const a = records[i + 3] as number;
+      switch (records[i]) {
+        case EV_ESTABLISHED:
+          sink.handleConnect(conn, a / 1000);
+          break;
+        case EV_DATA: {
+          const end = a + (records[i + 4] as number);
+          // A copy: a view would keep the whole batch buffer alive for as long as the pool keeps the first bytes.
+          sink.handleData(conn, Buffer.from(data.subarray(a, end)));
+          break;
+        }
+        case EV_CLOSED:
+          sink.handleEnd(conn);
+          break;
+        case EV_FAILED:
+          sink.handleError(conn, systemError(a, records[i + 4] === 1 ? 'read' : 'connect', ''));
+          break;
+        default:
+          throw new Error(`native engine: unknown record kind ${records[i]}`);
+      }
+    }
+  };
+}

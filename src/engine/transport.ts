@@ -1,0 +1,173 @@
+/**
+ * The socket layer under ConnectionPool: open, write, reset, read the local port, change keepalive, and report
+ * what happened back to the pool. The pool's state machine (counters, queues, matching, reconnect) is written once
+ * over this interface; two layers implement it: Node's net/tls (`NodeTransport`, below) and the native core
+ * (`native-transport.ts`, epoll in C, no net.Socket per connection).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { SystemError } from '../errors.js';
+
+/** Which socket layer ran a pool. */
+export type EngineName = 'native' | 'js';
+
+/** What a transport needs of a connection record: the pool keeps everything else. */
+export interface TransportConn {
+  readonly id: number;
+  /** The JS transport's socket; null on the native one. */
+  socket: net.Socket | null;
+  /** The native transport's handle (the socket's fd); -1 when none. */
+  fd: number;
+}
+
+/** Where a transport reports. Methods (not function fields): each receives the pool's own record type. */
+export interface TransportSink<C extends TransportConn> {
+  /** TCP connected; `connectMs` as the transport measured it, or null for the pool to measure from its start. */
+  handleConnect(conn: C, connectMs: number | null): void;
+  handleSecureConnect(conn: C): void;
+  handleSession(conn: C): void;
+  handleData(conn: C, chunk: Buffer): void;
+  /** The server closed its side (FIN). */
+  handleEnd(conn: C): void;
+  handleError(conn: C, err: SystemError): void;
+  /** Closed without an end or error first. */
+  handleClose(conn: C): void;
+}
+
+export interface ConnectRequest {
+  address: string;
+  family: 4 | 6;
+  port: number;
+  localAddress: string | undefined;
+  /** 0: keepalive off. */
+  keepAliveMs: number;
+  /** Bytes of what the server sends that the pool wants to see; the rest is only counted. */
+  keepBytes: number;
+}
+
+export interface TlsConnectOptions {
+  servername: string | undefined;
+  rejectUnauthorized: boolean;
+  ca: string | undefined;
+}
+
+export interface Transport<C extends TransportConn> {
+  readonly name: EngineName;
+  /** Start a connect. Throws a SystemError when it fails at once (bad local address, no fds). */
+  connect(conn: C, req: ConnectRequest): void;
+  write(conn: C, bytes: Uint8Array): void;
+  /** Close: an open connection with RST (no TIME_WAIT left behind) when `rst`, quietly otherwise. */
+  close(conn: C, rst: boolean): void;
+  /** The connection still has a socket. */
+  isOpen(conn: C): boolean;
+  localPort(conn: C): number | undefined;
+  setKeepAlive(conn: C, delayMs: number): void;
+  /** TLS 1.3 negotiated (the JS transport only). */
+  isTls13(conn: C): boolean;
+  /** Release the layer itself (after every connection is closed). */
+  shutdown(): void;
+}
+
+/** The record and its pool hang off the socket so one shared handler per event serves every socket. */
+const CONN = Symbol('tcpprobe.connection');
+const SINK = Symbol('tcpprobe.sink');
+type TrackedSocket = net.Socket & { [CONN]: TransportConn; [SINK]: TransportSink<TransportConn> };
+
+/** Node's net (or tls) sockets. */
+export class NodeTransport<C extends TransportConn> implements Transport<C> {
+  readonly name = 'js';
+
+  constructor(
+    private readonly sink: TransportSink<C>,
+    private readonly tlsOptions: ((address: string) => TlsConnectOptions) | null,
+  ) {}
+
+  connect(conn: C, req: ConnectRequest): void {
+    const base: net.TcpNetConnectOpts = {
+      host: req.address,
+      port: req.port,
+      family: req.family,
+      localAddress: req.localAddress,
+      keepAlive: req.keepAliveMs > 0,
+      keepAliveInitialDelay: req.keepAliveMs,
+    };
+    let socket: net.Socket;
+    if (this.tlsOptions === null) {
+      socket = net.connect(base);
+    } else {
+      socket = tls.connect({ ...base, ...this.tlsOptions(req.address) });
+      socket.on('secureConnect', onSecureConnect);
+      socket.on('session', onSession);
+    }
+    const tracked = socket as TrackedSocket;
+    tracked[CONN] = conn;
+    tracked[SINK] = this.sink as TransportSink<TransportConn>;
+    conn.socket = socket;
+    socket.on('connect', onConnect);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  write(conn: C, bytes: Uint8Array): void {
+    conn.socket?.write(bytes);
+  }
+
+  close(conn: C, rst: boolean): void {
+    const socket = conn.socket;
+    conn.socket = null;
+    if (socket === null || socket.destroyed) return;
+    // A socket still connecting has no connection to reset; destroying it sends nothing. TLS sockets cannot RST.
+    if (rst && this.tlsOptions === null) socket.resetAndDestroy();
+    else socket.destroy();
+  }
+
+  isOpen(conn: C): boolean {
+    return conn.socket !== null && !conn.socket.destroyed;
+  }
+
+  localPort(conn: C): number | undefined {
+    return conn.socket?.localPort;
+  }
+
+  setKeepAlive(conn: C, delayMs: number): void {
+    conn.socket?.setKeepAlive(true, delayMs);
+  }
+
+  isTls13(conn: C): boolean {
+    return (conn.socket as tls.TLSSocket | null)?.getProtocol?.() === 'TLSv1.3';
+  }
+
+  shutdown(): void {}
+}
+
+/* Shared socket handlers: one function object per event for all sockets; `this` is the socket. */
+function onConnect(this: net.Socket): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleConnect(s[CONN], null);
+}
+function onSecureConnect(this: net.Socket): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleSecureConnect(s[CONN]);
+}
+function onSession(this: net.Socket): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleSession(s[CONN]);
+}
+function onData(this: net.Socket, chunk: Buffer): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleData(s[CONN], chunk);
+}
+function onEnd(this: net.Socket): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleEnd(s[CONN]);
+}
+function onError(this: net.Socket, err: Error): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleError(s[CONN], err as SystemError);
+}
+function onClose(this: net.Socket): void {
+  const s = this as TrackedSocket;
+  s[SINK].handleClose(s[CONN]);
+}
