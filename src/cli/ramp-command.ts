@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
@@ -11,24 +12,27 @@ import { exitCodeForVerdict } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
 import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
-import { addAuditFlags, addFleetFlags, addProbeFlags } from './probe-flags.js';
+import { addAuditFlags, addFleetFlags, addOutputFlags, addProbeFlags } from './probe-flags.js';
 
 export function registerRampCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
-  const cmd = program
-    .command('ramp')
-    .description('add connections at a rate until the server stops taking them; print the maximum it held')
+  const cmd = addProbeFlags(
+    program.command('ramp').description('add connections at a rate until the server stops taking them; print the maximum it held'),
+  )
+    .optionsGroup(HELP_GROUPS.schedule)
     .option('--rate <n>', 'connections added per second, a fixed schedule (default: adaptive, slow start from 2,000/s then care near the edge)')
     .option('--step <n>', 'add N connections every --step-interval instead of a rate')
     .option('--step-interval <dur>', 'time between steps')
+    .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
+    .optionsGroup(HELP_GROUPS.stop)
     .option('--max <n>', 'stop adding at N connections (verdict: holds at least N)')
     .option('--max-duration <dur>', `hard bound on the whole run, hold included (default ${RAMP_DEFAULTS.maxDurationMs / 1000}s; adaptive: long enough for this machine's figure at 4,000/s, at most 3m)`)
     .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
+    .optionsGroup(HELP_GROUPS.hold)
     .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
-    .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
     .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
-    .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`)
-    .option('--no-chart', 'no chart in the summary');
-  addFleetFlags(addAuditFlags(addProbeFlags(cmd))).action(async (flags: Record<string, unknown>) => {
+    .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`);
+  addOutputFlags(cmd).option('--no-chart', 'no chart in the summary');
+  addFleetFlags(addAuditFlags(cmd)).action(async (flags: Record<string, unknown>) => {
     // Both are checked before connecting: a bad audit flag never wastes a run.
     const { base: options, fleet } = readWithFleetOptions(flags, readRampOptions);
     const audit = readAuditOptions(flags);

@@ -5,7 +5,7 @@ import { ConnectionPool } from '../engine/connection-pool.js';
 import type { EngineConfig } from '../types/engine-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
-import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
+import type { HandshakeAudit } from '../metrics/result.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   tooYoungToTellMs,
@@ -15,7 +15,7 @@ import {
   readKernelSockets,
   type KernelSocketInfo,
 } from '../engine/handshake-audit.js';
-import type { PoolEventListener, ProbeDriver } from './driver.js';
+import type { DriverParticipant, PoolEventListener, ProbeDriver } from './driver.js';
 
 /** Keepalive probes go out a second after they are set (TCP_KEEPIDLE) and are answered at once: allow this. */
 const PROBE_ANSWER_MS = 1300;
@@ -63,7 +63,7 @@ export class LocalDriver implements ProbeDriver {
   tlsLatency(): Histogram | null {
     return this.engine.tls === null ? null : this.pool.tlsLatency;
   }
-  participants(): ParticipantSummary[] {
+  participants(): DriverParticipant[] {
     return [];
   }
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {

@@ -7,8 +7,7 @@ import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/p
 
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import type { ParticipantSummary } from '../metrics/result.js';
-import type { ProbeDriver } from './driver.js';
+import type { DriverParticipant, ProbeDriver } from './driver.js';
 import type { ParticipantCommand, TelemetryReport } from '../types/participant-protocol.js';
 
 /** How the driver reaches one participant. */
@@ -205,7 +204,7 @@ export class RemoteDriver implements ProbeDriver {
     return out;
   }
 
-  participants(): ParticipantSummary[] {
+  participants(): DriverParticipant[] {
     return this.parts.map((p) => {
       const counters = p.last?.counters ?? emptyCounters();
       const clientLimit =

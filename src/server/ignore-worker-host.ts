@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { compiledEntry } from '../compiled-entry.js';
 import type { TargetServer, TargetServerOptions } from './target-server.js';
 import type { TargetServerStats } from './target-stats.js';
+import { isSingleFile, singleFileAsset } from '../single-file.js';
 
 /** What the ignore worker is started with. */
 export interface IgnoreWorkerData {
@@ -26,6 +27,9 @@ export type IgnoreWorkerMessage =
 /** Messages to the ignore worker. */
 export type IgnoreWorkerCommand = { kind: 'close' };
 
+/** The asset of the single-file executable that holds the bundled ignore-worker (scripts/build-sea.mjs). */
+export const IGNORE_WORKER_ASSET = 'ignore-worker.cjs';
+
 /**
  * The compiled worker module (src/compiled-entry.ts): Node 20 cannot run TypeScript in a Worker (vitest's transform
  * does not reach worker threads), so under vitest the copy in dist/server/ runs; either way the worker and the
@@ -37,7 +41,10 @@ function ignoreWorkerPath(): string {
 
 export async function startIgnoreWorker(options: TargetServerOptions): Promise<TargetServer> {
   const data: IgnoreWorkerData = { options, wake: new SharedArrayBuffer(4) };
-  const worker = new Worker(ignoreWorkerPath(), { workerData: data });
+  // The single-file executable has no script beside it: the thread runs the bundled copy the binary carries.
+  const worker = isSingleFile()
+    ? new Worker(singleFileAsset(IGNORE_WORKER_ASSET), { eval: true, workerData: data })
+    : new Worker(ignoreWorkerPath(), { workerData: data });
   let onExit: ((code: number) => void) | null = null;
   let onError: ((e: Error) => void) | null = null;
   const first = await new Promise<IgnoreWorkerMessage>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { compiledEntry } from '../compiled-entry.js';
 import { once } from 'node:events';
 import { fork, type ChildProcess } from 'node:child_process';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
+import { childEntry } from '../single-file.js';
 
 /** How long workers get to start and to stop before they are killed (by PID). */
 const WORKER_START_TIMEOUT_MS = 10_000;
@@ -48,10 +49,10 @@ export async function spawnServeWorkers(
   settings: ServeWorkerSettings,
   events: WorkerEvents,
 ): Promise<void> {
-  const entry = workerEntry();
+  const entry = childEntry('serveWorker', workerEntry, []);
   const ready: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
-    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entry.modulePath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: entry.execArgv, env: entry.env });
     const slot: WorkerSlot = {
       name: `serve-worker-${i + 1}`,
       child,

@@ -9,9 +9,9 @@ import type { EngineConfig } from '../types/engine-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { FailureClass } from '../types/failure-class.js';
 import { LocalDriver } from '../controller/local-driver.js';
-import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
+import type { DriverParticipant, PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { createHistogram, type Histogram } from '../metrics/histogram.js';
-import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
+import type { HandshakeAudit, ResourceChange } from '../metrics/result.js';
 import {
   processForConnection,
   sourceForConnection,
@@ -213,9 +213,9 @@ export class ElasticDriver implements ProbeDriver {
     return out;
   }
 
-  participants(): ParticipantSummary[] {
+  participants(): DriverParticipant[] {
     if (this.parts.length === 1) return [];
-    const out: ParticipantSummary[] = [];
+    const out: DriverParticipant[] = [];
     const main = this.parts[0] as Part;
     if (main.driver !== null) {
       const c = main.driver.counters();

@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { EngineConfig } from '../types/engine-config.js';
 import type { ParticipantCommand, ParticipantMessage, WorkerStart } from '../types/participant-protocol.js';
 import { RemoteDriver, type ParticipantLink } from '../controller/remote-driver.js';
+import { childEntry } from '../single-file.js';
 
 /** The compiled worker entry (src/compiled-entry.ts). */
 function workerEntry(): string {
@@ -59,14 +60,15 @@ export async function startWorkerGroup(
   readyTimeoutMs = 10_000,
   firstIndex = 0,
 ): Promise<RemoteDriver> {
-  const entry = workerEntry();
+  const entry = childEntry('worker', workerEntry, WORKER_EXEC_ARGV);
   const children: ChildProcess[] = [];
   const links: WorkerLink[] = [];
   for (let i = 0; i < count; i++) {
-    const child = fork(entry, [], {
+    const child = fork(entry.modulePath, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, ...WORKER_EXEC_ARGV],
+      execArgv: entry.execArgv,
+      env: entry.env,
     });
     children.push(child);
     links.push(new WorkerLink(`worker-${firstIndex + i + 1}`, child));
