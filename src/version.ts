@@ -1,5 +1,6 @@
 /** The package version, read once from package.json so results and --version agree with what is installed. */
 import { readFileSync } from 'node:fs';
+import { singleFileVersion } from './single-file.js';
 
 function readVersion(): string {
   try {
@@ -10,4 +11,5 @@ function readVersion(): string {
   }
 }
 
-export const TOOL_VERSION = readVersion();
+/** The single-file executable has no package.json beside it: its build bakes the version in. */
+export const TOOL_VERSION = singleFileVersion() ?? readVersion();

@@ -12,6 +12,7 @@ import { defaultHistoryPath } from '../history/history-file.js';
 import { defaultAuditLockPath } from '../history/audit-lock.js';
 import type { AuditPlan } from './audit-file.js';
 import type { StopSignal } from './signals.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 
 export interface AuditCommandOptions {
   file: string;
@@ -58,8 +59,10 @@ export function registerAuditCommand(program: Command, run: (fn: (stop: StopSign
     .command('audit')
     .description('ramp every target of an audit file (YAML) in turn, save each to the history, gate each on its baseline')
     .argument('<file>', 'the audit file (docs/audits.md, "Audit files")')
+    .optionsGroup(HELP_GROUPS.gate)
     .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
     .option('--lock <path>', 'the lock that keeps two audits from overlapping (default <history>.audit.lock)')
+    .optionsGroup(HELP_GROUPS.output)
     .option('--openmetrics <file>', "write every target's result to one OpenMetrics textfile (a target label per target)")
     .option('--html <file>', 'write the HTML report (self-contained) of the audited targets from the history')
     .option('--json', 'print the tcpprobe/audit document on stdout (the summary goes to stderr)')

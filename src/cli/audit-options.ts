@@ -18,6 +18,7 @@ import { formatHostPort } from '../reporters/format.js';
 import { optional, Validator } from '../config/validator.js';
 import { parseCount } from '../config/units.js';
 import { checkOutputPath } from '../config/output-path.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 import { EXIT } from './exit-codes.js';
 import { info, writeFileAtomic } from './output.js';
 
@@ -61,6 +62,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 /** Register the audit flags on a command (ramp). */
 export function addAuditFlags(cmd: Command): Command {
   return cmd
+    .optionsGroup(HELP_GROUPS.gate)
     .option('--save', 'append the result to the history file')
     .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
     .option(
@@ -69,6 +71,7 @@ export function addAuditFlags(cmd: Command): Command {
     )
     .option('--baseline-runs <n>', `with --baseline last: how many recent passing runs to take the best of (default ${AUDIT_DEFAULTS.baselineRuns})`)
     .option('--max-regression <pct>', `with --baseline: exit ${EXIT.regression} when the max dropped by more than this percentage ("10%" or "10")`)
+    .optionsGroup(HELP_GROUPS.output)
     .option('--openmetrics <file>', "write the result as an OpenMetrics textfile (for node_exporter's textfile collector)")
     .option('--label <key=value>', 'with --openmetrics: add this label to every sample (repeatable)', collect);
 }

@@ -6,8 +6,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { ChartAssets } from '../reporters/html-report.js';
+import { isSingleFile, singleFileAsset } from '../single-file.js';
+
+/** uPlot's files as assets of the single-file executable (scripts/build-sea.mjs), which has no node_modules. */
+export const UPLOT_ASSETS = { script: 'uPlot.iife.min.js', css: 'uPlot.min.css' } as const;
 
 export function readChartAssets(): ChartAssets {
+  if (isSingleFile()) return { script: singleFileAsset(UPLOT_ASSETS.script), css: singleFileAsset(UPLOT_ASSETS.css) };
   const require = createRequire(import.meta.url);
   try {
     return {

@@ -13,6 +13,8 @@ import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../preflight/format.js';
 import type { SourcePlan } from '../preflight/source-plan.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
+import type { DoctorDocumentSchema } from '../preflight/doctor-schema.js';
+import type { Static } from 'typebox';
 import { EXIT } from './exit-codes.js';
 import type { StopSignal } from './signals.js';
 
@@ -114,13 +116,40 @@ export function formatDoctorReport(r: DoctorReport): string {
   return lines.join('\n');
 }
 
+export const DOCTOR_SCHEMA = 'tcpprobe/doctor' as const;
+export const DOCTOR_SCHEMA_VERSION = 1 as const;
+
+/** What `doctor --json` prints: the report in JSON terms (preflight/doctor-schema.ts defines it). */
+export type DoctorDocument = Static<typeof DoctorDocumentSchema>;
+
+/** JSON has no Infinity: an unlimited open-files limit becomes "unlimited". */
+function countOrUnlimited(n: number | null): number | 'unlimited' | null {
+  return n === Number.POSITIVE_INFINITY ? 'unlimited' : n;
+}
+
 /**
- * JSON has no Infinity. An unlimited open-files limit becomes "unlimited"; `maxConnections` is Infinity only when
- * no limit could be read, which `limitedBy: null` already says, so it becomes null.
+ * The report as the document names it. `maxConnections` is Infinity only when no limit could be read, which
+ * `limitedBy: null` already says, so it becomes null.
  */
-function jsonReplacer(key: string, value: unknown): unknown {
-  if (value !== Number.POSITIVE_INFINITY) return value;
-  return key === 'maxConnections' ? null : 'unlimited';
+export function doctorDocument(r: DoctorReport): DoctorDocument {
+  const a = r.assessment;
+  return {
+    schema: DOCTOR_SCHEMA,
+    schemaVersion: DOCTOR_SCHEMA_VERSION,
+    limits: { ...r.limits, openFilesSoft: countOrUnlimited(r.limits.openFilesSoft), openFilesHard: countOrUnlimited(r.limits.openFilesHard) },
+    assessment: {
+      maxConnections: Number.isFinite(a.maxConnections) ? a.maxConnections : null,
+      limitedBy: a.limitedBy,
+      plannedConnections: a.plannedConnections,
+      targets: a.targets.map((t) => ({ address: t.address, port: t.port })),
+      findings: a.findings.map((f) => ({ ...f, reach: f.reach !== null && Number.isFinite(f.reach) ? f.reach : null })),
+    },
+    target: r.target,
+    sources: { addresses: r.sources.addresses, reason: r.sources.reason },
+    workers: r.workers,
+    connections: r.connections,
+    engine: { name: r.engine.name, why: r.engine.why },
+  };
 }
 
 export function registerDoctorCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
@@ -139,7 +168,7 @@ export function registerDoctorCommand(program: Command, run: (fn: (stop: StopSig
       await run(async () => {
         const report = await runDoctor(options);
         process.stdout.write(
-          options.json ? `${JSON.stringify(report, jsonReplacer, 2)}\n` : `${formatDoctorReport(report)}\n`,
+          options.json ? `${JSON.stringify(doctorDocument(report), null, 2)}\n` : `${formatDoctorReport(report)}\n`,
         );
         // Doctor reports; finding a limit is not a failure of the command.
         return EXIT.ok;

@@ -9,27 +9,31 @@ import type { HoldResult } from '../metrics/result.js';
 import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { EXIT, exitCodeForVerdict } from './exit-codes.js';
 import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
-import { addProbeFlags } from './ramp-command.js';
+import { addOutputFlags, addProbeFlags } from './ramp-command.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 import type { StopSignal } from './signals.js';
 
 export function registerHoldCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
-  const cmd = program
-    .command('hold')
-    .description('open N connections with a delay between each and keep them open; live stats and CI assertions')
+  const cmd = addProbeFlags(
+    program.command('hold').description('open N connections with a delay between each and keep them open; live stats and CI assertions'),
+  )
+    .optionsGroup(HELP_GROUPS.hold)
     .option('-c, --connections <n>', `connections to open (default ${HOLD_DEFAULTS.connections})`)
     .option('--delay <ms>', `wait between the creation of each connection (default ${HOLD_DEFAULTS.delayMs}ms)`)
     .option('--duration <dur>', 'hold for this long, then close all (default: until the server has closed them all)')
     .option('--max-duration <dur>', `hard bound on the whole run (default ${HOLD_DEFAULTS.maxDurationMs / 60_000}m)`)
     .option('--reconnect', 'reopen connections the server closes')
     .option('--reconnect-delay <ms>', `wait before reopening (default ${HOLD_DEFAULTS.reconnectDelayMs}ms)`)
-    .option('--interval <dur>', `live stats every (default ${HOLD_DEFAULTS.intervalMs / 1000}s)`)
+    .optionsGroup(HELP_GROUPS.assertions)
     .option('--assert-established <n>', 'fail (exit 5) unless N connections were established within --within and stayed open for --settle')
     .option('--within <dur>', 'the window for --assert-established')
-    .option('--assert-held', 'fail (exit 6) if any connection was lost or never established during --duration')
-    .option('-v, --verbose', 'one line per connection event');
-  addProbeFlags(cmd).action(async (flags: Record<string, unknown>) => {
-    await run((stop) => holdMain(readHoldOptions(flags), stop));
-  });
+    .option('--assert-held', 'fail (exit 6) if any connection was lost or never established during --duration');
+  addOutputFlags(cmd)
+    .option('--interval <dur>', `live stats every (default ${HOLD_DEFAULTS.intervalMs / 1000}s)`)
+    .option('-v, --verbose', 'one line per connection event')
+    .action(async (flags: Record<string, unknown>) => {
+      await run((stop) => holdMain(readHoldOptions(flags), stop));
+    });
 }
 
 /** What a hold tells its caller while it runs. */

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 import { ENGINE_HELP } from '../config/engine-choice.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
@@ -14,48 +15,61 @@ import type { StopSignal } from './signals.js';
 import { addFleetFlags, readWithFleetOptions, type FleetOptions } from '../fleet/fleet-options.js';
 import { addAuditFlags, applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './audit-options.js';
 
-/** Flags shared by every probing command. */
+/** Flags shared by every probing command that say what to connect to and how (added first, shown first). */
 export function addProbeFlags(cmd: Command): Command {
   return cmd
+    .optionsGroup(HELP_GROUPS.target)
     .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host})`)
     .option('--port <port>', 'target TCP port (required)')
+    .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
+    .optionsGroup(HELP_GROUPS.connections)
     .option('--connect-timeout <dur>', `a connect not finished by then fails as "timeout" (default ${ENGINE_DEFAULTS.connectTimeoutMs / 1000}s)`)
     .option('--keepalive <sec>', `TCP keepalive idle time in seconds, 0 = off (default ${ENGINE_DEFAULTS.keepAliveSec})`)
     .option('--max-inflight <n>', `connects in flight at most (default ${ENGINE_DEFAULTS.maxInflight})`)
     .option('--settle <ms>', `an established connection counts as held after this long open (default ${ENGINE_DEFAULTS.settleMs}ms)`)
     .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
-    .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
+    .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
+    .option('--engine <native|js>', ENGINE_HELP)
+    .optionsGroup(HELP_GROUPS.service)
     .option('--send <data>', 'send this after connecting (escapes \\r\\n, or @FILE)')
     .option('--expect <text|/re/>', 'held only after a reply containing TEXT or matching /re/')
     .option('--reject <text|/re/>', 'a reply matching this means the server refused us (class "rejected")')
     .option('--expect-timeout <dur>', `no expected reply by then: "unserved" (default ${ENGINE_DEFAULTS.expectTimeoutMs / 1000}s)`)
+    .optionsGroup(HELP_GROUPS.tls)
     .option('--tls', 'connect with TLS; held after the handshake')
     .option('--servername <name>', 'TLS SNI name (default: the host name)')
     .option('--insecure', 'TLS: accept any certificate')
-    .option('--ca <file>', 'TLS: trust this CA certificate (PEM)')
-    .option('--engine <native|js>', ENGINE_HELP)
-    .option('--workers <n>', 'processes holding connections (default: enough for the run under the open-files limit)')
+    .option('--ca <file>', 'TLS: trust this CA certificate (PEM)');
+}
+
+/** The output flags every probing command shares; a command adds its own to the group after these. */
+export function addOutputFlags(cmd: Command): Command {
+  return cmd
+    .optionsGroup(HELP_GROUPS.output)
     .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
     .option('--out <file>', 'also write the result document to FILE')
     .option('-q, --quiet', 'no live status, no preflight');
 }
 
 export function registerRampCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
-  const cmd = program
-    .command('ramp')
-    .description('add connections at a rate until the server stops taking them; print the maximum it held')
+  const cmd = addProbeFlags(
+    program.command('ramp').description('add connections at a rate until the server stops taking them; print the maximum it held'),
+  )
+    .optionsGroup(HELP_GROUPS.schedule)
     .option('--rate <n>', 'connections added per second, a fixed schedule (default: adaptive, slow start from 2,000/s then care near the edge)')
     .option('--step <n>', 'add N connections every --step-interval instead of a rate')
     .option('--step-interval <dur>', 'time between steps')
+    .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
+    .optionsGroup(HELP_GROUPS.stop)
     .option('--max <n>', 'stop adding at N connections (verdict: holds at least N)')
     .option('--max-duration <dur>', `hard bound on the whole run, hold included (default ${RAMP_DEFAULTS.maxDurationMs / 1000}s; adaptive: long enough for this machine's figure at 4,000/s, at most 3m)`)
     .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
+    .optionsGroup(HELP_GROUPS.hold)
     .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
-    .option('--until <mode>', 'confirm (back off, tell rate from concurrency limits) | first-failure (default confirm)')
     .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
-    .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`)
-    .option('--no-chart', 'no chart in the summary');
-  addFleetFlags(addAuditFlags(addProbeFlags(cmd))).action(async (flags: Record<string, unknown>) => {
+    .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`);
+  addOutputFlags(cmd).option('--no-chart', 'no chart in the summary');
+  addFleetFlags(addAuditFlags(cmd)).action(async (flags: Record<string, unknown>) => {
     // Both are checked before connecting: a bad audit flag never wastes a run.
     const { base: options, fleet } = readWithFleetOptions(flags, readRampOptions);
     const audit = readAuditOptions(flags);

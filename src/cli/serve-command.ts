@@ -19,6 +19,7 @@ import { info } from './output.js';
 import { exitCodeForVerdict } from './exit-codes.js';
 import { formatCount } from '../reporters/format.js';
 import type { StopSignal } from './signals.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 
 export interface ServeOptions {
   server: TargetServerOptions;
@@ -62,8 +63,10 @@ export function registerServeCommand(program: Command, run: (fn: (stop: StopSign
   program
     .command('serve')
     .description('run the built-in target server: a TCP server with a connection cap and a chosen behaviour at the cap')
+    .optionsGroup(HELP_GROUPS.listen)
     .option('--host <addr>', `listen address (default ${TARGET_SERVER_DEFAULTS.host})`)
     .option('--port <port>', 'listen port; 0 picks a free one (default 0)')
+    .optionsGroup(HELP_GROUPS.behaviour)
     .option('--max-conns <n>', 'connection cap (default: none)')
     .option('--over-limit <mode>', `at the cap: ${OVER_LIMIT_MODES.join('|')} (default ${TARGET_SERVER_DEFAULTS.overLimit})`)
     .option('--greeting <text>', 'send this to each served connection (escapes \\r\\n)')
@@ -71,10 +74,12 @@ export function registerServeCommand(program: Command, run: (fn: (stop: StopSign
     .option('--echo', 'echo what clients send')
     .option('--backlog <n>', `listen backlog (default ${TARGET_SERVER_DEFAULTS.backlog})`)
     .option('--close-after <dur>', 'close every connection this long after accepting it')
+    .optionsGroup(HELP_GROUPS.processes)
     .option(
       '--workers <n>',
       `processes holding connections, 1-${MAX_SERVE_WORKERS}; above 1 they accept, a primary admits against one global count so the cap stays exact (default 1)`,
     )
+    .optionsGroup(HELP_GROUPS.output)
     .option('-q, --quiet', 'no status lines')
     .action(async (flags: Record<string, unknown>) => {
       await run((stop) => serveMain(readServeOptions(flags), stop));

@@ -8,9 +8,11 @@
  */
 import type { FailureClass } from '../engine/failure-class.js';
 import { decodeHistogram, summarizeLatency, type LatencySummaryMs } from '../metrics/histogram.js';
-import type { RampResult, RampVerdictKind, TimelineSample } from '../metrics/result.js';
+import type { RampResult, TimelineSample } from '../metrics/result.js';
 import { limitFailureClass } from '../reporters/ramp-summary.js';
 import { TOOL_VERSION } from '../version.js';
+import type { Static } from 'typebox';
+import type { ChangeSchema, ComparisonSchema, HeldCurvesSchema, RunSummarySchema } from './compare-schema.js';
 
 export const COMPARE_SCHEMA = 'tcpprobe/compare' as const;
 /** Bump on any change a reader of an older comparison would misread; optional additions need no bump. */
@@ -19,61 +21,14 @@ export const COMPARE_SCHEMA_VERSION = 1 as const;
 /** At most this many points per held curve in the document: a 1-hour run sampled every 100ms stays small. */
 export const MAX_CURVE_POINTS = 1000;
 
-/** One figure before and after. */
-export interface Change {
-  before: number | null;
-  after: number | null;
-  /** after - before, in the figure's unit; null when either side is missing. */
-  delta: number | null;
-  /** delta / before as a fraction (-0.333 is 33.3% less); null when either side is missing or before is 0. */
-  relative: number | null;
-}
-
+/** One figure before and after (the document's types are derived from its schema, compare-schema.ts). */
+export type Change = Static<typeof ChangeSchema>;
 /** What the comparison says about one of the two runs. */
-export interface RunSummary {
-  /** How the user named it (a file path), for the legend and headings. */
-  label: string;
-  startedAt: string;
-  /** "host:port" as given to ramp (IPv6 in brackets). */
-  target: string;
-  maxConcurrency: number;
-  verdict: RampVerdictKind;
-  /** True when the max is only a lower bound (max reached, timed out, client-limited, interrupted). */
-  lowerBound: boolean;
-  /** The failure class that marks the limit (or the client limit); null without failures. */
-  failureClass: FailureClass | null;
-  /** Where the latency percentiles come from: the encoded histogram (exact) or the stored summary. */
-  latencySource: 'histogram' | 'summary';
-}
-
+export type RunSummary = Static<typeof RunSummarySchema>;
 /** Both held curves on one time axis: point i is at `i * stepMs`; null after a run's last sample. */
-export interface HeldCurves {
-  stepMs: number;
-  before: (number | null)[];
-  after: (number | null)[];
-}
-
+export type HeldCurves = Static<typeof HeldCurvesSchema>;
 /** The `tcpprobe/compare` document. */
-export interface Comparison {
-  schema: typeof COMPARE_SCHEMA;
-  schemaVersion: typeof COMPARE_SCHEMA_VERSION;
-  tool: { name: 'tcpprobe'; version: string };
-  before: RunSummary;
-  after: RunSummary;
-  /** Connections. */
-  maxConcurrency: Change;
-  verdictChanged: boolean;
-  failureClassChanged: boolean;
-  /** Highest connect rate absorbed without any failure, connections/s. */
-  absorbedPerSec: Change;
-  /** Connect latency percentiles, milliseconds. */
-  connectLatencyMs: { p50: Change; p90: Change; p99: Change };
-  /** Milliseconds from start until the max was first reached. */
-  timeToMaxMs: Change;
-  held: HeldCurves;
-  /** Caveats for people: different targets, lower bounds, missing histograms. */
-  notes: string[];
-}
+export type Comparison = Static<typeof ComparisonSchema>;
 
 /** Before and after of one figure; relative change against `before`. */
 export function change(before: number | null, after: number | null): Change {

@@ -7,6 +7,9 @@ import type { FailureRecord, PoolCounters, PoolEvent } from '../engine/connectio
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
 
+/** One participant's figures as the driver knows them: the engine's live counters, mapped into the result later. */
+export type DriverParticipant = Omit<ParticipantSummary, 'counters'> & { counters: PoolCounters };
+
 export interface ProbeDriver {
   /** Ask for `count` more connections (split over participants by the driver). */
   open(count: number): void;
@@ -24,7 +27,7 @@ export interface ProbeDriver {
   connectLatency(): Histogram;
   tlsLatency(): Histogram | null;
   /** Per-participant figures; empty for a single local pool. */
-  participants(): ParticipantSummary[];
+  participants(): DriverParticipant[];
   /**
    * Look for held connections whose handshake the server never completed, take them back, and say what was found
    * (src/engine/handshake-audit.ts). Waits at most `maxWaitMs` for confirmation. Absent where the sockets are not

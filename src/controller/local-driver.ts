@@ -3,7 +3,7 @@
  */
 import { ConnectionPool, type EngineConfig, type FailureRecord, type PoolCounters } from '../engine/connection-pool.js';
 import type { Histogram } from '../metrics/histogram.js';
-import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
+import type { HandshakeAudit } from '../metrics/result.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   tooYoungToTellMs,
@@ -13,7 +13,7 @@ import {
   readKernelSockets,
   type KernelSocketInfo,
 } from '../engine/handshake-audit.js';
-import type { PoolEventListener, ProbeDriver } from './driver.js';
+import type { DriverParticipant, PoolEventListener, ProbeDriver } from './driver.js';
 
 /** Keepalive probes go out a second after they are set (TCP_KEEPIDLE) and are answered at once: allow this. */
 const PROBE_ANSWER_MS = 1300;
@@ -61,7 +61,7 @@ export class LocalDriver implements ProbeDriver {
   tlsLatency(): Histogram | null {
     return this.engine.tls === null ? null : this.pool.tlsLatency;
   }
-  participants(): ParticipantSummary[] {
+  participants(): DriverParticipant[] {
     return [];
   }
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {

@@ -4,13 +4,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PoolCounters } from '../engine/connection-pool.js';
+import type { FailureRecord, PoolCounters } from '../engine/connection-pool.js';
 import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
 import {
   RESULT_SCHEMA,
   RESULT_SCHEMA_VERSION,
   type EngineRecord,
   type FailureSummary,
+  type ResultCounters,
+  type ResultFailureRecord,
   type TargetInfo,
   type TimelineSample,
 } from '../metrics/result.js';
@@ -125,14 +127,71 @@ export function summarizeFailures(driver: ProbeDriver, counters: PoolCounters): 
   const out: FailureSummary[] = [];
   for (const [cls, count] of Object.entries(counters.failuresByClass) as [FailureClass, number][]) {
     const first = firsts.get(cls);
-    if (count > 0 && first !== undefined) out.push({ class: cls, count, first });
+    if (count > 0 && first !== undefined) out.push({ class: cls, count, first: resultFailure(first) });
   }
   return out.sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs);
 }
 
+/**
+ * The engine's counters as the result document names them, field by field: the document declares its own counters
+ * (metrics/result-schema.ts), so a counter the engine adds appears in results only once the schema names it.
+ */
+export function resultCounters(c: PoolCounters): ResultCounters {
+  return {
+    requested: c.requested,
+    attempted: c.attempted,
+    queued: c.queued,
+    connecting: c.connecting,
+    established: c.established,
+    held: c.held,
+    peakHeld: c.peakHeld,
+    everHeld: c.everHeld,
+    connected: c.connected,
+    lost: c.lost,
+    heldLost: c.heldLost,
+    heldLostSincePause: c.heldLostSincePause,
+    heldLostEarly: c.heldLostEarly,
+    servedThenClosed: c.servedThenClosed,
+    neverCompleted: c.neverCompleted,
+    tlsUnproven: c.tlsUnproven,
+    failed: c.failed,
+    reconnects: c.reconnects,
+    replacementsHeld: c.replacementsHeld,
+    failuresByClass: { ...c.failuresByClass },
+  };
+}
+
+/**
+ * A type error names any engine counter the mapping above does not carry: add it to ResultCountersSchema (an
+ * optional addition to the document) and to resultCounters, or say here why the document leaves it out.
+ */
+type UnmappedEngineCounter = Exclude<keyof PoolCounters, keyof ResultCounters>;
+const everyEngineCounterMapped: [UnmappedEngineCounter] extends [never] ? true : UnmappedEngineCounter = true;
+void everyEngineCounterMapped;
+
+/** An engine failure as the result document names it, field by field (like resultCounters). */
+export function resultFailure(f: FailureRecord): ResultFailureRecord {
+  return {
+    class: f.class,
+    code: f.code,
+    message: f.message,
+    phase: f.phase,
+    atMs: f.atMs,
+    afterConnectMs: f.afterConnectMs,
+    serverSaid: f.serverSaid,
+    connId: f.connId,
+    sourceAddress: f.sourceAddress,
+  };
+}
+
+type UnmappedFailureField = Exclude<keyof FailureRecord, keyof ResultFailureRecord>;
+const everyFailureFieldMapped: [UnmappedFailureField] extends [never] ? true : UnmappedFailureField = true;
+void everyFailureFieldMapped;
+
 /** The mode-independent part of a result. */
 export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarget, counters: PoolCounters) {
-  const firstFailure = driver.firstFailures()[0] ?? null;
+  const first = driver.firstFailures()[0];
+  const firstFailure = first === undefined ? null : resultFailure(first);
   const connect = driver.connectLatency();
   const tlsHist = driver.tlsLatency();
   const participants = driver.participants();
@@ -150,11 +209,11 @@ export function resultBase(driver: ProbeDriver, clock: RunClock, target: RunTarg
     connectLatencyMs: summarizeLatency(connect),
     tlsHandshakeMs: tlsHist === null ? null : summarizeLatency(tlsHist),
     histograms: { connectUs: encodeHistogram(connect), tlsHandshakeUs: tlsHist === null ? null : encodeHistogram(tlsHist) },
-    counters,
+    counters: resultCounters(counters),
     timeline: clock.timeline,
     sampleIntervalMs: clock.sampleIntervalMs,
     sourceAddresses: target.sourceAddresses,
-    ...(participants.length > 0 ? { participants } : {}),
+    ...(participants.length > 0 ? { participants: participants.map((p) => ({ ...p, counters: resultCounters(p.counters) })) } : {}),
     ...(target.engine === undefined ? {} : { engine: target.engine }),
   };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import os from 'node:os';
 import type { SystemError } from '../errors.js';
 import type { ConnectRequest, Transport, TransportConn, TransportSink } from './transport.js';
+import { isSingleFile } from '../single-file.js';
 
 interface NativeCore {
   connect(id: number, address: string, port: number, family: number, local: string, keepAliveS: number, keepBytes: number): number;
@@ -45,6 +46,8 @@ function loadAddon(): NativeAddon | string {
 
 function tryLoad(): NativeAddon | string {
   if (process.platform !== 'linux') return `the native core is built for Linux only (this is ${process.platform})`;
+  // A Node addon is a file the process loads with dlopen; the single executable has none beside it.
+  if (isSingleFile()) return 'the single-file executable runs the JS engine (a native addon cannot load from inside it)';
   const require = createRequire(import.meta.url);
   const override = process.env[NATIVE_ADDON_ENV];
   try {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { parseCount, parseDurationMs, parseSourceAddresses } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
+import { HELP_GROUPS } from '../config/help-groups.js';
 import type { RawFlags } from '../config/probe-options.js';
 import { UsageError } from '../errors.js';
 import { parseAllowRules, type AllowRule } from './allowlist.js';
@@ -58,6 +59,7 @@ export const REDIS_PASSWORD_FILE_HELP = 'read the Redis password from FILE (its 
 /** Register the controller's fleet flags on a probing command (ramp). */
 export function addFleetFlags(cmd: Command): Command {
   return cmd
+    .optionsGroup(HELP_GROUPS.fleet)
     .option(
       '--redis <url>',
       `run on a fleet of agents coordinated through this Redis: redis://[user@]host:port/db or rediss:// (default $${REDIS_URL_ENV} when --agents or --agent-names is given; see docs/fleet.md)`,

@@ -8,6 +8,8 @@
  */
 import { isLoopback, isIpv4Loopback } from './address.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, MAX_AUTO_LOOPBACK_SOURCES } from './source-plan.js';
+import type { Static } from 'typebox';
+import type { FindingIdSchema, FindingSchema } from './doctor-schema.js';
 
 /** Connection counts as every reporter writes them ("19,936"); limits stay as typed into sysctl and ulimit. */
 const n = (count: number): string => count.toLocaleString('en-US');
@@ -22,31 +24,14 @@ export const MAX_WORKERS = 64;
 /** Ports per (source address, destination) when the port range cannot be read: Linux's default 32768-60999. */
 const DEFAULT_PORTS_PER_ADDRESS = 28_232;
 
-export type FindingId =
-  | 'fd-limit' // open files per process
-  | 'ports' // ephemeral ports per source address (and destination, when unbound)
-  | 'conntrack' // the netfilter connection-tracking table
-  | 'file-max' // open files for the whole machine
-  | 'slow-zone' // connect() slows sharply long before the port range runs out
-  | 'tw-reuse' // whether ports in TIME_WAIT can be reused by new connects
-  | 'time-wait' // sockets in TIME_WAIT now, each holding a port
-  | 'somaxconn'; // accept-queue cap of a server on this machine
+/** Which limit a finding is about; the ids are listed, each with its meaning, in doctor-schema.ts. */
+export type FindingId = Static<typeof FindingIdSchema>;
 
 /** ok: fine for this plan; info: worth knowing; warn: skews the measurement; limit: the plan cannot be reached. */
-export type FindingSeverity = 'ok' | 'info' | 'warn' | 'limit';
+export type FindingSeverity = Finding['severity'];
 
-export interface Finding {
-  id: FindingId;
-  /** Short label, e.g. "open files". */
-  title: string;
-  /** What was measured, in words and numbers, e.g. "20000 (hard 20000) -> 19936 connections per process". */
-  value: string;
-  /** Connections this limit allows on this machine (all processes together); null when it is not a cap. */
-  reach: number | null;
-  severity: FindingSeverity;
-  /** How to lift or avoid it; null when there is nothing to do. */
-  advice: string | null;
-}
+/** One limit of this machine: what was measured, how far it reaches, what to do (declared in doctor-schema.ts). */
+export type Finding = Static<typeof FindingSchema>;
 
 /** A resolved destination. */
 export interface CapacityTarget {

@@ -11,42 +11,23 @@ import {
   parseSockstatTimeWait,
   parseSysctlInt,
   parseSysctlInts,
-  type PortRange,
 } from './proc-parse.js';
+import type { Static } from 'typebox';
+import type { DoctorLimitsSchema } from './doctor-schema.js';
 
 export type { PortRange } from './proc-parse.js';
 
-/** What the kernel lets this process and machine hold. Counts are file descriptors, ports or table entries. */
-export interface SystemLimits {
+/**
+ * What the kernel lets this process and machine hold. Counts are file descriptors, ports or table entries; null:
+ * could not be read. The fields are declared once, in the doctor document's schema (doctor-schema.ts, where each
+ * is described); in memory an unlimited open-files limit is `Infinity` (the document writes "unlimited").
+ */
+export type SystemLimits = Omit<Static<typeof DoctorLimitsSchema>, 'openFilesSoft' | 'openFilesHard'> & {
   /** Soft open-files limit of this process (fds); `Infinity` when unlimited. Node raises it to the hard one. */
   openFilesSoft: number | null;
-  /** Hard open-files limit of this process (fds); only root can raise it, up to `nrOpen`. */
+  /** Hard open-files limit of this process (fds); only root can raise it, up to `nrOpen`; `Infinity` when unlimited. */
   openFilesHard: number | null;
-  /** fs.nr_open: the most any process's open-files limit can be raised to (fds). */
-  nrOpen: number | null;
-  /** fs.file-max: open files for the whole machine (fds). */
-  fileMax: number | null;
-  /** First field of fs.file-nr: file handles allocated machine-wide right now. */
-  filesAllocated: number | null;
-  /** net.ipv4.ip_local_port_range: ports the kernel picks from for outgoing connections (this namespace). */
-  localPortRange: PortRange | null;
-  /** Ports of `localPortRange` held back by net.ipv4.ip_local_reserved_ports; null if unknown. */
-  reservedPortsInRange: number | null;
-  /** net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only. */
-  tcpTwReuse: number | null;
-  /** net.core.somaxconn: cap on any listener's accept queue (connections). */
-  somaxconn: number | null;
-  /** net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue. */
-  tcpMaxSynBacklog: number | null;
-  /** nf_conntrack_max: connection-tracking table size (entries); null when conntrack is not loaded. */
-  conntrackMax: number | null;
-  /** nf_conntrack_count: entries in use now; null when conntrack is not loaded. */
-  conntrackCount: number | null;
-  /** TCP sockets in TIME_WAIT in this network namespace now (/proc/net/sockstat); each holds a port for 60 s. */
-  timeWaitSockets: number | null;
-  /** File descriptors this process has open now. */
-  openFds: number | null;
-}
+};
 
 async function readText(path: string): Promise<string | null> {
   try {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { TargetServer, TargetServerOptions } from './target-server.js';
 import type { TargetServerStats } from './target-stats.js';
+import { isSingleFile, singleFileAsset } from '../single-file.js';
 
 /** What the ignore worker is started with. */
 export interface IgnoreWorkerData {
@@ -32,6 +33,9 @@ export type IgnoreWorkerCommand = { kind: 'close' };
  * transform does not reach worker threads), so we take the compiled copy in dist/server/; the test command builds
  * before it runs vitest. Either way the worker and the CappedListener it runs come from the same build.
  */
+/** The asset of the single-file executable that holds the bundled ignore-worker (scripts/build-sea.mjs). */
+export const IGNORE_WORKER_ASSET = 'ignore-worker.cjs';
+
 function ignoreWorkerUrl(): URL {
   const sibling = new URL('./ignore-worker.js', import.meta.url);
   if (existsSync(sibling)) return sibling;
@@ -42,7 +46,10 @@ function ignoreWorkerUrl(): URL {
 
 export async function startIgnoreWorker(options: TargetServerOptions): Promise<TargetServer> {
   const data: IgnoreWorkerData = { options, wake: new SharedArrayBuffer(4) };
-  const worker = new Worker(ignoreWorkerUrl(), { workerData: data });
+  // The single-file executable has no script beside it: the thread runs the bundled copy the binary carries.
+  const worker = isSingleFile()
+    ? new Worker(singleFileAsset(IGNORE_WORKER_ASSET), { eval: true, workerData: data })
+    : new Worker(ignoreWorkerUrl(), { workerData: data });
   let onExit: ((code: number) => void) | null = null;
   let onError: ((e: Error) => void) | null = null;
   const first = await new Promise<IgnoreWorkerMessage>((resolve, reject) => {

@@ -56,14 +56,20 @@ port.on('message', (command: IgnoreWorkerCommand) => {
 // Only ignore mode with a cap goes deaf at the cap; other modes run here just to have a thread of their own.
 const ignoreAtCap = data.options.overLimit === 'ignore' && data.options.maxConns !== null;
 const started = new CappedListener(data.options, ignoreAtCap ? blockAtCap : null);
-try {
-  await started.listen();
-  listener = started;
-  post({ kind: 'listening', host: started.host, port: started.port, stats: started.stats() });
-  statsTimer = setInterval(() => {
-    if (!shuttingDown && listener !== null) post({ kind: 'stats', stats: listener.stats() });
-  }, STATS_INTERVAL_MS);
-} catch (e) {
-  post({ kind: 'failed', message: e instanceof Error ? e.message : String(e), code: isSystemError(e) ? (e.code ?? null) : null });
-  port.close();
+
+// A function, not top-level await: the single-file executable runs this thread from a CommonJS bundle.
+async function start(): Promise<void> {
+  try {
+    await started.listen();
+    listener = started;
+    post({ kind: 'listening', host: started.host, port: started.port, stats: started.stats() });
+    statsTimer = setInterval(() => {
+      if (!shuttingDown && listener !== null) post({ kind: 'stats', stats: listener.stats() });
+    }, STATS_INTERVAL_MS);
+  } catch (e) {
+    post({ kind: 'failed', message: e instanceof Error ? e.message : String(e), code: isSystemError(e) ? (e.code ?? null) : null });
+    port.close();
+  }
 }
+
+void start();

@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
+import { childEntry } from '../single-file.js';
 
 /** How long workers get to start and to stop before they are killed (by PID). */
 const WORKER_START_TIMEOUT_MS = 10_000;
@@ -53,10 +54,10 @@ export async function spawnServeWorkers(
   settings: ServeWorkerSettings,
   events: WorkerEvents,
 ): Promise<void> {
-  const entry = workerEntry();
+  const entry = childEntry('serveWorker', workerEntry, []);
   const ready: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
-    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entry.modulePath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: entry.execArgv, env: entry.env });
     const slot: WorkerSlot = {
       name: `serve-worker-${i + 1}`,
       child,

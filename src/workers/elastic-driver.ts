@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { EngineConfig, FailureRecord, PoolCounters } from '../engine/connection-pool.js';
 import type { FailureClass } from '../engine/failure-class.js';
 import { LocalDriver } from '../controller/local-driver.js';
-import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
+import type { DriverParticipant, PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { createHistogram, type Histogram } from '../metrics/histogram.js';
-import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
+import type { HandshakeAudit, ResourceChange } from '../metrics/result.js';
 import {
   processForConnection,
   sourceForConnection,
@@ -212,9 +212,9 @@ export class ElasticDriver implements ProbeDriver {
     return out;
   }
 
-  participants(): ParticipantSummary[] {
+  participants(): DriverParticipant[] {
     if (this.parts.length === 1) return [];
-    const out: ParticipantSummary[] = [];
+    const out: DriverParticipant[] = [];
     const main = this.parts[0] as Part;
     if (main.driver !== null) {
       const c = main.driver.counters();

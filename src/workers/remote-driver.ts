@@ -8,8 +8,7 @@ import { emptyCounters, type FailureRecord, type PoolCounters } from '../engine/
 export { emptyCounters };
 import { isClientSide, type FailureClass } from '../engine/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import type { ParticipantSummary } from '../metrics/result.js';
-import type { ProbeDriver } from '../controller/driver.js';
+import type { DriverParticipant, ProbeDriver } from '../controller/driver.js';
 import type { ParticipantCommand, TelemetryReport } from './protocol.js';
 
 /** How the driver reaches one participant. */
@@ -206,7 +205,7 @@ export class RemoteDriver implements ProbeDriver {
     return out;
   }
 
-  participants(): ParticipantSummary[] {
+  participants(): DriverParticipant[] {
     return this.parts.map((p) => {
       const counters = p.last?.counters ?? emptyCounters();
       const clientLimit =

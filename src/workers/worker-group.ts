@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '../engine/connection-pool.js';
 import type { ParticipantCommand, ParticipantMessage, WorkerStart } from './protocol.js';
 import { RemoteDriver, type ParticipantLink } from './remote-driver.js';
+import { childEntry } from '../single-file.js';
 
 /**
  * The compiled worker entry. Under vitest this module is TypeScript source, which a forked Node 20 cannot run,
@@ -67,14 +68,15 @@ export async function startWorkerGroup(
   readyTimeoutMs = 10_000,
   firstIndex = 0,
 ): Promise<RemoteDriver> {
-  const entry = workerEntry();
+  const entry = childEntry('worker', workerEntry, WORKER_EXEC_ARGV);
   const children: ChildProcess[] = [];
   const links: WorkerLink[] = [];
   for (let i = 0; i < count; i++) {
-    const child = fork(entry, [], {
+    const child = fork(entry.modulePath, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, ...WORKER_EXEC_ARGV],
+      execArgv: entry.execArgv,
+      env: entry.env,
     });
     children.push(child);
     links.push(new WorkerLink(`worker-${firstIndex + i + 1}`, child));

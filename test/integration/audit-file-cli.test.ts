@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, startCli, startServe, type CliRun, type ServeChild } from '../helpers/cli.js';
+import { expectValidDocument } from '../helpers/schema-validator.js';
 import { family, parseOpenMetrics } from '../helpers/openmetrics-parser.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -121,6 +122,7 @@ describe('tcpprobe audit FILE', () => {
     expect(r.code, r.stderr).toBe(3);
     const doc = JSON.parse(r.stdout) as AuditDoc;
     expect(doc.schema).toBe('tcpprobe/audit');
+    expectValidDocument('audit.schema.json', doc);
     expect(doc.outcome).toBe('unreachable');
     expect(doc.targets.map((t) => [t.name, t.outcome, t.exitCode, t.maxConcurrency, t.verdict, t.gate])).toEqual([
       ['cache', 'answered', 0, 300, 'limit-by-failure', 'no-baseline'],

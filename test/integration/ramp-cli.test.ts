@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
+import { expectValidDocument } from '../helpers/schema-validator.js';
 import { waitForOutput } from '../helpers/child-output.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -41,6 +42,8 @@ function result(run: CliRun): RampResult {
   expect(r.schema).toBe('tcpprobe/result');
   expect(r.schemaVersion).toBe(1);
   expect(r.kind).toBe('ramp');
+  // Every document these runs print validates against the shipped schema (test/integration/schema-cli.test.ts).
+  expectValidDocument('result.schema.json', r);
   return r;
 }
 

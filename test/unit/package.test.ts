@@ -1,13 +1,14 @@
 /**
- * What `npm pack` ships: the built CLI, README, LICENSE (MIT, as package.json says) and the docs --help names,
- * and no source maps (they would point at src/, which is not shipped). Reads the file list without running the
- * prepare script (the test command builds first).
+ * What `npm pack` ships: the built CLI, README, LICENSE (MIT, as package.json says), the docs --help names and
+ * the JSON Schema files, and no source maps (they would point at src/, which is not shipped). Reads the file list
+ * without running the prepare script (the test command builds first).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SCHEMA_FILES } from '../../src/schema-files.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,6 +23,13 @@ describe('the package', () => {
     const files = packedFiles();
     for (const f of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  }, 30_000);
+
+  it('ships one JSON Schema per document, each exported as tcpprobe/schema/NAME', () => {
+    const files = packedFiles();
+    for (const f of SCHEMA_FILES) expect(files, f.file).toContain(`schema/${f.file}`);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    expect(pkg.exports['./schema/*']).toBe('./schema/*');
   }, 30_000);
 
   it('"exports" names the library entry and its types, which exist', () => {
