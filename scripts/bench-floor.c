@@ -1,7 +1,7 @@
 /*
  * The floor of `npm run bench`: a tight C connect() loop (non-blocking sockets, epoll, 256 in flight), compiled by
  * scripts/bench.mjs when a C compiler is at hand and measured exactly like the Node clients (scripts/bench-probe.mjs
- * speaks the same line protocol): it prints `ready`, waits for `go`, connects COUNT times to 127.0.0.1:PORT, prints
+ * speaks the same line protocol): it prints `ready {"ms":...}` (its start-up), waits for `go`, connects COUNT times to 127.0.0.1:PORT, prints
  * `established {...}` with the milliseconds since process start (minus the ready-to-go pause), then `held {...}`,
  * waits for `close`, resets every connection (SO_LINGER 0: no TIME_WAIT) and prints `closed`.
  *
@@ -56,8 +56,8 @@ int main(int argc, char **argv) {
   if (fds == NULL || ep < 0) return 1;
   setvbuf(stdout, NULL, _IOLBF, 0);
 
-  printf("ready\n");
   double ready_at = ms_since(&t0);
+  printf("ready {\"ms\":%.3f}\n", ready_at);
   wait_for("go");
   double pause = ms_since(&t0) - ready_at;
 

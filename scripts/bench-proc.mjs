@@ -64,3 +64,26 @@ export function sampleTree(pid) {
   }
   return { rss, cpu, processes: pids.length };
 }
+
+/** Kernel TCP counters a bench run reads (this network namespace's), by the names nstat prints. */
+export const TCP_COUNTERS = ['TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPSynRetrans', 'TcpRetransSegs'];
+
+/**
+ * The namespace's TCP counters from /proc/net/netstat and /proc/net/snmp (header line, value line per group),
+ * named as nstat names them (`TcpExt` + field); only those in TCP_COUNTERS.
+ */
+export function tcpCounters() {
+  const out = {};
+  for (const file of ['/proc/net/netstat', '/proc/net/snmp']) {
+    const lines = readOr(file, '').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const [group, ...names] = lines[i].trim().split(/\s+/);
+      const values = lines[i + 1].trim().split(/\s+/).slice(1);
+      names.forEach((name, j) => {
+        const key = `${group.replace(/:$/, '')}${name}`;
+        if (TCP_COUNTERS.includes(key)) out[key] = Number(values[j]);
+      });
+    }
+  }
+  return out;
+}

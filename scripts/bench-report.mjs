@@ -51,6 +51,7 @@ export function runFigures(raw) {
   return {
     connections: raw.connections,
     timeS: raw.establishMs / 1000,
+    startupS: raw.readyMs == null ? null : raw.readyMs / 1000,
     connectsPerSec: raw.connections / (raw.establishMs / 1000),
     peakRssMb: raw.peakRss / 2 ** 20,
     settledRssMb: raw.settledRss / 2 ** 20,
@@ -59,12 +60,17 @@ export function runFigures(raw) {
     cpuS: raw.cpuSec,
     targetCpuS: raw.targetCpuSec ?? null,
     exact: null,
+    // The namespace's kernel counters over the connect phase (scripts/bench-run.mjs): handshakes the target's
+    // listen queue dropped, and SYNs the client resent (each a 1 s wait), the first suspects of a slow run.
+    listenDrops: raw.tcp?.TcpExtListenDrops ?? null,
+    synRetrans: raw.tcp?.TcpExtTCPSynRetrans ?? null,
   };
 }
 
 const FIGURES = [
   'connections',
   'timeS',
+  'startupS',
   'connectsPerSec',
   'peakRssMb',
   'settledRssMb',
@@ -72,6 +78,8 @@ const FIGURES = [
   'peakRssPerConnKb',
   'cpuS',
   'targetCpuS',
+  'listenDrops',
+  'synRetrans',
 ];
 
 /** Summaries of every case: median and min-max of each figure over its successful runs, and the reference ratio. */
@@ -181,6 +189,8 @@ const COLUMNS = [
   // Start-up is a fraction of a second: milliseconds matter there.
   ['time s', (s) => cell(s.figures.timeS, s.kind === 'startup' ? 3 : 2)],
   ['connects/s', (s) => cell(s.figures.connectsPerSec, 0)],
+  // After connects/s, so the first columns keep their order (test/integration/bench-smoke.test.ts reads them).
+  ['of it start-up s', (s) => cell(s.figures.startupS, 2)],
   ['peak RSS MB', (s) => cell(s.figures.peakRssMb, 1)],
   ['settled RSS MB', (s) => cell(s.figures.settledRssMb, 1)],
   ['KB/conn settled', (s) => cell(s.figures.rssPerConnKb, 2)],
@@ -188,6 +198,8 @@ const COLUMNS = [
   ['CPU s', (s) => cell(s.figures.cpuS, 2)],
   ['CPU us/conn', (s) => (s.kind === 'probe' && cpuUsPerConn(s.figures) !== null ? cpuUsPerConn(s.figures).toFixed(0) : '')],
   ['target CPU s', (s) => cell(s.figures.targetCpuS, 2)],
+  ['listen drops', (s) => cell(s.figures.listenDrops, 0)],
+  ['SYN resent', (s) => cell(s.figures.synRetrans, 0)],
   ['vs plain', (s) => (s.ratio === null ? '' : `${s.ratio.toFixed(2)}x`)],
 ];
 
@@ -208,11 +220,14 @@ export function formatReport(summaries, goals, context) {
   lines.push('');
   lines.push('time: from process start to the last connection established (a-c), or from spawning `tcpprobe ramp`');
   lines.push('to its result document on stdout (d, e: run with --hold 0; r1k-r100k: with every default, less the');
-  lines.push('default 2 s hold); startup: from spawning');
+  lines.push('default 2 s hold); of it start-up: from process start to ready to connect (Node, modules, engine);');
+  lines.push('startup case: from spawning');
   lines.push('`tcpprobe --version` to its exit, the median of the run\'s samples;');
   lines.push('RSS: VmRSS summed over the client process and its children; KB/conn = (RSS - RSS before the first');
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
-  lines.push('(for ramps: as last sampled before the client exited); target CPU = the same for tcpprobe serve.');
+  lines.push('(for ramps: as last sampled before the client exited); target CPU = the same for tcpprobe serve;');
+  lines.push('listen drops, SYN resent: the run\'s namespace counted while the client connected (TcpExtListenDrops,');
+  lines.push('TcpExtTCPSynRetrans); each resent SYN is a connect that waited 1 s.');
   for (const s of summaries) {
     for (const e of s.failedRuns) lines.push(`FAILED RUN ${s.id}: ${e}`);
   }

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { lineReader } from './bench-common.mjs';
-import { sampleTree } from './bench-proc.mjs';
+import { sampleTree, tcpCounters } from './bench-proc.mjs';
 import { timeCommand } from './bench-startup.mjs';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
@@ -112,11 +112,13 @@ async function runProbe(port, targetPid) {
   const errors = track(child, 'client');
   const lines = lineReader(child);
   try {
-    await lines.next('ready');
+    const ready = payload(await lines.next('ready'));
     const base = sampleTree(child.pid);
     const samples = sampler(child.pid);
+    const countersBefore = tcpCounters();
     child.stdin.write('go\n');
     const established = payload(await lines.next('established'));
+    const countersAfter = tcpCounters();
     const held = payload(await lines.next('held'));
     // Let the ramp's garbage be collected and V8 settle, as a real hold would, then read the settled figures.
     await new Promise((resolve) => setTimeout(resolve, spec.settleHoldMs ?? 2000));
@@ -131,6 +133,8 @@ async function runProbe(port, targetPid) {
       failed: established.failed,
       failuresByClass: held.failuresByClass ?? {},
       establishMs: established.ms,
+      // Of establishMs: from process start to ready (start-up, module loading, engine set-up).
+      readyMs: ready.ms ?? null,
       heldMs: held.ms,
       baselineRss: base.rss,
       peakRss: samples.peak,
@@ -139,6 +143,9 @@ async function runProbe(port, targetPid) {
       targetCpuSec: target.cpu,
       processes: settled.processes,
       sources: probeSpec.sources?.length ?? 0,
+      // What the kernel of this namespace counted while the client connected: SYNs or final ACKs dropped at the
+      // target's queues and the SYNs the client resent (each one a 1 s wait).
+      tcp: Object.fromEntries(Object.entries(countersAfter).map(([k, v]) => [k, v - (countersBefore[k] ?? 0)])),
     };
   } catch (e) {
     throw new Error(`${e.message}; ${errors()}`, { cause: e });

@@ -101,6 +101,26 @@ describe('runFigures', () => {
     expect(f.rssPerConnKb).toBeNull();
     expect(f.cpuS).toBeNull();
   });
+
+  it('reads a probe run with its start-up share and the SYNs the kernel dropped or resent while it connected', () => {
+    const f = runFigures({
+      ok: true,
+      connections: 1000,
+      establishMs: 500,
+      readyMs: 120,
+      baselineRss: 0,
+      peakRss: 2048 * 1000,
+      settledRss: 1024 * 1000,
+      cpuSec: 0.2,
+      tcp: { TcpExtListenDrops: 7, TcpExtTCPSynRetrans: 5, TcpExtListenOverflows: 7 },
+    });
+    expect(f).toMatchObject({ timeS: 0.5, startupS: 0.12, listenDrops: 7, synRetrans: 5, rssPerConnKb: 1, peakRssPerConnKb: 2 });
+  });
+
+  it('leaves the counters and the start-up blank for a run that did not read them', () => {
+    const f = runFigures({ ok: true, connections: 10, establishMs: 50, baselineRss: 0, peakRss: 0, settledRss: 0, cpuSec: 0 });
+    expect(f).toMatchObject({ startupS: null, listenDrops: null, synRetrans: null });
+  });
 });
 
 describe('goals of the issue 11 cases', () => {
