@@ -11,15 +11,12 @@ const SECOND_ENGINE_FILES = [
   'test/integration/hold-engine.test.ts',
   'test/integration/classes.test.ts',
   'test/integration/classes-addresses.test.ts',
-  'test/integration/classes-source-addresses.test.ts',
   'test/integration/late-denial.test.ts',
   'test/integration/handshake-audit.test.ts',
   'test/integration/nothing-held.test.ts',
-  'test/integration/rate-limit.test.ts',
   'test/conformance/redis.test.ts',
   'test/conformance/connlimit.test.ts',
   'test/conformance/nginx-stream.test.ts',
-  'test/conformance/never-accept.test.ts',
 ];
 
 const shared = {

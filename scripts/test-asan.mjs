@@ -15,8 +15,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = [
   'test/integration/engine-native.test.ts',
   'test/integration/ramp-engine.test.ts',
-  'test/integration/hold-engine.test.ts',
-  'test/integration/classes.test.ts',
 ];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tcpprobe-asan-'));

@@ -168,7 +168,10 @@ class TargetPrimary implements MultiProcessTarget {
   }
 
   stats(): TargetServerStats {
-    return targetStats(this.open, this.counts, this.state === 'listening' && this.slots.some((s) => s.alive && s.listening));
+    // Accepting while any worker still has its copy of the listening socket open: while a refuse-mode pause waits
+    // for the workers to confirm, a connect still lands in the accept queue (and is reset when the copy closes).
+    const open = this.state === 'listening' || this.state === 'pausing';
+    return targetStats(this.open, this.counts, open && this.slots.some((s) => s.alive && s.listening));
   }
 
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[] {

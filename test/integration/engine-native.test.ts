@@ -89,14 +89,22 @@ describe.skipIf(problem !== null)('native engine', () => {
   });
 
   it('pools holding 3,000 connections close every fd, and a second round costs no more memory than the first', async () => {
-    const serve = await startServe([]);
+    // A deep accept queue: at serve's default (511) a loaded machine drops SYNs, and a connect that times out is a
+    // failure, not a held connection. This test is about fds and memory, not about the target's queue.
+    const serve = await startServe(['--backlog', '4096']);
     const fdsBefore = openFds();
     const rssBefore = process.memoryUsage().rss;
     const round = async (): Promise<number> => {
       const pool = new ConnectionPool(engineFor(serve.port, { engine: 'native', settleMs: 50 }));
       expect(pool.engine).toBe('native');
       pool.open(3000);
-      expect(await until(() => pool.counters().held === 3000, 20_000)).toBe(true);
+      const settled = (): boolean => {
+        const c = pool.counters();
+        return c.held + c.failed >= 3000 && c.connecting === 0 && c.queued === 0 && c.established === 0;
+      };
+      await until(settled, 30_000);
+      const c = pool.counters();
+      expect(c.held, `held ${c.held}, failed ${c.failed} ${JSON.stringify(c.failuresByClass)}, connecting ${c.connecting}`).toBe(3000);
       const rssHeld = process.memoryUsage().rss;
       pool.close();
       await sleep(200);
@@ -113,7 +121,7 @@ describe.skipIf(problem !== null)('native engine', () => {
     expect((held1 - rssBefore) / 3000).toBeLessThan(4000);
     // A leak of even 1 KB per connection would show here (3 MB); generous for the garbage collector's timing.
     expect(after2 - after1).toBeLessThan(3 * 1024 * 1024);
-  });
+  }, 90_000);
 
   it('--send and --expect on the native engine: the reply is matched and the first bytes kept', async () => {
     const serve = await startServe(['--greeting', 'HELLO\\r\\n']);
