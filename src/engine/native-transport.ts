@@ -13,16 +13,17 @@ import { isSingleFile } from '../single-file.js';
 
 interface NativeCore {
   connect(id: number, address: string, port: number, family: number, local: string, keepAliveS: number, keepBytes: number): number;
-  write(fd: number, id: number, bytes: Uint8Array): boolean;
+  write(fd: number, id: number, bytes: Uint8Array): number;
   reset(fd: number, id: number, rst: boolean): boolean;
   localPort(fd: number, id: number): number;
   setKeepAlive(fd: number, id: number, seconds: number): boolean;
-  stats(): { openFds: number; batches: number; records: number };
+  stats(): { openFds: number; batches: number; records: number; fdTableReserved: number };
   close(): void;
 }
 
 interface NativeAddon {
   Core: new (onBatch: (records: Int32Array, data: Buffer) => void, options: { bindNoPort: boolean }) => NativeCore;
+  reserveFdTable(): number;
   RECORD_WORDS: number;
 }
 
@@ -84,6 +85,17 @@ function systemError(errno: number, syscall: string, where: string): SystemError
   return err;
 }
 
+/**
+ * Grow this process's fd table to its open-files limit now, once, rather than doubling by doubling during the
+ * ramp, where in a process with threads each doubling waits for an RCU grace period (native/tcpcore.c,
+ * reserve_fd_table; docs/native-engine.md). A Core does it itself; the JS engine's sockets gain as much, so its
+ * pool calls this too. Fd slots reserved, 0 when the addon is not here (the table then grows as before).
+ */
+export function reserveFdTable(): number {
+  const a = loadAddon();
+  return typeof a === 'string' || typeof a.reserveFdTable !== 'function' ? 0 : a.reserveFdTable();
+}
+
 export interface NativeOptions {
   /** Bind source addresses with IP_BIND_ADDRESS_NO_PORT instead of SO_REUSEADDR (docs/native-engine.md). */
   bindNoPort: boolean;
@@ -119,7 +131,11 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
   }
 
   write(conn: C, bytes: Uint8Array): void {
-    if (conn.fd >= 0) this.core.write(conn.fd, conn.id, bytes);
+    if (conn.fd < 0) return;
+    const r = this.core.write(conn.fd, conn.id, bytes);
+    // The core could not keep what the kernel did not take (out of memory): this connection will never send its
+    // bytes, so it fails, on our side ('memory'), after the caller's turn as a socket's write error would.
+    if (r < 0) queueMicrotask(() => this.sink.handleError(conn, systemError(-r, 'write', '')));
   }
 
   close(conn: C, rst: boolean): void {

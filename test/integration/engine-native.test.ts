@@ -4,6 +4,7 @@
  * runs on the JS engine (or refuses when native was asked for). The engine's verdicts themselves are proven by
  * the engine tests, which run on both engines (vitest.config.ts).
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConnectionPool } from '../../src/engine/connection-pool.js';
@@ -122,6 +123,31 @@ describe.skipIf(problem !== null)('native engine', () => {
     // A leak of even 1 KB per connection would show here (3 MB); generous for the garbage collector's timing.
     expect(after2 - after1).toBeLessThan(3 * 1024 * 1024);
   }, 90_000);
+
+  it('a pool of either engine grows the fd table to the open-files limit before its first connect', () => {
+    // In a fresh process (this one's table has grown already). FDSize in /proc/self/status is the table's size:
+    // without the reservation it doubles from 64 as sockets open, each doubling an RCU wait (native/tcpcore.c).
+    const script = `
+      const { readFileSync } = await import('node:fs');
+      const fdSize = () => Number(/FDSize:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+      const before = fdSize();
+      const { ConnectionPool } = await import(${JSON.stringify(new URL('../../dist/engine/connection-pool.js', import.meta.url).href)});
+      const pool = new ConnectionPool(JSON.parse(process.argv[1]));
+      console.log(JSON.stringify({ before, after: fdSize(), engine: pool.engine }));
+      pool.close();`;
+    for (const engine of ['native', 'js'] as const) {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(engineFor(1, { engine }))], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      const r = JSON.parse(out) as { before: number; after: number; engine: string };
+      expect(r.engine).toBe(engine);
+      expect(r.before, engine).toBeLessThan(1024);
+      // The table is allocated in powers of two, at least as large as the limit (at most 131,072 reserved).
+      const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+      expect(r.after, engine).toBeGreaterThanOrEqual(Math.min(Number.isFinite(soft) ? soft : 131_072, 131_072));
+    }
+  });
 
   it('--send and --expect on the native engine: the reply is matched and the first bytes kept', async () => {
     const serve = await startServe(['--greeting', 'HELLO\\r\\n']);
