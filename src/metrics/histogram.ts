@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as HdrModule from 'hdr-histogram-js';
+import type * as HdrEncoding from 'hdr-histogram-js/dist/encoding.js';
 
 /** Highest trackable latency: 10 minutes, in microseconds; values above are clamped. */
 const HIGHEST_US = 600_000_000;
@@ -11,21 +12,34 @@ const HIGHEST_US = 600_000_000;
 export type Histogram = HdrModule.Histogram;
 
 const require = createRequire(import.meta.url);
-let loaded: typeof HdrModule | null = null;
+/** hdr's 32-bit histogram class (dist/Int32Histogram.js: a CommonJS module with a default export). */
+type Int32HistogramClass = new (lowest: number, highest: number, significantDigits: number) => Histogram;
+let int32Histogram: Int32HistogramClass | null = null;
+let encoding: typeof HdrEncoding | null = null;
 
-/**
- * hdr-histogram-js, loaded on first use rather than with this module: its index loads the WebAssembly build and
- * every histogram flavour (about 40 ms), which `tcpprobe --version`, `--help` and `serve` never need, yet import
- * this module through the commands they register. A plain require: the package is CommonJS, and the callers here
- * are synchronous.
+/*
+ * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
+ * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
+ * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
+ * `build()` gives for our settings) is 5 ms; the encoding (30 ms), which only worker processes, agents and the
+ * result document need, comes when something is first encoded or decoded. Plain requires: the package is
+ * CommonJS, and the callers here are synchronous. The package has no `exports` map, so these paths are public;
+ * histogram.test.ts checks they are what `build()` and the index's encoding give.
  */
-function hdr(): typeof HdrModule {
-  loaded ??= require('hdr-histogram-js') as typeof HdrModule;
-  return loaded;
+function histogramClass(): Int32HistogramClass {
+  int32Histogram ??= (require('hdr-histogram-js/dist/Int32Histogram.js') as { default: Int32HistogramClass }).default;
+  return int32Histogram;
+}
+
+function hdrEncoding(): typeof HdrEncoding {
+  encoding ??= require('hdr-histogram-js/dist/encoding.js') as typeof HdrEncoding;
+  return encoding;
 }
 
 export function createHistogram(): Histogram {
-  return hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
+  const Int32Histogram = histogramClass();
+  // As hdr's build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 }).
+  return new Int32Histogram(1, HIGHEST_US, 3);
 }
 
 /** Record one latency given in milliseconds (fractional). */
@@ -35,11 +49,11 @@ export function recordMs(h: Histogram, ms: number): void {
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return hdr().encodeIntoCompressedBase64(h);
+  return hdrEncoding().encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  const decoded = hdr().decodeFromCompressedBase64(encoded);
+  const decoded = hdrEncoding().decodeFromCompressedBase64(encoded);
   // Decoded histograms may be of another bit depth; copy into our standard shape so merges never overflow.
   const h = createHistogram();
   h.add(decoded);
