@@ -21,8 +21,9 @@ let encoding: typeof HdrEncoding | null = null;
  * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
  * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
  * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
- * `build()` gives for our settings) is 5 ms; the encoding (30 ms), which only worker processes, agents and the
- * result document need, comes when something is first encoded or decoded. Plain requires: the package is
+ * `build()` gives for our settings) is 5 ms; the encoding (30 ms) only where something will be encoded: a run's
+ * result document and a participant's telemetry load it before their first connect (loadHistogramEncoding), the
+ * pool and the bench's engine-only reference do not need it. Plain requires: the package is
  * CommonJS, and the callers here are synchronous. The package has no `exports` map, so these paths are public;
  * histogram.test.ts checks they are what `build()` and the index's encoding give.
  */
@@ -34,6 +35,15 @@ function histogramClass(): Int32HistogramClass {
 function hdrEncoding(): typeof HdrEncoding {
   encoding ??= require('hdr-histogram-js/dist/encoding.js') as typeof HdrEncoding;
   return encoding;
+}
+
+/**
+ * Load the encoding now: whoever will encode a histogram after holding connections calls this before the first
+ * connect. At the open-files limit (a client-limited run) no module file can be opened any more, and the result
+ * document failed with EMFILE (client-limits.test.ts).
+ */
+export function loadHistogramEncoding(): void {
+  hdrEncoding();
 }
 
 export function createHistogram(): Histogram {

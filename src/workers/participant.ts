@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeDriver } from '../controller/driver.js';
-import { encodeHistogram } from '../metrics/histogram.js';
+import { encodeHistogram, loadHistogramEncoding } from '../metrics/histogram.js';
 import {
   HISTOGRAM_INTERVAL_MS,
   TELEMETRY_INTERVAL_MS,
@@ -33,6 +33,8 @@ export function startParticipant(
   transport: ParticipantTransport,
   fdLimit: number | null,
 ): Participant {
+  // Telemetry encodes the histograms while connections are held, perhaps at the open-files limit.
+  loadHistogramEncoding();
   let appliedSeq = 0;
   let lastHistogramAt = -Infinity;
   let closed = false;
