@@ -12,7 +12,8 @@ const PER_SERVE_WORKER = 18_000;
 const PROBE_FD_RESERVE = 64;
 
 /**
- * @param {{ quick: boolean, floorBinary: string | null }} o `floorBinary`: the compiled scripts/bench-floor.c, if any
+ * @param {{ quick: boolean, floorBinary: string | null, addonBuilt: boolean }} o `floorBinary`: the compiled
+ *   scripts/bench-floor.c, if any; `addonBuilt`: the native core loads here (else the addon-alone row is left out)
  * @returns {object[]} cases in run order. `reference` names the case a plain-loop case is the in-run reference
  *   for; `baseline` names the case whose time this one's is divided by ("vs plain").
  */
@@ -48,6 +49,21 @@ export function benchCases(o) {
       settleHoldMs,
       timeoutMs: 90_000,
     },
+    ...(!o.addonBuilt
+      ? []
+      : [
+    {
+      id: 'a-n',
+      title: 'the native core alone, no pool (what any Node client of it costs, for a)',
+      reference: 'a',
+      kind: 'probe',
+      serveArgs: [],
+      probe: { mode: 'addon', count: n(10_000, 500) },
+      settleHoldMs,
+      timeoutMs: 90_000,
+      baseline: 'a-ref',
+    },
+        ]),
     ...(o.floorBinary === null
       ? []
       : [

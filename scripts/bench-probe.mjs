@@ -7,6 +7,9 @@
  * - `workers`: tcpprobe's worker processes (dist/workers/worker-group.js), as `ramp --workers N` runs them.
  * - `plain`: the reference, a plain Node client: net.connect with closures per socket, 256 connects in flight,
  *   one new connect started per completion.
+ * - `addon`: the native core alone (build/Release/tcpcore.node), driven by the least JS that can: 256 in flight,
+ *   refilled once per batch, no pool, no state machine, no histograms. What any Node-hosted client of this core
+ *   costs at least: Node's start-up, the event loop, the kernel's work; the gap to `engine` is tcpprobe's own.
  *
  * Protocol (lines): it prints `ready` once set up (worker processes started), waits for `go` on stdin so the runner
  * can read the baseline RSS of every process, opens `count` connections, prints `established <json>` once all have
@@ -87,6 +90,50 @@ function plainClient(onAllSettled) {
   };
 }
 
+/** The native core with no pool around it (see the `addon` mode above). */
+async function addonClient(onAllSettled) {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const addon = require('node-gyp-build')(new URL('..', import.meta.url).pathname);
+  const words = addon.RECORD_WORDS;
+  /** fd and the id it was opened with, in pairs: reset() names both. */
+  const opened = [];
+  let started = 0;
+  let inflight = 0;
+  let connected = 0;
+  let failed = 0;
+  const refill = () => {
+    while (inflight < 256 && started < count) {
+      const localAddress = sources.length > 0 ? sources[started % sources.length] : '';
+      const fd = core.connect(started, host, port, net.isIPv6(host) ? 6 : 4, localAddress, 30, 200);
+      if (fd < 0) failed++;
+      else {
+        inflight++;
+        opened.push(fd, started);
+      }
+      started++;
+    }
+  };
+  const core = new addon.Core((records) => {
+    for (let i = 0; i + words <= records.length; i += words) {
+      if (records[i] === 1) connected++;
+      else if (records[i] === 4) failed++;
+      else continue;
+      inflight--;
+    }
+    if (connected + failed === count) onAllSettled({ connected, failed });
+    else refill();
+  }, { bindNoPort: false });
+  return {
+    start: refill,
+    counts: () => ({ connected, held: connected, failed }),
+    close() {
+      for (let i = 0; i < opened.length; i += 2) core.reset(opened[i], opened[i + 1], true);
+      core.close();
+    },
+  };
+}
+
 /** tcpprobe's engine, in this process or in worker processes. */
 async function tcpprobeClient() {
   const engine = {
@@ -113,8 +160,11 @@ async function tcpprobeClient() {
   } else {
     const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
     const { startSettleTimer, tuneHoldingProcess } = await import(new URL('workers/settle-gc.js', distUrl).href);
-    // As src/setup/run-setup.ts does for a run held in the CLI process.
+    const { loadHistogramEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
+    // As src/setup/run-setup.ts does for a run held in the CLI process, and as its RunRecorder loads the histogram
+    // encoding for the result document before the first connect.
     const gc = tuneHoldingProcess();
+    loadHistogramEncoding();
     driver = new LocalDriver(engine, null);
     startSettleTimer(() => driver.counters(), gc);
   }
@@ -140,6 +190,7 @@ const onAllSettled = (c) => {
   reportEstablished(pauseMs, c);
 };
 if (mode === 'plain') client = plainClient(onAllSettled);
+else if (mode === 'addon') client = await addonClient(onAllSettled);
 else client = await tcpprobeClient();
 
 // The time to get here (Node's start, tcpprobe's modules, the engine set up) is part of the figure; said so the
@@ -156,7 +207,7 @@ await new Promise((resolve) => {
   const poll = setInterval(() => {
     const c = client.counts();
     if (!establishedSaid && c.connected + c.failed >= count) onAllSettled(c);
-    if (establishedSaid && (c.held + c.failed >= count || mode === 'plain')) {
+    if (establishedSaid && (c.held + c.failed >= count || mode === 'plain' || mode === 'addon')) {
       clearInterval(poll);
       say('held', { ms: performance.now() - pauseMs, held: c.held, failed: c.failed, failuresByClass: c.failuresByClass });
       resolve();

@@ -15,6 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
@@ -71,11 +72,21 @@ function buildFloor(dir) {
   return cc.status === 0 ? binary : null;
 }
 
+/** Whether the native core loads here (the `addon` row needs it). */
+function addonLoads() {
+  try {
+    createRequire(import.meta.url)('node-gyp-build')(fileURLToPath(new URL('..', import.meta.url)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const tmp = mkdtempSync(join(os.tmpdir(), 'tcpprobe-bench-'));
   process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-  const all = benchCases({ quick: o.quick, floorBinary: buildFloor(tmp) });
+  const all = benchCases({ quick: o.quick, floorBinary: buildFloor(tmp), addonBuilt: addonLoads() });
   const cases = selectCases(all, o.cases);
   if (cases.length === 0) usage(`no such case: ${o.cases.join(',')} (cases: ${all.map((c) => c.id).join(', ')})`);
   const netns = canUnshare();
