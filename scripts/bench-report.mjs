@@ -137,7 +137,7 @@ export function checkGoals(summaries) {
   for (const s of summaries) {
     const g = s.goals;
     if (g === null) continue;
-    const add = (caseId, goal, figure, met) => goals.push({ case: caseId, issue: g.issue ?? 5, goal, figure, met });
+    const add = (caseId, goal, figure, met, issue = g.issue ?? 5) => goals.push({ case: caseId, issue, goal, figure, met });
     const f = s.figures;
     if (g.ratioMax !== undefined) {
       add(s.id, ratioGoalText(s.kind, g.ratioMax), s.ratio === null ? 'n/a' : `${s.ratio.toFixed(2)}x`, s.ratio !== null && s.ratio <= g.ratioMax);
@@ -153,6 +153,13 @@ export function checkGoals(summaries) {
     if (g.cpuUsPerConnMax !== undefined) {
       const us = cpuUsPerConn(f);
       add(s.id, `CPU per connection <= ${g.cpuUsPerConnMax} us`, us === null ? 'n/a' : `${us.toFixed(0)} us`, us !== null && us <= g.cpuUsPerConnMax);
+    }
+    if (g.aboveBaselineMb !== undefined) {
+      // Issue 14: what holding them costs the machine, every process summed, above what they used before connecting.
+      const kb = f.rssPerConnKb?.median ?? null;
+      const n = f.connections?.median ?? null;
+      const mb = kb === null || n === null ? null : (kb * n) / 1024;
+      add(s.id, `RSS of all processes above their baseline, settled, <= ${g.aboveBaselineMb} MB`, mb === null ? 'n/a' : `${mb.toFixed(0)} MB`, mb !== null && mb <= g.aboveBaselineMb, 14);
     }
     if (g.heldMin !== undefined) {
       const held = f.connections?.min ?? null;
@@ -232,7 +239,7 @@ export function formatReport(summaries, goals, context) {
     for (const e of s.failedRuns) lines.push(`FAILED RUN ${s.id}: ${e}`);
   }
   lines.push('');
-  const which = 'issue 5 for a-e, issue 11 for r1k-r100k';
+  const which = "issue 5 for the JS engine's a-js, b-js and c-e, issue 14 for the native engine's a, b and c's total, issue 11 for r1k-r100k";
   lines.push(context.quick ? `goals (${which}; a --quick run is far too small to judge them):` : `goals (${which}):`);
   for (const g of goals) lines.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.case.padEnd(5)} ${g.goal}: ${g.figure}`);
   return `${lines.join('\n')}\n`;
