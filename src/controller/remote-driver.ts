@@ -211,7 +211,8 @@ export class RemoteDriver implements ProbeDriver {
         (Object.keys(counters.failuresByClass) as FailureClass[]).find(
           (cls) => isClientSide(cls) && (counters.failuresByClass[cls] ?? 0) > 0,
         ) ?? null;
-      return { name: p.link.name, maxHeld: p.maxHeld, counters, clientLimit, lostAtMs: p.lostAtMs };
+      const engine = p.last?.engine;
+      return { name: p.link.name, maxHeld: p.maxHeld, counters, clientLimit, lostAtMs: p.lostAtMs, ...(engine === undefined ? {} : { engine }) };
     });
   }
 

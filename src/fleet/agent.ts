@@ -164,8 +164,8 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     try {
       participant =
         workers > 1
-          ? startParticipant(o.name, await startWorkerGroup(engine, workers), transport, fdLimit)
-          : startParticipant(o.name, new LocalDriver(engine), transport, fdLimit);
+          ? startParticipant(o.name, await startWorkerGroup(engine, workers), transport, fdLimit, choice.name)
+          : startParticipant(o.name, new LocalDriver(engine), transport, fdLimit, choice.name);
     } catch (e) {
       return refuse(`cannot start ${workers} worker processes: ${(e as Error).message}`);
     }

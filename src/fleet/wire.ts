@@ -85,6 +85,8 @@ export function readParticipantMessage(json: string | null | undefined): Partici
     connectUs: o.connectUs,
     tlsUs: o.tlsUs,
     fdLimit: isNum(o.fdLimit) ? o.fdLimit : null,
+    // Anything else (an agent older than the field, or a name this version does not know) is left unsaid.
+    ...(o.engine === 'native' || o.engine === 'js' ? { engine: o.engine } : {}),
     final: o.final,
   };
 }

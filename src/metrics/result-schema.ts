@@ -196,17 +196,22 @@ export const RateFindingSchema = closed({
   failureClass: FailureClassSchema,
 });
 
+/** A socket layer: the native core or Node's net/tls. */
+const EngineNameSchema = Type.Enum(['native', 'js']);
+
 export const ParticipantSummarySchema = closed({
   name: Type.String(),
   maxHeld: Count,
   counters: ResultCountersSchema,
   clientLimit: nullable(FailureClassSchema),
   lostAtMs: nullable(Figure),
+  /** The socket layer this participant's pools ran on (each agent chooses its own); absent if it did not say. */
+  engine: Type.Optional(EngineNameSchema),
 });
 
 /** The socket layer that ran: the native core or Node's net/tls. */
 export const EngineRecordSchema = closed({
-  name: Type.Enum(['native', 'js']),
+  name: EngineNameSchema,
   /** Why the JS engine ran (TLS, asked for, or the native core did not load); null for native. */
   why: nullable(Type.String()),
 });

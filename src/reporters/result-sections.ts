@@ -121,12 +121,14 @@ export function engineLines(result: ProbeResult): string[] {
   return [e.why === null ? `Engine: ${e.name}` : `Engine: ${e.name} (${cleanText(e.why, 200)})`];
 }
 
-/** Workers or agents, one row each; nothing for a single process. */
+/** Workers or agents, one row each; nothing for a single process. Agents choose their engine: a column says which. */
 export function participantLines(result: ProbeResult): string[] {
   const parts = result.participants;
   if (parts === undefined || parts.length === 0) return [];
+  const withEngine = parts.some((p) => p.engine !== undefined);
   const rows = parts.map((p) => [
     cleanText(p.name, 40),
+    ...(withEngine ? [p.engine ?? MISSING] : []),
     formatCount(p.maxHeld),
     formatCount(p.counters.attempted),
     formatCount(p.counters.failed),
@@ -137,9 +139,9 @@ export function participantLines(result: ProbeResult): string[] {
   return [
     `Participants: ${formatCount(parts.length)}`,
     ...formatTable(
-      ['name', 'max held', 'attempted', 'failed', 'reconnects', 'client limit', 'lost at'],
+      ['name', ...(withEngine ? ['engine'] : []), 'max held', 'attempted', 'failed', 'reconnects', 'client limit', 'lost at'],
       rows,
-      ['left', 'right', 'right', 'right', 'right', 'left', 'right'],
+      ['left', ...(withEngine ? (['left'] as const) : []), 'right', 'right', 'right', 'right', 'left', 'right'],
     ),
   ];
 }

@@ -3,7 +3,7 @@
  * machine (over IPC) and agents on other machines (over Redis) speak the same small, explicit protocol.
  * Commands carry a sequence number so the controller knows which of its asks a telemetry report already includes.
  */
-import type { EngineConfig } from './engine-config.js';
+import type { EngineConfig, EngineName } from './engine-config.js';
 import type { FailureRecord, PoolCounters } from './pool-counters.js';
 
 export type ParticipantCommand =
@@ -27,6 +27,8 @@ export interface TelemetryReport {
   tlsUs: string | null;
   /** The open-files limit the participant runs under (so the controller can blame the right machine). */
   fdLimit: number | null;
+  /** The socket layer its pools run on (an agent chooses its own); absent from an agent older than this field. */
+  engine?: EngineName;
   final: boolean;
 }
 

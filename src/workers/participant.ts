@@ -12,6 +12,7 @@ import {
   type ParticipantCommand,
   type TelemetryReport,
 } from '../types/participant-protocol.js';
+import type { EngineName } from '../types/engine-config.js';
 import { createSettleCollector } from './settle-gc.js';
 
 export interface ParticipantTransport {
@@ -32,6 +33,7 @@ export function startParticipant(
   driver: ProbeDriver,
   transport: ParticipantTransport,
   fdLimit: number | null,
+  engine: EngineName,
 ): Participant {
   // Telemetry encodes the histograms while connections are held, perhaps at the open-files limit.
   loadHistogramEncoding();
@@ -55,6 +57,7 @@ export function startParticipant(
       connectUs: withHistograms ? encodeHistogram(driver.connectLatency()) : null,
       tlsUs: tls === null ? null : encodeHistogram(tls),
       fdLimit,
+      engine,
       final,
     });
   };

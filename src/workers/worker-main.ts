@@ -29,7 +29,8 @@ let participant: Participant | null = null;
 process.on('message', (msg: WorkerStart | ParticipantCommand) => {
   if (msg.kind === 'start') {
     if (participant !== null) return;
-    participant = startParticipant(msg.name, new LocalDriver(msg.engine), { send }, fdLimit());
+    const driver = new LocalDriver(msg.engine);
+    participant = startParticipant(msg.name, driver, { send }, fdLimit(), driver.pool.engine);
     void participant.done.then(() => {
       // Let the final report leave before the channel closes.
       setImmediate(() => process.disconnect?.());

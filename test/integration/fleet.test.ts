@@ -16,6 +16,7 @@ import { collect, parseResult, runCli, startCli, startServe, type CliRun } from 
 import { waitForOutput } from '../helpers/child-output.js';
 import { fleetTestsEnabled, startRedis, type RedisServer } from '../helpers/redis.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
+import { testEngine } from '../helpers/engine.js';
 
 const enabled = fleetTestsEnabled();
 
@@ -96,9 +97,16 @@ describe.skipIf(!enabled)('fleet over Redis', () => {
 
   it('three agents, each with its own source addresses, find the exact cap of a 3,000-connection target', async () => {
     const serve = await startServe(['--max-conns', '3000', '--over-limit', 'close']);
+    // cap-2 runs the JS engine, the others their default: each agent chooses its own, and the result says which.
     await Promise.all(
       [1, 2, 3].map((i) =>
-        startAgent(url, `cap-${i}`, ['--allow-target', `127.0.0.1:${serve.port}`, '--source', `127.0.0.${i * 10}-127.0.0.${i * 10 + 3}`]),
+        startAgent(url, `cap-${i}`, [
+          '--allow-target',
+          `127.0.0.1:${serve.port}`,
+          '--source',
+          `127.0.0.${i * 10}-127.0.0.${i * 10 + 3}`,
+          ...(i === 2 ? ['--engine', 'js'] : []),
+        ]),
       ),
     );
     // --settle 500ms and a moderate rate: six processes (and maybe other test runs) share this machine's cores; a
@@ -110,6 +118,8 @@ describe.skipIf(!enabled)('fleet over Redis', () => {
     expect(r.maxConcurrency, diagnose(r)).toBe(3000);
     expect(r.firstFailure?.class).toBe('closed-by-peer');
     expect(r.participants?.map((p) => p.name)).toEqual(['cap-1', 'cap-2', 'cap-3']);
+    expect(r.participants?.map((p) => p.engine)).toEqual([testEngine, 'js', testEngine]);
+    expect(run.stderr).toMatch(/cap-2\s+js\s+[\d,]+/);
     for (const p of r.participants ?? []) {
       expect(p.maxHeld, p.name).toBeGreaterThan(500);
       expect(p.lostAtMs).toBeNull();

@@ -187,6 +187,9 @@ describe('what crosses the store', () => {
     const counters = { requested: 1, attempted: 1, queued: 0, connecting: 0, established: 0, held: 1, peakHeld: 1, everHeld: 1, connected: 1, lost: 0, failed: 0, reconnects: 0, failuresByClass: {} };
     const t = { kind: 'telemetry', name: 'a', appliedSeq: 3, counters, firstFailures: [], connectUs: null, tlsUs: null, fdLimit: 1024, final: false };
     expect(readParticipantMessage(JSON.stringify(t))).toEqual(t);
+    // The engine an agent ran: kept when it is one we know, left out otherwise (and from an older agent, above).
+    expect(readParticipantMessage(JSON.stringify({ ...t, engine: 'js' }))).toEqual({ ...t, engine: 'js' });
+    expect(readParticipantMessage(JSON.stringify({ ...t, engine: 'quantum' }))).toEqual(t);
     expect(readParticipantMessage(JSON.stringify({ kind: 'failure', name: 'a', reason: 'no' }))).toEqual({ kind: 'failure', name: 'a', reason: 'no' });
     expect(readParticipantMessage(JSON.stringify({ ...t, counters: { ...counters, held: 'many' } }))).toBeNull();
     expect(readParticipantMessage(JSON.stringify({ kind: 'start' }))).toBeNull();

@@ -391,6 +391,21 @@ describe('formatRampSummary', () => {
     expect(text).toMatch(/worker-1\s+500\s+520\s+2\s+0\s+-\s+-/);
     expect(text).toMatch(/agent-b\s+12,000\s+12,000\s+0\s+0\s+ports\s+4s/);
   });
+
+  it("names each participant's engine when they said it (agents choose their own)", () => {
+    const r = ramp('max-reached', {
+      participants: [
+        { name: 'agent-a', maxHeld: 500, counters: counters({ attempted: 500 }), clientLimit: null, lostAtMs: null, engine: 'native' },
+        { name: 'agent-b', maxHeld: 400, counters: counters({ attempted: 400 }), clientLimit: null, lostAtMs: null, engine: 'js' },
+        { name: 'agent-c', maxHeld: 300, counters: counters({ attempted: 300 }), clientLimit: null, lostAtMs: null },
+      ],
+    });
+    const text = formatRampSummary(r);
+    expect(text).toMatch(/name\s+engine\s+max held/);
+    expect(text).toMatch(/agent-a\s+native\s+500\s+500/);
+    expect(text).toMatch(/agent-b\s+js\s+400\s+400/);
+    expect(text).toMatch(/agent-c\s+-\s+300\s+300/);
+  });
 });
 
 // ---- hold summary ----------------------------------------------------------------------------------------------
