@@ -4,7 +4,6 @@
  */
 import { createRequire } from 'node:module';
 import type * as HdrModule from 'hdr-histogram-js';
-import type * as HdrEncoding from 'hdr-histogram-js/dist/encoding.js';
 
 /** Highest trackable latency: 10 minutes, in microseconds; values above are clamped. */
 const HIGHEST_US = 600_000_000;
@@ -15,13 +14,22 @@ const require = createRequire(import.meta.url);
 /** hdr's 32-bit histogram class (dist/Int32Histogram.js: a CommonJS module with a default export). */
 type Int32HistogramClass = new (lowest: number, highest: number, significantDigits: number) => Histogram;
 let int32Histogram: Int32HistogramClass | null = null;
-let encoding: typeof HdrEncoding | null = null;
+/**
+ * hdr's encoding for its JS histograms (dist/JsHistogram.encoding.js): loading it gives every JS histogram
+ * `encodeIntoCompressedBase64`, and it exports the decoder. What its index's encoding does for them, without the
+ * WebAssembly build that index also loads.
+ */
+interface JsHistogramEncoding {
+  decompress(data: Uint8Array): Uint8Array;
+  doDecode(data: Uint8Array, bitBucketSize?: 32): Histogram;
+}
+let encoding: JsHistogramEncoding | null = null;
 
 /*
  * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
  * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
  * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
- * `build()` gives for our settings) is 5 ms; the encoding (30 ms) only where something will be encoded: a run's
+ * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a run's
  * result document and a participant's telemetry load it before their first connect (loadHistogramEncoding), the
  * pool and the bench's engine-only reference do not need it. Plain requires: the package is
  * CommonJS, and the callers here are synchronous. The package has no `exports` map, so these paths are public;
@@ -32,8 +40,8 @@ function histogramClass(): Int32HistogramClass {
   return int32Histogram;
 }
 
-function hdrEncoding(): typeof HdrEncoding {
-  encoding ??= require('hdr-histogram-js/dist/encoding.js') as typeof HdrEncoding;
+function hdrEncoding(): JsHistogramEncoding {
+  encoding ??= require('hdr-histogram-js/dist/JsHistogram.encoding.js') as JsHistogramEncoding;
   return encoding;
 }
 
@@ -59,11 +67,13 @@ export function recordMs(h: Histogram, ms: number): void {
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return hdrEncoding().encodeIntoCompressedBase64(h);
+  hdrEncoding();
+  return (h as Histogram & { encodeIntoCompressedBase64(): string }).encodeIntoCompressedBase64();
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  const decoded = hdrEncoding().decodeFromCompressedBase64(encoded);
+  const e = hdrEncoding();
+  const decoded = e.doDecode(e.decompress(new Uint8Array(Buffer.from(encoded.trim(), 'base64'))), 32);
   // Decoded histograms may be of another bit depth; copy into our standard shape so merges never overflow.
   const h = createHistogram();
   h.add(decoded);
