@@ -17,6 +17,7 @@ import { FifoQueue } from '../engine/fifo-queue.js';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
 import { servedId, ServingCore, type Admission, type ServedClose, type ServedSocket } from './serving-core.js';
+import { reserveFdTable } from '../engine/native-transport.js';
 
 /** Longest a report (want, opened, closed) waits to be batched with others, in milliseconds. */
 const FLUSH_MS = 2;
@@ -189,6 +190,8 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
         return;
       }
       listener = server;
+      // Grow the fd table once (an RCU wait per doubling otherwise, in every accept that needs a bigger table).
+      reserveFdTable();
       server.on('connection', onAccept);
       server.on('error', ignoreServerError);
       return;

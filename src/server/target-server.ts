@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { startIgnoreWorker } from './ignore-worker-host.js';
 import { ServingCore, type Admission, type ServedSocket } from './serving-core.js';
 import { targetStats, type TargetServerStats } from './target-stats.js';
+import { reserveFdTable } from '../engine/native-transport.js';
 
 export type { TargetServerStats } from './target-stats.js';
 
@@ -105,6 +106,8 @@ export async function startTargetServer(
   if ((resolved.overLimit === 'ignore' && resolved.maxConns !== null) || placement.ownThread === true) {
     return startIgnoreWorker(resolved);
   }
+  // Accept as fast as the kernel lets us: without this, every doubling of the fd table waits an RCU grace period.
+  reserveFdTable();
   const listener = new CappedListener(resolved, null);
   await listener.listen();
   return listener;

@@ -5,7 +5,7 @@
  * the engine tests, which run on both engines (vitest.config.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConnectionPool } from '../../src/engine/connection-pool.js';
 import { NativeTransport, nativeCoreProblem } from '../../src/engine/native-transport.js';
@@ -147,6 +147,20 @@ describe.skipIf(problem !== null)('native engine', () => {
       const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
       expect(r.after, engine).toBeGreaterThanOrEqual(Math.min(Number.isFinite(soft) ? soft : 131_072, 131_072));
     }
+  });
+
+  it('serve grows its fd table before accepting, alone and in each of its --workers', async () => {
+    const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+    const want = Math.min(Number.isFinite(soft) ? soft : 131_072, 131_072);
+    const fdSize = (pid: number): number => Number(/FDSize:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const single = await startServe([]);
+    expect(fdSize(single.child.pid as number)).toBeGreaterThanOrEqual(want);
+    const multi = await startServe(['--workers', '2']);
+    const pid = multi.child.pid as number;
+    const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    expect(workers).toHaveLength(2);
+    // A worker grows it when it is handed the listening socket, just before its first accept.
+    expect(await until(() => workers.every((w) => fdSize(w) >= want), 5000), workers.map(fdSize).join(', ')).toBe(true);
   });
 
   it('--send and --expect on the native engine: the reply is matched and the first bytes kept', async () => {
