@@ -11,6 +11,18 @@ const HIGHEST_US = 600_000_000;
 export type Histogram = HdrModule.Histogram;
 
 const require = createRequire(import.meta.url);
+
+/*
+ * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
+ * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
+ * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
+ * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a run's
+ * result document and a participant's telemetry load it before their first connect (loadHistogramEncoding); the
+ * pool itself never encodes. Plain requires: the package is CommonJS, and the callers here are synchronous. The
+ * package has no `exports` map, so these paths are public; histogram.test.ts checks they are what `build()` and
+ * the index's encoding give.
+ */
+
 /** hdr's 32-bit histogram class (dist/Int32Histogram.js: a CommonJS module with a default export). */
 type Int32HistogramClass = new (lowest: number, highest: number, significantDigits: number) => Histogram;
 let int32Histogram: Int32HistogramClass | null = null;
@@ -25,16 +37,6 @@ interface JsHistogramEncoding {
 }
 let encoding: JsHistogramEncoding | null = null;
 
-/*
- * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
- * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
- * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
- * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a run's
- * result document and a participant's telemetry load it before their first connect (loadHistogramEncoding), the
- * pool and the bench's engine-only reference do not need it. Plain requires: the package is
- * CommonJS, and the callers here are synchronous. The package has no `exports` map, so these paths are public;
- * histogram.test.ts checks they are what `build()` and the index's encoding give.
- */
 function histogramClass(): Int32HistogramClass {
   int32Histogram ??= (require('hdr-histogram-js/dist/Int32Histogram.js') as { default: Int32HistogramClass }).default;
   return int32Histogram;
