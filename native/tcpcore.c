@@ -630,7 +630,7 @@ static napi_value core_set_keepalive(napi_env env, napi_callback_info info) {
   return boolean(env, k != NULL);
 }
 
-/* stats() -> { openFds, batches, records, fdTableReserved } */
+/* stats() -> { openFds, batches, records } */
 static napi_value core_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   core_t *c = unwrap(env, info, &argc, NULL);
@@ -640,7 +640,6 @@ static napi_value core_stats(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, r, "openFds", num(env, (double)c->open_fds));
   napi_set_named_property(env, r, "batches", num(env, (double)c->batches));
   napi_set_named_property(env, r, "records", num(env, (double)c->records));
-  napi_set_named_property(env, r, "fdTableReserved", num(env, (double)fd_table_reserved));
   return r;
 }
 

@@ -49,6 +49,11 @@ const hardStop = setTimeout(() => {
 }, deadlineMs);
 hardStop.unref();
 
+/** Connects in flight in the two reference clients (the product's default, as the engine case uses). */
+const REFERENCE_INFLIGHT = 256;
+/** The source address of the i-th connect, round robin; undefined without sources. */
+const sourceAt = (i) => (sources.length > 0 ? sources[i % sources.length] : undefined);
+
 /** The plain Node loop: what a Node developer would write first. */
 function plainClient(onAllSettled) {
   const sockets = [];
@@ -57,8 +62,8 @@ function plainClient(onAllSettled) {
   let connected = 0;
   let failed = 0;
   const next = () => {
-    while (inflight < 256 && started < count) {
-      const localAddress = sources.length > 0 ? sources[started % sources.length] : undefined;
+    while (inflight < REFERENCE_INFLIGHT && started < count) {
+      const localAddress = sourceAt(started);
       started++;
       inflight++;
       const socket = net.connect({ host, port, localAddress });
@@ -103,8 +108,8 @@ async function addonClient(onAllSettled) {
   let connected = 0;
   let failed = 0;
   const refill = () => {
-    while (inflight < 256 && started < count) {
-      const localAddress = sources.length > 0 ? sources[started % sources.length] : '';
+    while (inflight < REFERENCE_INFLIGHT && started < count) {
+      const localAddress = sourceAt(started) ?? '';
       const fd = core.connect(started, host, port, net.isIPv6(host) ? 6 : 4, localAddress, 30, 200);
       if (fd < 0) failed++;
       else {

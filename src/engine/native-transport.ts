@@ -17,7 +17,7 @@ interface NativeCore {
   reset(fd: number, id: number, rst: boolean): boolean;
   localPort(fd: number, id: number): number;
   setKeepAlive(fd: number, id: number, seconds: number): boolean;
-  stats(): { openFds: number; batches: number; records: number; fdTableReserved: number };
+  stats(): { openFds: number; batches: number; records: number };
   close(): void;
 }
 
