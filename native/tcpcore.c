@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,38 +361,63 @@ static napi_value boolean(napi_env env, bool v) {
 
 /* Largest fd table reserved up front (entries; the kernel keeps 8 bytes per entry): 1 MB at most. */
 #define FD_TABLE_RESERVE_MAX 131072
-/* How many fd slots the table holds after reserve_fd_table(), 0 if it did nothing. */
-static int fd_table_reserved = 0;
+/* 0: not asked; 1: growing (on the reserving thread); 2: done, or nothing to do. */
+static _Atomic int fd_table_state = 0;
 
 /*
  * Grow this process's fd table once, to the open-files limit, before the first connect. The kernel doubles the
  * table as fds are allocated (64, 128, ... 16384 for 10,000 sockets) and, in a process with more than one
  * thread (every Node process), each doubling waits for an RCU grace period: measured here, 6-28 ms each and
  * about 0.11 s per 10,000 connects, in the middle of the ramp. One F_DUPFD at the top of the limit pays one grace
- * period at start-up instead. F_DUPFD takes the lowest free fd at or above the number, so it never replaces an
- * open one. Once per process.
+ * period instead, 6-12 ms measured. F_DUPFD takes the lowest free fd at or above the number, so it never replaces
+ * an open one.
  */
-static void reserve_fd_table(int any_fd) {
-  static int done = 0;
-  if (done) return;
-  done = 1;
+static void grow_fd_table(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 2) return;
   rlim_t top = rl.rlim_cur > FD_TABLE_RESERVE_MAX ? FD_TABLE_RESERVE_MAX : rl.rlim_cur;
-  int fd = fcntl(any_fd, F_DUPFD_CLOEXEC, (int)(top - 1));
-  if (fd < 0) return;
-  close(fd);
-  fd_table_reserved = (int)top;
+  int any = epoll_create1(EPOLL_CLOEXEC); /* any fd of our own to duplicate */
+  if (any < 0) return;
+  int fd = fcntl(any, F_DUPFD_CLOEXEC, (int)(top - 1));
+  if (fd >= 0) close(fd);
+  close(any);
 }
 
-/* reserveFdTable() -> fd slots the table was grown to (0: left alone). For the JS engine's sockets too. */
+static void *grow_fd_table_thread(void *unused) {
+  grow_fd_table();
+  fd_table_state = 2;
+  return NULL;
+}
+
+/*
+ * Start growing the table on a thread of its own, once per process: the grace period is a wait, not work, so the
+ * main thread goes on loading modules, resolving and checking the machine meanwhile. A socket() that needs a slot
+ * past the old table while the table grows waits in the kernel for the new one (as it would for a doubling), so
+ * nothing needs to wait for the thread here. Without a thread, grown in place.
+ */
+static void reserve_fd_table(void) {
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&fd_table_state, &expected, 1)) return;
+  pthread_attr_t attr;
+  pthread_t thread;
+  int started = pthread_attr_init(&attr) == 0 && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                pthread_attr_setstacksize(&attr, 64 * 1024) == 0 &&
+                pthread_create(&thread, &attr, grow_fd_table_thread, NULL) == 0;
+  pthread_attr_destroy(&attr);
+  if (!started) grow_fd_table_thread(NULL);
+}
+
+/* reserveFdTable(): start growing the table (see reserve_fd_table). For the JS engine's sockets too. */
 static napi_value reserve_fd_table_js(napi_env env, napi_callback_info info) {
-  int fd = epoll_create1(EPOLL_CLOEXEC); /* any fd of our own to duplicate */
-  if (fd >= 0) {
-    reserve_fd_table(fd);
-    close(fd);
-  }
-  return num(env, (double)fd_table_reserved);
+  reserve_fd_table();
+  return NULL;
+}
+
+/* fdTableReady() -> whether the table has grown (or there was nothing to grow); false before reserveFdTable(). */
+static napi_value fd_table_ready_js(napi_env env, napi_callback_info info) {
+  napi_value r;
+  napi_get_boolean(env, fd_table_state == 2, &r);
+  return r;
 }
 
 /* new Core(onBatch(records: Int32Array, data: Buffer), { bindNoPort }) */
@@ -415,7 +442,7 @@ static napi_value core_new(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "EMFILE", "tcpcore: epoll_create1 failed");
     return NULL;
   }
-  reserve_fd_table(c->epfd);
+  reserve_fd_table();
   if (argc >= 2) {
     napi_value v;
     bool b = false;
@@ -673,6 +700,10 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_create_function(env, "reserveFdTable", NAPI_AUTO_LENGTH, reserve_fd_table_js, NULL, &reserve) != napi_ok)
     return NULL;
   napi_set_named_property(env, exports, "reserveFdTable", reserve);
+  napi_value ready;
+  if (napi_create_function(env, "fdTableReady", NAPI_AUTO_LENGTH, fd_table_ready_js, NULL, &ready) != napi_ok)
+    return NULL;
+  napi_set_named_property(env, exports, "fdTableReady", ready);
   napi_value records;
   napi_create_int32(env, REC_WORDS, &records);
   napi_set_named_property(env, exports, "RECORD_WORDS", records);

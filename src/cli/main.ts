@@ -3,6 +3,8 @@
  * The CLI entry: wires commands, turns every error into one line and a documented exit code, and is the only
  * place that calls process.exit.
  */
+// First: starts the fd table growing for socket commands while the rest loads.
+import './early-start.js';
 import { Command, CommanderError } from 'commander';
 import { ProbeError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';

@@ -4,7 +4,7 @@
  * quietly the JS engine. The choice and, for the JS engine, why, go into the result and the report.
  */
 import { UsageError } from '../errors.js';
-import { nativeCoreProblem } from '../engine/native-transport.js';
+import { nativeCoreProblem } from '../engine/native-addon.js';
 import type { EngineName } from '../types/engine-config.js';
 import type { EngineRecord } from '../metrics/result.js';
 

@@ -25,7 +25,8 @@ import {
   type PoolEvent,
 } from '../types/pool-counters.js';
 import { NodeTransport, type Transport, type TransportConn, type TransportSink } from './transport.js';
-import { NativeTransport, reserveFdTable } from './native-transport.js';
+import { NativeTransport } from './native-transport.js';
+import { reserveFdTable } from './native-addon.js';
 
 const enum State {
   Queued,

@@ -3,76 +3,16 @@
  * what happened handed over in one batch per event-loop turn. A connection here is the pool's record plus an fd:
  * no net.Socket, no stream state, no per-socket closures (docs/native-engine.md).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import os from 'node:os';
 import type { SystemError } from '../errors.js';
 import type { ConnectRequest, Transport, TransportConn, TransportSink } from './transport.js';
-import { isSingleFile } from '../single-file.js';
-
-interface NativeCore {
-  connect(id: number, address: string, port: number, family: number, local: string, keepAliveS: number, keepBytes: number): number;
-  write(fd: number, id: number, bytes: Uint8Array): number;
-  reset(fd: number, id: number, rst: boolean): boolean;
-  localPort(fd: number, id: number): number;
-  setKeepAlive(fd: number, id: number, seconds: number): boolean;
-  stats(): { openFds: number; batches: number; records: number };
-  close(): void;
-}
-
-interface NativeAddon {
-  Core: new (onBatch: (records: Int32Array, data: Buffer) => void, options: { bindNoPort: boolean }) => NativeCore;
-  reserveFdTable(): number;
-  RECORD_WORDS: number;
-}
+import { loadAddon, type NativeCore } from './native-addon.js';
 
 /** Record kinds, as in tcpcore.c. */
 const EV_ESTABLISHED = 1;
 const EV_DATA = 2;
 const EV_CLOSED = 3;
 const EV_FAILED = 4;
-
-/** Overrides the addon file (the sanitizer build in CI; a missing path shows the fallback). */
-export const NATIVE_ADDON_ENV = 'TCPPROBE_NATIVE_ADDON';
-
-let loaded: NativeAddon | string | undefined;
-
-/** The addon, or one line saying why it cannot be used here. Loaded once. */
-function loadAddon(): NativeAddon | string {
-  if (loaded !== undefined) return loaded;
-  loaded = tryLoad();
-  return loaded;
-}
-
-function tryLoad(): NativeAddon | string {
-  if (process.platform !== 'linux') return `the native core is built for Linux only (this is ${process.platform})`;
-  // A Node addon is a file the process loads with dlopen; the single executable has none beside it.
-  if (isSingleFile()) return 'the single-file executable runs the JS engine (a native addon cannot load from inside it)';
-  const require = createRequire(import.meta.url);
-  const override = process.env[NATIVE_ADDON_ENV];
-  try {
-    if (override !== undefined && override !== '') return require(override) as NativeAddon;
-    // dist/engine/ or src/engine/: the package root is two folders up.
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    const addon = nodeGypBuild(root) as NativeAddon;
-    if (typeof addon.Core !== 'function') return 'the native core binary does not export Core';
-    return addon;
-  } catch (e) {
-    const first = ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
-    if (/No native build was found/.test(first)) {
-      return 'the native core is not built (no C compiler at install time; `npm rebuild tcpprobe` with one builds it)';
-    }
-    return `the native core did not load: ${first}`;
-  }
-}
-
-/** Null when the native core loads here, else why not (one line). */
-export function nativeCoreProblem(): string | null {
-  const a = loadAddon();
-  return typeof a === 'string' ? a : null;
-}
 
 const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
 
@@ -83,17 +23,6 @@ function systemError(errno: number, syscall: string, where: string): SystemError
   err.errno = -errno;
   err.syscall = syscall;
   return err;
-}
-
-/**
- * Grow this process's fd table to its open-files limit now, once, rather than doubling by doubling during the
- * ramp, where in a process with threads each doubling waits for an RCU grace period (native/tcpcore.c,
- * reserve_fd_table; docs/native-engine.md). A Core does it itself; the JS engine's sockets gain as much, so its
- * pool calls this too. Fd slots reserved, 0 when the addon is not here (the table then grows as before).
- */
-export function reserveFdTable(): number {
-  const a = loadAddon();
-  return typeof a === 'string' || typeof a.reserveFdTable !== 'function' ? 0 : a.reserveFdTable();
 }
 
 export interface NativeOptions {

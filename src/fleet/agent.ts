@@ -22,7 +22,7 @@ import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunA
 import type { AgentOptions } from '../config/fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
 import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
-import { nativeCoreProblem } from '../engine/native-transport.js';
+import { nativeCoreProblem } from '../engine/native-addon.js';
 import type { EngineRecord } from '../metrics/result.js';
 import type { EngineConfig } from '../types/engine-config.js';
 

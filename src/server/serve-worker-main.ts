@@ -17,7 +17,7 @@ import { FifoQueue } from '../engine/fifo-queue.js';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
 import { servedId, ServingCore, type Admission, type ServedClose, type ServedSocket } from './serving-core.js';
-import { reserveFdTable } from '../engine/native-transport.js';
+import { reserveFdTable } from '../engine/native-addon.js';
 
 /** Longest a report (want, opened, closed) waits to be batched with others, in milliseconds. */
 const FLUSH_MS = 2;

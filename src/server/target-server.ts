@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 import { startIgnoreWorker } from './ignore-worker-host.js';
 import { ServingCore, type Admission, type ServedSocket } from './serving-core.js';
 import { targetStats, type TargetServerStats } from './target-stats.js';
-import { reserveFdTable } from '../engine/native-transport.js';
+import { reserveFdTable } from '../engine/native-addon.js';
 
 export type { TargetServerStats } from './target-stats.js';
 

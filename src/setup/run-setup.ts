@@ -7,6 +7,7 @@
  */
 import type { EngineConfig, EngineSettings, TargetAddress } from '../types/engine-config.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
+import { reserveFdTable } from '../engine/native-addon.js';
 import {
   engineSettings,
   MAX_WORKERS,
@@ -99,6 +100,8 @@ export async function assessMachine(
   plannedConnections: number,
   workersFlag: number | null,
 ): Promise<AssessedMachine> {
+  // The fd table grows on a thread of the native core while we resolve and check (an RCU wait, not work).
+  if (target !== null) reserveFdTable();
   const resolved =
     target === null ? null : await resolveTarget(target.host, target.port, { spread: target.spreadAddresses, tls });
   const machine = await checkMachine(resolved?.addresses ?? [], plannedConnections, target?.sources ?? null, workersFlag);

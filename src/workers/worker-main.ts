@@ -8,9 +8,12 @@ import type { ParticipantCommand, TelemetryReport, WorkerStart } from '../types/
 import { startParticipant, type Participant } from './participant.js';
 import { LocalDriver } from '../controller/local-driver.js';
 import { compactOnFullGc } from './settle-gc.js';
+import { reserveFdTable } from '../engine/native-addon.js';
 
 // This process only holds connections: memory matters more than the cost of compacting (see settle-gc.ts).
 compactOnFullGc();
+// And it will: the fd table grows (one RCU wait, on the native core's thread) while the start message comes.
+reserveFdTable();
 
 function fdLimit(): number | null {
   try {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { collect } from '../helpers/cli.js';
-import { nativeCoreProblem } from '../../src/engine/native-transport.js';
+import { nativeCoreProblem } from '../../src/engine/native-addon.js';
 
 const BENCH = fileURLToPath(new URL('../../scripts/bench.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-bench-smoke-'));

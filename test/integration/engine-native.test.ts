@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConnectionPool } from '../../src/engine/connection-pool.js';
-import { NativeTransport, nativeCoreProblem } from '../../src/engine/native-transport.js';
+import { NativeTransport } from '../../src/engine/native-transport.js';
+import { nativeCoreProblem } from '../../src/engine/native-addon.js';
 import type { TransportConn, TransportSink } from '../../src/engine/transport.js';
 import type { SystemError } from '../../src/errors.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -124,24 +125,29 @@ describe.skipIf(problem !== null)('native engine', () => {
     expect(after2 - after1).toBeLessThan(3 * 1024 * 1024);
   }, 90_000);
 
-  it('a pool of either engine grows the fd table to the open-files limit before its first connect', () => {
+  it('a pool of either engine grows the fd table to the open-files limit, off the main thread, before it is needed', () => {
     // In a fresh process (this one's table has grown already). FDSize in /proc/self/status is the table's size:
     // without the reservation it doubles from 64 as sockets open, each doubling an RCU wait (native/tcpcore.c).
+    // The core grows it on a thread of its own, so the pool's constructor returns before it has grown.
     const script = `
       const { readFileSync } = await import('node:fs');
       const fdSize = () => Number(/FDSize:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
       const before = fdSize();
       const { ConnectionPool } = await import(${JSON.stringify(new URL('../../dist/engine/connection-pool.js', import.meta.url).href)});
+      const { fdTableReady } = await import(${JSON.stringify(new URL('../../dist/engine/native-addon.js', import.meta.url).href)});
       const pool = new ConnectionPool(JSON.parse(process.argv[1]));
-      console.log(JSON.stringify({ before, after: fdSize(), engine: pool.engine }));
+      const until = Date.now() + 10000;
+      while (!fdTableReady() && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+      console.log(JSON.stringify({ before, after: fdSize(), ready: fdTableReady(), engine: pool.engine }));
       pool.close();`;
     for (const engine of ['native', 'js'] as const) {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(engineFor(1, { engine }))], {
         encoding: 'utf8',
         timeout: 20_000,
       });
-      const r = JSON.parse(out) as { before: number; after: number; engine: string };
+      const r = JSON.parse(out) as { before: number; after: number; ready: boolean; engine: string };
       expect(r.engine).toBe(engine);
+      expect(r.ready, engine).toBe(true);
       expect(r.before, engine).toBeLessThan(1024);
       // The table is allocated in powers of two, at least as large as the limit (at most 131,072 reserved).
       const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
@@ -149,12 +155,32 @@ describe.skipIf(problem !== null)('native engine', () => {
     }
   });
 
+  it('a socket command of the CLI starts growing the table before its modules load; other commands never load the core', () => {
+    // --version exits as soon as commander has parsed: a ramp's early start shows, --version's absence of it.
+    // Waits up to `waitMs` for the table: long where it must grow, a moment (it grows in milliseconds) where not.
+    const script = (args: string[], waitMs: number) => `
+      process.argv.splice(1, process.argv.length, "tcpprobe", ...${JSON.stringify(args)});
+      const { fdTableReady } = await import(${JSON.stringify(new URL('../../dist/engine/native-addon.js', import.meta.url).href)});
+      await import(${JSON.stringify(new URL('../../dist/cli/early-start.js', import.meta.url).href)});
+      const until = Date.now() + ${waitMs};
+      while (!fdTableReady() && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+      console.log(JSON.stringify(fdTableReady()));`;
+    const grows = (args: string[], waitMs: number) =>
+      JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script(args, waitMs)], { encoding: 'utf8', timeout: 20_000 })) as boolean;
+    expect(grows(['ramp', '--host', '127.0.0.1', '--port', '1'], 10_000)).toBe(true);
+    expect(grows(['serve'], 10_000)).toBe(true);
+    expect(grows(['--version'], 300)).toBe(false);
+    expect(grows(['ramp', '--help'], 300)).toBe(false);
+    expect(grows(['compare', 'a.json', 'b.json'], 300)).toBe(false);
+  });
+
   it('serve grows its fd table before accepting, alone and in each of its --workers', async () => {
     const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
     const want = Math.min(Number.isFinite(soft) ? soft : 131_072, 131_072);
     const fdSize = (pid: number): number => Number(/FDSize:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
     const single = await startServe([]);
-    expect(fdSize(single.child.pid as number)).toBeGreaterThanOrEqual(want);
+    const pid0 = single.child.pid as number;
+    expect(await until(() => fdSize(pid0) >= want, 5000), String(fdSize(pid0))).toBe(true);
     const multi = await startServe(['--workers', '2']);
     const pid = multi.child.pid as number;
     const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);

@@ -38,6 +38,8 @@ describe('start-up', () => {
     expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(run.packages.has('commander')).toBe(true);
     for (const p of HEAVY) expect(run.packages.has(p), `--version loaded ${p}`).toBe(false);
+    // Nor the native core: only socket commands load it at start (src/cli/early-start.ts).
+    expect(run.packages.has('node-gyp-build'), '--version loaded the native core').toBe(false);
   });
 
   it.each([[['--help']], [['ramp', '--help']], [['hold', '--help']], [['serve', '--help']], [['agent', '--help']]])(
