@@ -163,15 +163,22 @@ async function tcpprobeClient() {
     const { startWorkerGroup } = await import(new URL('workers/worker-group.js', distUrl).href);
     driver = await startWorkerGroup(engine, spec.workers);
   } else {
+    // As the CLI does first thing for a socket command (src/cli/early-start.ts): the fd table grows on the core's
+    // thread while the engine's modules load.
+    const { reserveFdTable, fdTableReady } = await import(new URL('engine/native-addon.js', distUrl).href);
+    reserveFdTable();
     const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
     const { startSettleTimer, tuneHoldingProcess } = await import(new URL('workers/settle-gc.js', distUrl).href);
-    const { loadHistogramEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
-    // As src/setup/run-setup.ts does for a run held in the CLI process, and as its RunRecorder loads the histogram
-    // encoding for the result document before the first connect.
+    const { keepRoomForEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
+    // As src/setup/run-setup.ts does for a run held in the CLI process, and as its RunRecorder keeps an fd for the
+    // result document's histogram encoding.
     const gc = tuneHoldingProcess();
-    loadHistogramEncoding();
+    keepRoomForEncoding();
     driver = new LocalDriver(engine, null);
     startSettleTimer(() => driver.counters(), gc);
+    // A wait for the table still growing counts as start-up: the runner's pause before `go` must not hide it.
+    const until = performance.now() + 2000;
+    while (spec.engine !== 'js' && !fdTableReady() && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
   }
   return {
     start: () => driver.open(count),

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import { encodeHistogram, loadHistogramEncoding, summarizeLatency } from '../metrics/histogram.js';
+import { encodeHistogram, keepRoomForEncoding, summarizeLatency } from '../metrics/histogram.js';
 import {
   RESULT_SCHEMA,
   RESULT_SCHEMA_VERSION,
@@ -68,7 +68,7 @@ export class RunRecorder {
     readonly tickMs = 20,
   ) {
     // The result document encodes the latency histograms after the run, perhaps at the open-files limit.
-    loadHistogramEncoding();
+    keepRoomForEncoding();
   }
 
   elapsed(): number {

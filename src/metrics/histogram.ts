@@ -2,6 +2,7 @@
  * Latency histograms: HdrHistograms in microseconds, encoded compactly (compressed base64) so workers and agents
  * can ship them, and merged by adding counts. Percentiles are always read from a merged histogram, never averaged.
  */
+import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as HdrModule from 'hdr-histogram-js';
 
@@ -16,9 +17,9 @@ const require = createRequire(import.meta.url);
  * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
  * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
  * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
- * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a run's
- * result document and a participant's telemetry load it before their first connect (loadHistogramEncoding); the
- * pool itself never encodes. Plain requires: the package is CommonJS, and the callers here are synchronous. The
+ * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a participant's telemetry
+ * loads it before its first connect (loadHistogramEncoding), a run's result document when it is written, with an
+ * fd kept for it from the start (keepRoomForEncoding); the pool itself never encodes. Plain requires: the package is CommonJS, and the callers here are synchronous. The
  * package has no `exports` map, so these paths are public; histogram.test.ts checks they are what `build()` and
  * the index's encoding give.
  */
@@ -42,18 +43,42 @@ function histogramClass(): Int32HistogramClass {
   return int32Histogram;
 }
 
+/** An fd kept open by keepRoomForEncoding, given back just before the encoding loads. */
+let spareFd: number | null = null;
+
 function hdrEncoding(): JsHistogramEncoding {
-  encoding ??= require('hdr-histogram-js/dist/JsHistogram.encoding.js') as JsHistogramEncoding;
+  if (encoding === null) {
+    if (spareFd !== null) {
+      closeSync(spareFd);
+      spareFd = null;
+    }
+    encoding = require('hdr-histogram-js/dist/JsHistogram.encoding.js') as JsHistogramEncoding;
+  }
   return encoding;
 }
 
 /**
- * Load the encoding now: whoever will encode a histogram after holding connections calls this before the first
- * connect. At the open-files limit (a client-limited run) no module file can be opened any more, and the result
- * document failed with EMFILE (client-limits.test.ts).
+ * Load the encoding now: whoever will encode a histogram while holding connections calls this (or
+ * keepRoomForEncoding) before the first connect. At the open-files limit (a client-limited run) no module file can
+ * be opened any more, and encoding failed with EMFILE (client-limits.test.ts).
  */
 export function loadHistogramEncoding(): void {
   hdrEncoding();
+}
+
+/**
+ * For whoever will encode once, at the end (a run's result document): keep one fd open now instead of loading the
+ * encoding on the way to the first connect, and give it back just before the encoding loads. From that close to
+ * the end of the load everything is synchronous (require reads one file at a time), so no socket can take the slot
+ * in between. Where no fd can be kept, the encoding loads now.
+ */
+export function keepRoomForEncoding(): void {
+  if (encoding !== null || spareFd !== null) return;
+  try {
+    spareFd = openSync('/dev/null', 'r');
+  } catch {
+    hdrEncoding();
+  }
 }
 
 export function createHistogram(): Histogram {
