@@ -4,11 +4,20 @@
  * over this interface; two layers implement it: Node's net/tls (`NodeTransport`, below) and the native core
  * (`native-transport.ts`, epoll in C, no net.Socket per connection).
  */
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { SystemError } from '../errors.js';
 import type { EngineName } from '../types/engine-config.js';
 
+
+const require = createRequire(import.meta.url);
+let tlsLoaded: typeof tls | null = null;
+/** node:tls on the first TLS connect: loading it costs 2.6 ms of start-up that a plain TCP run would pay for nothing. */
+function tlsModule(): typeof tls {
+  tlsLoaded ??= require('node:tls') as typeof tls;
+  return tlsLoaded;
+}
 
 /** What a transport needs of a connection record: the pool keeps everything else. */
 export interface TransportConn {
@@ -94,7 +103,7 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
     if (this.tlsOptions === null) {
       socket = net.connect(base);
     } else {
-      socket = tls.connect({ ...base, ...this.tlsOptions(req.address) });
+      socket = tlsModule().connect({ ...base, ...this.tlsOptions(req.address) });
       socket.on('secureConnect', onSecureConnect);
       socket.on('session', onSession);
     }
