@@ -75,10 +75,7 @@ class Connection implements TransportConn {
   replacement = false;
   /** The handshake audit suspects the server never completed this one, and probes it with an early keepalive. */
   auditSuspect = false;
-  constructor(
-    readonly id: number,
-    readonly pool: ConnectionPool,
-  ) {}
+  constructor(readonly id: number) {}
 }
 
 export class ConnectionPool implements TransportSink<Connection> {
@@ -280,7 +277,7 @@ export class ConnectionPool implements TransportSink<Connection> {
   /** Start one connect (called by the opener, which counts it in flight until `finishConnect`). */
   private readonly start = (): void => {
     this.c.queued--;
-    const conn = new Connection(this.nextId++, this);
+    const conn = new Connection(this.nextId++);
     conn.epoch = this.epoch;
     if (this.replacementsDue > 0) {
       conn.replacement = true;
@@ -340,10 +337,11 @@ export class ConnectionPool implements TransportSink<Connection> {
   /** TCP connected. With TLS, the connection is usable only after the handshake (onSecure). */
   handleConnect(conn: Connection, measuredMs: number | null): void {
     if (conn.state !== State.Connecting) return;
-    conn.connectedAt = performance.now();
-    const connectMs = measuredMs ?? conn.connectedAt - conn.startedAt;
+    const now = performance.now();
+    conn.connectedAt = now;
+    const connectMs = measuredMs ?? now - conn.startedAt;
     recordMs(this.connectLatency, connectMs);
-    if (this.config.tls === null) this.becomeEstablished(conn, connectMs);
+    if (this.config.tls === null) this.becomeEstablished(conn, connectMs, now);
   }
 
   handleSecureConnect(conn: Connection): void {
@@ -353,7 +351,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     // (or dropped) when secureConnect fires. A session ticket, which the server sends only after reading it, or
     // the first application bytes are the proof; settle starts from there (see `prove`).
     conn.awaitingProof = this.transport.isTls13(conn);
-    this.becomeEstablished(conn, conn.connectedAt - conn.startedAt);
+    this.becomeEstablished(conn, conn.connectedAt - conn.startedAt, performance.now());
   }
 
   /** The server showed it completed the TLS handshake: start settling from now. */
@@ -369,14 +367,15 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.settleQueue.push(conn);
   }
 
-  private becomeEstablished(conn: Connection, connectMs: number): void {
+  /** `now`: performance.now() as the caller read it (one clock read per event). */
+  private becomeEstablished(conn: Connection, connectMs: number, now: number): void {
     conn.state = State.Established;
-    conn.establishedAt = performance.now();
+    conn.establishedAt = now;
     this.c.connecting--;
     this.c.established++;
     this.c.connected++;
     this.finishConnect(conn);
-    this.onEvent?.({ kind: 'established', connId: conn.id, atMs: this.now(), connectMs });
+    this.onEvent?.({ kind: 'established', connId: conn.id, atMs: now - this.startedAt, connectMs });
     const service = this.config.service;
     if (service?.send) this.transport.write(conn, service.send);
     if (this.expectMatch !== null) this.expectDeadlines.push(conn);
@@ -400,7 +399,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     if (this.expectMatch?.(conn.reply)) {
       conn.reply = '';
       conn.served = true;
-      this.becomeHeld(conn);
+      this.becomeHeld(conn, performance.now());
     }
   }
 
@@ -426,18 +425,19 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.fail(conn, null, 'closed-by-peer', 'the connection closed');
   }
 
-  private becomeHeld(conn: Connection): void {
+  /** `now`: performance.now() as the caller read it (the sweep reads it once for all it promotes). */
+  private becomeHeld(conn: Connection, now: number): void {
     conn.state = State.Held;
     this.c.established--;
     this.c.held++;
     this.c.everHeld++;
     if (conn.replacement) this.c.replacementsHeld++;
-    conn.heldAt = performance.now();
+    conn.heldAt = now;
     if (this.c.held > this.c.peakHeld) {
       this.c.peakHeld = this.c.held;
-      this.peakAt = conn.heldAt;
+      this.peakAt = now;
     }
-    this.onEvent?.({ kind: 'held', connId: conn.id, atMs: this.now() });
+    this.onEvent?.({ kind: 'held', connId: conn.id, atMs: now - this.startedAt });
   }
 
   /**
@@ -516,7 +516,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     // Promote what came due at the previous sweep: an event-loop turn (with its I/O poll) has passed since, so a
     // close that had already arrived (say, during a stall longer than --settle) has been read first.
     for (let conn = this.promoteQueue.shift(); conn !== undefined; conn = this.promoteQueue.shift()) {
-      if (conn.state === State.Established) this.becomeHeld(conn);
+      if (conn.state === State.Established) this.becomeHeld(conn, now);
     }
     for (let conn = this.settleQueue.peek(); conn !== undefined; conn = this.settleQueue.peek()) {
       // From establishment, not TCP connect: a slow TLS handshake must not eat the settle time (a server that
