@@ -4,13 +4,13 @@
  * nothing is downloaded. Run by `npm install` (the "install" script): it never fails the install. Where it cannot
  * build (no compiler, no headers, not Linux) it says why in one line and tcpprobe uses the JS engine.
  *
- *   node scripts/build-native.mjs              build into build/Release (skipped when a prebuilt binary loads)
+ *   node scripts/build-native.mjs              build into build/Release (skipped when a built binary loads and is not older than native/tcpcore.c)
  *   node scripts/build-native.mjs --force      build even when a prebuilt binary loads
  *   node scripts/build-native.mjs --prebuild   build, then copy into prebuilds/linux-x64/ for `npm pack`
  *   node scripts/build-native.mjs --asan DIR   a sanitizer build (ASan + UBSan) in DIR; prints the .node path
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, copyFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,17 @@ function skip(why) {
 
 if (process.platform !== 'linux') skip(`built for Linux only, this is ${process.platform}`);
 
-if (!args.includes('--force') && !strict) {
+/**
+ * A build in build/Release older than the core's source: a checkout that pulled a change to native/ (npm ci keeps
+ * build/). It would still load, without what the change added; rebuild it instead.
+ */
+function staleLocalBuild() {
+  const binary = path.join(root, 'build', 'Release', 'tcpcore.node');
+  const source = path.join(root, 'native', 'tcpcore.c');
+  return existsSync(binary) && existsSync(source) && statSync(binary).mtimeMs < statSync(source).mtimeMs;
+}
+
+if (!args.includes('--force') && !strict && !staleLocalBuild()) {
   try {
     require('node-gyp-build')(root);
     process.stderr.write('tcpprobe: native core present\n');
