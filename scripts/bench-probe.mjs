@@ -178,7 +178,7 @@ async function tcpprobeClient() {
     startSettleTimer(() => driver.counters(), gc);
     // A wait for the table still growing counts as start-up: the runner's pause before `go` must not hide it.
     const until = performance.now() + 2000;
-    while (spec.engine !== 'js' && !fdTableReady() && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
+    while (!fdTableReady() && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
   }
   return {
     start: () => driver.open(count),

@@ -17,11 +17,11 @@ const require = createRequire(import.meta.url);
  * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
  * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
  * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
- * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a participant's telemetry
- * loads it before its first connect (loadHistogramEncoding), a run's result document when it is written, with an
- * fd kept for it from the start (keepRoomForEncoding); the pool itself never encodes. Plain requires: the package is CommonJS, and the callers here are synchronous. The
- * package has no `exports` map, so these paths are public; histogram.test.ts checks they are what `build()` and
- * the index's encoding give.
+ * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a
+ * participant's telemetry loads it before its first connect (loadHistogramEncoding), a run's result document when
+ * it is written, with an fd kept for it from the start (keepRoomForEncoding); the pool itself never encodes. Plain
+ * requires: the package is CommonJS, and the callers here are synchronous. The package has no `exports` map, so
+ * these paths are public; histogram.test.ts checks they are what `build()` and the index's encoding give.
  */
 
 /** hdr's 32-bit histogram class (dist/Int32Histogram.js: a CommonJS module with a default export). */
