@@ -166,7 +166,7 @@ async function tcpprobeClient() {
     // As the CLI does first thing for a socket command (src/cli/early-start.ts): the fd table grows on the core's
     // thread while the engine's modules load.
     const { reserveFdTable, fdTableReady } = await import(new URL('engine/native-addon.js', distUrl).href);
-    reserveFdTable();
+    const growing = reserveFdTable();
     const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
     const { startSettleTimer, tuneHoldingProcess } = await import(new URL('workers/settle-gc.js', distUrl).href);
     const { keepRoomForEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
@@ -178,7 +178,7 @@ async function tcpprobeClient() {
     startSettleTimer(() => driver.counters(), gc);
     // A wait for the table still growing counts as start-up: the runner's pause before `go` must not hide it.
     const until = performance.now() + 2000;
-    while (!fdTableReady() && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
+    while (growing && !fdTableReady() && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
   }
   return {
     start: () => driver.open(count),

@@ -44,6 +44,8 @@ export interface HoldRunHooks {
   onProgress?: (p: Progress, driver: ProbeDriver) => void;
   /** One call per connection event (in-process only: it keeps one process unless --workers says otherwise). */
   onEvent?: PoolEventListener;
+  /** The one line saying why the run falls back to the JS engine (the result records it either way). */
+  onEngineFallback?: (line: string) => void;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
     o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
   );
   const fallback = engineFallbackLine(prepared);
-  if (fallback !== null) process.stderr.write(`${fallback}\n`);
+  if (fallback !== null) hooks.onEngineFallback?.(fallback);
   hooks.onPreflight?.(formatRunPreflight(prepared.preflight));
   const driver = await createDriver(prepared, hooks.onEvent ?? null);
   const onProgress = hooks.onProgress;
@@ -109,6 +111,8 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
   const result = await executeHold(o, stop.controller.signal, {
     onPreflight: (text) => info(o, text),
     onProgress: o.quiet ? undefined : show,
+    // Said even with --quiet, as ramp does.
+    onEngineFallback: (line) => process.stderr.write(`${line}\n`),
     // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
     ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
   });

@@ -54,7 +54,7 @@ export function plannedRampConnections(o: RampOptions): number {
 }
 
 /** This machine holds the connections: one process or a worker group. */
-async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal) {
+async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal, hooks: RampRunHooks) {
   const [{ createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }] = await Promise.all([
     import('../setup/run-setup.js'),
     import('../reporters/preflight.js'),
@@ -62,7 +62,7 @@ async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal) {
   // Resources follow the held count: the server sees an ordinary client until the run needs more.
   const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), o.reconnect, o.engine.workers, true);
   const fallback = engineFallbackLine(prepared);
-  if (fallback !== null) process.stderr.write(`${fallback}\n`);
+  if (fallback !== null) hooks.onEngineFallback?.(fallback);
   const driver = await createDriver(prepared, null);
   return { ...prepared, preflightText: formatRunPreflight(prepared.preflight), driver, signal, finish: async (code: number) => code };
 }
@@ -79,6 +79,8 @@ export interface RampRunHooks {
   onPreflight?: (text: string) => void;
   /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
   onProgress?: (p: Progress, driver: ProbeDriver) => void;
+  /** The one line saying why the run falls back to the JS engine (the result records it either way). */
+  onEngineFallback?: (line: string) => void;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function executeRamp(
     import('../workers/elastic-driver.js'),
   ]);
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
-  const local = fleet === null ? await localSetup(o, signal) : null;
+  const local = fleet === null ? await localSetup(o, signal, hooks) : null;
   const setup = local ?? (await fleetSetup(fleet as FleetOptions, o, signal, log));
   hooks.onPreflight?.(setup.preflightText);
   const driver = setup.driver;
@@ -174,7 +176,12 @@ export async function rampMain(
   const { result, close, finish } = await executeRamp(
     o,
     stop.controller.signal,
-    { onPreflight: (text) => info(o, text), onProgress: o.quiet ? undefined : printStatus },
+    {
+      onPreflight: (text) => info(o, text),
+      onProgress: o.quiet ? undefined : printStatus,
+      // Said even with --quiet: the run measures with the slower engine, and a CI log should show why.
+      onEngineFallback: (line) => process.stderr.write(`${line}\n`),
+    },
     fleet,
     (line) => info(o, line),
   );
