@@ -42,7 +42,9 @@ beforeAll(async () => {
 
 /** Run the binary itself (not node) with a hard timeout. */
 function runBinary(args: readonly string[], timeoutMs = 30_000): Promise<CliRun> {
-  return collect(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir }), timeoutMs);
+  // The binary chooses its engine itself (always js, and says why): not the engine the test run may name.
+  const env = { ...process.env, TCPPROBE_ENGINE: '' };
+  return collect(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env }), timeoutMs);
 }
 
 describe('the single-file executable', () => {
