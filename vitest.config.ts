@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import SkipReporter from './test/helpers/skip-reporter.js';
 
 /**
  * Where the native core is not built (no compiler at install), the CLI says so on stderr in every run, by design
@@ -35,6 +39,16 @@ const SECOND_ENGINE_FILES = [
   'test/conformance/nginx-stream.test.ts',
 ];
 
+const onCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+const nativeLoads = nativeCoreLoads();
+// .ci/run installs a compiler, so there the core must load: a silent switch to the JS engine would hide a broken build.
+if (onCi && !nativeLoads) {
+  throw new Error('CI=true: the native core did not build or load (npm run build:native says why); the tests do not fall back to the JS engine on CI');
+}
+
+/** Where test/helpers/needs.ts logs each skip with the need that caused it, for the skip reporter. */
+const skipLog = join(mkdtempSync(join(tmpdir(), 'tcpprobe-skips-')), 'skips.jsonl');
+
 const shared = {
   testTimeout: 60_000,
   hookTimeout: 30_000,
@@ -44,7 +58,8 @@ const shared = {
 
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    // The skip reporter ends the run with what was skipped and why, and fails it on a skip without a declared need.
+    reporters: ['default', new SkipReporter(skipLog)],
     // One project after the other, never side by side (they share the fd limit and the port range too).
     sequence: { groupOrder: 0 },
     projects: [
@@ -53,7 +68,7 @@ export default defineConfig({
           ...shared,
           name: 'default-engine',
           include: ['test/**/*.test.ts'],
-          env: nativeCoreLoads() ? {} : { TCPPROBE_ENGINE: 'js' },
+          env: nativeLoads ? { TCPPROBE_SKIP_LOG: skipLog } : { TCPPROBE_SKIP_LOG: skipLog, TCPPROBE_ENGINE: 'js' },
           sequence: { groupOrder: 0 },
         },
       },
@@ -62,7 +77,7 @@ export default defineConfig({
           ...shared,
           name: 'js-engine',
           include: SECOND_ENGINE_FILES,
-          env: { TCPPROBE_ENGINE: 'js' },
+          env: { TCPPROBE_SKIP_LOG: skipLog, TCPPROBE_ENGINE: 'js' },
           sequence: { groupOrder: 1 },
         },
       },

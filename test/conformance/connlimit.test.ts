@@ -4,20 +4,19 @@
  * uncapped `tcpprobe serve`. The reference prober and tcpprobe both run inside their own fresh namespace.
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, type ProbeDoc, warnSkip } from '../helpers/conformance.js';
+import { RUNS, caseTimeout, describeFailures, record, type ProbeDoc } from '../helpers/conformance.js';
+import { describeNeeding } from '../helpers/needs.js';
 import { parseResult } from '../helpers/cli.js';
-import { connlimitMissing, connlimitReference, connlimitTcpprobe, type ConnlimitTarget } from '../helpers/real-servers.js';
+import { NEEDS_CONNLIMIT, connlimitReference, connlimitTcpprobe, type ConnlimitTarget } from '../helpers/real-servers.js';
 
 const LIMIT = 100;
-const missing = connlimitMissing();
-warnSkip('connlimit', missing);
 
 const EXPECTED_CLASS: Record<ConnlimitTarget, { reference: string; tcpprobe: string }> = {
   DROP: { reference: 'timeout', tcpprobe: 'timeout' },
   REJECT: { reference: 'refused', tcpprobe: 'refused' },
 };
 
-describeWhen(missing)(`conformance: iptables connlimit-above ${LIMIT}`, () => {
+describeNeeding(NEEDS_CONNLIMIT, `conformance: iptables connlimit-above ${LIMIT}`, () => {
   for (const target of ['DROP', 'REJECT'] as const) {
     it(`-j ${target}: tcpprobe holds what the reference holds`, async () => {
       for (let run = 1; run <= RUNS; run++) {

@@ -4,14 +4,14 @@
  * connections it never serves, and later SYNs are dropped.
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, referenceOf, tcpprobeRamp, warnSkip, withServer } from '../helpers/conformance.js';
-import { missingFor, startBackend, startHaproxy } from '../helpers/real-servers.js';
+import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
+import { describeNeeding, need } from '../helpers/needs.js';
+import { startBackend, startHaproxy } from '../helpers/real-servers.js';
 
 const MAXCONN = 100;
-const missing = missingFor(['haproxy']);
-warnSkip('haproxy', missing);
+const needs = [need.command('haproxy')];
 
-describeWhen(missing)(`conformance: haproxy maxconn ${MAXCONN}, mode tcp`, () => {
+describeNeeding(needs, `conformance: haproxy maxconn ${MAXCONN}, mode tcp`, () => {
   it('tcpprobe counts what the reference counts at TCP level (served plus the accept queue)', async () => {
     const backend = await startBackend();
     try {

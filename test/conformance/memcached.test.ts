@@ -3,14 +3,14 @@
  * -c (it reserves descriptors for itself); the reference measures it.
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, referenceOf, tcpprobeRamp, warnSkip, withServer } from '../helpers/conformance.js';
-import { missingFor, startMemcached } from '../helpers/real-servers.js';
+import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
+import { describeNeeding, need } from '../helpers/needs.js';
+import { startMemcached } from '../helpers/real-servers.js';
 
 const CONNECTIONS = 200;
-const missing = missingFor(['memcached']);
-warnSkip('memcached', missing);
+const needs = [need.command('memcached')];
 
-describeWhen(missing)(`conformance: memcached -c ${CONNECTIONS}`, () => {
+describeNeeding(needs, `conformance: memcached -c ${CONNECTIONS}`, () => {
   it('tcpprobe holds what the reference holds, and reports the error line', async () => {
     const start = () => startMemcached({ connections: CONNECTIONS });
     for (let run = 1; run <= RUNS; run++) {

@@ -3,14 +3,14 @@
  * handshakes into the accept queue, then drops SYNs, so later connects time out. Nothing is ever served.
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, referenceOf, tcpprobeRamp, warnSkip, withServer } from '../helpers/conformance.js';
-import { missingFor, startNeverAccept } from '../helpers/real-servers.js';
+import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
+import { describeNeeding, need } from '../helpers/needs.js';
+import { startNeverAccept } from '../helpers/real-servers.js';
 
 const BACKLOG = 64;
-const missing = missingFor(['python3']);
-warnSkip('never-accept', missing);
+const needs = [need.command('python3')];
 
-describeWhen(missing)(`conformance: a listener that never accepts, listen(${BACKLOG})`, () => {
+describeNeeding(needs, `conformance: a listener that never accepts, listen(${BACKLOG})`, () => {
   it('tcpprobe counts the accept queue the reference counts, then times out', async () => {
     const start = () => startNeverAccept({ backlog: BACKLOG });
     for (let run = 1; run <= RUNS; run++) {

@@ -4,18 +4,18 @@
  * most open at once, which the reference measures one connection at a time.
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, referenceOf, tcpprobeRamp, warnSkip, withServer } from '../helpers/conformance.js';
-import { missingFor, startNginxHttp } from '../helpers/real-servers.js';
+import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
+import { describeNeeding, need } from '../helpers/needs.js';
+import { startNginxHttp } from '../helpers/real-servers.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
 
 const WORKER_CONNECTIONS = 200;
 
 for (const useTls of [false, true]) {
   const name = useTls ? 'nginx-https' : 'nginx-http';
-  const missing = missingFor(useTls ? ['nginx', 'openssl'] : ['nginx']);
-  warnSkip(name, missing);
+  const needs = useTls ? [need.command('nginx', 'nginx-light'), need.command('openssl')] : [need.command('nginx', 'nginx-light')];
 
-  describeWhen(missing)(`conformance: ${name}, worker_connections ${WORKER_CONNECTIONS}`, () => {
+  describeNeeding(needs, `conformance: ${name}, worker_connections ${WORKER_CONNECTIONS}`, () => {
     it('tcpprobe calls it evicting and finds the most open at once that the reference found', async () => {
       const cert = useTls ? makeSelfSignedCert() : undefined;
       const start = () => startNginxHttp({ workerConnections: WORKER_CONNECTIONS, ...(cert ? { tls: cert } : {}) });

@@ -3,14 +3,14 @@
  * connection: each client takes two worker connections (its own and the upstream one).
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, referenceOf, tcpprobeRamp, warnSkip, withServer } from '../helpers/conformance.js';
-import { missingFor, NGINX_STREAM_MODULE, startBackend, startNginxStream } from '../helpers/real-servers.js';
+import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
+import { describeNeeding, need } from '../helpers/needs.js';
+import { NGINX_STREAM_MODULE, startBackend, startNginxStream } from '../helpers/real-servers.js';
 
 const WORKER_CONNECTIONS = 200;
-const missing = missingFor(['nginx', NGINX_STREAM_MODULE]);
-warnSkip('nginx-stream', missing);
+const needs = [need.command('nginx', 'nginx-light'), need.file(NGINX_STREAM_MODULE, 'libnginx-mod-stream')];
 
-describeWhen(missing)(`conformance: nginx stream proxy, worker_connections ${WORKER_CONNECTIONS}`, () => {
+describeNeeding(needs, `conformance: nginx stream proxy, worker_connections ${WORKER_CONNECTIONS}`, () => {
   it('tcpprobe holds what the reference holds', async () => {
     const backend = await startBackend();
     try {

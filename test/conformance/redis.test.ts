@@ -3,14 +3,14 @@
  * accepts, writes "-ERR max number of clients reached" and closes; from 127.0.0.2 and up it answers "-DENIED".
  */
 import { expect, it } from 'vitest';
-import { RUNS, caseTimeout, describeFailures, describeWhen, record, referenceOf, tcpprobeRamp, warnSkip, withServer } from '../helpers/conformance.js';
-import { missingFor, startRedisServer, STOCK_REDIS_CONF } from '../helpers/real-servers.js';
+import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
+import { describeNeeding, need } from '../helpers/needs.js';
+import { startRedisServer, STOCK_REDIS_CONF } from '../helpers/real-servers.js';
 
 const MAXCLIENTS = 200;
-const missing = missingFor(['redis-server', STOCK_REDIS_CONF]);
-warnSkip('redis', missing);
+const needs = [need.command('redis-server'), need.file(STOCK_REDIS_CONF, 'redis-server')];
 
-describeWhen(missing)(`conformance: redis-server, stock redis.conf, maxclients ${MAXCLIENTS}`, () => {
+describeNeeding(needs, `conformance: redis-server, stock redis.conf, maxclients ${MAXCLIENTS}`, () => {
   it('tcpprobe holds what the reference holds, and no failure comes from protected mode', async () => {
     const start = () => startRedisServer({ maxclients: MAXCLIENTS });
     for (let run = 1; run <= RUNS; run++) {

@@ -7,7 +7,6 @@
  * appended as one JSON line to TCPPROBE_CONFORMANCE_OUT when set, for scripts/conformance.mjs's table, and printed.
  */
 import { appendFileSync } from 'node:fs';
-import { describe } from 'vitest';
 import { parseResult, runCli, type CliRun } from './cli.js';
 import { referenceProbe, type ReferenceOptions, type ReferenceResult } from './reference-prober.js';
 import type { RealServer } from './real-servers.js';
@@ -18,23 +17,6 @@ export const RUNS = Math.max(1, Number(process.env.TCPPROBE_CONFORMANCE_RUNS ?? 
 /** A generous per-test bound for `RUNS` runs of a case whose one run takes at most `perRunMs`. */
 export function caseTimeout(perRunMs = 90_000): number {
   return RUNS * perRunMs;
-}
-
-/**
- * describe.skipIf with a VISIBLE reason: a case skips only when `missing` names what this machine lacks and CI is
- * not set (on CI, .ci/run installs every package, so a missing one must fail the suite, not hide it).
- */
-export function describeWhen(missing: string | null): typeof describe | typeof describe.skip {
-  if (missing === null) return describe;
-  if (process.env.CI) return describe;
-  return describe.skip;
-}
-
-/** Print why a conformance file is skipped (call at module level, next to describeWhen). */
-export function warnSkip(caseName: string, missing: string | null): void {
-  if (missing !== null && !process.env.CI) {
-    console.warn(`SKIPPED conformance ${caseName}: ${missing} (install the Debian package; CI always runs it)`);
-  }
 }
 
 /** The parts of tcpprobe's JSON result document the suite reads. */

@@ -2,8 +2,8 @@
  * Run a bash script inside a fresh network namespace (and, when asked, a private mount namespace) that the test
  * creates with `unshare`. A fresh namespace has its own loopback, port range, sysctls and TIME_WAIT table, so a
  * test can shrink ip_local_port_range or open 30,000 connections without touching other tests or the machine;
- * with a private mount namespace it can also bind-mount its own /etc/hosts. Needs root: callers skip with a
- * visible message otherwise (CI runs as root).
+ * with a private mount namespace it can also bind-mount its own /etc/hosts. Needs root: callers declare
+ * `need.netns` (test/helpers/needs.ts).
  *
  * The script runs with `set -e` after a preamble that brings loopback up and defines:
  *   tcpprobe ARGS...            the built CLI
@@ -13,28 +13,10 @@
  *   use_hosts                   bind-mount stdin as /etc/hosts (needs `mountNamespace`); unmounted on exit
  * $T is a temp dir removed on exit. The whole process group is killed if the script outlives its timeout.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CLI, type CliRun } from './cli.js';
-
-/** True when this process runs as root: namespaces, sysctls and mounts are possible. */
-export const IS_ROOT = process.getuid?.() === 0;
-
-let usable: boolean | null = null;
-
-/** True when `unshare -n` works here (root, and namespaces allowed by the sandbox). Checked once. */
-export function netnsAvailable(): boolean {
-  if (usable === null) {
-    usable = IS_ROOT && spawnSync('unshare', ['-n', '-m', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  }
-  return usable;
-}
-
-/** Why a namespace test is skipped, for the skip message. */
-export function netnsSkipReason(): string {
-  return IS_ROOT ? 'unshare -n does not work here' : 'not root (network namespaces need root; CI runs as root)';
-}
 
 /** Where the repository root is: scripts run from there so relative fixture paths work. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,7 @@
  * Caps are inputs here (maxclients, -c, worker_connections, maxconn, listen backlog, connlimit); what a server
  * really holds at that cap is measured by test/helpers/reference-prober.ts, never typed in.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll } from 'vitest';
 import { freePort } from './ports.js';
-import { runInNetns, netnsAvailable, netnsSkipReason } from './netns.js';
+import { runInNetns } from './netns.js';
+import { need, type Need } from './needs.js';
 import type { CliRun } from './cli.js';
 import type { ReferenceOptions, ReferenceResult } from './reference-prober.js';
 
@@ -37,15 +38,6 @@ export interface RealServer {
   stop(): Promise<void>;
 }
 
-/** Why this machine cannot run a case (a missing binary or file), or null when it can. */
-export function missingFor(needs: readonly string[]): string | null {
-  const missing = needs.filter((n) => (n.startsWith('/') ? !existsSync(n) : !haveCommand(n)));
-  return missing.length === 0 ? null : `missing ${missing.join(', ')}`;
-}
-
-function haveCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-}
 
 const running = new Set<RealServer>();
 afterAll(async () => {
@@ -366,12 +358,8 @@ export async function startBackend(): Promise<Backend> {
 
 export type ConnlimitTarget = 'DROP' | 'REJECT';
 
-/** Why the connlimit cases cannot run here, or null. */
-export function connlimitMissing(): string | null {
-  const bins = missingFor(['iptables', 'ip', 'unshare']);
-  if (bins !== null) return bins;
-  return netnsAvailable() ? null : netnsSkipReason();
-}
+/** What the connlimit cases need: iptables and ip inside a namespace of their own. */
+export const NEEDS_CONNLIMIT: readonly Need[] = [need.netns, need.command('iptables'), need.command('ip', 'iproute2')];
 
 /**
  * The namespace preamble for one connlimit case: an uncapped `tcpprobe serve` on `port` inside the namespace, and

@@ -1,13 +1,14 @@
 /**
  * A private redis-server for fleet tests: started on a free loopback port with nothing persisted, optionally with a
- * password, ACL users or TLS, and killed by PID when the test file is done. Tests that need it skip, with a visible
- * message, only where redis-server is missing and CI is not set; on CI a missing redis-server fails them.
+ * password, ACL users or TLS, and killed by PID when the test file is done. Tests that need it declare
+ * NEEDS_REDIS (test/helpers/needs.ts): a visible skip where redis-server is missing, a failure on CI.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll } from 'vitest';
+import { need, type Need } from './needs.js';
 import { freePort } from './ports.js';
 
 export interface RedisServer {
@@ -27,26 +28,8 @@ export interface RedisServerOptions {
   tls?: { certPath: string; keyPath: string };
 }
 
-/** True when a redis-server binary is on PATH. */
-export function haveRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether fleet tests should run here: always on CI (a missing redis-server then fails them loudly), elsewhere only
- * with redis-server installed. Prints why when they are skipped.
- */
-export function fleetTestsEnabled(): boolean {
-  if (haveRedisServer() || process.env.CI) return true;
-  console.warn('SKIPPED: fleet tests need redis-server on PATH (apt-get install redis-server); CI always runs them');
-  return false;
-}
-
+/** What the fleet tests need: a redis-server of their own. */
+export const NEEDS_REDIS: readonly Need[] = [need.command('redis-server'), need.command('openssl')];
 
 /** One PING; any reply (PONG, or NOAUTH with a password set) means the server is up. */
 function pingOnce(port: number, useTls: boolean): Promise<boolean> {

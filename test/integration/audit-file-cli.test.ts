@@ -17,10 +17,9 @@ import { collect, runCli, startCli, startServe, type CliRun, type ServeChild } f
 import { expectValidDocument } from '../helpers/schema-validator.js';
 import { family, parseOpenMetrics } from '../helpers/openmetrics-parser.js';
 import { freePort } from '../helpers/ports.js';
+import { itNeeding, need } from '../helpers/needs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const onCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const SCREENSHOT = resolve(import.meta.dirname, '../../test-artifacts/audit-report.png');
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-audit-file-'));
@@ -241,17 +240,13 @@ describe('tcpprobe audit, stopped', () => {
 });
 
 describe('tcpprobe report --history --html, in a real browser', () => {
-  if (!haveChromium && !onCi) {
-    console.warn(`SKIPPED: the browser test needs Debian's chromium (${CHROMIUM}): apt-get install -y chromium`);
-  }
-
   it('writes the report from the history alone', async () => {
     const r = await runCli(['report', '--history', history, '--html', file('report.html')]);
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stderr)).toEqual([`html: wrote ${file('report.html')} (6 runs)`]);
   });
 
-  it.skipIf(!haveChromium && !onCi)('loads without console errors or network, every target with its charts and points', async () => {
+  itNeeding([need.file(CHROMIUM, 'chromium')], 'loads without console errors or network, every target with its charts and points', async () => {
     const { default: puppeteer } = await import('puppeteer-core');
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,

@@ -2,17 +2,17 @@
  * The install script (scripts/build-native.mjs) in a copy of the package's build inputs: it builds the core where
  * none is built, keeps a build that loads, and rebuilds one older than native/tcpcore.c (npm ci keeps build/, so a
  * checkout that pulled a change to the core would otherwise go on loading the binary without it). Real node-gyp
- * builds; skipped where this machine has no compiler (the fallback itself is in engine-native.test.ts).
+ * builds; they need a compiler (the fallback itself is in engine-native.test.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { describeNeeding, need } from '../helpers/needs.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const hasCompiler = spawnSync('sh', ['-c', 'command -v cc && command -v make'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-build-native-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +22,7 @@ function install(): string {
   return r.stderr.trim();
 }
 
-describe.skipIf(!hasCompiler)('the native core install script', () => {
+describeNeeding([need.compiler], 'the native core install script', () => {
   it('builds, keeps a build that loads, and rebuilds one older than the core source', () => {
     cpSync(join(ROOT, 'binding.gyp'), join(dir, 'binding.gyp'));
     cpSync(join(ROOT, 'native'), join(dir, 'native'), { recursive: true });

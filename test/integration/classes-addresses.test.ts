@@ -2,11 +2,11 @@
  * Addresses with real sockets: an IPv6 target, and a host name with several addresses, pinned to one or spread
  * over all (--spread-addresses). The result must say which addresses were used and how.
  */
-import { lookup } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import type { RampResult } from '../../src/metrics/result.js';
 import { parseResult, runCli, startServe } from '../helpers/cli.js';
-import { netnsAvailable, netnsSkipReason, runInNetns } from '../helpers/netns.js';
+import { runInNetns } from '../helpers/netns.js';
+import { itNeeding, need } from '../helpers/needs.js';
 
 const CAP = 100;
 const QUICK = ['--json', '-q', '--max-duration', '20s', '--hold', '500ms'];
@@ -32,37 +32,7 @@ describe('target addresses', () => {
     expect(result.target.addressMode).toBe('pinned');
   });
 
-  it('localhost with several addresses: pinned by default, all with --spread-addresses', async (ctx) => {
-    const addresses = [...new Set((await lookup('localhost', { all: true })).map((a) => a.address))];
-    if (addresses.length < 2) {
-      const why = `localhost resolves to ${addresses.join(', ')} only here (the private /etc/hosts test covers it)`;
-      console.warn(`SKIPPED localhost spread test: ${why}`);
-      ctx.skip(why);
-    }
-    // '::' is dual-stack: it takes IPv4 (as ::ffff:127.0.0.1) and IPv6 alike, so one capped server serves both.
-    const spreadServe = await startServe(['--max-conns', String(CAP)], '::');
-    const spread = parseResult<RampResult>(
-      await runCli(['ramp', '--host', 'localhost', '--port', String(spreadServe.port), '--spread-addresses', ...QUICK]),
-    );
-    expect(spread.target.addressMode).toBe('spread');
-    expect([...spread.target.used].sort()).toEqual([...addresses].sort());
-    expect(spread.maxConcurrency).toBe(CAP);
-
-    const pinnedServe = await startServe(['--max-conns', String(CAP)], '::');
-    const pinned = parseResult<RampResult>(
-      await runCli(['ramp', '--host', 'localhost', '--port', String(pinnedServe.port), ...QUICK]),
-    );
-    expect(pinned.target.addressMode).toBe('pinned');
-    expect(pinned.target.used).toHaveLength(1);
-    expect(pinned.target.resolved.length).toBeGreaterThanOrEqual(2);
-    expect(pinned.maxConcurrency).toBe(CAP);
-  });
-
-  it('a name with an IPv4 and an IPv6 address (private /etc/hosts): pinned vs spread', async (ctx) => {
-    if (!netnsAvailable()) {
-      console.warn(`SKIPPED private /etc/hosts test: ${netnsSkipReason()}`);
-      ctx.skip(netnsSkipReason());
-    }
+  itNeeding([need.netns], 'a name with an IPv4 and an IPv6 address (private /etc/hosts): pinned vs spread', async () => {
     // Two capped servers on '::' (dual-stack), one per run, so the second run never meets the first one's leftovers.
     const run = await runInNetns(
       String.raw`

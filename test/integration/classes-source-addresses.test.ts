@@ -6,20 +6,15 @@
  * Each case runs in a fresh network namespace (root; CI runs as root), so the 31,000 sockets, their ports and any
  * TIME_WAIT stay out of the other tests' way.
  */
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { RampResult } from '../../src/metrics/result.js';
-import { CLI, parseResult } from '../helpers/cli.js';
-import { netnsAvailable, netnsSkipReason, runInNetns } from '../helpers/netns.js';
+import { parseResult } from '../helpers/cli.js';
+import { runInNetns } from '../helpers/netns.js';
+import { itNeeding, need } from '../helpers/needs.js';
 
 const MAX = 31_000;
 /** --max-duration bounds each ramp; the script's own timeout is above it. Measured: about 10 s per case. */
 const RAMP = `--max ${MAX} --rate 5000 --workers 2 --hold 1s --max-duration 50s --json`;
-
-/** Whether `tcpprobe serve` can spread its connections over worker processes (another engineer is adding it). */
-const SERVE_HAS_WORKERS = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8', timeout: 15_000 }).stdout?.includes(
-  '--workers',
-);
 
 function expectPast30k(result: RampResult): void {
   expect(result.verdict.kind).toBe('max-reached');
@@ -31,11 +26,7 @@ function expectPast30k(result: RampResult): void {
 }
 
 describe('past 30,000 connections on loopback', () => {
-  it('two serve processes behind one name (private /etc/hosts), source addresses, two workers', { timeout: 90_000 }, async (ctx) => {
-    if (!netnsAvailable()) {
-      console.warn(`SKIPPED 30k test: ${netnsSkipReason()}`);
-      ctx.skip(netnsSkipReason());
-    }
+  itNeeding([need.netns], 'two serve processes behind one name (private /etc/hosts), source addresses, two workers', { timeout: 90_000 }, async () => {
     // One serve process holds at most ~19,900 (its open-files limit), so two share the 31,000: big.test resolves
     // to both, and --spread-addresses alternates between them (15,500 each).
     const run = await runInNetns(
@@ -56,11 +47,7 @@ describe('past 30,000 connections on loopback', () => {
   });
 
   // needs serve --workers: skipped until `tcpprobe serve --workers N` exists (src/cli/serve-command.ts).
-  it.skipIf(!SERVE_HAS_WORKERS)('one `serve --workers 2` target, source addresses, two workers', { timeout: 90_000 }, async (ctx) => {
-    if (!netnsAvailable()) {
-      console.warn(`SKIPPED 30k serve --workers test: ${netnsSkipReason()}`);
-      ctx.skip(netnsSkipReason());
-    }
+  itNeeding([need.netns], 'one `serve --workers 2` target, source addresses, two workers', { timeout: 90_000 }, async () => {
     const run = await runInNetns(
       String.raw`
       start_bg serve tcpprobe serve --host 127.0.0.1 --port 5555 --workers 2 -q

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RampResult } from '../../src/metrics/result.js';
 import { parseResult, runCli, startServe } from '../helpers/cli.js';
-import { netnsAvailable, netnsSkipReason, runInNetns } from '../helpers/netns.js';
+import { runInNetns } from '../helpers/netns.js';
+import { itNeeding, need } from '../helpers/needs.js';
 
 describe('client-side limits', () => {
   it('fd-limit: a low ulimit -n gives an inconclusive verdict and a lower bound, never the server number', async () => {
@@ -31,11 +32,7 @@ describe('client-side limits', () => {
     expect(run.stderr).toMatch(/limit: open files: .* planned, it allows [\d,]+/);
   });
 
-  it('ports: a tiny ip_local_port_range in a fresh network namespace gives class ports, exit 4', async (ctx) => {
-    if (!netnsAvailable()) {
-      console.warn(`SKIPPED ports test: ${netnsSkipReason()}`);
-      ctx.skip(netnsSkipReason());
-    }
+  itNeeding([need.netns], 'ports: a tiny ip_local_port_range in a fresh network namespace gives class ports, exit 4', async () => {
     // 100 ports per source address; the server is uncapped, so only this machine's ports can stop the ramp.
     const run = await runInNetns(String.raw`
       sysctl -q -w net.ipv4.ip_local_port_range="40000 40099"
@@ -60,11 +57,7 @@ describe('client-side limits', () => {
 });
 
 describe('the default bound is what this machine can hold', () => {
-  it('an adaptive ramp stops at the preflight figure with a client-limited verdict, before any connect fails', async (ctx) => {
-    if (!netnsAvailable()) {
-      console.warn(`SKIPPED reach test: ${netnsSkipReason()}`);
-      ctx.skip(netnsSkipReason());
-    }
+  itNeeding([need.netns], 'an adaptive ramp stops at the preflight figure with a client-limited verdict, before any connect fails', async () => {
     // IPv6 loopback: no 127.x source addresses to add, so 100 ports to the one destination are all there is.
     const run = await runInNetns(String.raw`
       sysctl -q -w net.ipv4.ip_local_port_range="40000 40099"

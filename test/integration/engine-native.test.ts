@@ -9,15 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConnectionPool } from '../../src/engine/connection-pool.js';
 import { NativeTransport } from '../../src/engine/native-transport.js';
-import { nativeCoreProblem } from '../../src/engine/native-addon.js';
 import type { TransportConn, TransportSink } from '../../src/engine/transport.js';
 import type { SystemError } from '../../src/errors.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { parseResult, runCli, startServe } from '../helpers/cli.js';
 import { engineFor } from '../helpers/engine.js';
+import { describeNeeding, need } from '../helpers/needs.js';
 
-const problem = nativeCoreProblem();
 /** Under ASan (scripts/test-asan.mjs) RSS is the sanitizer's shadow memory and quarantine: no memory bounds then. */
 const sanitized = /asan/.test(process.env.LD_PRELOAD ?? '');
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -52,7 +51,7 @@ class CountingSink implements TransportSink<TransportConn> {
   handleClose(): void {}
 }
 
-describe.skipIf(problem !== null)('native engine', () => {
+describeNeeding([need.nativeCore], 'native engine', () => {
   it('1,000 connects are reported in far fewer batches than connections, and every fd is closed after', async () => {
     const serve = await startServe([]);
     const before = openFds();

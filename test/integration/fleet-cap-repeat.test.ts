@@ -8,15 +8,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { startMultiProcessTarget } from '../../src/server/multi-process.js';
 import { collect, parseResult, runCli, startCli } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/child-output.js';
-import { fleetTestsEnabled, startRedis, type RedisServer } from '../helpers/redis.js';
+import { NEEDS_REDIS, startRedis, type RedisServer } from '../helpers/redis.js';
+import { describeNeeding } from '../helpers/needs.js';
 
-const enabled = fleetTestsEnabled();
 
 const CAP = 3000;
 const RUNS = 4;
@@ -37,7 +37,7 @@ afterAll(async () => {
   );
 });
 
-describe.skipIf(!enabled)('the exact cap of a multi-process target, run after run, over three agents', () => {
+describeNeeding(NEEDS_REDIS, 'the exact cap of a multi-process target, run after run, over three agents', () => {
   let redis: RedisServer;
 
   beforeAll(async () => {

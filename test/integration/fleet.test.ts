@@ -9,16 +9,16 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/child-output.js';
-import { fleetTestsEnabled, startRedis, type RedisServer } from '../helpers/redis.js';
+import { NEEDS_REDIS, startRedis, type RedisServer } from '../helpers/redis.js';
+import { describeNeeding } from '../helpers/needs.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
 import { testEngine } from '../helpers/engine.js';
 
-const enabled = fleetTestsEnabled();
 
 const ADMIN_PASSWORD = 'fleet-admin-pw';
 /** The narrowest ACL user tcpprobe works with (docs/fleet.md shows the same line). */
@@ -86,7 +86,7 @@ function lostAt(r: RampResult, name: string): number | null | undefined {
   return r.participants?.find((p) => p.name === name)?.lostAtMs;
 }
 
-describe.skipIf(!enabled)('fleet over Redis', () => {
+describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
   let redis: RedisServer;
   let url: string;
 

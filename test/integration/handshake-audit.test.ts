@@ -6,13 +6,12 @@
  * ESTABLISHED on this side and nowhere on the server's. The truth is read from the kernel: the server side's
  * completed connections.
  */
-import { describe, expect, it } from 'vitest';
-import { netnsAvailable, netnsSkipReason, runInNetns } from '../helpers/netns.js';
+import { expect, it } from 'vitest';
+import { runInNetns } from '../helpers/netns.js';
+import { describeNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
 
-const hasTools = netnsAvailable();
-
-describe.skipIf(!hasTools)('handshake audit: connections the server never completed', () => {
+describeNeeding([need.netns, need.command('iptables'), need.command('python3')], 'handshake audit: connections the server never completed', () => {
   it('takes them out of the held count and the peak, and says so', async () => {
     const run = await runInNetns(
       String.raw`
@@ -85,5 +84,3 @@ echo "RESULT $(cat "$T/probe.out")"
     expect(result.handshakeAudit?.neverCompleted).toBe(result.counters.neverCompleted);
   });
 });
-
-if (!hasTools) console.warn(`handshake-audit test skipped: ${netnsSkipReason()}`);

@@ -2,12 +2,11 @@
  * hold on a terminal: one redrawn status block with a progress bar, through a real pseudo-terminal (`script`).
  * Piped output (no escape codes) is covered in hold-cli.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CLI, collect, startServe } from '../helpers/cli.js';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { describeNeeding, need } from '../helpers/needs.js';
 
-const haveScript = spawnSync('script', ['--version']).status === 0;
-if (!haveScript) console.warn('SKIPPED hold TTY test: `script` (util-linux/bsdutils) is not installed');
 
 /** Run `hold` in a pseudo-terminal of the given size; returns what the terminal received. */
 async function holdOnTerminal(rows: number, cols: number): Promise<{ code: number | null; out: string; err: string }> {
@@ -20,7 +19,7 @@ async function holdOnTerminal(rows: number, cols: number): Promise<{ code: numbe
   return { code: run.code, out: run.stdout, err: run.stderr };
 }
 
-describe.skipIf(!haveScript)('hold on a terminal', () => {
+describeNeeding([need.command('script', 'bsdutils')], 'hold on a terminal', () => {
   it('a terminal that reports no size gets plain status lines instead of a block clipped to nothing', async () => {
     const { code, out, err } = await holdOnTerminal(0, 0);
     expect(code, err).toBe(0);

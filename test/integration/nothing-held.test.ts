@@ -6,7 +6,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { netnsAvailable, netnsSkipReason, runInNetns } from '../helpers/netns.js';
+import { runInNetns } from '../helpers/netns.js';
+import { itNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
@@ -39,7 +40,8 @@ describe('nothing held is no capacity', () => {
     expect(run.stderr).not.toMatch(/holds at most 0/);
   });
 
-  it.skipIf(!netnsAvailable())(
+  itNeeding(
+    [need.netns, need.command('iptables')],
     'a port whose SYNs are all dropped, --max-duration shorter than --connect-timeout: unreachable, not "at least 0"',
     async () => {
       const run = await runInNetns(
@@ -75,5 +77,3 @@ describe('served, then closed', () => {
     expect(run.stderr).toMatch(/keep-alive/);
   });
 });
-
-if (!netnsAvailable()) console.warn(`nothing-held: the SYN-drop case is skipped: ${netnsSkipReason()}`);

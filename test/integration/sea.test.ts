@@ -16,6 +16,7 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import { collect, type CliRun } from '../helpers/cli.js';
 import { expectValidDocument } from '../helpers/schema-validator.js';
 import { freePort } from '../helpers/ports.js';
+import { skipUnless } from '../helpers/needs.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-sea-'));
@@ -49,7 +50,7 @@ function runBinary(args: readonly string[], timeoutMs = 30_000): Promise<CliRun>
 
 describe('the single-file executable', () => {
   it('prints the package version, without node or package.json beside it', async (ctx) => {
-    if (skipReason !== null) ctx.skip(skipReason);
+    skipUnless(ctx, skipReason);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const started = Date.now();
     const run = await runBinary(['--version']);
@@ -60,7 +61,7 @@ describe('the single-file executable', () => {
   });
 
   it('runs the demo: the built-in target in a worker thread, 1,000 found, exit 0, a document the schema accepts', async (ctx) => {
-    if (skipReason !== null) ctx.skip(skipReason);
+    skipUnless(ctx, skipReason);
     const started = Date.now();
     const run = await runBinary(['demo', '--json', '-q'], 60_000);
     expect(run.code, run.stderr).toBe(EXIT.ok);
@@ -74,7 +75,7 @@ describe('the single-file executable', () => {
   }, 60_000);
 
   it('ramps with 2 worker processes against `serve --workers 2`, all re-entering the binary; saves and reports', async (ctx) => {
-    if (skipReason !== null) ctx.skip(skipReason);
+    skipUnless(ctx, skipReason);
     const serve = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', '0', '--max-conns', '300', '--over-limit', 'refuse', '--workers', '2', '-q'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -113,7 +114,7 @@ describe('the single-file executable', () => {
   }, 90_000);
 
   it('runs an agent (the Redis client is bundled): an unreachable Redis is one line and the fleet code, no warning', async (ctx) => {
-    if (skipReason !== null) ctx.skip(skipReason);
+    skipUnless(ctx, skipReason);
     const port = await freePort();
     const run = await runBinary(['agent', '--redis', `redis://127.0.0.1:${port}/0`, '--allow-target', '127.0.0.1:1', '-q'], 30_000);
     expect(run.code, run.stderr).toBe(EXIT.fleet);

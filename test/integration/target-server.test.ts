@@ -2,12 +2,12 @@
  * The built-in target server on real loopback sockets: each over-limit mode with a small cap, greeting, echo,
  * closeAfterMs, stats and teardown. Bounds are generous; assertions are on counts and error classes, not timings.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connect, connectInOrder, connectMany, connectSettled, GREETING, waitFor, type Client } from '../helpers/test-clients.js';
 import { startTarget } from '../helpers/target.js';
 import { startTargetServer, type OverLimitMode, type TargetServer } from '../../src/server/target-server.js';
 import { UsageError } from '../../src/errors.js';
+import { itNeeding, need } from '../helpers/needs.js';
 
 const CAP = 20;
 
@@ -19,15 +19,6 @@ function expectBalanced(server: TargetServer): void {
   const s = server.stats();
   expect(s.accepted).toBe(s.open + s.closedByClient + s.closedByServer);
 }
-
-async function canListenOn(host: string): Promise<boolean> {
-  const probe = net.createServer();
-  return new Promise((resolve) => {
-    probe.once('error', () => resolve(false));
-    probe.listen(0, host, () => probe.close(() => resolve(true)));
-  });
-}
-const hasIpv6Loopback = await canListenOn('::1');
 
 describe('target server within the cap', () => {
   it('greets, echoes, and counts client closes and resets without crashing', async () => {
@@ -64,7 +55,7 @@ describe('target server within the cap', () => {
     expect(server.stats()).toMatchObject({ accepted: 50, overLimit: 0, accepting: true });
   });
 
-  it.skipIf(!hasIpv6Loopback)('listens on ::1', async () => {
+  itNeeding([need.ipv6], 'listens on ::1', async () => {
     const server = await startTarget({ host: '::1', greeting: GREETING });
     expect(server.host).toBe('::1');
     await connectMany(server, 2);

@@ -3,12 +3,11 @@
  * gets the same redrawn block as hold, and TERM=dumb or NO_COLOR get plain lines with no escape codes at all.
  * Piped output (no terminal) is covered in hold-cli.test.ts and ramp-cli.test.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { expect, it } from 'vitest';
 import { CLI, collect, startServe } from '../helpers/cli.js';
+import { describeNeeding, need } from '../helpers/needs.js';
 
-const haveScript = spawnSync('script', ['--version']).status === 0;
-if (!haveScript) console.warn('SKIPPED terminal tests: `script` (util-linux/bsdutils) is not installed');
 
 const ESC = '\x1b';
 
@@ -29,7 +28,7 @@ function blockLines(out: string): string[] {
     .filter((l) => /^(ramp |opening|holding|confirming|running|\[[#+.]*\]|not started |closed by peer |connect p50 )/.test(l));
 }
 
-describe.skipIf(!haveScript)('live status on a terminal', () => {
+describeNeeding([need.command('script', 'bsdutils')], 'live status on a terminal', () => {
   it('ramp on a 60-column terminal: a redrawn block with a bar toward --max, every line within 60 columns', async () => {
     const serve = await startServe([]);
     const { code, out } = await onTerminal(`ramp --host 127.0.0.1 --port ${serve.port} --max 300 --rate 200 --max-duration 10s --hold 300ms`, 60);

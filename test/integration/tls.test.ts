@@ -7,11 +7,12 @@
  * can arrive well after our side finished the handshake. Settling longer than that queue keeps such a connection
  * from counting as held (measured: handshake p50 5-10 ms at this rate, exactly 150 in 4 of 4 runs).
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RampResult } from '../../src/metrics/result.js';
 import { parseResult, runCli } from '../helpers/cli.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
 import { startFixture } from '../fixtures/start-fixture.js';
+import { describeNeeding, need } from '../helpers/needs.js';
 
 const CAP = 150;
 
@@ -22,7 +23,7 @@ function tlsRampArgs(port: number, ...extra: string[]): string[] {
   ];
 }
 
-describe('TLS', () => {
+describeNeeding([need.command('openssl')], 'TLS', () => {
   const cert = makeSelfSignedCert('localhost');
 
   it('ramp --tls --ca finds the cap, with handshake latency apart from connect latency', async () => {
