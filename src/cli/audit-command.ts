@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkOutputPath } from '../config/output-path.js';
+import { checkOutputPath, readOutputPath, STDOUT_PATH, stdoutProblem } from '../config/output-path.js';
 import { Validator } from '../config/validator.js';
 import { UsageError } from '../errors.js';
 import { defaultHistoryPath } from '../history/history-file.js';
@@ -45,10 +45,14 @@ export async function readAuditCommandOptions(
   v.field(() => checkOutputPath('--history', historyPath, true), undefined);
   const lockPath = flags.lock === undefined ? defaultAuditLockPath(historyPath) : String(flags.lock);
   v.field(() => checkOutputPath('--lock', lockPath, true), undefined);
-  const openMetricsPath = flags.openmetrics === undefined ? null : String(flags.openmetrics);
-  if (openMetricsPath !== null) v.field(() => checkOutputPath('--openmetrics', openMetricsPath), undefined);
-  const htmlPath = flags.html === undefined ? null : String(flags.html);
-  if (htmlPath !== null) v.field(() => checkOutputPath('--html', htmlPath), undefined);
+  const openMetricsPath = readOutputPath('--openmetrics', flags.openmetrics, v);
+  const htmlPath = readOutputPath('--html', flags.html, v);
+  const stdout = stdoutProblem([
+    flags.json === true ? '--json' : null,
+    openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null,
+    htmlPath === STDOUT_PATH ? '--html -' : null,
+  ]);
+  if (stdout !== null) v.problem(stdout);
   v.done();
   if (plan === null) throw new UsageError(`cannot read the audit file "${file}"`);
   return { file, plan, historyPath, lockPath, openMetricsPath, htmlPath, json: flags.json === true, quiet: flags.quiet === true };
@@ -63,8 +67,8 @@ export function registerAuditCommand(program: Command, run: (fn: (stop: StopSign
     .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
     .option('--lock <path>', 'the lock that keeps two audits from overlapping (default <history>.audit.lock)')
     .optionsGroup(HELP_GROUPS.output)
-    .option('--openmetrics <file>', "write every target's result to one OpenMetrics textfile (a target label per target)")
-    .option('--html <file>', 'write the HTML report (self-contained) of the audited targets from the history')
+    .option('--openmetrics <file>', "write every target's result to one OpenMetrics textfile (a target label per target; - for stdout)")
+    .option('--html <file>', 'write the HTML report (self-contained) of the audited targets from the history (- for stdout)')
     .option('--json', 'print the tcpprobe/audit document on stdout (the summary goes to stderr)')
     .option('-q, --quiet', 'no progress lines')
     .action(async (file: string, flags: Record<string, unknown>) => {

@@ -14,7 +14,8 @@ import type { AuditCommandOptions } from './audit-command.js';
 import { runAudit } from './audit-run.js';
 import { readChartAssets } from './chart-assets.js';
 import { exitCodeForOutcome, worstOutcome, type Outcome } from './exit-codes.js';
-import { info, writeFileAtomic } from './output.js';
+import { info, outputPlace, writeOutput } from './output.js';
+import { STDOUT_PATH } from '../config/output-path.js';
 import type { StopSignal } from './signals.js';
 
 /**
@@ -43,8 +44,8 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
     // A file that cannot be written at the end is said in one line (even with -q) and counts as a usage outcome.
     const writeOut = (what: string, path: string, content: () => string): void => {
       try {
-        writeFileAtomic(path, content());
-        info(o, `${what}: wrote ${path}`);
+        writeOutput(path, content());
+        info(o, `${what}: wrote ${outputPlace(path)}`);
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         process.stderr.write(`tcpprobe: ${what}: ${e.message}\n`);
@@ -87,8 +88,9 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
       targets: reports,
     };
     const summary = `${formatAuditSummary(doc)}\n`;
-    if (o.json) {
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    // Stdout carries one document (readAuditCommandOptions refuses two): the summary goes to stderr when it is taken.
+    if (o.json || o.openMetricsPath === STDOUT_PATH || o.htmlPath === STDOUT_PATH) {
+      if (o.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
       info(o, summary);
     } else {
       process.stdout.write(summary);

@@ -39,6 +39,17 @@ export function writeFileAtomic(path: string, content: string): void {
   }
 }
 
+/** Write an output: to stdout for "-" (STDOUT_PATH), else atomically to the file. */
+export function writeOutput(path: string, content: string): void {
+  if (path === STDOUT_PATH) process.stdout.write(content);
+  else writeFileAtomic(path, content);
+}
+
+/** Where an output went, for the "wrote" line. */
+export function outputPlace(path: string): string {
+  return path === STDOUT_PATH ? 'stdout' : path;
+}
+
 /** The result document as --json prints it and --out writes it. */
 export function resultDocument(result: ProbeResult): string {
   return `${JSON.stringify(result, null, 2)}\n`;
@@ -76,12 +87,15 @@ export function keepDocument(doc: string, what: string, reason: string, keptAt: 
 /**
  * Print the summary and the document where they belong, and write --out. Returns false when --out could not be
  * written (the document was kept elsewhere, see keepDocument): the caller turns that into a non-zero exit.
+ * @param stdoutTaken another output (`--openmetrics -`) writes to stdout: the summary goes to stderr
  */
-export function emitResult(result: ProbeResult, summary: string, choice: OutputChoice): boolean {
+export function emitResult(result: ProbeResult, summary: string, choice: OutputChoice, stdoutTaken = false): boolean {
   const doc = resultDocument(result);
   const onStdout = documentOnStdout(choice);
   if (onStdout) {
     process.stdout.write(doc);
+    info(choice, summary);
+  } else if (stdoutTaken) {
     info(choice, summary);
   } else {
     process.stdout.write(summary.endsWith('\n') ? summary : `${summary}\n`);

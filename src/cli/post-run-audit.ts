@@ -16,9 +16,9 @@ import { damagedLineMessages } from '../reporters/history-report.js';
 import { formatHostPort } from '../reporters/format.js';
 import { optional, Validator } from '../config/validator.js';
 import { parseCount } from '../config/units.js';
-import { checkOutputPath } from '../config/output-path.js';
+import { checkOutputPath, readOutputPath, STDOUT_PATH, stdoutProblem } from '../config/output-path.js';
 import { EXIT } from './exit-codes.js';
-import { info, writeFileAtomic } from './output.js';
+import { info, outputPlace, writeOutput } from './output.js';
 
 /** Where the gate's reference comes from. */
 export type BaselineChoice =
@@ -111,10 +111,12 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
     null,
   );
   if (flags.maxRegression !== undefined && baselineRaw === null) v.problem('--max-regression: needs --baseline last|FILE');
-  const openMetricsPath = flags.openmetrics === undefined ? null : String(flags.openmetrics);
   // The textfile's directory must exist (we do not guess permissions for node_exporter's directory); the
   // history makes its own directories.
-  if (openMetricsPath !== null) v.field(() => checkOutputPath('--openmetrics', openMetricsPath), undefined);
+  const openMetricsPath = readOutputPath('--openmetrics', flags.openmetrics, v);
+  const documentClaim = flags.json === true ? '--json' : flags.out === STDOUT_PATH ? '--out -' : null;
+  const stdout = stdoutProblem([documentClaim, openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null]);
+  if (stdout !== null) v.problem(stdout);
   const historyPath = historyFlag ?? defaultHistoryPath(env);
   if (save && historyFlag !== '') v.field(() => checkOutputPath(historyFlag === null ? '--save' : '--history', historyPath, true), undefined);
   const rawLabels = Array.isArray(flags.label) ? flags.label.map(String) : [];
@@ -184,7 +186,7 @@ export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): Ga
     // An audit target's series is its name (isSameSeries), and an audit has no --baseline flag.
     const series = result.audit === undefined ? formatHostPort(result.target.host, result.target.port) : `"${result.audit.name}"`;
     const prefix = result.audit === undefined ? '--baseline last' : 'baseline';
-    return record('no-baseline', `${prefix}: no earlier measured run of ${series} that passed in "${audit.historyPath}"`);
+    return record('no-baseline', `${prefix}: no baseline yet, the gate was not applied: no earlier measured run of ${series} that passed in the history`);
   }
   const decision = decideRegression({
     currentMax: result.maxConcurrency,
@@ -203,8 +205,6 @@ export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): Ga
  * After the result was printed: save (the record carries result.gate), write the textfile, and report the gate.
  * Returns EXIT.regression when the gate failed, else null.
  * @param onWriteFailure called when the history or the textfile cannot be written (default: throw InputError)
- * @throws InputError when "--baseline last" found no earlier passing run (the run is still saved and the textfile
- * written, so the next scheduled run has its baseline).
  */
 export async function applyAudit(
   result: RampResult,
@@ -226,8 +226,8 @@ export async function applyAudit(
   }
   if (audit.openMetricsPath !== null) {
     try {
-      writeFileAtomic(audit.openMetricsPath, formatOpenMetrics(result, audit.labels));
-      info(audit, `openmetrics: wrote ${audit.openMetricsPath}`);
+      writeOutput(audit.openMetricsPath, formatOpenMetrics(result, audit.labels));
+      info(audit, `openmetrics: wrote ${outputPlace(audit.openMetricsPath)}`);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       onWriteFailure(`--openmetrics "${audit.openMetricsPath}"`, e.message.replace(/^cannot write "[^"]*": /, ''));
@@ -241,7 +241,9 @@ export async function applyAudit(
       process.stderr.write(`tcpprobe: ${gate.message}\n`);
       return EXIT.regression;
     case 'no-baseline':
-      throw new InputError(`${gate.message}${audit.save ? '; this run was saved and is the baseline next time' : ''}`);
+      // The first night of a nightly gate: nothing to compare with is an answer, not bad input.
+      info(audit, `${gate.message}${audit.save ? '; this run was saved and is the baseline next time' : ''}`);
+      return null;
     case 'pass':
     case 'not-compared': {
       const pinned = audit.baseline?.kind === 'file' ? audit.baseline.result : null;

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
+import { STDOUT_PATH } from '../config/output-path.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
@@ -189,7 +190,7 @@ export async function rampMain(
   // The gate decides before anything is printed, so the document carries its inputs and outcome.
   const gate = audit === null ? null : judgeGate(result, audit);
   if (gate !== null) result.gate = gate;
-  const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o);
+  const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o, audit?.openMetricsPath === STDOUT_PATH);
   await close();
   let written = outWritten;
   const onWriteFailure = (what: string, reason: string): void => {

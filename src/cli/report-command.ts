@@ -3,7 +3,7 @@
  * it: audit targets by name, plain `ramp --save` runs by host:port).
  */
 import type { Command } from 'commander';
-import { checkOutputPath } from '../config/output-path.js';
+import { readOutputPath } from '../config/output-path.js';
 import { Validator } from '../config/validator.js';
 import { defaultHistoryPath } from '../history/history-file.js';
 import type { StopSignal } from './signals.js';
@@ -18,9 +18,8 @@ export function readReportOptions(flags: Record<string, unknown>, env: NodeJS.Pr
   const v = new Validator();
   const historyPath = flags.history === undefined ? defaultHistoryPath(env) : String(flags.history);
   if (historyPath === '') v.problem('--history: empty path');
-  const htmlPath = flags.html === undefined ? null : String(flags.html);
-  if (htmlPath === null) v.problem('--html: required (the report file to write)');
-  else v.field(() => checkOutputPath('--html', htmlPath), undefined);
+  const htmlPath = readOutputPath('--html', flags.html, v);
+  if (htmlPath === null) v.problem('--html: required (the report file to write, or - for stdout)');
   v.done();
   return { historyPath, htmlPath: htmlPath as string, quiet: flags.quiet === true };
 }
@@ -30,7 +29,7 @@ export function registerReportCommand(program: Command, run: (fn: (stop: StopSig
     .command('report')
     .description('write the HTML capacity report (latest verdicts, held curves, trends) from the history')
     .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
-    .option('--html <file>', 'the report to write (one self-contained file)')
+    .option('--html <file>', 'the report to write (one self-contained file; - for stdout)')
     .option('-q, --quiet', 'no "wrote" line')
     .action(async (flags: Record<string, unknown>) => {
       const options = readReportOptions(flags);
@@ -39,7 +38,7 @@ export function registerReportCommand(program: Command, run: (fn: (stop: StopSig
 }
 
 export async function reportMain(o: ReportOptions): Promise<number> {
-  const [{ readHistory }, { damagedLineMessages }, { renderHtmlReport, reportTargets }, { readChartAssets }, { info, writeFileAtomic }, { EXIT }] =
+  const [{ readHistory }, { damagedLineMessages }, { renderHtmlReport, reportTargets }, { readChartAssets }, { info, outputPlace, writeOutput }, { EXIT }] =
     await Promise.all([
       import('../history/history-file.js'),
       import('../reporters/history-report.js'),
@@ -51,7 +50,7 @@ export async function reportMain(o: ReportOptions): Promise<number> {
   const { records, damaged } = readHistory(o.historyPath);
   for (const line of damagedLineMessages(o.historyPath, damaged)) process.stderr.write(`tcpprobe: ${line}\n`);
   const html = renderHtmlReport(`Capacity report: ${o.historyPath}`, new Date().toISOString(), reportTargets(records), readChartAssets());
-  writeFileAtomic(o.htmlPath, html);
-  info(o, `html: wrote ${o.htmlPath} (${records.length} ${records.length === 1 ? 'run' : 'runs'})`);
+  writeOutput(o.htmlPath, html);
+  info(o, `html: wrote ${outputPlace(o.htmlPath)} (${records.length} ${records.length === 1 ? 'run' : 'runs'})`);
   return EXIT.ok;
 }

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Validator } from './validator.js';
 
-/** `--out -`: the result document goes to stdout. */
+/** "-" for any output flag (--out, --openmetrics, --html): that output goes to stdout. */
 export const STDOUT_PATH = '-';
 
 function statOrNull(path: string): Stats | null {
@@ -55,11 +55,26 @@ export function checkOutputPath(flag: string, path: string, createsDirectories =
   if (code !== null) throw new UsageError(`${flag}: directory "${dir}" is not writable (${code})`);
 }
 
-/** Read --out: null when absent, "-" for stdout, else a path checked with checkOutputPath. */
-export function readOutFile(raw: unknown, v: Validator): string | null {
+/** Read an output flag: null when absent, "-" for stdout, else a path checked with checkOutputPath. */
+export function readOutputPath(flag: string, raw: unknown, v: Validator, createsDirectories = false): string | null {
   if (raw === undefined || raw === null) return null;
   const path = String(raw);
   if (path === STDOUT_PATH) return STDOUT_PATH;
-  v.field(() => checkOutputPath('--out', path), undefined);
+  v.field(() => checkOutputPath(flag, path, createsDirectories), undefined);
   return path;
+}
+
+/** Read --out: null when absent, "-" for stdout, else a checked path. */
+export function readOutFile(raw: unknown, v: Validator): string | null {
+  return readOutputPath('--out', raw, v);
+}
+
+/**
+ * Stdout carries one document at most: of the outputs that claim it (`--json`, each flag given "-"), a second one is
+ * a usage problem. `claims` names each claimant as the user wrote it, null for a flag that does not claim stdout.
+ */
+export function stdoutProblem(claims: readonly (string | null)[]): string | null {
+  const taken = claims.filter((c): c is string => c !== null);
+  if (taken.length < 2) return null;
+  return `${taken.join(' and ')} both write to stdout: give all but one of them a file`;
 }

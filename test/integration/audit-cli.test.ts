@@ -123,6 +123,24 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
     expect(same.code, same.stderr).toBe(0);
   });
 
+  it('the first night of the nightly gate: no baseline yet, exit 0, the run saved and the gate recorded as not applied', async () => {
+    const history = file('first-night.jsonl');
+    const run = await runCli(
+      ['ramp', '--host', '127.0.0.1', '--port', String(small.port), '--max-duration', '10s', '--json',
+        '--save', '--history', history, '--baseline', 'last', '--max-regression', '10%'],
+      { timeoutMs: 20_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('--baseline last: no baseline yet, the gate was not applied');
+    expect(run.stderr).toContain('this run was saved and is the baseline next time');
+    expect(run.stderr).not.toContain('tcpprobe:');
+    expect(parseResult<Result & { gate: { outcome: string } }>(run).gate.outcome).toBe('no-baseline');
+    expect(lines(readFileSync(history, 'utf8'))).toHaveLength(1);
+    // The second night has its baseline: the same server passes the gate.
+    const second = await ramp(small, '--save', '--history', history, '--baseline', 'last', '--max-regression', '10%');
+    expect(second.code, second.stderr).toBe(0);
+  });
+
   it('the baseline does not ratchet down: a regressed run is saved marked, and the next identical run fails again', async () => {
     const a = JSON.parse(readFileSync(file('a.json'), 'utf8')) as Result;
     const history = file('ratchet.jsonl');
@@ -178,6 +196,38 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
     const missing = await runCli(['ramp', '--port', String(big.port), '--baseline', file('nope.json')]);
     expect(missing.code).toBe(2);
     expect(lines(missing.stderr)).toEqual([`tcpprobe: --baseline: "${file('nope.json')}": no such file`]);
+  });
+});
+
+describe('"-" is stdout for every output flag, and stdout carries one document', () => {
+  it('ramp --openmetrics -: the textfile on stdout, the summary on stderr, no file named "-"', async () => {
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(small.port), '--max-duration', '10s',
+      '--openmetrics', '-', '--label', 'env=ci'], { timeoutMs: 20_000, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const held = family(parseOpenMetrics(run.stdout), 'tcpprobe_max_concurrency');
+    expect(held.samples[0]?.value).toBe(200);
+    expect(run.stderr).toContain('Max concurrency: 200');
+    expect(run.stderr).toContain('openmetrics: wrote stdout');
+    expect(readdirSync(dir)).not.toContain('-');
+  });
+
+  it.each([
+    [['ramp', '--json', '--openmetrics', '-'], '--json and --openmetrics - both write to stdout'],
+    [['ramp', '--out', '-', '--openmetrics', '-'], '--out - and --openmetrics - both write to stdout'],
+  ])('%j is one usage line, before anything connects', async (args, message) => {
+    const run = await runCli([...args, '--host', '127.0.0.1', '--port', String(small.port)], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(lines(run.stderr)).toEqual([`tcpprobe: ${message}: give all but one of them a file`]);
+  });
+
+  it('report --html -: the page on stdout, no file named "-"', async () => {
+    const run = await runCli(['report', '--history', file('h.jsonl'), '--html', '-'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^<!doctype html>/i);
+    expect(run.stdout.trimEnd()).toMatch(/<\/html>$/);
+    expect(lines(run.stderr)).toEqual(['html: wrote stdout (2 runs)']);
+    expect(readdirSync(dir)).not.toContain('-');
   });
 });
 
