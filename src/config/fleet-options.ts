@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseCount, parseDurationMs, parseSourceAddresses } from './units.js';
+import { parseCount, parseDurationMs } from './units.js';
+import { readSourceAddresses } from './local-address.js';
 import { optional, Validator } from './validator.js';
 import { readWorkers, type RawFlags } from './probe-options.js';
 import { UsageError } from '../errors.js';
@@ -131,7 +132,7 @@ export function readAgentOptions(raw: RawFlags, env: NodeJS.ProcessEnv = process
   checkName(v, '--name', name);
   const allowTexts = list(raw.allowTarget);
   const allow = v.field(() => parseAllowRules(allowTexts), []);
-  const sources = v.field(() => optional(raw.source, (s) => parseSourceAddresses('--source', s)), null);
+  const sources = readSourceAddresses(raw.source, v);
   const workers = readWorkers(raw, v);
   const engine = v.field(() => parseEngineFlag(raw.engine), null);
   v.done();

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { EngineSettings, ServiceCheck, TlsSettings } from '../types/engine-config.js';
 import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
-import { parseCount, parseDurationMs, parseHost, parsePort, parseSourceAddresses } from './units.js';
+import { parseCount, parseDurationMs, parseHost, parsePort } from './units.js';
+import { readSourceAddresses } from './local-address.js';
 import { optional, type Validator } from './validator.js';
 import type { EngineRecord } from '../metrics/result.js';
 import { chooseEngine, parseEngineFlag } from './engine-choice.js';
@@ -83,7 +84,7 @@ export function readTargetOptions(raw: RawFlags, v: Validator, requirePort = tru
   } else {
     port = v.field(() => parsePort('--port', portText), 0);
   }
-  const sources = v.field(() => optional(raw.source, (s) => parseSourceAddresses('--source', s)), null);
+  const sources = readSourceAddresses(raw.source, v);
   return { host, port, spreadAddresses: raw.spreadAddresses === true, sources };
 }
 

@@ -158,6 +158,27 @@ describe('help and the exit-code table', () => {
   });
 });
 
+describe('--source addresses are checked before the first connect', () => {
+  it.each([
+    ['ramp', ['--max', '5']],
+    ['hold', ['-c', '5']],
+  ])('%s --source with an address this machine does not have: one usage line, exit 2, nothing connects', async (command, extra) => {
+    const target = await countingListener();
+    try {
+      const run = await runCli([command, '--host', '127.0.0.1', '--port', String(target.port), '--source', '127.0.0.2,10.9.9.9', ...extra], {
+        timeoutMs: 20_000,
+      });
+      expect(run.code).toBe(EXIT.usage);
+      expect(expectOneUsageLine(run)).toBe(
+        'tcpprobe: --source: 10.9.9.9 is not an address of this machine (`ip -brief address` lists them; on loopback any of 127.0.0.0/8 works)',
+      );
+      expect(target.accepted()).toBe(0);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
 describe('output paths are checked before the first connect', () => {
   const cases: [string, (dir: string) => string[], RegExp][] = [
     ['--out in a directory that does not exist', (d) => ['--out', join(d, 'nope', 'r.json')], /^tcpprobe: --out: directory ".*nope" does not exist$/],
