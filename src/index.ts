@@ -6,7 +6,7 @@
 import { executeHold } from './cli/hold-command.js';
 import { executeRamp } from './cli/ramp-command.js';
 import { readHoldOptions } from './config/hold-options.js';
-import { HOLD_KEYS, RAMP_KEYS, toFlags } from './config/camel-flags.js';
+import { HOLD_KEYS, RAMP_KEYS, readCamel } from './config/camel-flags.js';
 import { readRampOptions } from './config/ramp-options.js';
 import type { Progress } from './controller/run-context.js';
 import type { HoldResult, RampResult } from './metrics/result.js';
@@ -28,8 +28,8 @@ export type {
 } from './metrics/result.js';
 export { EXIT, exitCodeForVerdict, OUTCOME_TABLE } from './cli/exit-codes.js';
 
-/** A duration: milliseconds as a number, or text as the CLI takes it ("500ms", "10s", "1m30s"). */
-export type Duration = number | string;
+/** A duration as the CLI takes it, with its unit ("500ms", "10s", "1m30s"), or 0: a bare number is refused. */
+export type Duration = string | 0;
 /** A count: a number, or text as the CLI takes it ("5k"). */
 export type Count = number | string;
 
@@ -100,7 +100,7 @@ export interface RunOptions {
  * @throws UsageError for bad options (before anything connects), ProbeError for a name that does not resolve
  */
 export async function ramp(input: RampInput, run: RunOptions = {}): Promise<RampResult> {
-  const options = readRampOptions(toFlags(input, RAMP_KEYS));
+  const options = readCamel(input, RAMP_KEYS, readRampOptions);
   const onProgress = run.onProgress;
   const { result, close, finish } = await executeRamp(options, run.signal ?? new AbortController().signal, {
     onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),
@@ -116,7 +116,7 @@ export async function ramp(input: RampInput, run: RunOptions = {}): Promise<Ramp
  * @throws UsageError for bad options (before anything connects), ProbeError for a name that does not resolve
  */
 export async function hold(input: HoldInput, run: RunOptions = {}): Promise<HoldResult> {
-  const options = readHoldOptions(toFlags(input, HOLD_KEYS));
+  const options = readCamel(input, HOLD_KEYS, readHoldOptions);
   const onProgress = run.onProgress;
   return executeHold(options, run.signal ?? new AbortController().signal, {
     onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),

@@ -5,7 +5,7 @@
  * what the flag of the same name means.
  */
 import { parseDocument } from 'yaml';
-import { RAMP_KEYS, toFlags } from '../config/camel-flags.js';
+import { flagToKey, RAMP_KEYS, toFlags } from '../config/camel-flags.js';
 import { readRampOptions, type RampOptions } from '../config/ramp-options.js';
 import { parseCount } from '../config/units.js';
 import { Validator } from '../config/validator.js';
@@ -52,10 +52,6 @@ function isScalar(v: unknown): v is Scalar {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
-function kebabToCamel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
 /**
  * A problem from the ramp's reader ("--max-duration: ...") in the file's words: the leading flag becomes the path
  * of the key that set it (the target's own, else `defaults.`), other flags their key names.
@@ -64,11 +60,11 @@ function inFileWords(problem: string, targetPath: string, own: Mapping, defaults
   const lead = /^--([a-z][a-z-]*)|^([A-Za-z]\w*)(?=: not an option)/.exec(problem);
   let text = problem;
   if (lead !== null) {
-    const key = lead[1] === undefined ? (lead[2] as string) : kebabToCamel(lead[1]);
+    const key = lead[1] === undefined ? (lead[2] as string) : flagToKey(lead[1]);
     const path = key in own || !(key in defaults) ? `${targetPath}.${key}` : `defaults.${key}`;
     text = `${path}${problem.slice(lead[0].length)}`;
   }
-  return text.replace(/--([a-z][a-z-]*)/g, (_, f: string) => kebabToCamel(f));
+  return text.replace(/--([a-z][a-z-]*)/g, flagToKey);
 }
 
 function readLabels(raw: unknown, path: string, v: Validator): Record<string, string> {

@@ -31,7 +31,7 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .optionsGroup(HELP_GROUPS.hold)
     .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
     .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
-    .option('--reconnect-delay <ms>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`);
+    .option('--reconnect-delay <dur>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`);
   addOutputFlags(cmd).option('--no-chart', 'no chart in the summary');
   addFleetFlags(addAuditFlags(cmd)).action(async (flags: Record<string, unknown>) => {
     // Both are checked before connecting: a bad audit flag never wastes a run.

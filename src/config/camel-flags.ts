@@ -8,15 +8,10 @@ import type { RawFlags } from './probe-options.js';
 export const PROBE_KEYS = ['host', 'port', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers', 'engine'];
 export const RAMP_KEYS = new Set([...PROBE_KEYS, 'rate', 'step', 'stepInterval', 'max', 'maxDuration', 'plateau', 'hold', 'until', 'reconnect', 'reconnectDelay']);
 export const HOLD_KEYS = new Set([...PROBE_KEYS, 'connections', 'delay', 'duration', 'maxDuration', 'reconnect', 'reconnectDelay', 'assertEstablished', 'assertHeld']);
-export const DURATION_KEYS = new Set(['connectTimeout', 'keepalive', 'settle', 'expectTimeout', 'stepInterval', 'maxDuration', 'plateau', 'hold', 'delay', 'duration', 'reconnectDelay']);
-
-/** A duration as the library and audit files take it: milliseconds as a number, or text ("10s"). */
-type Duration = number | string;
-
-const durationText = (d: Duration): string => (typeof d === 'number' ? `${d}ms` : d);
 
 /**
- * The input as the CLI's raw flags: numbers become text (durations in ms), so the CLI's validation applies as is.
+ * The input as the CLI's raw flags: every value becomes the text a flag would carry, so the CLI's validation applies
+ * as is (a duration needs its unit there too: `{ maxDuration: 120 }` is refused like `--max-duration 120`).
  * An unknown option (a typo) is a UsageError rather than silently ignored.
  */
 export function toFlags(input: object, known: ReadonlySet<string>): RawFlags {
@@ -26,11 +21,11 @@ export function toFlags(input: object, known: ReadonlySet<string>): RawFlags {
   for (const [key, value] of Object.entries(input) as [string, unknown][]) {
     if (value === undefined || value === false) continue;
     if (key === 'assertEstablished') {
-      const a = value as { count: number | string; within: Duration };
+      const a = value as { count: number | string; within: number | string };
       raw.assertEstablished = String(a.count);
-      raw.within = durationText(a.within);
+      raw.within = String(a.within);
     } else if (typeof value === 'number') {
-      raw[key] = DURATION_KEYS.has(key) ? durationText(value) : String(value);
+      raw[key] = String(value);
     } else {
       raw[key] = value;
     }
@@ -39,3 +34,22 @@ export function toFlags(input: object, known: ReadonlySet<string>): RawFlags {
   return raw;
 }
 
+
+/** A flag's option name: "--max-duration" -> "maxDuration". */
+export function flagToKey(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Read options given in camelCase with a reader of flags: its UsageError names the options as they were given
+ * ("maxDuration: 120 needs a unit"), not as flags.
+ */
+export function readCamel<T>(input: object, known: ReadonlySet<string>, reader: (raw: RawFlags) => T): T {
+  const raw = toFlags(input, known);
+  try {
+    return reader(raw);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new UsageError(e.problems.map((p) => p.replace(/--[a-z][a-z-]*/g, flagToKey)));
+  }
+}

@@ -46,7 +46,7 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
     v.field(() => optional(raw.connections, (s) => parseCount('--connections', s)), null) ?? HOLD_DEFAULTS.connections;
   if (connections < 1) v.problem('--connections: must be at least 1');
   const delayMs =
-    v.field(() => optional(raw.delay, (s) => parseDurationMs('--delay', s, 'ms')), null) ?? HOLD_DEFAULTS.delayMs;
+    v.field(() => optional(raw.delay, (s) => parseDurationMs('--delay', s)), null) ?? HOLD_DEFAULTS.delayMs;
   const durationMs = v.field(() => optional(raw.duration, (s) => parseDurationMs('--duration', s)), null);
   if (durationMs !== null && durationMs < 1) v.problem('--duration: must be above 0');
   const maxDurationMs =
@@ -54,7 +54,7 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
     HOLD_DEFAULTS.maxDurationMs;
   if (maxDurationMs < 1) v.problem('--max-duration: must be above 0');
   const reconnectDelayMs =
-    v.field(() => optional(raw.reconnectDelay, (s) => parseDurationMs('--reconnect-delay', s, 'ms')), null) ??
+    v.field(() => optional(raw.reconnectDelay, (s) => parseDurationMs('--reconnect-delay', s)), null) ??
     HOLD_DEFAULTS.reconnectDelayMs;
   const intervalMs =
     v.field(() => optional(raw.interval, (s) => parseDurationMs('--interval', s)), null) ?? HOLD_DEFAULTS.intervalMs;

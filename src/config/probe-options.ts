@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { EngineSettings, ServiceCheck, TlsSettings } from '../types/engine-config.js';
 import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
-import { parseCount, parseDurationMs, parseHost, parsePort } from './units.js';
+import { formatDurationMs, parseCount, parseDurationMs, parseHost, parsePort } from './units.js';
 import { readSourceAddresses } from './local-address.js';
 import { optional, type Validator } from './validator.js';
 import type { EngineRecord } from '../metrics/result.js';
@@ -96,10 +96,12 @@ export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
     ENGINE_DEFAULTS.connectTimeoutMs;
   if (connectTimeoutMs < 1) v.problem('--connect-timeout: must be above 0');
   const keepAliveMs =
-    v.field(() => optional(raw.keepalive, (s) => parseDurationMs('--keepalive', s, 's')), null) ??
+    v.field(() => optional(raw.keepalive, (s) => parseDurationMs('--keepalive', s)), null) ??
     ENGINE_DEFAULTS.keepAliveSec * 1000;
+  // The kernel's keepalive timers (TCP_KEEPIDLE, TCP_KEEPINTVL) count whole seconds: 500ms cannot be honoured.
+  if (keepAliveMs % 1000 !== 0) v.problem(`--keepalive: TCP keepalive counts whole seconds (1s, 30s, 2m), not ${formatDurationMs(keepAliveMs)}`);
   const settleMs =
-    v.field(() => optional(raw.settle, (s) => parseDurationMs('--settle', s, 'ms')), null) ?? ENGINE_DEFAULTS.settleMs;
+    v.field(() => optional(raw.settle, (s) => parseDurationMs('--settle', s)), null) ?? ENGINE_DEFAULTS.settleMs;
 
   const send = v.field(() => optional(raw.send, (s) => parseSendData(s)), null);
   const expect = v.field(() => optional(raw.expect, (s) => parseMatcher('--expect', s)), null);

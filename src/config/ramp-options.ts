@@ -78,7 +78,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   if (holdMs >= maxDurationMs) v.problem('--hold: must be shorter than --max-duration (the hold is part of the run)');
   if (plateauMs < 100) v.problem('--plateau: must be at least 100ms');
   const reconnectDelayMs =
-    v.field(() => optional(raw.reconnectDelay, (s) => parseDurationMs('--reconnect-delay', s, 'ms')), null) ??
+    v.field(() => optional(raw.reconnectDelay, (s) => parseDurationMs('--reconnect-delay', s)), null) ??
     RAMP_DEFAULTS.reconnectDelayMs;
   if (raw.reconnectDelay !== undefined && raw.reconnect !== true) v.problem('--reconnect-delay: only with --reconnect');
   const untilRaw = raw.until === undefined ? RAMP_DEFAULTS.until : String(raw.until);

@@ -12,16 +12,20 @@ const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/giy;
 
 /**
  * Parse a duration into milliseconds: "250ms", "1.5s", "2m", or compound, largest unit first, each unit once:
- * "1m30s", "1h5m", "2m0.5s" (the form formatDurationMs prints). A bare number is taken in `bareUnit` ("s" unless
- * told).
+ * "1m30s", "1h5m", "2m0.5s" (the form formatDurationMs prints). A bare number other than 0 is refused with the
+ * unit to add: flags, audit files and the library all read durations here, and "120" meant seconds in one and
+ * milliseconds in another.
  * @example parseDurationMs('--hold', '1.5s') === 1500
  * @example parseDurationMs('--max-duration', '1m30s') === 90_000
  */
-export function parseDurationMs(flag: string, text: string, bareUnit: 'ms' | 's' = 's'): number {
+export function parseDurationMs(flag: string, text: string): number {
   const bad = (): UsageError => new UsageError(`${flag}: "${text}" is not a duration (examples: 500ms, 10s, 2m, 1m30s)`);
   const trimmed = text.trim();
   const bare = /^(\d+(?:\.\d+)?)$/.exec(trimmed);
-  if (bare) return Math.round(Number(bare[1]) * (DURATION_UNITS_MS[bareUnit] ?? 1));
+  if (bare) {
+    if (Number(bare[1]) === 0) return 0;
+    throw new UsageError(`${flag}: ${trimmed} needs a unit: ${trimmed}s or ${trimmed}ms`);
+  }
   if (trimmed === '') throw bad();
   let total = 0;
   let lastRank = -1;

@@ -13,7 +13,7 @@ async function holdOnTerminal(rows: number, cols: number): Promise<{ code: numbe
   const serve = await startServe([]);
   const command =
     `stty rows ${rows} cols ${cols}; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} hold ` +
-    `--host 127.0.0.1 --port ${serve.port} -c 20 --delay 50 --duration 2s --interval 200ms`;
+    `--host 127.0.0.1 --port ${serve.port} -c 20 --delay 50ms --duration 2s --interval 200ms`;
   const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const run = await collect(child, 30_000);
   return { code: run.code, out: run.stdout, err: run.stderr };

@@ -17,7 +17,7 @@ describe("import { ramp, hold } from 'tcpprobe'", () => {
     const serve = await startServe(['--max-conns', '120', '--over-limit', 'close']);
     const script = `
       import { ramp, EXIT, exitCodeForVerdict } from 'tcpprobe';
-      const r = await ramp({ host: '127.0.0.1', port: ${serve.port}, rate: 1000, maxDuration: '15s', hold: 200, settle: '300ms', until: 'first-failure' });
+      const r = await ramp({ host: '127.0.0.1', port: ${serve.port}, rate: 1000, maxDuration: '15s', hold: '200ms', settle: '300ms', until: 'first-failure' });
       process.stdout.write(JSON.stringify({ max: r.maxConcurrency, kind: r.verdict.kind, code: exitCodeForVerdict(r.verdict.kind, null), ok: EXIT.ok }));
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,7 +29,7 @@ describe("import { ramp, hold } from 'tcpprobe'", () => {
 
   it('hold with an assertion: the outcome is in result.assertions', async () => {
     const serve = await startServe([]);
-    const r = await hold({ host: '127.0.0.1', port: serve.port, connections: 20, delay: 0, duration: 500, assertEstablished: { count: 20, within: '2s' } });
+    const r = await hold({ host: '127.0.0.1', port: serve.port, connections: 20, delay: 0, duration: '500ms', assertEstablished: { count: 20, within: '2s' } });
     expect(r.kind).toBe('hold');
     expect(r.verdict.kind).toBe('held');
     expect(r.assertions).toEqual([expect.objectContaining({ name: 'established-within', passed: true, actual: '20 of 20 established within 2s' })]);
@@ -61,6 +61,16 @@ describe("import { ramp, hold } from 'tcpprobe'", () => {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).problems).toEqual(['maxDuraton: not an option']);
     const bad = await ramp({ port: 1, rate: 0, maxDuration: 'soon' }).catch((e: unknown) => e);
-    expect((bad as UsageError).problems).toEqual(['--rate: must be above 0', expect.stringMatching(/^--max-duration: "soon" is not a duration/)]);
+    // The problems name the options as the library takes them, not as flags.
+    expect((bad as UsageError).problems).toEqual(['rate: must be above 0', expect.stringMatching(/^maxDuration: "soon" is not a duration/)]);
+  });
+
+  it('a duration needs its unit, as on the command line: { connectTimeout: 2 } is refused, not read as 2 ms', async () => {
+    const err = await ramp({ port: 1, connectTimeout: 2 as never, keepalive: '500ms' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).problems).toEqual([
+      'connectTimeout: 2 needs a unit: 2s or 2ms',
+      'keepalive: TCP keepalive counts whole seconds (1s, 30s, 2m), not 500ms',
+    ]);
   });
 });

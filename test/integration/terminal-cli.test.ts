@@ -42,7 +42,7 @@ describeNeeding([need.command('script', 'bsdutils')], 'live status on a terminal
 
   it('hold on a 60-column terminal: the block does not wrap', async () => {
     const serve = await startServe([]);
-    const { code, out } = await onTerminal(`hold --host 127.0.0.1 --port ${serve.port} -c 20 --delay 50 --duration 1500ms --interval 200ms`, 60);
+    const { code, out } = await onTerminal(`hold --host 127.0.0.1 --port ${serve.port} -c 20 --delay 50ms --duration 1500ms --interval 200ms`, 60);
     expect(code, out).toBe(0);
     expect(out).toContain(`${ESC}[2K`);
     const lines = blockLines(out);

@@ -107,6 +107,16 @@ targets:
     ]);
   });
 
+  it('a bare number is no duration: maxDuration: 120 and keepalive: 30 are refused with the unit to add, as flags are', () => {
+    expect(problems('defaults:\n  keepalive: 30\ntargets:\n  - name: x\n    port: 1\n    maxDuration: 120\n    settle: 0\n')).toEqual([
+      'defaults.keepalive: 30 needs a unit: 30s or 30ms',
+      'targets[0].maxDuration: 120 needs a unit: 120s or 120ms',
+    ]);
+    expect(problems('targets:\n  - {name: x, port: 1, keepalive: 500ms}\n')).toEqual([
+      'targets[0].keepalive: TCP keepalive counts whole seconds (1s, 30s, 2m), not 500ms',
+    ]);
+  });
+
   it('refuses YAML syntax errors with line and column, unknown top-level keys and an empty target list', () => {
     expect(problems('targets: [\n')[0]).toMatch(/^audit\.yaml:\d+:\d+: Flow sequence .*end with a \]$/);
     expect(problems('a: 1\na: 2\n')[0]).toMatch(/^audit\.yaml:2:1: Map keys must be unique/);

@@ -72,8 +72,8 @@ describe('probe-options: target and engine flags', () => {
       spreadAddresses: true,
       maxInflight: '16',
       connectTimeout: '1.5s',
-      keepalive: '5',
-      settle: '250',
+      keepalive: '5s',
+      settle: '250ms',
       send: 'PING\\r\\n',
       expect: '/^\\+PONG/i',
       reject: 'ERR',
@@ -168,7 +168,7 @@ describe('ramp-options', () => {
   });
 
   it('flags -> options: a fixed rate, steps, bounds, the hold, --until, --reconnect', () => {
-    const rate = readRampOptions({ port: '80', rate: '500', max: '1k', maxDuration: '30s', plateau: '2s', hold: '1s', until: 'first-failure', reconnect: true, reconnectDelay: '20', json: true, quiet: true, chart: false });
+    const rate = readRampOptions({ port: '80', rate: '500', max: '1k', maxDuration: '30s', plateau: '2s', hold: '1s', until: 'first-failure', reconnect: true, reconnectDelay: '20ms', json: true, quiet: true, chart: false });
     expect(rate.adaptive).toBeNull();
     expect(rate.stage).toEqual({ kind: 'rate', ratePerSec: 500 });
     expect([rate.max, rate.maxDurationMs, rate.maxDurationGiven, rate.plateauMs, rate.holdMs]).toEqual([1000, 30_000, true, 2000, 1000]);
@@ -195,7 +195,7 @@ describe('ramp-options', () => {
     expect(problemsOf(() => readRampOptions({ port: '80', step: '1', stepInterval: '0ms' }))).toEqual(['--step-interval: must be above 0']);
     expect(
       problemsOf(() =>
-        readRampOptions({ max: '0', maxDuration: '50ms', plateau: '10ms', reconnectDelay: '5', until: 'never' }),
+        readRampOptions({ max: '0', maxDuration: '50ms', plateau: '10ms', reconnectDelay: '5ms', until: 'never' }),
       ),
     ).toEqual([
       '--port: required (the TCP port of the server to probe)',
@@ -229,7 +229,7 @@ describe('hold-options', () => {
   });
 
   it('flags -> options: counts, durations, both assertions', () => {
-    const o = readHoldOptions({ port: '80', connections: '2k', delay: '5', duration: '10s', maxDuration: '1m', reconnect: true, reconnectDelay: '50', interval: '200ms', assertEstablished: '1500', within: '5s', assertHeld: true, verbose: true, json: true });
+    const o = readHoldOptions({ port: '80', connections: '2k', delay: '5ms', duration: '10s', maxDuration: '1m', reconnect: true, reconnectDelay: '50ms', interval: '200ms', assertEstablished: '1500', within: '5s', assertHeld: true, verbose: true, json: true });
     expect([o.connections, o.delayMs, o.durationMs, o.maxDurationMs, o.reconnectDelayMs, o.intervalMs]).toEqual([2000, 5, 10_000, 60_000, 50, 200]);
     expect(o.reconnect).toBe(true);
     expect(o.assertEstablished).toEqual({ count: 1500, withinMs: 5000 });

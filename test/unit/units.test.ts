@@ -13,12 +13,13 @@ import { UsageError } from '../../src/errors.js';
 import { escapeBytes, parseMatcher, compileMatcher, unescapeText } from '../../src/engine/matcher.js';
 
 describe('units', () => {
-  it('parses durations with units, bare numbers in the flag unit', () => {
+  it('parses durations with units; a bare number other than 0 is refused with the unit to add', () => {
     expect(parseDurationMs('--x', '250ms')).toBe(250);
     expect(parseDurationMs('--x', '1.5s')).toBe(1500);
     expect(parseDurationMs('--x', '2m')).toBe(120_000);
-    expect(parseDurationMs('--x', '3')).toBe(3000);
-    expect(parseDurationMs('--x', '3', 'ms')).toBe(3);
+    expect(parseDurationMs('--x', '0')).toBe(0);
+    expect(() => parseDurationMs('--max-duration', '120')).toThrow(/^--max-duration: 120 needs a unit: 120s or 120ms$/);
+    expect(() => parseDurationMs('--settle', ' 2.5 ')).toThrow(/^--settle: 2.5 needs a unit: 2.5s or 2.5ms$/);
     expect(() => parseDurationMs('--hold', 'soon')).toThrow(/--hold: "soon" is not a duration/);
   });
   it('parses compound durations, largest unit first', () => {
