@@ -5,11 +5,13 @@
  */
 import type { Command } from 'commander';
 import { ENGINE_DEFAULTS } from '../config/probe-options.js';
-import { DOCTOR_DEFAULT_CONNECTIONS, readDoctorOptions, type DoctorOptions } from '../config/doctor-options.js';
+import { readDoctorOptions, type DoctorOptions } from '../config/doctor-options.js';
+import { ADAPTIVE_FIXED_RESOURCES_PLAN } from '../config/ramp-options.js';
 import type { EngineRecord, TargetInfo } from '../metrics/result.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import { formatEndpoint } from '../preflight/address.js';
-import { formatPreflight } from '../reporters/preflight.js';
+import { formatRunPreflight } from '../reporters/preflight.js';
+import type { RunPreflight } from '../preflight/machine-check.js';
 import type { SourcePlan } from '../preflight/source-plan.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
 import type { DoctorDocumentSchema } from '../preflight/doctor-schema.js';
@@ -20,6 +22,8 @@ import type { StopSignal } from './signals.js';
 /** What doctor found: the same pieces a run's preflight is made of. */
 export interface DoctorReport {
   limits: SystemLimits;
+  /** The preflight a run would print: a default ramp's (resources follow the count) unless --connections, --source or --workers fix them. */
+  preflight: RunPreflight;
   assessment: CapacityAssessment;
   /** The resolved target; null without --port. */
   target: TargetInfo | null;
@@ -31,29 +35,31 @@ export interface DoctorReport {
   engine: EngineRecord;
 }
 
-/** Read the limits, resolve the target once and assess; never connects. Throws ProbeError for an unresolvable host. */
+/** Read the limits, resolve the target once and assess as a run would; never connects. Throws ProbeError for an unresolvable host. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
-  // Loaded when doctor runs, not with the CLI (see ramp-command.ts).
-  const [{ assessMachine }, { chooseEngine }] = await Promise.all([
+  const [{ assessMachine, planResources }, { chooseEngine }] = await Promise.all([
     import('../setup/run-setup.js'),
     import('../config/engine-choice.js'),
   ]);
-  const { resolved, machine } = await assessMachine(o.target, false, o.connections, o.workers);
-  const { limits, sources, workers, assessment } = machine;
+  const engine = chooseEngine(null, false);
+  // Without --connections, the figure a default ramp plans with (its own preflight is made the same way).
+  const assessed = await assessMachine(o.target, false, o.connections ?? ADAPTIVE_FIXED_RESOURCES_PLAN, o.workers);
+  const planned = planResources(assessed, o.target?.sources != null, o.workers, o.connections === null, engine);
+  const assessment = planned.preflight.assessment;
   return {
-    limits,
+    limits: assessed.machine.limits,
+    preflight: planned.preflight,
     assessment,
-    target: resolved?.info ?? null,
-    sources,
-    workers,
-    connections: { planned: o.connections, given: o.connectionsGiven },
-    engine: chooseEngine(null, false),
+    target: assessed.resolved?.info ?? null,
+    sources: planned.growth === null ? assessed.machine.sources : { addresses: [], reason: 'resources follow the held count (see "grows")' },
+    workers: planned.workers,
+    connections: { planned: assessment.plannedConnections, given: o.connections !== null },
+    engine,
   };
 }
 
-/** The human report: what was assessed, the preflight, and why these source addresses. */
+/** The human report: what was assessed, the preflight as a run prints it, and why these source addresses. */
 export function formatDoctorReport(r: DoctorReport): string {
-  const planned = `${r.connections.planned.toLocaleString('en-US')} connections${r.connections.given ? '' : ' (a default ramp; set with --connections)'}`;
   const where =
     r.target === null
       ? 'this machine (no target: give --host and --port to assess one)'
@@ -61,12 +67,12 @@ export function formatDoctorReport(r: DoctorReport): string {
         (r.target.resolved.length > r.target.used.length
           ? ` (${r.target.addressMode}; also resolves to ${r.target.resolved.filter((a) => !r.target?.used.includes(a)).join(', ')})`
           : '');
-  const lines = [
-    `Preflight for ${where}, planning ${planned} in ${r.workers} process${r.workers === 1 ? '' : 'es'}`,
-    formatPreflight(r.assessment, r.limits, r.sources.addresses),
-    `  source plan: ${r.sources.reason}`,
-    `  engine: ${r.engine.name}${r.engine.why === null ? ' (the native core loads here)' : ` (${r.engine.why})`}`,
-  ];
+  const plan =
+    r.preflight.growth !== null
+      ? 'as a default ramp runs (resources follow the held count; plan a fixed count with --connections)'
+      : `planning ${r.connections.planned.toLocaleString('en-US')} connections in ${r.workers} process${r.workers === 1 ? '' : 'es'}`;
+  const lines = [`Preflight for ${where}, ${plan}`, formatRunPreflight(r.preflight)];
+  if (r.preflight.growth === null) lines.push(`  source plan: ${r.sources.reason}`);
   return lines.join('\n');
 }
 
@@ -112,7 +118,7 @@ export function registerDoctorCommand(program: Command, run: (fn: (stop: StopSig
     .description("check this machine's own connection limits (and, with --port, how many connections it can hold to a target)")
     .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host} when --port is given)`)
     .option('--port <port>', 'target TCP port: assess this target')
-    .option('-c, --connections <n>', `connections you plan (default ${DOCTOR_DEFAULT_CONNECTIONS}, what a default ramp may try)`)
+    .option('-c, --connections <n>', 'plan for N connections (default: what a default ramp may reach, adding processes and source addresses as it grows)')
     .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
     .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
     .option('--workers <n>', 'processes that would hold connections (default: enough under the open-files limit)')

@@ -2,7 +2,7 @@
  * `tcpprobe ramp`: flags -> options -> preflight -> the ramp executor -> summary, chart, JSON, exit code.
  */
 import type { Command } from 'commander';
-import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
+import { ADAPTIVE_FIXED_RESOURCES_PLAN, readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { STDOUT_PATH } from '../config/output-path.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import type { Progress } from '../controller/run-context.js';
@@ -40,9 +40,6 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     await run((stop) => rampMain(options, stop, audit, fleet));
   });
 }
-
-/** What an adaptive ramp plans for when its resources are fixed (the old default's 500/s for 60 s). */
-const ADAPTIVE_FIXED_RESOURCES_PLAN = 30_000;
 
 /** Upper bound of connections a ramp may ask for, for source planning and the preflight. */
 export function plannedRampConnections(o: RampOptions): number {

@@ -6,19 +6,12 @@ import { readTargetOptions, readWorkers, type TargetOptions } from './probe-opti
 import { parseCount } from './units.js';
 import { optional, Validator } from './validator.js';
 
-/**
- * Connections planned when --connections is not given: what a default `tcpprobe ramp` may try
- * (its default rate for its default --max-duration), so doctor shows what such a run would meet.
- */
-export const DOCTOR_DEFAULT_CONNECTIONS = 30_000;
 
 export interface DoctorOptions {
   /** The target to assess; null: this machine's limits only. */
   target: TargetOptions | null;
-  /** Connections the user plans (--connections), or DOCTOR_DEFAULT_CONNECTIONS. */
-  connections: number;
-  /** True when --connections was given (the report says which). */
-  connectionsGiven: boolean;
+  /** Connections the user plans (--connections); null: assess what a default ramp may reach. */
+  connections: number | null;
   /** Worker processes (--workers); null: as many as a run would start for `connections`. */
   workers: number | null;
   json: boolean;
@@ -36,8 +29,7 @@ export function readDoctorOptions(raw: Record<string, unknown>): DoctorOptions {
   v.done();
   return {
     target: hasTarget ? target : null,
-    connections: connections ?? DOCTOR_DEFAULT_CONNECTIONS,
-    connectionsGiven: connections !== null,
+    connections,
     workers,
     json: raw.json === true,
   };

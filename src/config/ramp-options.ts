@@ -14,6 +14,12 @@ import {
   type TargetOptions,
 } from './probe-options.js';
 
+/**
+ * What an adaptive ramp plans for when --source or --workers fixes its resources (otherwise they follow the held
+ * count and the machine's reach bounds the run); doctor plans the same without --connections.
+ */
+export const ADAPTIVE_FIXED_RESOURCES_PLAN = 30_000;
+
 export const RAMP_DEFAULTS = {
   maxDurationMs: 60_000,
   plateauMs: 3000,

@@ -108,6 +108,51 @@ export async function assessMachine(
   return { resolved, machine };
 }
 
+/** How a run's resources are planned: fixed for a count, or following the held count (a ramp's default). */
+export interface PlannedResources {
+  preflight: RunPreflight;
+  workers: number;
+  growth: GrowthPolicy | null;
+  reach: GrowthReach | null;
+}
+
+/**
+ * The preflight of a run on the assessed machine: with `growWithCount` and neither --source nor --workers, what the
+ * run may grow to (every process and address it may add: the figure a ramp without --max stops at); else the
+ * fixed plan for the planned count. Doctor and every run read their figure here, so the two always agree.
+ */
+export function planResources(
+  assessed: AssessedMachine,
+  sourcesGiven: boolean,
+  workersFlag: number | null,
+  growWithCount: boolean,
+  engine: RunPreflight['engine'],
+): PlannedResources {
+  const { limits, sources, workers, assessment } = assessed.machine;
+  const targets = assessed.resolved?.addresses ?? [];
+  const first = targets[0];
+  if (growWithCount && !sourcesGiven && workersFlag === null) {
+    const growth: GrowthPolicy = {
+      perProcess: processCapacity(limits.openFilesSoft),
+      maxProcesses: MAX_WORKERS,
+      loopbackSources: first !== undefined && first.family === 4 && isIpv4Loopback(first.address),
+    };
+    const grown = assessGrowth(limits, targets, growth);
+    return {
+      preflight: { assessment: grown.assessment, limits, sources: [], workers: 1, growth, reach: grown.reach, engine },
+      workers: 1,
+      growth,
+      reach: grown.reach,
+    };
+  }
+  return {
+    preflight: { assessment, limits, sources: sources.addresses, workers, growth: null, reach: null, engine },
+    workers,
+    growth: null,
+    reach: null,
+  };
+}
+
 export async function prepareProbe(
   target: TargetOptions,
   engine: EngineOptions,
@@ -118,40 +163,17 @@ export async function prepareProbe(
 ): Promise<PreparedProbe> {
   const assessed = await assessMachine(target, engine.tls !== null, plannedConnections, workersFlag);
   const resolved = assessed.resolved as ResolvedTarget;
-  const { limits, sources, workers, assessment } = assessed.machine;
-  const settings = engineSettings(engine, reconnect);
-  const first = resolved.addresses[0];
-  const growth: GrowthPolicy | null =
-    growWithCount && target.sources === null && workersFlag === null
-      ? {
-          perProcess: processCapacity(limits.openFilesSoft),
-          maxProcesses: MAX_WORKERS,
-          loopbackSources: first !== undefined && first.family === 4 && isIpv4Loopback(first.address),
-        }
-      : null;
-  if (growth !== null) {
-    // What the run may grow to: every process and address it may add, each only when the count needs it.
-    const grown = assessGrowth(limits, resolved.addresses, growth);
-    return {
-      resolved,
-      runTarget: { info: resolved.info, sourceAddresses: [], engine: engine.engine },
-      engine: { ...engineConfig(settings, resolved.addresses, []), engine: engine.engine.name },
-      assessment: grown.assessment,
-      preflight: { assessment: grown.assessment, limits, sources: [], workers: 1, growth, reach: grown.reach, engine: engine.engine },
-      workers: 1,
-      growth,
-      reach: grown.reach,
-    };
-  }
+  const planned = planResources(assessed, target.sources !== null, workersFlag, growWithCount, engine.engine);
+  const sources = planned.preflight.sources;
   return {
     resolved,
-    runTarget: { info: resolved.info, sourceAddresses: sources.addresses, engine: engine.engine },
-    engine: { ...engineConfig(settings, resolved.addresses, sources.addresses), engine: engine.engine.name },
-    assessment,
-    preflight: { assessment, limits, sources: sources.addresses, workers, growth: null, reach: null, engine: engine.engine },
-    workers,
-    growth: null,
-    reach: null,
+    runTarget: { info: resolved.info, sourceAddresses: [...sources], engine: engine.engine },
+    engine: { ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, sources), engine: engine.engine.name },
+    assessment: planned.preflight.assessment,
+    preflight: planned.preflight,
+    workers: planned.workers,
+    growth: planned.growth,
+    reach: planned.reach,
   };
 }
 

@@ -95,6 +95,22 @@ describe('tcpprobe doctor', () => {
     expect(run.stdout).toMatch(/this machine can hold at most [\d,]+ connections to 127\.0\.0\.1:8080/);
   });
 
+  it('doctor and a default ramp make one assessment: the same figure, the same binding limit, the same growth line', async () => {
+    const serve = await startServe(['--max-conns', '50']);
+    const target = ['--host', '127.0.0.1', '--port', String(serve.port)];
+    const doctor = await runCli(['doctor', ...target]);
+    const ramp = await runCli(['ramp', ...target, '--max-duration', '10s', '--hold', '200ms']);
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(ramp.code, ramp.stderr).toBe(0);
+    const figure = /this machine can hold at most ([\d,]+) connections to \S+ \(limited by: (\w[\w-]*)\)/;
+    const fromDoctor = figure.exec(doctor.stdout);
+    expect(fromDoctor, doctor.stdout).not.toBeNull();
+    expect(figure.exec(ramp.stderr)?.slice(1)).toEqual(fromDoctor?.slice(1));
+    const grows = /^ {2}grows .*$/m;
+    expect(grows.exec(ramp.stderr)?.[0]).toBe(grows.exec(doctor.stdout)?.[0]);
+    expect(doctor.stdout).not.toContain('30,000');
+  });
+
   it('--json parses and holds the limits and the assessment', async () => {
     const run = await runCli(['doctor', '--host', '::1', '--port', '8080', '--json']);
     expect(run.code, run.stderr).toBe(0);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { DOCTOR_DEFAULT_CONNECTIONS, readDoctorOptions } from '../../src/config/doctor-options.js';
+import { readDoctorOptions } from '../../src/config/doctor-options.js';
 import { HOLD_DEFAULTS, readHoldOptions } from '../../src/config/hold-options.js';
 import {
   ENGINE_DEFAULTS,
@@ -261,11 +261,10 @@ describe('hold-options', () => {
 });
 
 describe('doctor-options', () => {
-  it('defaults: no target, a default ramp\'s connections, workers chosen', () => {
+  it('defaults: no target, no count (a default ramp\'s reach), workers chosen', () => {
     expect(readDoctorOptions({})).toEqual({
       target: null,
-      connections: DOCTOR_DEFAULT_CONNECTIONS,
-      connectionsGiven: false,
+      connections: null,
       workers: null,
       json: false,
     });
@@ -275,7 +274,6 @@ describe('doctor-options', () => {
     expect(readDoctorOptions({ port: '443', connections: '50k', workers: '2', json: true })).toEqual({
       target: { host: ENGINE_DEFAULTS.host, port: 443, spreadAddresses: false, sources: null },
       connections: 50_000,
-      connectionsGiven: true,
       workers: 2,
       json: true,
     });
