@@ -4,7 +4,7 @@
  * dist/ that is here without running the lifecycle scripts (the test command builds first) and reads the tarball.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_FILES } from '../../src/schema-files.js';
 import { packPackage, removePacked, ROOT, type Packed } from '../helpers/packed.js';
@@ -34,6 +34,35 @@ describe('the package', () => {
     const files = packedFiles();
     for (const f of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('names its repository, homepage, issue tracker and keywords, as a registry user expects', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const github = 'https://github.com/tcpprobe/tcpprobe';
+    // The form `npm pkg fix` writes, so `npm publish` has nothing to correct.
+    expect(pkg.repository).toEqual({ type: 'git', url: `git+${github}.git` });
+    expect(pkg.homepage).toBe(`${github}#readme`);
+    expect(pkg.bugs).toEqual({ url: `${github}/issues` });
+    expect(pkg.keywords).toEqual(expect.arrayContaining(['tcp', 'connections', 'max-connections', 'load-testing']));
+  });
+
+  it('ships the user docs but not the screenshot, the bench diary or the map of src/ (no src/ is shipped)', () => {
+    const files = packedFiles();
+    const docs = files.filter((f) => f.startsWith('docs/')).sort();
+    expect(docs).toEqual(['docs/accuracy.md', 'docs/audits.md', 'docs/fleet.md', 'docs/native-engine.md', 'docs/schedule.md', 'docs/schema.md', 'docs/single-file.md']);
+    expect(files.filter((f) => /\.(png|jpe?g|gif|svg)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+  });
+
+  it('the shipped docs/ pages link only to shipped files (images aside: the screenshot stays in the repository)', () => {
+    const files = new Set(packedFiles());
+    for (const doc of [...files].filter((f) => f.startsWith('docs/') && f.endsWith('.md'))) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      const links = [...text.matchAll(/(!?)\[[^\]]*\]\(([^)\s]+)\)/g)]
+        .filter((m) => m[1] === '' && !/^[a-z]+:/i.test(m[2]!) && !m[2]!.startsWith('#'))
+        .map((m) => posix.normalize(posix.join(posix.dirname(doc), m[2]!.replace(/#.*$/, ''))));
+      for (const link of links) expect(files.has(link), `${doc} -> ${link}`).toBe(true);
+    }
   });
 
   it('ships one JSON Schema per document, each exported as tcpprobe/schema/NAME', () => {
