@@ -1,13 +1,17 @@
 /**
  * The package as a registry user installs it: `npm pack`, then the tarball installed into a temp project offline
  * from npm's cache (test/helpers/packed.ts). Its types compile in a fresh TypeScript 6 project, which includes no
- * `types` by default (so nothing of @types/node unless the package brings it).
+ * `types` by default (so nothing of @types/node unless the package brings it). Packed as a publisher packs it, it
+ * carries a prebuilt native core that runs where the install scripts were skipped, and where none fits this
+ * machine, doctor says why in true words.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, type CliRun } from '../helpers/cli.js';
 import { installPacked, packPackage, removePacked, ROOT, type Packed } from '../helpers/packed.js';
+import { startTarget } from '../helpers/target.js';
 
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
@@ -71,5 +75,67 @@ describe("the packed library's types in a fresh TypeScript 6 project", () => {
     const r = tsc(project, 'tsconfig.init.json', '--noEmit');
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
+  });
+});
+
+// What building the prebuild at pack time needs; scripts/build-native.mjs checks the same two.
+const hasCompiler = spawnSync('sh', ['-c', 'command -v cc && command -v make'], { stdio: 'ignore' }).status === 0;
+if (!hasCompiler) console.warn('packed-package.test.ts: the prebuilt native core is not tested: no C compiler (apt-get install -y build-essential)');
+
+describe.skipIf(!hasCompiler)('the packed native core, installed without install scripts', () => {
+  let packed: Packed | undefined;
+  let project = '';
+  beforeAll(() => {
+    // As a publisher packs: prepack prebuilds the core, prepare builds dist/, postpack removes prebuilds/ again.
+    packed = packPackage({ scripts: true });
+    project = installPacked(packed, { ignoreScripts: true });
+  }, 240_000);
+  afterAll(() => removePacked(packed));
+
+  /** The installed bin, run by its own shebang and run bit, without this test run's engine choice. */
+  function installedCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+    const clean = { ...process.env, ...env };
+    delete clean.TCPPROBE_ENGINE;
+    delete clean.TCPPROBE_NATIVE_ADDON;
+    const child = spawn(join(project, 'node_modules', '.bin', 'tcpprobe'), args, { cwd: project, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+    return collect(child, 30_000);
+  }
+
+  it('the tarball carries the linux-x64 glibc core, and packing leaves the bin executable and no prebuilds/ behind', () => {
+    const core = packed!.entries.find((e) => e.path.startsWith('prebuilds/'));
+    expect(packed!.entries.filter((e) => e.path.startsWith('prebuilds/')).map((e) => e.path)).toEqual([`prebuilds/linux-${process.arch}/tcpcore.napi.glibc.node`]);
+    expect(core!.size).toBeGreaterThan(10_000);
+    expect(packed!.entries.find((e) => e.path === 'dist/cli/main.js')?.mode.toString(8)).toBe('755');
+    expect((statSync(join(ROOT, 'dist/cli/main.js')).mode & 0o777).toString(8)).toBe('755');
+    expect(existsSync(join(ROOT, 'prebuilds'))).toBe(false);
+  });
+
+  it('doctor and a hold run on the native engine, though no install script ran', async () => {
+    const pkgDir = join(project, 'node_modules', 'tcpprobe');
+    expect(existsSync(join(pkgDir, 'build')), 'an install script ran').toBe(false);
+    const doctor = await installedCli(['doctor', '--json']);
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect((JSON.parse(doctor.stdout) as { engine: unknown }).engine).toEqual({ name: 'native', why: null });
+
+    const target = await startTarget();
+    const hold = await installedCli(['hold', '--host', '127.0.0.1', '--port', String(target.port), '-c', '1', '--duration', '0.1', '--json']);
+    expect(hold.code, hold.stderr).toBe(0);
+    const result = JSON.parse(hold.stdout) as { engine: unknown; verdict: { kind: string } };
+    expect(result.engine).toEqual({ name: 'native', why: null });
+    expect(result.verdict.kind).toBe('held');
+    expect(hold.stderr).not.toMatch(/JS engine/);
+  });
+
+  it('where no prebuild fits (musl, as node-gyp-build reads LIBC) doctor says so and that install scripts were skipped', async () => {
+    const doctor = await installedCli(['doctor', '--json'], { LIBC: 'musl' });
+    expect(doctor.code, doctor.stderr).toBe(0);
+    const engine = (JSON.parse(doctor.stdout) as { engine: { name: string; why: string } }).engine;
+    expect(engine.name).toBe('js');
+    expect(engine.why).toBe(
+      `the native core is not here: no prebuilt core for linux-${process.arch} musl (the package has linux-${process.arch} glibc), and install scripts were ` +
+        'skipped, so none was built (--ignore-scripts; pnpm and bun skip them by default); with a C compiler `npm rebuild tcpprobe` builds it ' +
+        '(in a checkout `npm run build:native`)',
+    );
+    expect(engine.why).not.toMatch(/no C compiler/);
   });
 });
