@@ -146,7 +146,12 @@ export function outcomeOfVerdict(kind: RampVerdictKind | HoldVerdictKind): Outco
   }
 }
 
-export function exitCodeForOutcome(outcome: Outcome, signal: NodeJS.Signals | null = null): ExitCode {
+/**
+ * The exit code of an outcome. `signal` is the name of the signal that stopped the run, if one did: 'SIGTERM'
+ * gives 143, any other 130. A plain string, not Node's `NodeJS.Signals`: this is library surface, and a project
+ * without @types/node (TypeScript 6 includes no `types` by default) must compile against it.
+ */
+export function exitCodeForOutcome(outcome: Outcome, signal: string | null = null): ExitCode {
   switch (outcome) {
     case 'answered':
       return EXIT.ok;
@@ -187,8 +192,11 @@ export function exitCodeForError(code: ErrorCode): ExitCode {
   }
 }
 
-/** How a ramp or hold verdict maps to an exit code (assertions and gates are checked separately). */
-export function exitCodeForVerdict(kind: RampVerdictKind | HoldVerdictKind, signal: NodeJS.Signals | null): ExitCode {
+/**
+ * How a ramp or hold verdict maps to an exit code (assertions and gates are checked separately); `signal` as in
+ * exitCodeForOutcome.
+ */
+export function exitCodeForVerdict(kind: RampVerdictKind | HoldVerdictKind, signal: string | null): ExitCode {
   return exitCodeForOutcome(outcomeOfVerdict(kind), signal);
 }
 

@@ -1,8 +1,10 @@
 /**
- * Loading the native core (native/tcpcore.c, built by node-gyp at install): once per process, with one line saying
- * why not where it cannot load. Kept apart from the transport so that a process can start the fd table growing
+ * Loading the native core (native/tcpcore.c: prebuilt in the package for linux-x64 glibc, else built by node-gyp at
+ * install): once per process, with one line saying why not where it cannot load, from what the package carries and
+ * what its install did. Kept apart from the transport so that a process can start the fd table growing
  * (reserveFdTable) before it loads the rest of the engine.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -43,21 +45,64 @@ function tryLoad(): NativeAddon | string {
   if (isSingleFile()) return 'the single-file executable runs the JS engine (a native addon cannot load from inside it)';
   const require = createRequire(import.meta.url);
   const override = process.env[NATIVE_ADDON_ENV];
+  // dist/engine/ or src/engine/: the package root is two folders up.
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   try {
     if (override !== undefined && override !== '') return require(override) as NativeAddon;
-    // dist/engine/ or src/engine/: the package root is two folders up.
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     const addon = nodeGypBuild(root) as NativeAddon;
     if (typeof addon.Core !== 'function') return 'the native core binary does not export Core';
     return addon;
   } catch (e) {
     const first = ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
-    if (/No native build was found/.test(first)) {
-      return 'the native core is not built (no C compiler at install time; `npm rebuild tcpprobe` with one builds it)';
-    }
+    if (/No native build was found/.test(first)) return whyNoCore(coreAbsence(root));
     return `the native core did not load: ${first}`;
   }
+}
+
+/** What decides why no core was found: what this machine needs, what the package carries, what the install did. */
+export interface CoreAbsence {
+  /** This machine as prebuilds are named: "linux-x64 glibc". */
+  platform: string;
+  /** The prebuilt cores in the package's prebuilds/, named alike (none in a checkout). */
+  prebuilds: string[];
+  /**
+   * What the install script (scripts/build-native.mjs) wrote in build/install-record.json: whether it built a
+   * core and if not why. Null when it never ran: install scripts were skipped.
+   */
+  install: { core: string; why: string | null } | null;
+}
+
+/** The one line that says why no native core is here, from the facts alone (test/unit/native-absence.test.ts). */
+export function whyNoCore(a: CoreAbsence): string {
+  const prebuilt =
+    a.prebuilds.length === 0 ? 'the package has no prebuilt core' : `no prebuilt core for ${a.platform} (the package has ${a.prebuilds.join(', ')})`;
+  let install: string;
+  if (a.install === null) install = 'install scripts were skipped, so none was built (--ignore-scripts; pnpm and bun skip them by default)';
+  else if (a.install.core === 'not built') install = `the install script could not build one: ${a.install.why ?? 'no reason given'}`;
+  else install = 'the core that was there at install is gone';
+  return `the native core is not here: ${prebuilt}, and ${install}; with a C compiler \`npm rebuild tcpprobe\` builds it (in a checkout \`npm run build:native\`)`;
+}
+
+/** The facts whyNoCore words, read from the package at `root`. */
+function coreAbsence(root: string): CoreAbsence {
+  // As node-gyp-build tells the C libraries apart.
+  const libc = process.env.LIBC ?? (existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
+  const prebuilds: string[] = [];
+  const dir = path.join(root, 'prebuilds');
+  for (const tuple of existsSync(dir) ? readdirSync(dir) : []) {
+    for (const file of readdirSync(path.join(dir, tuple)).filter((f) => f.endsWith('.node'))) {
+      const tag = file.split('.').find((t) => t === 'glibc' || t === 'musl');
+      prebuilds.push(tag === undefined ? tuple : `${tuple} ${tag}`);
+    }
+  }
+  let install: CoreAbsence['install'] = null;
+  try {
+    install = JSON.parse(readFileSync(path.join(root, 'build', 'install-record.json'), 'utf8')) as CoreAbsence['install'];
+  } catch {
+    // no record: the install script never ran
+  }
+  return { platform: `${process.platform}-${process.arch} ${libc}`, prebuilds, install };
 }
 
 /** Null when the native core loads here, else why not (one line). */

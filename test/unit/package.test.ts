@@ -1,36 +1,76 @@
 /**
- * What `npm pack` ships: the built CLI, README, LICENSE (MIT, as package.json says), the docs --help names and
- * the JSON Schema files, and no source maps (they would point at src/, which is not shipped). Reads the file list
- * without running the prepare script (the test command builds first).
+ * What `npm pack` ships: the built CLI (executable), README, LICENSE (MIT, as package.json says), the docs --help
+ * names and the JSON Schema files, and no source maps (they would point at src/, which is not shipped). Packs the
+ * dist/ that is here without running the lifecycle scripts (the test command builds first) and reads the tarball.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_FILES } from '../../src/schema-files.js';
+import { packPackage, removePacked, ROOT, type Packed } from '../helpers/packed.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+let packed: Packed | undefined;
+beforeAll(() => {
+  packed = packPackage({ scripts: false });
+}, 30_000);
+afterAll(() => removePacked(packed));
 
 function packedFiles(): string[] {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const [pack] = JSON.parse(out) as [{ files: { path: string }[] }];
-  return pack.files.map((f) => f.path);
+  return packed!.entries.map((e) => e.path);
 }
 
 describe('the package', () => {
+  it('the bin is executable after the build and in the tarball (mode 755), so npx and a global install run it', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(Object.keys(pkg.bin)).toEqual(['tcpprobe']);
+    const bin = pkg.bin.tcpprobe!;
+    expect((statSync(join(ROOT, bin)).mode & 0o777).toString(8), bin).toBe('755');
+    const entry = packed!.entries.find((e) => e.path === bin);
+    expect(entry?.mode.toString(8), bin).toBe('755');
+    expect(readFileSync(join(ROOT, bin), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+  });
+
   it('ships the CLI, README, LICENSE and docs/fleet.md, and no source maps', () => {
     const files = packedFiles();
     for (const f of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
-  }, 30_000);
+  });
+
+  it('names its repository, homepage, issue tracker and keywords, as a registry user expects', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const github = 'https://github.com/tcpprobe/tcpprobe';
+    // The form `npm pkg fix` writes, so `npm publish` has nothing to correct.
+    expect(pkg.repository).toEqual({ type: 'git', url: `git+${github}.git` });
+    expect(pkg.homepage).toBe(`${github}#readme`);
+    expect(pkg.bugs).toEqual({ url: `${github}/issues` });
+    expect(pkg.keywords).toEqual(expect.arrayContaining(['tcp', 'connections', 'max-connections', 'load-testing']));
+  });
+
+  it('ships the user docs but not the screenshot, the bench diary or the map of src/ (no src/ is shipped)', () => {
+    const files = packedFiles();
+    const docs = files.filter((f) => f.startsWith('docs/')).sort();
+    expect(docs).toEqual(['docs/accuracy.md', 'docs/audits.md', 'docs/fleet.md', 'docs/native-engine.md', 'docs/schedule.md', 'docs/schema.md', 'docs/single-file.md']);
+    expect(files.filter((f) => /\.(png|jpe?g|gif|svg)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+  });
+
+  it('the shipped docs/ pages link only to shipped files (images aside: the screenshot stays in the repository)', () => {
+    const files = new Set(packedFiles());
+    for (const doc of [...files].filter((f) => f.startsWith('docs/') && f.endsWith('.md'))) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      const links = [...text.matchAll(/(!?)\[[^\]]*\]\(([^)\s]+)\)/g)]
+        .filter((m) => m[1] === '' && !/^[a-z]+:/i.test(m[2]!) && !m[2]!.startsWith('#'))
+        .map((m) => posix.normalize(posix.join(posix.dirname(doc), m[2]!.replace(/#.*$/, ''))));
+      for (const link of links) expect(files.has(link), `${doc} -> ${link}`).toBe(true);
+    }
+  });
 
   it('ships one JSON Schema per document, each exported as tcpprobe/schema/NAME', () => {
     const files = packedFiles();
     for (const f of SCHEMA_FILES) expect(files, f.file).toContain(`schema/${f.file}`);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
     expect(pkg.exports['./schema/*']).toBe('./schema/*');
-  }, 30_000);
+  });
 
   it('"exports" names the library entry and its types, which exist', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }> };
