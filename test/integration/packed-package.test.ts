@@ -18,6 +18,7 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** Uses the public surface: both runs, their options and results, progress, errors and the exit-code table. */
 const CONSUMER = `import { EXIT, exitCodeForVerdict, hold, OUTCOME_TABLE, ramp, UsageError } from 'tcpprobe';
 import type { HoldInput, HoldResult, Progress, RampInput, RampResult } from 'tcpprobe';
+import { describeNeeding, need } from '../helpers/needs.js';
 
 export async function capacity(port: number, signal: AbortSignal): Promise<{ max: number; code: number }> {
   const input: RampInput = { host: '127.0.0.1', port, rate: '1k', maxDuration: '10s', engine: 'js' };
@@ -78,11 +79,8 @@ describe("the packed library's types in a fresh TypeScript 6 project", () => {
   });
 });
 
-// What building the prebuild at pack time needs; scripts/build-native.mjs checks the same two.
-const hasCompiler = spawnSync('sh', ['-c', 'command -v cc && command -v make'], { stdio: 'ignore' }).status === 0;
-if (!hasCompiler) console.warn('packed-package.test.ts: the prebuilt native core is not tested: no C compiler (apt-get install -y build-essential)');
-
-describe.skipIf(!hasCompiler)('the packed native core, installed without install scripts', () => {
+// Building the prebuild at pack time needs a compiler (scripts/build-native.mjs).
+describeNeeding([need.compiler], 'the packed native core, installed without install scripts', () => {
   let packed: Packed | undefined;
   let project = '';
   beforeAll(() => {
