@@ -77,7 +77,8 @@ export async function runRamp(
   const handshakeAudit = await checkHandshakes(ctx, settings.maxDurationMs, hooks.signal);
   if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted' };
   const final = clock.sample(true);
-  // Nothing held is never a capacity: say whether nothing connected or the server turned every connection away.
+  // Nothing held is never a capacity: say whether nothing connected, the server turned every connection away, or
+  // the time ran out before any connection was open for --settle (nothing failed: no answer yet).
   const nothing = nothingHeldVerdict(stop.kind, final);
   if (nothing !== null) stop = { kind: nothing };
   const eviction = state.eviction;

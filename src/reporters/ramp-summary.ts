@@ -39,7 +39,9 @@ export function rampHeadline(result: RampResult): string {
     case 'max-reached':
       return `Max concurrency: at least ${n} (max reached, no failure)`;
     case 'timed-out':
-      return `Max concurrency: at least ${n} (timed out: ${maxDurationRanOut()} before a limit was found)`;
+      return result.maxConcurrency === 0
+        ? `Max concurrency: none held (timed out without an answer: ${maxDurationRanOut()} before any connection was held)`
+        : `Max concurrency: at least ${n} (timed out: ${maxDurationRanOut()} before a limit was found)`;
     case 'unreachable':
       return unreachableLine(result);
     case 'rejected': {
@@ -222,8 +224,12 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     ...resourceLines(result),
   ];
   const blocks = [head, serverBehaviourLines(result), failures, run, participantLines(result)];
-  // Unreachable: nothing was ever held, a flat line at zero would only take space.
-  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable' && result.verdict.kind !== 'rejected') {
+  // Nothing was ever held (unreachable, rejected, timed out at 0): a flat line at zero would only take space.
+  const heldNothing =
+    result.verdict.kind === 'unreachable' ||
+    result.verdict.kind === 'rejected' ||
+    (result.verdict.kind === 'timed-out' && result.maxConcurrency === 0);
+  if ((opts.chart ?? true) && !heldNothing) {
     blocks.push([heldChart(result)]);
   }
   return joinBlocks(blocks);

@@ -40,7 +40,9 @@ export function rampSummary(stop: RampStop): string {
     case 'max-reached':
       return `All ${n} connections asked for (--max) were held: the server holds at least ${n}.`;
     case 'timed-out':
-      return `${maxDurationRanOut()} with ${n} connections held and no failure: the server holds at least ${n}.`;
+      return max === 0
+        ? `${maxDurationRanOut()} before any connection was held, and none failed: timed out without an answer.`
+        : `${maxDurationRanOut()} with ${n} connections held and no failure: the server holds at least ${n}.`;
     case 'unreachable':
       return `No connection could be established: ${how || 'no answer'}.`;
     case 'rejected':

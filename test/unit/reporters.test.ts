@@ -336,6 +336,16 @@ describe('formatRampSummary', () => {
     expect(formatRampSummary(ramp(kind)).split('\n')[0]).toBe(first);
   });
 
+  it('timed-out with nothing held: no answer, not "at least 0", and no chart', () => {
+    const r = ramp('timed-out', { maxConcurrency: 0, timeline: [] });
+    const text = formatRampSummary(r);
+    expect(text.split('\n')[0]).toBe(
+      'Max concurrency: none held (timed out without an answer: --max-duration ran out before any connection was held)',
+    );
+    expect(text).not.toContain('at least 0');
+    expect(text).not.toContain('Held connections');
+  });
+
   it('unreachable: the error first, no chart', () => {
     const refused = failure('refused', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8080' });
     const r = ramp('unreachable', {

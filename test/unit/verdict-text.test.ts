@@ -45,6 +45,12 @@ describe('rampVerdict', () => {
     expect(limited.clientLimit?.advice).toMatch(/--source/);
   });
 
+  it('a time-out with nothing held says no answer came, not "at least 0"', () => {
+    expect(rampVerdict({ connections: 0, failure: null, kind: 'timed-out' }).summary).toBe(
+      '--max-duration ran out before any connection was held, and none failed: timed out without an answer.',
+    );
+  });
+
   it('names the plateau by its length, and no failure as "no answer"', () => {
     expect(rampVerdict({ ...base, kind: 'limit-by-plateau', plateauMs: 3000 }).summary).toBe(
       'Held connections stopped growing at 1,000 for 3s while attempts went on.',
