@@ -79,11 +79,16 @@ function countLines(result: HoldResult): string[] {
   return lines;
 }
 
+export interface HoldSummaryOptions {
+  /** Append the chart of held connections. Default true. */
+  chart?: boolean;
+}
+
 /**
  * Format a hold result for people. Every number has thousands separators; server bytes are escaped and
  * truncated; the output is plain text (box-drawing characters in the chart, no escape codes). No trailing newline.
  */
-export function formatHoldSummary(result: HoldResult): string {
+export function formatHoldSummary(result: HoldResult, opts: HoldSummaryOptions = {}): string {
   const head = [holdHeadline(result), `Verdict: ${cleanText(result.verdict.summary, 400)}`];
   if (result.verdict.kind === 'client-limited') {
     const advice = adviceLine(result);
@@ -100,6 +105,6 @@ export function formatHoldSummary(result: HoldResult): string {
     ...engineLines(result),
   ];
   const blocks = [head, countLines(result), assertions, failures, run, participantLines(result)];
-  if (result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
+  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
   return joinBlocks(blocks);
 }

@@ -96,6 +96,19 @@ describe('hold: opening and waiting', () => {
   });
 });
 
+describe('hold: the chart', () => {
+  it('draws the chart of held connections by default and none with --no-chart', async () => {
+    const serve = await startServe([]);
+    const charted = await hold(serve.port, ['-c', '20', '--delay', '0', '--duration', '500ms', '-q']);
+    expect(charted.code, charted.stderr).toBe(EXIT.ok);
+    expect(charted.stdout).toMatch(/^Held connections \(peak 20\)/m);
+    const plain = await hold(serve.port, ['-c', '20', '--delay', '0', '--duration', '500ms', '-q', '--no-chart']);
+    expect(plain.code, plain.stderr).toBe(EXIT.ok);
+    expect(plain.stdout).toMatch(/^Held: 20 of 20 connections held at the end/m);
+    expect(plain.stdout).not.toMatch(/Held connections|[│└┤┼─]/);
+  });
+});
+
 describe('hold: CI assertions', () => {
   it('--assert-held passes on a quiet server (exit 0); piped output has no escape codes and one plain status line per interval', async () => {
     const serve = await startServe([]);

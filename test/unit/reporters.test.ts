@@ -446,6 +446,12 @@ describe('formatHoldSummary', () => {
     expect(text).not.toContain(ESC);
   });
 
+  it('leaves the chart out when asked', () => {
+    const text = formatHoldSummary(hold('held'), { chart: false });
+    expect(text.split('\n')[0]).toBe('Held: 100 of 100 connections held at the end (peak 100)');
+    expect(text).not.toContain('Held connections');
+  });
+
   it.each([
     ['all-closed', 'All closed: the server closed every connection (peak 100 of 100)'],
     ['timed-out', 'Timed out: 100 of 100 connections held when --max-duration ran out (peak 100)'],
