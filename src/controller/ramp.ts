@@ -9,6 +9,7 @@ import { isClientSide, type ClientFailureClass } from '../types/failure-class.js
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { HeldCloses, RampResult, ScheduleChangeReason } from '../metrics/result.js';
 import type { RampStop, RampStopReason } from '../metrics/verdict.js';
+import { limitFailure } from '../metrics/limit-class.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { slowerStage, stageRatePerSec } from './plan.js';
@@ -86,8 +87,12 @@ export async function runRamp(
   const max = limitMax(stop.kind, final);
 
   const base = { ...resultBase(driver, clock, target, final), maxConcurrency: max };
-  const first = base.firstFailure;
-  const figures = { connections: max, failure: first === null ? null : { class: first.class, code: first.code ?? null } };
+  // A limit by failure names the failure that marks the limit, the one the summary's headline names too.
+  const named =
+    stop.kind === 'limit-by-failure'
+      ? limitFailure({ failures: base.failures, firstFailure: base.firstFailure, rate: { rateLimits: state.rateLimits } })
+      : base.firstFailure;
+  const figures = { connections: max, failure: named === null ? null : { class: named.class, code: named.code ?? null } };
   return {
     ...base,
     kind: 'ramp',

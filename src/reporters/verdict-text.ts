@@ -34,7 +34,7 @@ export function rampSummary(stop: RampStop): string {
     case 'limit-by-failure':
       return stop.confirmed
         ? `The server holds at most ${n} concurrent ${conns}: past that, connects failed with ${how}, and went on failing at a low rate.`
-        : `Stopped at the first failure (${how}) with ${n} ${conns} held.`;
+        : `Stopped when connects began to fail with ${how}, with ${n} ${conns} held (not confirmed at a low rate).`;
     case 'limit-by-plateau':
       return `Held connections stopped growing at ${n} for ${formatDurationMs(stop.plateauMs)} while attempts went on.`;
     case 'max-reached':

@@ -27,7 +27,7 @@ describe('rampVerdict', () => {
       clientLimit: null,
     });
     expect(rampVerdict({ ...base, kind: 'limit-by-failure', confirmed: false }).summary).toBe(
-      'Stopped at the first failure (refused (ECONNREFUSED)) with 1,000 connections held.',
+      'Stopped when connects began to fail with refused (ECONNREFUSED), with 1,000 connections held (not confirmed at a low rate).',
     );
   });
 
