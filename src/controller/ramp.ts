@@ -93,6 +93,10 @@ export async function runRamp(
       ? limitFailure({ failures: base.failures, firstFailure: base.firstFailure, rate: { rateLimits: state.rateLimits } })
       : base.firstFailure;
   const figures = { connections: max, failure: named === null ? null : { class: named.class, code: named.code ?? null } };
+  const achievedPerSec =
+    state.adaptive === null ? (state.firstStageAchieved ?? 0) : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0);
+  // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
+  const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
   return {
     ...base,
     kind: 'ramp',
@@ -100,13 +104,9 @@ export async function runRamp(
     heldAtFirstFailure: state.heldAtFirstFailure,
     rate: {
       requestedPerSec: Math.round(stageRatePerSec(settings.stage)),
-      achievedPerSec: Math.round(
-        state.adaptive === null
-          ? (state.firstStageAchieved ?? 0)
-          : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0),
-      ),
+      achievedPerSec: Math.round(achievedPerSec),
       ...(state.adaptive === null ? {} : { adaptive: true, highestRequestedPerSec: Math.round(state.highestRate) }),
-      absorbedPerSec: Math.round(state.absorbedPerSec),
+      absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits: state.rateLimits,
     },
     schedule: state.schedule,

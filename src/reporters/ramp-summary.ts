@@ -60,16 +60,16 @@ export function rampHeadline(result: RampResult): string {
   }
 }
 
-function rateLines(result: RampResult): string[] {
+/** The rate line (what was asked, achieved, absorbed), the adaptive schedule and the rate limits found. Pure. */
+export function rateLines(result: Pick<RampResult, 'rate' | 'failures' | 'schedule'>): string[] {
   const r = result.rate;
   const asked =
     r.adaptive === true
       ? `adaptive from ${formatRate(r.requestedPerSec)}, up to ${formatRate(r.highestRequestedPerSec ?? r.requestedPerSec)} asked`
       : `requested ${formatRate(r.requestedPerSec)}`;
-  const lines = [
-    `Rate: ${asked}, achieved ${formatRate(r.achievedPerSec)}, ` +
-      `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`,
-  ];
+  // The absorbed rate is the highest without failure: with no failure at all, that is every rate, and it is said so.
+  const absorbed = result.failures.length === 0 ? 'no failure at any rate' : `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`;
+  const lines = [`Rate: ${asked}, achieved ${formatRate(r.achievedPerSec)}, ${absorbed}`];
   if (r.adaptive === true) lines.push(...adaptiveScheduleLines(result.schedule));
   for (const limit of r.rateLimits) {
     lines.push(

@@ -22,7 +22,7 @@ import {
   progressBar,
   type LiveSnapshot,
 } from '../../src/reporters/live-status.js';
-import { formatRampSummary } from '../../src/reporters/ramp-summary.js';
+import { formatRampSummary, rateLines } from '../../src/reporters/ramp-summary.js';
 
 // ---- fixture builders ------------------------------------------------------------------------------------------
 
@@ -334,6 +334,19 @@ describe('formatRampSummary', () => {
     ],
   ] as const)('%s first line', (kind, first) => {
     expect(formatRampSummary(ramp(kind)).split('\n')[0]).toBe(first);
+  });
+
+  it.each([
+    ['no failure: no absorbed figure, whatever the figure says', 0, [], 'Rate: requested 500/s, achieved 498/s, no failure at any rate'],
+    ['failures: the highest rate absorbed without one', 400, ['refused'], 'Rate: requested 500/s, achieved 498/s, highest absorbed without failure 400/s'],
+    ['failures from the start: 0/s absorbed', 0, ['refused'], 'Rate: requested 500/s, achieved 498/s, highest absorbed without failure 0/s'],
+  ] as const)('the rate line agrees with the failures: %s', (_name, absorbedPerSec, classes, line) => {
+    const refused = failure('refused', { code: 'ECONNREFUSED' });
+    const r = ramp('max-reached', {
+      rate: { requestedPerSec: 500, achievedPerSec: 498.4, absorbedPerSec, rateLimits: [] },
+      failures: classes.map(() => ({ class: 'refused' as const, count: 3, first: refused })),
+    });
+    expect(rateLines(r)[0]).toBe(line);
   });
 
   it('timed-out with nothing held: no answer, not "at least 0", and no chart', () => {
