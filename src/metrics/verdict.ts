@@ -55,7 +55,10 @@ export interface HoldFigures {
   settling: number;
   /** Connections that ever connected. */
   connected: number;
+  /** Held, then closed by the server. */
   lost: number;
+  /** Connected, then closed by the server before they were held (turned away at its cap). */
+  turnedAway: number;
   reconnects: number;
   /** --duration (null: until the server closed them all) and --max-duration. */
   durationMs: number | null;

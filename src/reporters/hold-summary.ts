@@ -62,10 +62,20 @@ export function formatAssertion(a: AssertionOutcome): string {
   return `${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${cleanText(a.actual)}`;
 }
 
+/**
+ * Connections the server closed before they were held (before --settle): turned away at its cap, not established
+ * and then lost. Lost connections that had been held are the document's `lostDuringHold`.
+ */
+function turnedAway(result: HoldResult): number {
+  return Math.max(0, result.counters.lost - result.counters.heldLost);
+}
+
 function countLines(result: HoldResult): string[] {
   const c = result.counters;
+  const away = turnedAway(result);
   const lines = [
-    `Requested ${formatCount(result.requestedConnections)}  established ${formatCount(c.connected)}  ` +
+    `Requested ${formatCount(result.requestedConnections)}  established ${formatCount(c.connected - away)}  ` +
+      `${away > 0 ? `turned away ${formatCount(away)}  ` : ''}` +
       `held at end ${formatCount(heldAtEnd(result))}  lost during hold ${formatCount(result.lostDuringHold)}  ` +
       `reconnects ${formatCount(c.reconnects)}`,
   ];

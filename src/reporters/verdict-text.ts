@@ -79,7 +79,11 @@ export function holdSummary(s: HoldStop): string {
   const of = formatCount(s.connections);
   switch (s.kind) {
     case 'held':
-      return `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ${formatCount(s.lost)} lost, ${formatCount(s.reconnects)} reconnects.`;
+      return (
+        `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ` +
+        `${s.turnedAway > 0 ? `${formatCount(s.turnedAway)} turned away by the server, ` : ''}` +
+        `${formatCount(s.lost)} lost, ${formatCount(s.reconnects)} reconnects.`
+      );
     case 'all-closed':
       return `The server closed all ${formatCount(s.connected)} connections; ${peak} were held at once at the peak.`;
     case 'timed-out':

@@ -109,6 +109,16 @@ describe('hold: the chart', () => {
   });
 });
 
+describe('hold: counts at a server cap', () => {
+  it('connections the server closes at its cap are turned away, not "established" and then "lost during hold"', async () => {
+    const serve = await startServe(['--max-conns', '50', '--over-limit', 'close']);
+    const run = await hold(serve.port, ['-c', '60', '--delay', '0', '--duration', '1s', '-q', '--no-chart']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^Requested 60 {2}established 50 {2}turned away 10 {2}held at end 50 {2}lost during hold 0 /m);
+    expect(run.stdout).toMatch(/^Verdict: Held 50 of 60 connections at the peak for 1s; 10 turned away by the server, 0 lost,/m);
+  });
+});
+
 describe('hold: CI assertions', () => {
   it('--assert-held passes on a quiet server (exit 0); piped output has no escape codes and one plain status line per interval', async () => {
     const serve = await startServe([]);

@@ -459,6 +459,18 @@ describe('formatHoldSummary', () => {
     expect(text).not.toContain(ESC);
   });
 
+  it.each([
+    ['closed before they were held: turned away, not established and lost', { connected: 600, lost: 100, heldLost: 0, held: 500 }, 0,
+      'Requested 600  established 500  turned away 100  held at end 500  lost during hold 0  reconnects 0'],
+    ['held, then closed: lost during the hold', { connected: 600, lost: 100, heldLost: 100, held: 500 }, 100,
+      'Requested 600  established 600  held at end 500  lost during hold 100  reconnects 0'],
+    ['both', { connected: 600, lost: 100, heldLost: 40, held: 500 }, 40,
+      'Requested 600  established 540  turned away 60  held at end 500  lost during hold 40  reconnects 0'],
+  ] as const)('the count line agrees with the counters: %s', (_name, c, lostDuringHold, line) => {
+    const r = hold('held', { requestedConnections: 600, counters: counters({ ...c, reconnects: 0 }), lostDuringHold });
+    expect(formatHoldSummary(r, { chart: false }).split('\n')).toContain(line);
+  });
+
   it('leaves the chart out when asked', () => {
     const text = formatHoldSummary(hold('held'), { chart: false });
     expect(text.split('\n')[0]).toBe('Held: 100 of 100 connections held at the end (peak 100)');

@@ -10,6 +10,7 @@ const HOLD: Omit<HoldStop, 'kind'> = {
   settling: 12,
   connected: 2060,
   lost: 3,
+  turnedAway: 0,
   reconnects: 0,
   durationMs: 10_000,
   maxDurationMs: 60_000,
@@ -66,6 +67,10 @@ describe('holdVerdict and holdAssertion', () => {
     );
     expect(holdVerdict({ ...HOLD, kind: 'timed-out' }).summary).toBe(
       '--max-duration (1m) ran out with 169 held (12 more open, not yet held) of 2,100.',
+    );
+    // Closed by the server before they were held: turned away, not lost.
+    expect(holdVerdict({ ...HOLD, kind: 'held', connections: 600, peakHeld: 500, connected: 600, lost: 0, turnedAway: 100 }).summary).toBe(
+      'Held 500 of 600 connections at the peak for 10s; 100 turned away by the server, 0 lost, 0 reconnects.',
     );
     const limited = holdVerdict({ ...HOLD, kind: 'client-limited', limitedBy: 'fd-limit' });
     expect(limited.summary).toBe('Inconclusive: limited by this machine (fd-limit) at 2,052 held connections, not by the server.');
