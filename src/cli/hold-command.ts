@@ -31,6 +31,7 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
   addOutputFlags(cmd)
     .option('--interval <dur>', `live stats every (default ${HOLD_DEFAULTS.intervalMs / 1000}s)`)
     .option('-v, --verbose', 'one line per connection event')
+    .option('--no-chart', 'no chart in the summary')
     .action(async (flags: Record<string, unknown>) => {
       await run((stop) => holdMain(readHoldOptions(flags), stop));
     });
@@ -100,7 +101,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
       import('../reporters/chart.js'),
     ]);
   // Everything the summary needs is loaded before the first connect: at the open-files limit nothing loads.
-  loadChartLibrary();
+  if (o.chart) loadChartLibrary();
   // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
   const view = createLiveView(o.quiet);
   const snapshot = (p: Progress, driver: ProbeDriver): LiveSnapshot => {
@@ -117,7 +118,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
   });
   view.done();
-  const written = emitResult(result, formatHoldSummary(result), o);
+  const written = emitResult(result, formatHoldSummary(result, { chart: o.chart }), o);
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   if (failed !== undefined) {
     // Always printed, even with --quiet: it is why the exit code is not 0.

@@ -57,7 +57,7 @@ function buildProgram(): Command {
   registerReportCommand(program, runCommand);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
-    if (cmd.name() !== 'help') cmd.addHelpText('after', `${examplesHelp(cmd.name())}\n${exitCodesHelp()}`);
+    if (cmd.name() !== 'help') cmd.addHelpText('after', `${examplesHelp(cmd.name())}\n${exitCodesHelp(cmd.name())}`);
   }
   program.addHelpText('after', `${examplesHelp('tcpprobe')}\n\nEach command's --help has its own examples.\n${exitCodesHelp()}`);
   return program;

@@ -36,6 +36,8 @@ export interface HoldOptions {
   json: boolean;
   outFile: string | null;
   quiet: boolean;
+  /** Draw the chart of held connections in the summary (--no-chart: false). */
+  chart: boolean;
 }
 
 export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
@@ -89,5 +91,6 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
     json: raw.json === true,
     outFile,
     quiet: raw.quiet === true,
+    chart: raw.chart !== false,
   });
 }

@@ -84,15 +84,18 @@ export function judgeEviction(p: EvictionProbe): 'evicting' | 'limit' | 'none' {
 
 /**
  * A run that never held a connection has no capacity to report: 'unreachable' when nothing even connected,
- * 'rejected' when the server took connections and turned every one away (a greeting with an error, a close).
- * Null when something was held, or when the stop already says why (interrupted, client-limited, unreachable).
+ * 'rejected' when the server took connections and turned every one away (a greeting with an error, a close),
+ * 'timed-out' when connections opened but none failed and none was open for --settle before the time ran out (no
+ * answer yet: nothing was turned away). Null when something was held, or when the stop already says why
+ * (interrupted, client-limited, unreachable).
  */
 export function nothingHeldVerdict(
   stop: RampVerdictKind,
-  c: Pick<PoolCounters, 'peakHeld' | 'connected'>,
-): 'unreachable' | 'rejected' | null {
+  c: Pick<PoolCounters, 'peakHeld' | 'connected' | 'failed'>,
+): 'unreachable' | 'rejected' | 'timed-out' | null {
   if (c.peakHeld > 0 || stop === 'interrupted' || stop === 'client-limited' || stop === 'unreachable') return null;
-  return c.connected === 0 ? 'unreachable' : 'rejected';
+  if (c.connected === 0) return 'unreachable';
+  return c.failed === 0 ? 'timed-out' : 'rejected';
 }
 
 /**

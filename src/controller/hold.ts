@@ -139,8 +139,9 @@ export async function runHold(
       passed: final.failed === 0 && neverEstablished === 0,
       connections: settings.connections,
       durationMs: settings.durationMs,
-      lost: final.lost,
-      failedToConnect: final.failed - final.lost,
+      // Lost: held, then closed by the server. Turned away (closed before --settle) is a failure to connect.
+      lost: final.heldLost,
+      failedToConnect: final.failed - final.heldLost,
     });
   }
   return {
@@ -153,7 +154,8 @@ export async function runHold(
       settings.assertEstablished === null
         ? null
         : { withinMs: settings.assertEstablished.withinMs, established: peakOpenWithin },
-    lostDuringHold: final.lost,
+    // Connections the server closed after they were held; ones it closed before --settle were turned away.
+    lostDuringHold: final.heldLost,
     assertions,
   };
 }
@@ -169,7 +171,8 @@ function holdStop(kind: HoldVerdictKind, c: PoolCounters, s: HoldSettings): Hold
     held: c.held,
     settling: c.established,
     connected: c.connected,
-    lost: c.lost,
+    lost: c.heldLost,
+    turnedAway: c.lost - c.heldLost,
     reconnects: c.reconnects,
     durationMs: s.durationMs,
     maxDurationMs: s.maxDurationMs,

@@ -9,6 +9,7 @@ import { isClientSide, type ClientFailureClass } from '../types/failure-class.js
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { HeldCloses, RampResult, ScheduleChangeReason } from '../metrics/result.js';
 import type { RampStop, RampStopReason } from '../metrics/verdict.js';
+import { limitFailure } from '../metrics/limit-class.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { slowerStage, stageRatePerSec } from './plan.js';
@@ -77,7 +78,8 @@ export async function runRamp(
   const handshakeAudit = await checkHandshakes(ctx, settings.maxDurationMs, hooks.signal);
   if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted' };
   const final = clock.sample(true);
-  // Nothing held is never a capacity: say whether nothing connected or the server turned every connection away.
+  // Nothing held is never a capacity: say whether nothing connected, the server turned every connection away, or
+  // the time ran out before any connection was open for --settle (nothing failed: no answer yet).
   const nothing = nothingHeldVerdict(stop.kind, final);
   if (nothing !== null) stop = { kind: nothing };
   const eviction = state.eviction;
@@ -85,8 +87,16 @@ export async function runRamp(
   const max = limitMax(stop.kind, final);
 
   const base = { ...resultBase(driver, clock, target, final), maxConcurrency: max };
-  const first = base.firstFailure;
-  const figures = { connections: max, failure: first === null ? null : { class: first.class, code: first.code ?? null } };
+  // A limit by failure names the failure that marks the limit, the one the summary's headline names too.
+  const named =
+    stop.kind === 'limit-by-failure'
+      ? limitFailure({ failures: base.failures, firstFailure: base.firstFailure, rate: { rateLimits: state.rateLimits } })
+      : base.firstFailure;
+  const figures = { connections: max, failure: named === null ? null : { class: named.class, code: named.code ?? null } };
+  const achievedPerSec =
+    state.adaptive === null ? (state.firstStageAchieved ?? 0) : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0);
+  // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
+  const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
   return {
     ...base,
     kind: 'ramp',
@@ -94,13 +104,9 @@ export async function runRamp(
     heldAtFirstFailure: state.heldAtFirstFailure,
     rate: {
       requestedPerSec: Math.round(stageRatePerSec(settings.stage)),
-      achievedPerSec: Math.round(
-        state.adaptive === null
-          ? (state.firstStageAchieved ?? 0)
-          : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0),
-      ),
+      achievedPerSec: Math.round(achievedPerSec),
       ...(state.adaptive === null ? {} : { adaptive: true, highestRequestedPerSec: Math.round(state.highestRate) }),
-      absorbedPerSec: Math.round(state.absorbedPerSec),
+      absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits: state.rateLimits,
     },
     schedule: state.schedule,

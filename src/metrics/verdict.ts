@@ -26,7 +26,8 @@ export type RampStopReason =
 
 /**
  * Why a ramp stopped and its figures: `connections` is the number the verdict reports (the result's
- * maxConcurrency), `failure` the first failure; a plateau also says how long the held count stood still.
+ * maxConcurrency), `failure` the failure it names (for a limit by failure the one that marks the limit,
+ * metrics/limit-class.ts; else the first failure); a plateau also says how long the held count stood still.
  */
 export type RampStop = (
   | Exclude<RampStopReason, { kind: 'limit-by-plateau' }>
@@ -54,7 +55,10 @@ export interface HoldFigures {
   settling: number;
   /** Connections that ever connected. */
   connected: number;
+  /** Held, then closed by the server. */
   lost: number;
+  /** Connected, then closed by the server before they were held (turned away at its cap). */
+  turnedAway: number;
   reconnects: number;
   /** --duration (null: until the server closed them all) and --max-duration. */
   durationMs: number | null;

@@ -62,10 +62,20 @@ export function formatAssertion(a: AssertionOutcome): string {
   return `${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${cleanText(a.actual)}`;
 }
 
+/**
+ * Connections the server closed before they were held (before --settle): turned away at its cap, not established
+ * and then lost. Lost connections that had been held are the document's `lostDuringHold`.
+ */
+function turnedAway(result: HoldResult): number {
+  return Math.max(0, result.counters.lost - result.counters.heldLost);
+}
+
 function countLines(result: HoldResult): string[] {
   const c = result.counters;
+  const away = turnedAway(result);
   const lines = [
-    `Requested ${formatCount(result.requestedConnections)}  established ${formatCount(c.connected)}  ` +
+    `Requested ${formatCount(result.requestedConnections)}  established ${formatCount(c.connected - away)}  ` +
+      `${away > 0 ? `turned away ${formatCount(away)}  ` : ''}` +
       `held at end ${formatCount(heldAtEnd(result))}  lost during hold ${formatCount(result.lostDuringHold)}  ` +
       `reconnects ${formatCount(c.reconnects)}`,
   ];
@@ -79,11 +89,16 @@ function countLines(result: HoldResult): string[] {
   return lines;
 }
 
+export interface HoldSummaryOptions {
+  /** Append the chart of held connections. Default true. */
+  chart?: boolean;
+}
+
 /**
  * Format a hold result for people. Every number has thousands separators; server bytes are escaped and
  * truncated; the output is plain text (box-drawing characters in the chart, no escape codes). No trailing newline.
  */
-export function formatHoldSummary(result: HoldResult): string {
+export function formatHoldSummary(result: HoldResult, opts: HoldSummaryOptions = {}): string {
   const head = [holdHeadline(result), `Verdict: ${cleanText(result.verdict.summary, 400)}`];
   if (result.verdict.kind === 'client-limited') {
     const advice = adviceLine(result);
@@ -100,6 +115,6 @@ export function formatHoldSummary(result: HoldResult): string {
     ...engineLines(result),
   ];
   const blocks = [head, countLines(result), assertions, failures, run, participantLines(result)];
-  if (result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
+  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable') blocks.push([heldChart(result)]);
   return joinBlocks(blocks);
 }

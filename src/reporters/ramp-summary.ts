@@ -39,7 +39,9 @@ export function rampHeadline(result: RampResult): string {
     case 'max-reached':
       return `Max concurrency: at least ${n} (max reached, no failure)`;
     case 'timed-out':
-      return `Max concurrency: at least ${n} (timed out: ${maxDurationRanOut()} before a limit was found)`;
+      return result.maxConcurrency === 0
+        ? `Max concurrency: none held (timed out without an answer: ${maxDurationRanOut()} before any connection was held)`
+        : `Max concurrency: at least ${n} (timed out: ${maxDurationRanOut()} before a limit was found)`;
     case 'unreachable':
       return unreachableLine(result);
     case 'rejected': {
@@ -58,16 +60,16 @@ export function rampHeadline(result: RampResult): string {
   }
 }
 
-function rateLines(result: RampResult): string[] {
+/** The rate line (what was asked, achieved, absorbed), the adaptive schedule and the rate limits found. Pure. */
+export function rateLines(result: Pick<RampResult, 'rate' | 'failures' | 'schedule'>): string[] {
   const r = result.rate;
   const asked =
     r.adaptive === true
       ? `adaptive from ${formatRate(r.requestedPerSec)}, up to ${formatRate(r.highestRequestedPerSec ?? r.requestedPerSec)} asked`
       : `requested ${formatRate(r.requestedPerSec)}`;
-  const lines = [
-    `Rate: ${asked}, achieved ${formatRate(r.achievedPerSec)}, ` +
-      `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`,
-  ];
+  // The absorbed rate is the highest without failure: with no failure at all, that is every rate, and it is said so.
+  const absorbed = result.failures.length === 0 ? 'no failure at any rate' : `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`;
+  const lines = [`Rate: ${asked}, achieved ${formatRate(r.achievedPerSec)}, ${absorbed}`];
   if (r.adaptive === true) lines.push(...adaptiveScheduleLines(result.schedule));
   for (const limit of r.rateLimits) {
     lines.push(
@@ -222,8 +224,12 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     ...resourceLines(result),
   ];
   const blocks = [head, serverBehaviourLines(result), failures, run, participantLines(result)];
-  // Unreachable: nothing was ever held, a flat line at zero would only take space.
-  if ((opts.chart ?? true) && result.verdict.kind !== 'unreachable' && result.verdict.kind !== 'rejected') {
+  // Nothing was ever held (unreachable, rejected, timed out at 0): a flat line at zero would only take space.
+  const heldNothing =
+    result.verdict.kind === 'unreachable' ||
+    result.verdict.kind === 'rejected' ||
+    (result.verdict.kind === 'timed-out' && result.maxConcurrency === 0);
+  if ((opts.chart ?? true) && !heldNothing) {
     blocks.push([heldChart(result)]);
   }
   return joinBlocks(blocks);

@@ -34,13 +34,15 @@ export function rampSummary(stop: RampStop): string {
     case 'limit-by-failure':
       return stop.confirmed
         ? `The server holds at most ${n} concurrent ${conns}: past that, connects failed with ${how}, and went on failing at a low rate.`
-        : `Stopped at the first failure (${how}) with ${n} ${conns} held.`;
+        : `Stopped when connects began to fail with ${how}, with ${n} ${conns} held (not confirmed at a low rate).`;
     case 'limit-by-plateau':
       return `Held connections stopped growing at ${n} for ${formatDurationMs(stop.plateauMs)} while attempts went on.`;
     case 'max-reached':
       return `All ${n} connections asked for (--max) were held: the server holds at least ${n}.`;
     case 'timed-out':
-      return `${maxDurationRanOut()} with ${n} connections held and no failure: the server holds at least ${n}.`;
+      return max === 0
+        ? `${maxDurationRanOut()} before any connection was held, and none failed: timed out without an answer.`
+        : `${maxDurationRanOut()} with ${n} connections held and no failure: the server holds at least ${n}.`;
     case 'unreachable':
       return `No connection could be established: ${how || 'no answer'}.`;
     case 'rejected':
@@ -77,7 +79,11 @@ export function holdSummary(s: HoldStop): string {
   const of = formatCount(s.connections);
   switch (s.kind) {
     case 'held':
-      return `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ${formatCount(s.lost)} lost, ${formatCount(s.reconnects)} reconnects.`;
+      return (
+        `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ` +
+        `${s.turnedAway > 0 ? `${formatCount(s.turnedAway)} turned away by the server, ` : ''}` +
+        `${formatCount(s.lost)} lost, ${formatCount(s.reconnects)} reconnects.`
+      );
     case 'all-closed':
       return `The server closed all ${formatCount(s.connected)} connections; ${peak} were held at once at the peak.`;
     case 'timed-out':

@@ -96,6 +96,29 @@ describe('hold: opening and waiting', () => {
   });
 });
 
+describe('hold: the chart', () => {
+  it('draws the chart of held connections by default and none with --no-chart', async () => {
+    const serve = await startServe([]);
+    const charted = await hold(serve.port, ['-c', '20', '--delay', '0', '--duration', '500ms', '-q']);
+    expect(charted.code, charted.stderr).toBe(EXIT.ok);
+    expect(charted.stdout).toMatch(/^Held connections \(peak 20\)/m);
+    const plain = await hold(serve.port, ['-c', '20', '--delay', '0', '--duration', '500ms', '-q', '--no-chart']);
+    expect(plain.code, plain.stderr).toBe(EXIT.ok);
+    expect(plain.stdout).toMatch(/^Held: 20 of 20 connections held at the end/m);
+    expect(plain.stdout).not.toMatch(/Held connections|[│└┤┼─]/);
+  });
+});
+
+describe('hold: counts at a server cap', () => {
+  it('connections the server closes at its cap are turned away, not "established" and then "lost during hold"', async () => {
+    const serve = await startServe(['--max-conns', '50', '--over-limit', 'close']);
+    const run = await hold(serve.port, ['-c', '60', '--delay', '0', '--duration', '1s', '-q', '--no-chart']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^Requested 60 {2}established 50 {2}turned away 10 {2}held at end 50 {2}lost during hold 0 /m);
+    expect(run.stdout).toMatch(/^Verdict: Held 50 of 60 connections at the peak for 1s; 10 turned away by the server, 0 lost,/m);
+  });
+});
+
 describe('hold: CI assertions', () => {
   it('--assert-held passes on a quiet server (exit 0); piped output has no escape codes and one plain status line per interval', async () => {
     const serve = await startServe([]);

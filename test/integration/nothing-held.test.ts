@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startServe } from '../helpers/cli.js';
 import { runInNetns } from '../helpers/netns.js';
 import { itNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -38,6 +38,22 @@ describe('nothing held is no capacity', () => {
     expect(run.code).toBe(EXIT.unreachable);
     expect(run.stderr).toMatch(/the server rejected every connection \(closed-by-peer\): "-DENIED Redis is running/);
     expect(run.stderr).not.toMatch(/holds at most 0/);
+  });
+
+  it('--max-duration shorter than --settle against a server with no cap: timed out without an answer, exit 9, no rejection', async () => {
+    const target = await startServe([]);
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(target.port), '--max-duration', '150ms', '--json'], {
+      timeoutMs: 20_000,
+    });
+    const result = JSON.parse(run.stdout) as RampResult;
+    expect(result.counters.connected).toBeGreaterThan(0);
+    expect(result.counters.failed).toBe(0);
+    expect(result.maxConcurrency).toBe(0);
+    expect(result.verdict.kind).toBe('timed-out');
+    expect(run.code).toBe(EXIT.timedOut);
+    expect(run.stderr).toMatch(/^Max concurrency: none held \(timed out without an answer: --max-duration ran out/m);
+    expect(run.stderr).toContain('Failures: none');
+    expect(run.stderr).not.toMatch(/rejected|at least 0/);
   });
 
   itNeeding(

@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, type CliRun } from '../helpers/cli.js';
 import { installPacked, packPackage, removePacked, ROOT, type Packed } from '../helpers/packed.js';
 import { startTarget } from '../helpers/target.js';
+import { describeNeeding, need } from '../helpers/needs.js';
 
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 /** Uses the public surface: both runs, their options and results, progress, errors and the exit-code table. */
 const CONSUMER = `import { EXIT, exitCodeForVerdict, hold, OUTCOME_TABLE, ramp, UsageError } from 'tcpprobe';
 import type { HoldInput, HoldResult, Progress, RampInput, RampResult } from 'tcpprobe';
-import { describeNeeding, need } from '../helpers/needs.js';
 
 export async function capacity(port: number, signal: AbortSignal): Promise<{ max: number; code: number }> {
   const input: RampInput = { host: '127.0.0.1', port, rate: '1k', maxDuration: '10s', engine: 'js' };

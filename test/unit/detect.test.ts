@@ -100,11 +100,17 @@ describe('eviction and nothing-held verdicts', () => {
   });
 
   it('a run that held nothing is unreachable when nothing connected and rejected when the server turned all away', () => {
-    expect(nothingHeldVerdict('timed-out', { peakHeld: 0, connected: 0 })).toBe('unreachable');
-    expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 0, connected: 40 })).toBe('rejected');
-    expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 1, connected: 40 })).toBeNull();
-    expect(nothingHeldVerdict('interrupted', { peakHeld: 0, connected: 0 })).toBeNull();
-    expect(nothingHeldVerdict('client-limited', { peakHeld: 0, connected: 3 })).toBeNull();
+    expect(nothingHeldVerdict('timed-out', { peakHeld: 0, connected: 0, failed: 0 })).toBe('unreachable');
+    expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 0, connected: 40, failed: 40 })).toBe('rejected');
+    expect(nothingHeldVerdict('limit-by-failure', { peakHeld: 1, connected: 40, failed: 39 })).toBeNull();
+    expect(nothingHeldVerdict('interrupted', { peakHeld: 0, connected: 0, failed: 0 })).toBeNull();
+    expect(nothingHeldVerdict('client-limited', { peakHeld: 0, connected: 3, failed: 1 })).toBeNull();
+  });
+
+  it('a run that connected but held nothing and saw no failure ran out of time: timed-out, never rejected', () => {
+    // --max-duration shorter than --settle: connections open, none open long enough to count, none failed.
+    expect(nothingHeldVerdict('timed-out', { peakHeld: 0, connected: 181, failed: 0 })).toBe('timed-out');
+    expect(nothingHeldVerdict('timed-out', { peakHeld: 0, connected: 181, failed: 3 })).toBe('rejected');
   });
 });
 

@@ -22,7 +22,7 @@ import {
   progressBar,
   type LiveSnapshot,
 } from '../../src/reporters/live-status.js';
-import { formatRampSummary } from '../../src/reporters/ramp-summary.js';
+import { formatRampSummary, rateLines } from '../../src/reporters/ramp-summary.js';
 
 // ---- fixture builders ------------------------------------------------------------------------------------------
 
@@ -336,6 +336,29 @@ describe('formatRampSummary', () => {
     expect(formatRampSummary(ramp(kind)).split('\n')[0]).toBe(first);
   });
 
+  it.each([
+    ['no failure: no absorbed figure, whatever the figure says', 0, [], 'Rate: requested 500/s, achieved 498/s, no failure at any rate'],
+    ['failures: the highest rate absorbed without one', 400, ['refused'], 'Rate: requested 500/s, achieved 498/s, highest absorbed without failure 400/s'],
+    ['failures from the start: 0/s absorbed', 0, ['refused'], 'Rate: requested 500/s, achieved 498/s, highest absorbed without failure 0/s'],
+  ] as const)('the rate line agrees with the failures: %s', (_name, absorbedPerSec, classes, line) => {
+    const refused = failure('refused', { code: 'ECONNREFUSED' });
+    const r = ramp('max-reached', {
+      rate: { requestedPerSec: 500, achievedPerSec: 498.4, absorbedPerSec, rateLimits: [] },
+      failures: classes.map(() => ({ class: 'refused' as const, count: 3, first: refused })),
+    });
+    expect(rateLines(r)[0]).toBe(line);
+  });
+
+  it('timed-out with nothing held: no answer, not "at least 0", and no chart', () => {
+    const r = ramp('timed-out', { maxConcurrency: 0, timeline: [] });
+    const text = formatRampSummary(r);
+    expect(text.split('\n')[0]).toBe(
+      'Max concurrency: none held (timed out without an answer: --max-duration ran out before any connection was held)',
+    );
+    expect(text).not.toContain('at least 0');
+    expect(text).not.toContain('Held connections');
+  });
+
   it('unreachable: the error first, no chart', () => {
     const refused = failure('refused', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8080' });
     const r = ramp('unreachable', {
@@ -434,6 +457,24 @@ describe('formatHoldSummary', () => {
     expect(text).toContain('server said: "bye\\n"');
     expect(text).toContain('Held connections (peak 100)');
     expect(text).not.toContain(ESC);
+  });
+
+  it.each([
+    ['closed before they were held: turned away, not established and lost', { connected: 600, lost: 100, heldLost: 0, held: 500 }, 0,
+      'Requested 600  established 500  turned away 100  held at end 500  lost during hold 0  reconnects 0'],
+    ['held, then closed: lost during the hold', { connected: 600, lost: 100, heldLost: 100, held: 500 }, 100,
+      'Requested 600  established 600  held at end 500  lost during hold 100  reconnects 0'],
+    ['both', { connected: 600, lost: 100, heldLost: 40, held: 500 }, 40,
+      'Requested 600  established 540  turned away 60  held at end 500  lost during hold 40  reconnects 0'],
+  ] as const)('the count line agrees with the counters: %s', (_name, c, lostDuringHold, line) => {
+    const r = hold('held', { requestedConnections: 600, counters: counters({ ...c, reconnects: 0 }), lostDuringHold });
+    expect(formatHoldSummary(r, { chart: false }).split('\n')).toContain(line);
+  });
+
+  it('leaves the chart out when asked', () => {
+    const text = formatHoldSummary(hold('held'), { chart: false });
+    expect(text.split('\n')[0]).toBe('Held: 100 of 100 connections held at the end (peak 100)');
+    expect(text).not.toContain('Held connections');
   });
 
   it.each([

@@ -10,6 +10,7 @@ const HOLD: Omit<HoldStop, 'kind'> = {
   settling: 12,
   connected: 2060,
   lost: 3,
+  turnedAway: 0,
   reconnects: 0,
   durationMs: 10_000,
   maxDurationMs: 60_000,
@@ -27,7 +28,7 @@ describe('rampVerdict', () => {
       clientLimit: null,
     });
     expect(rampVerdict({ ...base, kind: 'limit-by-failure', confirmed: false }).summary).toBe(
-      'Stopped at the first failure (refused (ECONNREFUSED)) with 1,000 connections held.',
+      'Stopped when connects began to fail with refused (ECONNREFUSED), with 1,000 connections held (not confirmed at a low rate).',
     );
   });
 
@@ -45,6 +46,12 @@ describe('rampVerdict', () => {
     expect(limited.clientLimit?.advice).toMatch(/--source/);
   });
 
+  it('a time-out with nothing held says no answer came, not "at least 0"', () => {
+    expect(rampVerdict({ connections: 0, failure: null, kind: 'timed-out' }).summary).toBe(
+      '--max-duration ran out before any connection was held, and none failed: timed out without an answer.',
+    );
+  });
+
   it('names the plateau by its length, and no failure as "no answer"', () => {
     expect(rampVerdict({ ...base, kind: 'limit-by-plateau', plateauMs: 3000 }).summary).toBe(
       'Held connections stopped growing at 1,000 for 3s while attempts went on.',
@@ -60,6 +67,10 @@ describe('holdVerdict and holdAssertion', () => {
     );
     expect(holdVerdict({ ...HOLD, kind: 'timed-out' }).summary).toBe(
       '--max-duration (1m) ran out with 169 held (12 more open, not yet held) of 2,100.',
+    );
+    // Closed by the server before they were held: turned away, not lost.
+    expect(holdVerdict({ ...HOLD, kind: 'held', connections: 600, peakHeld: 500, connected: 600, lost: 0, turnedAway: 100 }).summary).toBe(
+      'Held 500 of 600 connections at the peak for 10s; 100 turned away by the server, 0 lost, 0 reconnects.',
     );
     const limited = holdVerdict({ ...HOLD, kind: 'client-limited', limitedBy: 'fd-limit' });
     expect(limited.summary).toBe('Inconclusive: limited by this machine (fd-limit) at 2,052 held connections, not by the server.');
