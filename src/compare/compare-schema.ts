@@ -5,6 +5,7 @@
 import { Type } from 'typebox';
 import { FailureClassSchema, RampVerdictKindSchema } from '../metrics/result-schema.js';
 import { closed, count, described, figure, flag, nullable, text, timestamp, ToolSchema } from '../metrics/schema-kit.js';
+import { MatcherSchema, RampScheduleSettingSchema, SendSettingSchema, TlsSettingSchema } from '../metrics/settings-schema.js';
 
 /** One figure before and after, in the unit the property that holds it names. */
 export const ChangeSchema = closed(
@@ -51,16 +52,26 @@ export const HeldCurvesSchema = closed(
   "both held curves on one time axis: point i is at i * stepMs; null after a run's last sample",
 );
 
-/** A setting's value as the comparison lists it: a leaf of the result's `settings`, or null where it is absent. */
+/** A setting's value as the comparison lists it: as the result's `settings` holds it. */
 export const SettingValueSchema = Type.Union(
-  [Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.String())],
-  { description: "a setting's value: a leaf of the result's settings (a list for source addresses), null where it is absent" },
+  [
+    Type.String(),
+    Type.Number(),
+    Type.Boolean(),
+    Type.Null(),
+    Type.Array(Type.String()),
+    RampScheduleSettingSchema,
+    MatcherSchema,
+    SendSettingSchema,
+    TlsSettingSchema,
+  ],
+  { description: "a setting's value, as the result's settings holds it (null: not set)" },
 );
 
 /** One setting that differs between the two runs. */
 export const SettingChangeSchema = closed(
   {
-    name: text('the setting, as its path in the result\'s `settings` (e.g. "connectTimeoutMs", "schedule.ratePerSec")'),
+    name: text('the setting, as named in the result\'s `settings` (e.g. "connectTimeoutMs", "schedule")'),
     before: described(SettingValueSchema, 'its value in the earlier run (null: not set there)'),
     after: described(SettingValueSchema, 'its value in the later run (null: not set there)'),
   },
