@@ -60,7 +60,7 @@ function readBoth(beforePath: string, afterPath: string): [RampResult, RampResul
 export async function compareMain(o: CompareOptions): Promise<number> {
   const [before, after] = readBoth(o.beforePath, o.afterPath);
   // The comparison and its report (histograms, charts) only when there are two results to compare.
-  const [{ compareResults }, { formatCompareReport }] = await Promise.all([
+  const [{ compareResults }, { compareTargetWarning, formatCompareReport }] = await Promise.all([
     import('../compare/compare-results.js'),
     import('../reporters/compare-report.js'),
   ]);
@@ -68,6 +68,9 @@ export async function compareMain(o: CompareOptions): Promise<number> {
   const report = formatCompareReport(comparison, { chart: o.chart });
   if (o.json) {
     process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
+    // --quiet drops the report, never the warning that the figures are of two servers.
+    const warning = compareTargetWarning(comparison);
+    if (o.quiet && warning !== null) process.stderr.write(`tcpprobe: ${warning}\n`);
     info(o, report);
   } else {
     process.stdout.write(`${report}\n`);

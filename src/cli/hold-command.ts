@@ -55,11 +55,12 @@ export interface HoldRunHooks {
  */
 export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
   // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
-  const [{ runHold }, { holdResultOf }, { createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }] = await Promise.all([
+  const [{ runHold }, { holdResultOf }, { createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }, { holdRunSettings }] = await Promise.all([
     import('../controller/hold.js'),
     import('../reporters/verdict-text.js'),
     import('../setup/run-setup.js'),
     import('../reporters/preflight.js'),
+    import('../config/run-settings.js'),
   ]);
   const prepared = await prepareProbe(
     o.target,
@@ -82,6 +83,7 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
       assertEstablished: o.assertEstablished,
       settleMs: o.engine.settleMs,
       assertHeld: o.assertHeld,
+      recordedSettings: holdRunSettings(o),
     },
     driver,
     prepared.runTarget,

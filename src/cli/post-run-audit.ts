@@ -9,11 +9,12 @@ import { existsSync } from 'node:fs';
 import { readResultFile } from '../compare/read-result.js';
 import { decideRegression, isMeasurement, pickBaseline } from '../compare/regression-gate.js';
 import { InputError, UsageError } from '../errors.js';
-import { appendHistoryRecord, defaultHistoryPath, isSameSeries, isSameTarget, readHistory } from '../history/history-file.js';
+import { appendHistoryRecord, defaultHistoryPath, isSameSeries, readHistory } from '../history/history-file.js';
 import type { GateRecord, RampResult } from '../metrics/result.js';
 import { formatOpenMetrics, labelNameProblem, type MetricLabel } from '../reporters/openmetrics.js';
 import { damagedLineMessages } from '../reporters/history-report.js';
 import { formatHostPort } from '../reporters/format.js';
+import { gateTargetWarning } from '../reporters/run-differences.js';
 import { optional, Validator } from '../config/validator.js';
 import { parseCount } from '../config/units.js';
 import { checkOutputPath, readOutputPath, STDOUT_PATH, stdoutProblem } from '../config/output-path.js';
@@ -174,7 +175,12 @@ export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): Ga
     baseline:
       baseline === null
         ? null
-        : { maxConcurrency: baseline.maxConcurrency, verdict: baseline.verdict.kind, startedAt: baseline.startedAt },
+        : {
+            maxConcurrency: baseline.maxConcurrency,
+            verdict: baseline.verdict.kind,
+            startedAt: baseline.startedAt,
+            target: formatHostPort(baseline.target.host, baseline.target.port),
+          },
     allowedDropShare: audit.maxRegressionShare,
     dropShare,
     outcome,
@@ -235,6 +241,9 @@ export async function applyAudit(
   }
   const gate = result.gate;
   if (gate === undefined) return null;
+  // Said even with --quiet, whatever the outcome: a gate against another server's run judges nothing.
+  const otherTarget = gateTargetWarning(gate, formatHostPort(result.target.host, result.target.port));
+  if (otherTarget !== null) process.stderr.write(`tcpprobe: ${otherTarget}\n`);
   switch (gate.outcome) {
     case 'regression':
       // Always printed, even with --quiet: it is why the exit code is not 0.
@@ -245,15 +254,8 @@ export async function applyAudit(
       info(audit, `${gate.message}${audit.save ? '; this run was saved and is the baseline next time' : ''}`);
       return null;
     case 'pass':
-    case 'not-compared': {
-      const pinned = audit.baseline?.kind === 'file' ? audit.baseline.result : null;
-      const { host, port } = result.target;
-      if (pinned !== null && !isSameTarget(pinned, host, port)) {
-        const other = formatHostPort(pinned.target.host, pinned.target.port);
-        info(audit, `baseline: note: the baseline is a run of ${other}, this run is of ${formatHostPort(host, port)}`);
-      }
+    case 'not-compared':
       info(audit, gate.message);
       return null;
-    }
   }
 }

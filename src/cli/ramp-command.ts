@@ -96,12 +96,13 @@ export async function executeRamp(
 ): Promise<{ result: RampResult; close: () => Promise<void>; finish: (code: number) => Promise<number> }> {
   // The executor and the engine are loaded when a ramp runs, not with the CLI: --help, --version and the other
   // commands start without them (docs/performance.md, "Start-up").
-  const [{ runRamp }, { rampResultOf }, { defaultDurationMs }, { clientClassAt }, { ElasticDriver }] = await Promise.all([
+  const [{ runRamp }, { rampResultOf }, { defaultDurationMs }, { clientClassAt }, { ElasticDriver }, { rampRunSettings }] = await Promise.all([
     import('../controller/ramp.js'),
     import('../reporters/verdict-text.js'),
     import('../controller/adaptive-plan.js'),
     import('../preflight/growth-plan.js'),
     import('../workers/elastic-driver.js'),
+    import('../config/run-settings.js'),
   ]);
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
   const local = fleet === null ? await localSetup(o, signal, hooks) : null;
@@ -125,6 +126,7 @@ export async function executeRamp(
       connectTimeoutMs: o.engine.connectTimeoutMs,
       settleMs: o.engine.settleMs,
       expectTimeoutMs: o.engine.service?.expect ? o.engine.service.expectTimeoutMs : null,
+      recordedSettings: rampRunSettings(o),
     },
     driver,
     setup.runTarget,

@@ -13,6 +13,7 @@ import { limitFailureClass } from '../metrics/limit-class.js';
 import { TOOL_VERSION } from '../version.js';
 import type { Static } from 'typebox';
 import type { ChangeSchema, ComparisonSchema, HeldCurvesSchema, RunSummarySchema } from './compare-schema.js';
+import { compareSettings } from './settings-diff.js';
 
 export const COMPARE_SCHEMA = 'tcpprobe/compare' as const;
 /** Bump on any change a reader of an older comparison would misread; optional additions need no bump. */
@@ -106,7 +107,8 @@ export function heldCurves(before: RampResult, after: RampResult): HeldCurves {
   return { stepMs, before: resampleHeld(before.timeline, stepMs, points), after: resampleHeld(after.timeline, stepMs, points) };
 }
 
-function targetOf(r: RampResult): string {
+/** "host:port" of a run, IPv6 in brackets. */
+export function targetOf(r: Pick<RampResult, 'target'>): string {
   return r.target.host.includes(':') ? `[${r.target.host}]:${r.target.port}` : `${r.target.host}:${r.target.port}`;
 }
 
@@ -137,7 +139,6 @@ export function compareResults(
   const b = summarize(before, labels.before, latB.source);
   const a = summarize(after, labels.after, latA.source);
   const notes: string[] = [];
-  if (b.target !== a.target) notes.push(`different targets: before ran against ${b.target}, after against ${a.target}`);
   for (const [name, run] of [['before', b], ['after', a]] as const) {
     if (run.lowerBound) notes.push(`${name}: the max is only a lower bound (${run.verdict})`);
     if (run.latencySource === 'summary') notes.push(`${name}: no usable latency histogram; percentiles from the stored summary`);
@@ -151,6 +152,8 @@ export function compareResults(
     maxConcurrency: change(before.maxConcurrency, after.maxConcurrency),
     verdictChanged: b.verdict !== a.verdict,
     failureClassChanged: b.failureClass !== a.failureClass,
+    // Two servers' figures side by side: the report warns about it in one line (reporters/compare-report.ts).
+    targetChanged: b.target !== a.target,
     absorbedPerSec: change(before.rate.absorbedPerSec, after.rate.absorbedPerSec),
     connectLatencyMs: {
       p50: change(latB.latency.p50, latA.latency.p50),
@@ -159,6 +162,7 @@ export function compareResults(
     },
     timeToMaxMs: change(before.timeToMaxMs ?? null, after.timeToMaxMs ?? null),
     held: heldCurves(before, after),
+    settings: compareSettings(before.settings, after.settings),
     notes,
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { ClientFailureClass } from '../types/failure-class.js';
-import type { HoldResult, HoldVerdictKind } from '../metrics/result.js';
+import type { HoldResult, HoldRunSettings, HoldVerdictKind } from '../metrics/result.js';
 import type { HoldAssertionFacts, HoldStop } from '../metrics/verdict.js';
 import { clientLimitIn } from './detect.js';
 import type { ProbeDriver } from './driver.js';
@@ -30,6 +30,8 @@ export interface HoldSettings {
   /** The engine's --settle: a connection counts for the assertion once it has been open this long. */
   settleMs: number;
   assertHeld: boolean;
+  /** The settings the result records (config/run-settings.ts builds them from the options); absent: not recorded. */
+  recordedSettings?: HoldRunSettings;
 }
 
 /** Open connections (established or held) right now. */
@@ -157,6 +159,7 @@ export async function runHold(
     // Connections the server closed after they were held; ones it closed before --settle were turned away.
     lostDuringHold: final.heldLost,
     assertions,
+    ...(settings.recordedSettings === undefined ? {} : { settings: settings.recordedSettings }),
   };
 }
 

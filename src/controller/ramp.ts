@@ -7,7 +7,7 @@
  */
 import { isClientSide, type ClientFailureClass } from '../types/failure-class.js';
 import type { PoolCounters } from '../types/pool-counters.js';
-import type { HeldCloses, RampResult, ScheduleChangeReason } from '../metrics/result.js';
+import type { HeldCloses, RampResult, RampRunSettings, ScheduleChangeReason } from '../metrics/result.js';
 import type { RampStop, RampStopReason } from '../metrics/verdict.js';
 import { limitFailure } from '../metrics/limit-class.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, timeToReach } from './detect.js';
@@ -37,6 +37,8 @@ export interface RampSettings extends Pick<RampOptions, 'stage' | 'adaptive' | '
   connectTimeoutMs: number;
   settleMs: number;
   expectTimeoutMs: number | null;
+  /** The settings the result records (config/run-settings.ts builds them from the options); absent: not recorded. */
+  recordedSettings?: RampRunSettings;
 }
 
 /** A ramp's result with the verdict as data: `reporters/verdict-text.ts` turns it into the document's verdict. */
@@ -114,6 +116,7 @@ export async function runRamp(
     ...(eviction === undefined ? {} : { eviction }),
     ...(heldCloses === null ? {} : { heldCloses }),
     ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
+    ...(settings.recordedSettings === undefined ? {} : { settings: settings.recordedSettings }),
   };
 }
 

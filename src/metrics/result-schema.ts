@@ -2,7 +2,8 @@
  * The `tcpprobe/result` document as a JSON Schema (TypeBox): the one definition of what `--json` prints, `--out`
  * writes, `compare` reads and each history line holds. metrics/result.ts derives its TypeScript types from these
  * schemas (Static<>), and `npm run build` writes them to schema/*.schema.json (scripts/write-schemas.mjs), so the
- * types the code uses and the published schema cannot drift apart.
+ * types the code uses and the published schema cannot drift apart. Every field carries its description, with its
+ * unit: those are the words a reader of the published schema gets (docs/schema.md).
  *
  * The document declares its own types, counters included: the engine's live counters are mapped onto
  * `ResultCountersSchema` field by field where the result is built (controller/run-context.ts), so a new engine
@@ -10,25 +11,10 @@
  *
  * Loaded only by the schema build and tests: the CLI imports the types (`import type`), never TypeBox itself.
  */
-import { Type, type TInteger, type TOptional, type TProperties, type TSchema } from 'typebox';
+import { Type, type TInteger, type TOptional, type TSchema } from 'typebox';
 import { ALL_FAILURE_CLASSES, type FailureClass } from '../types/failure-class.js';
-
-/** Where the schema files are published, relative to the package root: `$id` of each. */
-export const SCHEMA_ID_BASE = 'tcpprobe/schema/';
-
-/** A closed object: a field the schema does not name is a drift, and the schema tests fail on it. */
-export function closed<P extends TProperties>(properties: P, description?: string) {
-  return Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }) });
-}
-
-export function nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
-}
-
-/** A count, a duration in ms or an offset: a whole number at or above zero. */
-const Count = Type.Integer({ minimum: 0 });
-/** A figure that may have a fraction (rates, percentiles, shares). */
-const Figure = Type.Number();
+import { closed, count, described, figure, flag, nullable, text, timestamp, ToolSchema, wholeMs } from './schema-kit.js';
+import { EngineNameSchema, HoldRunSettingsSchema, RampRunSettingsSchema } from './settings-schema.js';
 
 export const FailureClassSchema = Type.Enum([...ALL_FAILURE_CLASSES], { description: 'the class of a failed or lost connection' });
 
@@ -59,60 +45,74 @@ export const HoldVerdictKindSchema = Type.Enum(
   { description: 'how a hold ended' },
 );
 
-function verdictSchema<K extends TSchema>(kind: K) {
-  return closed({
-    kind,
-    /** One sentence for people: the number and what it means. */
-    summary: Type.String(),
-    /** True when the number is only a lower bound of the server's capacity. */
-    lowerBound: Type.Boolean(),
-    /** For client-limited: which limit and how to lift it. */
-    clientLimit: nullable(closed({ class: FailureClassSchema, advice: Type.String() })),
-  });
+export const ClientLimitSchema = closed(
+  {
+    class: described(FailureClassSchema, "the client-side failure class: which of this machine's limits ran out"),
+    advice: text('how to lift that limit'),
+  },
+  "the limit of this machine that ended the run, and how to lift it",
+);
+
+function verdictSchema<K extends TSchema>(kind: K, description: string) {
+  return closed(
+    {
+      kind,
+      summary: text('one sentence for people: the number and what it means'),
+      lowerBound: flag("true when the number is only a lower bound of the server's capacity"),
+      clientLimit: nullable(ClientLimitSchema, "for client-limited: which limit of this machine and how to lift it; else null"),
+    },
+    description,
+  );
 }
 
-export const RampVerdictSchema = verdictSchema(RampVerdictKindSchema);
-export const HoldVerdictSchema = verdictSchema(HoldVerdictKindSchema);
+export const RampVerdictSchema = verdictSchema(RampVerdictKindSchema, 'how the ramp ended, as data and in one sentence');
+export const HoldVerdictSchema = verdictSchema(HoldVerdictKindSchema, 'how the hold ended, as data and in one sentence');
 
 /** One sample of the run, every `sampleIntervalMs`. Counts are cumulative except held/established/connecting. */
-export const TimelineSampleSchema = closed({
-  tMs: Count,
-  attempted: Count,
-  held: Count,
-  established: Count,
-  connecting: Count,
-  failed: Count,
-});
+export const TimelineSampleSchema = closed(
+  {
+    tMs: wholeMs('when the sample was taken, in ms since the run started'),
+    attempted: count('connects started so far, reconnects included (cumulative, connections)'),
+    held: count('connections held at that moment'),
+    established: count('connections open but not yet held at that moment (settling or awaiting the reply)'),
+    connecting: count('connects in flight at that moment'),
+    failed: count('failures so far: failed connects plus lost connections (cumulative)'),
+  },
+  'one sample of the run, every sampleIntervalMs',
+);
 
 /** One failure, as reported for the first of each class. */
-export const FailureRecordSchema = closed({
-  class: FailureClassSchema,
-  /** errno or Node error code, if there was one. */
-  code: nullable(Type.String()),
-  message: Type.String(),
-  phase: Type.Enum(['connect', 'established', 'held']),
-  /** Milliseconds since the pool started. */
-  atMs: Figure,
-  /** For lost connections: how long after connect. */
-  afterConnectMs: nullable(Figure),
-  /** The first bytes the server sent (escaped), if any. */
-  serverSaid: nullable(Type.String()),
-  connId: Count,
-  sourceAddress: nullable(Type.String()),
-});
+export const FailureRecordSchema = closed(
+  {
+    class: FailureClassSchema,
+    code: nullable(text('the code'), 'the errno or Node error code (e.g. "ECONNREFUSED"); null when there was none'),
+    message: text('the error message'),
+    phase: Type.Enum(['connect', 'established', 'held'], {
+      description: 'where the connection was when it failed: connecting, open but not held, or held',
+    }),
+    atMs: figure('when it failed, in ms since the pool started'),
+    afterConnectMs: nullable(figure('ms'), 'for lost connections: how long after connecting it was lost, in ms; else null'),
+    serverSaid: nullable(text('escaped bytes'), 'the first bytes the server sent (escaped), if any; else null'),
+    connId: count('the connection\'s number within its pool'),
+    sourceAddress: nullable(text('an IP address'), 'the source address the connection was bound to; null: chosen by the kernel'),
+  },
+  'one failure: the first of its class',
+);
 
-export const FailureSummarySchema = closed({
-  class: FailureClassSchema,
-  count: Count,
-  /** The first failure of this class. */
-  first: FailureRecordSchema,
-});
+export const FailureSummarySchema = closed(
+  {
+    class: FailureClassSchema,
+    count: count('failures of this class (connections)'),
+    first: described(FailureRecordSchema, 'the first failure of this class'),
+  },
+  'the failures of one class: how many, and the first',
+);
 
 /** Failures of each class that occurred (a class with none is absent). */
 function countsByClass() {
   const properties = {} as { [K in FailureClass]: TOptional<TInteger> };
-  for (const cls of ALL_FAILURE_CLASSES) properties[cls] = Type.Optional(Count);
-  return closed(properties);
+  for (const cls of ALL_FAILURE_CLASSES) properties[cls] = Type.Optional(count(`failures of class ${cls} (connections)`));
+  return closed(properties, 'failures of each class that occurred (a class with none is absent)');
 }
 
 /**
@@ -121,143 +121,138 @@ function countsByClass() {
  */
 export const ResultCountersSchema = closed(
   {
-    /** Connections asked for. */
-    requested: Count,
-    /** Connects started, reconnects included. */
-    attempted: Count,
-    /** Asked for but not started: waiting for an in-flight slot or a reconnect delay. */
-    queued: Count,
-    /** In flight: connect (and TLS handshake) not finished. */
-    connecting: Count,
-    /** Open but not yet held: settling, or waiting for the expected reply. */
-    established: Count,
-    /** Open and counted as held. */
-    held: Count,
-    peakHeld: Count,
-    /** Connections that ever became held. */
-    everHeld: Count,
-    /** Connects that succeeded: TCP connected and, with TLS, the handshake done. */
-    connected: Count,
-    /** Open connections later closed or reset by the server. */
-    lost: Count,
-    /** Of `lost`: connections that had been held. */
-    heldLost: Count,
-    /** Of `heldLost`: connections started since opening last paused. */
-    heldLostSincePause: Count,
-    /** Of `heldLost`: connections closed within half a second of becoming held. */
-    heldLostEarly: Count,
-    /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */
-    servedThenClosed: Count,
-    /** Held connections taken back because the server never completed their handshake. */
-    neverCompleted: Count,
-    /** TLS 1.3 connections counted held by --settle alone: the server showed no proof. */
-    tlsUnproven: Count,
-    /** All failures: failed connects plus lost connections. */
-    failed: Count,
-    reconnects: Count,
-    /** Of `reconnects`: replacements that became held. */
-    replacementsHeld: Count,
+    requested: count('connections asked for'),
+    attempted: count('connects started, reconnects included'),
+    queued: count('connections asked for but not started: waiting for an in-flight slot or a reconnect delay (at the end)'),
+    connecting: count('connects in flight (connect and TLS handshake not finished) at the end'),
+    established: count('connections open but not yet held (settling, or waiting for the expected reply) at the end'),
+    held: count('connections open and counted as held at the end'),
+    peakHeld: count('the most connections held at once'),
+    everHeld: count('connections that ever became held'),
+    connected: count('connects that succeeded: TCP connected and, with TLS, the handshake done'),
+    lost: count('open connections later closed or reset by the server'),
+    heldLost: count('of lost: connections that had been held'),
+    heldLostSincePause: count('of heldLost: connections started since opening last paused'),
+    heldLostEarly: count('of heldLost: connections closed within half a second of becoming held'),
+    servedThenClosed: count('of heldLost: connections that got the expected reply (--expect) and were then closed by the server'),
+    neverCompleted: count('held connections taken back because the server never completed their handshake'),
+    tlsUnproven: count('TLS 1.3 connections counted held by --settle alone: the server showed no proof'),
+    failed: count('all failures: failed connects plus lost connections'),
+    reconnects: count('reconnects started (--reconnect)'),
+    replacementsHeld: count('of reconnects: replacements that became held'),
     failuresByClass: countsByClass(),
   },
-  "the engine's totals when the run ended",
+  "the engine's totals when the run ended, in connections; gauges (queued, connecting, established, held) are the values at the end",
 );
 
 export const LatencySummarySchema = closed(
   {
-    count: Count,
-    min: nullable(Figure),
-    p50: nullable(Figure),
-    p90: nullable(Figure),
-    p99: nullable(Figure),
-    max: nullable(Figure),
-    mean: nullable(Figure),
+    count: count('latencies recorded (connections)'),
+    min: nullable(figure('ms'), 'the smallest, in ms; null when nothing was recorded'),
+    p50: nullable(figure('ms'), 'the median, in ms; null when nothing was recorded'),
+    p90: nullable(figure('ms'), 'the 90th percentile, in ms; null when nothing was recorded'),
+    p99: nullable(figure('ms'), 'the 99th percentile, in ms; null when nothing was recorded'),
+    max: nullable(figure('ms'), 'the largest, in ms; null when nothing was recorded'),
+    mean: nullable(figure('ms'), 'the mean, in ms; null when nothing was recorded'),
   },
   'latency in milliseconds; all null when nothing was recorded',
 );
 
-export const TargetInfoSchema = closed({
-  host: Type.String(),
-  port: Type.Integer({ minimum: 0, maximum: 65535 }),
-  /** Every address the host resolved to. */
-  resolved: Type.Array(Type.String()),
-  /** The addresses used: one when pinned, all with --spread-addresses. */
-  used: Type.Array(Type.String()),
-  addressMode: Type.Enum(['pinned', 'spread']),
-  tls: Type.Boolean(),
-});
+export const TargetInfoSchema = closed(
+  {
+    host: text('the host as given (--host): a name or an IP address'),
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: 'the TCP port (--port)' }),
+    resolved: Type.Array(text('an IP address'), { description: 'every address the host resolved to' }),
+    used: Type.Array(text('an IP address'), { description: 'the addresses used: one when pinned, all with --spread-addresses' }),
+    addressMode: Type.Enum(['pinned', 'spread'], { description: 'pinned: the first address only; spread: all of them (--spread-addresses)' }),
+    tls: flag('true when connections were TLS (--tls)'),
+  },
+  'the server probed: host, port and the addresses used',
+);
 
 /** A rate limit found while ramping: failures that stopped when the rate dropped. */
-export const RateFindingSchema = closed({
-  /** The rate (connections/s) at which failures appeared. */
-  failedAtPerSec: Figure,
-  /** The rate the ramp went on at. */
-  continuedAtPerSec: Figure,
-  heldAtMs: Figure,
-  failureClass: FailureClassSchema,
-});
+export const RateFindingSchema = closed(
+  {
+    failedAtPerSec: figure('the rate at which failures appeared, in connections/s'),
+    continuedAtPerSec: figure('the rate the ramp went on at, in connections/s'),
+    heldAtMs: figure('when the failures appeared, in ms since the start'),
+    failureClass: described(FailureClassSchema, 'the class of those failures'),
+  },
+  'a rate limit found while ramping: failures that stopped when the rate dropped',
+);
 
-/** A socket layer: the native core or Node's net/tls. */
-const EngineNameSchema = Type.Enum(['native', 'js']);
-
-export const ParticipantSummarySchema = closed({
-  name: Type.String(),
-  maxHeld: Count,
-  counters: ResultCountersSchema,
-  clientLimit: nullable(FailureClassSchema),
-  lostAtMs: nullable(Figure),
-  /** The socket layer this participant's pools ran on (each agent chooses its own); absent if it did not say. */
-  engine: Type.Optional(EngineNameSchema),
-});
+export const ParticipantSummarySchema = closed(
+  {
+    name: text('the worker process or agent'),
+    maxHeld: count('the most connections it held at once'),
+    counters: described(ResultCountersSchema, "its engine's totals when the run ended"),
+    clientLimit: nullable(FailureClassSchema, "the limit of its machine it ran into; null: none"),
+    lostAtMs: nullable(figure('ms'), 'when it was lost, in ms since the start; null: it stayed to the end'),
+    engine: Type.Optional(
+      described(EngineNameSchema, "the socket layer its pools ran on (each agent chooses its own); absent if it did not say"),
+    ),
+  },
+  'a process (worker) or agent that held connections',
+);
 
 /** The socket layer that ran: the native core or Node's net/tls. */
-export const EngineRecordSchema = closed({
-  name: EngineNameSchema,
-  /** Why the JS engine ran (TLS, asked for, or the native core did not load); null for native. */
-  why: nullable(Type.String()),
-});
+export const EngineRecordSchema = closed(
+  {
+    name: described(EngineNameSchema, 'the socket layer that ran'),
+    why: nullable(text('why'), 'why the JS engine ran (TLS, asked for, or the native core did not load); null for native'),
+  },
+  "the socket layer that ran: the native core or Node's net/tls",
+);
+
+/** The latency histograms, encoded: what a comparison or a merge reads exactly. */
+export const HistogramsSchema = closed(
+  {
+    connectUs: text('the connect latency histogram, in microseconds (HdrHistogram, compressed and base64)'),
+    tlsHandshakeUs: nullable(text('HdrHistogram, base64'), 'the TLS handshake histogram, in microseconds; null without --tls'),
+  },
+  'encoded HdrHistograms (microseconds), for exact merging and comparison',
+);
 
 /** The fields every result has, ramp or hold. */
 const resultBaseProperties = {
-  /** "tcpprobe/result": names this document and its schema file (schema/result.schema.json). */
-  schema: Type.Literal('tcpprobe/result'),
-  schemaVersion: Type.Literal(1),
-  tool: closed({ name: Type.Literal('tcpprobe'), version: Type.String() }),
-  startedAt: Type.String(),
-  finishedAt: Type.String(),
-  durationMs: Count,
+  schema: Type.Literal('tcpprobe/result', { description: 'names this document and its schema file (schema/result.schema.json)' }),
+  schemaVersion: Type.Literal(1, { description: 'the version of the document\'s shape (docs/schema.md, "Closed objects, and versions")' }),
+  tool: ToolSchema,
+  startedAt: timestamp('when the run started'),
+  finishedAt: timestamp('when the result was written'),
+  durationMs: wholeMs('how long the run took, in ms'),
   target: TargetInfoSchema,
-  /** The peak of held connections: the discovered maximum concurrency. */
-  maxConcurrency: Count,
-  firstFailure: nullable(FailureRecordSchema),
-  failures: Type.Array(FailureSummarySchema),
-  connectLatencyMs: LatencySummarySchema,
-  tlsHandshakeMs: nullable(LatencySummarySchema),
-  /** Encoded HdrHistograms (microseconds), for exact merging and comparison. */
-  histograms: closed({ connectUs: Type.String(), tlsHandshakeUs: nullable(Type.String()) }),
+  maxConcurrency: count('the peak of held connections: the discovered maximum concurrency (connections)'),
+  firstFailure: nullable(FailureRecordSchema, 'the first failure of the run; null: none'),
+  failures: Type.Array(FailureSummarySchema, { description: 'failures by class, most frequent first' }),
+  connectLatencyMs: described(LatencySummarySchema, 'connect latency (TCP connect, and TLS handshake with --tls), in ms'),
+  tlsHandshakeMs: nullable(LatencySummarySchema, 'TLS handshake latency, in ms; null without --tls'),
+  histograms: HistogramsSchema,
   counters: ResultCountersSchema,
-  timeline: Type.Array(TimelineSampleSchema),
-  sampleIntervalMs: Count,
-  /** Source addresses the connections were bound to (empty: chosen by the kernel). */
-  sourceAddresses: Type.Array(Type.String()),
-  /** Processes (workers) or agents that held connections; absent for a single process. */
-  participants: Type.Optional(Type.Array(ParticipantSummarySchema)),
-  /** The socket layer; absent in results written before it was recorded. */
-  engine: Type.Optional(EngineRecordSchema),
+  timeline: Type.Array(TimelineSampleSchema, { description: 'the run, sampled every sampleIntervalMs' }),
+  sampleIntervalMs: wholeMs('the time between two timeline samples, in ms'),
+  sourceAddresses: Type.Array(text('an IP address'), { description: 'source addresses the connections were bound to (empty: chosen by the kernel)' }),
+  participants: Type.Optional(
+    Type.Array(ParticipantSummarySchema, { description: 'processes (workers) or agents that held connections; absent for a single process' }),
+  ),
+  engine: Type.Optional(described(EngineRecordSchema, 'the socket layer; absent in results written before it was recorded')),
 };
 
 /** The audit file's target a result belongs to: its history series is its name, not its host:port. */
-export const AuditTargetRecordSchema = closed({
-  /** The target's `name` in the audit file. */
-  name: Type.String(),
-  /** Its labels (defaults merged with its own), as written to the OpenMetrics textfile. */
-  labels: Type.Record(Type.String(), Type.String()),
-  /** The settings it ran with, as written in the file (an inline `send` is shown by its length only). */
-  settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
-  /** `minConnections`, or null. */
-  minConnections: nullable(Count),
-  /** True when the max was below minConnections. */
-  belowMinimum: Type.Boolean(),
-});
+export const AuditTargetRecordSchema = closed(
+  {
+    name: text("the target's `name` in the audit file"),
+    labels: Type.Record(Type.String(), Type.String(), {
+      description: 'its labels (defaults merged with its own), as written to the OpenMetrics textfile',
+    }),
+    settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+      description: 'the settings it ran with, as written in the file (an inline `send` is shown by its length only)',
+    }),
+    minConnections: nullable(count('connections'), 'minConnections from the audit file, in connections; null: none'),
+    belowMinimum: flag('true when the max was below minConnections'),
+  },
+  'the audit file\'s target this result belongs to: its history series is its name, not its host:port',
+);
 
 export const GateOutcomeSchema = Type.Enum(['pass', 'regression', 'not-compared', 'no-baseline'], {
   description:
@@ -265,160 +260,187 @@ export const GateOutcomeSchema = Type.Enum(['pass', 'regression', 'not-compared'
 });
 
 /** What `ramp --baseline ...` compared this run with, and what it decided. */
-export const GateRecordSchema = closed({
-  /** "file": --baseline FILE (pinned); "history": the best of the recent passing runs of this target. */
-  baselineSource: Type.Enum(['file', 'history']),
-  /** The baseline file or the history file. */
-  path: Type.String(),
-  /** History only: at most this many recent passing runs were looked at (--baseline-runs); null for a file. */
-  window: nullable(Count),
-  /** History only: how many were found (0 to window); null for a file. */
-  consideredRuns: nullable(Count),
-  /** The run compared with; null when none was found. */
-  baseline: nullable(closed({ maxConcurrency: Count, verdict: RampVerdictKindSchema, startedAt: Type.String() })),
-  /** --max-regression as a share (0.1 = 10%); null: the change is reported, never gated. */
-  allowedDropShare: nullable(Figure),
-  /** (baseline - this max) / baseline: negative when the max went up; null when not compared. */
-  dropShare: nullable(Figure),
-  outcome: GateOutcomeSchema,
-  /** The line printed about it. */
-  message: Type.String(),
-});
+export const GateRecordSchema = closed(
+  {
+    baselineSource: Type.Enum(['file', 'history'], {
+      description: '"file": --baseline FILE (pinned); "history": the best of the recent passing runs of this target',
+    }),
+    path: text('the baseline file or the history file'),
+    window: nullable(count('runs'), 'history only: at most this many recent passing runs were looked at (--baseline-runs); null for a file'),
+    consideredRuns: nullable(count('runs'), 'history only: how many were found (0 to window); null for a file'),
+    baseline: nullable(
+      closed(
+        {
+          maxConcurrency: count('its max concurrency (connections)'),
+          verdict: described(RampVerdictKindSchema, 'its verdict'),
+          startedAt: timestamp('when it started'),
+          target: Type.Optional(text('its target as "host:port" (IPv6 in brackets); absent in records written before it was recorded')),
+        },
+        'the run this one was compared with',
+      ),
+      'the run compared with; null when none was found',
+    ),
+    allowedDropShare: nullable(figure('a share'), '--max-regression as a share (0.1 = 10%); null: the change is reported, never gated'),
+    dropShare: nullable(figure('a share'), '(baseline - this max) / baseline: negative when the max went up; null when not compared'),
+    outcome: GateOutcomeSchema,
+    message: text('the line printed about it'),
+  },
+  'what ramp --baseline compared this run with, and what it decided',
+);
 
 /** Held connections the server closed during a ramp, and (with --reconnect) what replaced them. */
-export const HeldClosesSchema = closed({
-  /** Held connections the server closed or reset. */
-  closed: Count,
-  /** Failures that were not closes of held connections: connects that failed, connections closed before held. */
-  failedNewConnects: Count,
-  reconnect: Type.Boolean(),
-  /** Replacements started for closed connections (--reconnect). */
-  replacements: Count,
-  /** Of those, replacements that became held. */
-  replacementsHeld: Count,
-  /** Closes of held connections during the hold. */
-  duringHold: Count,
-  /** Held on average over the hold (its samples). */
-  sustained: Figure,
-  /** Held at the end of the hold. */
-  heldAtEnd: Count,
-  /** Closes of held connections per second during the hold. */
-  churnPerSec: Figure,
-});
+export const HeldClosesSchema = closed(
+  {
+    closed: count('held connections the server closed or reset'),
+    failedNewConnects: count('failures that were not closes of held connections: connects that failed, connections closed before held'),
+    reconnect: flag('true when closed connections were replaced (--reconnect)'),
+    replacements: count('replacements started for closed connections (--reconnect)'),
+    replacementsHeld: count('of those, replacements that became held'),
+    duringHold: count('closes of held connections during the hold'),
+    sustained: figure('connections held on average over the hold (its samples)'),
+    heldAtEnd: count('connections held at the end of the hold'),
+    churnPerSec: figure('closes of held connections during the hold, in connections/s'),
+  },
+  'held connections the server closed during the ramp, and (with --reconnect) what replaced them',
+);
 
 /** A source address or a worker process added during the run, as the held count grew. */
-export const ResourceChangeSchema = closed({
-  atMs: Figure,
-  kind: Type.Enum(['source-address', 'process']),
-  /** The source address, or the process name. */
-  name: Type.String(),
-  /** Connections asked for when it was added. */
-  atConnections: Count,
-  reason: Type.String(),
-});
+export const ResourceChangeSchema = closed(
+  {
+    atMs: figure('when it was added, in ms since the start'),
+    kind: Type.Enum(['source-address', 'process'], { description: 'what was added: a source address or a worker process' }),
+    name: text('the source address, or the process name'),
+    atConnections: count('connections asked for when it was added'),
+    reason: text('why it was added'),
+  },
+  'a source address or a worker process added during the run, as the held count grew',
+);
 
 /**
  * Why an adaptive schedule changed its rate (src/controller/adaptive-plan.ts decides; reporters word them).
  * 'resume': going on after a pause to check for eviction.
  */
-export const ScheduleChangeReasonSchema = Type.Enum(['start', 'all-held', 'quiet', 'held-lags', 'latency-rose', 'opener-full', 'rate-limit', 'resume']);
+export const ScheduleChangeReasonSchema = Type.Enum(
+  ['start', 'all-held', 'quiet', 'held-lags', 'latency-rose', 'opener-full', 'rate-limit', 'resume'],
+  { description: "why an adaptive schedule changed its rate ('resume': going on after a pause to check for eviction)" },
+);
 
-export const ScheduleRecordSchema = closed({
-  fromMs: Figure,
-  toMs: nullable(Figure),
-  description: Type.String(),
-  /** The stage's rate in connections per second (rate stages). */
-  ratePerSec: Type.Optional(Figure),
-  /** Adaptive schedules: why this stage began. */
-  reason: Type.Optional(ScheduleChangeReasonSchema),
-});
+export const ScheduleRecordSchema = closed(
+  {
+    fromMs: figure('when the stage began, in ms since the start'),
+    toMs: nullable(figure('ms'), 'when it ended, in ms since the start; null: it lasted to the end of the ramp'),
+    description: text('the stage in words'),
+    ratePerSec: Type.Optional(figure("the stage's rate, in connections/s (rate stages)")),
+    reason: Type.Optional(described(ScheduleChangeReasonSchema, 'adaptive schedules: why this stage began')),
+  },
+  'one stage of the schedule as run',
+);
 
 /** The check for handshakes the server never completed, run once the ramp has held its population. */
-export const HandshakeAuditSchema = closed({
-  ran: Type.Boolean(),
-  /** Held connections looked at. */
-  checked: Count,
-  /** Looked like handshakes the server never completed (more than one segment in, no data). */
-  suspects: Count,
-  /** Confirmed (the server kept retransmitting its SYN-ACK) and taken out of the held count and the peak. */
-  neverCompleted: Count,
-  /** Why it did not run, or null. */
-  note: nullable(Type.String()),
-});
+export const HandshakeAuditSchema = closed(
+  {
+    ran: flag('true when the check ran'),
+    checked: count('held connections looked at'),
+    suspects: count('connections that looked like handshakes the server never completed (more than one segment in, no data)'),
+    neverCompleted: count('confirmed (the server kept retransmitting its SYN-ACK) and taken out of the held count and the peak'),
+    note: nullable(text('why'), 'why it did not run; null when it ran'),
+  },
+  'the check for handshakes the server never completed, run once the ramp has held its population',
+);
 
 /** A server that closes its oldest idle connections to make room for new ones (nginx's "reusing connections"). */
-export const EvictionFindingSchema = closed({
-  /** The most connections open at once: the number it holds. */
-  maxOpen: Count,
-  /** Held connections the server closed while new connects were held. */
-  evicted: Count,
-  /** The most held connections closed within one sample tick (nginx closes up to 32 per accept). */
-  largestBatch: Count,
-  /** When the first held connection was evicted, ms since start. */
-  firstAtMs: Figure,
-});
+export const EvictionFindingSchema = closed(
+  {
+    maxOpen: count('the most connections open at once: the number it holds'),
+    evicted: count('held connections the server closed while new connects were held'),
+    largestBatch: count('the most held connections closed within one sample tick (nginx closes up to 32 per accept)'),
+    firstAtMs: figure('when the first held connection was evicted, in ms since the start'),
+  },
+  "a server that closes its oldest idle connections to make room for new ones (nginx's \"reusing connections\")",
+);
 
 export const RampResultSchema = closed(
   {
     ...resultBaseProperties,
-    kind: Type.Literal('ramp'),
+    kind: Type.Literal('ramp', { description: 'a ramp: connections added until the server stopped taking more' }),
     verdict: RampVerdictSchema,
-    heldAtFirstFailure: nullable(Count),
-    rate: closed({
-      /** Connections per second asked for at the start. */
-      requestedPerSec: Figure,
-      /** Connects actually started per second during the ramp phase. */
-      achievedPerSec: Figure,
-      /** The highest rate absorbed without any failure, connections/s. */
-      absorbedPerSec: Figure,
-      rateLimits: Type.Array(RateFindingSchema),
-      /** Present (true) when the adaptive default chose the rate: see `schedule` for each stage and why. */
-      adaptive: Type.Optional(Type.Boolean()),
-      /** Adaptive: the highest rate the schedule asked for. */
-      highestRequestedPerSec: Type.Optional(Figure),
-    }),
-    /** The schedule as run: phases with their rate or step. */
-    schedule: Type.Array(ScheduleRecordSchema),
-    /** Milliseconds from start until the maximum was first reached. */
-    timeToMaxMs: nullable(Figure),
-    /** Present when the server evicted idle connections instead of refusing new ones (verdict 'evicting'). */
-    eviction: Type.Optional(EvictionFindingSchema),
-    /** Held connections the server closed, told apart from failed new connects (absent: none, reconnect off). */
-    heldCloses: Type.Optional(HeldClosesSchema),
-    /** Handshakes the server never completed, taken out of the count (absent when the ramp held nothing). */
-    handshakeAudit: Type.Optional(HandshakeAuditSchema),
-    /** When and why this run added source addresses or processes (absent when it used the kernel's and one). */
-    resources: Type.Optional(Type.Array(ResourceChangeSchema)),
-    /** The regression gate's inputs and outcome (absent without --baseline). */
-    gate: Type.Optional(GateRecordSchema),
-    /** Present when `tcpprobe audit` ran this: which target of the audit file, and its floor. */
-    audit: Type.Optional(AuditTargetRecordSchema),
+    heldAtFirstFailure: nullable(count('connections'), 'connections held when the first failure came; null: no failure'),
+    rate: closed(
+      {
+        requestedPerSec: figure('the rate asked for at the start, in connections/s'),
+        achievedPerSec: figure('connects actually started per second during the ramp phase, in connections/s'),
+        absorbedPerSec: figure('the highest rate absorbed without any failure, in connections/s'),
+        rateLimits: Type.Array(RateFindingSchema, { description: 'rate limits found: failures that stopped when the rate dropped' }),
+        adaptive: Type.Optional(flag('present (true) when the adaptive default chose the rate: see `schedule` for each stage and why')),
+        highestRequestedPerSec: Type.Optional(figure('adaptive: the highest rate the schedule asked for, in connections/s')),
+      },
+      'the rates of the ramp, in connections/s',
+    ),
+    schedule: Type.Array(ScheduleRecordSchema, { description: 'the schedule as run: phases with their rate or step' }),
+    timeToMaxMs: nullable(figure('ms'), 'when the maximum was first reached, in ms since the start; null: nothing was held'),
+    eviction: Type.Optional(
+      described(EvictionFindingSchema, "present when the server evicted idle connections instead of refusing new ones (verdict 'evicting')"),
+    ),
+    heldCloses: Type.Optional(
+      described(HeldClosesSchema, 'held connections the server closed, told apart from failed new connects (absent: none, reconnect off)'),
+    ),
+    handshakeAudit: Type.Optional(
+      described(HandshakeAuditSchema, 'handshakes the server never completed, taken out of the count (absent when the ramp held nothing)'),
+    ),
+    resources: Type.Optional(
+      Type.Array(ResourceChangeSchema, {
+        description: 'when and why this run added source addresses or processes (absent when it used the kernel\'s and one)',
+      }),
+    ),
+    gate: Type.Optional(described(GateRecordSchema, "the regression gate's inputs and outcome (absent without --baseline)")),
+    audit: Type.Optional(
+      described(AuditTargetRecordSchema, 'present when `tcpprobe audit` ran this: which target of the audit file, and its floor'),
+    ),
+    settings: Type.Optional(
+      described(RampRunSettingsSchema, 'the settings the ramp ran with; absent in results written before they were recorded'),
+    ),
   },
   'the result of tcpprobe ramp (ramp --json, --out, one line of the history file)',
 );
 
-export const AssertionOutcomeSchema = closed({
-  name: Type.Enum(['established-within', 'held']),
-  passed: Type.Boolean(),
-  expected: Type.String(),
-  actual: Type.String(),
-});
+export const AssertionOutcomeSchema = closed(
+  {
+    name: Type.Enum(['established-within', 'held'], { description: 'the assertion: --assert-established/--within or --assert-held' }),
+    passed: flag('true when it held'),
+    expected: text('what was asserted, in words'),
+    actual: text('what happened, in words'),
+  },
+  'one assertion of the hold and its outcome',
+);
 
 export const HoldResultSchema = closed(
   {
     ...resultBaseProperties,
-    kind: Type.Literal('hold'),
+    kind: Type.Literal('hold', { description: 'a hold: a fixed number of connections opened and held' }),
     verdict: HoldVerdictSchema,
-    requestedConnections: Count,
-    /** When the requested number was first all established, ms since start; null if never. */
-    allEstablishedAtMs: nullable(Figure),
-    /** Established connections counted within the assertion window, if one was set. */
-    establishedWithinMs: nullable(closed({ withinMs: Figure, established: Count })),
-    /** Connections lost (closed or reset by the server) after being established. */
-    lostDuringHold: Count,
-    assertions: Type.Array(AssertionOutcomeSchema),
+    requestedConnections: count('--connections: connections asked for'),
+    allEstablishedAtMs: nullable(figure('ms'), 'when the requested number was first all established, in ms since the start; null if never'),
+    establishedWithinMs: nullable(
+      closed(
+        {
+          withinMs: figure('the assertion window, in ms'),
+          established: count('connections established within it'),
+        },
+        'connections established within the assertion window',
+      ),
+      'established connections counted within the assertion window; null: no window was set',
+    ),
+    lostDuringHold: count('connections lost (closed or reset by the server) after being established'),
+    assertions: Type.Array(AssertionOutcomeSchema, { description: 'the assertions asked for, with their outcomes' }),
+    settings: Type.Optional(
+      described(HoldRunSettingsSchema, 'the settings the hold ran with; absent in results written before they were recorded'),
+    ),
   },
   'the result of tcpprobe hold (hold --json, --out)',
 );
 
-export const ProbeResultSchema = Type.Union([RampResultSchema, HoldResultSchema]);
+export const ProbeResultSchema = Type.Union([RampResultSchema, HoldResultSchema], {
+  description: 'a tcpprobe result: a ramp or a hold',
+});
+
+export { EngineNameSchema };

@@ -7,6 +7,7 @@
  */
 import type { Static } from 'typebox';
 import type * as S from './result-schema.js';
+import type { HoldRunSettingsSchema, RampRunSettingsSchema } from './settings-schema.js';
 
 export const RESULT_SCHEMA = 'tcpprobe/result' as const;
 export const RESULT_SCHEMA_VERSION = 1 as const;
@@ -50,3 +51,8 @@ export type HandshakeAudit = Static<typeof S.HandshakeAuditSchema>;
 export type EvictionFinding = Static<typeof S.EvictionFindingSchema>;
 
 export type ProbeResult = RampResult | HoldResult;
+
+/** The settings a ramp ran with, as its result records them (built from the options by config/run-settings.ts). */
+export type RampRunSettings = Static<typeof RampRunSettingsSchema>;
+/** The settings a hold ran with, as its result records them. */
+export type HoldRunSettings = Static<typeof HoldRunSettingsSchema>;

@@ -5,93 +5,110 @@
  * `maxConnections` (with `limitedBy: null`). Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { closed, EngineRecordSchema, nullable, TargetInfoSchema } from '../metrics/result-schema.js';
+import { EngineRecordSchema, TargetInfoSchema } from '../metrics/result-schema.js';
+import { closed, count, described, flag, nullable, text } from '../metrics/schema-kit.js';
 
-const Count = Type.Integer({ minimum: 0 });
-const CountOrUnlimited = nullable(Type.Union([Count, Type.Literal('unlimited')]));
+const CountOrUnlimited = (description: string) =>
+  nullable(Type.Union([count('fds'), Type.Literal('unlimited', { description: 'no limit' })], { description: 'fds, or "unlimited"' }), description);
 
-export const FindingIdSchema = Type.Enum([
-  'fd-limit', // open files per process
-  'ports', // ephemeral ports per source address (and destination, when unbound)
-  'conntrack', // the netfilter connection-tracking table
-  'file-max', // open files for the whole machine
-  'slow-zone', // connect() slows sharply long before the port range runs out
-  'tw-reuse', // whether ports in TIME_WAIT can be reused by new connects
-  'time-wait', // sockets in TIME_WAIT now, each holding a port
-  'somaxconn', // accept-queue cap of a server on this machine
-]);
+export const FindingIdSchema = Type.Enum(
+  [
+    'fd-limit', // open files per process
+    'ports', // ephemeral ports per source address (and destination, when unbound)
+    'conntrack', // the netfilter connection-tracking table
+    'file-max', // open files for the whole machine
+    'slow-zone', // connect() slows sharply long before the port range runs out
+    'tw-reuse', // whether ports in TIME_WAIT can be reused by new connects
+    'time-wait', // sockets in TIME_WAIT now, each holding a port
+    'somaxconn', // accept-queue cap of a server on this machine
+  ],
+  {
+    description:
+      'a limit of this machine: fd-limit (open files per process), ports (ephemeral ports), conntrack (the connection-tracking table), ' +
+      'file-max (open files machine-wide), slow-zone (connect() slows before the ports run out), tw-reuse (TIME_WAIT reuse), ' +
+      'time-wait (sockets in TIME_WAIT now), somaxconn (accept-queue cap)',
+  },
+);
 
 /** What the kernel lets this process and machine hold (src/preflight/system-limits.ts); null: could not be read. */
-export const DoctorLimitsSchema = closed({
-  /** Soft open-files limit of this process (fds); "unlimited" when there is none. Node raises it to the hard one. */
-  openFilesSoft: CountOrUnlimited,
-  /** Hard open-files limit of this process (fds); only root can raise it, up to `nrOpen`. */
-  openFilesHard: CountOrUnlimited,
-  /** fs.nr_open: the most any process's open-files limit can be raised to (fds). */
-  nrOpen: nullable(Count),
-  /** fs.file-max: open files for the whole machine (fds). */
-  fileMax: nullable(Count),
-  /** First field of fs.file-nr: file handles allocated machine-wide right now. */
-  filesAllocated: nullable(Count),
-  /** net.ipv4.ip_local_port_range: ports the kernel picks from for outgoing connections (this namespace). */
-  localPortRange: nullable(closed({ low: Count, high: Count })),
-  /** Ports of `localPortRange` held back by net.ipv4.ip_local_reserved_ports; null if unknown. */
-  reservedPortsInRange: nullable(Count),
-  /** net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only. */
-  tcpTwReuse: nullable(Count),
-  /** net.core.somaxconn: cap on any listener's accept queue (connections). */
-  somaxconn: nullable(Count),
-  /** net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue. */
-  tcpMaxSynBacklog: nullable(Count),
-  /** nf_conntrack_max: connection-tracking table size (entries); null when conntrack is not loaded. */
-  conntrackMax: nullable(Count),
-  /** nf_conntrack_count: entries in use now; null when conntrack is not loaded. */
-  conntrackCount: nullable(Count),
-  /** TCP sockets in TIME_WAIT in this network namespace now (/proc/net/sockstat); each holds a port for 60 s. */
-  timeWaitSockets: nullable(Count),
-  /** File descriptors this process has open now. */
-  openFds: nullable(Count),
-});
+export const DoctorLimitsSchema = closed(
+  {
+    openFilesSoft: CountOrUnlimited('soft open-files limit of this process, in fds; "unlimited" when there is none; null: could not be read. Node raises it to the hard one'),
+    openFilesHard: CountOrUnlimited('hard open-files limit of this process, in fds; only root can raise it, up to nrOpen; null: could not be read'),
+    nrOpen: nullable(count('fds'), "fs.nr_open: the most any process's open-files limit can be raised to, in fds; null: could not be read"),
+    fileMax: nullable(count('fds'), 'fs.file-max: open files for the whole machine, in fds; null: could not be read'),
+    filesAllocated: nullable(count('fds'), 'first field of fs.file-nr: file handles allocated machine-wide right now; null: could not be read'),
+    localPortRange: nullable(
+      closed({ low: count('the lowest port'), high: count('the highest port') }, 'a port range, both ends included'),
+      'net.ipv4.ip_local_port_range: ports the kernel picks from for outgoing connections (this namespace); null: could not be read',
+    ),
+    reservedPortsInRange: nullable(count('ports'), 'ports of localPortRange held back by net.ipv4.ip_local_reserved_ports; null if unknown'),
+    tcpTwReuse: nullable(count('a mode'), 'net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only; null: could not be read'),
+    somaxconn: nullable(count('connections'), "net.core.somaxconn: cap on any listener's accept queue, in connections; null: could not be read"),
+    tcpMaxSynBacklog: nullable(count('connections'), 'net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue; null: could not be read'),
+    conntrackMax: nullable(count('entries'), 'nf_conntrack_max: connection-tracking table size, in entries; null when conntrack is not loaded'),
+    conntrackCount: nullable(count('entries'), 'nf_conntrack_count: entries in use now; null when conntrack is not loaded'),
+    timeWaitSockets: nullable(
+      count('sockets'),
+      'TCP sockets in TIME_WAIT in this network namespace now (/proc/net/sockstat), each holding a port for 60 s; null: could not be read',
+    ),
+    openFds: nullable(count('fds'), 'file descriptors this process has open now; null: could not be read'),
+  },
+  'what the kernel lets this process and machine hold; null: could not be read',
+);
 
-export const FindingSchema = closed({
-  id: FindingIdSchema,
-  /** Short label, e.g. "open files". */
-  title: Type.String(),
-  /** What was measured, in words and numbers. */
-  value: Type.String(),
-  /** Connections this limit allows on this machine (all processes together); null when it is not a cap. */
-  reach: nullable(Count),
-  /** ok: fine for this plan; info: worth knowing; warn: skews the measurement; limit: the plan cannot be reached. */
-  severity: Type.Enum(['ok', 'info', 'warn', 'limit']),
-  /** How to lift or avoid it; null when there is nothing to do. */
-  advice: nullable(Type.String()),
-});
+export const FindingSchema = closed(
+  {
+    id: FindingIdSchema,
+    title: text('short label, e.g. "open files"'),
+    value: text('what was measured, in words and numbers'),
+    reach: nullable(count('connections'), 'connections this limit allows on this machine (all processes together); null when it is not a cap'),
+    severity: Type.Enum(['ok', 'info', 'warn', 'limit'], {
+      description: 'ok: fine for this plan; info: worth knowing; warn: skews the measurement; limit: the plan cannot be reached',
+    }),
+    advice: nullable(text('advice'), 'how to lift or avoid it; null when there is nothing to do'),
+  },
+  'one limit of this machine, what it allows, and how to lift it',
+);
 
 export const DoctorDocumentSchema = closed(
   {
-    /** "tcpprobe/doctor": names this document and its schema file (schema/doctor.schema.json). */
-    schema: Type.Literal('tcpprobe/doctor'),
-    schemaVersion: Type.Literal(1),
+    schema: Type.Literal('tcpprobe/doctor', { description: 'names this document and its schema file (schema/doctor.schema.json)' }),
+    schemaVersion: Type.Literal(1, { description: 'the version of the document\'s shape (docs/schema.md, "Closed objects, and versions")' }),
     limits: DoctorLimitsSchema,
-    assessment: closed({
-      /** Most connections this machine can hold to these targets; null when no limit could be read. */
-      maxConnections: nullable(Count),
-      /** Id of the binding finding (smallest reach); null when no limit could be read. */
-      limitedBy: nullable(FindingIdSchema),
-      plannedConnections: Count,
-      targets: Type.Array(closed({ address: Type.String(), port: Count })),
-      /** Every finding, caps first, in a fixed order. */
-      findings: Type.Array(FindingSchema),
-    }),
-    /** The resolved target; null without --port. */
-    target: nullable(TargetInfoSchema),
-    /** Source addresses a run would bind (empty: the kernel chooses), and why. */
-    sources: closed({ addresses: Type.Array(Type.String()), reason: Type.String() }),
-    workers: Type.Integer({ minimum: 1 }),
-    /** Connections the assessment was made for, and whether the user gave that number. */
-    connections: closed({ planned: Count, given: Type.Boolean() }),
-    /** The socket layer a run without --engine would use here (TCP; TLS runs on js), and why js. */
-    engine: EngineRecordSchema,
+    assessment: closed(
+      {
+        maxConnections: nullable(count('connections'), 'most connections this machine can hold to these targets; null when no limit could be read'),
+        limitedBy: nullable(FindingIdSchema, 'id of the binding finding (smallest reach); null when no limit could be read'),
+        plannedConnections: count('connections the plan was assessed for'),
+        targets: Type.Array(
+          closed(
+            { address: text('an IP address'), port: count('a TCP port') },
+            'one destination address and port',
+          ),
+          { description: 'the destinations the assessment counts ports for' },
+        ),
+        findings: Type.Array(FindingSchema, { description: 'every finding, caps first, in a fixed order' }),
+      },
+      'how far this machine reaches, and what binds it',
+    ),
+    target: nullable(TargetInfoSchema, 'the resolved target; null without --port'),
+    sources: closed(
+      {
+        addresses: Type.Array(text('an IP address'), { description: 'source addresses a run would bind (empty: the kernel chooses)' }),
+        reason: text('why these'),
+      },
+      'source addresses a run would bind, and why',
+    ),
+    workers: Type.Integer({ minimum: 1, description: 'worker processes a run would start' }),
+    connections: closed(
+      {
+        planned: count('connections the assessment was made for'),
+        given: flag('true when the user gave that number (--connections)'),
+      },
+      'connections the assessment was made for, and whether the user gave that number',
+    ),
+    engine: described(EngineRecordSchema, 'the socket layer a run without --engine would use here (TCP; TLS runs on js), and why js'),
   },
   "the document of tcpprobe doctor --json: this machine's limits and how far they reach",
 );

@@ -7,6 +7,7 @@ import type { Change, Comparison, RunSummary } from '../compare/compare-results.
 import { renderChart } from './chart.js';
 import { MISSING, cleanText, formatMs, formatOffsetMs, formatRate, formatTable, joinBlocks } from './format.js';
 import { formatCount } from '../config/units.js';
+import { formatSettingsComparison, targetChangedWarning } from './run-differences.js';
 
 export interface CompareReportOptions {
   /** Append the chart of both held curves. Default true. */
@@ -120,11 +121,19 @@ export function compareChart(c: Comparison): string {
   );
 }
 
+/** The one-line warning when the two runs are of different targets (host:port), else null. */
+export function compareTargetWarning(c: Comparison): string | null {
+  // `targetChanged` is absent in comparisons written before it was recorded: the targets still say it.
+  return (c.targetChanged ?? c.before.target !== c.after.target) ? targetChangedWarning(c.before.target, c.after.target) : null;
+}
+
 /** Format a comparison for people. No trailing newline. */
 export function formatCompareReport(c: Comparison, opts: CompareReportOptions = {}): string {
-  const head = [compareHeadline(c), runLine('Before:', c.before), runLine('After: ', c.after)];
+  const warning = compareTargetWarning(c);
+  const head = [compareHeadline(c), ...(warning === null ? [] : [warning]), runLine('Before:', c.before), runLine('After: ', c.after)];
+  const settings = c.settings === undefined ? [] : formatSettingsComparison(c.settings);
   const notes = c.notes.length === 0 ? [] : ['Notes:', ...c.notes.map((n) => `  ${cleanText(n, 200)}`)];
-  const blocks = [head, tableLines(c), notes];
+  const blocks = [head, tableLines(c), settings, notes];
   if (opts.chart ?? true) blocks.push([compareChart(c)]);
   return joinBlocks(blocks);
 }

@@ -3,7 +3,8 @@
  * chart, or the `tcpprobe/history` JSON document. Pure functions of the records read from the history file.
  */
 import type { DamagedLine, HistoryRecord } from '../history/history-file.js';
-import type { GateRecord, RampVerdictKind } from '../metrics/result.js';
+import type { Static } from 'typebox';
+import type { HistoryDocumentSchema, HistoryEntrySchema } from '../history/history-schema.js';
 import { renderChart } from './chart.js';
 import { cleanText, formatHostPort, formatTable, joinBlocks, plural } from './format.js';
 import { formatCount } from '../config/units.js';
@@ -11,28 +12,11 @@ import { formatCount } from '../config/units.js';
 export const HISTORY_SCHEMA = 'tcpprobe/history' as const;
 export const HISTORY_SCHEMA_VERSION = 1 as const;
 
-/** One run as listed: the figures people track, not the whole result. */
-export interface HistoryEntry {
-  /** Line in the history file (1-based): where the full result is. */
-  line: number;
-  startedAt: string;
-  target: string;
-  maxConcurrency: number;
-  verdict: RampVerdictKind;
-  lowerBound: boolean;
-  /** The regression gate's outcome when the run had --baseline ("regression": never a baseline), else null. */
-  gate: GateRecord['outcome'] | null;
-}
+/** One run as listed: the figures people track, not the whole result (history/history-schema.ts). */
+export type HistoryEntry = Static<typeof HistoryEntrySchema>;
 
-export interface HistoryDocument {
-  schema: typeof HISTORY_SCHEMA;
-  schemaVersion: typeof HISTORY_SCHEMA_VERSION;
-  path: string;
-  /** Oldest first. */
-  runs: HistoryEntry[];
-  /** Lines that could not be read (skipped). */
-  damaged: DamagedLine[];
-}
+/** The `tcpprobe/history` document (its type derived from its schema, history/history-schema.ts). */
+export type HistoryDocument = Static<typeof HistoryDocumentSchema>;
 
 export function historyEntry(r: HistoryRecord): HistoryEntry {
   return {

@@ -1,15 +1,20 @@
 /**
  * Validate documents against the schema files the package ships (schema/*.schema.json, written by the build),
- * with ajv: what a user's validator would see, not the TypeBox objects in memory.
+ * with ajv (2020-12, formats checked): what a user's validator would see, not the TypeBox objects in memory.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import { expect } from 'vitest';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// The files are JSON Schema 2020-12 and use `format` (date-time): ajv checks formats only with ajv-formats.
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+// ajv-formats is CommonJS: its plugin is the module's `default` (what TypeScript's NodeNext and Node both see).
+ajvFormats.default(ajv);
 const compiled = new Map<string, ValidateFunction>();
 
 /** The validator of one shipped schema file, e.g. "result.schema.json". */

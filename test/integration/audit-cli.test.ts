@@ -1,6 +1,7 @@
 /**
  * Audits end to end with the built CLI: real ramps against two `tcpprobe serve` targets (capped at 300 and 200),
- * then compare, history (two concurrent writers, a damaged line), the regression gate's exit codes and the
+ * then compare (the settings that differ, a warning for different targets), history (two concurrent writers, a
+ * damaged line), the regression gate's exit codes (and its warning for a baseline of another target) and the
  * OpenMetrics textfile. Ramps run one at a time so the two targets never compete for this machine.
  */
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseResult, runCli, startServe, type CliRun, type ServeChild } from '../helpers/cli.js';
 import { family, parseOpenMetrics } from '../helpers/openmetrics-parser.js';
+import { expectValidDocument } from '../helpers/schema-validator.js';
 
 const HISTORY_MODULE = pathToFileURL(join(import.meta.dirname, '../../dist/history/history-file.js')).href;
 
@@ -53,7 +55,12 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
       '--baseline', file('a.json'), '--max-regression', '10%');
     expect(b.code, b.stderr).toBe(7);
     expect(parseResult<Result>(b).maxConcurrency).toBe(200);
-    expect(lines(b.stderr)).toEqual(['tcpprobe: regression: max concurrency 200 is 33.3% below the baseline 300 (allowed 10%)']);
+    // The baseline is a run of the other target: said in one line, even with -q, before the gate's own line.
+    expect(lines(b.stderr)).toEqual([
+      `tcpprobe: baseline: warning: the baseline is a run of 127.0.0.1:${big.port}, this run is of 127.0.0.1:${small.port}`,
+      'tcpprobe: regression: max concurrency 200 is 33.3% below the baseline 300 (allowed 10%)',
+    ]);
+    expect(parseResult<{ gate: { baseline: { target: string } } }>(b).gate.baseline.target).toBe(`127.0.0.1:${big.port}`);
     // The regression is still saved: the history keeps every run.
     expect(lines(readFileSync(file('h.jsonl'), 'utf8'))).toHaveLength(2);
   });
@@ -63,6 +70,11 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
     expect(text.code, text.stderr).toBe(0);
     const out = text.stdout.split('\n');
     expect(out[0]).toBe('Max concurrency: 300 -> 200 (-100, -33.3%)');
+    // Two targets: one line of warning under the headline. The same flags shaped both runs.
+    const warning = `Warning: different targets: before ran against 127.0.0.1:${big.port}, after against 127.0.0.1:${small.port}`;
+    expect(out[1]).toBe(warning);
+    expect(out.filter((l) => l.includes('different targets'))).toHaveLength(1);
+    expect(out).toContain('Settings: the same');
     expect(text.stdout).toMatch(/^ {2}max concurrency +300 +200 {2}-100 \(-33\.3%\)$/m);
     expect(text.stdout).toMatch(/^ {2}verdict +limit-by-failure +limit-by-failure {2}same$/m);
     expect(text.stdout).toMatch(/^ {2}connect p99 +\S+ms +\S+ms/m);
@@ -70,20 +82,50 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
 
     const json = await runCli(['compare', file('a.json'), file('b.json'), '--json', '-q']);
     expect(json.code).toBe(0);
-    expect(json.stderr).toBe('');
+    // -q drops the report, not the warning.
+    expect(lines(json.stderr)).toEqual([`tcpprobe: ${warning}`]);
     const doc = parseResult<{
       schema: string;
       schemaVersion: number;
+      targetChanged: boolean;
+      settings: { recorded: { before: boolean; after: boolean }; changed: unknown[] };
       maxConcurrency: { before: number; after: number; delta: number; relative: number };
       held: { before: (number | null)[]; after: (number | null)[] };
     }>(json);
     expect(doc.schema).toBe('tcpprobe/compare');
     expect(doc.schemaVersion).toBe(1);
+    expect(doc.targetChanged).toBe(true);
+    expect(doc.settings).toEqual({ recorded: { before: true, after: true }, changed: [] });
     expect(doc.maxConcurrency).toMatchObject({ before: 300, after: 200, delta: -100 });
     expect(doc.maxConcurrency.relative).toBeCloseTo(-1 / 3, 6);
     expect(doc.held.before).toHaveLength(doc.held.after.length);
     expect(Math.max(...doc.held.before.map((v) => v ?? 0))).toBe(300);
     expect(Math.max(...doc.held.after.map((v) => v ?? 0))).toBe(200);
+  });
+
+  it('compare lists the settings that differ between two runs of one target, and says when a result has none', async () => {
+    const c = await ramp(small, '--out', file('c.json'), '--rate', '2000', '--connect-timeout', '1s');
+    expect(c.code, c.stderr).toBe(0);
+    const run = await runCli(['compare', file('b.json'), file('c.json'), '--no-chart']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('Warning');
+    const out = run.stdout.split('\n');
+    const from = out.indexOf('Settings that differ:');
+    expect(from).toBeGreaterThan(0);
+    expect(out.slice(from + 2, from + 4).map((l) => l.replace(/ +/g, ' '))).toEqual([
+      ' schedule (--rate, --step) adaptive from 2,000/s rate 2,000/s',
+      ' --connect-timeout 2s 1s',
+    ]);
+    const json = await runCli(['compare', file('b.json'), file('c.json'), '--json', '-q']);
+    const doc = parseResult<{ settings: { changed: { name: string }[] } }>(json);
+    expect(doc.settings.changed.map((c) => c.name)).toEqual(['schedule', 'connectTimeoutMs']);
+    expectValidDocument('compare.schema.json', doc);
+    // A result written before tcpprobe recorded settings still compares.
+    const { settings: _dropped, ...older } = JSON.parse(readFileSync(file('b.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(file('older.json'), JSON.stringify(older));
+    const old = await runCli(['compare', file('older.json'), file('c.json'), '--no-chart']);
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toContain('Settings: not recorded in before (written before tcpprobe recorded them): cannot tell which differ');
   });
 
   it('the OpenMetrics textfile parses strictly, with the labels, and no temp file is left', () => {

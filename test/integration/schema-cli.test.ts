@@ -1,7 +1,7 @@
 /**
- * The published JSON Schemas against real documents: ramp, hold, compare, doctor, history lines and audit, each
- * written by the built CLI against `tcpprobe serve` targets on loopback, validate against the files the package
- * ships (schema/*.schema.json) with ajv. The schema files are the ones the code's TypeBox schemas give, and the
+ * The published JSON Schemas against real documents: ramp, hold, compare, doctor, history lines, the history
+ * listing and audit, each written by the built CLI against `tcpprobe serve` targets on loopback, validate against
+ * the files the package ships (schema/*.schema.json) with ajv, formats (date-time) checked. The schema files are the ones the code's TypeBox schemas give, and the
  * schemas are closed, so a document that grows a field its schema does not name fails here.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,11 +34,11 @@ describe('the shipped schema files', () => {
     for (const f of SCHEMA_FILES) expect(readFileSync(join(SCHEMA_DIR, f.file), 'utf8'), f.file).toBe(schemaFileText(f));
   });
 
-  it('name the document they describe: $id is the file as the package exports it, schema its const', () => {
+  it('name the document they describe: $id is the absolute URL of the file, schema its const', () => {
     for (const f of SCHEMA_FILES) {
       const s = JSON.parse(readFileSync(join(SCHEMA_DIR, f.file), 'utf8')) as { $id: string; title: string };
-      expect(s.$id).toBe(`tcpprobe/schema/${f.file}`);
-      expect(s.title).toMatch(/^tcpprobe\/(result|compare|doctor|audit)/);
+      expect(s.$id).toBe(`https://tcpprobe.dev/schema/${f.file}`);
+      expect(s.title).toMatch(/^tcpprobe\/(result|compare|doctor|audit|history)/);
     }
   });
 });
@@ -80,6 +80,22 @@ describe('real documents validate against the shipped schema', () => {
     expectValidDocument('result.schema.json', hold);
     expect(schemaProblems('history-line.schema.json', hold)).not.toEqual([]);
   }, 60_000);
+
+  it('history --json against history, with and without --target', async () => {
+    for (const extra of [[], ['--target', `127.0.0.1:${capped.port}`, '--last', '1']]) {
+      const run = await runCli(['history', '--history', history, '--json', ...extra]);
+      expect(run.code, run.stderr).toBe(EXIT.ok);
+      const doc = parseResult<{ schema: string; runs: { startedAt: string }[] }>(run);
+      expect(doc.schema).toBe('tcpprobe/history');
+      expect(doc.runs).toHaveLength(extra.length === 0 ? 2 : 1);
+      expectValidDocument('history.schema.json', doc);
+    }
+    // A timestamp that is not a date-time fails: the format is checked, not only the type.
+    const run = await runCli(['history', '--history', history, '--json']);
+    const doc = parseResult<{ runs: { startedAt: string }[] }>(run);
+    const bent = { ...doc, runs: doc.runs.map((r) => ({ ...r, startedAt: 'yesterday' })) };
+    expect(schemaProblems('history.schema.json', bent).join('\n')).toContain('date-time');
+  }, 30_000);
 
   it('compare --json against compare', async () => {
     const run = await runCli(['compare', file('before.json'), file('after.json'), '--json', '-q']);

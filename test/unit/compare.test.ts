@@ -131,16 +131,15 @@ describe('compareResults', () => {
     }
   });
 
-  it('notes different targets and lower bounds, and a changed verdict and failure class', () => {
+  it('marks different targets and notes lower bounds, and a changed verdict and failure class', () => {
     const limited = rampResult({ max: 150, port: 7001, verdict: 'client-limited' });
     const c = compareResults(before, limited);
     expect(c.verdictChanged).toBe(true);
     expect(c.failureClassChanged).toBe(true);
+    expect(c.targetChanged).toBe(true);
     expect(c.after.failureClass).toBe('fd-limit');
-    expect(c.notes).toEqual([
-      'different targets: before ran against 127.0.0.1:7000, after against 127.0.0.1:7001',
-      'after: the max is only a lower bound (client-limited)',
-    ]);
+    expect(c.notes).toEqual(['after: the max is only a lower bound (client-limited)']);
+    expect(compareResults(before, after).targetChanged).toBe(false);
   });
 
   it('compares a run with no latency samples without inventing figures', () => {
