@@ -6,7 +6,7 @@
 import { executeHold } from './cli/hold-command.js';
 import { executeRamp } from './cli/ramp-command.js';
 import { readHoldOptions } from './config/hold-options.js';
-import { HOLD_KEYS, RAMP_KEYS, readCamel } from './config/camel-flags.js';
+import { HOLD_KEYS, LIBRARY_RAMP_KEYS, readCamel } from './config/camel-flags.js';
 import { readRampOptions } from './config/ramp-options.js';
 import type { Progress } from './controller/run-context.js';
 import type { HoldResult, RampResult } from './metrics/result.js';
@@ -26,7 +26,7 @@ export type {
   TimelineSample,
   Verdict,
 } from './metrics/result.js';
-export { EXIT, exitCodeForVerdict, OUTCOME_TABLE } from './cli/exit-codes.js';
+export { EXIT, exitCodeForVerdict, exitCodeOfRun, OUTCOME_TABLE } from './metrics/exit-codes.js';
 
 /** A duration as the CLI takes it, with its unit ("500ms", "10s", "1m30s"), or 0: a bare number is refused. */
 export type Duration = string | 0;
@@ -74,6 +74,8 @@ export interface RampInput extends ProbeInput {
   /** Reopen held connections the server closes (default off). */
   reconnect?: boolean;
   reconnectDelay?: Duration;
+  /** As --assert-capacity N: the result's assertions, exitCode and passed say whether at least N were held. */
+  assertCapacity?: Count;
 }
 
 export interface HoldInput extends ProbeInput {
@@ -100,7 +102,7 @@ export interface RunOptions {
  * @throws UsageError for bad options (before anything connects), ProbeError for a name that does not resolve
  */
 export async function ramp(input: RampInput, run: RunOptions = {}): Promise<RampResult> {
-  const options = readCamel(input, RAMP_KEYS, readRampOptions);
+  const options = readCamel(input, LIBRARY_RAMP_KEYS, readRampOptions);
   const onProgress = run.onProgress;
   const { result, close, finish } = await executeRamp(options, run.signal ?? new AbortController().signal, {
     onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),

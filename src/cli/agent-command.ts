@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { defaultAgentName, readAgentOptions, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV, type AgentOptions } from '../config/fleet-options.js';
 import { readSystemLimits } from '../preflight/system-limits.js';
 import { TOOL_VERSION } from '../version.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import { info } from './output.js';
 import { ENGINE_HELP } from '../config/engine-choice.js';
 import type { StopSignal } from './signals.js';

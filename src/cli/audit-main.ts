@@ -13,7 +13,7 @@ import { formatHostPort } from '../reporters/format.js';
 import type { AuditCommandOptions } from './audit-command.js';
 import { runAudit } from './audit-run.js';
 import { readChartAssets } from './chart-assets.js';
-import { exitCodeForOutcome, worstOutcome, type Outcome } from './exit-codes.js';
+import { exitCodeForOutcome, worstOutcome, type Outcome } from '../metrics/exit-codes.js';
 import { info, outputPlace, writeOutput } from './output.js';
 import { STDOUT_PATH } from '../config/output-path.js';
 import type { StopSignal } from './signals.js';

@@ -10,7 +10,7 @@ import type { AuditTargetReport } from '../metrics/audit-document.js';
 import { formatHostPort } from '../reporters/format.js';
 import type { AuditPlan, AuditTarget } from './audit-file.js';
 import { judgeGate, type AuditOptions } from './post-run-audit.js';
-import { exitCodeForError, exitCodeForOutcome, outcomeOfVerdict, type Outcome } from './exit-codes.js';
+import { exitCodeForError, exitCodeForOutcome, outcomeOfVerdict, withExitCode, type Outcome } from '../metrics/exit-codes.js';
 import { executeRamp } from './ramp-command.js';
 
 /**
@@ -114,7 +114,8 @@ async function runTarget(
     quiet: true,
   };
   const gate = judgeGate(result, gateOptions);
-  if (gate !== null) result.gate = gate;
+  // The result records the code `ramp --baseline last` would exit with (the floor, minConnections, is the audit's own).
+  result = withExitCode(gate === null ? result : { ...result, gate }, received());
   const report = targetReport(t, result, gate, received());
   try {
     await appendHistoryRecord(historyPath, result);

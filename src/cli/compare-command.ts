@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { readResultFile } from '../compare/read-result.js';
 import { InputError } from '../errors.js';
 import type { RampResult } from '../metrics/result.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import { info } from './output.js';
 import type { StopSignal } from './signals.js';
 

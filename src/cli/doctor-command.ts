@@ -16,7 +16,7 @@ import type { SourcePlan } from '../preflight/source-plan.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
 import type { DoctorDocumentSchema } from '../preflight/doctor-schema.js';
 import type { Static } from 'typebox';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 
 /** What doctor found: the same pieces a run's preflight is made of. */

@@ -8,7 +8,7 @@ import { optional, Validator } from '../config/validator.js';
 import { defaultHistoryPath, isSameTarget, readHistory } from '../history/history-file.js';
 import { formatHostPort } from '../reporters/format.js';
 import { damagedLineMessages, formatHistoryReport, historyDocument } from '../reporters/history-report.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 
 export interface HistoryOptions {

@@ -7,7 +7,7 @@ import type { Progress } from '../controller/run-context.js';
 import type { LiveSnapshot } from '../reporters/live-status.js';
 import type { HoldResult } from '../metrics/result.js';
 import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
-import { EXIT, exitCodeForVerdict } from './exit-codes.js';
+import { withExitCode } from '../metrics/exit-codes.js';
 import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
 import { addOutputFlags, addProbeFlags } from './probe-flags.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
@@ -94,10 +94,11 @@ export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal,
 }
 
 export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
-  const [{ summarizeLatency }, { formatAssertion, formatHoldSummary }, { formatConnEvent }, { createLiveView }, { loadChartLibrary }] =
+  const [{ summarizeLatency }, { formatHoldSummary }, { formatAssertion }, { formatConnEvent }, { createLiveView }, { loadChartLibrary }] =
     await Promise.all([
       import('../metrics/histogram.js'),
       import('../reporters/hold-summary.js'),
+      import('../reporters/result-sections.js'),
       import('../reporters/live-status.js'),
       import('./live-view.js'),
       import('../reporters/chart.js'),
@@ -111,7 +112,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
   };
   const show = throttle(o.intervalMs, (p: Progress, driver: ProbeDriver) => view.show(snapshot(p, driver)));
-  const result = await executeHold(o, stop.controller.signal, {
+  const found = await executeHold(o, stop.controller.signal, {
     onPreflight: (text) => info(o, text),
     onProgress: o.quiet ? undefined : show,
     // Said even with --quiet, as ramp does.
@@ -120,14 +121,12 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
   });
   view.done();
+  // The signal that stopped the run (SIGTERM: 143) is known here: the exit code is judged again with it.
+  const result = withExitCode(found, stop.received);
   const written = emitResult(result, formatHoldSummary(result, { chart: o.chart }), o);
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
-  if (failed !== undefined) {
-    // Always printed, even with --quiet: it is why the exit code is not 0.
-    process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);
-    return finalExitCode(failed.name === 'established-within' ? EXIT.assertEstablished : EXIT.assertHeld, written);
-  }
-  const code = exitCodeForVerdict(result.verdict.kind, stop.received);
-  explainExit(o, result.verdict.summary, code);
-  return finalExitCode(code, written);
+  // Always printed, even with --quiet: it is why the exit code is not 0.
+  if (failed !== undefined) process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);
+  else explainExit(o, result.verdict.summary, result.exitCode);
+  return finalExitCode(result.exitCode, written);
 }

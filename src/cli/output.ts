@@ -9,7 +9,7 @@ import { STDOUT_PATH } from '../config/output-path.js';
 import { InputError } from '../errors.js';
 import type { ProbeResult } from '../metrics/result.js';
 import { cleanText } from '../reporters/format.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 
 export interface OutputChoice {
   json: boolean;

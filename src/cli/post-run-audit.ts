@@ -18,7 +18,7 @@ import { gateTargetWarning } from '../reporters/run-differences.js';
 import { optional, Validator } from '../config/validator.js';
 import { parseCount } from '../config/units.js';
 import { checkOutputPath, readOutputPath, STDOUT_PATH, stdoutProblem } from '../config/output-path.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import { info, outputPlace, writeOutput } from './output.js';
 
 /** Where the gate's reference comes from. */

@@ -8,7 +8,7 @@ import { ENGINE_DEFAULTS } from '../config/probe-options.js';
 import { ENGINE_HELP } from '../config/engine-choice.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import { FLEET_DEFAULTS, REDIS_PASSWORD_FILE_HELP, REDIS_URL_ENV } from '../config/fleet-options.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import { AUDIT_DEFAULTS } from './post-run-audit.js';
 
 /** Flags shared by every probing command that say what to connect to and how (added first, shown first). */

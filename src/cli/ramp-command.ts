@@ -9,7 +9,7 @@ import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
 import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
-import { exitCodeForVerdict } from './exit-codes.js';
+import { EXIT, withExitCode } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
 import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
@@ -31,7 +31,9 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .optionsGroup(HELP_GROUPS.hold)
     .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
     .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
-    .option('--reconnect-delay <dur>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`);
+    .option('--reconnect-delay <dur>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`)
+    .optionsGroup(HELP_GROUPS.assertions)
+    .option('--assert-capacity <n>', `fail (exit ${EXIT.assertCapacity}) unless at least N connections were held: "does it hold at least N?" in CI`);
   addOutputFlags(cmd).option('--no-chart', 'no chart in the summary');
   addFleetFlags(addAuditFlags(cmd)).action(async (flags: Record<string, unknown>) => {
     // Both are checked before connecting: a bad audit flag never wastes a run.
@@ -151,11 +153,12 @@ export async function rampMain(
   audit: Readonly<AuditOptions> | null = null,
   fleet: FleetOptions | null = null,
 ): Promise<number> {
-  const [{ formatRampSummary }, { summarizeLatency }, { createLiveView }, { loadChartLibrary }] = await Promise.all([
+  const [{ formatRampSummary }, { summarizeLatency }, { createLiveView }, { loadChartLibrary }, { formatAssertion }] = await Promise.all([
     import('../reporters/ramp-summary.js'),
     import('../metrics/histogram.js'),
     import('./live-view.js'),
     import('../reporters/chart.js'),
+    import('../reporters/result-sections.js'),
   ]);
   // Everything the summary needs is loaded before the first connect: at the open-files limit nothing loads.
   if (o.chart) loadChartLibrary();
@@ -173,7 +176,7 @@ export async function rampMain(
       phase: p.phase,
     });
   });
-  const { result, close, finish } = await executeRamp(
+  const { result: found, close, finish } = await executeRamp(
     o,
     stop.controller.signal,
     {
@@ -187,8 +190,9 @@ export async function rampMain(
   );
   view.done();
   // The gate decides before anything is printed, so the document carries its inputs and outcome.
-  const gate = audit === null ? null : judgeGate(result, audit);
-  if (gate !== null) result.gate = gate;
+  const gate = audit === null ? null : judgeGate(found, audit);
+  // The gate and the signal that stopped the run (SIGTERM: 143) are known here: the exit code is judged again with them.
+  const result = withExitCode(gate === null ? found : { ...found, gate }, stop.received);
   const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o, audit?.openMetricsPath === STDOUT_PATH);
   await close();
   let written = outWritten;
@@ -198,7 +202,12 @@ export async function rampMain(
     keepDocument(resultDocument(result), what, reason, keptAt);
   };
   const override = audit === null ? null : await applyAudit(result, audit, onWriteFailure);
-  const code = override ?? exitCodeForVerdict(result.verdict.kind, stop.received);
-  if (override === null) explainExit(o, result.verdict.summary, code);
-  return finish(finalExitCode(code, written));
+  const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions?.find((a) => !a.passed);
+  if (failed !== undefined) {
+    // Always printed, even with --quiet: it is why the exit code is not 0.
+    process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);
+  } else if (override === null) {
+    explainExit(o, result.verdict.summary, result.exitCode ?? EXIT.internal);
+  }
+  return finish(finalExitCode(result.exitCode ?? EXIT.internal, written));
 }

@@ -45,7 +45,7 @@ export async function reportMain(o: ReportOptions): Promise<number> {
       import('../reporters/html-report.js'),
       import('./chart-assets.js'),
       import('./output.js'),
-      import('./exit-codes.js'),
+      import('../metrics/exit-codes.js'),
     ]);
   const { records, damaged } = readHistory(o.historyPath);
   for (const line of damagedLineMessages(o.historyPath, damaged)) process.stderr.write(`tcpprobe: ${line}\n`);

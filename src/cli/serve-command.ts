@@ -16,7 +16,7 @@ import {
 } from '../server/target-server.js';
 import { checkMultiProcessOptions, MAX_SERVE_WORKERS, startMultiProcessTarget } from '../server/multi-process.js';
 import { info } from './output.js';
-import { exitCodeForVerdict } from './exit-codes.js';
+import { exitCodeForVerdict } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 

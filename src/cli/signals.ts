@@ -2,7 +2,7 @@
  * SIGINT/SIGTERM: the first asks the run to stop (it closes everything and reports the partial result); a second
  * one exits at once. Exit codes: 130 for SIGINT, 143 for SIGTERM (see exit-codes.ts).
  */
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 
 export interface StopSignal {
   controller: AbortController;

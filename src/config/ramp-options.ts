@@ -49,6 +49,8 @@ export interface RampOptions {
   until: 'confirm' | 'first-failure';
   /** --reconnect: reopen held connections the server closes (only those: a failed new connect is not retried). */
   reconnect: Reconnect;
+  /** --assert-capacity N: the run fails (EXIT.assertCapacity) unless at least N connections were held; null: no assertion. */
+  assertCapacity: number | null;
   json: boolean;
   outFile: string | null;
   quiet: boolean;
@@ -91,6 +93,11 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   if (untilRaw !== 'confirm' && untilRaw !== 'first-failure') {
     v.problem(`--until: "${untilRaw}" is not one of confirm, first-failure`);
   }
+  const assertCapacity = v.field(() => optional(raw.assertCapacity, (s) => parseCount('--assert-capacity', s)), null);
+  if (assertCapacity !== null && assertCapacity < 1) v.problem('--assert-capacity: must be at least 1');
+  if (assertCapacity !== null && max !== null && assertCapacity > max) {
+    v.problem(`--assert-capacity: ${assertCapacity.toLocaleString('en-US')} is more than --max ${max.toLocaleString('en-US')} (the ramp never asks for more)`);
+  }
   const outFile = readOutFile(raw.out, v);
   v.done();
   return Object.freeze({
@@ -105,6 +112,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     holdMs,
     until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',
     reconnect: { enabled: raw.reconnect === true, delayMs: reconnectDelayMs, heldOnly: true },
+    assertCapacity,
     json: raw.json === true,
     outFile,
     quiet: raw.quiet === true,

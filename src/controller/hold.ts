@@ -164,7 +164,7 @@ export async function runHold(
 }
 
 /** A hold's result with the verdict and assertions as data: `reporters/verdict-text.ts` words them. */
-export type HoldFindings = Omit<HoldResult, 'verdict' | 'assertions'> & { stop: HoldStop; assertions: HoldAssertionFacts[] };
+export type HoldFindings = Omit<HoldResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & { stop: HoldStop; assertions: HoldAssertionFacts[] };
 
 /** The verdict's kind and the figures its sentence reports. */
 function holdStop(kind: HoldVerdictKind, c: PoolCounters, s: HoldSettings): HoldStop {

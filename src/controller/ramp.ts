@@ -8,7 +8,7 @@
 import { isClientSide, type ClientFailureClass } from '../types/failure-class.js';
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { HeldCloses, RampResult, RampRunSettings, ScheduleChangeReason } from '../metrics/result.js';
-import type { RampStop, RampStopReason } from '../metrics/verdict.js';
+import type { RampAssertionFacts, RampStop, RampStopReason } from '../metrics/verdict.js';
 import { limitFailure } from '../metrics/limit-class.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
@@ -23,7 +23,7 @@ import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarg
  * What the executor needs: the schedule and the stop settings as the options hold them (`stage`, `adaptive`,
  * `max`, `plateauMs`, `holdMs`, `until`: see RampOptions), and what the command works out before the run.
  */
-export interface RampSettings extends Pick<RampOptions, 'stage' | 'adaptive' | 'max' | 'plateauMs' | 'holdMs' | 'until'> {
+export interface RampSettings extends Pick<RampOptions, 'stage' | 'adaptive' | 'max' | 'plateauMs' | 'holdMs' | 'until' | 'assertCapacity'> {
   /**
    * The most this machine can hold (the preflight's figure with every process and address the run may add): the
    * ramp stops there with a client-limited verdict, before the machine's own limit could pass for the server's.
@@ -42,7 +42,10 @@ export interface RampSettings extends Pick<RampOptions, 'stage' | 'adaptive' | '
 }
 
 /** A ramp's result with the verdict as data: `reporters/verdict-text.ts` turns it into the document's verdict. */
-export type RampFindings = Omit<RampResult, 'verdict'> & { stop: RampStop };
+export type RampFindings = Omit<RampResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & {
+  stop: RampStop;
+  assertions: RampAssertionFacts[];
+};
 
 export async function runRamp(
   settings: RampSettings,
@@ -117,7 +120,13 @@ export async function runRamp(
     ...(heldCloses === null ? {} : { heldCloses }),
     ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
     ...(settings.recordedSettings === undefined ? {} : { settings: settings.recordedSettings }),
+    assertions: settings.assertCapacity === null ? [] : [capacityAssertion(settings.assertCapacity, max)],
   };
+}
+
+/** --assert-capacity N: at least N connections held at once (the run's maximum, lower bound or not). */
+export function capacityAssertion(count: number, held: number): RampAssertionFacts {
+  return { name: 'capacity', passed: held >= count, count, held };
 }
 
 /** Add connections by the schedule until the stop decision (or a phase it calls for) says why to stop. */

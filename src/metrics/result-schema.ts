@@ -236,6 +236,14 @@ const resultBaseProperties = {
     Type.Array(ParticipantSummarySchema, { description: 'processes (workers) or agents that held connections; absent for a single process' }),
   ),
   engine: Type.Optional(described(EngineRecordSchema, 'the socket layer; absent in results written before it was recorded')),
+  exitCode: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'the exit code this result stands for, as the CLI exits (README "Exit codes"): the verdict\'s, a failed assertion\'s, or a regression\'s; absent in results written before it was recorded',
+    }),
+  ),
+  passed: Type.Optional(flag('true when exitCode is 0: the run answered, every assertion held and the gate passed')),
 };
 
 /** The audit file's target a result belongs to: its history series is its name, not its host:port. */
@@ -359,6 +367,18 @@ export const EvictionFindingSchema = closed(
   "a server that closes its oldest idle connections to make room for new ones (nginx's \"reusing connections\")",
 );
 
+export const AssertionOutcomeSchema = closed(
+  {
+    name: Type.Enum(['established-within', 'held', 'capacity'], {
+      description: 'the assertion: hold --assert-established/--within, hold --assert-held, or ramp --assert-capacity',
+    }),
+    passed: flag('true when it held'),
+    expected: text('what was asserted, in words'),
+    actual: text('what happened, in words'),
+  },
+  'one assertion of the run and its outcome',
+);
+
 export const RampResultSchema = closed(
   {
     ...resultBaseProperties,
@@ -396,21 +416,14 @@ export const RampResultSchema = closed(
     audit: Type.Optional(
       described(AuditTargetRecordSchema, 'present when `tcpprobe audit` ran this: which target of the audit file, and its floor'),
     ),
+    assertions: Type.Optional(
+      Type.Array(AssertionOutcomeSchema, { description: 'the assertions asked for (--assert-capacity), with their outcomes; absent in results written before ramps had them' }),
+    ),
     settings: Type.Optional(
       described(RampRunSettingsSchema, 'the settings the ramp ran with; absent in results written before they were recorded'),
     ),
   },
   'the result of tcpprobe ramp (ramp --json, --out, one line of the history file)',
-);
-
-export const AssertionOutcomeSchema = closed(
-  {
-    name: Type.Enum(['established-within', 'held'], { description: 'the assertion: --assert-established/--within or --assert-held' }),
-    passed: flag('true when it held'),
-    expected: text('what was asserted, in words'),
-    actual: text('what happened, in words'),
-  },
-  'one assertion of the hold and its outcome',
 );
 
 export const HoldResultSchema = closed(
@@ -430,7 +443,7 @@ export const HoldResultSchema = closed(
       ),
       'established connections counted within the assertion window; null: no window was set',
     ),
-    lostDuringHold: count('connections lost (closed or reset by the server) after being established'),
+    lostDuringHold: count('connections lost (closed or reset by the server) after being held'),
     assertions: Type.Array(AssertionOutcomeSchema, { description: 'the assertions asked for, with their outcomes' }),
     settings: Type.Optional(
       described(HoldRunSettingsSchema, 'the settings the hold ran with; absent in results written before they were recorded'),

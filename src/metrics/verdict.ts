@@ -72,6 +72,14 @@ export type HoldStop = (
 ) &
   HoldFigures;
 
+/** A ramp assertion as data: --assert-capacity N against the connections held (the run's maximum). */
+export interface RampAssertionFacts {
+  name: 'capacity';
+  passed: boolean;
+  count: number;
+  held: number;
+}
+
 /** A hold assertion as data: what was asked and what was seen; reporters word `expected` and `actual`. */
 export type HoldAssertionFacts =
   | { name: 'established-within'; passed: boolean; count: number; withinMs: number; established: number }

@@ -3,7 +3,7 @@
  * failures, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
  */
 import { formatCount, formatDurationMs } from '../config/units.js';
-import type { AssertionOutcome, HoldResult } from '../metrics/result.js';
+import type { HoldResult } from '../metrics/result.js';
 import { cleanText, formatOffsetMs, joinBlocks } from './format.js';
 import {
   adviceLine,
@@ -17,6 +17,7 @@ import {
   engineLines,
   targetLine,
   unreachableLine,
+  assertionLines,
 } from './result-sections.js';
 import { maxDurationRanOut } from './verdict-text.js';
 
@@ -52,14 +53,6 @@ export function holdHeadline(result: HoldResult): string {
     case 'interrupted':
       return `Interrupted: ${held} connections held (${peak})`;
   }
-}
-
-/**
- * One assertion outcome, the actual count first and what it was measured against in the same sentence:
- * "FAIL established-within: 2,052 of 2,100 established within 1s (48 short)".
- */
-export function formatAssertion(a: AssertionOutcome): string {
-  return `${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${cleanText(a.actual)}`;
 }
 
 /**
@@ -104,8 +97,7 @@ export function formatHoldSummary(result: HoldResult, opts: HoldSummaryOptions =
     const advice = adviceLine(result);
     if (advice !== null) head.push(advice);
   }
-  const assertions =
-    result.assertions.length === 0 ? [] : ['Assertions:', ...result.assertions.map((a) => `  ${formatAssertion(a)}`)];
+  const assertions = assertionLines(result.assertions);
   const failures = [...firstFailureLines(result), ...failureTableLines(result)];
   const run = [
     ...latencyLines(result),

@@ -18,6 +18,7 @@ import {
   engineLines,
   targetLine,
   unreachableLine,
+  assertionLines,
 } from './result-sections.js';
 import { maxDurationRanOut } from './verdict-text.js';
 
@@ -223,7 +224,7 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     ...engineLines(result),
     ...resourceLines(result),
   ];
-  const blocks = [head, serverBehaviourLines(result), failures, run, participantLines(result)];
+  const blocks = [head, assertionLines(result.assertions), serverBehaviourLines(result), failures, run, participantLines(result)];
   // Nothing was ever held (unreachable, rejected, timed out at 0): a flat line at zero would only take space.
   const heldNothing =
     result.verdict.kind === 'unreachable' ||

@@ -6,7 +6,7 @@
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { FailureRecord } from '../types/pool-counters.js';
-import type { ProbeResult } from '../metrics/result.js';
+import type { AssertionOutcome, ProbeResult } from '../metrics/result.js';
 import { renderChart } from './chart.js';
 import { MISSING, cleanText, compactAddresses, formatHostPort, formatLatency, formatMs, formatOffsetMs, formatTable, quoteServerText } from './format.js';
 import { formatCount } from '../config/units.js';
@@ -160,3 +160,17 @@ export function heldChart(result: ProbeResult): string {
     xLabel,
   });
 }
+
+/**
+ * One assertion outcome, the actual count first and what it was measured against in the same sentence:
+ * "FAIL established-within: 2,052 of 2,100 established within 1s (48 short)".
+ */
+export function formatAssertion(a: AssertionOutcome): string {
+  return `${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${cleanText(a.actual)}`;
+}
+
+/** The summary's assertions block: none when none were asked for. */
+export function assertionLines(assertions: readonly AssertionOutcome[] | undefined): string[] {
+  return assertions === undefined || assertions.length === 0 ? [] : ['Assertions:', ...assertions.map((a) => `  ${formatAssertion(a)}`)];
+}
+

@@ -6,7 +6,8 @@
 import { formatCount, formatDurationMs } from '../config/units.js';
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import type { AssertionOutcome, HoldResult, HoldVerdictKind, RampResult, RampVerdictKind, Verdict } from '../metrics/result.js';
-import { rampIsLowerBound, type HoldAssertionFacts, type HoldStop, type RampStop } from '../metrics/verdict.js';
+import { rampIsLowerBound, type HoldAssertionFacts, type HoldStop, type RampAssertionFacts, type RampStop } from '../metrics/verdict.js';
+import { withExitCode } from '../metrics/exit-codes.js';
 
 /** How a run that met its hard time bound is told, in every verdict and headline that says so. */
 export function maxDurationRanOut(maxDurationMs?: number): string {
@@ -129,17 +130,35 @@ function worded(findings: object, words: Record<string, [string, unknown]>): unk
   return Object.fromEntries(Object.entries(findings).map(([k, v]) => words[k] ?? [k, v]));
 }
 
-/** The ramp's findings as the result document: the verdict worded. */
-export function rampResultOf(findings: Omit<RampResult, 'verdict'> & { stop: RampStop }): RampResult {
-  return worded(findings, { stop: ['verdict', rampVerdict(findings.stop)] }) as RampResult;
+/** A ramp assertion for the result document: what was asked and what was seen, in words. */
+export function rampAssertion(a: RampAssertionFacts): AssertionOutcome {
+  const short = a.count - a.held;
+  return {
+    name: a.name,
+    passed: a.passed,
+    expected: `at least ${formatCount(a.count)} held`,
+    actual: `${formatCount(a.held)} held${short > 0 ? ` (${formatCount(short)} short)` : ''}`,
+  };
 }
 
-/** The hold's findings as the result document: the verdict and the assertions worded. */
+/** The ramp's findings as the result document: the verdict and the assertions worded, the exit code it stands for. */
+export function rampResultOf(
+  findings: Omit<RampResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & { stop: RampStop; assertions: RampAssertionFacts[] },
+): RampResult {
+  const doc = worded(findings, {
+    stop: ['verdict', rampVerdict(findings.stop)],
+    assertions: ['assertions', findings.assertions.map(rampAssertion)],
+  }) as Omit<RampResult, 'exitCode' | 'passed'>;
+  return withExitCode(doc);
+}
+
+/** The hold's findings as the result document: the verdict and the assertions worded, the exit code it stands for. */
 export function holdResultOf(
-  findings: Omit<HoldResult, 'verdict' | 'assertions'> & { stop: HoldStop; assertions: HoldAssertionFacts[] },
+  findings: Omit<HoldResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & { stop: HoldStop; assertions: HoldAssertionFacts[] },
 ): HoldResult {
-  return worded(findings, {
+  const doc = worded(findings, {
     stop: ['verdict', holdVerdict(findings.stop)],
     assertions: ['assertions', findings.assertions.map(holdAssertion)],
-  }) as HoldResult;
+  }) as Omit<HoldResult, 'exitCode' | 'passed'>;
+  return withExitCode(doc);
 }

@@ -12,7 +12,7 @@ import { NativeTransport } from '../../src/engine/native-transport.js';
 import type { TransportConn, TransportSink } from '../../src/engine/transport.js';
 import type { SystemError } from '../../src/errors.js';
 import type { RampResult } from '../../src/metrics/result.js';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 import { parseResult, runCli, startServe } from '../helpers/cli.js';
 import { engineFor } from '../helpers/engine.js';
 import { describeNeeding, need } from '../helpers/needs.js';

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { startMultiProcessTarget } from '../../src/server/multi-process.js';
 import { collect, parseResult, runCli, startCli } from '../helpers/cli.js';

@@ -5,7 +5,8 @@
  * not resolve, compare with no files. Targets and Redis are on loopback; every run is bounded.
  */
 import { describe, expect, it } from 'vitest';
-import { COMMAND_NAMES, commandOutcomes, EXIT, OUTCOME_TABLE } from '../../src/cli/exit-codes.js';
+import { EXIT, OUTCOME_TABLE } from '../../src/metrics/exit-codes.js';
+import { COMMAND_NAMES, commandOutcomes } from '../../src/cli/exit-codes.js';
 import { collect, runCli, startCli } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/child-output.js';
 import { NEEDS_REDIS, startRedis } from '../helpers/redis.js';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hold, ramp, UsageError } from '../../src/index.js';
+import { EXIT, hold, ramp, UsageError } from '../../src/index.js';
 import { collect, startServe } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,13 +18,13 @@ describe("import { ramp, hold } from 'tcpprobe'", () => {
     const script = `
       import { ramp, EXIT, exitCodeForVerdict } from 'tcpprobe';
       const r = await ramp({ host: '127.0.0.1', port: ${serve.port}, rate: 1000, maxDuration: '15s', hold: '200ms', settle: '300ms', until: 'first-failure' });
-      process.stdout.write(JSON.stringify({ max: r.maxConcurrency, kind: r.verdict.kind, code: exitCodeForVerdict(r.verdict.kind, null), ok: EXIT.ok }));
+      process.stdout.write(JSON.stringify({ max: r.maxConcurrency, kind: r.verdict.kind, code: r.exitCode, passed: r.passed, verdictCode: exitCodeForVerdict(r.verdict.kind, null), ok: EXIT.ok }));
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const run = await collect(child, 40_000);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ max: 120, kind: 'limit-by-failure', code: 0, ok: 0 });
+    expect(JSON.parse(run.stdout)).toEqual({ max: 120, kind: 'limit-by-failure', code: 0, passed: true, verdictCode: 0, ok: 0 });
   });
 
   it('hold with an assertion: the outcome is in result.assertions', async () => {
@@ -33,6 +33,12 @@ describe("import { ramp, hold } from 'tcpprobe'", () => {
     expect(r.kind).toBe('hold');
     expect(r.verdict.kind).toBe('held');
     expect(r.assertions).toEqual([expect.objectContaining({ name: 'established-within', passed: true, actual: '20 of 20 established within 2s' })]);
+    expect([r.exitCode, r.passed]).toEqual([0, true]);
+    // 5 opened 50 ms apart cannot all be established within 100 ms (the fifth starts at 200 ms): the assertion
+    // fails, and the result says so with the code the CLI exits with.
+    const slow = await hold({ host: '127.0.0.1', port: serve.port, connections: 5, delay: '50ms', duration: '300ms', assertEstablished: { count: 5, within: '100ms' } });
+    expect(slow.assertions[0]?.passed).toBe(false);
+    expect([slow.exitCode, slow.passed]).toEqual([EXIT.assertEstablished, false]);
   });
 
   it('an AbortSignal stops the run: interrupted, with what was held', async () => {

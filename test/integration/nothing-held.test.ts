@@ -9,7 +9,7 @@ import { runCli, startServe } from '../helpers/cli.js';
 import { runInNetns } from '../helpers/netns.js';
 import { itNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {

@@ -33,6 +33,7 @@ const SETTINGS: RampSettings = {
   // and the server's close of an over-limit connection, and that connection would count as held (cap + 1).
   settleMs: 300,
   expectTimeoutMs: null,
+  assertCapacity: null,
 };
 
 async function ramp(

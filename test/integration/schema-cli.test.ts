@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_FILES, schemaFileText } from '../../src/schema-files.js';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 import { parseResult, runCli, startServe, type ServeChild } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { expectValidDocument, SCHEMA_DIR, schemaProblems } from '../helpers/schema-validator.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 import { collect, type CliRun } from '../helpers/cli.js';
 import { expectValidDocument } from '../helpers/schema-validator.js';
 import { freePort } from '../helpers/ports.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, collect, type CliRun } from '../helpers/cli.js';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 import { freePort } from '../helpers/ports.js';
 
 const TRACE = fileURLToPath(new URL('../fixtures/trace-loads.mjs', import.meta.url));

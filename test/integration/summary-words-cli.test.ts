@@ -4,7 +4,7 @@
  * sentence, the rate line beside a run with no failure, a hold's counts at a server's cap, an interrupted audit.
  */
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { runCli, startServe } from '../helpers/cli.js';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { failedTargetReport, isBelowMinimum, targetOutcome } from '../../src/cli/audit-run.js';
 import { readAuditFile } from '../../src/cli/audit-file.js';
 import { ProbeError } from '../../src/errors.js';
-import { EXIT, exitCodeForOutcome, OUTCOME_SEVERITY, OUTCOME_TABLE, worstOutcome } from '../../src/cli/exit-codes.js';
+import { EXIT, exitCodeForOutcome, OUTCOME_SEVERITY, OUTCOME_TABLE, worstOutcome } from '../../src/metrics/exit-codes.js';
 import { isSameSeries } from '../../src/history/history-file.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { rampResult } from '../helpers/ramp-result.js';

@@ -4,15 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  COMMAND_NAMES,
-  COMMAND_OUTCOMES,
-  commandOutcomes,
-  EXIT,
-  exitCodeForVerdict,
-  exitCodesHelp,
-  OUTCOME_TABLE,
-} from '../../src/cli/exit-codes.js';
+import { EXIT, exitCodeForVerdict, OUTCOME_TABLE } from '../../src/metrics/exit-codes.js';
+import { COMMAND_NAMES, COMMAND_OUTCOMES, commandOutcomes, exitCodesHelp } from '../../src/cli/exit-codes.js';
 
 describe('the outcome table', () => {
   it('holds every exit code exactly once', () => {
@@ -62,7 +55,7 @@ describe("each command's exit codes", () => {
     commandOutcomes(command).map((r) => OUTCOME_TABLE.find((t) => t.outcome === r.outcome)!.codes.join(' / '));
 
   it.each([
-    ['ramp', ['0', '1', '2', '3', '4', '7', '8', '9', '130 / 143']],
+    ['ramp', ['0', '1', '2', '3', '4', '7', '8', '9', '10', '130 / 143']],
     ['hold', ['0', '1', '2', '3', '4', '5', '6', '9', '130 / 143']],
     ['serve', ['1', '2', '130 / 143']],
     ['demo', ['0', '1', '2', '4', '9', '130 / 143']],

@@ -14,7 +14,8 @@ import {
 import { renderChart, resampleSeries, yScale } from '../../src/reporters/chart.js';
 import { compactAddresses, formatMs, formatTable, quoteServerText, sanitizeText, truncateText } from '../../src/reporters/format.js';
 import { formatCount } from '../../src/config/units.js';
-import { formatAssertion, formatHoldSummary } from '../../src/reporters/hold-summary.js';
+import { formatHoldSummary } from '../../src/reporters/hold-summary.js';
+import { formatAssertion } from '../../src/reporters/result-sections.js';
 import {
   formatConnEvent,
   formatStatusBlock,
