@@ -1,6 +1,6 @@
 /**
  * The small error hierarchy of tcpprobe. Every error a user can cause or meet carries a stable code;
- * `src/cli/exit-codes.ts` maps codes to exit statuses, and only the CLI entry turns them into an exit.
+ * `src/metrics/exit-codes.ts` maps codes to exit statuses, and only the CLI entry turns them into an exit.
  */
 
 /** Stable codes; the CLI maps each to an exit status. */

@@ -74,6 +74,15 @@ export function failedTargetReport(t: AuditTarget, e: unknown): AuditTargetRepor
   };
 }
 
+/** A target the audit did not reach because it was stopped: listed, so the document accounts for the whole file. */
+export function notRunReport(t: AuditTarget, signal: string | null): AuditTargetReport {
+  return {
+    ...failedTargetReport(t, new Error('not run: the audit was stopped before this target')),
+    outcome: 'interrupted',
+    exitCode: exitCodeForOutcome('interrupted', signal),
+  };
+}
+
 export interface AuditRunHooks {
   onTargetStart(index: number, target: AuditTarget): void;
   onTargetEnd(report: AuditTargetReport): void;
@@ -133,7 +142,7 @@ async function runTarget(
 
 /**
  * Run every target in the file's order, one at a time (never two against one host at once, and never competing
- * for this machine). After a stop signal the remaining targets are not run.
+ * for this machine). After a stop signal the remaining targets are not run; each is reported as not run.
  */
 export async function runAudit(
   plan: AuditPlan,
@@ -144,7 +153,10 @@ export async function runAudit(
 ): Promise<AuditTargetReport[]> {
   const reports: AuditTargetReport[] = [];
   for (const [i, t] of plan.targets.entries()) {
-    if (signal.aborted) break;
+    if (signal.aborted) {
+      reports.push(notRunReport(t, received()));
+      continue;
+    }
     hooks.onTargetStart(i, t);
     const report = await runTarget(t, plan, historyPath, signal, received);
     reports.push(report);

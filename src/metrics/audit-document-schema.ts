@@ -6,11 +6,11 @@ import { Type } from 'typebox';
 import { GateOutcomeSchema, RampResultSchema, RampVerdictKindSchema } from './result-schema.js';
 import { closed, count, described, figure, flag, nullable, text, timestamp } from './schema-kit.js';
 
-/** The outcome of the exit-code table (src/cli/exit-codes.ts). */
+/** The outcome of the exit-code table (src/metrics/exit-codes.ts). */
 const OutcomeText = text(
-  'the outcome of the exit-code table (src/cli/exit-codes.ts, README "Exit codes"): answered, unreachable, client-limited, ' +
-    'regression (a drop beyond maxRegression or a max under minConnections), timed-out, interrupted, usage (its history ' +
-    'record could not be written), internal',
+  'the outcome of the exit-code table (src/metrics/exit-codes.ts, README "Exit codes"): answered, unreachable, client-limited, ' +
+    'regression (a drop beyond maxRegression or a max under minConnections), timed-out, interrupted (also a target not run ' +
+    'because the audit was stopped first), usage (its history record could not be written), internal',
 );
 
 /** One target of the audit, as it ended. */

@@ -18,8 +18,14 @@ export function changeText(t: AuditTargetReport): string {
   return `${sign}${percent(Math.abs(t.dropShare))} vs ${formatCount(t.baselineMax)}`;
 }
 
+/** A target the audit never reached (it was stopped first). */
+function isNotRun(t: AuditTargetReport): boolean {
+  return t.result === null && t.outcome === 'interrupted';
+}
+
 /** The verdict column: the ramp's verdict and, when the gate or the floor failed, why the target fails. */
 export function verdictText(t: AuditTargetReport): string {
+  if (isNotRun(t)) return 'not run (the audit was stopped)';
   if (t.result === null) return `error: ${cleanText(t.error ?? 'not run', 60)}`;
   const parts = [t.verdict ?? '?'];
   if (t.gate === 'regression' && t.allowedDropShare !== null) parts.push(`REGRESSION (allowed ${percent(t.allowedDropShare)})`);
@@ -49,14 +55,19 @@ export function formatAuditSummary(doc: AuditDocument): string {
     changeText(t),
     verdictText(t),
   ]);
-  const failing = doc.targets.filter((t) => t.exitCode !== 0).length;
+  const all = plural(doc.targets.length, 'target');
+  const ran = doc.targets.filter((t) => !isNotRun(t)).length;
+  const failing = doc.targets.filter((t) => t.exitCode !== 0 && !isNotRun(t)).length;
+  const stopped = ran < doc.targets.length ? `stopped after ${ran} of ${all}` : null;
+  let last: string;
+  if (failing === 0 && stopped === null) last = `All ${all} answered (exit 0).`;
+  else if (failing === 0) last = `The audit was ${stopped}; the worst outcome is ${doc.outcome} (exit ${doc.exitCode}).`;
+  else last = `${failing} of ${all} did not pass${stopped === null ? '' : ` (${stopped})`}; the worst outcome is ${doc.outcome} (exit ${doc.exitCode}).`;
   return [
-    `Audit of ${plural(doc.targets.length, 'target')} from ${doc.file}`,
+    `Audit of ${all} from ${doc.file}`,
     '',
     ...formatTable(['target', 'address', 'max', 'change', 'verdict'], rows, ['left', 'left', 'right', 'left', 'left']),
     '',
-    failing === 0
-      ? `All ${plural(doc.targets.length, 'target')} answered (exit 0).`
-      : `${failing} of ${plural(doc.targets.length, 'target')} did not pass; the worst outcome is ${doc.outcome} (exit ${doc.exitCode}).`,
+    last,
   ].join('\n');
 }

@@ -232,7 +232,10 @@ describe('tcpprobe audit, stopped', () => {
     const r = await done;
     expect(r.code, stderr + r.stderr).toBe(130);
     expect(stderr + r.stderr).not.toContain('[2/2]');
-    expect(r.stdout).toContain('the worst outcome is interrupted (exit 130).');
+    // The summary accounts for the whole file: two targets, one run and stopped, one never reached.
+    expect(r.stdout).toMatch(/^Audit of 2 targets from /m);
+    expect(r.stdout).toMatch(/^ {2}never +\S+:\d+ +- +not run \(the audit was stopped\)$/m);
+    expect(r.stdout).toContain('(stopped after 1 of 2 targets); the worst outcome is interrupted (exit 130).');
     const saved = lines(readFileSync(interruptedHistory, 'utf8')).map((l) => JSON.parse(l) as HistoryLine);
     expect(saved.map((h) => [h.audit?.name, h.verdict.kind])).toEqual([['slow', 'interrupted']]);
     await open.stop();

@@ -91,6 +91,27 @@ describe('formatAuditSummary', () => {
     ]);
   });
 
+  it.each([
+    [[130, 130], '1 of 2 targets did not pass (stopped after 1 of 2 targets); the worst outcome is interrupted (exit 130).'],
+    [[0, 130], 'The audit was stopped after 1 of 2 targets; the worst outcome is interrupted (exit 130).'],
+  ])('a stopped audit counts every target of the file, the ones it never reached too (%j)', ([firstCode], last) => {
+    const doc: AuditDocument = {
+      schema: 'tcpprobe/audit', schemaVersion: 1, file: 'nightly.yaml', historyPath: 'h', startedAt: '', finishedAt: '',
+      outcome: 'interrupted', exitCode: 130,
+      targets: [
+        firstCode === 0
+          ? report({ name: 'slow', maxConcurrency: 300 })
+          : report({ name: 'slow', maxConcurrency: 40, verdict: 'interrupted', outcome: 'interrupted', exitCode: 130 }),
+        report({ name: 'never', address: '127.0.0.1:2', result: null, maxConcurrency: null, verdict: null, gate: null,
+          outcome: 'interrupted', exitCode: 130, error: 'not run: the audit was stopped before this target' }),
+      ],
+    };
+    const text = formatAuditSummary(doc).split('\n');
+    expect(text[0]).toBe('Audit of 2 targets from nightly.yaml');
+    expect(text.find((l) => l.startsWith('  never'))).toMatch(/^ {2}never +127\.0\.0\.1:2 +- +not run \(the audit was stopped\)$/);
+    expect(text.at(-1)).toBe(last);
+  });
+
   it('says a first run has no baseline yet and a rise with a plus', () => {
     expect(changeText(report({ gate: 'no-baseline' }))).toBe('no baseline yet');
     expect(changeText(report({ gate: 'pass', baselineMax: 200, dropShare: -0.5, maxConcurrency: 300 }))).toBe('+50.0% vs 200');
