@@ -28,8 +28,8 @@ const G = HELP_GROUPS;
 const CASES: { command: string; headings: string[]; where: Record<string, string> }[] = [
   {
     command: 'ramp',
-    headings: [G.target, G.connections, G.service, G.tls, G.schedule, G.stop, G.hold, G.output, G.gate, G.fleet, 'Options:'],
-    where: { '--port': G.target, '--rate': G.schedule, '--max': G.stop, '--hold': G.hold, '--json': G.output, '--openmetrics': G.output, '--baseline': G.gate, '--redis': G.fleet, '--expect': G.service, '--ca': G.tls, '--workers': G.connections },
+    headings: [G.target, G.connections, G.service, G.tls, G.schedule, G.stop, G.hold, G.assertions, G.output, G.gate, G.fleet, 'Options:'],
+    where: { '--assert-capacity': G.assertions, '--port': G.target, '--rate': G.schedule, '--max': G.stop, '--hold': G.hold, '--json': G.output, '--openmetrics': G.output, '--baseline': G.gate, '--redis': G.fleet, '--expect': G.service, '--ca': G.tls, '--workers': G.connections },
   },
   {
     command: 'hold',

@@ -27,8 +27,9 @@ export async function capacity(port: number, signal: AbortSignal): Promise<{ max
     held = Math.max(held, p.counters.held);
   };
   try {
-    const r: RampResult = await ramp(input, { signal, onProgress });
-    return { max: r.maxConcurrency, code: exitCodeForVerdict(r.verdict.kind, 'SIGTERM') };
+    const r: RampResult = await ramp({ ...input, assertCapacity: 100 }, { signal, onProgress });
+    const passed: boolean | undefined = r.passed;
+    return { max: r.maxConcurrency, code: r.exitCode ?? (passed === true ? EXIT.ok : exitCodeForVerdict(r.verdict.kind, 'SIGTERM')) };
   } catch (e) {
     if (e instanceof UsageError) return { max: held, code: EXIT.usage };
     throw e;
@@ -36,7 +37,7 @@ export async function capacity(port: number, signal: AbortSignal): Promise<{ max
 }
 
 export async function keeps(port: number): Promise<string[]> {
-  const input: HoldInput = { port, connections: 10, duration: '1s', assertEstablished: { count: 10, within: 500 } };
+  const input: HoldInput = { port, connections: 10, duration: '1s', assertEstablished: { count: 10, within: '500ms' } };
   const r: HoldResult = await hold(input);
   return [r.verdict.summary, ...r.assertions.map((a) => a.actual), ...OUTCOME_TABLE.map((row) => row.meaning)];
 }
@@ -116,7 +117,7 @@ describeNeeding([need.compiler], 'the packed native core, installed without inst
     expect((JSON.parse(doctor.stdout) as { engine: unknown }).engine).toEqual({ name: 'native', why: null });
 
     const target = await startTarget();
-    const hold = await installedCli(['hold', '--host', '127.0.0.1', '--port', String(target.port), '-c', '1', '--duration', '0.1', '--json']);
+    const hold = await installedCli(['hold', '--host', '127.0.0.1', '--port', String(target.port), '-c', '1', '--duration', '100ms', '--json']);
     expect(hold.code, hold.stderr).toBe(0);
     const result = JSON.parse(hold.stdout) as { engine: unknown; verdict: { kind: string } };
     expect(result.engine).toEqual({ name: 'native', why: null });

@@ -288,10 +288,10 @@ describe('ramp: the other verdicts', () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close']);
     const first = result(await ramp(serve.port, ['--until', 'first-failure']));
     expect(first.verdict.kind).toBe('limit-by-failure');
-    expect(first.verdict.summary).toMatch(/first failure/i);
-    expect(first.verdict.summary).not.toMatch(/low rate/);
+    expect(first.verdict.summary).toMatch(/^Stopped when connects began to fail with /);
+    expect(first.verdict.summary).toMatch(/\(not confirmed at a low rate\)\.$/);
     expect(first.maxConcurrency).toBe(CAP);
-    // (The default, --until confirm, says "low rate": see the close test above.)
+    // (The default, --until confirm, says "went on failing at a low rate": see the close test above.)
   });
 
   it('--step/--step-interval: the step schedule is run and reported, the cap still exact', async () => {

@@ -106,7 +106,7 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
       expect(r.heldAtFirstFailure).not.toBeNull();
       if (mode === 'close') expect(r.firstFailure!.serverSaid).toContain('-ERR max number of clients reached');
       // The default (--until confirm) tried again at a low rate and says so.
-      expect(r.verdict.summary).toMatch(/low rate/);
+      expect(r.verdict.summary).toMatch(/went on failing at a low rate/);
       // Failures come after the first successes: connections were open (settling or held) before any failed.
       const firstFailed = r.timeline.find((s) => s.failed > 0);
       expect(firstFailed).toBeDefined();
@@ -188,10 +188,10 @@ describe('runRamp: the other ways a ramp ends', () => {
     const r = await ramp(server.port, { until: 'first-failure' });
     expectConsistent(r, server);
     expect(r.verdict.kind).toBe('limit-by-failure');
-    expect(r.verdict.summary).toMatch(/first failure/i);
-    expect(r.verdict.summary).not.toMatch(/low rate/);
+    expect(r.verdict.summary).toMatch(/^Stopped when connects began to fail with /);
+    expect(r.verdict.summary).toMatch(/\(not confirmed at a low rate\)\.$/);
     expect(r.maxConcurrency).toBe(CAP);
-    // (The default confirms and says "low rate": see the mode tests above.)
+    // (The default confirms and says "went on failing at a low rate": see the mode tests above.)
   });
 
   it('an abort mid-ramp: interrupted, a lower bound, everything closed', async () => {
