@@ -19,7 +19,7 @@
  * Node passes one handle per channel at a time and each costs two cross-process wake-ups; and a fast client piled
  * admitted sockets up in the primary until its own open-files limit made it drop them. Why not Node's cluster: its
  * round-robin hands connections out without a global view, so only a cap per worker is possible, and shares are
- * not strictly even: "at most 24,000 in total" could not be found exactly. Figures in README ("Performance").
+ * not strictly even: "at most 24,000 in total" could not be found exactly. Figures in docs/native-engine.md.
  *
  * Only as many workers as there are CPUs hold a copy at a time, the least loaded with room first: every process
  * with a copy wakes for every new connection, and six copies on two cores halved the rate. A worker near its

@@ -16,7 +16,7 @@ function workerEntry(): string {
 
 /**
  * Node flags of worker processes, which only hold idle sockets and forward counters (figures in
- * README ("Performance"), 100,000 held over 6 workers): `--max-semi-space-size=1` (MB) caps V8's young generation,
+ * docs/native-engine.md, 100,000 held over 6 workers): `--max-semi-space-size=1` (MB) caps V8's young generation,
  * which a ramp otherwise grows to 16 MB per semi-space and keeps; `--expose-gc` lets a worker run one compacting
  * collection once a ramp has settled (src/workers/settle-gc.ts), and the worker has every full collection compact
  * (worker-main.ts). Together they took RSS per held connection from 3.9 KB to 1.9 KB settled (2.6-3.3 KB at the peak)
