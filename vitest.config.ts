@@ -13,7 +13,11 @@ import SkipReporter from './test/helpers/skip-reporter.js';
  */
 function nativeCoreLoads(): boolean {
   try {
-    createRequire(import.meta.url)('node-gyp-build')(fileURLToPath(new URL('.', import.meta.url)));
+    // TCPPROBE_NATIVE_ADDON names the binary every process loads (the ASan build, or a test's missing one).
+    const explicit = process.env.TCPPROBE_NATIVE_ADDON;
+    const require = createRequire(import.meta.url);
+    if (explicit) require(explicit);
+    else require('node-gyp-build')(fileURLToPath(new URL('.', import.meta.url)));
     return true;
   } catch {
     return false;

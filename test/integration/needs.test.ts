@@ -11,8 +11,10 @@ import { collect, type CliRun } from '../helpers/cli.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const VITEST = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));
 
-function vitest(file: string, env: NodeJS.ProcessEnv): Promise<CliRun> {
-  const child = spawn(process.execPath, [VITEST, 'run', '--config', 'test/fixtures/needs/vitest.config.ts', file], {
+/** `vitest run FILE` with the check files' config, or with the project's own (its default-engine project). */
+function vitest(file: string, env: NodeJS.ProcessEnv, projectConfig = false): Promise<CliRun> {
+  const config = projectConfig ? ['--config', 'vitest.config.ts', '--project', 'default-engine'] : ['--config', 'test/fixtures/needs/vitest.config.ts'];
+  const child = spawn(process.execPath, [VITEST, 'run', ...config, file], {
     cwd: ROOT,
     env: { ...process.env, CI: '', TCPPROBE_SKIP_LOG: '', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,5 +43,15 @@ describe('declared needs and the skip reporter', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('1 skipped without a declared need (test/helpers/needs.ts):');
     expect(run.stdout).toContain('test/fixtures/needs/undeclared.check.ts: skipped for no stated reason');
+  });
+
+  it('under CI=true a native core that does not load stops the run; elsewhere the tests fall back to the JS engine', async () => {
+    const missing = { TCPPROBE_NATIVE_ADDON: '/nonexistent/tcpcore.node' };
+    const ci = await vitest('test/unit/units.test.ts', { ...missing, CI: 'true' }, true);
+    expect(ci.code).not.toBe(0);
+    expect(ci.stdout + ci.stderr).toContain('CI=true: the native core did not build or load');
+    const local = await vitest('test/unit/units.test.ts', missing, true);
+    expect(local.code, local.stdout + local.stderr).toBe(0);
+    expect(local.stdout).toMatch(/^tests: \d+ passed, 0 failed, 0 skipped$/m);
   });
 });
