@@ -2,7 +2,7 @@
  * Detection: pure decisions over the sampled timeline and counters. The ramp executor asks these whether to stop
  * and how to read the failures it saw; they never touch sockets or clocks.
  */
-import type { RampVerdictKind, TimelineSample } from '../metrics/result.js';
+import type { RampVerdictKind, RateFinding, TimelineSample } from '../metrics/result.js';
 import type { PoolCounters } from '../types/pool-counters.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 
@@ -113,4 +113,14 @@ export function limitMax(
   if (stop !== 'limit-by-failure' && stop !== 'limit-by-plateau') return c.peakHeld;
   if (c.held >= c.peakHeld || c.heldLostEarly === 0) return c.peakHeld;
   return Math.max(c.held, c.peakHeld - c.heldLostEarly);
+}
+
+/**
+ * The rate limits a ramp reports. A server found to evict its oldest idle connections (nginx at
+ * worker_connections) closes held connections while new ones are held; before the eviction check has run, the
+ * first of those closes look like failures that stop when the rate drops. Once the run is known to evict, such
+ * closes (closed-by-peer) were evictions, never a rate limit.
+ */
+export function reportedRateLimits(stopKind: RampVerdictKind, found: readonly RateFinding[]): RateFinding[] {
+  return stopKind === 'evicting' ? found.filter((r) => r.failureClass !== 'closed-by-peer') : [...found];
 }

@@ -10,7 +10,7 @@ import type { PoolCounters } from '../types/pool-counters.js';
 import type { HeldCloses, RampResult, RampRunSettings, ScheduleChangeReason } from '../metrics/result.js';
 import type { RampAssertionFacts, RampStop, RampStopReason } from '../metrics/verdict.js';
 import { limitFailure } from '../metrics/limit-class.js';
-import { clientLimitIn, limitMax, nothingHeldVerdict, timeToReach } from './detect.js';
+import { clientLimitIn, limitMax, nothingHeldVerdict, reportedRateLimits, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { slowerStage, stageRatePerSec } from './plan.js';
 import type { RampOptions } from '../config/ramp-options.js';
@@ -112,7 +112,7 @@ export async function runRamp(
       achievedPerSec: Math.round(achievedPerSec),
       ...(state.adaptive === null ? {} : { adaptive: true, highestRequestedPerSec: Math.round(state.highestRate) }),
       absorbedPerSec: Math.round(absorbedPerSec),
-      rateLimits: state.rateLimits,
+      rateLimits: reportedRateLimits(stop.kind, state.rateLimits),
     },
     schedule: state.schedule,
     timeToMaxMs: timeToReach(clock.timeline, max),

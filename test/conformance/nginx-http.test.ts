@@ -16,7 +16,7 @@ for (const useTls of [false, true]) {
   const needs = useTls ? [need.command('nginx', 'nginx-light'), need.command('openssl')] : [need.command('nginx', 'nginx-light')];
 
   describeNeeding(needs, `conformance: ${name}, worker_connections ${WORKER_CONNECTIONS}`, () => {
-    it('tcpprobe calls it evicting and finds the most open at once that the reference found', async () => {
+    it('tcpprobe calls it evicting, records no rate limit, and finds the most open at once that the reference found', async () => {
       const cert = useTls ? makeSelfSignedCert() : undefined;
       const start = () => startNginxHttp({ workerConnections: WORKER_CONNECTIONS, ...(cert ? { tls: cert } : {}) });
       for (let run = 1; run <= RUNS; run++) {
@@ -33,6 +33,8 @@ for (const useTls of [false, true]) {
         expect.soft(doc.maxConcurrency, 'tcpprobe maxConcurrency vs reference maxOpen').toBe(ref.maxOpen);
         expect.soft(doc.verdict.kind).toBe('evicting');
         expect.soft(doc.eviction?.maxOpen, 'eviction.maxOpen').toBe(ref.maxOpen);
+        // Its evictions are never also a rate limit.
+        expect.soft(doc.rate.rateLimits, 'rate.rateLimits of an evicting server').toEqual([]);
       }
     }, caseTimeout());
   });

@@ -27,6 +27,7 @@ export interface ProbeDoc {
   failures: { class: string; count: number; first?: { class?: string; serverSaid?: string; sourceAddress?: string } }[];
   sourceAddresses?: string[];
   eviction?: { maxOpen: number; evictions: number; largestBatch: number; firstAtMs: number } | null;
+  rate: { rateLimits: { failedAtPerSec: number; continuedAtPerSec: number; failureClass: string }[] };
 }
 
 export interface ProbeRun {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  reportedRateLimits,
   clientLimitIn,
   detectPlateau,
   judgeConfirmation,
@@ -9,7 +10,7 @@ import {
   nothingHeldVerdict,
   timeToReach,
 } from '../../src/controller/detect.js';
-import type { TimelineSample } from '../../src/metrics/result.js';
+import type { RampVerdictKind, RateFinding, TimelineSample } from '../../src/metrics/result.js';
 
 /** Samples from [tMs, attempted, held] triples. */
 function timeline(rows: [number, number, number][]): TimelineSample[] {
@@ -126,5 +127,19 @@ describe('limitMax: what a found cap reports', () => {
     expect(limitMax('limit-by-failure', { peakHeld: 1000, held: 990, heldLostEarly: 0 })).toBe(1000);
     expect(limitMax('evicting', { peakHeld: 187, held: 160, heldLostEarly: 69 })).toBe(187);
     expect(limitMax('max-reached', { peakHeld: 50, held: 40, heldLostEarly: 10 })).toBe(50);
+  });
+});
+
+describe('reportedRateLimits: an evicting server reports no rate limit for its evictions', () => {
+  const closes: RateFinding = { failedAtPerSec: 8000, continuedAtPerSec: 4000, heldAtMs: 300, failureClass: 'closed-by-peer' };
+  const refusals: RateFinding = { failedAtPerSec: 1000, continuedAtPerSec: 500, heldAtMs: 900, failureClass: 'refused' };
+  it.each<[RampVerdictKind, RateFinding[], RateFinding[]]>([
+    ['evicting', [closes], []],
+    ['evicting', [closes, refusals], [refusals]],
+    ['limit-by-failure', [closes, refusals], [closes, refusals]],
+    ['max-reached', [closes], [closes]],
+    ['evicting', [], []],
+  ])('%s with %j -> %j', (kind, found, expected) => {
+    expect(reportedRateLimits(kind, found)).toEqual(expected);
   });
 });
