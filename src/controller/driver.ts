@@ -34,6 +34,11 @@ export interface ProbeDriver {
    * in this process (worker processes, agents): the result then says the audit did not run.
    */
   auditHandshakes?(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit>;
+  /**
+   * Open again after stopOpening, for the audit's one-at-a-time reopening of handshakes a burst overflowed (absent
+   * where auditHandshakes is: the connections it took back were in this process).
+   */
+  resumeOpening?(): void;
   /** Close every connection with RST and release everything. */
   close(): Promise<void>;
 }

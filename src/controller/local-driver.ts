@@ -48,6 +48,9 @@ export class LocalDriver implements ProbeDriver {
   dropQueued(): void {
     this.pool.dropQueued();
   }
+  resumeOpening(): void {
+    this.pool.resumeOpening();
+  }
   stopOpening(): void {
     this.pool.stopOpening();
   }

@@ -200,3 +200,36 @@ export async function checkHandshakes(
     ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'the connections are held in other processes' }
     : await driver.auditHandshakes(Math.max(0, maxDurationMs - clock.elapsed()), signal);
 }
+
+/**
+ * Handshakes the audit took back because a burst overflowed the server's accept queue: the server may hold them
+ * (a forking server accepts slowly, and its queue drains), so reopen that many one at a time, each only once the
+ * last is held: a connect the server's queue has room for completes on the server as well. Stops at the first
+ * that fails (a full queue drops the SYN: a timeout), at --max-duration, or when stopped. Returns how many were
+ * held again.
+ */
+export async function reopenTakenBack(
+  ctx: RampPhaseContext,
+  count: number,
+  bounds: { maxDurationMs: number; connectTimeoutMs: number; settleMs: number },
+): Promise<number> {
+  const { clock, driver } = ctx;
+  if (count <= 0 || driver.resumeOpening === undefined || clock.aborted) return 0;
+  const eachMs = bounds.connectTimeoutMs + bounds.settleMs + 500;
+  clock.phase = 'reopening';
+  driver.resumeOpening();
+  let reopened = 0;
+  try {
+    while (reopened < count && !clock.aborted && clock.elapsed() + eachMs <= bounds.maxDurationMs) {
+      const before = clock.sample(true);
+      driver.open(1);
+      const until = clock.elapsed() + eachMs;
+      const after = await clock.waitUntil((c) => c.held > before.held || c.failed > before.failed, until);
+      if (after.held <= before.held) break;
+      reopened++;
+    }
+  } finally {
+    driver.stopOpening();
+  }
+  return reopened;
+}

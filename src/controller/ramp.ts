@@ -14,7 +14,7 @@ import { clientLimitIn, limitMax, nothingHeldVerdict, reportedRateLimits, timeTo
 import type { ProbeDriver } from './driver.js';
 import { slowerStage, stageRatePerSec } from './plan.js';
 import type { RampOptions } from '../config/ramp-options.js';
-import { checkEviction, checkHandshakes, confirmAtLowRate, MAX_BACKOFFS, settleAndHold, type RampPhaseContext } from './ramp-phases.js';
+import { checkEviction, checkHandshakes, reopenTakenBack, confirmAtLowRate, MAX_BACKOFFS, settleAndHold, type RampPhaseContext } from './ramp-phases.js';
 import { RampState } from './ramp-state.js';
 import { decideRampTick, type RampBounds } from './ramp-stop.js';
 import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
@@ -80,7 +80,10 @@ export async function runRamp(
   driver.stopOpening();
   const holdSamples = clock.timeline.filter((x) => x.tMs >= hold.startMs).map((x) => x.held);
   const heldCloses = heldClosesOf(clock.sample(true), settings.reconnect, hold.start, hold.end, clock.elapsed() - hold.startMs, holdSamples);
-  const handshakeAudit = await checkHandshakes(ctx, settings.maxDurationMs, hooks.signal);
+  const audited = await checkHandshakes(ctx, settings.maxDurationMs, hooks.signal);
+  // What a burst overflowed is not lost: the server may hold it when asked one at a time, as its queue drains.
+  const reopened = audited === undefined ? 0 : await reopenTakenBack(ctx, audited.neverCompleted, settings);
+  const handshakeAudit = audited === undefined || audited.neverCompleted === 0 ? audited : { ...audited, reopened };
   if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted' };
   const final = clock.sample(true);
   // Nothing held is never a capacity: say whether nothing connected, the server turned every connection away, or

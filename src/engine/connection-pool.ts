@@ -197,6 +197,11 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.c.queued = 0;
   }
 
+  /** Start connections again after stopOpening (never after close): open() queues them as before. */
+  resumeOpening(): void {
+    if (!this.closed) this.opening = true;
+  }
+
   /** Close everything with RST (no TIME_WAIT left on this machine) and stop the sweep. Idempotent. */
   close(): void {
     if (this.closed) return;

@@ -351,6 +351,11 @@ export const HandshakeAuditSchema = closed(
     checked: count('held connections looked at'),
     suspects: count('connections that looked like handshakes the server never completed (more than one segment in, no data)'),
     neverCompleted: count('confirmed (the server kept retransmitting its SYN-ACK) and taken out of the held count and the peak'),
+    reopened: Type.Optional(
+      count(
+        'of those, reopened one at a time after the burst and held (a server that accepts slowly completes them once its queue drains); absent when none were taken back',
+      ),
+    ),
     note: nullable(text('why'), 'why it did not run; null when it ran'),
   },
   'the check for handshakes the server never completed, run once the ramp has held its population',

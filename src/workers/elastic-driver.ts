@@ -163,6 +163,14 @@ export class ElasticDriver implements ProbeDriver {
     for (const part of this.parts) part.pending = 0;
   }
 
+  /** Only while this process holds every connection: the audit took back (and reopens) only its own. */
+  resumeOpening(): void {
+    const main = this.parts[0]?.driver;
+    if (this.parts.length !== 1 || main?.resumeOpening === undefined) return;
+    this.opening = true;
+    main.resumeOpening();
+  }
+
   counters(): PoolCounters {
     const drivers = this.drivers();
     const pending = this.parts.reduce((sum, p) => sum + p.pending, 0);

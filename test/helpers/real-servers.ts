@@ -25,6 +25,7 @@ import type { ReferenceOptions, ReferenceResult } from './reference-prober.js';
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 export const STOCK_REDIS_CONF = '/etc/redis/redis.conf';
 const NEVER_ACCEPT = fileURLToPath(new URL('../fixtures/never-accept.py', import.meta.url));
+const FORKING = fileURLToPath(new URL('../fixtures/forking-server.py', import.meta.url));
 
 export interface RealServer {
   name: string;
@@ -304,6 +305,15 @@ backend be
 export async function startNeverAccept(opts: { backlog: number }): Promise<RealServer> {
   const dir = tempDir('never-accept');
   return spawnServer({ name: 'never-accept', cmd: 'python3', args: [NEVER_ACCEPT, String(opts.backlog)], dir });
+}
+
+/**
+ * A server that forks a process per connection and accepts slowly (test/fixtures/forking-server.py, the way
+ * PostgreSQL's postmaster does), with a small listen backlog; `max` > 0 caps it with an error line and a close.
+ */
+export async function startForking(opts: { backlog: number; acceptMs: number; max: number }): Promise<RealServer> {
+  const dir = tempDir('forking');
+  return spawnServer({ name: 'forking', cmd: 'python3', args: [FORKING, String(opts.backlog), String(opts.acceptMs), String(opts.max)], dir });
 }
 
 export interface Backend {
