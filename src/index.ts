@@ -71,6 +71,8 @@ export interface RampInput extends ProbeInput {
   plateau?: Duration;
   hold?: Duration;
   until?: 'confirm' | 'first-failure';
+  /** As --confirm: after a found limit, re-run its edge; the result's `confirmation` (default off). */
+  confirm?: boolean;
   /** Reopen held connections the server closes (default off). */
   reconnect?: boolean;
   reconnectDelay?: Duration;

@@ -73,6 +73,8 @@ export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   ScheduleRecord: R.ScheduleRecordSchema,
   HandshakeAudit: R.HandshakeAuditSchema,
   EvictionFinding: R.EvictionFindingSchema,
+  ConfirmationStop: R.ConfirmationStopSchema,
+  Confirmation: R.ConfirmationSchema,
   AssertionOutcome: R.AssertionOutcomeSchema,
   RampResult: R.RampResultSchema,
   HoldResult: R.HoldResultSchema,

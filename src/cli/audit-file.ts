@@ -34,6 +34,14 @@ export interface AuditPlan {
   baselineRuns: number;
 }
 
+/**
+ * What an audit target does unlike a plain `ramp` unless its file says otherwise. `confirm`: an audit's number goes
+ * into the history and gates regressions, so the found edge is re-run (the confirmation stage); measured on this
+ * machine it costs about 3 s plus 2 s per 1,000 connections found (docs/how-it-decides.md). `confirm: false` turns
+ * it off.
+ */
+export const AUDIT_TARGET_DEFAULTS = { confirm: true } as const;
+
 /** Keys a target (or `defaults`) may have besides the ramp's. */
 const GATE_KEYS = ['maxRegression', 'minConnections', 'labels'] as const;
 const TOP_KEYS = new Set(['defaults', 'targets', 'baselineRuns']);
@@ -115,6 +123,7 @@ function readTarget(raw: unknown, index: number, defaults: Mapping, v: Validator
       settings[key] = shownSetting(key, value);
     }
   }
+  for (const [key, value] of Object.entries(AUDIT_TARGET_DEFAULTS)) if (!(key in merged)) rampInput[key] = value;
   const flags = toFlags(rampInput, RAMP_KEYS);
   flags.chart = false;
   let options: Readonly<RampOptions> | null = null;

@@ -30,6 +30,7 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
     .option('--plateau <dur>', `stop when held has not grown for this long while attempts go on (default ${RAMP_DEFAULTS.plateauMs / 1000}s)`)
     .optionsGroup(HELP_GROUPS.hold)
     .option('--hold <dur>', `hold the population this long at the end, within --max-duration (default ${RAMP_DEFAULTS.holdMs / 1000}s, or a quarter of a --max-duration under ${(4 * RAMP_DEFAULTS.holdMs) / 1000}s)`)
+    .option('--confirm', 'after a found limit, close everything, open the found count again slowly, hold it and check one more fails (default off; on in audit targets)')
     .option('--reconnect', 'reopen held connections the server closes, during the ramp and the hold (default off: a close is reported, not hidden)')
     .option('--reconnect-delay <dur>', `wait before reopening (default ${RAMP_DEFAULTS.reconnectDelayMs}ms)`)
     .optionsGroup(HELP_GROUPS.assertions)

@@ -24,6 +24,7 @@ export const RAMP_SETTING_NAMES = [
   'holdMs',
   'plateauMs',
   'until',
+  'confirm',
   'connectTimeoutMs',
   'settleMs',
   'keepAliveMs',

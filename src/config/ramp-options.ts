@@ -47,6 +47,11 @@ export interface RampOptions {
   plateauMs: number;
   holdMs: number;
   until: 'confirm' | 'first-failure';
+  /**
+   * --confirm: after a found limit, re-run its edge (close everything, cool down, open the found count again at a
+   * slow rate, hold it, one more must fail): controller/confirm-stage.ts. Off by default; on in `audit` targets.
+   */
+  confirm: boolean;
   /** --reconnect: reopen held connections the server closes (only those: a failed new connect is not retried). */
   reconnect: Reconnect;
   /** --assert-capacity N: the run fails (EXIT.assertCapacity) unless at least N connections were held; null: no assertion. */
@@ -111,6 +116,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     plateauMs,
     holdMs,
     until: untilRaw === 'first-failure' ? 'first-failure' : 'confirm',
+    confirm: raw.confirm === true,
     reconnect: { enabled: raw.reconnect === true, delayMs: reconnectDelayMs, heldOnly: true },
     assertCapacity,
     json: raw.json === true,

@@ -50,6 +50,7 @@ export function rampRunSettings(o: Readonly<RampOptions>): RampRunSettings {
     plateauMs: o.plateauMs,
     holdMs: o.holdMs,
     until: o.until,
+    ...(o.confirm ? { confirm: true } : {}),
     reconnect: o.reconnect.enabled,
     reconnectDelayMs: o.reconnect.enabled ? o.reconnect.delayMs : null,
   };

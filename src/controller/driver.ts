@@ -19,6 +19,11 @@ export interface ProbeDriver {
   stopOpening(): void;
   /** Pause reopening closed connections (--reconnect), or go on; a no-op when reconnect is off. */
   pauseReconnects(paused: boolean): void;
+  /**
+   * Close every open connection with RST (this side's choice: no failure counted) and go on: opening stays
+   * possible. Where the sockets are in other processes, the counters show it once they report.
+   */
+  releaseAll(): void;
   /** Merged live counters. `peakHeld` is the peak of the merged held count. */
   counters(): PoolCounters;
   /** The first failure of each class seen so far, earliest first. */

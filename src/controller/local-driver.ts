@@ -54,6 +54,9 @@ export class LocalDriver implements ProbeDriver {
   stopOpening(): void {
     this.pool.stopOpening();
   }
+  releaseAll(): void {
+    this.pool.releaseAll();
+  }
   counters(): PoolCounters {
     return this.pool.counters();
   }

@@ -206,12 +206,13 @@ export async function checkHandshakes(
  * (a forking server accepts slowly, and its queue drains), so reopen that many one at a time, each only once the
  * last is held: a connect the server's queue has room for completes on the server as well. Stops at the first
  * that fails (a full queue drops the SYN: a timeout), at --max-duration, or when stopped. Returns how many were
- * held again.
+ * held again; opening stops after it unless `keepOpening` (the confirmation stage follows).
  */
 export async function reopenTakenBack(
   ctx: RampPhaseContext,
   count: number,
   bounds: { maxDurationMs: number; connectTimeoutMs: number; settleMs: number },
+  keepOpening: boolean,
 ): Promise<number> {
   const { clock, driver } = ctx;
   if (count <= 0 || driver.resumeOpening === undefined || clock.aborted) return 0;
@@ -229,7 +230,8 @@ export async function reopenTakenBack(
       reopened++;
     }
   } finally {
-    driver.stopOpening();
+    // A confirmation stage still to come opens again itself; otherwise opening ends here, as it did before.
+    if (!keepOpening) driver.stopOpening();
   }
   return reopened;
 }

@@ -16,6 +16,7 @@ import { slowerStage, stageRatePerSec } from './plan.js';
 import type { RampOptions } from '../config/ramp-options.js';
 import { checkEviction, checkHandshakes, reopenTakenBack, confirmAtLowRate, MAX_BACKOFFS, settleAndHold, type RampPhaseContext } from './ramp-phases.js';
 import { RampState } from './ramp-state.js';
+import { runConfirmation } from './confirm-stage.js';
 import { decideRampTick, type RampBounds } from './ramp-stop.js';
 import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
@@ -23,7 +24,8 @@ import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarg
  * What the executor needs: the schedule and the stop settings as the options hold them (`stage`, `adaptive`,
  * `max`, `plateauMs`, `holdMs`, `until`: see RampOptions), and what the command works out before the run.
  */
-export interface RampSettings extends Pick<RampOptions, 'stage' | 'adaptive' | 'max' | 'plateauMs' | 'holdMs' | 'until' | 'assertCapacity'> {
+export interface RampSettings
+  extends Pick<RampOptions, 'stage' | 'adaptive' | 'max' | 'plateauMs' | 'holdMs' | 'until' | 'assertCapacity' | 'confirm'> {
   /**
    * The most this machine can hold (the preflight's figure with every process and address the run may add): the
    * ramp stops there with a client-limited verdict, before the machine's own limit could pass for the server's.
@@ -66,23 +68,22 @@ export async function runRamp(
 
   const rampPhaseEndMs = clock.elapsed();
   state.finishRampPhase(clock.sample(), rampPhaseEndMs);
-  // No new connections from here; with --reconnect, replacements for closed ones go on until the hold ends.
-  if (settings.reconnect) {
-    driver.dropQueued();
-    driver.pauseReconnects(false);
-  } else {
-    driver.stopOpening();
-  }
+  // No new connections from here; with --reconnect, replacements for closed ones go on until the hold ends. With
+  // --confirm, opening stays possible for the confirmation stage (nothing is asked for until then).
+  driver.dropQueued();
+  if (settings.reconnect) driver.pauseReconnects(false);
+  else if (!settings.confirm) driver.stopOpening();
   const hold =
     stop.kind === 'interrupted' || stop.kind === 'unreachable'
       ? { start: null, end: null, startMs: 0 }
       : await settleAndHold(ctx, settings);
-  driver.stopOpening();
+  if (settings.confirm) driver.pauseReconnects(true);
+  else driver.stopOpening();
   const holdSamples = clock.timeline.filter((x) => x.tMs >= hold.startMs).map((x) => x.held);
   const heldCloses = heldClosesOf(clock.sample(true), settings.reconnect, hold.start, hold.end, clock.elapsed() - hold.startMs, holdSamples);
   const audited = await checkHandshakes(ctx, settings.maxDurationMs, hooks.signal);
   // What a burst overflowed is not lost: the server may hold it when asked one at a time, as its queue drains.
-  const reopened = audited === undefined ? 0 : await reopenTakenBack(ctx, audited.neverCompleted, settings);
+  const reopened = audited === undefined ? 0 : await reopenTakenBack(ctx, audited.neverCompleted, settings, settings.confirm);
   const handshakeAudit = audited === undefined || audited.neverCompleted === 0 ? audited : { ...audited, reopened };
   if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted' };
   const final = clock.sample(true);
@@ -94,17 +95,31 @@ export async function runRamp(
   if (eviction !== undefined) eviction.maxOpen = final.peakHeld;
   const max = limitMax(stop.kind, final);
 
-  const base = { ...resultBase(driver, clock, target, final), maxConcurrency: max };
+  const achievedPerSec =
+    state.adaptive === null ? (state.firstStageAchieved ?? 0) : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0);
+  // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
+  const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
+  // The search's figures are read above; the confirmation stage re-runs its edge on a clean slate after them.
+  const searchFirsts = driver.firstFailures();
+  const confirmation = settings.confirm
+    ? await runConfirmation(clock, driver, {
+        kind: stop.kind,
+        found: max,
+        absorbedPerSec,
+        holdMs: settings.holdMs,
+        settleMs: settings.settleMs,
+        drainBoundMs,
+        maxDurationMs: settings.maxDurationMs,
+      })
+    : undefined;
+  driver.stopOpening();
+  const base = { ...resultBase(driver, clock, target, final, searchFirsts), maxConcurrency: max };
   // A limit by failure names the failure that marks the limit, the one the summary's headline names too.
   const named =
     stop.kind === 'limit-by-failure'
       ? limitFailure({ failures: base.failures, firstFailure: base.firstFailure, rate: { rateLimits: state.rateLimits } })
       : base.firstFailure;
   const figures = { connections: max, failure: named === null ? null : { class: named.class, code: named.code ?? null } };
-  const achievedPerSec =
-    state.adaptive === null ? (state.firstStageAchieved ?? 0) : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0);
-  // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
-  const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
   return {
     ...base,
     kind: 'ramp',
@@ -120,6 +135,7 @@ export async function runRamp(
     schedule: state.schedule,
     timeToMaxMs: timeToReach(clock.timeline, max),
     ...(eviction === undefined ? {} : { eviction }),
+    ...(confirmation === undefined ? {} : { confirmation }),
     ...(heldCloses === null ? {} : { heldCloses }),
     ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
     ...(settings.recordedSettings === undefined ? {} : { settings: settings.recordedSettings }),

@@ -150,6 +150,11 @@ export class RemoteDriver implements ProbeDriver {
     this.broadcast((seq) => ({ kind: 'pause-reconnects', seq, paused }));
   }
 
+  releaseAll(): void {
+    this.dropQueued();
+    this.broadcast((seq) => ({ kind: 'release', seq }));
+  }
+
   stopOpening(): void {
     this.broadcast((seq) => ({ kind: 'stop-opening', seq }));
     for (const p of this.live()) p.pendingOpens = [];

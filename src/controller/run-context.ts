@@ -127,9 +127,12 @@ export function isDrained(c: Pick<PoolCounters, 'connecting' | 'established' | '
   return c.connecting === 0 && c.established === 0 && c.queued === 0;
 }
 
-/** Failures by class, each with its first example, most frequent first. */
-export function summarizeFailures(driver: ProbeDriver, counters: PoolCounters): FailureSummary[] {
-  const firsts = new Map(driver.firstFailures().map((f) => [f.class, f]));
+/**
+ * Failures by class, each with its first example, most frequent first. `firstFailures`: the driver's as they were
+ * when `counters` were read (a later stage may have added classes since).
+ */
+export function summarizeFailures(counters: PoolCounters, firstFailures: readonly FailureRecord[]): FailureSummary[] {
+  const firsts = new Map(firstFailures.map((f) => [f.class, f]));
   const out: FailureSummary[] = [];
   for (const [cls, count] of Object.entries(counters.failuresByClass) as [FailureClass, number][]) {
     const first = firsts.get(cls);
@@ -194,9 +197,18 @@ type UnmappedFailureField = Exclude<keyof FailureRecord, keyof ResultFailureReco
 const everyFailureFieldMapped: [UnmappedFailureField] extends [never] ? true : UnmappedFailureField = true;
 void everyFailureFieldMapped;
 
-/** The mode-independent part of a result. */
-export function resultBase(driver: ProbeDriver, clock: RunRecorder, target: RunTarget, counters: PoolCounters) {
-  const first = driver.firstFailures()[0];
+/**
+ * The mode-independent part of a result. `firstFailures`: the driver's as they were when `counters` were read
+ * (default: now).
+ */
+export function resultBase(
+  driver: ProbeDriver,
+  clock: RunRecorder,
+  target: RunTarget,
+  counters: PoolCounters,
+  firstFailures: readonly FailureRecord[] = driver.firstFailures(),
+) {
+  const first = firstFailures[0];
   const firstFailure = first === undefined ? null : resultFailure(first);
   const connect = driver.connectLatency();
   const tlsHist = driver.tlsLatency();
@@ -211,7 +223,7 @@ export function resultBase(driver: ProbeDriver, clock: RunRecorder, target: RunT
     target: target.info,
     maxConcurrency: counters.peakHeld,
     firstFailure,
-    failures: summarizeFailures(driver, counters),
+    failures: summarizeFailures(counters, firstFailures),
     connectLatencyMs: summarizeLatency(connect),
     tlsHandshakeMs: tlsHist === null ? null : summarizeLatency(tlsHist),
     histograms: { connectUs: encodeHistogram(connect), tlsHandshakeUs: tlsHist === null ? null : encodeHistogram(tlsHist) },

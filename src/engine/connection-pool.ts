@@ -202,6 +202,25 @@ export class ConnectionPool implements TransportSink<Connection> {
     if (!this.closed) this.opening = true;
   }
 
+  /**
+   * Close every open connection with RST, by this side's choice (no failure is counted: the server did nothing),
+   * and go on: later open() calls still work. The confirmation stage starts again from nothing with it.
+   */
+  releaseAll(): void {
+    if (this.closed) return;
+    for (const conn of this.live) {
+      const prev = conn.state;
+      if (prev === State.Connecting) this.c.connecting--;
+      else if (prev === State.Established) this.c.established--;
+      else if (prev === State.Held) this.c.held--;
+      conn.state = State.Done;
+      this.finishConnect(conn);
+      // A socket still connecting has no connection to reset; destroying it sends nothing.
+      this.transport.close(conn, prev !== State.Connecting);
+    }
+    this.live.clear();
+  }
+
   /** Close everything with RST (no TIME_WAIT left on this machine) and stop the sweep. Idempotent. */
   close(): void {
     if (this.closed) return;

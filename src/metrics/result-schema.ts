@@ -372,6 +372,40 @@ export const EvictionFindingSchema = closed(
   "a server that closes its oldest idle connections to make room for new ones (nginx's \"reusing connections\")",
 );
 
+/** Why the confirmation stage did not run, or did not run to its end. */
+export const ConfirmationStopSchema = Type.Enum(['not-a-found-limit', 'does-not-fit', 'out-of-time', 'interrupted'], {
+  description:
+    "why the confirmation did not run ('not-a-found-limit': the verdict was no limit-by-failure or limit-by-plateau; " +
+    "'does-not-fit': its expected time was more than --max-duration left) or stopped before its end ('out-of-time', 'interrupted')",
+});
+
+/** The confirmation stage (--confirm): the found count opened again from nothing at a slow rate, held, and one more. */
+export const ConfirmationSchema = closed(
+  {
+    ran: flag('true when it started: every connection closed, the cool-down waited, the found count opened again'),
+    stoppedBy: nullable(ConfirmationStopSchema, 'why it did not run or did not finish; null: it ran to its end'),
+    confirmed: flag('true when all the asked connections held through the hold and one more failed'),
+    asked: count('connections asked for again: the count the search found (maxConcurrency)'),
+    held: nullable(count('connections'), 'held at the end of the hold, opened at the slow rate; null: it did not get that far'),
+    oneMore: nullable(
+      closed(
+        {
+          failed: flag('true when the connection beyond the found count failed (or one held before it was closed)'),
+          failureClass: nullable(FailureClassSchema, 'the class of that failure; null: it did not fail'),
+        },
+        'the connection asked for beyond the found count',
+      ),
+      'the connection beyond the found count; null: not tried (fewer held than asked, or the stage stopped first)',
+    ),
+    ratePerSec: figure('the slow steady rate the found count was opened at, in connections/s'),
+    coolDownMs: wholeMs('the wait after closing every connection, before opening again, in ms'),
+    holdMs: wholeMs('how long the found count was held before one more was tried, in ms (--hold)'),
+    neededMs: wholeMs('the time the stage was expected to take, in ms: what must be left of --max-duration for it to run'),
+    durationMs: wholeMs('the time it took, in ms (0: it did not run)'),
+  },
+  'the confirmation stage (--confirm): after the search, every connection closed, the found count opened again at a slow rate and held, then one more',
+);
+
 export const AssertionOutcomeSchema = closed(
   {
     name: Type.Enum(['established-within', 'held', 'capacity'], {
@@ -408,6 +442,9 @@ export const RampResultSchema = closed(
     ),
     heldCloses: Type.Optional(
       described(HeldClosesSchema, 'held connections the server closed, told apart from failed new connects (absent: none, reconnect off)'),
+    ),
+    confirmation: Type.Optional(
+      described(ConfirmationSchema, 'the confirmation stage and what it found (absent without --confirm)'),
     ),
     handshakeAudit: Type.Optional(
       described(HandshakeAuditSchema, 'handshakes the server never completed, taken out of the count (absent when the ramp held nothing)'),

@@ -49,6 +49,8 @@ export type AssertionOutcome = Static<typeof S.AssertionOutcomeSchema>;
 export type HandshakeAudit = Static<typeof S.HandshakeAuditSchema>;
 /** A server that closes its oldest idle connections to make room for new ones (nginx's "reusing connections"). */
 export type EvictionFinding = Static<typeof S.EvictionFindingSchema>;
+export type Confirmation = Static<typeof S.ConfirmationSchema>;
+export type ConfirmationStop = Static<typeof S.ConfirmationStopSchema>;
 
 export type ProbeResult = RampResult | HoldResult;
 

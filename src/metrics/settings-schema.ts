@@ -118,6 +118,7 @@ export const RampRunSettingsSchema = closed(
     plateauMs: wholeMs('--plateau: how long the held count may stay flat while attempts go on before the ramp stops, in ms'),
     holdMs: wholeMs('--hold: how long the population was held at the end, in ms'),
     until: Type.Enum(['confirm', 'first-failure'], { description: '--until: stop after confirming the limit, or at the first failure' }),
+    confirm: Type.Optional(flag('--confirm: present (true) when a found limit was re-run after the search (the confirmation stage)')),
     reconnect: flag('--reconnect: held connections the server closed were reopened'),
     reconnectDelayMs: nullable(wholeMs('the delay before a reconnect, in ms'), '--reconnect-delay, in ms; null without --reconnect'),
   },

@@ -21,6 +21,7 @@ import {
   assertionLines,
 } from './result-sections.js';
 import { maxDurationRanOut } from './verdict-text.js';
+import { confirmationLine } from './confirmation-text.js';
 
 export interface RampSummaryOptions {
   /** Append the chart of held connections. Default true. */
@@ -210,6 +211,7 @@ function timingLine(result: RampResult): string {
  */
 export function formatRampSummary(result: RampResult, opts: RampSummaryOptions = {}): string {
   const head = [rampHeadline(result), `Stopped: ${cleanText(result.verdict.summary, 400)}`];
+  if (result.confirmation !== undefined) head.push(confirmationLine(result.confirmation, result.verdict.kind));
   if (result.verdict.kind === 'client-limited') {
     const advice = adviceLine(result);
     if (advice !== null) head.push(advice);

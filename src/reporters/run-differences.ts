@@ -19,6 +19,7 @@ const SETTING_WORDS: Record<SettingName, { label: string; unit: 'ms' | 'count' |
   holdMs: { label: '--hold', unit: 'ms' },
   plateauMs: { label: '--plateau', unit: 'ms' },
   until: { label: '--until', unit: 'none' },
+  confirm: { label: '--confirm', unit: 'none' },
   connectTimeoutMs: { label: '--connect-timeout', unit: 'ms' },
   settleMs: { label: '--settle', unit: 'ms' },
   keepAliveMs: { label: '--keepalive', unit: 'ms' },

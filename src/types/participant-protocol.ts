@@ -11,6 +11,8 @@ export type ParticipantCommand =
   | { kind: 'drop-queued'; seq: number }
   | { kind: 'pause-reconnects'; seq: number; paused: boolean }
   | { kind: 'stop-opening'; seq: number }
+  /** Close every open connection (RST, no failure counted) and go on: the ramp's confirmation stage. */
+  | { kind: 'release'; seq: number }
   | { kind: 'close'; seq: number };
 
 /** What a participant reports, every TELEMETRY_INTERVAL_MS and once more, final, after closing. */

@@ -157,6 +157,11 @@ export class ElasticDriver implements ProbeDriver {
     for (const part of this.parts) part.pending = 0;
   }
 
+  releaseAll(): void {
+    this.dropQueued();
+    for (const d of this.drivers()) d.releaseAll();
+  }
+
   stopOpening(): void {
     this.opening = false;
     for (const d of this.drivers()) d.stopOpening();

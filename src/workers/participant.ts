@@ -95,6 +95,9 @@ export function startParticipant(
         case 'stop-opening':
           driver.stopOpening();
           break;
+        case 'release':
+          driver.releaseAll();
+          break;
         case 'pause-reconnects':
           driver.pauseReconnects(cmd.paused);
           break;

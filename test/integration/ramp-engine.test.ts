@@ -28,6 +28,7 @@ const SETTINGS: RampSettings = {
   plateauMs: 3000,
   holdMs: 200,
   until: 'confirm',
+  confirm: false,
   connectTimeoutMs: 2000,
   // Longer than the default 100 ms: on a loaded machine the event loop can stall past 100 ms between a connect
   // and the server's close of an over-limit connection, and that connection would count as held (cap + 1).

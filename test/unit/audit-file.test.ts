@@ -127,6 +127,16 @@ targets:
     expect(problems('- a\n')).toEqual(['audit.yaml: must be a mapping with "targets" (and "defaults")']);
   });
 
+  it('confirms the found edge by default (the confirmation stage); confirm: false in a target or defaults turns it off', () => {
+    const table: [string, boolean][] = [
+      ['targets:\n  - {name: x, port: 1}\n', true],
+      ['targets:\n  - {name: x, port: 1, confirm: false}\n', false],
+      ['defaults: {confirm: false}\ntargets:\n  - {name: x, port: 1}\n', false],
+      ['defaults: {confirm: false}\ntargets:\n  - {name: x, port: 1, confirm: true}\n', true],
+    ];
+    for (const [text, confirm] of table) expect(readAuditFile(text, 'f').targets[0]?.options.confirm, text).toBe(confirm);
+  });
+
   it('takes baselineRuns and refuses a name in defaults', () => {
     expect(readAuditFile('baselineRuns: 3\ntargets:\n  - {name: x, port: 1}\n', 'f').baselineRuns).toBe(3);
     expect(problems('defaults: {name: x}\ntargets:\n  - {name: y, port: 1}\n')).toEqual(['defaults.name: each target has its own name']);
