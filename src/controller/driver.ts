@@ -35,8 +35,9 @@ export interface ProbeDriver {
   participants(): DriverParticipant[];
   /**
    * Look for held connections whose handshake the server never completed, take them back, and say what was found
-   * (src/engine/handshake-audit.ts). Waits at most `maxWaitMs` for confirmation. Absent where the sockets are not
-   * in this process (worker processes, agents): the result then says the audit did not run.
+   * (src/engine/handshake-audit.ts). Waits at most `maxWaitMs` for confirmation. Each process audits its own
+   * sockets: a driver over worker processes or agents asks each of them (the participant protocol's
+   * `audit-handshakes`) and sums what they found. Absent: the result says the audit did not run.
    */
   auditHandshakes?(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit>;
   /**

@@ -8,7 +8,13 @@ import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/p
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { DriverParticipant, ProbeDriver } from './driver.js';
-import type { ParticipantCommand, TelemetryReport } from '../types/participant-protocol.js';
+import type {
+  HandshakeAuditFindings,
+  HandshakeAuditReport,
+  ParticipantCommand,
+  TelemetryReport,
+} from '../types/participant-protocol.js';
+import type { HandshakeAudit } from '../metrics/result.js';
 
 /** How the driver reaches one participant. */
 export interface ParticipantLink {
@@ -31,6 +37,8 @@ interface ParticipantState {
   tls: Histogram | null;
   lostAtMs: number | null;
   finalSeen: boolean;
+  /** The answer to the latest `audit-handshakes` command, and that command's seq. */
+  audit: { seq: number; findings: HandshakeAuditFindings | null } | null;
 }
 
 /** Sum counters; `peakHeld` is left to the caller (a sum of peaks is not the peak of the sum). */
@@ -48,6 +56,33 @@ export function sumCounters(parts: readonly PoolCounters[]): PoolCounters {
   return out;
 }
 
+/**
+ * One audit for a run whose held connections are in several processes: each process's findings summed. It ran
+ * if it ran anywhere; the note names the processes where it did not (their connections were not checked). Pure.
+ */
+export function mergeHandshakeAudits(parts: readonly { name: string; audit: HandshakeAuditFindings | null }[]): HandshakeAudit {
+  const ran = parts.filter((p) => p.audit?.ran === true);
+  const notRun = parts.filter((p) => p.audit?.ran !== true);
+  const sum = (pick: (a: HandshakeAuditFindings) => number): number => ran.reduce((n, p) => n + pick(p.audit as HandshakeAuditFindings), 0);
+  const why = (p: { name: string; audit: HandshakeAuditFindings | null }): string =>
+    `${p.name}: ${p.audit === null ? 'no answer' : (p.audit.note ?? 'did not run')}`;
+  const notes = [...ran.filter((p) => p.audit?.note != null).map((p) => `${p.name}: ${p.audit?.note ?? ''}`)];
+  if (ran.length > 0 && notRun.length > 0) notes.push(`not checked in ${notRun.map(why).join('; ')}`);
+  if (ran.length === 0) notes.push(notRun.length === 0 ? 'no participant' : notRun.map(why).join('; '));
+  return {
+    ran: ran.length > 0,
+    checked: sum((a) => a.checked),
+    suspects: sum((a) => a.suspects),
+    neverCompleted: sum((a) => a.neverCompleted),
+    note: notes.length === 0 ? null : notes.join('; '),
+  };
+}
+
+/** Beyond the audit's own bound: time for the command and the answer to travel (and a loaded participant). */
+const AUDIT_ANSWER_MARGIN_MS = 3000;
+/** The longest a participant's audit takes (young connections, a confirming retransmission, keepalive answers). */
+const AUDIT_LONGEST_MS = 13_000;
+
 /** Connections asked of a participant: what it reported plus asks its reports do not include yet. */
 function askedOf(p: ParticipantState): number {
   return (p.last?.counters.requested ?? 0) + p.pendingOpens.reduce((sum, o) => sum + o.count, 0);
@@ -59,6 +94,7 @@ export class RemoteDriver implements ProbeDriver {
   private peakHeld = 0;
   private readonly started = Date.now();
   private finalWaiters: (() => void)[] = [];
+  private auditWaiters: (() => void)[] = [];
   /** Merged histograms, rebuilt only after a report brought new ones (status lines ask every second). */
   private mergedConnect: Histogram | null = null;
   private mergedTls: Histogram | null = null;
@@ -73,6 +109,7 @@ export class RemoteDriver implements ProbeDriver {
       tls: null,
       lostAtMs: null,
       finalSeen: false,
+      audit: null,
     }));
   }
 
@@ -101,12 +138,60 @@ export class RemoteDriver implements ProbeDriver {
     if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
   }
 
+  /** Feed one participant's handshake audit (the transport calls this, after the telemetry that preceded it). */
+  handleAudit(report: HandshakeAuditReport): void {
+    const p = this.parts.find((x) => x.link.name === report.name);
+    if (p === undefined || p.audit === null || p.audit.seq !== report.seq) return;
+    p.audit = { seq: report.seq, findings: report.audit };
+    this.wakeAuditWaiters();
+  }
+
+  /**
+   * The handshake audit in every live participant, each on its own sockets, at once; summed. The peak of the
+   * merged count was taken with the connections it takes back in it: they come out of it too.
+   */
+  async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
+    const asked = this.live();
+    for (const p of asked) {
+      const seq = ++this.seq;
+      p.audit = { seq, findings: null };
+      p.link.send({ kind: 'audit-handshakes', seq, maxWaitMs });
+    }
+    const answered = (): boolean => asked.every((p) => p.audit?.findings !== null || p.lostAtMs !== null);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: () => void = () => undefined;
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (answered()) resolve();
+        else this.auditWaiters.push(check);
+      };
+      timer = setTimeout(resolve, Math.min(maxWaitMs, AUDIT_LONGEST_MS) + AUDIT_ANSWER_MARGIN_MS);
+      onAbort = resolve;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    this.auditWaiters = [];
+    const audit = mergeHandshakeAudits(asked.map((p) => ({ name: p.link.name, audit: p.audit?.findings ?? null })));
+    const held = this.live().reduce((sum, x) => sum + (x.last?.counters.held ?? 0), 0);
+    this.peakHeld = Math.max(held, this.peakHeld - audit.neverCompleted);
+    return audit;
+  }
+
+  private wakeAuditWaiters(): void {
+    const waiters = this.auditWaiters;
+    this.auditWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** A participant is gone (process died, agent missed heartbeats): its sockets are no longer ours. */
   markLost(name: string): void {
     const p = this.parts.find((x) => x.link.name === name);
     // A participant that exits after its final report has finished, not been lost.
     if (p === undefined || p.lostAtMs !== null || p.finalSeen) return;
     p.lostAtMs = Date.now() - this.started;
+    this.wakeAuditWaiters();
     if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
   }
 

@@ -155,8 +155,10 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     const seen = { maxHeld: 0, failed: 0 };
     const transport: ParticipantTransport = {
       send: (r) => {
-        seen.maxHeld = Math.max(seen.maxHeld, r.counters.held);
-        seen.failed = r.counters.failed;
+        if (r.kind === 'telemetry') {
+          seen.maxHeld = Math.max(seen.maxHeld, r.counters.held);
+          seen.failed = r.counters.failed;
+        }
         a.send(r);
       },
     };

@@ -156,6 +156,7 @@ async function driveRun(
       loseAgent(m.name, m.reason);
     }
     if (m.kind === 'telemetry') driver.handleTelemetry(m);
+    else if (m.kind === 'handshake-audit') driver.handleAudit(m);
   });
   run.onLost((name, why) => loseAgent(name, why));
   run.onFatal((e) => {

@@ -5,7 +5,7 @@
  */
 import { AGENT_NAME_PATTERN } from '../config/fleet-options.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
+import type { HandshakeAuditReport, ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { AgentRecord } from './coordinator.js';
 
 /** Agent names: safe inside key names and log lines. */
@@ -72,6 +72,7 @@ export function readParticipantMessage(json: string | null | undefined): Partici
   const o = parse(json);
   if (!isObj(o) || typeof o.name !== 'string') return null;
   if (o.kind === 'failure') return typeof o.reason === 'string' ? { kind: 'failure', name: o.name, reason: o.reason } : null;
+  if (o.kind === 'handshake-audit') return readAuditReport(o.name, o);
   if (o.kind !== 'telemetry') return null;
   if (!isNum(o.appliedSeq) || !isCounters(o.counters) || typeof o.final !== 'boolean') return null;
   if (!Array.isArray(o.firstFailures) || !o.firstFailures.every(isFailureRecord)) return null;
@@ -91,6 +92,18 @@ export function readParticipantMessage(json: string | null | undefined): Partici
   };
 }
 
+/** A participant's handshake audit findings, or null when a field is missing or of the wrong type. */
+function readAuditReport(name: string, o: Obj): HandshakeAuditReport | null {
+  const a = o.audit;
+  if (!isNum(o.seq) || !isObj(a) || typeof a.ran !== 'boolean' || !isStrOrNull(a.note)) return null;
+  if (!isNum(a.checked) || !isNum(a.suspects) || !isNum(a.neverCompleted)) return null;
+  const audit = { ran: a.ran, checked: a.checked, suspects: a.suspects, neverCompleted: a.neverCompleted, note: a.note };
+  return { kind: 'handshake-audit', name, seq: o.seq, audit };
+}
+
+/** The longest audit a controller may ask of an agent: a bad write cannot keep one busy for hours. */
+const MAX_AUDIT_WAIT_MS = 60_000;
+
 /** A command from the controller, or null. `open` counts are bounded so a bad write cannot ask for billions. */
 export function readParticipantCommand(json: string | null | undefined): ParticipantCommand | null {
   const o = parse(json);
@@ -100,8 +113,13 @@ export function readParticipantCommand(json: string | null | undefined): Partici
       return isNum(o.count) && o.count >= 0 && o.count <= 10_000_000 ? { kind: 'open', seq: o.seq, count: Math.floor(o.count) } : null;
     case 'pause-reconnects':
       return typeof o.paused === 'boolean' ? { kind: 'pause-reconnects', seq: o.seq, paused: o.paused } : null;
+    case 'audit-handshakes':
+      return isNum(o.maxWaitMs) && o.maxWaitMs >= 0
+        ? { kind: 'audit-handshakes', seq: o.seq, maxWaitMs: Math.min(o.maxWaitMs, MAX_AUDIT_WAIT_MS) }
+        : null;
     case 'drop-queued':
     case 'stop-opening':
+    case 'release':
     case 'close':
       return { kind: o.kind, seq: o.seq };
     default:

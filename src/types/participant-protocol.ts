@@ -13,6 +13,8 @@ export type ParticipantCommand =
   | { kind: 'stop-opening'; seq: number }
   /** Close every open connection (RST, no failure counted) and go on: the ramp's confirmation stage. */
   | { kind: 'release'; seq: number }
+  /** Run the handshake audit on this participant's held connections, waiting at most `maxWaitMs` (ms). */
+  | { kind: 'audit-handshakes'; seq: number; maxWaitMs: number }
   | { kind: 'close'; seq: number };
 
 /** What a participant reports, every TELEMETRY_INTERVAL_MS and once more, final, after closing. */
@@ -41,7 +43,28 @@ export interface ParticipantFailure {
   reason: string;
 }
 
-export type ParticipantMessage = TelemetryReport | ParticipantFailure;
+/**
+ * What the handshake audit found among one participant's held connections (the result's `handshakeAudit` has this
+ * shape). Sent once per `audit-handshakes` command, right after a telemetry report whose counters already have the
+ * connections it took back out of `held`.
+ */
+export interface HandshakeAuditFindings {
+  ran: boolean;
+  checked: number;
+  suspects: number;
+  neverCompleted: number;
+  note: string | null;
+}
+
+export interface HandshakeAuditReport {
+  kind: 'handshake-audit';
+  name: string;
+  /** The seq of the `audit-handshakes` command this answers. */
+  seq: number;
+  audit: HandshakeAuditFindings;
+}
+
+export type ParticipantMessage = TelemetryReport | ParticipantFailure | HandshakeAuditReport;
 
 /** Sent to a worker process once, before any command. */
 export interface WorkerStart {

@@ -19,7 +19,7 @@ import {
   type GrowthPolicy,
 } from '../preflight/growth-plan.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
-import { sumCounters } from '../controller/remote-driver.js';
+import { mergeHandshakeAudits, sumCounters } from '../controller/remote-driver.js';
 import { startWorkerGroup } from './worker-group.js';
 
 /** Start the next process's pool; `index` 1 is the first worker. */
@@ -240,17 +240,29 @@ export class ElasticDriver implements ProbeDriver {
     return out;
   }
 
+  /**
+   * The handshake audit in every process of the run at once: this one's pool and each worker's (through the
+   * participant protocol), summed. The peak of the merged count was taken with the connections it takes back in
+   * it: they come out of it too.
+   */
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
-    const main = this.parts[0]?.driver;
-    if (main?.auditHandshakes === undefined) {
-      return { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'no local connections' };
-    }
-    const audit = await main.auditHandshakes(maxWaitMs, signal);
-    if (this.parts.length > 1) {
-      // The peak of the merged count was taken with them in it: take them out there too.
-      this.peak = Math.max(0, this.peak - audit.neverCompleted);
-      return { ...audit, note: audit.note ?? 'only the connections held by this process were checked, not the workers\'' };
-    }
+    const audited = this.parts.flatMap((part) =>
+      part.driver === null || this.parts.findIndex((x) => x.driver === part.driver) !== this.parts.indexOf(part)
+        ? []
+        : [{ name: part.name, driver: part.driver }],
+    );
+    const found = await Promise.all(
+      audited.map(async ({ name, driver }) => ({
+        name,
+        audit:
+          driver.auditHandshakes === undefined
+            ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'cannot read its sockets' }
+            : await driver.auditHandshakes(maxWaitMs, signal),
+      })),
+    );
+    if (found.length === 1) return (found[0] as { audit: HandshakeAudit }).audit;
+    const audit = mergeHandshakeAudits(found);
+    this.peak = Math.max(0, this.peak - audit.neverCompleted);
     return audit;
   }
 

@@ -9,6 +9,8 @@ import { encodeHistogram, loadHistogramEncoding } from '../metrics/histogram.js'
 import {
   HISTOGRAM_INTERVAL_MS,
   TELEMETRY_INTERVAL_MS,
+  type HandshakeAuditFindings,
+  type HandshakeAuditReport,
   type ParticipantCommand,
   type TelemetryReport,
 } from '../types/participant-protocol.js';
@@ -16,7 +18,7 @@ import type { EngineName } from '../types/engine-config.js';
 import { createSettleCollector } from './settle-gc.js';
 
 export interface ParticipantTransport {
-  send(report: TelemetryReport): void;
+  send(report: TelemetryReport | HandshakeAuditReport): void;
 }
 
 export interface Participant {
@@ -68,6 +70,27 @@ export function startParticipant(
     collectIfSettled(counters);
   }, TELEMETRY_INTERVAL_MS);
 
+  /**
+   * The handshake audit on this participant's own sockets (only here can their TCP_INFO be read), answered with
+   * a telemetry report first, so the controller's counters already lack what the audit took back when it reads
+   * the findings.
+   */
+  const audit = async (seq: number, maxWaitMs: number): Promise<void> => {
+    const findings: HandshakeAuditFindings =
+      driver.auditHandshakes === undefined
+        ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: `${name} cannot read its sockets' TCP_INFO` }
+        : await driver.auditHandshakes(maxWaitMs).catch((e: unknown) => ({
+            ran: false,
+            checked: 0,
+            suspects: 0,
+            neverCompleted: 0,
+            note: `${name}: ${(e as Error).message}`,
+          }));
+    if (closed) return;
+    report(false);
+    transport.send({ kind: 'handshake-audit', name, seq, audit: findings });
+  };
+
   const close = (): void => {
     if (closed) return;
     closed = true;
@@ -100,6 +123,9 @@ export function startParticipant(
           break;
         case 'pause-reconnects':
           driver.pauseReconnects(cmd.paused);
+          break;
+        case 'audit-handshakes':
+          void audit(cmd.seq, cmd.maxWaitMs);
           break;
         case 'close':
           appliedSeq = cmd.seq;

@@ -80,6 +80,7 @@ export async function startWorkerGroup(
   children.forEach((child, i) => {
     const name = `worker-${firstIndex + i + 1}`;
     child.on('message', (msg: ParticipantMessage) => {
+      if (msg.kind === 'handshake-audit') driver.handleAudit(msg);
       if (msg.kind !== 'telemetry') return;
       driver.handleTelemetry(msg);
       if (!ready.has(name)) {

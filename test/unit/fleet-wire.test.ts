@@ -196,6 +196,9 @@ describe('what crosses the store', () => {
     expect(readParticipantMessage('{not json')).toBeNull();
     expect(readParticipantCommand(JSON.stringify({ kind: 'open', seq: 4, count: 10 }))).toEqual({ kind: 'open', seq: 4, count: 10 });
     expect(readParticipantCommand(JSON.stringify({ kind: 'close', seq: 5 }))).toEqual({ kind: 'close', seq: 5 });
+    // The confirmation stage's release and the handshake audit reach agents over the wire too.
+    expect(readParticipantCommand(JSON.stringify({ kind: 'release', seq: 6 }))).toEqual({ kind: 'release', seq: 6 });
+    expect(readParticipantCommand(JSON.stringify({ kind: 'audit-handshakes', seq: 7, maxWaitMs: 5000 }))).toEqual({ kind: 'audit-handshakes', seq: 7, maxWaitMs: 5000 });
     expect(readParticipantCommand(JSON.stringify({ kind: 'open', seq: 4, count: 1e12 }))).toBeNull();
     expect(readParticipantCommand(JSON.stringify({ kind: 'rm -rf', seq: 1 }))).toBeNull();
     expect(readAgentRecord(JSON.stringify({ name: 'bad name', instance: 'x', runId: null, allow: [] }))).toBeNull();
