@@ -52,6 +52,8 @@ export interface ServeChild {
   port: number;
   host: string;
   child: ChildProcess;
+  /** What serve wrote on stderr so far (its status lines, with `statusLines`). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -60,9 +62,13 @@ afterAll(async () => {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
 
-/** Start `tcpprobe serve ARGS` on a free port; resolves once it prints its address. Stopped after the file. */
-export async function startServe(args: readonly string[], host = '127.0.0.1'): Promise<ServeChild> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', host, '--port', '0', '-q', ...args], {
+/**
+ * Start `tcpprobe serve ARGS` on a free port; resolves once it prints its address. Stopped after the file. Quiet
+ * unless `statusLines` (its stats every second on stderr, read with stderr()).
+ */
+export async function startServe(args: readonly string[], host = '127.0.0.1', opts: { statusLines?: boolean } = {}): Promise<ServeChild> {
+  const quiet = opts.statusLines === true ? [] : ['-q'];
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', host, '--port', '0', ...quiet, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let buffered = '';
@@ -87,6 +93,7 @@ export async function startServe(args: readonly string[], host = '127.0.0.1'): P
     port,
     host,
     child,
+    stderr: () => errors,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

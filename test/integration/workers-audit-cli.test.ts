@@ -4,58 +4,21 @@
  * connections `serve` kept open at once (its status line's `peak`), and the kernel's count of its ESTABLISHED
  * connections read with `ss` at the end of the hold.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { afterEach, expect } from 'vitest';
-import { CLI, runCli, parseResult } from '../helpers/cli.js';
+import { parseResult, runCli, startServe, type ServeChild } from '../helpers/cli.js';
 import { describeNeeding, itNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
 
 const CAP = 3000;
 
-interface Serve {
-  port: number;
-  /** The latest `peak` of serve's status line (printed every second). */
-  peak(): number | null;
-  stop(): Promise<void>;
+/** The latest `peak` of serve's status line (printed every second). */
+function peakOf(serve: ServeChild): number | null {
+  const last = [...serve.stderr().matchAll(/peak ([\d,]+)/g)].at(-1)?.[1];
+  return last === undefined ? null : Number(last.replaceAll(',', ''));
 }
 
-/** `tcpprobe serve` with its status lines on (startServe in helpers/cli.ts runs it -q). Stopped by PID. */
-async function startServeWithStats(args: readonly string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 15_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /listening on [^\s]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return {
-    port,
-    peak() {
-      const all = [...err.matchAll(/peak ([\d,]+)/g)];
-      const last = all.at(-1)?.[1];
-      return last === undefined ? null : Number(last.replaceAll(',', ''));
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-let serve: Serve | null = null;
+let serve: ServeChild | null = null;
 afterEach(async () => {
   await serve?.stop();
   serve = null;
@@ -69,7 +32,7 @@ function serverEstablished(port: number): number {
 
 describeNeeding([need.command('ss', 'iproute2')], 'ramp under ulimit -n 600: worker processes hold the connections near the cap', () => {
   itNeeding([need.nativeCore], `audits every process's connections and reports the server's own count for serve --max-conns ${CAP} --over-limit close`, { timeout: 120_000 }, async () => {
-    serve = await startServeWithStats(['--max-conns', String(CAP), '--over-limit', 'close']);
+    serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close'], '127.0.0.1', { statusLines: true });
     const port = serve.port;
     // The server's count, sampled while the ramp runs; the last one taken before the probe closes is the end of the hold.
     const seen: number[] = [];
@@ -89,7 +52,7 @@ describeNeeding([need.command('ss', 'iproute2')], 'ramp under ulimit -n 600: wor
     // Serve prints its stats every second: let one more line come.
     await new Promise((r) => setTimeout(r, 1200));
     const result = parseResult<RampResult>(run);
-    const truth = serve.peak() ?? -1;
+    const truth = peakOf(serve) ?? -1;
     const atHold = Math.max(...seen.filter((n) => n <= CAP));
     const said = `held ${result.counters.held}, peak ${result.counters.peakHeld}, heldLost ${result.counters.heldLost}, early ${result.counters.heldLostEarly}, audit ${JSON.stringify(result.handshakeAudit)}`;
     expect(result.participants?.length ?? 0, 'worker processes were added').toBeGreaterThan(1);
