@@ -20,7 +20,7 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
     .optionsGroup(HELP_GROUPS.connections)
     .option('--connect-timeout <dur>', `a connect not finished by then fails as "timeout" (default ${ENGINE_DEFAULTS.connectTimeoutMs / 1000}s)`)
-    .option('--keepalive <sec>', `TCP keepalive idle time in seconds, 0 = off (default ${ENGINE_DEFAULTS.keepAliveSec})`)
+    .option('--keepalive <dur>', `TCP keepalive idle time, in whole seconds ("30s"); 0 = off (default ${ENGINE_DEFAULTS.keepAliveSec}s)`)
     .option('--max-inflight <n>', `connects in flight at most (default ${ENGINE_DEFAULTS.maxInflight})`)
     .option('--settle <dur>', `an established connection counts as held after this long open (default ${ENGINE_DEFAULTS.settleMs}ms)`)
     .option('--source <addrs>', 'local source addresses: A,B or a range 127.0.0.2-127.0.0.40 (default: chosen by tcpprobe)')
