@@ -42,9 +42,9 @@ export interface ProbeDriver {
   auditHandshakes?(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit>;
   /**
    * Open again after stopOpening, for the audit's one-at-a-time reopening of handshakes a burst overflowed (absent
-   * where auditHandshakes is: the connections it took back were in this process).
+   * where auditHandshakes is: the connections it took back were in this process). False when it cannot open again.
    */
-  resumeOpening?(): void;
+  resumeOpening?(): boolean;
   /** Close every connection with RST and release everything. */
   close(): Promise<void>;
 }

@@ -48,8 +48,8 @@ export class LocalDriver implements ProbeDriver {
   dropQueued(): void {
     this.pool.dropQueued();
   }
-  resumeOpening(): void {
-    this.pool.resumeOpening();
+  resumeOpening(): boolean {
+    return this.pool.resumeOpening();
   }
   stopOpening(): void {
     this.pool.stopOpening();

@@ -215,10 +215,10 @@ export async function reopenTakenBack(
   keepOpening: boolean,
 ): Promise<number> {
   const { clock, driver } = ctx;
-  if (count <= 0 || driver.resumeOpening === undefined || clock.aborted) return 0;
+  // Where opening cannot resume (the connections are spread over processes), a connect asked for would never come.
+  if (count <= 0 || clock.aborted || driver.resumeOpening?.() !== true) return 0;
   const eachMs = bounds.connectTimeoutMs + bounds.settleMs + 500;
   clock.phase = 'reopening';
-  driver.resumeOpening();
   let reopened = 0;
   try {
     while (reopened < count && !clock.aborted && clock.elapsed() + eachMs <= bounds.maxDurationMs) {

@@ -198,8 +198,9 @@ export class ConnectionPool implements TransportSink<Connection> {
   }
 
   /** Start connections again after stopOpening (never after close): open() queues them as before. */
-  resumeOpening(): void {
+  resumeOpening(): boolean {
     if (!this.closed) this.opening = true;
+    return this.opening;
   }
 
   /**

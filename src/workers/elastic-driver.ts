@@ -169,11 +169,11 @@ export class ElasticDriver implements ProbeDriver {
   }
 
   /** Only while this process holds every connection: the audit took back (and reopens) only its own. */
-  resumeOpening(): void {
+  resumeOpening(): boolean {
     const main = this.parts[0]?.driver;
-    if (this.parts.length !== 1 || main?.resumeOpening === undefined) return;
+    if (this.parts.length !== 1 || main?.resumeOpening === undefined || !main.resumeOpening()) return false;
     this.opening = true;
-    main.resumeOpening();
+    return true;
   }
 
   counters(): PoolCounters {
