@@ -208,7 +208,7 @@ export async function rampMain(
     // Always printed, even with --quiet: it is why the exit code is not 0.
     process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);
   } else if (override === null) {
-    explainExit(o, result.verdict.summary, result.exitCode ?? EXIT.internal);
+    explainExit(o, result.verdict.summary, result.exitCode);
   }
-  return finish(finalExitCode(result.exitCode ?? EXIT.internal, written));
+  return finish(finalExitCode(result.exitCode, written));
 }
