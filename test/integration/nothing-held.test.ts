@@ -42,7 +42,7 @@ describe('nothing held is no capacity', () => {
 
   it('--max-duration shorter than --settle against a server with no cap: timed out without an answer, exit 9, no rejection', async () => {
     const target = await startServe([]);
-    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(target.port), '--max-duration', '150ms', '--json'], {
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(target.port), '--max-duration', '150ms', '--settle', '500ms', '--json'], {
       timeoutMs: 20_000,
     });
     const result = JSON.parse(run.stdout) as RampResult;
