@@ -2,9 +2,9 @@
  * One measured client process of `npm run bench` (started by scripts/bench-run.mjs, never by hand).
  *
  * Modes:
- * - `engine`: tcpprobe's engine in this one process (dist/controller/local-driver.js), as `ramp --workers 1` runs
- *   it: with the memory settings the CLI gives itself when it holds connections (dist/workers/settle-gc.js).
- * - `workers`: tcpprobe's worker processes (dist/workers/worker-group.js), as `ramp --workers N` runs them.
+ * - `engine`: tcpprobe's engine in this one process (dist/drivers/local-driver.js), as `ramp --workers 1` runs
+ *   it: with the memory settings the CLI gives itself when it holds connections (dist/drivers/settle-gc.js).
+ * - `workers`: tcpprobe's worker processes (dist/drivers/worker-group.js), as `ramp --workers N` runs them.
  * - `plain`: the reference, a plain Node client: net.connect with closures per socket, 256 connects in flight,
  *   one new connect started per completion.
  * - `addon`: the native core alone (build/Release/tcpcore.node), driven by the least JS that can: 256 in flight,
@@ -160,15 +160,15 @@ async function tcpprobeClient() {
   };
   let driver;
   if (mode === 'workers') {
-    const { startWorkerGroup } = await import(new URL('workers/worker-group.js', distUrl).href);
+    const { startWorkerGroup } = await import(new URL('drivers/worker-group.js', distUrl).href);
     driver = await startWorkerGroup(engine, spec.workers);
   } else {
     // As the CLI does first thing for a socket command (src/cli/early-start.ts): the fd table grows on the core's
     // thread while the engine's modules load.
     const { reserveFdTable, fdTableReady } = await import(new URL('engine/native-addon.js', distUrl).href);
     const growing = reserveFdTable();
-    const { LocalDriver } = await import(new URL('controller/local-driver.js', distUrl).href);
-    const { startSettleTimer, tuneHoldingProcess } = await import(new URL('workers/settle-gc.js', distUrl).href);
+    const { LocalDriver } = await import(new URL('drivers/local-driver.js', distUrl).href);
+    const { startSettleTimer, tuneHoldingProcess } = await import(new URL('drivers/settle-gc.js', distUrl).href);
     const { keepRoomForEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
     // As src/setup/run-setup.ts does for a run held in the CLI process, and as its RunRecorder keeps an fd for the
     // result document's histogram encoding.

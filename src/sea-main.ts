@@ -6,6 +6,6 @@
 import { CHILD_ROLE_ARGS } from './single-file.js';
 
 const role = process.argv[2];
-if (role === CHILD_ROLE_ARGS.worker) void import('./workers/worker-main.js');
+if (role === CHILD_ROLE_ARGS.worker) void import('./drivers/worker-main.js');
 else if (role === CHILD_ROLE_ARGS.serveWorker) void import('./server/serve-worker-main.js');
 else void import('./cli/main.js');

@@ -104,7 +104,7 @@ export async function executeRamp(
     import('../reporters/verdict-text.js'),
     import('../controller/adaptive-plan.js'),
     import('../preflight/growth-plan.js'),
-    import('../workers/elastic-driver.js'),
+    import('../drivers/elastic-driver.js'),
     import('../config/run-settings.js'),
   ]);
   // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.

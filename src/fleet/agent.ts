@@ -1,6 +1,6 @@
 /**
  * The agent loop: wait for runs, check each against this agent's allowlist, run its share through the same
- * participant loop a worker process runs (src/workers/participant.ts), and stream telemetry back. All I/O goes
+ * participant loop a worker process runs (src/drivers/participant.ts), and stream telemetry back. All I/O goes
  * through an AgentEndpoint (src/fleet/coordinator.ts), so this file knows nothing about Redis.
  *
  * Three things end a run on the agent without the controller's say: the run's own deadline (no run outlives its
@@ -14,9 +14,9 @@ import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../reporters/preflight.js';
 import { prepareAgentShare } from '../setup/run-setup.js';
-import { startParticipant, type Participant, type ParticipantTransport } from '../workers/participant.js';
-import { startWorkerGroup } from '../workers/worker-group.js';
-import { LocalDriver } from '../controller/local-driver.js';
+import { startParticipant, type Participant, type ParticipantTransport } from '../drivers/participant.js';
+import { startWorkerGroup } from '../drivers/worker-group.js';
+import { LocalDriver } from '../drivers/local-driver.js';
 import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowlist.js';
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
 import type { AgentOptions } from '../config/fleet-options.js';

@@ -8,7 +8,7 @@
  * a controller refreshes its run's key likewise, and agents close a run whose key is CONTROLLER_TTL_MS old.
  */
 import type { AgentWant } from '../config/fleet-options.js';
-import type { ParticipantLink } from '../controller/remote-driver.js';
+import type { ParticipantLink } from '../drivers/remote-driver.js';
 import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
 import type { FleetRunSpec } from './run-spec.js';
 

@@ -9,7 +9,7 @@ import type { ProbeDriver } from '../controller/driver.js';
 import type { RunTarget } from '../controller/run-context.js';
 import { resolveTarget } from '../engine/resolve.js';
 import { ProbeError } from '../errors.js';
-import { RemoteDriver } from '../controller/remote-driver.js';
+import { RemoteDriver } from '../drivers/remote-driver.js';
 import type { AgentRecord, FleetCoordinator, FleetRun } from './coordinator.js';
 import type { FleetOptions } from '../config/fleet-options.js';
 import { openRedisCoordinator } from './redis-client.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProbeError } from '../errors.js';
 import type { ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
-import type { ParticipantLink } from '../controller/remote-driver.js';
+import type { ParticipantLink } from '../drivers/remote-driver.js';
 import type { AgentWant } from '../config/fleet-options.js';
 import {
   AGENT_TTL_MS,

@@ -27,14 +27,14 @@ import {
   type RunPreflight,
 } from '../preflight/machine-check.js';
 import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
-import { LocalDriver } from '../controller/local-driver.js';
-import { startWorkerGroup } from '../workers/worker-group.js';
+import { LocalDriver } from '../drivers/local-driver.js';
+import { startWorkerGroup } from '../drivers/worker-group.js';
 import { assessGrowth, type GrowthPolicy, type GrowthReach } from '../preflight/growth-plan.js';
 import { isIpv4Loopback } from '../preflight/address.js';
 import { planSourceAddresses, type SourcePlan } from '../preflight/source-plan.js';
 import { readSystemLimits, type SystemLimits } from '../preflight/system-limits.js';
-import { ElasticDriver } from '../workers/elastic-driver.js';
-import { startSettleTimer, tuneHoldingProcess } from '../workers/settle-gc.js';
+import { ElasticDriver } from '../drivers/elastic-driver.js';
+import { startSettleTimer, tuneHoldingProcess } from '../drivers/settle-gc.js';
 
 export interface PreparedProbe {
   resolved: ResolvedTarget;
@@ -71,7 +71,7 @@ export function engineConfig(
 /**
  * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
  * worker processes. When this process holds connections itself it gets the memory settings worker processes have
- * (src/workers/settle-gc.ts), for as long as it lives.
+ * (src/drivers/settle-gc.ts), for as long as it lives.
  */
 export async function createDriver(prepared: PreparedProbe, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
   if (prepared.growth === null && prepared.workers > 1) return startWorkerGroup(prepared.engine, prepared.workers);

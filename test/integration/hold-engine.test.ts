@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runHold, type HoldSettings } from '../../src/controller/hold.js';
 import { holdResultOf } from '../../src/reporters/verdict-text.js';
-import { LocalDriver } from '../../src/controller/local-driver.js';
+import { LocalDriver } from '../../src/drivers/local-driver.js';
 import type { EngineConfig } from '../../src/types/engine-config.js';
 import type { PoolEvent } from '../../src/types/pool-counters.js';
 import type { HoldResult } from '../../src/metrics/result.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runRamp, type RampSettings } from '../../src/controller/ramp.js';
 import { rampResultOf } from '../../src/reporters/verdict-text.js';
-import { LocalDriver } from '../../src/controller/local-driver.js';
+import { LocalDriver } from '../../src/drivers/local-driver.js';
 import type { EngineConfig } from '../../src/types/engine-config.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import type { TargetServer, TargetServerOptions } from '../../src/server/target-server.js';

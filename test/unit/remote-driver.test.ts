@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../../src/types/pool-counters.js';
 import { createHistogram, encodeHistogram, recordMs, summarizeLatency, type Histogram } from '../../src/metrics/histogram.js';
 import type { ParticipantCommand, TelemetryReport } from '../../src/types/participant-protocol.js';
-import { RemoteDriver, type ParticipantLink } from '../../src/controller/remote-driver.js';
+import { RemoteDriver, type ParticipantLink } from '../../src/drivers/remote-driver.js';
 
 class FakeLink implements ParticipantLink {
   readonly sent: ParticipantCommand[] = [];

@@ -6,7 +6,7 @@ import {
   SETTLE_GC_MIN_INTERVAL_MS,
   SETTLE_GC_QUIET_MS,
   startSettleTimer,
-} from '../../src/workers/settle-gc.js';
+} from '../../src/drivers/settle-gc.js';
 
 function counters(over: Partial<PoolCounters>): PoolCounters {
   return { ...emptyCounters(), ...over };

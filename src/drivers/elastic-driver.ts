@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { EngineConfig } from '../types/engine-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { FailureClass } from '../types/failure-class.js';
-import { LocalDriver } from '../controller/local-driver.js';
+import { LocalDriver } from './local-driver.js';
 import type { DriverParticipant, PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { createHistogram, type Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ResourceChange } from '../metrics/result.js';
@@ -19,7 +19,7 @@ import {
   type GrowthPolicy,
 } from '../preflight/growth-plan.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
-import { mergeHandshakeAudits, sumCounters } from '../controller/remote-driver.js';
+import { mergeHandshakeAudits, sumCounters } from './remote-driver.js';
 import { startWorkerGroup } from './worker-group.js';
 
 /** Start the next process's pool; `index` 1 is the first worker. */

@@ -1,12 +1,12 @@
 /**
  * Worker processes on this machine: each has its own open-files limit and its share of the connections. The
- * parent keeps the controller; workers only run the engine (src/workers/participant.ts).
+ * parent keeps the controller; workers only run the engine (src/drivers/participant.ts).
  */
 import { compiledEntry } from '../compiled-entry.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import type { EngineConfig } from '../types/engine-config.js';
 import type { ParticipantCommand, ParticipantMessage, WorkerStart } from '../types/participant-protocol.js';
-import { RemoteDriver, type ParticipantLink } from '../controller/remote-driver.js';
+import { RemoteDriver, type ParticipantLink } from './remote-driver.js';
 import { childEntry } from '../single-file.js';
 
 /** The compiled worker entry (src/compiled-entry.ts). */
@@ -18,7 +18,7 @@ function workerEntry(): string {
  * Node flags of worker processes, which only hold idle sockets and forward counters (figures in
  * docs/native-engine.md, 100,000 held over 6 workers): `--max-semi-space-size=1` (MB) caps V8's young generation,
  * which a ramp otherwise grows to 16 MB per semi-space and keeps; `--expose-gc` lets a worker run one compacting
- * collection once a ramp has settled (src/workers/settle-gc.ts), and the worker has every full collection compact
+ * collection once a ramp has settled (src/drivers/settle-gc.ts), and the worker has every full collection compact
  * (worker-main.ts). Together they took RSS per held connection from 3.9 KB to 1.9 KB settled (2.6-3.3 KB at the peak)
  * at no measurable cost in ramp speed; --optimize-for-size reached about the same but cost a third more CPU.
  * Added after the parent's own flags, which workers inherit as before.

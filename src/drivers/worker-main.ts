@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { ParticipantCommand, TelemetryReport, WorkerStart } from '../types/participant-protocol.js';
 import { startParticipant, type Participant } from './participant.js';
-import { LocalDriver } from '../controller/local-driver.js';
+import { LocalDriver } from './local-driver.js';
 import { compactOnFullGc } from './settle-gc.js';
 import { reserveFdTable } from '../engine/native-addon.js';
 

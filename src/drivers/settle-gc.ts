@@ -5,7 +5,7 @@
  * process that just opened 15,000 connections holds several MB more than its live sockets need, for as long as it
  * holds them (V8's memory reducer does not start in a process that then sits idle). A full collection once the
  * engine is quiet lets V8 hand those pages back, provided it compacts (compactOnFullGc). Measured in
- * docs/performance.md. `global.gc` exists only with --expose-gc, which src/workers/worker-group.ts gives its worker
+ * docs/performance.md. `global.gc` exists only with --expose-gc, which src/drivers/worker-group.ts gives its worker
  * processes; the CLI process, started by the user's `node`, gets the same at run time when it holds connections
  * itself (tuneHoldingProcess); a fleet agent started by hand has none, and there this does nothing.
  */

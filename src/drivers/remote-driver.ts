@@ -7,7 +7,7 @@ import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/p
 
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import type { DriverParticipant, ProbeDriver } from './driver.js';
+import type { DriverParticipant, ProbeDriver } from '../controller/driver.js';
 import type {
   HandshakeAuditFindings,
   HandshakeAuditReport,
