@@ -170,7 +170,7 @@ async function tcpprobeClient() {
     const { LocalDriver } = await import(new URL('drivers/local-driver.js', distUrl).href);
     const { startSettleTimer, tuneHoldingProcess } = await import(new URL('drivers/settle-gc.js', distUrl).href);
     const { keepRoomForEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
-    // As src/setup/run-setup.ts does for a run held in the CLI process, and as its RunRecorder keeps an fd for the
+    // As src/run/setup.ts does for a run held in the CLI process, and as its RunRecorder keeps an fd for the
     // result document's histogram encoding.
     const gc = tuneHoldingProcess();
     keepRoomForEncoding();

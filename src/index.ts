@@ -1,10 +1,10 @@
 /**
- * The library entry: `import { ramp, hold } from 'tcpprobe'`. The same cores the CLI calls (executeRamp,
- * executeHold), with the same validation: options are the CLI's flags in camelCase, so one bad value is one
+ * The library entry: `import { ramp, hold } from 'tcpprobe'`. The same run cores the CLI calls (runRamp,
+ * runHold, src/run/), with the same validation: options are the CLI's flags in camelCase, so one bad value is one
  * UsageError naming the flag. Nothing is printed; a run resolves to the same result document `--json` prints.
  */
-import { executeHold } from './cli/hold-command.js';
-import { executeRamp } from './cli/ramp-command.js';
+import { runHold } from './run/hold.js';
+import { runRamp } from './run/ramp.js';
 import { readHoldOptions } from './config/hold-options.js';
 import { HOLD_KEYS, LIBRARY_RAMP_KEYS, readCamel } from './config/camel-flags.js';
 import { readRampOptions } from './config/ramp-options.js';
@@ -106,7 +106,7 @@ export interface RunOptions {
 export async function ramp(input: RampInput, run: RunOptions = {}): Promise<RampResult> {
   const options = readCamel(input, LIBRARY_RAMP_KEYS, readRampOptions);
   const onProgress = run.onProgress;
-  const { result, close, finish } = await executeRamp(options, run.signal ?? new AbortController().signal, {
+  const { result, close, finish } = await runRamp(options, run.signal ?? new AbortController().signal, {
     onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),
   });
   await close();
@@ -122,7 +122,7 @@ export async function ramp(input: RampInput, run: RunOptions = {}): Promise<Ramp
 export async function hold(input: HoldInput, run: RunOptions = {}): Promise<HoldResult> {
   const options = readCamel(input, HOLD_KEYS, readHoldOptions);
   const onProgress = run.onProgress;
-  return executeHold(options, run.signal ?? new AbortController().signal, {
+  return runHold(options, run.signal ?? new AbortController().signal, {
     onProgress: onProgress === undefined ? undefined : (p) => onProgress(p),
   });
 }

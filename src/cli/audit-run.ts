@@ -1,5 +1,5 @@
 /**
- * Running an audit: its targets one after another, each through executeRamp (the ramp core), judged against its
+ * Running an audit: its targets one after another, each through runRamp (the ramp's run core), judged against its
  * own baseline and floor, and saved to the history under its name. A target that fails or cannot run is recorded
  * and the next one runs; only a stop signal ends the audit early.
  */
@@ -10,8 +10,8 @@ import type { AuditTargetReport } from '../metrics/audit-document.js';
 import { formatHostPort } from '../reporters/format.js';
 import type { AuditPlan, AuditTarget } from './audit-file.js';
 import { judgeGate, type AuditOptions } from './post-run-audit.js';
-import { exitCodeForError, exitCodeForOutcome, outcomeOfVerdict, withExitCode, type Outcome } from '../metrics/exit-codes.js';
-import { executeRamp } from './ramp-command.js';
+import { exitCodeForError, exitCodeForOutcome, outcomeOfVerdict, type Outcome } from '../metrics/exit-codes.js';
+import { runRamp } from '../run/ramp.js';
 
 /**
  * A target's outcome: the verdict's, except that a measured max (answered or a lower bound that timed out) that
@@ -96,22 +96,6 @@ async function runTarget(
   signal: AbortSignal,
   received: () => NodeJS.Signals | null,
 ): Promise<AuditTargetReport> {
-  let result: RampResult;
-  try {
-    const run = await executeRamp(t.options, signal);
-    result = run.result;
-    await run.close();
-    await run.finish(0);
-  } catch (e) {
-    return failedTargetReport(t, e);
-  }
-  result.audit = {
-    name: t.name,
-    labels: Object.fromEntries(t.labels.map((l) => [l.name, l.value])),
-    settings: t.settings,
-    minConnections: t.minConnections,
-    belowMinimum: isBelowMinimum(result, t.minConnections),
-  };
   // The baseline is always looked up, so the change is reported; it fails the target only with maxRegression.
   const gateOptions: AuditOptions = {
     save: true,
@@ -122,9 +106,29 @@ async function runTarget(
     labels: [],
     quiet: true,
   };
-  const gate = judgeGate(result, gateOptions);
-  // The result records the code `ramp --baseline last` would exit with (the floor, minConnections, is the audit's own).
-  result = withExitCode(gate === null ? result : { ...result, gate }, received());
+  let result: RampResult;
+  try {
+    // The result records the code `ramp --baseline last` would exit with (the floor, minConnections, is the audit's own).
+    const run = await runRamp(t.options, signal, {
+      stopSignal: received,
+      judging: {
+        audit: (r) => ({
+          name: t.name,
+          labels: Object.fromEntries(t.labels.map((l) => [l.name, l.value])),
+          settings: t.settings,
+          minConnections: t.minConnections,
+          belowMinimum: isBelowMinimum(r, t.minConnections),
+        }),
+        gate: (r) => judgeGate(r, gateOptions),
+      },
+    });
+    result = run.result;
+    await run.close();
+    await run.finish(0);
+  } catch (e) {
+    return failedTargetReport(t, e);
+  }
+  const gate = result.gate ?? null;
   const report = targetReport(t, result, gate, received());
   try {
     await appendHistoryRecord(historyPath, result);

@@ -42,17 +42,24 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     import('../config/engine-choice.js'),
   ]);
   const engine = chooseEngine(null, false);
-  // Without --connections, the figure a default ramp plans with (its own preflight is made the same way).
-  const assessed = await assessMachine(o.target, false, o.connections ?? ADAPTIVE_FIXED_RESOURCES_PLAN, o.workers);
-  const planned = planResources(assessed, o.target?.sources != null, o.workers, o.connections === null, engine);
+  // Without --connections, --source and --workers, the plan a default ramp makes (its preflight is made the same way).
+  const assessed = await assessMachine(o.target, false);
+  const grow = o.connections === null && o.target?.sources == null && o.workers === null;
+  const planned = planResources(
+    assessed,
+    grow
+      ? { kind: 'grow' }
+      : { kind: 'fixed', connections: o.connections ?? ADAPTIVE_FIXED_RESOURCES_PLAN, sources: o.target?.sources ?? null, workers: o.workers },
+    engine,
+  );
   const assessment = planned.preflight.assessment;
   return {
-    limits: assessed.machine.limits,
+    limits: assessed.limits,
     preflight: planned.preflight,
     assessment,
     target: assessed.resolved?.info ?? null,
-    sources: planned.growth === null ? assessed.machine.sources : { addresses: [], reason: 'resources follow the held count (see "grows")' },
-    workers: planned.workers,
+    sources: planned.sources ?? { addresses: [], reason: 'resources follow the held count (see "grows")' },
+    workers: planned.preflight.workers,
     connections: { planned: assessment.plannedConnections, given: o.connections !== null },
     engine,
   };

@@ -1,13 +1,12 @@
 /**
- * `tcpprobe hold`: open N connections with a delay between each, keep them, show live stats, judge CI assertions.
+ * `tcpprobe hold`, the command: open N connections with a delay between each, keep them, show live stats, judge
+ * CI assertions; the run core is src/run/hold.ts.
  */
 import type { Command } from 'commander';
 import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold-options.js';
 import type { Progress } from '../controller/run-context.js';
 import type { LiveSnapshot } from '../reporters/live-status.js';
-import type { HoldResult } from '../metrics/result.js';
-import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
-import { withExitCode } from '../metrics/exit-codes.js';
+import type { ProbeDriver } from '../controller/driver.js';
 import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
 import { addOutputFlags, addProbeFlags } from './probe-flags.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
@@ -37,65 +36,10 @@ export function registerHoldCommand(program: Command, run: (fn: (stop: StopSigna
     });
 }
 
-/** What a hold tells its caller while it runs. */
-export interface HoldRunHooks {
-  /** This machine's preflight, before the first connect. */
-  onPreflight?: (text: string) => void;
-  /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
-  onProgress?: (p: Progress, driver: ProbeDriver) => void;
-  /** One call per connection event (in-process only: it keeps one process unless --workers says otherwise). */
-  onEvent?: PoolEventListener;
-  /** The one line saying why the run falls back to the JS engine (the result records it either way). */
-  onEngineFallback?: (line: string) => void;
-}
-
-/**
- * The core of a hold: set up, run the executor, resolve to the result (assertions judged, nothing printed). The
- * CLI (holdMain) and the library entry (src/index.ts) both call this.
- */
-export async function executeHold(o: Readonly<HoldOptions>, signal: AbortSignal, hooks: HoldRunHooks = {}): Promise<HoldResult> {
-  // Loaded when a hold runs, not with the CLI (as in ramp-command.ts).
-  const [{ runHold }, { holdResultOf }, { createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }, { holdRunSettings }] = await Promise.all([
-    import('../controller/hold.js'),
-    import('../reporters/verdict-text.js'),
-    import('../setup/run-setup.js'),
-    import('../reporters/preflight.js'),
-    import('../config/run-settings.js'),
-  ]);
-  const prepared = await prepareProbe(
-    o.target,
-    o.engine,
-    o.connections,
-    { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false },
-    o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
-  );
-  const fallback = engineFallbackLine(prepared);
-  if (fallback !== null) hooks.onEngineFallback?.(fallback);
-  hooks.onPreflight?.(formatRunPreflight(prepared.preflight));
-  const driver = await createDriver(prepared, hooks.onEvent ?? null);
-  const onProgress = hooks.onProgress;
-  const findings = await runHold(
-    {
-      connections: o.connections,
-      delayMs: o.delayMs,
-      durationMs: o.durationMs,
-      maxDurationMs: o.maxDurationMs,
-      assertEstablished: o.assertEstablished,
-      settleMs: o.engine.settleMs,
-      assertHeld: o.assertHeld,
-      recordedSettings: holdRunSettings(o),
-    },
-    driver,
-    prepared.runTarget,
-    { signal, onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver) },
-  );
-  // The controller returns the verdict and the assertions as data; the reporters word them for the document.
-  return holdResultOf(findings);
-}
-
 export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Promise<number> {
-  const [{ summarizeLatency }, { formatHoldSummary }, { formatAssertion }, { formatConnEvent }, { createLiveView }, { loadChartLibrary }] =
+  const [{ runHold }, { summarizeLatency }, { formatHoldSummary }, { formatAssertion }, { formatConnEvent }, { createLiveView }, { loadChartLibrary }] =
     await Promise.all([
+      import('../run/hold.js'),
       import('../metrics/histogram.js'),
       import('../reporters/hold-summary.js'),
       import('../reporters/result-sections.js'),
@@ -112,17 +56,17 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };
   };
   const show = throttle(o.intervalMs, (p: Progress, driver: ProbeDriver) => view.show(snapshot(p, driver)));
-  const found = await executeHold(o, stop.controller.signal, {
+  const result = await runHold(o, stop.controller.signal, {
     onPreflight: (text) => info(o, text),
     onProgress: o.quiet ? undefined : show,
     // Said even with --quiet, as ramp does.
     onEngineFallback: (line) => process.stderr.write(`${line}\n`),
+    // The signal that stopped the run (SIGTERM: 143) is in the result's exit code.
+    stopSignal: () => stop.received,
     // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
     ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
   });
   view.done();
-  // The signal that stopped the run (SIGTERM: 143) is known here: the exit code is judged again with it.
-  const result = withExitCode(found, stop.received);
   const written = emitResult(result, formatHoldSummary(result, { chart: o.chart }), o);
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   // Always printed, even with --quiet: it is why the exit code is not 0.

@@ -1,15 +1,14 @@
 /**
- * `tcpprobe ramp`: flags -> options -> preflight -> the ramp executor -> summary, chart, JSON, exit code.
+ * `tcpprobe ramp`, the command: flags -> options -> the run core (src/run/ramp.ts) -> summary, chart, JSON, exit code.
  */
 import type { Command } from 'commander';
-import { ADAPTIVE_FIXED_RESOURCES_PLAN, readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
+import { readRampOptions, RAMP_DEFAULTS, type RampOptions } from '../config/ramp-options.js';
 import { STDOUT_PATH } from '../config/output-path.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
-import type { RampResult } from '../metrics/result.js';
 import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
-import { EXIT, withExitCode } from '../metrics/exit-codes.js';
+import { EXIT } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
 import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
@@ -44,117 +43,14 @@ export function registerRampCommand(program: Command, run: (fn: (stop: StopSigna
   });
 }
 
-/** Upper bound of connections a ramp may ask for, for source planning and the preflight. */
-export function plannedRampConnections(o: RampOptions): number {
-  if (o.max !== null) return o.max;
-  // Adaptive: resources follow the count (growth-plan.ts); this figure sizes only runs whose --source or --workers
-  // fixes them, and fleet agents' shares.
-  if (o.adaptive !== null) return ADAPTIVE_FIXED_RESOURCES_PLAN;
-  const perSec = o.stage.kind === 'rate' ? o.stage.ratePerSec : (o.stage.size * 1000) / o.stage.intervalMs;
-  return Math.min(10_000_000, Math.ceil((perSec * o.maxDurationMs) / 1000));
-}
-
-/** This machine holds the connections: one process or a worker group. */
-async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal, hooks: RampRunHooks) {
-  const [{ createDriver, engineFallbackLine, prepareProbe }, { formatRunPreflight }] = await Promise.all([
-    import('../setup/run-setup.js'),
-    import('../reporters/preflight.js'),
-  ]);
-  // Resources follow the held count: the server sees an ordinary client until the run needs more.
-  const prepared = await prepareProbe(o.target, o.engine, plannedRampConnections(o), o.reconnect, o.engine.workers, true);
-  const fallback = engineFallbackLine(prepared);
-  if (fallback !== null) hooks.onEngineFallback?.(fallback);
-  const driver = await createDriver(prepared, null);
-  return { ...prepared, preflightText: formatRunPreflight(prepared.preflight), driver, signal, finish: async (code: number) => code };
-}
-
-/** Agents on other machines hold the connections: the fleet code and the Redis client (~70 ms to load) only then. */
-async function fleetSetup(fleet: FleetOptions, o: Readonly<RampOptions>, signal: AbortSignal, log: (line: string) => void) {
-  const { startFleet } = await import('../fleet/fleet-run.js');
-  return startFleet(fleet, o, plannedRampConnections(o), signal, log, o.reconnect);
-}
-
-/** What a ramp tells its caller while it runs. */
-export interface RampRunHooks {
-  /** The preflight (this machine's limits, or the fleet's lines), before the first connect. */
-  onPreflight?: (text: string) => void;
-  /** Progress samples; `driver` gives the connect latency when the caller wants it (reading it costs). */
-  onProgress?: (p: Progress, driver: ProbeDriver) => void;
-  /** The one line saying why the run falls back to the JS engine (the result records it either way). */
-  onEngineFallback?: (line: string) => void;
-}
-
-/**
- * The core of a ramp, on this machine or on a fleet: set up, run the executor, resolve to the result. The CLI
- * (rampMain) and the library entry (src/index.ts) both call this; neither prints anything here.
- * @returns the result; `close`, which resets every connection (after the verdict is out: it takes some 300 ms for
- *   10,000); and the setup's finish, which releases a fleet and may turn `code` into a fleet error
- */
-export async function executeRamp(
-  o: Readonly<RampOptions>,
-  signal: AbortSignal,
-  hooks: RampRunHooks = {},
-  fleet: FleetOptions | null = null,
-  log: (line: string) => void = () => undefined,
-): Promise<{ result: RampResult; close: () => Promise<void>; finish: (code: number) => Promise<number> }> {
-  // The executor and the engine are loaded when a ramp runs, not with the CLI: --help, --version and the other
-  // commands start without them (docs/performance.md, "Start-up").
-  const [{ runRamp }, { rampResultOf }, { defaultDurationMs }, { clientClassAt }, { ElasticDriver }, { rampRunSettings }] = await Promise.all([
-    import('../controller/ramp.js'),
-    import('../reporters/verdict-text.js'),
-    import('../controller/adaptive-plan.js'),
-    import('../preflight/growth-plan.js'),
-    import('../drivers/elastic-driver.js'),
-    import('../config/run-settings.js'),
-  ]);
-  // With --redis, agents on other machines hold the connections (src/fleet/); the executor is the same.
-  const local = fleet === null ? await localSetup(o, signal, hooks) : null;
-  const setup = local ?? (await fleetSetup(fleet as FleetOptions, o, signal, log));
-  hooks.onPreflight?.(setup.preflightText);
-  const driver = setup.driver;
-  const onProgress = hooks.onProgress;
-  // Without --max, the machine's own figure bounds the ramp (and, adaptive without --max-duration, its duration).
-  const reach = o.max === null ? (local?.reach ?? null) : null;
-  const maxDurationMs =
-    o.adaptive !== null && !o.maxDurationGiven
-      ? Math.max(o.maxDurationMs, defaultDurationMs(reach?.connections ?? null))
-      : o.maxDurationMs;
-  const findings = await runRamp(
-    {
-      // The schedule and stop settings as the options hold them (RampSettings picks them from RampOptions).
-      ...o,
-      clientReach: reach === null ? null : { connections: reach.connections, limitedBy: clientClassAt(reach.limitedBy) },
-      maxDurationMs,
-      reconnect: o.reconnect.enabled,
-      connectTimeoutMs: o.engine.connectTimeoutMs,
-      settleMs: o.engine.settleMs,
-      expectTimeoutMs: o.engine.service?.expect ? o.engine.service.expectTimeoutMs : null,
-      recordedSettings: rampRunSettings(o),
-    },
-    driver,
-    setup.runTarget,
-    {
-      signal: setup.signal,
-      onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver),
-    },
-  );
-  // The controller returns the verdict as data; the reporters word it for the document.
-  const result: RampResult = rampResultOf(findings);
-  if (driver instanceof ElasticDriver) {
-    result.sourceAddresses = driver.sourceAddresses();
-    const changes = driver.resourceChanges();
-    if (changes.length > 0) result.resources = changes;
-  }
-  return { result, close: () => driver.close(), finish: setup.finish };
-}
-
 export async function rampMain(
   o: Readonly<RampOptions>,
   stop: StopSignal,
   audit: Readonly<AuditOptions> | null = null,
   fleet: FleetOptions | null = null,
 ): Promise<number> {
-  const [{ formatRampSummary }, { summarizeLatency }, { createLiveView }, { loadChartLibrary }, { formatAssertion }] = await Promise.all([
+  const [{ runRamp }, { formatRampSummary }, { summarizeLatency }, { createLiveView }, { loadChartLibrary }, { formatAssertion }] = await Promise.all([
+    import('../run/ramp.js'),
     import('../reporters/ramp-summary.js'),
     import('../metrics/histogram.js'),
     import('./live-view.js'),
@@ -177,7 +73,7 @@ export async function rampMain(
       phase: p.phase,
     });
   });
-  const { result: found, close, finish } = await executeRamp(
+  const { result, close, finish } = await runRamp(
     o,
     stop.controller.signal,
     {
@@ -185,15 +81,14 @@ export async function rampMain(
       onProgress: o.quiet ? undefined : printStatus,
       // Said even with --quiet: the run measures with the slower engine, and a CI log should show why.
       onEngineFallback: (line) => process.stderr.write(`${line}\n`),
+      // The signal that stopped the run (SIGTERM: 143) and the gate judge the result before anything is printed.
+      stopSignal: () => stop.received,
+      ...(audit === null ? {} : { judging: { gate: (r) => judgeGate(r, audit) } }),
     },
     fleet,
     (line) => info(o, line),
   );
   view.done();
-  // The gate decides before anything is printed, so the document carries its inputs and outcome.
-  const gate = audit === null ? null : judgeGate(found, audit);
-  // The gate and the signal that stopped the run (SIGTERM: 143) are known here: the exit code is judged again with them.
-  const result = withExitCode(gate === null ? found : { ...found, gate }, stop.received);
   const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o, audit?.openMetricsPath === STDOUT_PATH);
   await close();
   let written = outWritten;

@@ -28,9 +28,9 @@ export interface ConfirmationInput {
   maxDurationMs: number;
 }
 
-export async function runConfirmation(clock: RunRecorder, driver: ProbeDriver, input: ConfirmationInput): Promise<Confirmation> {
+export async function runConfirmation(recorder: RunRecorder, driver: ProbeDriver, input: ConfirmationInput): Promise<Confirmation> {
   const plan = planConfirmation(input);
-  const startMs = clock.elapsed();
+  const startMs = recorder.elapsed();
   const deadline = input.maxDurationMs;
   const facts: Confirmation = {
     ran: false,
@@ -45,67 +45,67 @@ export async function runConfirmation(clock: RunRecorder, driver: ProbeDriver, i
     neededMs: plan.neededMs,
     durationMs: 0,
   };
-  const stopped = (why: ConfirmationStop): Confirmation => ({ ...facts, stoppedBy: why, durationMs: Math.round(clock.elapsed() - startMs) });
-  if (clock.aborted) return stopped('interrupted');
+  const stopped = (why: ConfirmationStop): Confirmation => ({ ...facts, stoppedBy: why, durationMs: Math.round(recorder.elapsed() - startMs) });
+  if (recorder.aborted) return stopped('interrupted');
   if (!confirmationApplies(input.kind) || input.found === 0) return stopped('not-a-found-limit');
   if (startMs + plan.neededMs > deadline) return stopped('does-not-fit');
   facts.ran = true;
   const phase = `confirming ${formatCount(input.found)}`;
 
   // 1. Close everything (RST: nothing left in TIME_WAIT) and let the server free its slots.
-  clock.phase = `${phase}: cooling down`;
+  recorder.phase = `${phase}: cooling down`;
   driver.pauseReconnects(true);
   driver.dropQueued();
   driver.releaseAll();
-  await clock.waitUntil(() => false, Math.min(clock.elapsed() + plan.coolDownMs, deadline));
-  const base = clock.sample(true);
-  if (clock.aborted) return stopped('interrupted');
+  await recorder.waitUntil(() => false, Math.min(recorder.elapsed() + plan.coolDownMs, deadline));
+  const base = recorder.sample(true);
+  if (recorder.aborted) return stopped('interrupted');
 
   // 2. Open exactly the found count at the slow rate, and let the last ones settle.
-  clock.phase = `${phase} at ${formatCount(plan.ratePerSec)}/s`;
-  const openStart = clock.elapsed();
+  recorder.phase = `${phase} at ${formatCount(plan.ratePerSec)}/s`;
+  const openStart = recorder.elapsed();
   let asked = 0;
-  while (asked < input.found && clock.elapsed() < deadline && !clock.aborted) {
-    const due = dueByNow(input.found, plan.ratePerSec, clock.elapsed() - openStart);
+  while (asked < input.found && recorder.elapsed() < deadline && !recorder.aborted) {
+    const due = dueByNow(input.found, plan.ratePerSec, recorder.elapsed() - openStart);
     if (due > asked) {
       driver.open(due - asked);
       asked = due;
     }
-    await clock.tick(OPEN_TICK_MS);
-    clock.sample();
+    await recorder.tick(OPEN_TICK_MS);
+    recorder.sample();
   }
-  const opened = await clock.waitUntil(
+  const opened = await recorder.waitUntil(
     (c) => isDrained(c) && c.attempted - base.attempted >= asked,
-    Math.min(clock.elapsed() + input.drainBoundMs + input.settleMs, deadline),
+    Math.min(recorder.elapsed() + input.drainBoundMs + input.settleMs, deadline),
   );
-  if (clock.aborted) return stopped('interrupted');
+  if (recorder.aborted) return stopped('interrupted');
   if (asked < input.found || !isDrained(opened)) return stopped('out-of-time');
 
   // 3. Hold it.
-  clock.phase = `${phase}: hold`;
-  const holdEnd = clock.elapsed() + plan.holdMs;
-  const held = await clock.waitUntil(() => false, Math.min(holdEnd, deadline));
+  recorder.phase = `${phase}: hold`;
+  const holdEnd = recorder.elapsed() + plan.holdMs;
+  const held = await recorder.waitUntil(() => false, Math.min(holdEnd, deadline));
   facts.held = held.held;
-  if (clock.aborted) return stopped('interrupted');
+  if (recorder.aborted) return stopped('interrupted');
   if (holdEnd > deadline) return stopped('out-of-time');
-  if (held.held < input.found) return { ...facts, durationMs: Math.round(clock.elapsed() - startMs) };
+  if (held.held < input.found) return { ...facts, durationMs: Math.round(recorder.elapsed() - startMs) };
 
   // 4. One more: it must fail (refused, timed out, closed at once or later), or a held one be closed for it.
-  clock.phase = `${phase}: one more`;
-  const before = clock.sample(true);
+  recorder.phase = `${phase}: one more`;
+  const before = recorder.sample(true);
   driver.open(1);
-  const resolved = await clock.waitUntil(
+  const resolved = await recorder.waitUntil(
     (c) => isDrained(c) && c.attempted > before.attempted,
-    Math.min(clock.elapsed() + input.drainBoundMs, deadline),
+    Math.min(recorder.elapsed() + input.drainBoundMs, deadline),
   );
-  if (clock.aborted) return stopped('interrupted');
+  if (recorder.aborted) return stopped('interrupted');
   if (!isDrained(resolved)) return stopped('out-of-time');
-  const after = await clock.waitUntil(() => false, Math.min(clock.elapsed() + CONFIRM_LATE_CLOSE_MS, deadline));
+  const after = await recorder.waitUntil(() => false, Math.min(recorder.elapsed() + CONFIRM_LATE_CLOSE_MS, deadline));
   const oneMore = judgeOneMore(before, after);
   return {
     ...facts,
     oneMore,
     confirmed: oneMore.failed,
-    durationMs: Math.round(clock.elapsed() - startMs),
+    durationMs: Math.round(recorder.elapsed() - startMs),
   };
 }

@@ -5,10 +5,18 @@
  */
 import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
-import type { HandshakeAudit, ParticipantSummary } from '../metrics/result.js';
+import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
 
 /** One participant's figures as the driver knows them: the engine's live counters, mapped into the result later. */
 export type DriverParticipant = Omit<ParticipantSummary, 'counters'> & { counters: PoolCounters };
+
+/** What a driver connected from, and what it added as the run grew: the result reports both. */
+export interface DriverResources {
+  /** Addresses connections were bound to (empty: the kernel chose). */
+  sourceAddresses: string[];
+  /** Source addresses and processes added during the run, in order (empty: none). */
+  changes: ResourceChange[];
+}
 
 export interface ProbeDriver {
   /** Ask for `count` more connections (split over participants by the driver). */
@@ -33,6 +41,7 @@ export interface ProbeDriver {
   tlsLatency(): Histogram | null;
   /** Per-participant figures; empty for a single local pool. */
   participants(): DriverParticipant[];
+  resources(): DriverResources;
   /**
    * Look for held connections whose handshake the server never completed, take them back, and say what was found
    * (src/engine/handshake-audit.ts). Waits at most `maxWaitMs` for confirmation. Each process audits its own

@@ -6,12 +6,12 @@
  */
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { ClientFailureClass } from '../types/failure-class.js';
-import type { HoldResult, HoldRunSettings, HoldVerdictKind } from '../metrics/result.js';
+import type { HoldResult, HoldVerdictKind } from '../metrics/result.js';
 import type { HoldAssertionFacts, HoldStop } from '../metrics/verdict.js';
 import { clientLimitIn } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { planSteps } from './plan.js';
-import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
+import { RunRecorder, sampleIntervalFor, type RunHooks, type RunOutcome } from './run-context.js';
 import { StepCursor } from './step-cursor.js';
 
 export interface HoldSettings {
@@ -30,23 +30,17 @@ export interface HoldSettings {
   /** The engine's --settle: a connection counts for the assertion once it has been open this long. */
   settleMs: number;
   assertHeld: boolean;
-  /** The settings the result records (config/run-settings.ts builds them from the options); absent: not recorded. */
-  recordedSettings?: HoldRunSettings;
 }
 
 /** Open connections (established or held) right now. */
 const openNow = (c: PoolCounters): number => c.established + c.held;
 
-export async function runHold(
-  settings: HoldSettings,
-  driver: ProbeDriver,
-  target: RunTarget,
-  hooks: RunHooks = {},
-): Promise<HoldFindings> {
+/** The hold executor. It closes the driver before it returns (the result still reads its histograms). */
+export async function executeHold(settings: HoldSettings, driver: ProbeDriver, hooks: RunHooks = {}): Promise<HoldFindings> {
   const endMs = Math.min(settings.durationMs ?? Infinity, settings.maxDurationMs);
-  const clock = new RunRecorder(
+  const recorder = new RunRecorder(
     driver,
-    // Without --duration the run's length is unknown: start fine-grained; the clock thins long timelines.
+    // Without --duration the run's length is unknown: start fine-grained; the recorder thins long timelines.
     sampleIntervalFor(settings.durationMs ?? 0),
     hooks,
     Math.max(1, Math.min(20, settings.delayMs)),
@@ -57,25 +51,25 @@ export async function runHold(
     startTotal: 0,
     max: settings.connections,
     endMs: Infinity,
-    tickMs: clock.tickMs,
+    tickMs: recorder.tickMs,
     stage:
       settings.delayMs > 0
         ? { kind: 'step', size: 1, intervalMs: settings.delayMs }
         : { kind: 'step', size: settings.connections, intervalMs: 1 },
   }));
   let opened = 0;
-  const assertSlackMs = settings.settleMs + 2 * 20 + clock.tickMs;
+  const assertSlackMs = settings.settleMs + 2 * 20 + recorder.tickMs;
   let allEstablishedAtMs: number | null = null;
   let peakOpenWithin = 0;
   let verdictKind: HoldVerdictKind;
   /** When this machine's own limit was first met; the run then only waits for open connections to settle. */
   let limitedAtMs: number | null = null;
-  const settleWaitMs = settings.settleMs + 2 * 20 + 2 * clock.tickMs;
-  clock.phase = 'opening';
+  const settleWaitMs = settings.settleMs + 2 * 20 + 2 * recorder.tickMs;
+  recorder.phase = 'opening';
 
   for (;;) {
-    const t = clock.elapsed();
-    const c = clock.sample();
+    const t = recorder.elapsed();
+    const c = recorder.sample();
     // Connections established within the window are held --settle later (promoted at the sweep after that, every
     // 20 ms), so the window for held connections is T + settle + two sweeps and a tick.
     if (settings.assertEstablished !== null && t <= settings.assertEstablished.withinMs + assertSlackMs) {
@@ -83,9 +77,9 @@ export async function runHold(
     }
     if (allEstablishedAtMs === null && openNow(c) >= settings.connections) {
       allEstablishedAtMs = Math.round(t);
-      clock.phase = 'holding';
+      recorder.phase = 'holding';
     }
-    if (clock.aborted) {
+    if (recorder.aborted) {
       verdictKind = 'interrupted';
       break;
     }
@@ -101,7 +95,7 @@ export async function runHold(
         verdictKind = 'client-limited';
         break;
       }
-      await clock.tick();
+      await recorder.tick();
       continue;
     }
     const allStarted = opened >= settings.connections && c.queued === 0;
@@ -122,13 +116,13 @@ export async function runHold(
       driver.open(wanted - opened);
       opened = wanted;
     }
-    await clock.tick();
+    await recorder.tick();
   }
 
   driver.stopOpening();
-  const final = clock.sample(true);
+  const final = recorder.sample(true);
   await driver.close();
-  const base = resultBase(driver, clock, target, final);
+  const firstFailures = driver.firstFailures();
   const assertions: HoldAssertionFacts[] = [];
   if (settings.assertEstablished !== null) {
     const { count, withinMs } = settings.assertEstablished;
@@ -147,8 +141,9 @@ export async function runHold(
     });
   }
   return {
-    ...base,
-    kind: 'hold',
+    record: recorder.record(),
+    counters: final,
+    firstFailures,
     stop: holdStop(verdictKind, final, settings),
     requestedConnections: settings.connections,
     allEstablishedAtMs,
@@ -159,12 +154,18 @@ export async function runHold(
     // Connections the server closed after they were held; ones it closed before --settle were turned away.
     lostDuringHold: final.heldLost,
     assertions,
-    ...(settings.recordedSettings === undefined ? {} : { settings: settings.recordedSettings }),
   };
 }
 
-/** A hold's result with the verdict and assertions as data: `reporters/verdict-text.ts` words them. */
-export type HoldFindings = Omit<HoldResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & { stop: HoldStop; assertions: HoldAssertionFacts[] };
+/** What a hold found, as data: src/run/result.ts writes the result document from it, the reporters word it. */
+export interface HoldFindings extends RunOutcome {
+  stop: HoldStop;
+  requestedConnections: number;
+  allEstablishedAtMs: number | null;
+  establishedWithinMs: HoldResult['establishedWithinMs'];
+  lostDuringHold: number;
+  assertions: HoldAssertionFacts[];
+}
 
 /** The verdict's kind and the figures its sentence reports. */
 function holdStop(kind: HoldVerdictKind, c: PoolCounters, s: HoldSettings): HoldStop {

@@ -1,7 +1,7 @@
 /**
  * The ramp's phases beyond adding connections: confirming failures at a low rate, measuring an evicting server one
  * connection at a time, settling and holding the population, and checking handshakes. Each one drives the driver
- * and the clock, and hands back what it found as data; the executor (ramp.ts) decides what follows.
+ * and the recorder, and hands back what it found as data; the executor (ramp.ts) decides what follows.
  */
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { HandshakeAudit } from '../metrics/result.js';
@@ -33,7 +33,7 @@ const QUIET_EXTRA_MS = 100;
 
 /** What every phase works with. */
 export interface RampPhaseContext {
-  clock: RunRecorder;
+  recorder: RunRecorder;
   driver: ProbeDriver;
   state: RampState;
   /** The ramp phase ends here, ms since the start. */
@@ -47,24 +47,24 @@ export type ConfirmationFinding = 'concurrency-limit' | 'rate-limit' | 'out-of-t
 
 /** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
 export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: number): Promise<ConfirmationFinding> {
-  const { clock, driver, rampEndMs, drainBoundMs } = ctx;
-  clock.phase = 'confirming at a low rate';
+  const { recorder, driver, rampEndMs, drainBoundMs } = ctx;
+  recorder.phase = 'confirming at a low rate';
   driver.dropQueued();
   // What the server does, not what our replacements make it do (and nothing in flight forever): no reconnects.
   driver.pauseReconnects(true);
-  const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
-  if (!isDrained(before) || clock.aborted) return 'out-of-time';
+  const before = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
+  if (!isDrained(before) || recorder.aborted) return 'out-of-time';
   const spacingMs = Math.min(
     CONFIRM_SPACING_MAX_MS,
     Math.max(CONFIRM_SPACING_MIN_MS, failedAtPerSec > 0 ? 10_000 / failedAtPerSec : CONFIRM_SPACING_MAX_MS),
   );
-  for (let i = 0; i < CONFIRM_ATTEMPTS && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
+  for (let i = 0; i < CONFIRM_ATTEMPTS && recorder.elapsed() < rampEndMs && !recorder.aborted; i++) {
     driver.open(1);
-    await clock.tick(spacingMs);
-    clock.sample();
+    await recorder.tick(spacingMs);
+    recorder.sample();
   }
-  const after = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
-  if (!isDrained(after) || clock.aborted) return 'out-of-time';
+  const after = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
+  if (!isDrained(after) || recorder.aborted) return 'out-of-time';
   // Held connections (from before the pause) closed as the new ones came in: look at it one at a time.
   if (looksLikeEviction({ newFailures: after.failed - before.failed, newHeldLosses: after.heldLost - before.heldLost })) {
     return 'evicting?';
@@ -83,34 +83,33 @@ export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: nu
  * each settled before the next, so the peak of held connections is the most the server keeps open at once.
  */
 async function measureEviction(ctx: RampPhaseContext): Promise<'evicting' | 'limit' | 'none' | 'out-of-time'> {
-  const { clock, driver, rampEndMs, drainBoundMs } = ctx;
-  const batches = ctx.state.lossBatches;
-  clock.phase = 'measuring eviction: one connection at a time';
+  const { recorder, driver, rampEndMs, drainBoundMs } = ctx;
+  recorder.phase = 'measuring eviction: one connection at a time';
   driver.dropQueued();
-  let start = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
-  batches.note(start, clock.elapsed());
-  if (!isDrained(start) || clock.aborted) return 'out-of-time';
+  let start = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
+  ctx.state.track(start);
+  if (!isDrained(start) || recorder.aborted) return 'out-of-time';
   // Closes still on their way (a server that denies late) must not be taken for evictions: wait until a quiet
   // second passes with no held connection lost.
-  for (let i = 0; i < EVICTION_QUIET_TRIES && clock.elapsed() < rampEndMs && !clock.aborted; i++) {
+  for (let i = 0; i < EVICTION_QUIET_TRIES && recorder.elapsed() < rampEndMs && !recorder.aborted; i++) {
     const before = start.heldLost;
-    start = await clock.waitUntil(() => false, Math.min(clock.elapsed() + EVICTION_QUIET_MS, rampEndMs));
-    batches.note(start, clock.elapsed());
+    start = await recorder.waitUntil(() => false, Math.min(recorder.elapsed() + EVICTION_QUIET_MS, rampEndMs));
+    ctx.state.track(start);
     if (start.heldLost === before) break;
   }
-  if (clock.aborted || clock.elapsed() >= rampEndMs) return 'out-of-time';
+  if (recorder.aborted || recorder.elapsed() >= rampEndMs) return 'out-of-time';
   driver.dropQueued(); // the pause: connections from here on are this phase's own
   let evictions = 0;
   let connectFailures = 0;
   let prev = start;
   for (let i = 0; i < EVICTION_PROBE_ATTEMPTS && evictions < EVICTION_EVENTS_WANTED; i++) {
-    if (clock.elapsed() >= rampEndMs || clock.aborted) break;
+    if (recorder.elapsed() >= rampEndMs || recorder.aborted) break;
     driver.open(1);
-    const c = await clock.waitUntil(
+    const c = await recorder.waitUntil(
       (x) => isDrained(x) && x.attempted > prev.attempted,
-      Math.min(clock.elapsed() + drainBoundMs, rampEndMs),
+      Math.min(recorder.elapsed() + drainBoundMs, rampEndMs),
     );
-    batches.note(c, clock.elapsed());
+    ctx.state.track(c);
     // Connections from before this phase closed as new ones came in: eviction. Ones started in it: late denials.
     const lateDenials = c.heldLostSincePause - prev.heldLostSincePause;
     if (c.heldLost - prev.heldLost > lateDenials) evictions++;
@@ -134,20 +133,14 @@ export async function checkEviction(ctx: RampPhaseContext, atMs: number): Promis
   const judged = await measureEviction(ctx);
   const after = state.sampleTracked(true);
   if (judged === 'evicting') {
-    state.eviction = {
-      maxOpen: after.peakHeld,
-      evicted: after.heldLost,
-      largestBatch: state.lossBatches.largest,
-      firstAtMs: state.lossBatches.firstAtMs ?? Math.round(atMs),
-    };
+    state.noteEviction(after, atMs);
     return { kind: 'evicting' };
   }
   if (judged === 'out-of-time') return { kind: 'timed-out' };
   if (judged === 'limit') return { kind: 'limit-by-failure', confirmed: true };
   if (state.backoffs >= MAX_BACKOFFS) return { kind: 'limit-by-failure', confirmed: false };
   driver.pauseReconnects(false);
-  state.backoffs++;
-  state.resumeAfter(after, state.adaptive === null ? undefined : 'resume');
+  state.backOffAndGoOn(after, state.adaptive === null ? {} : { reason: 'resume' });
   return null;
 }
 
@@ -160,12 +153,11 @@ export interface HoldPhase {
 
 /** Tick until `heldLost` has not grown for `quietMs` (counted from the last change seen) or until `untilMs`. */
 async function waitQuiet(ctx: RampPhaseContext, quietMs: number, untilMs: number): Promise<void> {
-  const { clock } = ctx;
-  const watch = ctx.state.lossWatch;
-  watch.note(clock.sample(), clock.elapsed());
-  while (clock.elapsed() - watch.since < quietMs && clock.elapsed() < untilMs && !clock.aborted) {
-    await clock.tick();
-    watch.note(clock.sample(), clock.elapsed());
+  const { recorder, state } = ctx;
+  state.sampleTracked();
+  while (recorder.elapsed() - state.lastLossAtMs < quietMs && recorder.elapsed() < untilMs && !recorder.aborted) {
+    await recorder.tick();
+    state.sampleTracked();
   }
 }
 
@@ -174,17 +166,17 @@ export async function settleAndHold(
   ctx: RampPhaseContext,
   bounds: { settleMs: number; holdMs: number; maxDurationMs: number },
 ): Promise<HoldPhase> {
-  const { clock } = ctx;
-  clock.phase = 'settling';
-  const settleBound = Math.min(clock.elapsed() + ctx.drainBoundMs, bounds.maxDurationMs);
-  await clock.waitUntil(isDrained, settleBound);
+  const { recorder } = ctx;
+  recorder.phase = 'settling';
+  const settleBound = Math.min(recorder.elapsed() + ctx.drainBoundMs, bounds.maxDurationMs);
+  await recorder.waitUntil(isDrained, settleBound);
   await waitQuiet(ctx, bounds.settleMs + QUIET_EXTRA_MS, settleBound);
-  clock.phase = 'hold';
-  const start = clock.sample(true);
-  const startMs = clock.elapsed();
-  const holdUntil = Math.min(clock.elapsed() + bounds.holdMs, bounds.maxDurationMs);
-  await clock.waitUntil(() => false, holdUntil);
-  return { start, end: clock.sample(true), startMs };
+  recorder.phase = 'hold';
+  const start = recorder.sample(true);
+  const startMs = recorder.elapsed();
+  const holdUntil = Math.min(recorder.elapsed() + bounds.holdMs, bounds.maxDurationMs);
+  await recorder.waitUntil(() => false, holdUntil);
+  return { start, end: recorder.sample(true), startMs };
 }
 
 /** Look for handshakes the server never completed among the held connections (where the driver can). */
@@ -193,12 +185,12 @@ export async function checkHandshakes(
   maxDurationMs: number,
   signal: AbortSignal | undefined,
 ): Promise<HandshakeAudit | undefined> {
-  const { clock, driver } = ctx;
-  if (clock.aborted || clock.sample(true).held === 0) return undefined;
-  clock.phase = 'checking handshakes';
+  const { recorder, driver } = ctx;
+  if (recorder.aborted || recorder.sample(true).held === 0) return undefined;
+  recorder.phase = 'checking handshakes';
   return driver.auditHandshakes === undefined
     ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'the connections are held in other processes' }
-    : await driver.auditHandshakes(Math.max(0, maxDurationMs - clock.elapsed()), signal);
+    : await driver.auditHandshakes(Math.max(0, maxDurationMs - recorder.elapsed()), signal);
 }
 
 /**
@@ -214,18 +206,18 @@ export async function reopenTakenBack(
   bounds: { maxDurationMs: number; connectTimeoutMs: number; settleMs: number },
   keepOpening: boolean,
 ): Promise<number> {
-  const { clock, driver } = ctx;
+  const { recorder, driver } = ctx;
   // Where opening cannot resume (the connections are spread over processes), a connect asked for would never come.
-  if (count <= 0 || clock.aborted || driver.resumeOpening?.() !== true) return 0;
+  if (count <= 0 || recorder.aborted || driver.resumeOpening?.() !== true) return 0;
   const eachMs = bounds.connectTimeoutMs + bounds.settleMs + 500;
-  clock.phase = 'reopening';
+  recorder.phase = 'reopening';
   let reopened = 0;
   try {
-    while (reopened < count && !clock.aborted && clock.elapsed() + eachMs <= bounds.maxDurationMs) {
-      const before = clock.sample(true);
+    while (reopened < count && !recorder.aborted && recorder.elapsed() + eachMs <= bounds.maxDurationMs) {
+      const before = recorder.sample(true);
       driver.open(1);
-      const until = clock.elapsed() + eachMs;
-      const after = await clock.waitUntil((c) => c.held > before.held || c.failed > before.failed, until);
+      const until = recorder.elapsed() + eachMs;
+      const after = await recorder.waitUntil((c) => c.held > before.held || c.failed > before.failed, until);
       if (after.held <= before.held) break;
       reopened++;
     }

@@ -1,7 +1,7 @@
 /**
  * What a ramp keeps while it runs: the stage it is on and the schedule so far, the rates it reached, the failures
- * and held losses already accounted for, and what it found (rate limits, eviction). The executor (ramp.ts) and its
- * phases (ramp-phases.ts) change it; the result is read from it at the end.
+ * and held losses already accounted for, and what it found (rate limits, eviction). It changes only through its
+ * own verbs (the executor, ramp.ts, and its phases, ramp-phases.ts, call them); the result reads its getters.
  */
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { EvictionFinding, RateFinding, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
@@ -13,7 +13,7 @@ import type { RunRecorder } from './run-context.js';
 import { StepCursor } from './step-cursor.js';
 
 /** Largest number of held connections closed between two samples, and when the first was. */
-export class HeldLossBatches {
+class HeldLossBatches {
   largest = 0;
   firstAtMs: number | null = null;
   private last = 0;
@@ -29,7 +29,7 @@ export class HeldLossBatches {
 }
 
 /** When `heldLost` last changed, as far as the samples shown to `note` tell. */
-export class LossWatch {
+class LossWatch {
   private lost = 0;
   since = 0;
 
@@ -51,54 +51,121 @@ export interface RampStateSettings {
 }
 
 export class RampState {
-  stage: Stage;
+  private current: Stage;
   readonly adaptive: AdaptiveWalker | null;
-  readonly schedule: ScheduleRecord[] = [];
-  readonly rateLimits: RateFinding[] = [];
+  private readonly stages: ScheduleRecord[] = [];
+  private readonly limits: RateFinding[] = [];
   /** The fixed stage's planned steps (adaptive stages are walked by the AdaptiveWalker). */
-  steps = new StepCursor([]);
+  private cursor = new StepCursor([]);
   /** The fastest any stage connected (adaptive schedules: the answer to "how fast did it go"). */
-  fastestStageAchieved = 0;
+  private fastest = 0;
   /** The rate the first stage achieved until it ended: the answer to "requested vs achieved". */
-  firstStageAchieved: number | null = null;
-  highestRate: number;
-  absorbedPerSec = 0;
-  heldAtFirstFailure: number | null = null;
+  private first: number | null = null;
+  private highest: number;
+  private absorbed = 0;
+  private heldAtFirst: number | null = null;
   /** Failures and held losses already looked at; the stop decision reacts to what comes on top. */
-  seen: FailuresSeen = { failed: 0, heldLost: 0 };
+  private seenSoFar: FailuresSeen = { failed: 0, heldLost: 0 };
   /** Halvings of the rate so far (rate limits and eviction checks that found nothing). */
-  backoffs = 0;
-  readonly lossBatches = new HeldLossBatches();
-  readonly lossWatch = new LossWatch();
-  eviction: EvictionFinding | undefined;
+  private backoffCount = 0;
+  private readonly lossBatches = new HeldLossBatches();
+  private readonly lossWatch = new LossWatch();
+  private evicting: EvictionFinding | undefined;
   private stageStartMs = 0;
   private stageStartAttempted = 0;
 
   constructor(
     private readonly settings: RampStateSettings,
-    private readonly clock: RunRecorder,
+    private readonly recorder: RunRecorder,
   ) {
-    this.stage = settings.stage;
+    this.current = settings.stage;
     this.adaptive = settings.adaptive === null ? null : new AdaptiveWalker(settings.adaptive, settings.settleMs);
-    this.highestRate = stageRatePerSec(settings.stage);
+    this.highest = stageRatePerSec(settings.stage);
   }
 
-  /** Sample (when due, or forced) and feed both loss trackers. */
-  sampleTracked(force = false): PoolCounters {
-    const c = this.clock.sample(force);
-    this.lossBatches.note(c, this.clock.elapsed());
-    this.lossWatch.note(c, this.clock.elapsed());
+  get stage(): Stage {
+    return this.current;
+  }
+  get schedule(): readonly ScheduleRecord[] {
+    return this.stages;
+  }
+  get rateLimits(): readonly RateFinding[] {
+    return this.limits;
+  }
+  get steps(): StepCursor {
+    return this.cursor;
+  }
+  get highestRate(): number {
+    return this.highest;
+  }
+  get absorbedPerSec(): number {
+    return this.absorbed;
+  }
+  get heldAtFirstFailure(): number | null {
+    return this.heldAtFirst;
+  }
+  get seen(): FailuresSeen {
+    return this.seenSoFar;
+  }
+  get backoffs(): number {
+    return this.backoffCount;
+  }
+  get eviction(): EvictionFinding | undefined {
+    return this.evicting;
+  }
+  /** When a held connection was last lost (ms since the start), as far as the tracked samples tell. */
+  get lastLossAtMs(): number {
+    return this.lossWatch.since;
+  }
+
+  /** The rate the run achieved: the first stage's (fixed schedules), or the fastest stage's (adaptive). */
+  achievedPerSec(): number {
+    return this.adaptive === null ? (this.first ?? 0) : Math.max(this.fastest, this.first ?? 0);
+  }
+
+  /** Feed a sample to both loss trackers (every sample the ramp looks at comes through here). */
+  track(c: PoolCounters): PoolCounters {
+    const now = this.recorder.elapsed();
+    this.lossBatches.note(c, now);
+    this.lossWatch.note(c, now);
     return c;
   }
 
-  /** Close the running stage (if any) and start `this.stage` at `startMs`. */
+  /** Sample (when due, or forced) and track it. */
+  sampleTracked(force = false): PoolCounters {
+    return this.track(this.recorder.sample(force));
+  }
+
+  /** A rate the server took without failing. */
+  noteAbsorbed(ratePerSec: number): void {
+    this.absorbed = Math.max(this.absorbed, ratePerSec);
+  }
+
+  /** The server evicts: what the eviction measurement saw, with the tracked batches; `atMs` if none was tracked. */
+  noteEviction(after: PoolCounters, atMs: number): void {
+    this.evicting = {
+      maxOpen: after.peakHeld,
+      evicted: after.heldLost,
+      largestBatch: this.lossBatches.largest,
+      firstAtMs: this.lossBatches.firstAtMs ?? Math.round(atMs),
+    };
+  }
+
+  /** The adaptive planner changed the rate at `nowMs`: a new stage from the counters `c`. */
+  changeRate(ratePerSec: number, nowMs: number, c: PoolCounters, reason: ScheduleChangeReason): void {
+    this.current = { kind: 'rate', ratePerSec };
+    this.highest = Math.max(this.highest, ratePerSec);
+    this.startStage(nowMs, c.requested, c.attempted, reason);
+  }
+
+  /** Close the running stage (if any) and start the current one at `startMs`. */
   startStage(startMs: number, startTotal: number, attempted: number, reason?: ScheduleChangeReason): void {
-    const schedule = this.schedule;
-    if (schedule.length === 1 && this.firstStageAchieved === null) this.firstStageAchieved = this.stageAchievedAt(attempted, startMs);
-    if (schedule.length > 0) this.fastestStageAchieved = Math.max(this.fastestStageAchieved, this.stageAchievedAt(attempted, startMs));
+    const schedule = this.stages;
+    if (schedule.length === 1 && this.first === null) this.first = this.stageAchievedAt(attempted, startMs);
+    if (schedule.length > 0) this.fastest = Math.max(this.fastest, this.stageAchievedAt(attempted, startMs));
     const prev = schedule[schedule.length - 1];
     if (prev !== undefined) prev.toMs = Math.round(startMs);
-    const stage = this.stage;
+    const stage = this.current;
     schedule.push({
       fromMs: Math.round(startMs),
       toMs: null,
@@ -108,20 +175,26 @@ export class RampState {
     });
     // Adaptive stages are walked by the walker (no debt to catch up on); fixed ones by their planned steps.
     const { max, rampEndMs } = this.settings;
-    this.steps = new StepCursor(
-      this.adaptive === null ? planSteps({ startMs, startTotal, max, endMs: rampEndMs, tickMs: this.clock.tickMs, stage }) : [],
+    this.cursor = new StepCursor(
+      this.adaptive === null ? planSteps({ startMs, startTotal, max, endMs: rampEndMs, tickMs: this.recorder.tickMs, stage }) : [],
     );
     this.adaptive?.startStage(startMs);
     this.stageStartMs = startMs;
     this.stageStartAttempted = attempted;
-    this.clock.phase = `ramp ${describeStage(stage)}`;
+    this.recorder.phase = `ramp ${describeStage(stage)}`;
   }
 
-  /** Go on ramping after a confirmation or an eviction check, from the counters `after` it. */
-  resumeAfter(after: PoolCounters, reason: ScheduleChangeReason | undefined): void {
-    this.seen = { failed: after.failed, heldLost: after.heldLost };
-    this.adaptive?.resume(this.clock.elapsed());
-    this.startStage(this.clock.elapsed(), after.requested, after.attempted, reason);
+  /**
+   * Back off and go on ramping after a confirmation or an eviction check, from the counters `after` it: one more
+   * backoff, a slower stage if one is given (a rate limit, recorded), and a new stage from here.
+   */
+  backOffAndGoOn(after: PoolCounters, change: { slower?: Stage; rateLimit?: RateFinding; reason?: ScheduleChangeReason }): void {
+    this.backoffCount++;
+    if (change.rateLimit !== undefined) this.limits.push(change.rateLimit);
+    if (change.slower !== undefined) this.current = change.slower;
+    this.seenSoFar = { failed: after.failed, heldLost: after.heldLost };
+    this.adaptive?.resume(this.recorder.elapsed());
+    this.startStage(this.recorder.elapsed(), after.requested, after.attempted, change.reason);
   }
 
   /** Connects per second the current stage achieved until `nowMs`. */
@@ -135,18 +208,18 @@ export class RampState {
    */
   noteFailures(failures: NewFailures, c: PoolCounters, nowMs: number): number {
     if (failures === 'none') return 0;
-    this.heldAtFirstFailure ??= c.held;
+    this.heldAtFirst ??= c.held;
     if (failures === 'client-side') return 0;
-    const rateAtFailure = Math.max(this.stageAchievedAt(c.attempted, nowMs), this.adaptive === null ? 0 : this.fastestStageAchieved);
-    if (this.schedule.length === 1) this.firstStageAchieved ??= rateAtFailure;
+    const rateAtFailure = Math.max(this.stageAchievedAt(c.attempted, nowMs), this.adaptive === null ? 0 : this.fastest);
+    if (this.stages.length === 1) this.first ??= rateAtFailure;
     return rateAtFailure;
   }
 
   /** The ramp phase is over at `endMs`: close the last stage and the achieved rates. */
   finishRampPhase(c: PoolCounters, endMs: number): void {
-    this.firstStageAchieved ??= this.stageAchievedAt(c.attempted, endMs);
-    this.fastestStageAchieved = Math.max(this.fastestStageAchieved, this.stageAchievedAt(c.attempted, endMs));
-    const last = this.schedule[this.schedule.length - 1];
+    this.first ??= this.stageAchievedAt(c.attempted, endMs);
+    this.fastest = Math.max(this.fastest, this.stageAchievedAt(c.attempted, endMs));
+    const last = this.stages[this.stages.length - 1];
     if (last !== undefined) last.toMs = Math.round(endMs);
   }
 }

@@ -7,9 +7,10 @@
  */
 import { isClientSide, type ClientFailureClass } from '../types/failure-class.js';
 import type { PoolCounters } from '../types/pool-counters.js';
-import type { HeldCloses, RampResult, RampRunSettings, ScheduleChangeReason } from '../metrics/result.js';
+import type { Confirmation, EvictionFinding, HandshakeAudit, HeldCloses, RampResult, ScheduleChangeReason } from '../metrics/result.js';
 import type { RampAssertionFacts, RampStop, RampStopReason } from '../metrics/verdict.js';
 import { limitFailure } from '../metrics/limit-class.js';
+import { resultFailure, summarizeFailures } from '../metrics/result-mapping.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, reportedRateLimits, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { slowerStage, stageRatePerSec } from './plan.js';
@@ -18,7 +19,7 @@ import { checkEviction, checkHandshakes, reopenTakenBack, confirmAtLowRate, MAX_
 import { RampState } from './ramp-state.js';
 import { runConfirmation } from './confirm-stage.js';
 import { decideRampTick, type RampBounds } from './ramp-stop.js';
-import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
+import { RunRecorder, sampleIntervalFor, type RunHooks, type RunOutcome } from './run-context.js';
 
 /**
  * What the executor needs: the schedule and the stop settings as the options hold them (`stage`, `adaptive`,
@@ -39,35 +40,41 @@ export interface RampSettings
   connectTimeoutMs: number;
   settleMs: number;
   expectTimeoutMs: number | null;
-  /** The settings the result records (config/run-settings.ts builds them from the options); absent: not recorded. */
-  recordedSettings?: RampRunSettings;
 }
 
-/** A ramp's result with the verdict as data: `reporters/verdict-text.ts` turns it into the document's verdict. */
-export type RampFindings = Omit<RampResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & {
+/** What a ramp found, as data: src/run/result.ts writes the result document from it, the reporters word it. */
+export interface RampFindings extends RunOutcome {
   stop: RampStop;
+  /** The maximum the verdict stands for (a limit's count, or the peak held). */
+  maxConcurrency: number;
+  heldAtFirstFailure: number | null;
+  rate: RampResult['rate'];
+  schedule: RampResult['schedule'];
+  timeToMaxMs: number | null;
+  eviction?: EvictionFinding;
+  confirmation?: Confirmation;
+  heldCloses?: HeldCloses;
+  handshakeAudit?: HandshakeAudit;
   assertions: RampAssertionFacts[];
-};
+}
 
-export async function runRamp(
-  settings: RampSettings,
-  driver: ProbeDriver,
-  target: RunTarget,
-  hooks: RunHooks = {},
-): Promise<RampFindings> {
-  const clock = new RunRecorder(driver, sampleIntervalFor(settings.maxDurationMs), hooks);
+/**
+ * The ramp executor. The driver stays open for the result to read and for its owner to close.
+ */
+export async function executeRamp(settings: RampSettings, driver: ProbeDriver, hooks: RunHooks = {}): Promise<RampFindings> {
+  const recorder = new RunRecorder(driver, sampleIntervalFor(settings.maxDurationMs), hooks);
   // The ramp phase ends early enough for the hold to fit inside --max-duration.
   const rampEndMs = Math.max(settings.maxDurationMs - settings.holdMs, settings.maxDurationMs / 2);
   const drainBoundMs = settings.connectTimeoutMs + Math.max(settings.settleMs, settings.expectTimeoutMs ?? 0) + 500;
-  const state = new RampState({ ...settings, rampEndMs }, clock);
-  const ctx: RampPhaseContext = { clock, driver, state, rampEndMs, drainBoundMs };
+  const state = new RampState({ ...settings, rampEndMs }, recorder);
+  const ctx: RampPhaseContext = { recorder, driver, state, rampEndMs, drainBoundMs };
   const bounds: RampBounds = { ...settings, rampEndMs };
 
   state.startStage(0, 0, 0, state.adaptive === null ? undefined : 'start');
   let stop = await rampPhase(ctx, bounds);
 
-  const rampPhaseEndMs = clock.elapsed();
-  state.finishRampPhase(clock.sample(), rampPhaseEndMs);
+  const rampPhaseEndMs = recorder.elapsed();
+  state.finishRampPhase(recorder.sample(), rampPhaseEndMs);
   // No new connections from here; with --reconnect, replacements for closed ones go on until the hold ends. With
   // --confirm, opening stays possible for the confirmation stage (nothing is asked for until then).
   driver.dropQueued();
@@ -79,30 +86,29 @@ export async function runRamp(
       : await settleAndHold(ctx, settings);
   if (settings.confirm) driver.pauseReconnects(true);
   else driver.stopOpening();
-  const holdSamples = clock.timeline.filter((x) => x.tMs >= hold.startMs).map((x) => x.held);
-  const heldCloses = heldClosesOf(clock.sample(true), settings.reconnect, hold.start, hold.end, clock.elapsed() - hold.startMs, holdSamples);
+  const holdSamples = recorder.timeline.filter((x) => x.tMs >= hold.startMs).map((x) => x.held);
+  const heldCloses = heldClosesOf(recorder.sample(true), settings.reconnect, hold.start, hold.end, recorder.elapsed() - hold.startMs, holdSamples);
   const audited = await checkHandshakes(ctx, settings.maxDurationMs, hooks.signal);
   // What a burst overflowed is not lost: the server may hold it when asked one at a time, as its queue drains.
   const reopened = audited === undefined ? 0 : await reopenTakenBack(ctx, audited.neverCompleted, settings, settings.confirm);
   const handshakeAudit = audited === undefined || audited.neverCompleted === 0 ? audited : { ...audited, reopened };
-  if (clock.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted' };
-  const final = clock.sample(true);
+  if (recorder.aborted && stop.kind !== 'interrupted') stop = { kind: 'interrupted' };
+  const final = recorder.sample(true);
   // Nothing held is never a capacity: say whether nothing connected, the server turned every connection away, or
   // the time ran out before any connection was open for --settle (nothing failed: no answer yet).
   const nothing = nothingHeldVerdict(stop.kind, final);
   if (nothing !== null) stop = { kind: nothing };
-  const eviction = state.eviction;
-  if (eviction !== undefined) eviction.maxOpen = final.peakHeld;
+  // The most the server kept open is the peak over the whole run, hold included.
+  const eviction = state.eviction === undefined ? undefined : { ...state.eviction, maxOpen: final.peakHeld };
   const max = limitMax(stop.kind, final);
 
-  const achievedPerSec =
-    state.adaptive === null ? (state.firstStageAchieved ?? 0) : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0);
+  const achievedPerSec = state.achievedPerSec();
   // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
   const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
   // The search's figures are read above; the confirmation stage re-runs its edge on a clean slate after them.
   const searchFirsts = driver.firstFailures();
   const confirmation = settings.confirm
-    ? await runConfirmation(clock, driver, {
+    ? await runConfirmation(recorder, driver, {
         kind: stop.kind,
         found: max,
         absorbedPerSec,
@@ -113,16 +119,19 @@ export async function runRamp(
       })
     : undefined;
   driver.stopOpening();
-  const base = { ...resultBase(driver, clock, target, final, searchFirsts), maxConcurrency: max };
   // A limit by failure names the failure that marks the limit, the one the summary's headline names too.
+  const first = searchFirsts[0];
+  const firstFailure = first === undefined ? null : resultFailure(first);
   const named =
     stop.kind === 'limit-by-failure'
-      ? limitFailure({ failures: base.failures, firstFailure: base.firstFailure, rate: { rateLimits: state.rateLimits } })
-      : base.firstFailure;
+      ? limitFailure({ failures: summarizeFailures(final, searchFirsts), firstFailure, rate: { rateLimits: state.rateLimits } })
+      : firstFailure;
   const figures = { connections: max, failure: named === null ? null : { class: named.class, code: named.code ?? null } };
   return {
-    ...base,
-    kind: 'ramp',
+    record: recorder.record(),
+    counters: final,
+    firstFailures: searchFirsts,
+    maxConcurrency: max,
     stop: stop.kind === 'limit-by-plateau' ? { ...stop, ...figures, plateauMs: settings.plateauMs } : { ...stop, ...figures },
     heldAtFirstFailure: state.heldAtFirstFailure,
     rate: {
@@ -132,13 +141,12 @@ export async function runRamp(
       absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits: reportedRateLimits(stop.kind, state.rateLimits),
     },
-    schedule: state.schedule,
-    timeToMaxMs: timeToReach(clock.timeline, max),
+    schedule: [...state.schedule],
+    timeToMaxMs: timeToReach(recorder.timeline, max),
     ...(eviction === undefined ? {} : { eviction }),
     ...(confirmation === undefined ? {} : { confirmation }),
     ...(heldCloses === null ? {} : { heldCloses }),
     ...(handshakeAudit === undefined ? {} : { handshakeAudit }),
-    ...(settings.recordedSettings === undefined ? {} : { settings: settings.recordedSettings }),
     assertions: settings.assertCapacity === null ? [] : [capacityAssertion(settings.assertCapacity, max)],
   };
 }
@@ -150,16 +158,16 @@ export function capacityAssertion(count: number, held: number): RampAssertionFac
 
 /** Add connections by the schedule until the stop decision (or a phase it calls for) says why to stop. */
 async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<RampStopReason> {
-  const { clock, state } = ctx;
+  const { recorder, state } = ctx;
   for (;;) {
-    await clock.tick();
-    const t = clock.elapsed();
+    await recorder.tick();
+    const t = recorder.elapsed();
     const c = state.sampleTracked();
-    const decision = decideRampTick(bounds, state.seen, { tMs: t, counters: c, timeline: clock.timeline, aborted: clock.aborted });
+    const decision = decideRampTick(bounds, state.seen, { tMs: t, counters: c, timeline: recorder.timeline, aborted: recorder.aborted });
     const rateAtFailure = state.noteFailures(decision.failures, c, t);
     switch (decision.next) {
       case 'stop':
-        if (decision.rateAbsorbed) state.absorbedPerSec = Math.max(state.absorbedPerSec, state.stageAchievedAt(c.attempted, t));
+        if (decision.rateAbsorbed) state.noteAbsorbed(state.stageAchievedAt(c.attempted, t));
         return decision.reason;
       case 'check-eviction': {
         const evicted = await checkEviction(ctx, t);
@@ -170,7 +178,7 @@ async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<Ram
         const confirmed = await confirmAndGoOn(ctx, t);
         if (confirmed === null) continue;
         // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
-        if (confirmed.rateAbsorbed) state.absorbedPerSec = Math.max(state.absorbedPerSec, rateAtFailure);
+        if (confirmed.rateAbsorbed) state.noteAbsorbed(rateAtFailure);
         return confirmed.reason;
       }
       case 'go-on':
@@ -188,37 +196,35 @@ async function confirmAndGoOn(
   ctx: RampPhaseContext,
   t: number,
 ): Promise<{ reason: RampStopReason; rateAbsorbed: boolean } | null> {
-  const { clock, driver, state } = ctx;
+  const { recorder, driver, state } = ctx;
   const judged = await confirmAtLowRate(ctx, stageRatePerSec(state.stage));
-  state.lossWatch.note(clock.sample(true), clock.elapsed());
+  state.sampleTracked(true);
   if (judged === 'evicting?') {
     const evicted = await checkEviction(ctx, t);
     return evicted === null ? null : { reason: evicted, rateAbsorbed: false };
   }
-  const after = clock.sample(true);
+  const after = recorder.sample(true);
   const lateClient = clientLimitIn(after.failuresByClass);
   if (lateClient !== null && isClientSide(lateClient)) {
     return { reason: { kind: 'client-limited', limitedBy: lateClient }, rateAbsorbed: false };
   }
   if (judged === 'rate-limit' && state.backoffs < MAX_BACKOFFS) {
-    state.backoffs++;
     const failureClass = driver.firstFailures().at(-1)?.class ?? 'other';
     let slower = slowerStage(state.stage);
     let reason: ScheduleChangeReason | undefined;
     if (state.adaptive !== null) {
-      const change = state.adaptive.afterRateLimit(clock.elapsed());
+      const change = state.adaptive.afterRateLimit(recorder.elapsed());
       slower = { kind: 'rate', ratePerSec: change.ratePerSec };
       reason = change.reason;
     }
-    state.rateLimits.push({
+    const rateLimit = {
       failedAtPerSec: Math.round(stageRatePerSec(state.stage)),
       continuedAtPerSec: Math.round(stageRatePerSec(slower)),
       heldAtMs: Math.round(t),
       failureClass,
-    });
-    state.stage = slower;
+    };
     driver.pauseReconnects(false);
-    state.resumeAfter(after, reason);
+    state.backOffAndGoOn(after, { slower, rateLimit, ...(reason === undefined ? {} : { reason }) });
     return null;
   }
   // Out of time or of backoffs, the failures are taken as the limit, unconfirmed.
@@ -237,9 +243,7 @@ function openDue(ctx: RampPhaseContext, bounds: RampBounds, c: PoolCounters, t: 
     if (change !== null) {
       // Slowing down for the server: what waits to start was asked for at the old rate.
       if (change.reason === 'held-lags' || change.reason === 'latency-rose') driver.dropQueued();
-      state.stage = { kind: 'rate', ratePerSec: change.ratePerSec };
-      state.highestRate = Math.max(state.highestRate, change.ratePerSec);
-      state.startStage(t, c.requested, c.attempted, change.reason);
+      state.changeRate(change.ratePerSec, t, c, change.reason);
     }
     // Open what the rate owes, within --max and this machine's reach.
     const limits = [bounds.max, reach?.connections ?? null].filter((x): x is number => x !== null);

@@ -1,24 +1,13 @@
 /**
- * What the ramp and hold executors share: a run clock with the sampled timeline, progress hooks, and the parts
- * of the result document that do not depend on the mode.
+ * What the ramp and hold executors share: a run recorder (the clock and the sampled timeline), progress hooks, and
+ * what a run's record holds for the result (src/run/result.ts writes the document from it).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import { encodeHistogram, keepRoomForEncoding, summarizeLatency } from '../metrics/histogram.js';
-import {
-  RESULT_SCHEMA,
-  RESULT_SCHEMA_VERSION,
-  type EngineRecord,
-  type FailureSummary,
-  type ResultCounters,
-  type ResultFailureRecord,
-  type TargetInfo,
-  type TimelineSample,
-} from '../metrics/result.js';
-import type { FailureClass } from '../types/failure-class.js';
+import { keepRoomForEncoding } from '../metrics/histogram.js';
+import type { TimelineSample } from '../metrics/result.js';
 import type { ProbeDriver } from './driver.js';
-import { TOOL_VERSION } from '../version.js';
 
 /** A progress report, on every sample. */
 export interface Progress {
@@ -34,12 +23,22 @@ export interface RunHooks {
   onProgress?: (p: Progress) => void;
 }
 
-/** Where the run is aimed, for the result. */
-export interface RunTarget {
-  info: TargetInfo;
-  sourceAddresses: string[];
-  /** The socket layer the run's pools use (absent: not recorded, as in tests that build a driver directly). */
-  engine?: EngineRecord;
+/** What a run's recorder kept, for the result. */
+export interface RunRecord {
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+  timeline: TimelineSample[];
+  sampleIntervalMs: number;
+}
+
+/** What every executor's findings hold besides its own: the record, the final counters and the first failures. */
+export interface RunOutcome {
+  record: RunRecord;
+  /** The counters when the run ended. */
+  counters: PoolCounters;
+  /** The first failure of each class, as of the counters the verdict was judged on. */
+  firstFailures: FailureRecord[];
 }
 
 /** Pick a sample interval that keeps the timeline near 600 points: 100 ms for a minute-long run. */
@@ -111,6 +110,18 @@ export class RunRecorder {
     }
   }
 
+  /** The run as recorded so far: when it started, how long it took, its timeline. */
+  record(): RunRecord {
+    const durationMs = Math.round(this.elapsed());
+    return {
+      startedAt: this.startedAtWall,
+      finishedAt: new Date(this.startedAtWall.getTime() + durationMs),
+      durationMs,
+      timeline: this.timeline,
+      sampleIntervalMs: this.sampleIntervalMs,
+    };
+  }
+
   /** Tick until `done()` or `untilMs` (run time) or abort; samples all along. Returns the last counters. */
   async waitUntil(done: (c: PoolCounters) => boolean, untilMs: number): Promise<PoolCounters> {
     let c = this.sample();
@@ -127,111 +138,3 @@ export function isDrained(c: Pick<PoolCounters, 'connecting' | 'established' | '
   return c.connecting === 0 && c.established === 0 && c.queued === 0;
 }
 
-/**
- * Failures by class, each with its first example, most frequent first. `firstFailures`: the driver's as they were
- * when `counters` were read (a later stage may have added classes since).
- */
-export function summarizeFailures(counters: PoolCounters, firstFailures: readonly FailureRecord[]): FailureSummary[] {
-  const firsts = new Map(firstFailures.map((f) => [f.class, f]));
-  const out: FailureSummary[] = [];
-  for (const [cls, count] of Object.entries(counters.failuresByClass) as [FailureClass, number][]) {
-    const first = firsts.get(cls);
-    if (count > 0 && first !== undefined) out.push({ class: cls, count, first: resultFailure(first) });
-  }
-  return out.sort((a, b) => b.count - a.count || a.first.atMs - b.first.atMs);
-}
-
-/**
- * The engine's counters as the result document names them, field by field: the document declares its own counters
- * (metrics/result-schema.ts), so a counter the engine adds appears in results only once the schema names it.
- */
-export function resultCounters(c: PoolCounters): ResultCounters {
-  return {
-    requested: c.requested,
-    attempted: c.attempted,
-    queued: c.queued,
-    connecting: c.connecting,
-    established: c.established,
-    held: c.held,
-    peakHeld: c.peakHeld,
-    everHeld: c.everHeld,
-    connected: c.connected,
-    lost: c.lost,
-    heldLost: c.heldLost,
-    heldLostSincePause: c.heldLostSincePause,
-    heldLostEarly: c.heldLostEarly,
-    servedThenClosed: c.servedThenClosed,
-    neverCompleted: c.neverCompleted,
-    tlsUnproven: c.tlsUnproven,
-    failed: c.failed,
-    reconnects: c.reconnects,
-    replacementsHeld: c.replacementsHeld,
-    failuresByClass: { ...c.failuresByClass },
-  };
-}
-
-/**
- * A type error names any engine counter the mapping above does not carry: add it to ResultCountersSchema (an
- * optional addition to the document) and to resultCounters, or say here why the document leaves it out.
- */
-type UnmappedEngineCounter = Exclude<keyof PoolCounters, keyof ResultCounters>;
-const everyEngineCounterMapped: [UnmappedEngineCounter] extends [never] ? true : UnmappedEngineCounter = true;
-void everyEngineCounterMapped;
-
-/** An engine failure as the result document names it, field by field (like resultCounters). */
-export function resultFailure(f: FailureRecord): ResultFailureRecord {
-  return {
-    class: f.class,
-    code: f.code,
-    message: f.message,
-    phase: f.phase,
-    atMs: f.atMs,
-    afterConnectMs: f.afterConnectMs,
-    serverSaid: f.serverSaid,
-    connId: f.connId,
-    sourceAddress: f.sourceAddress,
-  };
-}
-
-type UnmappedFailureField = Exclude<keyof FailureRecord, keyof ResultFailureRecord>;
-const everyFailureFieldMapped: [UnmappedFailureField] extends [never] ? true : UnmappedFailureField = true;
-void everyFailureFieldMapped;
-
-/**
- * The mode-independent part of a result. `firstFailures`: the driver's as they were when `counters` were read
- * (default: now).
- */
-export function resultBase(
-  driver: ProbeDriver,
-  clock: RunRecorder,
-  target: RunTarget,
-  counters: PoolCounters,
-  firstFailures: readonly FailureRecord[] = driver.firstFailures(),
-) {
-  const first = firstFailures[0];
-  const firstFailure = first === undefined ? null : resultFailure(first);
-  const connect = driver.connectLatency();
-  const tlsHist = driver.tlsLatency();
-  const participants = driver.participants();
-  return {
-    schema: RESULT_SCHEMA,
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    tool: { name: 'tcpprobe' as const, version: TOOL_VERSION },
-    startedAt: clock.startedAtWall.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationMs: Math.round(clock.elapsed()),
-    target: target.info,
-    maxConcurrency: counters.peakHeld,
-    firstFailure,
-    failures: summarizeFailures(counters, firstFailures),
-    connectLatencyMs: summarizeLatency(connect),
-    tlsHandshakeMs: tlsHist === null ? null : summarizeLatency(tlsHist),
-    histograms: { connectUs: encodeHistogram(connect), tlsHandshakeUs: tlsHist === null ? null : encodeHistogram(tlsHist) },
-    counters: resultCounters(counters),
-    timeline: clock.timeline,
-    sampleIntervalMs: clock.sampleIntervalMs,
-    sourceAddresses: target.sourceAddresses,
-    ...(participants.length > 0 ? { participants: participants.map((p) => ({ ...p, counters: resultCounters(p.counters) })) } : {}),
-    ...(target.engine === undefined ? {} : { engine: target.engine }),
-  };
-}

@@ -7,10 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import type { EngineConfig } from '../types/engine-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import type { FailureClass } from '../types/failure-class.js';
 import { LocalDriver } from './local-driver.js';
-import type { DriverParticipant, PoolEventListener, ProbeDriver } from '../controller/driver.js';
-import { createHistogram, type Histogram } from '../metrics/histogram.js';
+import type { DriverParticipant, DriverResources, PoolEventListener, ProbeDriver } from '../controller/driver.js';
+import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ResourceChange } from '../metrics/result.js';
 import {
   processForConnection,
@@ -19,7 +18,7 @@ import {
   type GrowthPolicy,
 } from '../preflight/growth-plan.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, UNBOUND_LOOPBACK_MAX_CONNECTIONS } from '../preflight/source-plan.js';
-import { mergeHandshakeAudits, sumCounters } from './remote-driver.js';
+import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, sumCounters } from './telemetry-merge.js';
 import { startWorkerGroup } from './worker-group.js';
 
 /** Start the next process's pool; `index` 1 is the first worker. */
@@ -41,7 +40,9 @@ export class ElasticDriver implements ProbeDriver {
   private readonly parts: Part[];
   private readonly t0 = performance.now();
   private asked = 0;
-  private peak = 0;
+  private readonly peak = new PeakHeld();
+  private readonly mergedConnect = new MergedHistogram();
+  private readonly mergedTls = new MergedHistogram();
   private opening = true;
   private readonly changes: ResourceChange[] = [];
   private readonly sources: string[] = [];
@@ -56,14 +57,12 @@ export class ElasticDriver implements ProbeDriver {
     this.parts = [{ name: 'main', driver: local, pending: 0, ready: Promise.resolve(), maxHeld: 0 }];
   }
 
-  /** When and why source addresses and processes were added, in order. */
-  resourceChanges(): ResourceChange[] {
-    return [...this.changes];
-  }
-
-  /** The source addresses connections were bound to so far (empty: only the kernel's choice). */
-  sourceAddresses(): string[] {
-    return [...this.sources];
+  /**
+   * The source addresses connections were bound to so far (empty: only the kernel's choice), and when and why
+   * source addresses and processes were added, in order.
+   */
+  resources(): DriverResources {
+    return { sourceAddresses: [...this.sources], changes: [...this.changes] };
   }
 
   open(count: number): void {
@@ -181,7 +180,7 @@ export class ElasticDriver implements ProbeDriver {
     const pending = this.parts.reduce((sum, p) => sum + p.pending, 0);
     if (drivers.length === 1 && pending === 0) {
       const c = (drivers[0] as ProbeDriver).counters();
-      this.peak = Math.max(this.peak, c.held);
+      this.peak.observe(c.held);
       return c;
     }
     const each = drivers.map((d) => d.counters());
@@ -192,38 +191,25 @@ export class ElasticDriver implements ProbeDriver {
     const sum = sumCounters(each);
     sum.requested += pending;
     sum.queued += pending;
-    this.peak = Math.max(this.peak, sum.held);
-    sum.peakHeld = this.peak;
+    sum.peakHeld = this.peak.observe(sum.held);
     return sum;
   }
 
   firstFailures(): FailureRecord[] {
-    const first = new Map<FailureClass, FailureRecord>();
-    for (const d of this.drivers()) {
-      for (const f of d.firstFailures()) {
-        const known = first.get(f.class);
-        if (known === undefined || f.atMs < known.atMs) first.set(f.class, f);
-      }
-    }
-    return [...first.values()].sort((a, b) => a.atMs - b.atMs);
+    return mergeFirstFailures(this.drivers().map((d) => d.firstFailures()));
   }
 
+  // The parts are live pools and worker groups whose histograms change with every connect: merged on each read.
   connectLatency(): Histogram {
-    const drivers = this.drivers();
-    if (drivers.length === 1) return (drivers[0] as ProbeDriver).connectLatency();
-    const out = createHistogram();
-    for (const d of drivers) out.add(d.connectLatency());
-    return out;
+    this.mergedConnect.invalidate();
+    return this.mergedConnect.read(this.drivers().map((d) => d.connectLatency()));
   }
 
   tlsLatency(): Histogram | null {
-    const drivers = this.drivers();
-    if (drivers.length === 1) return (drivers[0] as ProbeDriver).tlsLatency();
-    const parts = drivers.map((d) => d.tlsLatency()).filter((h): h is Histogram => h !== null);
+    const parts = this.drivers().flatMap((d) => d.tlsLatency() ?? []);
     if (parts.length === 0) return null;
-    const out = createHistogram();
-    for (const h of parts) out.add(h);
-    return out;
+    this.mergedTls.invalidate();
+    return this.mergedTls.read(parts);
   }
 
   participants(): DriverParticipant[] {
@@ -262,7 +248,7 @@ export class ElasticDriver implements ProbeDriver {
     );
     if (found.length === 1) return (found[0] as { audit: HandshakeAudit }).audit;
     const audit = mergeHandshakeAudits(found);
-    this.peak = Math.max(0, this.peak - audit.neverCompleted);
+    this.peak.takeBack(audit.neverCompleted, sumCounters(this.drivers().map((d) => d.counters())).held);
     return audit;
   }
 

@@ -15,7 +15,7 @@ import {
   readKernelSockets,
   type KernelSocketInfo,
 } from '../engine/handshake-audit.js';
-import type { DriverParticipant, PoolEventListener, ProbeDriver } from '../controller/driver.js';
+import type { DriverParticipant, DriverResources, PoolEventListener, ProbeDriver } from '../controller/driver.js';
 
 /** Keepalive probes go out a second after they are set (TCP_KEEPIDLE) and are answered at once: allow this. */
 const PROBE_ANSWER_MS = 1300;
@@ -69,6 +69,10 @@ export class LocalDriver implements ProbeDriver {
   tlsLatency(): Histogram | null {
     return this.engine.tls === null ? null : this.pool.tlsLatency;
   }
+  resources(): DriverResources {
+    return { sourceAddresses: [...this.engine.sourceAddresses], changes: [] };
+  }
+
   participants(): DriverParticipant[] {
     return [];
   }

@@ -4,10 +4,9 @@
  * peak of the merged held count. The transport (IPC, Redis) is behind `ParticipantLink`.
  */
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
-
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
-import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import type { DriverParticipant, ProbeDriver } from '../controller/driver.js';
+import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import type { DriverParticipant, DriverResources, ProbeDriver } from '../controller/driver.js';
 import type {
   HandshakeAuditFindings,
   HandshakeAuditReport,
@@ -15,6 +14,7 @@ import type {
   TelemetryReport,
 } from '../types/participant-protocol.js';
 import type { HandshakeAudit } from '../metrics/result.js';
+import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, sumCounters } from './telemetry-merge.js';
 
 /** How the driver reaches one participant. */
 export interface ParticipantLink {
@@ -41,43 +41,6 @@ interface ParticipantState {
   audit: { seq: number; findings: HandshakeAuditFindings | null } | null;
 }
 
-/** Sum counters; `peakHeld` is left to the caller (a sum of peaks is not the peak of the sum). */
-export function sumCounters(parts: readonly PoolCounters[]): PoolCounters {
-  const out = emptyCounters();
-  for (const p of parts) {
-    for (const key of Object.keys(out) as (keyof PoolCounters)[]) {
-      if (key === 'failuresByClass' || key === 'peakHeld') continue;
-      out[key] += p[key] ?? 0; // an agent of an older version may not send every counter
-    }
-    for (const [cls, n] of Object.entries(p.failuresByClass) as [FailureClass, number][]) {
-      out.failuresByClass[cls] = (out.failuresByClass[cls] ?? 0) + n;
-    }
-  }
-  return out;
-}
-
-/**
- * One audit for a run whose held connections are in several processes: each process's findings summed. It ran
- * if it ran anywhere; the note names the processes where it did not (their connections were not checked). Pure.
- */
-export function mergeHandshakeAudits(parts: readonly { name: string; audit: HandshakeAuditFindings | null }[]): HandshakeAudit {
-  const ran = parts.filter((p) => p.audit?.ran === true);
-  const notRun = parts.filter((p) => p.audit?.ran !== true);
-  const sum = (pick: (a: HandshakeAuditFindings) => number): number => ran.reduce((n, p) => n + pick(p.audit as HandshakeAuditFindings), 0);
-  const why = (p: { name: string; audit: HandshakeAuditFindings | null }): string =>
-    `${p.name}: ${p.audit === null ? 'no answer' : (p.audit.note ?? 'did not run')}`;
-  const notes = [...ran.filter((p) => p.audit?.note != null).map((p) => `${p.name}: ${p.audit?.note ?? ''}`)];
-  if (ran.length > 0 && notRun.length > 0) notes.push(`not checked in ${notRun.map(why).join('; ')}`);
-  if (ran.length === 0) notes.push(notRun.length === 0 ? 'no participant' : notRun.map(why).join('; '));
-  return {
-    ran: ran.length > 0,
-    checked: sum((a) => a.checked),
-    suspects: sum((a) => a.suspects),
-    neverCompleted: sum((a) => a.neverCompleted),
-    note: notes.length === 0 ? null : notes.join('; '),
-  };
-}
-
 /** Beyond the audit's own bound: time for the command and the answer to travel (and a loaded participant). */
 const AUDIT_ANSWER_MARGIN_MS = 3000;
 /** The longest a participant's audit takes (young connections, a confirming retransmission, keepalive answers). */
@@ -91,15 +54,18 @@ function askedOf(p: ParticipantState): number {
 export class RemoteDriver implements ProbeDriver {
   private readonly parts: ParticipantState[];
   private seq = 0;
-  private peakHeld = 0;
+  private readonly peak = new PeakHeld();
   private readonly started = Date.now();
   private finalWaiters: (() => void)[] = [];
   private auditWaiters: (() => void)[] = [];
-  /** Merged histograms, rebuilt only after a report brought new ones (status lines ask every second). */
-  private mergedConnect: Histogram | null = null;
-  private mergedTls: Histogram | null = null;
+  private readonly mergedConnect = new MergedHistogram();
+  private readonly mergedTls = new MergedHistogram();
 
-  constructor(links: readonly ParticipantLink[]) {
+  /** `sourceAddresses`: the addresses the participants connect from, for the result (empty: their kernels chose). */
+  constructor(
+    links: readonly ParticipantLink[],
+    private sources: readonly string[] = [],
+  ) {
     this.parts = links.map((link) => ({
       link,
       last: null,
@@ -123,18 +89,15 @@ export class RemoteDriver implements ProbeDriver {
     if (report.connectUs !== null) {
       p.connect?.destroy();
       p.connect = decodeHistogram(report.connectUs);
-      this.mergedConnect?.destroy();
-      this.mergedConnect = null;
+      this.mergedConnect.invalidate();
     }
     if (report.tlsUs !== null) {
       p.tls?.destroy();
       p.tls = decodeHistogram(report.tlsUs);
-      this.mergedTls?.destroy();
-      this.mergedTls = null;
+      this.mergedTls.invalidate();
     }
     if (report.final) p.finalSeen = true;
-    const held = this.live().reduce((sum, x) => sum + (x.last?.counters.held ?? 0), 0);
-    if (held > this.peakHeld) this.peakHeld = held;
+    this.peak.observe(this.heldNow());
     if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
   }
 
@@ -174,8 +137,7 @@ export class RemoteDriver implements ProbeDriver {
     signal?.removeEventListener('abort', onAbort);
     this.auditWaiters = [];
     const audit = mergeHandshakeAudits(asked.map((p) => ({ name: p.link.name, audit: p.audit?.findings ?? null })));
-    const held = this.live().reduce((sum, x) => sum + (x.last?.counters.held ?? 0), 0);
-    this.peakHeld = Math.max(held, this.peakHeld - audit.neverCompleted);
+    this.peak.takeBack(audit.neverCompleted, this.heldNow());
     return audit;
   }
 
@@ -197,6 +159,10 @@ export class RemoteDriver implements ProbeDriver {
 
   lostParticipants(): string[] {
     return this.parts.filter((p) => p.lostAtMs !== null).map((p) => p.link.name);
+  }
+
+  private heldNow(): number {
+    return this.live().reduce((sum, x) => sum + (x.last?.counters.held ?? 0), 0);
   }
 
   private live(): ParticipantState[] {
@@ -259,39 +225,30 @@ export class RemoteDriver implements ProbeDriver {
       return adjusted;
     });
     const sum = sumCounters(parts);
-    sum.peakHeld = this.peakHeld;
+    sum.peakHeld = this.peak.value;
     return sum;
   }
 
   firstFailures(): FailureRecord[] {
-    const first = new Map<FailureClass, FailureRecord>();
-    for (const p of this.parts) {
-      for (const f of p.last?.firstFailures ?? []) {
-        const known = first.get(f.class);
-        if (known === undefined || f.atMs < known.atMs) first.set(f.class, f);
-      }
-    }
-    return [...first.values()].sort((a, b) => a.atMs - b.atMs);
+    return mergeFirstFailures(this.parts.map((p) => p.last?.firstFailures ?? []));
   }
 
   connectLatency(): Histogram {
-    if (this.mergedConnect === null) this.mergedConnect = this.merge((p) => p.connect);
-    return this.mergedConnect;
+    return this.mergedConnect.read(this.parts.flatMap((p) => (p.connect === null ? [] : [p.connect])));
   }
 
   tlsLatency(): Histogram | null {
-    if (!this.parts.some((p) => p.tls !== null)) return null;
-    if (this.mergedTls === null) this.mergedTls = this.merge((p) => p.tls);
-    return this.mergedTls;
+    const parts = this.parts.flatMap((p) => (p.tls === null ? [] : [p.tls]));
+    return parts.length === 0 ? null : this.mergedTls.read(parts);
   }
 
-  private merge(pick: (p: ParticipantState) => Histogram | null): Histogram {
-    const out = createHistogram();
-    for (const p of this.parts) {
-      const h = pick(p);
-      if (h !== null) out.add(h);
-    }
-    return out;
+  resources(): DriverResources {
+    return { sourceAddresses: [...this.sources], changes: [] };
+  }
+
+  /** The addresses the participants connect from, once they said (fleet agents choose theirs on accepting a run). */
+  noteSources(addresses: readonly string[]): void {
+    this.sources = [...new Set(addresses)];
   }
 
   participants(): DriverParticipant[] {

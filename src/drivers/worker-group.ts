@@ -73,7 +73,7 @@ export async function startWorkerGroup(
     children.push(child);
     links.push(new WorkerLink(`worker-${firstIndex + i + 1}`, child));
   }
-  const driver = new RemoteDriver(links);
+  const driver = new RemoteDriver(links, engine.sourceAddresses);
   const ready = new Set<string>();
   let onAllReady: () => void = () => undefined;
   const allReady = new Promise<void>((resolve) => (onAllReady = resolve));

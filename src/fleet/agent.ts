@@ -13,18 +13,12 @@ import { formatDurationMs } from '../config/units.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../reporters/preflight.js';
-import { prepareAgentShare } from '../setup/run-setup.js';
+import { prepareAgentShare, type AgentShare } from '../setup/run-setup.js';
 import { startParticipant, type Participant, type ParticipantTransport } from '../drivers/participant.js';
-import { startWorkerGroup } from '../drivers/worker-group.js';
-import { LocalDriver } from '../drivers/local-driver.js';
 import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowlist.js';
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
 import type { AgentOptions } from '../config/fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
-import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
-import { nativeCoreProblem } from '../engine/native-addon.js';
-import type { EngineRecord } from '../metrics/result.js';
-import type { EngineConfig } from '../types/engine-config.js';
 
 export type AgentLog = (line: string) => void;
 
@@ -131,26 +125,21 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     if (first === undefined) return refuse(`host "${spec.target.host}" has no addresses`);
     if (stopWhy !== null) return refuse(stopWhy);
 
-    const { engine: share, sources, limits, fdLimit, workers, assessment } = await prepareAgentShare(
-      spec.engine,
-      resolved.addresses,
-      spec.plannedPerAgent,
-      o.sources,
-      o.workers,
-    );
-    const endpoints = resolved.addresses.map((t) => formatEndpoint(t.address, t.port)).join(', ');
-    log(`run ${a.runId}: ${endpoints}, up to ${spec.plannedPerAgent} connections here${workers > 1 ? ` in ${workers} processes` : ''}`);
-    if (!o.quiet) log(formatPreflight(assessment, limits, sources.addresses));
-    // The socket layer is this machine's choice, like its source addresses: the native core may not be built here.
-    let choice: EngineRecord;
+    let share: AgentShare;
     try {
-      choice = chooseEngine(o.engine, spec.engine.tls !== null, nativeCoreProblem);
+      share = await prepareAgentShare(spec.engine, resolved.addresses, spec.plannedPerAgent, {
+        sources: o.sources,
+        workers: o.workers,
+        engine: o.engine,
+      });
     } catch (e) {
       return refuse((e as Error).message);
     }
-    const fallback = fallbackLine(choice);
-    if (fallback !== null) log(fallback);
-    const engine: EngineConfig = { ...share, engine: choice.name };
+    const { sources, limits, fdLimit, workers, preflight } = share;
+    const endpoints = resolved.addresses.map((t) => formatEndpoint(t.address, t.port)).join(', ');
+    log(`run ${a.runId}: ${endpoints}, up to ${spec.plannedPerAgent} connections here${workers > 1 ? ` in ${workers} processes` : ''}`);
+    if (!o.quiet) log(formatPreflight(preflight.assessment, limits, sources.addresses));
+    if (share.fallback !== null) log(share.fallback);
 
     const seen = { maxHeld: 0, failed: 0 };
     const transport: ParticipantTransport = {
@@ -162,15 +151,7 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
         a.send(r);
       },
     };
-    let participant: Participant;
-    try {
-      participant =
-        workers > 1
-          ? startParticipant(o.name, await startWorkerGroup(engine, workers), transport, fdLimit, choice.name)
-          : startParticipant(o.name, new LocalDriver(engine), transport, fdLimit, choice.name);
-    } catch (e) {
-      return refuse(`cannot start ${workers} worker processes: ${(e as Error).message}`);
-    }
+    const participant: Participant = startParticipant(o.name, share.driver, transport, fdLimit, preflight.engine.name);
     await endpoint.setRun(a.runId, sources.addresses);
     let closedWhy: string | null = null;
     closeNow = (why) => {

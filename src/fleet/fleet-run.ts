@@ -6,7 +6,7 @@
 import { engineSettings, type EngineOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
 import { formatDurationMs } from '../config/units.js';
 import type { ProbeDriver } from '../controller/driver.js';
-import type { RunTarget } from '../controller/run-context.js';
+import type { TargetInfo } from '../metrics/result.js';
 import { resolveTarget } from '../engine/resolve.js';
 import { ProbeError } from '../errors.js';
 import { RemoteDriver } from '../drivers/remote-driver.js';
@@ -32,7 +32,8 @@ export interface FleetProbe {
 /** A run's driver and what goes with it. */
 export interface FleetSetup {
   driver: ProbeDriver;
-  runTarget: RunTarget;
+  /** The target as the controller resolved it, for the result. */
+  target: TargetInfo;
   /** Lines about the fleet, in place of this machine's preflight (its limits do not bound the run). */
   preflightText: string;
   /** Aborted when the user stops the run, or when the fleet must (a lost agent under abort, the store lost). */
@@ -84,10 +85,10 @@ export async function startFleet(
     const setup = await driveRun(run, coordinator, agents, fleet, stop, log);
     // Each agent shows the sources it chose in its registration once it accepted the run; the result lists them
     // all (empty when every agent left the choice to its kernel).
-    const sources = (await run.currentAgents().catch(() => [])).flatMap((a) => a.sources);
+    setup.driver.noteSources((await run.currentAgents().catch(() => [])).flatMap((a) => a.sources));
     return {
       ...setup,
-      runTarget: { info: resolved.info, sourceAddresses: [...new Set(sources)] },
+      target: resolved.info,
       preflightText: [
         `fleet: run ${run.runId} on ${agents.length} agent(s) at ${coordinator.where}: ${agents.map(describeAgent).join(', ')}`,
         `fleet: each agent plans for up to ${plannedPerAgent} connections, with its own source addresses and limits`,
@@ -112,7 +113,7 @@ async function driveRun(
   fleet: FleetOptions,
   stop: AbortSignal,
   log: (line: string) => void,
-): Promise<Omit<FleetSetup, 'runTarget' | 'preflightText'>> {
+): Promise<Omit<FleetSetup, 'target' | 'preflightText'> & { driver: RemoteDriver }> {
   const driver = new RemoteDriver(run.links);
   const own = new AbortController();
   const onStop = (): void => own.abort();

@@ -6,7 +6,7 @@ import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { RampResult, ResultFailureRecord } from './result.js';
 
 /** What limitFailure reads: the failures by class, the rate limits found and the first failure. */
-export type LimitFailureInput = Pick<RampResult, 'failures' | 'firstFailure'> & { rate: Pick<RampResult['rate'], 'rateLimits'> };
+export type LimitFailureInput = Pick<RampResult, 'failures' | 'firstFailure'> & { rate: { rateLimits: readonly RampResult['rate']['rateLimits'][number][] } };
 
 /**
  * The failure that marks the limit: the first of the server-side class seen most often, leaving out classes that

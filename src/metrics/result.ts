@@ -23,7 +23,7 @@ export type TimelineSample = Static<typeof S.TimelineSampleSchema>;
 /** One failure, as the document reports the first of each class. */
 export type ResultFailureRecord = Static<typeof S.FailureRecordSchema>;
 export type FailureSummary = Static<typeof S.FailureSummarySchema>;
-/** The counters the document reports (mapped from the engine's by `resultCounters`, controller/run-context.ts). */
+/** The counters the document reports (mapped from the engine's by `resultCounters`, metrics/result-mapping.ts). */
 export type ResultCounters = Static<typeof S.ResultCountersSchema>;
 export type TargetInfo = Static<typeof S.TargetInfoSchema>;
 /** A rate limit found while ramping: failures that stopped when the rate dropped. */

@@ -1,12 +1,12 @@
 /**
- * The preflight as one step, shared by every run and by `tcpprobe doctor`: read the limits, plan the source
- * addresses and the worker processes, and assess how far this machine reaches toward the target.
+ * The preflight's plans, shared by every run and by `tcpprobe doctor`: the source addresses and the worker
+ * processes for a fixed count, and how far this machine reaches toward the target. Pure.
  */
 import type { TargetAddress } from '../types/engine-config.js';
 import { MAX_WORKERS } from '../config/probe-options.js';
 import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, type CapacityAssessment } from './capacity.js';
 import { planSourceAddresses, type SourcePlan } from './source-plan.js';
-import { readSystemLimits, type SystemLimits } from './system-limits.js';
+import type { SystemLimits } from './system-limits.js';
 import type { GrowthPolicy, GrowthReach } from './growth-plan.js';
 import type { EngineRecord } from '../metrics/result.js';
 
@@ -44,16 +44,21 @@ export function defaultWorkers(plannedConnections: number, openFilesSoft: number
 }
 
 /**
+ * The fixed resources for a planned count (--source, --workers, or a count to hold): the source addresses, the
+ * processes, and how far they reach. Pure: the limits are read by the caller.
  * @param targets resolved target addresses; empty to assess this machine alone
  * @param explicitSources --source addresses, or null to let the plan choose
  * @param workersFlag --workers, or null for defaultWorkers()
+ * @param requested connections the user asked for (null: none, the plan is only an upper bound, as for an agent)
  */
-export async function checkMachine(
+export function planFixed(
+  limits: SystemLimits,
   targets: readonly TargetAddress[],
   plannedConnections: number,
   explicitSources: readonly string[] | null,
   workersFlag: number | null,
-): Promise<MachineCheck> {
+  requested: number | null = plannedConnections,
+): MachineCheck {
   const first = targets[0];
   const sources: SourcePlan =
     first !== undefined
@@ -61,9 +66,8 @@ export async function checkMachine(
       : explicitSources !== null
         ? { addresses: [...explicitSources], reason: `${explicitSources.length} source address(es) given with --source` }
         : { addresses: [], reason: 'no target given: the kernel chooses the source address' };
-  const limits = await readSystemLimits();
   const workers = workersFlag ?? defaultWorkers(plannedConnections, limits.openFilesSoft);
-  const assessment = assessPlan(limits, targets, sources.addresses, workers, plannedConnections, plannedConnections);
+  const assessment = assessPlan(limits, targets, sources.addresses, workers, requested, plannedConnections);
   return { limits, sources, workers, assessment };
 }
 

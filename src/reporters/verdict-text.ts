@@ -5,9 +5,8 @@
  */
 import { formatCount, formatDurationMs } from '../config/units.js';
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
-import type { AssertionOutcome, HoldResult, HoldVerdictKind, RampResult, RampVerdictKind, Verdict } from '../metrics/result.js';
+import type { AssertionOutcome, HoldVerdictKind, RampVerdictKind, Verdict } from '../metrics/result.js';
 import { rampIsLowerBound, type HoldAssertionFacts, type HoldStop, type RampAssertionFacts, type RampStop } from '../metrics/verdict.js';
-import { withExitCode } from '../metrics/exit-codes.js';
 
 /** How a run that met its hard time bound is told, in every verdict and headline that says so. */
 export function maxDurationRanOut(maxDurationMs?: number): string {
@@ -122,14 +121,6 @@ export function holdAssertion(a: HoldAssertionFacts): AssertionOutcome {
   };
 }
 
-/**
- * `findings` with `stop` replaced by `verdict` where it stands (the document's field order stays what readers of
- * `--json` know), and the other fields given in `words` replaced likewise.
- */
-function worded(findings: object, words: Record<string, [string, unknown]>): unknown {
-  return Object.fromEntries(Object.entries(findings).map(([k, v]) => words[k] ?? [k, v]));
-}
-
 /** A ramp assertion for the result document: what was asked and what was seen, in words. */
 export function rampAssertion(a: RampAssertionFacts): AssertionOutcome {
   const short = a.count - a.held;
@@ -139,26 +130,4 @@ export function rampAssertion(a: RampAssertionFacts): AssertionOutcome {
     expected: `at least ${formatCount(a.count)} held`,
     actual: `${formatCount(a.held)} held${short > 0 ? ` (${formatCount(short)} short)` : ''}`,
   };
-}
-
-/** The ramp's findings as the result document: the verdict and the assertions worded, the exit code it stands for. */
-export function rampResultOf(
-  findings: Omit<RampResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & { stop: RampStop; assertions: RampAssertionFacts[] },
-): RampResult {
-  const doc = worded(findings, {
-    stop: ['verdict', rampVerdict(findings.stop)],
-    assertions: ['assertions', findings.assertions.map(rampAssertion)],
-  }) as Omit<RampResult, 'exitCode' | 'passed'>;
-  return withExitCode(doc);
-}
-
-/** The hold's findings as the result document: the verdict and the assertions worded, the exit code it stands for. */
-export function holdResultOf(
-  findings: Omit<HoldResult, 'verdict' | 'assertions' | 'exitCode' | 'passed'> & { stop: HoldStop; assertions: HoldAssertionFacts[] },
-): HoldResult {
-  const doc = worded(findings, {
-    stop: ['verdict', holdVerdict(findings.stop)],
-    assertions: ['assertions', findings.assertions.map(holdAssertion)],
-  }) as Omit<HoldResult, 'exitCode' | 'passed'>;
-  return withExitCode(doc);
 }

@@ -1,61 +1,58 @@
 /**
  * The run setup, once for every command that probes or assesses (ramp, hold, doctor, the fleet agent): resolve
- * the target, run the machine check (limits, source addresses, worker processes), and assemble the engine
- * configuration and the driver. The preflight comes back as data; src/reporters/preflight.ts words it.
- *
- * A floor below cli/ and fleet/: neither builds an engine configuration or counts worker processes itself.
+ * the target, read this machine's limits, plan its resources once (fixed, or following the held count), choose
+ * the socket layer's settings and start the driver. The preflight comes back as data; src/reporters/preflight.ts
+ * words it.
  */
 import type { EngineConfig, EngineSettings, TargetAddress } from '../types/engine-config.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import { reserveFdTable } from '../engine/native-addon.js';
-import {
-  engineSettings,
-  MAX_WORKERS,
-  type EngineOptions,
-  type Reconnect,
-  type TargetOptions,
-} from '../config/probe-options.js';
-import type { RunTarget } from '../controller/run-context.js';
-import { fallbackLine } from '../config/engine-choice.js';
-import type { CapacityAssessment } from '../preflight/capacity.js';
-import {
-  assessPlan,
-  checkMachine,
-  defaultWorkers,
-  processCapacity,
-  type MachineCheck,
-  type RunPreflight,
-} from '../preflight/machine-check.js';
+import { engineSettings, MAX_WORKERS, type EngineOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
+import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
+import { nativeCoreProblem } from '../engine/native-addon.js';
+import { planFixed, processCapacity, type RunPreflight } from '../preflight/machine-check.js';
+import type { SourcePlan } from '../preflight/source-plan.js';
+import { readSystemLimits, type SystemLimits } from '../preflight/system-limits.js';
+import { assessGrowth, type GrowthPolicy } from '../preflight/growth-plan.js';
+import { isIpv4Loopback } from '../preflight/address.js';
+import type { EngineRecord } from '../metrics/result.js';
 import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
 import { LocalDriver } from '../drivers/local-driver.js';
 import { startWorkerGroup } from '../drivers/worker-group.js';
-import { assessGrowth, type GrowthPolicy, type GrowthReach } from '../preflight/growth-plan.js';
-import { isIpv4Loopback } from '../preflight/address.js';
-import { planSourceAddresses, type SourcePlan } from '../preflight/source-plan.js';
-import { readSystemLimits, type SystemLimits } from '../preflight/system-limits.js';
 import { ElasticDriver } from '../drivers/elastic-driver.js';
 import { startSettleTimer, tuneHoldingProcess } from '../drivers/settle-gc.js';
 
-export interface PreparedProbe {
+/** A run ready to start: where it connects, the pool's settings, and this machine's preflight for it. */
+export interface PreparedRun {
   resolved: ResolvedTarget;
-  runTarget: RunTarget;
-  engine: EngineConfig;
-  assessment: CapacityAssessment;
-  /** What the preflight says, as data (src/reporters/preflight.ts words it). */
+  /** The settings of each process's pool, with the targets and the planned source addresses. */
+  pool: EngineConfig;
+  /** The plan (processes, growth and reach, the socket layer) and what the preflight says, as data. */
   preflight: RunPreflight;
-  /** Processes that will hold connections (1: this one). */
-  workers: number;
-  /** Resources follow the held count (ramp without --source and --workers): see src/preflight/growth-plan.ts. */
-  growth: GrowthPolicy | null;
-  /** With growth: the most this machine can hold with every process and address added (null: no cap known). */
-  reach: GrowthReach | null;
+}
+
+/** How a run's resources are planned: following the held count (a ramp's default), or fixed for a count. */
+export type ResourcePlan =
+  | { kind: 'grow' }
+  | { kind: 'fixed'; connections: number; sources: readonly string[] | null; workers: number | null };
+
+/** What doctor and every run start with: the target resolved once (or none) and this machine's limits. */
+export interface AssessedMachine {
+  resolved: ResolvedTarget | null;
+  limits: SystemLimits;
+}
+
+/** The preflight of a plan, and for a fixed one the source plan with its reason (doctor prints it). */
+export interface PlannedResources {
+  preflight: RunPreflight;
+  sources: SourcePlan | null;
 }
 
 /**
  * The line to say on stderr, once, when the run falls back to js for a reason other than TLS (null: nothing to
  * say). The caller writes it: the setup writes nothing.
  */
-export function engineFallbackLine(prepared: PreparedProbe): string | null {
+export function engineFallbackLine(prepared: PreparedRun): string | null {
   return fallbackLine(prepared.preflight.engine);
 }
 
@@ -69,69 +66,29 @@ export function engineConfig(
 }
 
 /**
- * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
- * worker processes. When this process holds connections itself it gets the memory settings worker processes have
- * (src/drivers/settle-gc.ts), for as long as it lives.
+ * Resolve the target (null: this machine alone) and read this machine's limits; never connects. Throws
+ * ProbeError for a host that does not resolve.
  */
-export async function createDriver(prepared: PreparedProbe, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
-  if (prepared.growth === null && prepared.workers > 1) return startWorkerGroup(prepared.engine, prepared.workers);
-  const gc = tuneHoldingProcess();
-  const driver =
-    prepared.growth !== null
-      ? new ElasticDriver(prepared.engine, prepared.growth, onEvent)
-      : new LocalDriver(prepared.engine, onEvent);
-  startSettleTimer(() => driver.counters(), gc);
-  return driver;
-}
-
-/** What doctor and every run start with: the target resolved once (or none) and this machine checked for it. */
-export interface AssessedMachine {
-  resolved: ResolvedTarget | null;
-  machine: MachineCheck;
-}
-
-/**
- * Resolve the target (null: this machine alone) and run the machine check for `plannedConnections`; never
- * connects. Throws ProbeError for a host that does not resolve.
- */
-export async function assessMachine(
-  target: TargetOptions | null,
-  tls: boolean,
-  plannedConnections: number,
-  workersFlag: number | null,
-): Promise<AssessedMachine> {
-  // The fd table grows on a thread of the native core while we resolve and check (an RCU wait, not work).
+export async function assessMachine(target: TargetOptions | null, tls: boolean): Promise<AssessedMachine> {
+  // The fd table grows on a thread of the native core while we resolve and read (an RCU wait, not work).
   if (target !== null) reserveFdTable();
-  const resolved =
-    target === null ? null : await resolveTarget(target.host, target.port, { spread: target.spreadAddresses, tls });
-  const machine = await checkMachine(resolved?.addresses ?? [], plannedConnections, target?.sources ?? null, workersFlag);
-  return { resolved, machine };
-}
-
-/** How a run's resources are planned: fixed for a count, or following the held count (a ramp's default). */
-export interface PlannedResources {
-  preflight: RunPreflight;
-  workers: number;
-  growth: GrowthPolicy | null;
-  reach: GrowthReach | null;
+  const [resolved, limits] = await Promise.all([
+    target === null ? null : resolveTarget(target.host, target.port, { spread: target.spreadAddresses, tls }),
+    readSystemLimits(),
+  ]);
+  return { resolved, limits };
 }
 
 /**
- * The preflight of a run on the assessed machine: with `growWithCount` and neither --source nor --workers, what the
- * run may grow to (every process and address it may add: the figure a ramp without --max stops at); else the
- * fixed plan for the planned count. Doctor and every run read their figure here, so the two always agree.
+ * The preflight of a plan on the assessed machine, assessed once: growing, what the run may grow to (every process
+ * and address it may add: the figure a ramp without --max stops at); fixed, the sources and processes for the
+ * count. Doctor and every run read their figure here, so the two always agree.
  */
-export function planResources(
-  assessed: AssessedMachine,
-  sourcesGiven: boolean,
-  workersFlag: number | null,
-  growWithCount: boolean,
-  engine: RunPreflight['engine'],
-): PlannedResources {
-  const { limits, sources, workers, assessment } = assessed.machine;
+export function planResources(assessed: AssessedMachine, plan: ResourcePlan, engine: EngineRecord): PlannedResources {
+  const { limits } = assessed;
   const targets = assessed.resolved?.addresses ?? [];
-  const first = targets[0];
-  if (growWithCount && !sourcesGiven && workersFlag === null) {
+  if (plan.kind === 'grow') {
+    const first = targets[0];
     const growth: GrowthPolicy = {
       perProcess: processCapacity(limits.openFilesSoft),
       maxProcesses: MAX_WORKERS,
@@ -140,71 +97,91 @@ export function planResources(
     const grown = assessGrowth(limits, targets, growth);
     return {
       preflight: { assessment: grown.assessment, limits, sources: [], workers: 1, growth, reach: grown.reach, engine },
-      workers: 1,
-      growth,
-      reach: grown.reach,
+      sources: null,
     };
   }
+  const fixed = planFixed(limits, targets, plan.connections, plan.sources, plan.workers);
   return {
-    preflight: { assessment, limits, sources: sources.addresses, workers, growth: null, reach: null, engine },
-    workers,
-    growth: null,
-    reach: null,
+    preflight: { assessment: fixed.assessment, limits, sources: fixed.sources.addresses, workers: fixed.workers, growth: null, reach: null, engine },
+    sources: fixed.sources,
   };
 }
 
-export async function prepareProbe(
+/** Resolve, assess and plan a run on this machine; the pool's settings from the options. */
+export async function prepareRun(
   target: TargetOptions,
   engine: EngineOptions,
-  plannedConnections: number,
   reconnect: Reconnect,
-  workersFlag: number | null,
-  growWithCount = false,
-): Promise<PreparedProbe> {
-  const assessed = await assessMachine(target, engine.tls !== null, plannedConnections, workersFlag);
+  plan: ResourcePlan,
+): Promise<PreparedRun> {
+  const assessed = await assessMachine(target, engine.tls !== null);
   const resolved = assessed.resolved as ResolvedTarget;
-  const planned = planResources(assessed, target.sources !== null, workersFlag, growWithCount, engine.engine);
-  const sources = planned.preflight.sources;
+  const { preflight } = planResources(assessed, plan, engine.engine);
   return {
     resolved,
-    runTarget: { info: resolved.info, sourceAddresses: [...sources], engine: engine.engine },
-    engine: { ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, sources), engine: engine.engine.name },
-    assessment: planned.preflight.assessment,
-    preflight: planned.preflight,
-    workers: planned.workers,
-    growth: planned.growth,
-    reach: planned.reach,
+    pool: { ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, preflight.sources), engine: engine.engine.name },
+    preflight,
   };
 }
 
-/** One fleet agent's share of a run, planned on the agent's own machine. */
+/**
+ * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
+ * worker processes. When this process holds connections itself it gets the memory settings worker processes have
+ * (src/drivers/settle-gc.ts), for as long as it lives.
+ */
+export async function createDriver(prepared: PreparedRun, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
+  const { growth, workers } = prepared.preflight;
+  if (growth === null && workers > 1) return startWorkerGroup(prepared.pool, workers);
+  const gc = tuneHoldingProcess();
+  const driver = growth !== null ? new ElasticDriver(prepared.pool, growth, onEvent) : new LocalDriver(prepared.pool, onEvent);
+  startSettleTimer(() => driver.counters(), gc);
+  return driver;
+}
+
+/** One fleet agent's share of a run, planned on the agent's own machine, its driver started. */
 export interface AgentShare {
-  engine: EngineConfig;
+  driver: ProbeDriver;
   sources: SourcePlan;
   limits: SystemLimits;
   /** The open-files limit when it is a number (null: unknown or unlimited). */
   fdLimit: number | null;
   workers: number;
   /** For the preflight: planned as an upper bound, with no count asked for. */
-  assessment: CapacityAssessment;
+  preflight: RunPreflight;
+  /** The line saying why this agent falls back to js (null: nothing to say). */
+  fallback: string | null;
 }
 
 /**
- * Source addresses and limits are this machine's: plan them here, for the agent's share of `planned` connections
- * to the addresses it resolved, with its own --source and --workers.
+ * Source addresses, limits and the socket layer are this machine's: plan them here, for the agent's share of
+ * `planned` connections to the addresses it resolved, with its own --source, --workers and --engine, and start the
+ * share's driver. Throws with one line when the engine asked for cannot run here.
  */
 export async function prepareAgentShare(
   settings: EngineSettings,
   targets: readonly TargetAddress[],
   planned: number,
-  explicitSources: readonly string[] | null,
-  workersFlag: number | null,
+  flags: { sources: readonly string[] | null; workers: number | null; engine: Parameters<typeof chooseEngine>[0] },
 ): Promise<AgentShare> {
-  const first = targets[0] as TargetAddress;
-  const sources = planSourceAddresses(first, planned, explicitSources);
   const limits = await readSystemLimits();
+  const fixed = planFixed(limits, targets, planned, flags.sources, flags.workers, null);
+  const choice = chooseEngine(flags.engine, settings.tls !== null, nativeCoreProblem);
+  const preflight: RunPreflight = {
+    assessment: fixed.assessment,
+    limits,
+    sources: fixed.sources.addresses,
+    workers: fixed.workers,
+    growth: null,
+    reach: null,
+    engine: choice,
+  };
+  const pool: EngineConfig = { ...engineConfig(settings, targets, fixed.sources.addresses), engine: choice.name };
+  let driver: ProbeDriver;
+  try {
+    driver = fixed.workers > 1 ? await startWorkerGroup(pool, fixed.workers) : new LocalDriver(pool);
+  } catch (e) {
+    throw new Error(`cannot start ${fixed.workers} worker processes: ${(e as Error).message}`, { cause: e });
+  }
   const fdLimit = limits.openFilesSoft !== null && Number.isFinite(limits.openFilesSoft) ? limits.openFilesSoft : null;
-  const workers = workersFlag ?? defaultWorkers(planned, fdLimit);
-  const assessment = assessPlan(limits, targets, sources.addresses, workers, null, planned);
-  return { engine: engineConfig(settings, targets, sources.addresses), sources, limits, fdLimit, workers, assessment };
+  return { driver, sources: fixed.sources, limits, fdLimit, workers: fixed.workers, preflight, fallback: fallbackLine(choice) };
 }

@@ -1,6 +1,6 @@
 /** Engine and run-target fixtures for tests that drive the executors directly against a loopback port. */
 import type { EngineConfig } from '../../src/types/engine-config.js';
-import type { RunTarget } from '../../src/controller/run-context.js';
+import type { TargetInfo } from '../../src/metrics/result.js';
 import { engineSettings, readEngineOptions } from '../../src/config/probe-options.js';
 import { RAMP_DEFAULTS } from '../../src/config/ramp-options.js';
 import { Validator } from '../../src/config/validator.js';
@@ -30,9 +30,7 @@ export function engineFor(port: number, over: Partial<EngineConfig> = {}): Engin
   };
 }
 
-export function runTargetFor(port: number): RunTarget {
-  return {
-    info: { host: '127.0.0.1', port, resolved: ['127.0.0.1'], used: ['127.0.0.1'], addressMode: 'pinned', tls: false },
-    sourceAddresses: [],
-  };
+/** The target as a result records it, for 127.0.0.1:port. */
+export function targetInfoFor(port: number): TargetInfo {
+  return { host: '127.0.0.1', port, resolved: ['127.0.0.1'], used: ['127.0.0.1'], addressMode: 'pinned', tls: false };
 }

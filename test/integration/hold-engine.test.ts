@@ -1,11 +1,11 @@
 /**
- * The hold executor in-process: runHold with a LocalDriver against the built-in target on loopback. Covers each
+ * The hold executor in-process: executeHold with a LocalDriver against the built-in target on loopback. Covers each
  * way a hold ends (held for --duration, all closed by the server, --max-duration, unreachable, abort), reconnects
  * and the CI assertions, on counts and classes; time bounds are generous lower or upper bounds only.
  */
 import { describe, expect, it } from 'vitest';
-import { runHold, type HoldSettings } from '../../src/controller/hold.js';
-import { holdResultOf } from '../../src/reporters/verdict-text.js';
+import { executeHold, type HoldSettings } from '../../src/controller/hold.js';
+import { holdResult } from '../../src/run/result.js';
 import { LocalDriver } from '../../src/drivers/local-driver.js';
 import type { EngineConfig } from '../../src/types/engine-config.js';
 import type { PoolEvent } from '../../src/types/pool-counters.js';
@@ -13,7 +13,7 @@ import type { HoldResult } from '../../src/metrics/result.js';
 import type { TargetServer } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
 import { freePort } from '../helpers/ports.js';
-import { engineFor, runTargetFor } from '../helpers/engine.js';
+import { engineFor, targetInfoFor } from '../helpers/engine.js';
 
 const SETTINGS: HoldSettings = {
   connections: 30,
@@ -32,9 +32,8 @@ async function hold(
   opts: { signal?: AbortSignal; onEvent?: (e: PoolEvent) => void } = {},
 ): Promise<HoldResult> {
   const driver = new LocalDriver(engineFor(port, engine), opts.onEvent ?? null);
-  return holdResultOf(
-    await runHold({ ...SETTINGS, ...settings }, driver, runTargetFor(port), opts.signal === undefined ? {} : { signal: opts.signal }),
-  );
+  const findings = await executeHold({ ...SETTINGS, ...settings }, driver, opts.signal === undefined ? {} : { signal: opts.signal });
+  return holdResult(findings, { target: targetInfoFor(port), driver });
 }
 
 async function serverDrained(server: TargetServer, timeoutMs = 5000): Promise<number> {
@@ -52,7 +51,7 @@ function expectMonotonic(r: HoldResult): void {
   }
 }
 
-describe('runHold: how a hold ends', () => {
+describe('executeHold: how a hold ends', () => {
   it('--duration: held, all N held, nothing lost, the server empty after close', async () => {
     const server = await startTarget({});
     const r = await hold(server.port, { connections: 30, durationMs: 800 });
@@ -129,7 +128,7 @@ describe('runHold: how a hold ends', () => {
   });
 });
 
-describe('runHold: reconnect', () => {
+describe('executeHold: reconnect', () => {
   it('reopens what the server closes: reconnects counted, most of N open through the late part of the run', async () => {
     const N = 50;
     const server = await startTarget({ closeAfterMs: 300 });
@@ -162,7 +161,7 @@ describe('runHold: reconnect', () => {
   });
 });
 
-describe('runHold: assertions', () => {
+describe('executeHold: assertions', () => {
   it('established-within passes when all connect in time', async () => {
     const server = await startTarget({});
     const r = await hold(server.port, { connections: 30, durationMs: 600, assertEstablished: { count: 30, withinMs: 2000 } });

@@ -1,11 +1,11 @@
 /**
- * The ramp executor in-process: runRamp with a LocalDriver against the built-in target on loopback, to cover each
+ * The ramp executor in-process: executeRamp with a LocalDriver against the built-in target on loopback, to cover each
  * way a ramp ends (failure of each class, plateau, --max, --max-duration, unreachable, abort) fast and without
  * spawning processes. Assertions are on counts, classes and ordering; time bounds are generous.
  */
 import { describe, expect, it } from 'vitest';
-import { runRamp, type RampSettings } from '../../src/controller/ramp.js';
-import { rampResultOf } from '../../src/reporters/verdict-text.js';
+import { executeRamp, type RampSettings } from '../../src/controller/ramp.js';
+import { rampResult } from '../../src/run/result.js';
 import { LocalDriver } from '../../src/drivers/local-driver.js';
 import type { EngineConfig } from '../../src/types/engine-config.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -13,7 +13,7 @@ import type { TargetServer, TargetServerOptions } from '../../src/server/target-
 import { startTarget } from '../helpers/target.js';
 import { startServe } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { engineFor, runTargetFor } from '../helpers/engine.js';
+import { engineFor, targetInfoFor } from '../helpers/engine.js';
 
 const CAP = 200;
 const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached\r\n';
@@ -46,7 +46,7 @@ async function ramp(
   const s = { ...SETTINGS, ...settings };
   const driver = new LocalDriver(engineFor(port, { connectTimeoutMs: s.connectTimeoutMs, settleMs: s.settleMs, ...engine }));
   try {
-    return rampResultOf(await runRamp(s, driver, runTargetFor(port), signal === undefined ? {} : { signal }));
+    return rampResult(await executeRamp(s, driver, signal === undefined ? {} : { signal }), { target: targetInfoFor(port), driver });
   } finally {
     await driver.close();
   }
@@ -84,7 +84,7 @@ function expectConsistent(r: RampResult, server: TargetServer, kernelHeld = 0): 
   expect(r.counters.held).toBeLessThanOrEqual(r.maxConcurrency);
 }
 
-describe('runRamp against the built-in target: each over-limit mode ends the run with the right verdict', () => {
+describe('executeRamp against the built-in target: each over-limit mode ends the run with the right verdict', () => {
   const cases: { mode: TargetServerOptions['overLimit']; classes: string[] }[] = [
     { mode: 'close', classes: ['closed-by-peer'] },
     { mode: 'reset', classes: ['reset'] },
@@ -146,7 +146,7 @@ describe('runRamp against the built-in target: each over-limit mode ends the run
   });
 });
 
-describe('runRamp: the other ways a ramp ends', () => {
+describe('executeRamp: the other ways a ramp ends', () => {
   it('max below the cap: max-reached, exactly max held, no failure, a lower bound', async () => {
     const server = await startTarget({ maxConns: 500, overLimit: 'close' });
     const r = await ramp(server.port, { max: 150 });
@@ -207,7 +207,7 @@ describe('runRamp: the other ways a ramp ends', () => {
   });
 });
 
-describe('runRamp: settle is wall time, not event order', () => {
+describe('executeRamp: settle is wall time, not event order', () => {
   // Regression: promotion to "held" runs in a timer; after the prober's event loop stalled past --settle, the timer
   // ran before the I/O already waiting, so a connection the server had closed (its FIN in the socket) was counted
   // as held first and the ramp reported cap + 1. The engine now promotes at the sweep after a connection came due,
@@ -222,12 +222,9 @@ describe('runRamp: settle is wall time, not event order', () => {
         // a busy stall, as a loaded machine or a GC pause would cause
       }
     });
-    const r = rampResultOf(
-      await runRamp(
-        { ...SETTINGS, settleMs: 100, until: 'first-failure', stage: { kind: 'rate', ratePerSec: 200 } },
-        driver,
-        runTargetFor(serve.port),
-      ),
+    const r = rampResult(
+      await executeRamp({ ...SETTINGS, settleMs: 100, until: 'first-failure', stage: { kind: 'rate', ratePerSec: 200 } }, driver),
+      { target: targetInfoFor(serve.port), driver },
     );
     await driver.close();
     expect(r.verdict.kind).toBe('limit-by-failure');

@@ -106,6 +106,24 @@ describe('import floors (docs/architecture.md)', () => {
     expect(importers('ioredis')).toEqual(['fleet/redis-client.ts']);
   });
 
+  it('only the run floor builds the result: one author writes the document, judges it and imports its writer', () => {
+    const files = new Map(sourceFiles(SRC).map((f) => [relative(SRC, f).split('\\').join('/'), readFileSync(f, 'utf8')]));
+    const writing = [...files].filter(([, src]) => /schemaVersion:\s*RESULT_SCHEMA_VERSION/.test(src)).map(([f]) => f);
+    expect(writing).toEqual(['run/result.ts']);
+    const judging = [...files].filter(([, src]) => /\bwithExitCode\(/.test(src)).map(([f]) => f).sort();
+    expect(judging).toEqual(['run/result.ts']);
+    const importers = [...files]
+      .filter(([f, src]) => !f.startsWith('run/') && importSpecifiers(src).some((s) => /(^|\/)run\/result\.js$/.test(s)))
+      .map(([f]) => f);
+    expect(importers).toEqual([]);
+  });
+
+  it('src/index.ts, the library, imports nothing from cli/', () => {
+    const specs = importSpecifiers(readFileSync(join(SRC, 'index.ts'), 'utf8'));
+    expect(specs.length).toBeGreaterThan(0);
+    expect(specs.filter((s) => s.startsWith('./cli/'))).toEqual([]);
+  });
+
   it('the table has no circle: its arrows all point one way', () => {
     const edges = new Map<string, string[]>();
     for (const [name, allowed] of table) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { emptyCounters, type FailureRecord } from '../../src/types/pool-counters.js';
-import { resultCounters, resultFailure } from '../../src/controller/run-context.js';
+import { resultCounters, resultFailure } from '../../src/metrics/result-mapping.js';
 import { FailureRecordSchema, ResultCountersSchema } from '../../src/metrics/result-schema.js';
 
 describe('engine figures into the result document', () => {
