@@ -33,13 +33,14 @@ import net from 'node:net';
 import { once } from 'node:events';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
+import { AdmissionLedger } from './admission-ledger.js';
 import {
   checkTargetServerOptions,
   TARGET_SERVER_DEFAULTS,
   type TargetServer,
   type TargetServerOptions,
 } from './target-server.js';
-import { emptyServeCounts, targetStats, type ServeCounts, type TargetServerStats } from './target-stats.js';
+import { targetStats, type TargetServerStats } from './target-stats.js';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
 import { spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
 
@@ -112,14 +113,7 @@ class TargetPrimary implements MultiProcessTarget {
   private readonly slots: WorkerSlot[] = [];
   /** Workers holding a copy of the listening socket at a time, at most. */
   private readonly maxListening = Math.max(1, os.availableParallelism());
-  /**
-   * With a cap, open admitted connections: id -> the worker holding it, oldest first (a Map keeps insertion order).
-   * Without one, workers admit on their own and only their counts are kept.
-   */
-  private readonly owner = new Map<number, WorkerSlot>();
-  /** Admitted connections open now, over all workers. */
-  private open = 0;
-  private nextId = 1;
+  private readonly ledger: AdmissionLedger<WorkerSlot>;
   private generation = 0;
   /** A `lend` is out: a worker was asked for a copy of the listening socket. */
   private lending = false;
@@ -130,8 +124,6 @@ class TargetPrimary implements MultiProcessTarget {
   private boundPort: number;
   /** What workers were last told by `cap`: they turn new connections away on their own while true. */
   private atCapSignalled = false;
-  /** Counted from the workers' reports and the primary's own grants. */
-  private readonly counts: ServeCounts = emptyServeCounts();
 
   constructor(
     private readonly options: TargetServerOptions,
@@ -139,6 +131,7 @@ class TargetPrimary implements MultiProcessTarget {
   ) {
     this.boundHost = options.host;
     this.boundPort = options.port;
+    this.ledger = new AdmissionLedger(options);
   }
 
   get host(): string {
@@ -171,14 +164,14 @@ class TargetPrimary implements MultiProcessTarget {
     // Accepting while any worker still has its copy of the listening socket open: while a refuse-mode pause waits
     // for the workers to confirm, a connect still lands in the accept queue (and is reset when the copy closes).
     const open = this.state === 'listening' || this.state === 'pausing';
-    return targetStats(this.open, this.counts, open && this.slots.some((s) => s.alive && s.listening));
+    return targetStats(this.ledger.open, this.ledger.counts(), open && this.slots.some((s) => s.alive && s.listening));
   }
 
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[] {
     return this.slots.map((s) => ({
       name: s.name,
       pid: s.child.pid ?? null,
-      open: s.open,
+      open: this.ledger.openOf(s),
       alive: s.alive,
       accepting: s.alive && s.listening,
     }));
@@ -192,8 +185,7 @@ class TargetPrimary implements MultiProcessTarget {
   private async shutdown(): Promise<void> {
     this.state = 'closed';
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.owner.clear();
-    this.open = 0;
+    this.ledger.clear();
     await Promise.all(this.slots.map((slot) => stopServeWorker(slot)));
   }
 
@@ -268,7 +260,9 @@ class TargetPrimary implements MultiProcessTarget {
     socket.pause();
     let best: WorkerSlot | null = null;
     for (const s of this.slots) {
-      if (s.alive && !s.full && s.child.connected && (best === null || s.open < best.open)) best = s;
+      if (s.alive && !s.full && s.child.connected && (best === null || this.ledger.openOf(s) < this.ledger.openOf(best))) {
+        best = s;
+      }
     }
     if (best === null || this.state === 'closed') socket.resetAndDestroy();
     else best.child.send({ kind: 'conn' } satisfies ToServeWorker, socket);
@@ -286,16 +280,15 @@ class TargetPrimary implements MultiProcessTarget {
         this.admit(slot, msg.count);
         return;
       case 'denied':
-        this.counts.overLimit += msg.count;
+        this.ledger.turnedAway(msg.count);
         return;
       case 'opened':
-        slot.open += msg.count;
-        this.open += msg.count;
-        this.counts.accepted += msg.count;
-        if (this.open > this.counts.peakOpen) this.counts.peakOpen = this.open;
+        this.ledger.opened(slot, msg.count);
         return;
       case 'closed':
-        this.countCloses(slot, msg.byClient, msg.byServer);
+        this.ledger.closed(slot, msg.byClient, msg.byServer);
+        this.signalCap();
+        this.maybeListenAgain();
         return;
       case 'unlistened':
         if (slot.unlistenPending === msg.generation) slot.unlistenPending = null;
@@ -317,38 +310,18 @@ class TargetPrimary implements MultiProcessTarget {
     }
   }
 
-  /** Decide on `count` connections `slot` accepted: grant what fits under the cap, treat the rest as over the limit. */
+  /** Answer one `want` of `slot`: evictions first, then the grant, then the denials (its queue is oldest first). */
   private admit(slot: WorkerSlot, count: number): void {
-    const cap = this.options.maxConns;
-    const mode = this.options.overLimit;
-    const firstId = this.nextId;
-    let granted = 0;
-    let denied = 0;
-    for (let i = 0; i < count; i++) {
-      if (this.state === 'closed') {
-        denied++;
-        continue;
-      }
-      if (cap !== null && this.open >= cap) {
-        this.counts.overLimit++;
-        if (mode !== 'evict') {
-          denied++; // close, reset; refuse: the connections accepted before every copy was closed
-          continue;
-        }
-        this.evictOldest();
-      }
-      this.owner.set(this.nextId++, slot);
-      slot.open++;
-      this.open++;
-      this.counts.accepted++;
-      granted++;
+    if (this.state === 'closed') {
+      this.sendTo(slot, { kind: 'deny', count });
+      return;
     }
-    if (this.open > this.counts.peakOpen) this.counts.peakOpen = this.open;
-    // Granted first, then denied: the worker takes both from its queue of waiting connections, oldest first.
-    if (granted > 0) this.sendTo(slot, { kind: 'grant', firstId, count: granted });
-    if (denied > 0) this.sendTo(slot, { kind: 'deny', count: denied });
+    const decision = this.ledger.admit(slot, count);
+    for (const { id, worker } of decision.evicted) this.sendTo(worker, { kind: 'evict', id });
+    if (decision.granted > 0) this.sendTo(slot, { kind: 'grant', firstId: decision.firstId, count: decision.granted });
+    if (decision.denied > 0) this.sendTo(slot, { kind: 'deny', count: decision.denied });
     this.signalCap();
-    if (cap !== null && this.open >= cap && mode === 'refuse') this.pause();
+    if (this.options.overLimit === 'refuse' && this.ledger.atCap()) this.pause();
   }
 
   /**
@@ -357,51 +330,10 @@ class TargetPrimary implements MultiProcessTarget {
    * where every connection is admitted in exchange for the oldest.
    */
   private signalCap(): void {
-    const cap = this.options.maxConns;
-    const atCap = cap !== null && this.options.overLimit !== 'evict' && this.open >= cap && this.state !== 'closed';
+    const atCap = this.options.overLimit !== 'evict' && this.ledger.atCap() && this.state !== 'closed';
     if (atCap === this.atCapSignalled) return;
     this.atCapSignalled = atCap;
     for (const slot of this.slots) this.sendTo(slot, { kind: 'cap', atCap });
-  }
-
-  /** Evict mode at the cap: close the oldest open connection (FIN, by its worker) to make room. */
-  private evictOldest(): void {
-    const oldest = this.owner.entries().next().value;
-    if (oldest === undefined) return;
-    const [id, slot] = oldest;
-    this.owner.delete(id);
-    slot.open--;
-    this.open--;
-    this.counts.closedByServer++;
-    this.sendTo(slot, { kind: 'evict', id });
-  }
-
-  private countCloses(slot: WorkerSlot, byClient: readonly number[], byServer: readonly number[]): void {
-    if (this.options.maxConns === null) {
-      // No cap, no evictions: every report counts, by number.
-      const closed = byClient.length + byServer.length;
-      slot.open -= closed;
-      this.open -= closed;
-      this.counts.closedByClient += byClient.length;
-      this.counts.closedByServer += byServer.length;
-      return;
-    }
-    for (const id of byClient) {
-      if (this.owner.get(id) !== slot) continue; // evicted meanwhile: already counted
-      this.owner.delete(id);
-      slot.open--;
-      this.open--;
-      this.counts.closedByClient++;
-    }
-    for (const id of byServer) {
-      if (this.owner.get(id) !== slot) continue;
-      this.owner.delete(id);
-      slot.open--;
-      this.open--;
-      this.counts.closedByServer++;
-    }
-    this.signalCap();
-    this.maybeListenAgain();
   }
 
   /** A worker died: the kernel closed what it held, so those connections are gone (counted as server closes). */
@@ -411,13 +343,7 @@ class TargetPrimary implements MultiProcessTarget {
     slot.listening = false;
     slot.unlistenPending = null;
     if (this.state === 'closed') return;
-    for (const [id, owner] of this.owner) {
-      if (owner === slot) this.owner.delete(id);
-    }
-    const lost = slot.open;
-    slot.open = 0;
-    this.open -= lost;
-    this.counts.closedByServer += lost;
+    const lost = this.ledger.workerGone(slot);
     this.onWorkerLost?.(slot.name, lost);
     this.signalCap();
     this.afterChange();
@@ -462,9 +388,7 @@ class TargetPrimary implements MultiProcessTarget {
   }
 
   private maybeListenAgain(): void {
-    if (this.state !== 'paused' || this.retryTimer !== null) return;
-    const cap = this.options.maxConns;
-    if (cap !== null && this.open >= cap) return;
+    if (this.state !== 'paused' || this.retryTimer !== null || this.ledger.atCap()) return;
     void this.bind(false);
   }
 
@@ -472,7 +396,7 @@ class TargetPrimary implements MultiProcessTarget {
   private candidates(): WorkerSlot[] {
     return this.slots
       .filter((s) => s.alive && !s.full && !s.listening && s.child.connected)
-      .sort((a, b) => a.open - b.open);
+      .sort((a, b) => this.ledger.openOf(a) - this.ledger.openOf(b));
   }
 
   private sendTo(slot: WorkerSlot, msg: ToServeWorker): void {

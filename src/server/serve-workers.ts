@@ -12,12 +12,10 @@ import { childEntry } from '../single-file.js';
 const WORKER_START_TIMEOUT_MS = 10_000;
 const WORKER_STOP_TIMEOUT_MS = 5_000;
 
-/** One worker process and what the primary knows of it. */
+/** One worker process and what the primary knows of it; what it holds is the ledger's (admission-ledger.ts). */
 export interface WorkerSlot {
   name: string;
   child: ChildProcess;
-  /** Admitted connections it holds, as far as its reports go. */
-  open: number;
   alive: boolean;
   /** It holds a copy of the listening socket (given, and not closed by `unlisten` or at its limit). */
   listening: boolean;
@@ -56,7 +54,6 @@ export async function spawnServeWorkers(
     const slot: WorkerSlot = {
       name: `serve-worker-${i + 1}`,
       child,
-      open: 0,
       alive: true,
       listening: false,
       full: false,
