@@ -29,9 +29,6 @@
  * listener below it. 'ignore' mode needs one accepting process that stops calling accept(); it is not offered here
  * (startTargetServer runs it in one process).
  */
-import net from 'node:net';
-import { once } from 'node:events';
-import os from 'node:os';
 import { UsageError } from '../errors.js';
 import { AdmissionLedger } from './admission-ledger.js';
 import {
@@ -41,13 +38,12 @@ import {
   type TargetServerOptions,
 } from './target-server.js';
 import { targetStats, type TargetServerStats } from './target-stats.js';
-import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
-import { spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
+import type { FromServeWorker, ServeWorkerSettings } from './serve-protocol.js';
+import { SharedListener } from './shared-listener.js';
+import { sendToWorker, spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
 
 /** Most worker processes: as many as `ramp --workers` allows. */
 export const MAX_SERVE_WORKERS = 64;
-/** Wait before binding again when that failed (someone took the port meanwhile), as in the single-process server. */
-const RELISTEN_RETRY_MS = 100;
 
 /** Told when a worker process dies while serving: its connections are gone (the kernel closed them). */
 export type WorkerLostListener = (name: string, connections: number) => void;
@@ -57,17 +53,6 @@ export interface MultiProcessTarget extends TargetServer {
   /** Admitted open connections per worker process. */
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[];
 }
-
-
-/**
- * - listening: workers accept (unless all are full);
- * - pausing: refuse mode at the cap, waiting for every worker to close its copy;
- * - paused: no listening socket anywhere; connects are refused;
- * - binding: a new listening socket is being bound and handed out;
- * - closed: shut down.
- */
-type ListenState = 'idle' | 'listening' | 'pausing' | 'paused' | 'binding' | 'closed';
-
 
 /** Problems with running `options` over `workers` processes (on top of checkTargetServerOptions). */
 export function checkMultiProcessOptions(options: TargetServerOptions, workers: number): string[] {
@@ -111,17 +96,9 @@ export async function startMultiProcessTarget(
 
 class TargetPrimary implements MultiProcessTarget {
   private readonly slots: WorkerSlot[] = [];
-  /** Workers holding a copy of the listening socket at a time, at most. */
-  private readonly maxListening = Math.max(1, os.availableParallelism());
   private readonly ledger: AdmissionLedger<WorkerSlot>;
-  private generation = 0;
-  /** A `lend` is out: a worker was asked for a copy of the listening socket. */
-  private lending = false;
-  private state: ListenState = 'idle';
+  private readonly listener: SharedListener;
   private closing: Promise<void> | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private boundHost: string;
-  private boundPort: number;
   /** What workers were last told by `cap`: they turn new connections away on their own while true. */
   private atCapSignalled = false;
 
@@ -129,17 +106,23 @@ class TargetPrimary implements MultiProcessTarget {
     private readonly options: TargetServerOptions,
     private readonly onWorkerLost: WorkerLostListener | null,
   ) {
-    this.boundHost = options.host;
-    this.boundPort = options.port;
-    this.ledger = new AdmissionLedger(options);
+    const ledger = new AdmissionLedger<WorkerSlot>(options);
+    this.ledger = ledger;
+    this.listener = new SharedListener(this.slots, {
+      host: options.host,
+      port: options.port,
+      backlog: options.backlog,
+      openOf: (slot) => ledger.openOf(slot),
+      hasRoom: () => !ledger.atCap(),
+    });
   }
 
   get host(): string {
-    return this.boundHost;
+    return this.listener.host;
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   async start(workers: number, maxHeld: number | null): Promise<void> {
@@ -157,14 +140,11 @@ class TargetPrimary implements MultiProcessTarget {
       message: (slot, msg, handle) => this.handleWorkerMessage(slot, msg, handle),
       exit: (slot) => this.handleWorkerExit(slot),
     });
-    await this.bind(true);
+    await this.listener.listen();
   }
 
   stats(): TargetServerStats {
-    // Accepting while any worker still has its copy of the listening socket open: while a refuse-mode pause waits
-    // for the workers to confirm, a connect still lands in the accept queue (and is reset when the copy closes).
-    const open = this.state === 'listening' || this.state === 'pausing';
-    return targetStats(this.ledger.open, this.ledger.counts(), open && this.slots.some((s) => s.alive && s.listening));
+    return targetStats(this.ledger.open, this.ledger.counts(), this.listener.accepting());
   }
 
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[] {
@@ -183,98 +163,15 @@ class TargetPrimary implements MultiProcessTarget {
   }
 
   private async shutdown(): Promise<void> {
-    this.state = 'closed';
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.listener.close();
     this.ledger.clear();
     await Promise.all(this.slots.map((slot) => stopServeWorker(slot)));
-  }
-
-
-  /**
-   * Bind a listening socket and give every worker with room a copy, then close ours, so only workers accept.
-   * `first`: the start, where failing to bind is the caller's error; later, a failed bind is retried.
-   */
-  private async bind(first: boolean): Promise<void> {
-    this.state = 'binding';
-    const o = this.options;
-    // pauseOnConnect: a connection this copy accepts before it is closed is handed to a worker unread.
-    const server = net.createServer({ pauseOnConnect: true });
-    server.listen({ host: this.boundHost, port: this.boundPort, backlog: o.backlog });
-    try {
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
-    } catch (e) {
-      if (first) throw e;
-      // Someone took the port meanwhile (an ephemeral port of an outgoing connection, say): try again later.
-      this.state = 'paused';
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.maybeListenAgain();
-      }, RELISTEN_RETRY_MS);
-      return;
-    }
-    if (this.state !== 'binding') {
-      server.close(); // closed while binding
-      return;
-    }
-    const address = server.address() as net.AddressInfo;
-    this.boundHost = address.address;
-    this.boundPort = address.port;
-    this.generation++;
-    await this.handOut(server);
-  }
-
-  /**
-   * Give a copy of `server` (bound here, or lent by a worker) to every live worker with room and without one, then
-   * close ours. Our copy stays open until every copy has been written to its channel (Node needs the fd until
-   * then); a connection it accepts meanwhile is handed over (handleOwnAccept).
-   */
-  private async handOut(server: net.Server): Promise<void> {
-    server.on('connection', (s: net.Socket) => this.handleOwnAccept(s));
-    server.on('error', () => undefined);
-    const free = this.maxListening - this.slots.filter((s) => s.alive && s.listening).length;
-    const takers = this.candidates().slice(0, Math.max(0, free));
-    await Promise.all(
-      takers.map(
-        (slot) =>
-          new Promise<void>((resolve) => {
-            slot.child.send({ kind: 'listen', generation: this.generation } satisfies ToServeWorker, server, (err) => {
-              if (err === null) {
-                slot.listening = true;
-                // Refuse mode reached the cap while this copy was on its way: take it back like the others.
-                if (this.state === 'pausing' || this.state === 'paused') this.unlisten(slot);
-              }
-              resolve();
-            });
-          }),
-      ),
-    );
-    server.close();
-    if (this.state === 'binding') this.state = 'listening';
-    this.afterChange();
-  }
-
-  /** A connection our own copy accepted in the moment before it was closed: hand it to a worker, unread. */
-  private handleOwnAccept(socket: net.Socket): void {
-    socket.on('error', () => undefined);
-    // A copy lent by a worker was not created with pauseOnConnect: stop reading before anything is consumed here.
-    socket.pause();
-    let best: WorkerSlot | null = null;
-    for (const s of this.slots) {
-      if (s.alive && !s.full && s.child.connected && (best === null || this.ledger.openOf(s) < this.ledger.openOf(best))) {
-        best = s;
-      }
-    }
-    if (best === null || this.state === 'closed') socket.resetAndDestroy();
-    else best.child.send({ kind: 'conn' } satisfies ToServeWorker, socket);
   }
 
   private handleWorkerMessage(slot: WorkerSlot, msg: FromServeWorker, handle: unknown): void {
     switch (msg.kind) {
       case 'listener':
-        this.lending = false;
-        if (!(handle instanceof net.Server)) this.afterChange();
-        else if (this.state === 'listening') void this.handOut(handle);
-        else handle.close(); // paused or closed meanwhile: nobody should accept on it now
+        this.listener.lent(handle);
         return;
       case 'want':
         this.admit(slot, msg.count);
@@ -288,21 +185,16 @@ class TargetPrimary implements MultiProcessTarget {
       case 'closed':
         this.ledger.closed(slot, msg.byClient, msg.byServer);
         this.signalCap();
-        this.maybeListenAgain();
+        this.listener.maybeListenAgain();
         return;
       case 'unlistened':
-        if (slot.unlistenPending === msg.generation) slot.unlistenPending = null;
-        slot.listening = false;
-        this.afterChange();
+        this.listener.unlistened(slot, msg.generation);
         return;
       case 'full':
-        slot.full = true;
-        slot.listening = false;
-        this.afterChange();
+        this.listener.full(slot);
         return;
       case 'room':
-        slot.full = false;
-        this.afterChange();
+        this.listener.room(slot);
         return;
       case 'ready':
       case 'stopped':
@@ -312,16 +204,16 @@ class TargetPrimary implements MultiProcessTarget {
 
   /** Answer one `want` of `slot`: evictions first, then the grant, then the denials (its queue is oldest first). */
   private admit(slot: WorkerSlot, count: number): void {
-    if (this.state === 'closed') {
-      this.sendTo(slot, { kind: 'deny', count });
+    if (this.closing !== null) {
+      sendToWorker(slot, { kind: 'deny', count });
       return;
     }
     const decision = this.ledger.admit(slot, count);
-    for (const { id, worker } of decision.evicted) this.sendTo(worker, { kind: 'evict', id });
-    if (decision.granted > 0) this.sendTo(slot, { kind: 'grant', firstId: decision.firstId, count: decision.granted });
-    if (decision.denied > 0) this.sendTo(slot, { kind: 'deny', count: decision.denied });
+    for (const { id, worker } of decision.evicted) sendToWorker(worker, { kind: 'evict', id });
+    if (decision.granted > 0) sendToWorker(slot, { kind: 'grant', firstId: decision.firstId, count: decision.granted });
+    if (decision.denied > 0) sendToWorker(slot, { kind: 'deny', count: decision.denied });
     this.signalCap();
-    if (this.options.overLimit === 'refuse' && this.ledger.atCap()) this.pause();
+    if (this.options.overLimit === 'refuse' && this.ledger.atCap()) this.listener.pause();
   }
 
   /**
@@ -330,78 +222,21 @@ class TargetPrimary implements MultiProcessTarget {
    * where every connection is admitted in exchange for the oldest.
    */
   private signalCap(): void {
-    const atCap = this.options.overLimit !== 'evict' && this.ledger.atCap() && this.state !== 'closed';
+    const atCap = this.options.overLimit !== 'evict' && this.ledger.atCap() && this.closing === null;
     if (atCap === this.atCapSignalled) return;
     this.atCapSignalled = atCap;
-    for (const slot of this.slots) this.sendTo(slot, { kind: 'cap', atCap });
+    for (const slot of this.slots) sendToWorker(slot, { kind: 'cap', atCap });
   }
 
   /** A worker died: the kernel closed what it held, so those connections are gone (counted as server closes). */
   private handleWorkerExit(slot: WorkerSlot): void {
     if (!slot.alive) return;
     slot.alive = false;
-    slot.listening = false;
-    slot.unlistenPending = null;
-    if (this.state === 'closed') return;
-    const lost = this.ledger.workerGone(slot);
-    this.onWorkerLost?.(slot.name, lost);
-    this.signalCap();
-    this.afterChange();
-  }
-
-  /** Refuse mode at the cap: have every worker close its copy of the listening socket, so connects are refused. */
-  private pause(): void {
-    if (this.state !== 'listening') return;
-    this.state = 'pausing';
-    ++this.generation;
-    for (const slot of this.slots) {
-      if (slot.alive && slot.listening) this.unlisten(slot);
+    if (this.closing === null) {
+      const lost = this.ledger.workerGone(slot);
+      this.onWorkerLost?.(slot.name, lost);
+      this.signalCap();
     }
-    this.afterChange();
-  }
-
-  /** Ask one worker to close its copy of the listening socket; the pause is complete once all have confirmed. */
-  private unlisten(slot: WorkerSlot): void {
-    this.state = 'pausing';
-    slot.unlistenPending = this.generation;
-    this.sendTo(slot, { kind: 'unlisten', generation: this.generation });
-  }
-
-  /** Re-evaluate after workers closed copies, reported room, confirmed an unlisten or died. */
-  private afterChange(): void {
-    if (this.state === 'pausing' && this.slots.every((s) => s.unlistenPending === null)) this.state = 'paused';
-    if (this.state === 'paused') {
-      this.maybeListenAgain();
-      return;
-    }
-    if (this.state !== 'listening') return;
-    const listening = this.slots.filter((s) => s.alive && s.listening && s.child.connected);
-    if (listening.length >= this.maxListening || this.candidates().length === 0) return;
-    const lender = listening[0];
-    if (lender === undefined) {
-      // Every copy closed at the workers' limits: bind a new listener for those with room again.
-      void this.bind(false);
-    } else if (!this.lending) {
-      this.lending = true;
-      this.sendTo(lender, { kind: 'lend' });
-    }
-  }
-
-  private maybeListenAgain(): void {
-    if (this.state !== 'paused' || this.retryTimer !== null || this.ledger.atCap()) return;
-    void this.bind(false);
-  }
-
-  /** Workers that could take a copy of the listening socket: alive, with room, without one; least loaded first. */
-  private candidates(): WorkerSlot[] {
-    return this.slots
-      .filter((s) => s.alive && !s.full && !s.listening && s.child.connected)
-      .sort((a, b) => this.ledger.openOf(a) - this.ledger.openOf(b));
-  }
-
-  private sendTo(slot: WorkerSlot, msg: ToServeWorker): void {
-    // A worker that is exiting can still look connected: its channel then fails with EPIPE, which without a
-    // callback is an 'error' on the child and ends this process. Its exit is handled where it is seen.
-    if (slot.alive && slot.child.connected) slot.child.send(msg, (err) => void err);
+    this.listener.workerGone(slot);
   }
 }
