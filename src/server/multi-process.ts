@@ -1,33 +1,8 @@
 /**
- * The built-in target as several processes (`tcpprobe serve --workers N`), so it can hold more connections than
- * one process's open-files limit allows, with an exact global cap.
- *
- * Design: the primary binds the port and gives worker processes copies of the listening socket (Node's public
- * handle passing); workers accept on them themselves. With a cap, admission is the primary's alone: a worker asks
- * for what it accepted with one `want` message (batched, at most every 2 ms), and the primary, which keeps the one
- * global count, grants exactly as many as fit under the cap and denies the rest (the worker then closes or resets
- * them), or in 'evict' mode has the globally oldest connection closed to make room. Workers report closes back,
- * batched the same way. So the cap is exact: a connection is admitted only while fewer than `maxConns` admitted
- * connections are known to be open, wherever they are held; a close reaches the count a few milliseconds later,
- * which matters only for a client that closes and reconnects at once. At the cap (close, reset, refuse) the primary
- * tells every worker so, and workers turn new connections away at once until told the count fell below: a turn-away
- * that waited for the primary's answer could reach a loaded client after its --settle. Without a cap workers admit on
- * their own and only report counts.
- *
- * Why not the suggested hand-off (the primary accepts and sends each admitted socket to a worker): built and
- * measured first, it reached 3,000-5,000 connections/s on these 2-core VMs against 13,000/s for one process, since
- * Node passes one handle per channel at a time and each costs two cross-process wake-ups; and a fast client piled
- * admitted sockets up in the primary until its own open-files limit made it drop them. Why not Node's cluster: its
- * round-robin hands connections out without a global view, so only a cap per worker is possible, and shares are
- * not strictly even: "at most 24,000 in total" could not be found exactly. Figures in docs/native-engine.md.
- *
- * Only as many workers as there are CPUs hold a copy at a time, the least loaded with room first: every process
- * with a copy wakes for every new connection, and six copies on two cores halved the rate. A worker near its
- * open-files limit closes its copy and says so; a worker with room gets a copy lent by one that has one, or from a
- * new listener the primary binds when none has (closing the last copy resets what waits in the kernel's queue, as
- * any server closing its listener does). Refuse mode closes every copy at the cap (workers confirm) and binds a new
- * listener below it. 'ignore' mode needs one accepting process that stops calling accept(); it is not offered here
- * (startTargetServer runs it in one process).
+ * The built-in target as several processes (`tcpprobe serve --workers N`), so it holds more connections than one
+ * process's open-files limit allows, with an exact global cap. This primary keeps admission (the ledger) and the
+ * shared listening socket; workers accept on copies of it. The design and what was measured against the
+ * alternatives: docs/performance.md, "How `serve --workers N` works".
  */
 import { UsageError } from '../errors.js';
 import { AdmissionLedger } from './admission-ledger.js';

@@ -1,7 +1,8 @@
 /**
  * The listening socket of `tcpprobe serve --workers N`, shared out as copies: which worker processes hold one, and
  * the state machine that binds it, hands copies out, lends them between workers and, in refuse mode, takes them all
- * back at the cap. The primary (multi-process.ts) drives it with what workers report.
+ * back at the cap. The primary (multi-process.ts) drives it with what workers report; why copies and not a hand-off
+ * of each connection is in docs/performance.md ("How `serve --workers N` works").
  */
 import net from 'node:net';
 import { once } from 'node:events';
