@@ -1,52 +1,24 @@
 /**
- * The built-in target as several processes (`tcpprobe serve --workers N`), so it can hold more connections than
- * one process's open-files limit allows, with an exact global cap.
- *
- * Design: the primary binds the port and gives worker processes copies of the listening socket (Node's public
- * handle passing); workers accept on them themselves. With a cap, admission is the primary's alone: a worker asks
- * for what it accepted with one `want` message (batched, at most every 2 ms), and the primary, which keeps the one
- * global count, grants exactly as many as fit under the cap and denies the rest (the worker then closes or resets
- * them), or in 'evict' mode has the globally oldest connection closed to make room. Workers report closes back,
- * batched the same way. So the cap is exact: a connection is admitted only while fewer than `maxConns` admitted
- * connections are known to be open, wherever they are held; a close reaches the count a few milliseconds later,
- * which matters only for a client that closes and reconnects at once. At the cap (close, reset, refuse) the primary
- * tells every worker so, and workers turn new connections away at once until told the count fell below: a turn-away
- * that waited for the primary's answer could reach a loaded client after its --settle. Without a cap workers admit on
- * their own and only report counts.
- *
- * Why not the suggested hand-off (the primary accepts and sends each admitted socket to a worker): built and
- * measured first, it reached 3,000-5,000 connections/s on these 2-core VMs against 13,000/s for one process, since
- * Node passes one handle per channel at a time and each costs two cross-process wake-ups; and a fast client piled
- * admitted sockets up in the primary until its own open-files limit made it drop them. Why not Node's cluster: its
- * round-robin hands connections out without a global view, so only a cap per worker is possible, and shares are
- * not strictly even: "at most 24,000 in total" could not be found exactly. Figures in docs/native-engine.md.
- *
- * Only as many workers as there are CPUs hold a copy at a time, the least loaded with room first: every process
- * with a copy wakes for every new connection, and six copies on two cores halved the rate. A worker near its
- * open-files limit closes its copy and says so; a worker with room gets a copy lent by one that has one, or from a
- * new listener the primary binds when none has (closing the last copy resets what waits in the kernel's queue, as
- * any server closing its listener does). Refuse mode closes every copy at the cap (workers confirm) and binds a new
- * listener below it. 'ignore' mode needs one accepting process that stops calling accept(); it is not offered here
- * (startTargetServer runs it in one process).
+ * The built-in target as several processes (`tcpprobe serve --workers N`), so it holds more connections than one
+ * process's open-files limit allows, with an exact global cap. This primary keeps admission (the ledger) and the
+ * shared listening socket; workers accept on copies of it. The design and what was measured against the
+ * alternatives: docs/performance.md, "How `serve --workers N` works".
  */
-import net from 'node:net';
-import { once } from 'node:events';
-import os from 'node:os';
 import { UsageError } from '../errors.js';
+import { AdmissionLedger } from './admission-ledger.js';
 import {
   checkTargetServerOptions,
   TARGET_SERVER_DEFAULTS,
   type TargetServer,
   type TargetServerOptions,
 } from './target-server.js';
-import { emptyServeCounts, targetStats, type ServeCounts, type TargetServerStats } from './target-stats.js';
-import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
-import { spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
+import { targetStats, type TargetServerStats } from './target-stats.js';
+import type { FromServeWorker, ServeWorkerSettings } from './serve-protocol.js';
+import { SharedListener } from './shared-listener.js';
+import { sendToWorker, spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
 
 /** Most worker processes: as many as `ramp --workers` allows. */
 export const MAX_SERVE_WORKERS = 64;
-/** Wait before binding again when that failed (someone took the port meanwhile), as in the single-process server. */
-const RELISTEN_RETRY_MS = 100;
 
 /** Told when a worker process dies while serving: its connections are gone (the kernel closed them). */
 export type WorkerLostListener = (name: string, connections: number) => void;
@@ -56,17 +28,6 @@ export interface MultiProcessTarget extends TargetServer {
   /** Admitted open connections per worker process. */
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[];
 }
-
-
-/**
- * - listening: workers accept (unless all are full);
- * - pausing: refuse mode at the cap, waiting for every worker to close its copy;
- * - paused: no listening socket anywhere; connects are refused;
- * - binding: a new listening socket is being bound and handed out;
- * - closed: shut down.
- */
-type ListenState = 'idle' | 'listening' | 'pausing' | 'paused' | 'binding' | 'closed';
-
 
 /** Problems with running `options` over `workers` processes (on top of checkTargetServerOptions). */
 export function checkMultiProcessOptions(options: TargetServerOptions, workers: number): string[] {
@@ -110,43 +71,33 @@ export async function startMultiProcessTarget(
 
 class TargetPrimary implements MultiProcessTarget {
   private readonly slots: WorkerSlot[] = [];
-  /** Workers holding a copy of the listening socket at a time, at most. */
-  private readonly maxListening = Math.max(1, os.availableParallelism());
-  /**
-   * With a cap, open admitted connections: id -> the worker holding it, oldest first (a Map keeps insertion order).
-   * Without one, workers admit on their own and only their counts are kept.
-   */
-  private readonly owner = new Map<number, WorkerSlot>();
-  /** Admitted connections open now, over all workers. */
-  private open = 0;
-  private nextId = 1;
-  private generation = 0;
-  /** A `lend` is out: a worker was asked for a copy of the listening socket. */
-  private lending = false;
-  private state: ListenState = 'idle';
+  private readonly ledger: AdmissionLedger<WorkerSlot>;
+  private readonly listener: SharedListener;
   private closing: Promise<void> | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private boundHost: string;
-  private boundPort: number;
   /** What workers were last told by `cap`: they turn new connections away on their own while true. */
   private atCapSignalled = false;
-  /** Counted from the workers' reports and the primary's own grants. */
-  private readonly counts: ServeCounts = emptyServeCounts();
 
   constructor(
     private readonly options: TargetServerOptions,
     private readonly onWorkerLost: WorkerLostListener | null,
   ) {
-    this.boundHost = options.host;
-    this.boundPort = options.port;
+    const ledger = new AdmissionLedger<WorkerSlot>(options);
+    this.ledger = ledger;
+    this.listener = new SharedListener(this.slots, {
+      host: options.host,
+      port: options.port,
+      backlog: options.backlog,
+      openOf: (slot) => ledger.openOf(slot),
+      hasRoom: () => !ledger.atCap(),
+    });
   }
 
   get host(): string {
-    return this.boundHost;
+    return this.listener.host;
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   async start(workers: number, maxHeld: number | null): Promise<void> {
@@ -164,21 +115,18 @@ class TargetPrimary implements MultiProcessTarget {
       message: (slot, msg, handle) => this.handleWorkerMessage(slot, msg, handle),
       exit: (slot) => this.handleWorkerExit(slot),
     });
-    await this.bind(true);
+    await this.listener.listen();
   }
 
   stats(): TargetServerStats {
-    // Accepting while any worker still has its copy of the listening socket open: while a refuse-mode pause waits
-    // for the workers to confirm, a connect still lands in the accept queue (and is reset when the copy closes).
-    const open = this.state === 'listening' || this.state === 'pausing';
-    return targetStats(this.open, this.counts, open && this.slots.some((s) => s.alive && s.listening));
+    return targetStats(this.ledger.open, this.ledger.counts(), this.listener.accepting());
   }
 
   workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[] {
     return this.slots.map((s) => ({
       name: s.name,
       pid: s.child.pid ?? null,
-      open: s.open,
+      open: this.ledger.openOf(s),
       alive: s.alive,
       accepting: s.alive && s.listening,
     }));
@@ -190,126 +138,38 @@ class TargetPrimary implements MultiProcessTarget {
   }
 
   private async shutdown(): Promise<void> {
-    this.state = 'closed';
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.owner.clear();
-    this.open = 0;
+    this.listener.close();
+    this.ledger.clear();
     await Promise.all(this.slots.map((slot) => stopServeWorker(slot)));
-  }
-
-
-  /**
-   * Bind a listening socket and give every worker with room a copy, then close ours, so only workers accept.
-   * `first`: the start, where failing to bind is the caller's error; later, a failed bind is retried.
-   */
-  private async bind(first: boolean): Promise<void> {
-    this.state = 'binding';
-    const o = this.options;
-    // pauseOnConnect: a connection this copy accepts before it is closed is handed to a worker unread.
-    const server = net.createServer({ pauseOnConnect: true });
-    server.listen({ host: this.boundHost, port: this.boundPort, backlog: o.backlog });
-    try {
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
-    } catch (e) {
-      if (first) throw e;
-      // Someone took the port meanwhile (an ephemeral port of an outgoing connection, say): try again later.
-      this.state = 'paused';
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.maybeListenAgain();
-      }, RELISTEN_RETRY_MS);
-      return;
-    }
-    if (this.state !== 'binding') {
-      server.close(); // closed while binding
-      return;
-    }
-    const address = server.address() as net.AddressInfo;
-    this.boundHost = address.address;
-    this.boundPort = address.port;
-    this.generation++;
-    await this.handOut(server);
-  }
-
-  /**
-   * Give a copy of `server` (bound here, or lent by a worker) to every live worker with room and without one, then
-   * close ours. Our copy stays open until every copy has been written to its channel (Node needs the fd until
-   * then); a connection it accepts meanwhile is handed over (handleOwnAccept).
-   */
-  private async handOut(server: net.Server): Promise<void> {
-    server.on('connection', (s: net.Socket) => this.handleOwnAccept(s));
-    server.on('error', () => undefined);
-    const free = this.maxListening - this.slots.filter((s) => s.alive && s.listening).length;
-    const takers = this.candidates().slice(0, Math.max(0, free));
-    await Promise.all(
-      takers.map(
-        (slot) =>
-          new Promise<void>((resolve) => {
-            slot.child.send({ kind: 'listen', generation: this.generation } satisfies ToServeWorker, server, (err) => {
-              if (err === null) {
-                slot.listening = true;
-                // Refuse mode reached the cap while this copy was on its way: take it back like the others.
-                if (this.state === 'pausing' || this.state === 'paused') this.unlisten(slot);
-              }
-              resolve();
-            });
-          }),
-      ),
-    );
-    server.close();
-    if (this.state === 'binding') this.state = 'listening';
-    this.afterChange();
-  }
-
-  /** A connection our own copy accepted in the moment before it was closed: hand it to a worker, unread. */
-  private handleOwnAccept(socket: net.Socket): void {
-    socket.on('error', () => undefined);
-    // A copy lent by a worker was not created with pauseOnConnect: stop reading before anything is consumed here.
-    socket.pause();
-    let best: WorkerSlot | null = null;
-    for (const s of this.slots) {
-      if (s.alive && !s.full && s.child.connected && (best === null || s.open < best.open)) best = s;
-    }
-    if (best === null || this.state === 'closed') socket.resetAndDestroy();
-    else best.child.send({ kind: 'conn' } satisfies ToServeWorker, socket);
   }
 
   private handleWorkerMessage(slot: WorkerSlot, msg: FromServeWorker, handle: unknown): void {
     switch (msg.kind) {
       case 'listener':
-        this.lending = false;
-        if (!(handle instanceof net.Server)) this.afterChange();
-        else if (this.state === 'listening') void this.handOut(handle);
-        else handle.close(); // paused or closed meanwhile: nobody should accept on it now
+        this.listener.lent(handle);
         return;
       case 'want':
         this.admit(slot, msg.count);
         return;
       case 'denied':
-        this.counts.overLimit += msg.count;
+        this.ledger.turnedAway(msg.count);
         return;
       case 'opened':
-        slot.open += msg.count;
-        this.open += msg.count;
-        this.counts.accepted += msg.count;
-        if (this.open > this.counts.peakOpen) this.counts.peakOpen = this.open;
+        this.ledger.opened(slot, msg.count);
         return;
       case 'closed':
-        this.countCloses(slot, msg.byClient, msg.byServer);
+        this.ledger.closed(slot, msg.byClient, msg.byServer);
+        this.signalCap();
+        this.listener.maybeListenAgain();
         return;
       case 'unlistened':
-        if (slot.unlistenPending === msg.generation) slot.unlistenPending = null;
-        slot.listening = false;
-        this.afterChange();
+        this.listener.unlistened(slot, msg.generation);
         return;
       case 'full':
-        slot.full = true;
-        slot.listening = false;
-        this.afterChange();
+        this.listener.full(slot);
         return;
       case 'room':
-        slot.full = false;
-        this.afterChange();
+        this.listener.room(slot);
         return;
       case 'ready':
       case 'stopped':
@@ -317,38 +177,18 @@ class TargetPrimary implements MultiProcessTarget {
     }
   }
 
-  /** Decide on `count` connections `slot` accepted: grant what fits under the cap, treat the rest as over the limit. */
+  /** Answer one `want` of `slot`: evictions first, then the grant, then the denials (its queue is oldest first). */
   private admit(slot: WorkerSlot, count: number): void {
-    const cap = this.options.maxConns;
-    const mode = this.options.overLimit;
-    const firstId = this.nextId;
-    let granted = 0;
-    let denied = 0;
-    for (let i = 0; i < count; i++) {
-      if (this.state === 'closed') {
-        denied++;
-        continue;
-      }
-      if (cap !== null && this.open >= cap) {
-        this.counts.overLimit++;
-        if (mode !== 'evict') {
-          denied++; // close, reset; refuse: the connections accepted before every copy was closed
-          continue;
-        }
-        this.evictOldest();
-      }
-      this.owner.set(this.nextId++, slot);
-      slot.open++;
-      this.open++;
-      this.counts.accepted++;
-      granted++;
+    if (this.closing !== null) {
+      sendToWorker(slot, { kind: 'deny', count });
+      return;
     }
-    if (this.open > this.counts.peakOpen) this.counts.peakOpen = this.open;
-    // Granted first, then denied: the worker takes both from its queue of waiting connections, oldest first.
-    if (granted > 0) this.sendTo(slot, { kind: 'grant', firstId, count: granted });
-    if (denied > 0) this.sendTo(slot, { kind: 'deny', count: denied });
+    const decision = this.ledger.admit(slot, count);
+    for (const { id, worker } of decision.evicted) sendToWorker(worker, { kind: 'evict', id });
+    if (decision.granted > 0) sendToWorker(slot, { kind: 'grant', firstId: decision.firstId, count: decision.granted });
+    if (decision.denied > 0) sendToWorker(slot, { kind: 'deny', count: decision.denied });
     this.signalCap();
-    if (cap !== null && this.open >= cap && mode === 'refuse') this.pause();
+    if (this.options.overLimit === 'refuse' && this.ledger.atCap()) this.listener.pause();
   }
 
   /**
@@ -357,127 +197,21 @@ class TargetPrimary implements MultiProcessTarget {
    * where every connection is admitted in exchange for the oldest.
    */
   private signalCap(): void {
-    const cap = this.options.maxConns;
-    const atCap = cap !== null && this.options.overLimit !== 'evict' && this.open >= cap && this.state !== 'closed';
+    const atCap = this.options.overLimit !== 'evict' && this.ledger.atCap() && this.closing === null;
     if (atCap === this.atCapSignalled) return;
     this.atCapSignalled = atCap;
-    for (const slot of this.slots) this.sendTo(slot, { kind: 'cap', atCap });
-  }
-
-  /** Evict mode at the cap: close the oldest open connection (FIN, by its worker) to make room. */
-  private evictOldest(): void {
-    const oldest = this.owner.entries().next().value;
-    if (oldest === undefined) return;
-    const [id, slot] = oldest;
-    this.owner.delete(id);
-    slot.open--;
-    this.open--;
-    this.counts.closedByServer++;
-    this.sendTo(slot, { kind: 'evict', id });
-  }
-
-  private countCloses(slot: WorkerSlot, byClient: readonly number[], byServer: readonly number[]): void {
-    if (this.options.maxConns === null) {
-      // No cap, no evictions: every report counts, by number.
-      const closed = byClient.length + byServer.length;
-      slot.open -= closed;
-      this.open -= closed;
-      this.counts.closedByClient += byClient.length;
-      this.counts.closedByServer += byServer.length;
-      return;
-    }
-    for (const id of byClient) {
-      if (this.owner.get(id) !== slot) continue; // evicted meanwhile: already counted
-      this.owner.delete(id);
-      slot.open--;
-      this.open--;
-      this.counts.closedByClient++;
-    }
-    for (const id of byServer) {
-      if (this.owner.get(id) !== slot) continue;
-      this.owner.delete(id);
-      slot.open--;
-      this.open--;
-      this.counts.closedByServer++;
-    }
-    this.signalCap();
-    this.maybeListenAgain();
+    for (const slot of this.slots) sendToWorker(slot, { kind: 'cap', atCap });
   }
 
   /** A worker died: the kernel closed what it held, so those connections are gone (counted as server closes). */
   private handleWorkerExit(slot: WorkerSlot): void {
     if (!slot.alive) return;
     slot.alive = false;
-    slot.listening = false;
-    slot.unlistenPending = null;
-    if (this.state === 'closed') return;
-    for (const [id, owner] of this.owner) {
-      if (owner === slot) this.owner.delete(id);
+    if (this.closing === null) {
+      const lost = this.ledger.workerGone(slot);
+      this.onWorkerLost?.(slot.name, lost);
+      this.signalCap();
     }
-    const lost = slot.open;
-    slot.open = 0;
-    this.open -= lost;
-    this.counts.closedByServer += lost;
-    this.onWorkerLost?.(slot.name, lost);
-    this.signalCap();
-    this.afterChange();
-  }
-
-  /** Refuse mode at the cap: have every worker close its copy of the listening socket, so connects are refused. */
-  private pause(): void {
-    if (this.state !== 'listening') return;
-    this.state = 'pausing';
-    ++this.generation;
-    for (const slot of this.slots) {
-      if (slot.alive && slot.listening) this.unlisten(slot);
-    }
-    this.afterChange();
-  }
-
-  /** Ask one worker to close its copy of the listening socket; the pause is complete once all have confirmed. */
-  private unlisten(slot: WorkerSlot): void {
-    this.state = 'pausing';
-    slot.unlistenPending = this.generation;
-    this.sendTo(slot, { kind: 'unlisten', generation: this.generation });
-  }
-
-  /** Re-evaluate after workers closed copies, reported room, confirmed an unlisten or died. */
-  private afterChange(): void {
-    if (this.state === 'pausing' && this.slots.every((s) => s.unlistenPending === null)) this.state = 'paused';
-    if (this.state === 'paused') {
-      this.maybeListenAgain();
-      return;
-    }
-    if (this.state !== 'listening') return;
-    const listening = this.slots.filter((s) => s.alive && s.listening && s.child.connected);
-    if (listening.length >= this.maxListening || this.candidates().length === 0) return;
-    const lender = listening[0];
-    if (lender === undefined) {
-      // Every copy closed at the workers' limits: bind a new listener for those with room again.
-      void this.bind(false);
-    } else if (!this.lending) {
-      this.lending = true;
-      this.sendTo(lender, { kind: 'lend' });
-    }
-  }
-
-  private maybeListenAgain(): void {
-    if (this.state !== 'paused' || this.retryTimer !== null) return;
-    const cap = this.options.maxConns;
-    if (cap !== null && this.open >= cap) return;
-    void this.bind(false);
-  }
-
-  /** Workers that could take a copy of the listening socket: alive, with room, without one; least loaded first. */
-  private candidates(): WorkerSlot[] {
-    return this.slots
-      .filter((s) => s.alive && !s.full && !s.listening && s.child.connected)
-      .sort((a, b) => a.open - b.open);
-  }
-
-  private sendTo(slot: WorkerSlot, msg: ToServeWorker): void {
-    // A worker that is exiting can still look connected: its channel then fails with EPIPE, which without a
-    // callback is an 'error' on the child and ends this process. Its exit is handled where it is seen.
-    if (slot.alive && slot.child.connected) slot.child.send(msg, (err) => void err);
+    this.listener.workerGone(slot);
   }
 }

@@ -12,12 +12,13 @@ import { childEntry } from '../single-file.js';
 const WORKER_START_TIMEOUT_MS = 10_000;
 const WORKER_STOP_TIMEOUT_MS = 5_000;
 
-/** One worker process and what the primary knows of it. */
+/**
+ * One worker process and what the primary knows of it. Its admitted connections are the ledger's
+ * (admission-ledger.ts); `listening`, `full` and `unlistenPending` change only in shared-listener.ts.
+ */
 export interface WorkerSlot {
   name: string;
   child: ChildProcess;
-  /** Admitted connections it holds, as far as its reports go. */
-  open: number;
   alive: boolean;
   /** It holds a copy of the listening socket (given, and not closed by `unlisten` or at its limit). */
   listening: boolean;
@@ -56,7 +57,6 @@ export async function spawnServeWorkers(
     const slot: WorkerSlot = {
       name: `serve-worker-${i + 1}`,
       child,
-      open: 0,
       alive: true,
       listening: false,
       full: false,
@@ -108,4 +108,12 @@ export async function stopServeWorker(slot: WorkerSlot): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), WORKER_STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Send `msg` to a live worker. One that is exiting can still look connected: its channel then fails with EPIPE,
+ * which without a callback is an 'error' on the child and ends this process. Its exit is handled where it is seen.
+ */
+export function sendToWorker(slot: WorkerSlot, msg: ToServeWorker): void {
+  if (slot.alive && slot.child.connected) slot.child.send(msg, (err) => void err);
 }
