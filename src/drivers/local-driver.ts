@@ -123,11 +123,12 @@ export class LocalDriver implements ProbeDriver {
   }
 
   private async kernelView(): Promise<KernelSocketInfo[] | null> {
-    const all: KernelSocketInfo[] = [];
+    let all: KernelSocketInfo[] = [];
     for (const t of this.engine.targets) {
       const part = await readKernelSockets(t.address, t.port);
       if (part === null) return null;
-      all.push(...part);
+      // Not push(...part): a quarter of a million sockets as arguments overflows the stack.
+      all = all.concat(part);
     }
     return all;
   }
