@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import { encodeHistogram, keepRoomForEncoding, summarizeLatency } from '../metrics/histogram.js';
+import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
 import {
   RESULT_SCHEMA,
   RESULT_SCHEMA_VERSION,
@@ -66,10 +66,7 @@ export class RunRecorder {
     public sampleIntervalMs: number,
     private readonly hooks: RunHooks,
     readonly tickMs = 20,
-  ) {
-    // The result document encodes the latency histograms after the run, perhaps at the open-files limit.
-    keepRoomForEncoding();
-  }
+  ) {}
 
   elapsed(): number {
     return performance.now() - this.t0;

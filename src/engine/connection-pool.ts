@@ -26,7 +26,6 @@ import {
 } from '../types/pool-counters.js';
 import { NodeTransport, type Transport, type TransportConn, type TransportSink } from './transport.js';
 import { NativeTransport } from './native-transport.js';
-import { reserveFdTable } from './native-addon.js';
 
 const enum State {
   Queued,
@@ -125,7 +124,6 @@ export class ConnectionPool implements TransportSink<Connection> {
       if (config.tls !== null) throw new Error('ConnectionPool: the native engine has no TLS');
       this.transport = new NativeTransport(this, { bindNoPort: process.env.TCPPROBE_NATIVE_BIND === 'noport' /* measured slower: docs/native-engine.md */ });
     } else {
-      reserveFdTable();
       const settings = config.tls;
       this.transport = new NodeTransport(
         this,

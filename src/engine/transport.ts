@@ -9,6 +9,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import type { SystemError } from '../errors.js';
 import type { EngineName } from '../types/engine-config.js';
+import { growFdTable } from './process-readiness.js';
 
 
 const require = createRequire(import.meta.url);
@@ -88,7 +89,10 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
   constructor(
     private readonly sink: TransportSink<C>,
     private readonly tlsOptions: ((address: string) => TlsConnectOptions) | null,
-  ) {}
+  ) {
+    // As the native core does when its Core is made: the fd table grows once, off this thread, before the sockets.
+    growFdTable();
+  }
 
   connect(conn: C, req: ConnectRequest): void {
     const base: net.TcpNetConnectOpts = {

@@ -23,6 +23,7 @@ import type { AgentOptions } from '../config/fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
 import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
 import { nativeCoreProblem } from '../engine/native-addon.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
 import type { EngineRecord } from '../metrics/result.js';
 import type { EngineConfig } from '../types/engine-config.js';
 
@@ -43,6 +44,8 @@ interface ActiveRun {
  * (then close the current run and throw the store's error).
  */
 export async function runAgent(endpoint: AgentEndpoint, o: AgentOptions, signal: AbortSignal, log: AgentLog): Promise<void> {
+  // Once, before any run: this process reports its runs' telemetry while it (or its workers) holds connections.
+  readyForManySockets('agent');
   // Mutated from callbacks: held in an object so the compiler does not narrow them to their initial null.
   const state: { current: ActiveRun | null; fatal: Error | null } = { current: null, fatal: null };
   const stopped = new Promise<void>((resolve) => {

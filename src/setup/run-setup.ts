@@ -7,7 +7,7 @@
  */
 import type { EngineConfig, EngineSettings, TargetAddress } from '../types/engine-config.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
-import { reserveFdTable } from '../engine/native-addon.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
 import {
   engineSettings,
   MAX_WORKERS,
@@ -34,7 +34,7 @@ import { isIpv4Loopback } from '../preflight/address.js';
 import { planSourceAddresses, type SourcePlan } from '../preflight/source-plan.js';
 import { readSystemLimits, type SystemLimits } from '../preflight/system-limits.js';
 import { ElasticDriver } from '../workers/elastic-driver.js';
-import { startSettleTimer, tuneHoldingProcess } from '../workers/settle-gc.js';
+import { startSettleTimer } from '../workers/settle-gc.js';
 
 export interface PreparedProbe {
   resolved: ResolvedTarget;
@@ -70,12 +70,13 @@ export function engineConfig(
 
 /**
  * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
- * worker processes. When this process holds connections itself it gets the memory settings worker processes have
- * (src/workers/settle-gc.ts), for as long as it lives.
+ * worker processes. When this process holds connections itself it readies itself for them (the fd table, room for
+ * the result's histogram encoding, the memory settings worker processes have: src/engine/process-readiness.ts) and
+ * runs the settle collection (src/workers/settle-gc.ts), for as long as it lives.
  */
 export async function createDriver(prepared: PreparedProbe, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
   if (prepared.growth === null && prepared.workers > 1) return startWorkerGroup(prepared.engine, prepared.workers);
-  const gc = tuneHoldingProcess();
+  const gc = readyForManySockets('run');
   const driver =
     prepared.growth !== null
       ? new ElasticDriver(prepared.engine, prepared.growth, onEvent)
@@ -100,8 +101,6 @@ export async function assessMachine(
   plannedConnections: number,
   workersFlag: number | null,
 ): Promise<AssessedMachine> {
-  // The fd table grows on a thread of the native core while we resolve and check (an RCU wait, not work).
-  if (target !== null) reserveFdTable();
   const resolved =
     target === null ? null : await resolveTarget(target.host, target.port, { spread: target.spreadAddresses, tls });
   const machine = await checkMachine(resolved?.addresses ?? [], plannedConnections, target?.sources ?? null, workersFlag);
