@@ -122,7 +122,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.opener = new Opener(config.maxInflight, this.start);
     if (config.engine === 'native') {
       if (config.tls !== null) throw new Error('ConnectionPool: the native engine has no TLS');
-      this.transport = new NativeTransport(this, { bindNoPort: process.env.TCPPROBE_NATIVE_BIND === 'noport' /* measured slower: docs/native-engine.md */ });
+      this.transport = new NativeTransport(this, { bindNoPort: config.nativeBindNoPort === true });
     } else {
       const settings = config.tls;
       this.transport = new NodeTransport(

@@ -21,7 +21,7 @@ import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowli
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
 import type { AgentOptions } from '../config/fleet-options.js';
 import { readRunSpec, RunSpecError, type FleetRunSpec } from './run-spec.js';
-import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
+import { chooseEngine, fallbackLine, nativeBindNoPort } from '../config/engine-choice.js';
 import { nativeCoreProblem } from '../engine/native-addon.js';
 import { readyForManySockets } from '../engine/process-readiness.js';
 import type { EngineRecord } from '../metrics/result.js';
@@ -153,7 +153,7 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     }
     const fallback = fallbackLine(choice);
     if (fallback !== null) log(fallback);
-    const engine: EngineConfig = { ...share, engine: choice.name };
+    const engine: EngineConfig = { ...share, engine: choice.name, nativeBindNoPort: nativeBindNoPort() };
 
     const seen = { maxHeld: 0, failed: 0 };
     const transport: ParticipantTransport = {

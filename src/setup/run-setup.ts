@@ -16,7 +16,7 @@ import {
   type TargetOptions,
 } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
-import { fallbackLine } from '../config/engine-choice.js';
+import { fallbackLine, nativeBindNoPort } from '../config/engine-choice.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import {
   assessPlan,
@@ -167,7 +167,11 @@ export async function prepareProbe(
   return {
     resolved,
     runTarget: { info: resolved.info, sourceAddresses: [...sources], engine: engine.engine },
-    engine: { ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, sources), engine: engine.engine.name },
+    engine: {
+      ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, sources),
+      engine: engine.engine.name,
+      nativeBindNoPort: nativeBindNoPort(),
+    },
     assessment: planned.preflight.assessment,
     preflight: planned.preflight,
     workers: planned.workers,
