@@ -140,7 +140,7 @@ export function summarizeFailures(counters: PoolCounters, firstFailures: readonl
 
 /**
  * The engine's counters as the result document names them, field by field: the document declares its own counters
- * (metrics/result-schema.ts), so a counter the engine adds appears in results only once the schema names it.
+ * (metrics/measurement-schema.ts), so a counter the engine adds appears in results only once the schema names it.
  */
 export function resultCounters(c: PoolCounters): ResultCounters {
   return {
