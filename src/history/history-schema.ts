@@ -5,7 +5,8 @@
  * schema/history.schema.json. Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { GateOutcomeSchema, RampVerdictKindSchema } from '../metrics/result-schema.js';
+import { GateOutcomeSchema } from '../metrics/gate-schema.js';
+import { RampVerdictKindSchema } from '../metrics/verdict-schema.js';
 import { closed, count, described, flag, nullable, text, timestamp } from '../metrics/schema-kit.js';
 
 /** One run as listed: the figures people track, not the whole result. */

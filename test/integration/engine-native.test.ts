@@ -184,7 +184,7 @@ describeNeeding([need.nativeCore], 'native engine', () => {
     const pid = multi.child.pid as number;
     const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
     expect(workers).toHaveLength(2);
-    // A worker grows it when it is handed the listening socket, just before its first accept.
+    // A worker grows it when it starts, before it is handed the listening socket and accepts.
     expect(await until(() => workers.every((w) => fdSize(w) >= want), 5000), workers.map(fdSize).join(', ')).toBe(true);
   });
 
