@@ -57,9 +57,9 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
       writeOut('openmetrics', o.openMetricsPath, () =>
         formatAuditOpenMetrics(
           measured.map((r) => ({
-            name: r.name,
             result: r.result as NonNullable<AuditTargetReport['result']>,
             labels: Object.entries(r.labels).map(([name, value]) => ({ name, value })),
+            judged: { passed: r.exitCode === 0, minConnections: r.minConnections },
           })),
         ),
       );

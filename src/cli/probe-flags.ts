@@ -17,6 +17,7 @@ export function addProbeFlags(cmd: Command): Command {
     .optionsGroup(HELP_GROUPS.target)
     .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host})`)
     .option('--port <port>', 'target TCP port (required)')
+    .option('--name <name>', "the target's name in the result, the history, OpenMetrics, JUnit and Markdown (default: host:port)")
     .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
     .optionsGroup(HELP_GROUPS.connections)
     .option('--connect-timeout <dur>', `a connect not finished by then fails as "timeout" (default ${ENGINE_DEFAULTS.connectTimeoutMs / 1000}s)`)

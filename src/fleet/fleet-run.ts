@@ -15,6 +15,7 @@ import type { FleetOptions } from '../config/fleet-options.js';
 import { openRedisCoordinator } from './redis-client.js';
 import type { FleetRunSpec } from './run-spec.js';
 import { TOOL_VERSION } from '../version.js';
+import { namedTarget } from '../metrics/series.js';
 
 /** How long agents have to accept or refuse a run. */
 export const AGENT_READY_TIMEOUT_MS = 15_000;
@@ -87,7 +88,7 @@ export async function startFleet(
     const sources = (await run.currentAgents().catch(() => [])).flatMap((a) => a.sources);
     return {
       ...setup,
-      runTarget: { info: resolved.info, sourceAddresses: [...new Set(sources)] },
+      runTarget: { info: namedTarget(resolved.info, probe.target.name), sourceAddresses: [...new Set(sources)] },
       preflightText: [
         `fleet: run ${run.runId} on ${agents.length} agent(s) at ${coordinator.where}: ${agents.map(describeAgent).join(', ')}`,
         `fleet: each agent plans for up to ${plannedPerAgent} connections, with its own source addresses and limits`,

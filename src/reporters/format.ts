@@ -33,10 +33,8 @@ export function formatRate(perSec: number): string {
   return `${formatCount(perSec)}/s`;
 }
 
-/** "host:port", with IPv6 literals in brackets so the port stays unambiguous. */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+/** "host:port" (IPv6 in brackets): defined with the target's name, in metrics/series.ts. */
+export { formatHostPort } from '../metrics/series.js';
 
 /** "p50 0.21ms  p90 0.5ms  p99 1.1ms  max 3.2ms  (1,000 samples)", or "no samples". */
 export function formatLatency(l: LatencySummaryMs): string {

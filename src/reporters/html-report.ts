@@ -11,6 +11,7 @@
 import type { HistoryRecord } from '../history/history-file.js';
 import type { RampResult, RampVerdictKind } from '../metrics/result.js';
 import { formatHostPort } from './format.js';
+import { seriesName } from '../metrics/series.js';
 import { formatCount } from '../config/units.js';
 
 /** One run in a target's trend. */
@@ -40,10 +41,6 @@ export interface ChartAssets {
   css: string;
 }
 
-/** The series name of a saved run: the audit target's name, else host:port. */
-export function seriesName(result: RampResult): string {
-  return result.audit?.name ?? formatHostPort(result.target.host, result.target.port);
-}
 
 function isRegression(r: RampResult): boolean {
   return r.gate?.outcome === 'regression' || r.audit?.belowMinimum === true;

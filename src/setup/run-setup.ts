@@ -16,6 +16,7 @@ import {
   type TargetOptions,
 } from '../config/probe-options.js';
 import type { RunTarget } from '../controller/run-context.js';
+import { namedTarget } from '../metrics/series.js';
 import { fallbackLine } from '../config/engine-choice.js';
 import type { CapacityAssessment } from '../preflight/capacity.js';
 import {
@@ -167,7 +168,7 @@ export async function prepareProbe(
   const sources = planned.preflight.sources;
   return {
     resolved,
-    runTarget: { info: resolved.info, sourceAddresses: [...sources], engine: engine.engine },
+    runTarget: { info: namedTarget(resolved.info, target.name), sourceAddresses: [...sources], engine: engine.engine },
     engine: { ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, sources), engine: engine.engine.name },
     assessment: planned.preflight.assessment,
     preflight: planned.preflight,

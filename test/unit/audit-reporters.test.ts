@@ -26,8 +26,8 @@ function audited(name: string, over: Parameters<typeof rampResult>[0] = {}, regr
 
 describe('formatAuditOpenMetrics', () => {
   const text = formatAuditOpenMetrics([
-    { name: 'big', result: rampResult({ max: 300, port: 1001, timeToMaxMs: 900 }), labels: [{ name: 'env', value: 'ci' }] },
-    { name: 'down', result: rampResult({ max: 0, verdict: 'unreachable', port: 1002, timeToMaxMs: null }), labels: [] },
+    { result: audited('big', { max: 300, port: 1001, timeToMaxMs: 900 }), labels: [{ name: 'env', value: 'ci' }], judged: { passed: true, minConnections: null } },
+    { result: audited('down', { max: 0, verdict: 'unreachable', port: 1002, timeToMaxMs: null }), labels: [], judged: { passed: false, minConnections: 50 } },
   ]);
   const families = parseOpenMetrics(text);
 
@@ -41,17 +41,27 @@ describe('formatAuditOpenMetrics', () => {
     expect(unreachable.map((s) => [s.labels.target, s.value])).toEqual([['big', 0], ['down', 1]]);
     // A family one target lacks is only written for the others.
     expect(family(families, 'tcpprobe_time_to_max_seconds').samples.map((s) => s.labels.target)).toEqual(['big']);
+    expect(family(families, 'tcpprobe_min_connections').samples.map((s) => [s.labels.target, s.value])).toEqual([['down', 50]]);
+    // Passed is the audit's judgement (its floor included), not the ramp's own exit code.
+    expect(family(families, 'tcpprobe_passed').samples.map((s) => [s.labels.target, s.value])).toEqual([['big', 1], ['down', 0]]);
   });
 
-  it('keeps the one-run textfile of ramp --openmetrics as it was', () => {
-    const one = formatOpenMetrics(rampResult({ max: 5, port: 9 }), [{ name: 'env', value: 'x' }]);
-    expect(one).toContain('tcpprobe_max_concurrency{env="x",target="127.0.0.1:9"} 5\n');
+  it('labels a ramp with its one name: target is --name (else host:port), address is host:port', () => {
+    const unnamed = formatOpenMetrics(rampResult({ max: 5, port: 9 }), [{ name: 'env', value: 'x' }]);
+    expect(unnamed).toContain('tcpprobe_max_concurrency{env="x",target="127.0.0.1:9",address="127.0.0.1:9"} 5\n');
+    const r = rampResult({ max: 5, port: 9 });
+    r.target.name = 'cache';
+    expect(formatOpenMetrics(r)).toContain('tcpprobe_max_concurrency{target="cache",address="127.0.0.1:9"} 5\n');
+    // An audit's run of the same name is labelled alike: one series in Prometheus too.
+    const a = formatAuditOpenMetrics([{ result: audited('cache', { max: 5, port: 9 }), labels: [], judged: { passed: true, minConnections: null } }]);
+    expect(a).toContain('tcpprobe_max_concurrency{target="cache",address="127.0.0.1:9"} 5\n');
   });
 
   it('refuses a label that would clash with target or address', () => {
     const r = rampResult();
-    expect(() => formatAuditOpenMetrics([{ name: 'a', result: r, labels: [{ name: 'address', value: 'x' }] }])).toThrow(UsageError);
-    expect(() => formatAuditOpenMetrics([{ name: 'a', result: r, labels: [{ name: 'target', value: 'x' }] }])).toThrow(UsageError);
+    const judged = { passed: true, minConnections: null };
+    expect(() => formatAuditOpenMetrics([{ result: r, labels: [{ name: 'address', value: 'x' }], judged }])).toThrow(UsageError);
+    expect(() => formatAuditOpenMetrics([{ result: r, labels: [{ name: 'target', value: 'x' }], judged }])).toThrow(UsageError);
   });
 });
 
