@@ -8,7 +8,7 @@ import type { LiveSnapshot } from '../reporters/live-status.js';
 import type { HoldResult } from '../metrics/result.js';
 import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { withExitCode } from '../metrics/exit-codes.js';
-import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
+import { emitResult, explainExit, finalExitCode, info, runReportFiles, throttle } from './output.js';
 import { addOutputFlags, addProbeFlags } from './probe-flags.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import type { StopSignal } from './signals.js';
@@ -123,7 +123,8 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
   view.done();
   // The signal that stopped the run (SIGTERM: 143) is known here: the exit code is judged again with it.
   const result = withExitCode(found, stop.received);
-  const written = emitResult(result, formatHoldSummary(result, { chart: o.chart }), o);
+  let written = emitResult(result, (paint) => formatHoldSummary(result, { chart: o.chart, paint }), o);
+  if (!(await runReportFiles(result, result.exitCode, o.reports, o))) written = false;
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   // Always printed, even with --quiet: it is why the exit code is not 0.
   if (failed !== undefined) process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);

@@ -117,7 +117,9 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   // history makes its own directories.
   const openMetricsPath = readOutputPath('--openmetrics', flags.openmetrics, v);
   const documentClaim = flags.json === true ? '--json' : flags.out === STDOUT_PATH ? '--out -' : null;
-  const stdout = stdoutProblem([documentClaim, openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null]);
+  // --junit - and --markdown - (read with the ramp's options) claim stdout too.
+  const reportClaims = [flags.junit === STDOUT_PATH ? '--junit -' : null, flags.markdown === STDOUT_PATH ? '--markdown -' : null];
+  const stdout = stdoutProblem([documentClaim, openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null, ...reportClaims]);
   if (stdout !== null) v.problem(stdout);
   const historyPath = historyFlag ?? defaultHistoryPath(env);
   if (save && historyFlag !== '') v.field(() => checkOutputPath(historyFlag === null ? '--save' : '--history', historyPath, true), undefined);

@@ -45,6 +45,8 @@ export function addOutputFlags(cmd: Command): Command {
     .optionsGroup(HELP_GROUPS.output)
     .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
     .option('--out <file>', 'also write the result document to FILE')
+    .option('--junit <file>', 'write JUnit XML for CI: one test case named after the target, its failure the verdict (- for stdout)')
+    .option('--markdown <file>', 'write a Markdown summary for CI; appends when FILE is $GITHUB_STEP_SUMMARY (- for stdout)')
     .option('-q, --quiet', 'no live status, no preflight');
 }
 

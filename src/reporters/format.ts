@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { formatCount, formatDurationMs, ipv4ToInt } from '../config/units.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
+import { visibleLength } from './paint.js';
 
 /** Shown where a figure is missing (no samples, not applicable). */
 export const MISSING = '-';
@@ -116,7 +117,8 @@ export type Align = 'left' | 'right';
 
 /**
  * A plain-text table: a header row and aligned columns separated by two spaces, each line indented by
- * `indent` spaces. Trailing spaces are trimmed. Returns the lines (no trailing newline).
+ * `indent` spaces. Trailing spaces are trimmed. Cells may carry colour (reporters/paint.ts): widths are measured
+ * without it. Returns the lines (no trailing newline).
  */
 export function formatTable(
   headers: readonly string[],
@@ -124,13 +126,14 @@ export function formatTable(
   align: readonly Align[] = [],
   indent = 2,
 ): string[] {
-  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const widths = headers.map((h, c) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[c] ?? ''))));
   const line = (cells: readonly string[]): string =>
     ' '.repeat(indent) +
     widths
       .map((w, c) => {
         const cell = cells[c] ?? '';
-        return align[c] === 'right' ? cell.padStart(w) : cell.padEnd(w);
+        const pad = ' '.repeat(Math.max(0, w - visibleLength(cell)));
+        return align[c] === 'right' ? pad + cell : cell + pad;
       })
       .join('  ')
       .trimEnd();
