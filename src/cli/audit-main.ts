@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { acquireAuditLock } from '../history/audit-lock.js';
 import { readHistory } from '../history/history-file.js';
 import { formatAuditSummary, formatTargetEnd, formatTargetStart } from '../reporters/audit-summary.js';
-import { renderHtmlReport, reportTargets, type ReportTarget } from '../reporters/html-report.js';
+import { auditReportTargets, renderHtmlReport, reportTargets, type ReportTarget } from '../reporters/html-report.js';
 import { formatAuditOpenMetrics } from '../reporters/openmetrics.js';
 import { formatHostPort } from '../reporters/format.js';
 import type { AuditCommandOptions } from './audit-command.js';
@@ -16,21 +16,10 @@ import { readChartAssets } from './chart-assets.js';
 import { exitCodeForOutcome, worstOutcome, type Outcome } from '../metrics/exit-codes.js';
 import { info, outputPlace, writeOutput, writeReportFiles } from './output.js';
 import { paintFor } from './colour.js';
-import { auditOverview } from '../reporters/target-outcome.js';
+import { auditOverview, baseTitle } from '../reporters/target-outcome.js';
+import { TOOL_VERSION } from '../version.js';
 import { STDOUT_PATH } from '../config/output-path.js';
 import type { StopSignal } from './signals.js';
-
-/**
- * The report's targets for this audit, in the file's order, from the history (so the trend has every saved run);
- * a target that could not run this time shows why.
- */
-export function auditReportTargets(reports: readonly AuditTargetReport[], history: readonly ReportTarget[]): ReportTarget[] {
-  return reports.map((r) => {
-    const saved = history.find((h) => h.name === r.name);
-    if (r.result === null) return { name: r.name, latest: null, trend: saved?.trend ?? [], error: r.error };
-    return saved ?? { name: r.name, latest: r.result, trend: [], error: null };
-  });
-}
 
 export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promise<number> {
   const lock = acquireAuditLock(o.lockPath);
@@ -66,17 +55,6 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
         ),
       );
     }
-    if (o.htmlPath !== null) {
-      writeOut('html', o.htmlPath, () => {
-        let history: ReportTarget[] = [];
-        try {
-          history = reportTargets(readHistory(o.historyPath).records);
-        } catch (e) {
-          if (!(e instanceof InputError)) throw e;
-        }
-        return renderHtmlReport(`Capacity audit: ${o.file}`, new Date().toISOString(), auditReportTargets(reports, history), readChartAssets());
-      });
-    }
     const finishedAt = new Date().toISOString();
     const documentOf = (worst: Outcome): AuditDocument => ({
       schema: AUDIT_SCHEMA,
@@ -89,6 +67,26 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
       exitCode: exitCodeForOutcome(worst, stop.received),
       targets: reports,
     });
+    if (o.htmlPath !== null) {
+      writeOut('html', o.htmlPath, () => {
+        let history: ReportTarget[] = [];
+        try {
+          history = reportTargets(readHistory(o.historyPath).records);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+        }
+        return renderHtmlReport(
+          {
+            title: `Capacity audit: ${baseTitle(o.file)}`,
+            generatedAt: finishedAt,
+            version: TOOL_VERSION,
+            overview: auditOverview(documentOf(worstOutcome(outcomes))),
+            targets: auditReportTargets(reports, history),
+          },
+          readChartAssets(),
+        );
+      });
+    }
     // JUnit and Markdown say the audit's outcome: written last, and a file among them that cannot be written
     // makes the outcome usage for the document and the exit code (as the textfile and the report do).
     if (!(await writeReportFiles(auditOverview(documentOf(worstOutcome(outcomes))), o.reports, o))) outcomes.push('usage');

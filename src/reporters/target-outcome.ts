@@ -312,9 +312,8 @@ export function runOverview(r: ProbeResult, exitCode: number, labels: Record<str
   return { command: r.kind, title: t.name, startedAt: r.startedAt, targets: [target], outcome: t.outcome, exitCode };
 }
 
-/** Every series' latest run of a history (the `report` command): the worst latest outcome, exit code included. */
-export function historyOverview(title: string, latest: readonly ProbeResult[], generatedAt: string): Overview {
-  const targets = latest.map((r) => resultOutcome(r));
+/** Every series of a history by its latest run (the `report` command): the worst latest outcome, exit code included. */
+export function historyOverview(title: string, targets: TargetOutcome[], generatedAt: string): Overview {
   const outcome = worstOutcome(targets.map((t) => t.outcome));
   const worst = targets.find((t) => t.outcome === outcome);
   return { command: 'report', title, startedAt: generatedAt, targets, outcome, exitCode: worst?.exitCode ?? 0 };
