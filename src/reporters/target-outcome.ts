@@ -319,6 +319,10 @@ export function historyOverview(title: string, targets: TargetOutcome[], generat
   return { command: 'report', title, startedAt: generatedAt, targets, outcome, exitCode: worst?.exitCode ?? 0 };
 }
 
+function lowerFirst(text: string): string {
+  return text.startsWith('All ') || text.startsWith('The ') ? text.charAt(0).toLowerCase() + text.slice(1) : text;
+}
+
 /** Stopped before the audit reached it. */
 export function isNotRun(t: Pick<TargetOutcome, 'reasons'>): boolean {
   return t.reasons[0]?.kind === 'not-run';
@@ -334,6 +338,8 @@ export function overallSentence(o: Pick<Overview, 'command' | 'targets' | 'outco
   if ((o.command === 'ramp' || o.command === 'hold') && one !== undefined) {
     return one.passed ? `${one.name} passed (exit ${o.exitCode}).` : `${one.name} did not pass: ${o.outcome} (exit ${o.exitCode}).`;
   }
+  // A history's page judges each series by its latest run: say so, the command itself answered.
+  if (o.command === 'report') return `In their latest runs, ${lowerFirst(overallSentence({ ...o, command: 'audit' }))}`;
   const all = plural(o.targets.length, 'target');
   const ran = o.targets.filter((t) => !isNotRun(t)).length;
   const failing = o.targets.filter((t) => !t.passed && !isNotRun(t)).length;
