@@ -15,6 +15,9 @@ export const HistoryEntrySchema = closed(
     line: Type.Integer({ minimum: 1, description: 'its line in the history file (1-based): where the full result is' }),
     startedAt: timestamp('when the run started'),
     target: text('"host:port" of the run (IPv6 in brackets)'),
+    name: Type.Optional(
+      text("the run's name (ramp --name, or the audit target's): its series; absent for an unnamed run, whose series is its host:port"),
+    ),
     maxConcurrency: count('its max concurrency (connections)'),
     verdict: described(RampVerdictKindSchema, 'its verdict'),
     lowerBound: flag('true when the max is only a lower bound'),

@@ -45,6 +45,11 @@ export const TargetInfoSchema = closed(
     used: Type.Array(text('an IP address'), { description: 'the addresses used: one when pinned, all with --spread-addresses' }),
     addressMode: Type.Enum(['pinned', 'spread'], { description: 'pinned: the first address only; spread: all of them (--spread-addresses)' }),
     tls: flag('true when connections were TLS (--tls)'),
+    name: Type.Optional(
+      text(
+        "the target's name (--name, or the audit target's name): its series in the history, its `target` label in OpenMetrics; absent for an unnamed run, which is known by host:port",
+      ),
+    ),
   },
   'the server probed: host, port and the addresses used',
 );
