@@ -100,8 +100,11 @@ describe('serve over several processes, within the cap', () => {
 
   it('closes every connection closeAfterMs after accept, from the workers', async () => {
     const server = await startMulti({ greeting: GREETING, closeAfterMs: 200 }, 2);
+    const started = performance.now();
     const batch = await connectMany(server.port, 6);
     await waitFor(() => batch.every((c) => c.ended), 'the workers to close all six');
+    // A worker accepted each after its connect began, so its close came at least 200 ms after that, whatever the load.
+    expect(batch.map((c) => c.endedAt! - started).filter((ms) => ms < 200)).toEqual([]);
     expect(batch.every((c) => c.errorCode === null)).toBe(true);
     await waitFor(() => server.stats().open === 0, 'the closes to be counted');
     expect(server.stats()).toMatchObject({ accepted: 6, closedByServer: 6, closedByClient: 0 });
