@@ -301,8 +301,10 @@ export class ConnectionPool implements TransportSink<Connection> {
   handleData(conn: Connection, chunk: Buffer): void {
     if (conn.state === ConnState.Done) return;
     if (conn.awaitingProof && conn.state === ConnState.Established) this.prove(conn);
-    if (conn.firstBytes === null) conn.firstBytes = chunk.subarray(0, FIRST_BYTES_KEPT);
-    else if (conn.firstBytes.length < FIRST_BYTES_KEPT) {
+    if (conn.firstBytes === null) {
+      conn.firstBytes = chunk.subarray(0, FIRST_BYTES_KEPT);
+      conn.firstBytesAt = performance.now();
+    } else if (conn.firstBytes.length < FIRST_BYTES_KEPT) {
       conn.firstBytes = Buffer.concat([conn.firstBytes, chunk]).subarray(0, FIRST_BYTES_KEPT);
     }
     if (conn.state !== ConnState.Established) return;
@@ -365,7 +367,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.tally.failed(prev, failureClass);
     if (phase === 'held') {
       const servedThenClosed = conn.served && failureClass === 'closed-by-peer';
-      this.tally.heldLost(conn.heldAt, nowAbs, conn.epoch === this.epoch, servedThenClosed);
+      this.tally.heldLost(conn.heldAt, conn.firstBytesAt, nowAbs, conn.epoch === this.epoch, servedThenClosed);
     }
     this.finishConnect(conn);
     this.live.delete(conn);
@@ -373,6 +375,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.failures.record(conn, failureClass, err, message, phase, nowAbs);
 
     conn.firstBytes = null;
+    conn.firstBytesAt = null;
     conn.reply = '';
     // A connection we give up on (timeout, unserved, rejected) is reset so it leaves no TIME_WAIT behind.
     this.transport.close(conn, prev !== ConnState.Connecting);

@@ -33,6 +33,8 @@ export class Connection implements TransportConn {
   /** When the connection became usable (after the TLS handshake with TLS); settle and expect deadlines start here. */
   establishedAt = 0;
   firstBytes: Buffer | null = null;
+  /** When the first bytes came (performance.now()); null before any. */
+  firstBytesAt: number | null = null;
   /** Text received while waiting for the expected reply. */
   reply = '';
   sourceAddress: string | null = null;

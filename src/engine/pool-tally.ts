@@ -11,6 +11,17 @@ import { ConnState } from './connection.js';
 
 /** A held connection closed sooner than this after becoming held was turned away late (see heldLostEarly). */
 const EARLY_LOSS_MS = 500;
+/**
+ * A held connection closed this soon after the first bytes the server sent on it was turned away late too: the
+ * server's first words were its refusal (a forking server at its cap writes "too many clients" and closes once it
+ * gets to a connection that waited in its accept queue, which can be seconds after it was counted held).
+ */
+const REFUSAL_CLOSE_MS = 200;
+
+/** Whether a held connection's loss was a late refusal, not the loss of a connection the server held. Pure. */
+export function lostToLateRefusal(heldAt: number, firstBytesAt: number | null, now: number): boolean {
+  return now - heldAt < EARLY_LOSS_MS || (firstBytesAt !== null && now - firstBytesAt < REFUSAL_CLOSE_MS);
+}
 
 export class PoolTally {
   private readonly c: PoolCounters = emptyCounters();
@@ -113,13 +124,14 @@ export class PoolTally {
 
   /**
    * Of a loss (`failed` counts it): the connection had been held since `heldAt`, until `now` (performance.now()).
+   * @param firstBytesAt when the server first sent something on it (null: never)
    * @param sincePause it started after opening last paused
    * @param servedThenClosed it got the expected reply, then the server closed it
    */
-  heldLost(heldAt: number, now: number, sincePause: boolean, servedThenClosed: boolean): void {
+  heldLost(heldAt: number, firstBytesAt: number | null, now: number, sincePause: boolean, servedThenClosed: boolean): void {
     this.c.heldLost++;
     if (sincePause) this.c.heldLostSincePause++;
-    if (now - heldAt < EARLY_LOSS_MS) this.c.heldLostEarly++;
+    if (lostToLateRefusal(heldAt, firstBytesAt, now)) this.c.heldLostEarly++;
     if (servedThenClosed) this.c.servedThenClosed++;
   }
 

@@ -36,8 +36,9 @@ export interface PoolCounters {
    */
   heldLostSincePause: number;
   /**
-   * Of `heldLost`: connections closed within half a second of becoming held. A server that turns connections away
-   * late (under load, at its cap) closes them this soon; one that drops idle connections does so later.
+   * Of `heldLost`: connections the server turned away late: closed within half a second of becoming held, or right
+   * after the first bytes it sent on them (its refusal, written when it got to a connection that waited in its
+   * accept queue). One that drops idle connections does so later, and without a word first.
    */
   heldLostEarly: number;
   /** Of `heldLost`: connections that got the expected reply (--expect) and were then closed by the server. */

@@ -3,7 +3,9 @@
  * as PostgreSQL's postmaster does), with a listen backlog of 100. A fast burst overflows its accept queue for a
  * moment: the kernel drops the final ACK of the late handshakes and completes them only as the queue drains, so
  * some of tcpprobe's connections look never completed when the ramp ends. They are late, not lost: the server holds
- * them when asked one at a time: --max under what it holds is max-reached with exactly --max.
+ * them when asked one at a time: --max under what it holds is max-reached with exactly --max. With a cap, it writes
+ * an error line and closes past it (PostgreSQL's "sorry, too many clients already"), also to the connections that
+ * waited in its accept queue, well after they were counted held: those are late refusals, not held connections.
  */
 import { expect, it } from 'vitest';
 import { RUNS, caseTimeout, describeFailures, record, referenceOf, tcpprobeRamp, withServer } from '../helpers/conformance.js';
@@ -13,6 +15,7 @@ import { startForking } from '../helpers/real-servers.js';
 const BACKLOG = 100;
 const ACCEPT_MS = 3;
 const MAX = 400;
+const CAP = 400;
 const needs = [need.command('python3')];
 
 describeNeeding(needs, `conformance: a forking server that accepts slowly, listen(${BACKLOG})`, () => {
@@ -32,4 +35,21 @@ describeNeeding(needs, `conformance: a forking server that accepts slowly, liste
       expect.soft(doc.verdict.kind).toBe('max-reached');
     }
   }, caseTimeout(120_000));
+
+  it(`at its cap: a default ramp against one that holds ${CAP} finds what the reference prober finds`, async () => {
+    const start = () => startForking({ backlog: BACKLOG, acceptMs: ACCEPT_MS, max: CAP });
+    for (let run = 1; run <= RUNS; run++) {
+      const ref = await referenceOf(start, { protocol: 'none', maxConnections: CAP + 100 });
+      const { run: cli, doc } = await withServer(start, (s) => tcpprobeRamp(s.port, []));
+      record({
+        case: `forking listen(${BACKLOG}) cap ${CAP}`, run, truthKind: 'tcpOpen', truth: ref.tcpOpen, tcpprobe: doc.maxConcurrency,
+        verdict: doc.verdict.kind, exitCode: cli.code, failures: describeFailures(doc), reference: ref,
+      });
+      // The reference, one connection at a time, measures the cap: the first connection past it is refused in words.
+      expect(ref.tcpOpen).toBeGreaterThan(0);
+      expect(ref.firstFailure?.outcome).toBe('closed');
+      expect.soft(doc.maxConcurrency, 'tcpprobe maxConcurrency vs the reference').toBe(ref.tcpOpen);
+      expect.soft(doc.verdict.kind).toBe('limit-by-failure');
+    }
+  }, caseTimeout(180_000));
 });
