@@ -202,6 +202,25 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     expect(lostAt(r, 'stop-2')).toEqual(expect.any(Number));
   });
 
+  it('an agent stopped mid-run (SIGTERM, as a pod is deleted) is lost too: the run stops, exit 8 naming it and why', async () => {
+    const serve = await startServe([]);
+    const allow = ['--allow-target', `127.0.0.1:${serve.port}`];
+    await startAgent(url, 'term-1', [...allow, '--source', '127.0.0.54-127.0.0.55']);
+    const victim = await startAgent(url, 'term-2', [...allow, '--source', '127.0.0.56-127.0.0.57']);
+    const running = fleetRamp(url, serve.port, ['--agent-names', 'term-1,term-2', '--rate', '400', '--max', '6000']);
+    await waitForOutput(victim.child, /up to \d+ connections here/, { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    await stopAgent(victim, 'SIGTERM');
+    const run = await running;
+    expect(run.code, run.stderr).toBe(EXIT.fleet);
+    expect(run.stderr).toMatch(/^tcpprobe: fleet: agent term-2 was lost at [\d.]+s \(agent stopping\); the run was stopped \(--on-agent-loss abort\)$/m);
+    const r = parseResult<RampResult>(run);
+    expect(lostAt(r, 'term-2')).toEqual(expect.any(Number));
+    expect(lostAt(r, 'term-1')).toBeNull();
+    // The agent closed its connections and said so in its own log.
+    expect((await victim.output).stderr + (await victim.output).stdout).toMatch(/agent stopping: closing every connection/);
+  });
+
   it('a controller that vanishes: its agents close the run on their own and wait for the next', async () => {
     const serve = await startServe([]);
     const agent = await startAgent(url, 'orphan-1', ['--allow-target', '127.0.0.0/8']);
