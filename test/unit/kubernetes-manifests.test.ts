@@ -4,6 +4,8 @@
  * password only in files from the Secret, the controller's log the result document, a run never retried.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -15,6 +17,38 @@ const MODELS: Record<string, new (data: Manifest) => { validate(): void }> = {
   'batch/v1 Job': Job,
   'v1 Service': Service,
 };
+
+/** The TypeScript type of each kind in kubernetes-models, for the unknown-field check below. */
+const TYPES: Record<string, { module: string; type: string }> = {
+  'apps/v1 Deployment': { module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
+  'batch/v1 Job': { module: 'kubernetes-models/batch/v1/Job', type: 'IJob' },
+  'v1 Service': { module: 'kubernetes-models/v1/Service', type: 'IService' },
+};
+
+/**
+ * Fields the API does not know. kubernetes-models' validators accept them (the OpenAPI schemas do not close their
+ * objects), while kubectl's strict field validation refuses them and a cluster would otherwise drop them silently.
+ * TypeScript's excess-property check does it: each manifest becomes an object literal of its kind's type in a
+ * file that exists only in memory, and the compiler's complaints are returned, one line each (the compiler names
+ * the first unknown field of each object).
+ */
+function unknownFields(objects: readonly KubeObject[]): string[] {
+  const file = fileURLToPath(new URL('./__manifests__.ts', import.meta.url));
+  const source = objects
+    .map((o, i) => {
+      const t = TYPES[`${o.apiVersion} ${o.kind}`]!;
+      return `import type { ${t.type} as T${i} } from '${t.module}';\nexport const m${i}: T${i} = ${JSON.stringify(o)};`;
+    })
+    .join('\n');
+  const options: ts.CompilerOptions = { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] };
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, ...rest) => (name === file ? ts.createSourceFile(name, source, lang) : read(name, lang, ...rest));
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => name === file || fileExists(name);
+  const program = ts.createProgram([file], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+}
 
 const all = loadManifests();
 const workloads = all.map((m) => m.object).filter((o) => o.kind !== 'Service');
@@ -38,6 +72,20 @@ describe('deploy/kubernetes', () => {
       expect(() => new Model!(object).validate()).not.toThrow();
     },
   );
+
+  it('no manifest has a field the API does not know (as kubectl --validate=strict)', () => {
+    expect(unknownFields(all.map((m) => m.object))).toEqual([]);
+  });
+
+  it('the unknown-field check is real: a misspelt field is named', () => {
+    const agents = manifest('Deployment', 'tcpprobe-agent');
+    podSpecOf(agents).containers[0].securityContxt = podSpecOf(agents).containers[0].securityContext;
+    const job = manifest('Job', 'tcpprobe-ramp');
+    podSpecOf(job).terminationGracePeriod = 15;
+    const found = unknownFields([agents, job]).join('\n');
+    expect(found).toMatch(/"securityContxt"' does not exist in type 'IContainer'/);
+    expect(found).toMatch(/"terminationGracePeriod"' does not exist in type 'IPodSpec'/);
+  }, 30_000);
 
   it('the schema check is real: a broken manifest is refused with the field named', () => {
     const broken = manifest('Deployment', 'tcpprobe-agent');
