@@ -1,6 +1,7 @@
 // Build the container image (deploy/Containerfile) from dist/: the single-file executable (scripts/build-sea.mjs)
-// on a Debian base, with podman, or docker where that is what this machine has. `npm run image` runs it after
-// `npm run build`. Prints the image's tag on stdout.
+// and the native core this checkout loads (build/Release or prebuilds/) on a Debian base, with podman, or docker
+// where that is what this machine has. `npm run image` runs it after `npm run build`. Prints the image's tag on
+// stdout.
 //
 //   node scripts/build-image.mjs [--base IMAGE] [--tag TAG] [--engine podman|docker]
 //
@@ -8,10 +9,11 @@
 //   --tag     the image's name (default localhost/tcpprobe:<version>)
 //   --engine  the container engine (default: podman if it is on PATH, else docker)
 //
-// Exit 3 with one line when no engine is found or this node cannot host a single executable (the SEA build's own
-// code), so tests can skip with the reason.
+// Exit 3 with one line when no engine is found, no native core is built, or this node cannot host a single
+// executable (the SEA build's own code), so tests can skip with the reason.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +41,17 @@ const tag = flag('--tag', `localhost/tcpprobe:${version}`);
 const engine = flag('--engine', onPath('podman') ? 'podman' : 'docker');
 if (!['podman', 'docker'].includes(engine)) fail(`--engine must be podman or docker, not ${engine}`, 2);
 if (!onPath(engine)) fail(`${engine} is not installed (apt-get install -y podman, or docker)`, MISSING_EXIT);
+let core;
+try {
+  core = createRequire(import.meta.url)('node-gyp-build').resolve(ROOT);
+} catch {
+  fail('no native core is built here: build it first (apt-get install -y build-essential && npm run build:native)', MISSING_EXIT);
+}
 
-// The build context holds only the executable: nothing else of the checkout ends up in the image.
+// The build context holds only the executable and the core: nothing else of the checkout ends up in the image.
 const context = mkdtempSync(join(tmpdir(), 'tcpprobe-image-'));
 try {
+  copyFileSync(core, join(context, 'tcpcore.node'));
   const sea = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-sea.mjs'), '--out', join(context, 'tcpprobe')], {
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',

@@ -21,6 +21,8 @@ export const NEEDS_PODMAN: readonly Need[] = [
   need.command('runc'),
   need.command('catatonit'),
   need.command('debootstrap'),
+  // The image carries the native core this checkout built (scripts/build-image.mjs).
+  need.nativeCore,
 ];
 
 /**

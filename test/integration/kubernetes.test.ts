@@ -135,6 +135,9 @@ describeNeeding(NEEDS_PODMAN, 'the container image and deploy/kubernetes under p
     const doc = JSON.parse(demo.stdout) as RampResult;
     expect(doc.maxConcurrency).toBe(1000);
     expect(doc.verdict.kind).toBe('limit-by-failure');
+    // The native core, loaded from the file beside the executable, and nothing said about a fallback.
+    expect(doc.engine).toEqual({ name: 'native', why: null });
+    expect(demo.stderr).toBe('');
     expectValidDocument('result.schema.json', doc);
     timings.push(`demo in a container in ${Date.now() - started} ms`, `image size ${config.Size} B (base ${JSON.parse(p.run(['image', 'inspect', TEST_BASE_IMAGE]).stdout)[0].Size} B)`);
   }, 90_000);
@@ -172,6 +175,7 @@ describeNeeding(NEEDS_PODMAN, 'the container image and deploy/kubernetes under p
     expect(doc.verdict.kind).toBe('limit-by-failure');
     const parts = doc.participants ?? [];
     expect(parts.map((x) => x.name).sort()).toEqual([...agentPods].sort());
+    expect(parts.map((x) => x.engine)).toEqual(['native', 'native', 'native']);
     expect(parts.reduce((sum, x) => sum + x.counters.everHeld, 0)).toBe(CAP);
     // Each agent held a share the others could not have held for it: its own preflight says so.
     for (const pod of agentPods) {
