@@ -3,7 +3,7 @@
  *
  * Modes:
  * - `engine`: tcpprobe's engine in this one process (dist/drivers/local-driver.js), as `ramp --workers 1` runs
- *   it: with the memory settings the CLI gives itself when it holds connections (dist/drivers/settle-gc.js).
+ *   it: with the memory settings the CLI gives itself when it holds connections (dist/engine/process-readiness.js).
  * - `workers`: tcpprobe's worker processes (dist/drivers/worker-group.js), as `ramp --workers N` runs them.
  * - `plain`: the reference, a plain Node client: net.connect with closures per socket, 256 connects in flight,
  *   one new connect started per completion.
@@ -157,6 +157,8 @@ async function tcpprobeClient() {
     tls: null,
     // The socket layer under test (bench-cases.mjs gives each engine its own case); the CLI's default is native.
     engine: spec.engine ?? 'native',
+    // As a run's setup reads it (src/config/engine-choice.ts): TCPPROBE_NATIVE_BIND=noport, for measurement only.
+    nativeBindNoPort: process.env.TCPPROBE_NATIVE_BIND === 'noport',
   };
   let driver;
   if (mode === 'workers') {
@@ -165,15 +167,14 @@ async function tcpprobeClient() {
   } else {
     // As the CLI does first thing for a socket command (src/cli/early-start.ts): the fd table grows on the core's
     // thread while the engine's modules load.
-    const { reserveFdTable, fdTableReady } = await import(new URL('engine/native-addon.js', distUrl).href);
-    const growing = reserveFdTable();
+    const { growFdTable, readyForManySockets } = await import(new URL('engine/process-readiness.js', distUrl).href);
+    const growing = growFdTable();
+    const { fdTableReady } = await import(new URL('engine/native-addon.js', distUrl).href);
     const { LocalDriver } = await import(new URL('drivers/local-driver.js', distUrl).href);
-    const { startSettleTimer, tuneHoldingProcess } = await import(new URL('drivers/settle-gc.js', distUrl).href);
-    const { keepRoomForEncoding } = await import(new URL('metrics/histogram.js', distUrl).href);
-    // As src/run/setup.ts does for a run held in the CLI process, and as its RunRecorder keeps an fd for the
+    const { startSettleTimer } = await import(new URL('drivers/settle-gc.js', distUrl).href);
+    // As src/setup/run-setup.ts does for a run held in the CLI process: the memory settings, and an fd kept for the
     // result document's histogram encoding.
-    const gc = tuneHoldingProcess();
-    keepRoomForEncoding();
+    const gc = readyForManySockets('run');
     driver = new LocalDriver(engine, null);
     startSettleTimer(() => driver.counters(), gc);
     // A wait for the table still growing counts as start-up: the runner's pause before `go` must not hide it.

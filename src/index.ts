@@ -38,6 +38,8 @@ export interface ProbeInput {
   /** Target host (default "localhost"). */
   host?: string;
   port: number;
+  /** As --name: the target's name in the result (`target.name`) and the history (default: known by host:port). */
+  name?: string;
   connectTimeout?: Duration;
   keepalive?: Duration;
   maxInflight?: Count;

@@ -10,7 +10,12 @@
  */
 import type { TSchema } from 'typebox';
 import { AuditDocumentSchema, AuditTargetReportSchema } from './metrics/audit-document-schema.js';
+import * as F from './metrics/failure-schema.js';
+import * as G from './metrics/gate-schema.js';
+import * as M from './metrics/measurement-schema.js';
+import * as RF from './metrics/ramp-findings-schema.js';
 import * as R from './metrics/result-schema.js';
+import * as V from './metrics/verdict-schema.js';
 import * as S from './metrics/settings-schema.js';
 import { schemaId, ToolSchema } from './metrics/schema-kit.js';
 import * as C from './compare/compare-schema.js';
@@ -47,35 +52,35 @@ export const SCHEMA_FILES: readonly SchemaFile[] = [
  */
 export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   Tool: ToolSchema,
-  FailureClass: R.FailureClassSchema,
-  RampVerdictKind: R.RampVerdictKindSchema,
-  HoldVerdictKind: R.HoldVerdictKindSchema,
-  ClientLimit: R.ClientLimitSchema,
-  RampVerdict: R.RampVerdictSchema,
-  HoldVerdict: R.HoldVerdictSchema,
-  TimelineSample: R.TimelineSampleSchema,
-  FailureRecord: R.FailureRecordSchema,
-  FailureSummary: R.FailureSummarySchema,
-  ResultCounters: R.ResultCountersSchema,
-  LatencySummary: R.LatencySummarySchema,
+  FailureClass: F.FailureClassSchema,
+  RampVerdictKind: V.RampVerdictKindSchema,
+  HoldVerdictKind: V.HoldVerdictKindSchema,
+  ClientLimit: V.ClientLimitSchema,
+  RampVerdict: V.RampVerdictSchema,
+  HoldVerdict: V.HoldVerdictSchema,
+  TimelineSample: M.TimelineSampleSchema,
+  FailureRecord: F.FailureRecordSchema,
+  FailureSummary: F.FailureSummarySchema,
+  ResultCounters: M.ResultCountersSchema,
+  LatencySummary: M.LatencySummarySchema,
   TargetInfo: R.TargetInfoSchema,
-  Histograms: R.HistogramsSchema,
-  RateFinding: R.RateFindingSchema,
-  ParticipantSummary: R.ParticipantSummarySchema,
+  Histograms: M.HistogramsSchema,
+  RateFinding: RF.RateFindingSchema,
+  ParticipantSummary: M.ParticipantSummarySchema,
   EngineName: S.EngineNameSchema,
-  EngineRecord: R.EngineRecordSchema,
+  EngineRecord: M.EngineRecordSchema,
   AuditTargetRecord: R.AuditTargetRecordSchema,
-  GateOutcome: R.GateOutcomeSchema,
-  GateRecord: R.GateRecordSchema,
-  HeldCloses: R.HeldClosesSchema,
-  ResourceChange: R.ResourceChangeSchema,
-  ScheduleChangeReason: R.ScheduleChangeReasonSchema,
-  ScheduleRecord: R.ScheduleRecordSchema,
-  HandshakeAudit: R.HandshakeAuditSchema,
-  EvictionFinding: R.EvictionFindingSchema,
-  ConfirmationStop: R.ConfirmationStopSchema,
-  Confirmation: R.ConfirmationSchema,
-  AssertionOutcome: R.AssertionOutcomeSchema,
+  GateOutcome: G.GateOutcomeSchema,
+  GateRecord: G.GateRecordSchema,
+  HeldCloses: RF.HeldClosesSchema,
+  ResourceChange: RF.ResourceChangeSchema,
+  ScheduleChangeReason: RF.ScheduleChangeReasonSchema,
+  ScheduleRecord: RF.ScheduleRecordSchema,
+  HandshakeAudit: RF.HandshakeAuditSchema,
+  EvictionFinding: RF.EvictionFindingSchema,
+  ConfirmationStop: RF.ConfirmationStopSchema,
+  Confirmation: RF.ConfirmationSchema,
+  AssertionOutcome: V.AssertionOutcomeSchema,
   RampResult: R.RampResultSchema,
   HoldResult: R.HoldResultSchema,
   Matcher: S.MatcherSchema,

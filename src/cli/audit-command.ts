@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkOutputPath, readOutputPath, STDOUT_PATH, stdoutProblem } from '../config/output-path.js';
+import { checkOutputPath, readOutputPath, readReportFiles, reportFileClaims, STDOUT_PATH, stdoutProblem, type ReportFiles } from '../config/output-path.js';
 import { Validator } from '../config/validator.js';
 import { UsageError } from '../errors.js';
 import { defaultHistoryPath } from '../history/history-file.js';
@@ -21,6 +21,8 @@ export interface AuditCommandOptions {
   lockPath: string;
   openMetricsPath: string | null;
   htmlPath: string | null;
+  /** --junit and --markdown. */
+  reports: ReportFiles;
   json: boolean;
   quiet: boolean;
 }
@@ -47,15 +49,17 @@ export async function readAuditCommandOptions(
   v.field(() => checkOutputPath('--lock', lockPath, true), undefined);
   const openMetricsPath = readOutputPath('--openmetrics', flags.openmetrics, v);
   const htmlPath = readOutputPath('--html', flags.html, v);
+  const reports = readReportFiles(flags, v);
   const stdout = stdoutProblem([
     flags.json === true ? '--json' : null,
     openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null,
     htmlPath === STDOUT_PATH ? '--html -' : null,
+    ...reportFileClaims(reports),
   ]);
   if (stdout !== null) v.problem(stdout);
   v.done();
   if (plan === null) throw new UsageError(`cannot read the audit file "${file}"`);
-  return { file, plan, historyPath, lockPath, openMetricsPath, htmlPath, json: flags.json === true, quiet: flags.quiet === true };
+  return { file, plan, historyPath, lockPath, openMetricsPath, htmlPath, reports, json: flags.json === true, quiet: flags.quiet === true };
 }
 
 export function registerAuditCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
@@ -69,6 +73,8 @@ export function registerAuditCommand(program: Command, run: (fn: (stop: StopSign
     .optionsGroup(HELP_GROUPS.output)
     .option('--openmetrics <file>', "write every target's result to one OpenMetrics textfile (a target label per target; - for stdout)")
     .option('--html <file>', 'write the HTML report (self-contained) of the audited targets from the history (- for stdout)')
+    .option('--junit <file>', 'write JUnit XML for CI: one test case per target, its failure the verdict (- for stdout)')
+    .option('--markdown <file>', 'write the overview table as Markdown; appends when FILE is $GITHUB_STEP_SUMMARY (- for stdout)')
     .option('--json', 'print the tcpprobe/audit document on stdout (the summary goes to stderr)')
     .option('-q, --quiet', 'no progress lines')
     .action(async (file: string, flags: Record<string, unknown>) => {

@@ -7,7 +7,7 @@
 import { parseDocument } from 'yaml';
 import { flagToKey, RAMP_KEYS, toFlags } from '../config/camel-flags.js';
 import { readRampOptions, type RampOptions } from '../config/ramp-options.js';
-import { parseCount } from '../config/units.js';
+import { parseCount, TARGET_NAME_PATTERN } from '../config/units.js';
 import { Validator } from '../config/validator.js';
 import { UsageError } from '../errors.js';
 import { labelNameProblem, type MetricLabel } from '../reporters/openmetrics.js';
@@ -45,9 +45,6 @@ export const AUDIT_TARGET_DEFAULTS = { confirm: true } as const;
 /** Keys a target (or `defaults`) may have besides the ramp's. */
 const GATE_KEYS = ['maxRegression', 'minConnections', 'labels'] as const;
 const TOP_KEYS = new Set(['defaults', 'targets', 'baselineRuns']);
-/** The textfile sets these itself for an audit: `target` is the target's name, `address` its host:port. */
-const AUDIT_RESERVED_LABELS = new Set(['address']);
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 type Scalar = string | number | boolean;
 type Mapping = Record<string, unknown>;
@@ -83,7 +80,8 @@ function readLabels(raw: unknown, path: string, v: Validator): Record<string, st
   }
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
-    const problem = AUDIT_RESERVED_LABELS.has(name) ? `"${name}" is set by tcpprobe itself` : labelNameProblem(name);
+    // `target` (the name) and `address` (host:port) are set by the textfile itself: labelNameProblem says so.
+    const problem = labelNameProblem(name);
     if (problem !== null) v.problem(`${path}.${name}: ${problem}`);
     else if (!isScalar(value)) v.problem(`${path}.${name}: must be a string, number or boolean`);
     else out[name] = String(value);
@@ -105,7 +103,7 @@ function readTarget(raw: unknown, index: number, defaults: Mapping, v: Validator
   }
   const name = raw.name;
   if (name === undefined) v.problem(`${path}.name: required`);
-  else if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+  else if (typeof name !== 'string' || !TARGET_NAME_PATTERN.test(name)) {
     v.problem(`${path}.name: ${JSON.stringify(name)} is not a name (letters, digits, ".", "_", "-"; at most 64)`);
   }
   const merged: Mapping = { ...defaults, ...raw };
@@ -124,6 +122,8 @@ function readTarget(raw: unknown, index: number, defaults: Mapping, v: Validator
     }
   }
   for (const [key, value] of Object.entries(AUDIT_TARGET_DEFAULTS)) if (!(key in merged)) rampInput[key] = value;
+  // The target's name is its run's name (`target.name`), as `ramp --name` gives it: one series for both.
+  if (typeof name === 'string' && TARGET_NAME_PATTERN.test(name)) rampInput.name = name;
   const flags = toFlags(rampInput, RAMP_KEYS);
   flags.chart = false;
   let options: Readonly<RampOptions> | null = null;

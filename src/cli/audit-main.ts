@@ -7,28 +7,19 @@ import { InputError } from '../errors.js';
 import { acquireAuditLock } from '../history/audit-lock.js';
 import { readHistory } from '../history/history-file.js';
 import { formatAuditSummary, formatTargetEnd, formatTargetStart } from '../reporters/audit-summary.js';
-import { renderHtmlReport, reportTargets, type ReportTarget } from '../reporters/html-report.js';
+import { auditReportTargets, renderHtmlReport, reportTargets, type ReportTarget } from '../reporters/html-report.js';
 import { formatAuditOpenMetrics } from '../reporters/openmetrics.js';
 import { formatHostPort } from '../reporters/format.js';
 import type { AuditCommandOptions } from './audit-command.js';
 import { runAudit } from './audit-run.js';
 import { readChartAssets } from './chart-assets.js';
 import { exitCodeForOutcome, worstOutcome, type Outcome } from '../metrics/exit-codes.js';
-import { info, outputPlace, writeOutput } from './output.js';
+import { info, outputPlace, writeOutput, writeReportFiles } from './output.js';
+import { paintFor } from './colour.js';
+import { auditOverview, baseTitle } from '../reporters/target-outcome.js';
+import { TOOL_VERSION } from '../version.js';
 import { STDOUT_PATH } from '../config/output-path.js';
 import type { StopSignal } from './signals.js';
-
-/**
- * The report's targets for this audit, in the file's order, from the history (so the trend has every saved run);
- * a target that could not run this time shows why.
- */
-export function auditReportTargets(reports: readonly AuditTargetReport[], history: readonly ReportTarget[]): ReportTarget[] {
-  return reports.map((r) => {
-    const saved = history.find((h) => h.name === r.name);
-    if (r.result === null) return { name: r.name, latest: null, trend: saved?.trend ?? [], error: r.error };
-    return saved ?? { name: r.name, latest: r.result, trend: [], error: null };
-  });
-}
 
 export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promise<number> {
   const lock = acquireAuditLock(o.lockPath);
@@ -37,7 +28,7 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
     const count = o.plan.targets.length;
     const reports = await runAudit(o.plan, o.historyPath, stop.controller.signal, () => stop.received, {
       onTargetStart: (i, t) => info(o, formatTargetStart(i, count, t.name, formatHostPort(t.options.target.host, t.options.target.port))),
-      onTargetEnd: (r) => info(o, formatTargetEnd(r)),
+      onTargetEnd: (r) => info(o, formatTargetEnd(r, paintFor(process.stderr))),
     });
     const outcomes: Outcome[] = reports.map((r) => r.outcome as Outcome);
     if (stop.received !== null) outcomes.push('interrupted');
@@ -57,13 +48,25 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
       writeOut('openmetrics', o.openMetricsPath, () =>
         formatAuditOpenMetrics(
           measured.map((r) => ({
-            name: r.name,
             result: r.result as NonNullable<AuditTargetReport['result']>,
             labels: Object.entries(r.labels).map(([name, value]) => ({ name, value })),
+            judged: { passed: r.exitCode === 0, minConnections: r.minConnections },
           })),
         ),
       );
     }
+    const finishedAt = new Date().toISOString();
+    const documentOf = (worst: Outcome): AuditDocument => ({
+      schema: AUDIT_SCHEMA,
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      file: o.file,
+      historyPath: o.historyPath,
+      startedAt,
+      finishedAt,
+      outcome: worst,
+      exitCode: exitCodeForOutcome(worst, stop.received),
+      targets: reports,
+    });
     if (o.htmlPath !== null) {
       writeOut('html', o.htmlPath, () => {
         let history: ReportTarget[] = [];
@@ -72,28 +75,30 @@ export async function auditMain(o: AuditCommandOptions, stop: StopSignal): Promi
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
         }
-        return renderHtmlReport(`Capacity audit: ${o.file}`, new Date().toISOString(), auditReportTargets(reports, history), readChartAssets());
+        return renderHtmlReport(
+          {
+            title: `Capacity audit: ${baseTitle(o.file)}`,
+            generatedAt: finishedAt,
+            version: TOOL_VERSION,
+            overview: auditOverview(documentOf(worstOutcome(outcomes))),
+            targets: auditReportTargets(reports, history),
+          },
+          readChartAssets(),
+        );
       });
     }
-    const worst = worstOutcome(outcomes);
-    const doc: AuditDocument = {
-      schema: AUDIT_SCHEMA,
-      schemaVersion: AUDIT_SCHEMA_VERSION,
-      file: o.file,
-      historyPath: o.historyPath,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      outcome: worst,
-      exitCode: exitCodeForOutcome(worst, stop.received),
-      targets: reports,
-    };
-    const summary = `${formatAuditSummary(doc)}\n`;
+    // JUnit and Markdown say the audit's outcome: written last, and a file among them that cannot be written
+    // makes the outcome usage for the document and the exit code (as the textfile and the report do).
+    if (!(await writeReportFiles(auditOverview(documentOf(worstOutcome(outcomes))), o.reports, o))) outcomes.push('usage');
+    const doc = documentOf(worstOutcome(outcomes));
+    const summary = (stream: NodeJS.WriteStream): string => `${formatAuditSummary(doc, paintFor(stream))}\n`;
     // Stdout carries one document (readAuditCommandOptions refuses two): the summary goes to stderr when it is taken.
-    if (o.json || o.openMetricsPath === STDOUT_PATH || o.htmlPath === STDOUT_PATH) {
+    const stdoutTaken = [o.openMetricsPath, o.htmlPath, o.reports.junit, o.reports.markdown].includes(STDOUT_PATH);
+    if (o.json || stdoutTaken) {
       if (o.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      info(o, summary);
+      if (!o.quiet) info(o, summary(process.stderr));
     } else {
-      process.stdout.write(summary);
+      process.stdout.write(summary(process.stdout));
     }
     return doc.exitCode;
   } finally {

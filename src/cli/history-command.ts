@@ -3,9 +3,9 @@
  * `tcpprobe/history` document. Damaged lines are reported on stderr with their line numbers and skipped.
  */
 import type { Command } from 'commander';
-import { parseCount, parseHostPort } from '../config/units.js';
+import { parseCount, parseHostPort, parseTargetName } from '../config/units.js';
 import { optional, Validator } from '../config/validator.js';
-import { defaultHistoryPath, isSameTarget, readHistory } from '../history/history-file.js';
+import { defaultHistoryPath, matchesTarget, readHistory } from '../history/history-file.js';
 import { formatHostPort } from '../reporters/format.js';
 import { damagedLineMessages, formatHistoryReport, historyDocument } from '../reporters/history-report.js';
 import { EXIT } from '../metrics/exit-codes.js';
@@ -13,7 +13,8 @@ import type { StopSignal } from './signals.js';
 
 export interface HistoryOptions {
   path: string;
-  target: { host: string; port: number } | null;
+  /** --target: a name (its series), or host:port (every run against that address); null: every run. */
+  target: { name: string } | { host: string; port: number } | null;
   /** Show only the newest N runs (after the target filter). */
   last: number | null;
   json: boolean;
@@ -22,7 +23,11 @@ export interface HistoryOptions {
 
 export function readHistoryOptions(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): HistoryOptions {
   const v = new Validator();
-  const target = v.field(() => optional(raw.target, (s) => parseHostPort('--target', s)), null);
+  // A name has no ":" (config/units.ts), host:port always has one.
+  const target = v.field(
+    () => optional(raw.target, (s) => (s.includes(':') ? parseHostPort('--target', s) : { name: parseTargetName('--target', s) })),
+    null,
+  );
   const last = v.field(() => optional(raw.last, (s) => parseCount('--last', s)), null);
   if (last !== null && last < 1) v.problem('--last: must be at least 1');
   const path = raw.history === undefined ? defaultHistoryPath(env) : String(raw.history);
@@ -36,7 +41,7 @@ export function registerHistoryCommand(program: Command, run: (fn: (stop: StopSi
     .command('history')
     .description('list the runs saved by ramp --save (date, target, max, verdict) and chart the trend of the max')
     .option('--history <path>', 'the history file (default $XDG_DATA_HOME/tcpprobe/history.jsonl, else ~/.local/share/tcpprobe/history.jsonl)')
-    .option('--target <host:port>', 'only runs against this target (as given to ramp --host/--port)')
+    .option('--target <name|host:port>', 'only the runs of this target: its name (ramp --name, an audit target), or host:port (every run against it)')
     .option('--last <n>', 'only the newest N runs')
     .option('--json', 'print the tcpprobe/history document on stdout')
     .option('--no-chart', 'no trend chart')
@@ -51,12 +56,12 @@ export async function historyMain(o: HistoryOptions): Promise<number> {
   // Damaged lines never stop the listing: each is reported once, with its line number.
   for (const line of damagedLineMessages(o.path, damaged)) process.stderr.write(`tcpprobe: ${line}\n`);
   const target = o.target;
-  let shown = target === null ? records : records.filter((r) => isSameTarget(r.result, target.host, target.port));
+  let shown = target === null ? records : records.filter((r) => matchesTarget(r.result, target));
   if (o.last !== null) shown = shown.slice(-o.last);
   if (o.json) {
     process.stdout.write(`${JSON.stringify(historyDocument(o.path, shown, damaged), null, 2)}\n`);
   } else {
-    const label = target === null ? null : formatHostPort(target.host, target.port);
+    const label = target === null ? null : 'name' in target ? target.name : formatHostPort(target.host, target.port);
     process.stdout.write(`${formatHistoryReport(o.path, shown, { target: label, chart: o.chart })}\n`);
   }
   return EXIT.ok;

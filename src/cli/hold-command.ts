@@ -7,7 +7,7 @@ import { readHoldOptions, HOLD_DEFAULTS, type HoldOptions } from '../config/hold
 import type { Progress } from '../controller/run-context.js';
 import type { LiveSnapshot } from '../reporters/live-status.js';
 import type { ProbeDriver } from '../controller/driver.js';
-import { emitResult, explainExit, finalExitCode, info, throttle } from './output.js';
+import { emitResult, explainExit, finalExitCode, info, runReportFiles, throttle } from './output.js';
 import { addOutputFlags, addProbeFlags } from './probe-flags.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import type { StopSignal } from './signals.js';
@@ -67,7 +67,8 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
     ...(o.verbose ? { onEvent: (e) => process.stderr.write(`${formatConnEvent(e)}\n`) } : {}),
   });
   view.done();
-  const written = emitResult(result, formatHoldSummary(result, { chart: o.chart }), o);
+  let written = emitResult(result, (paint) => formatHoldSummary(result, { chart: o.chart, paint }), o);
+  if (!(await runReportFiles(result, result.exitCode, o.reports, o))) written = false;
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions.find((a) => !a.passed);
   // Always printed, even with --quiet: it is why the exit code is not 0.
   if (failed !== undefined) process.stderr.write(`tcpprobe: assertion failed: ${formatAssertion(failed).replace(/^FAIL /, '')}\n`);

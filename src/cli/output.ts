@@ -2,20 +2,26 @@
  * The one place that decides where output goes: live status and the preflight on stderr; the summary on stdout,
  * or on stderr when --json takes stdout for the JSON document alone; --out writes the document atomically.
  */
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { STDOUT_PATH } from '../config/output-path.js';
+import { appendFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { STDOUT_PATH, type ReportFiles } from '../config/output-path.js';
 import { InputError } from '../errors.js';
 import type { ProbeResult } from '../metrics/result.js';
 import { cleanText } from '../reporters/format.js';
 import { EXIT } from '../metrics/exit-codes.js';
+import type { Paint } from '../reporters/paint.js';
+import type { Overview } from '../reporters/target-outcome.js';
+import { TOOL_VERSION } from '../version.js';
+import { paintFor } from './colour.js';
 
 export interface OutputChoice {
   json: boolean;
   /** A file for the result document, or "-" (STDOUT_PATH): stdout, as with --json. */
   outFile: string | null;
   quiet: boolean;
+  /** --junit and --markdown: one of them given "-" takes stdout, and the summary goes to stderr. */
+  reports?: ReportFiles;
 }
 
 /** Print a line on stderr unless quiet. */
@@ -84,21 +90,28 @@ export function keepDocument(doc: string, what: string, reason: string, keptAt: 
   process.stderr.write(`tcpprobe: cannot write ${what}: ${reason}; ${where}\n`);
 }
 
+/** A summary as text, or as a function of the colour of the stream it goes to (cli/colour.ts). */
+export type Summary = string | ((paint: Paint) => string);
+
 /**
  * Print the summary and the document where they belong, and write --out. Returns false when --out could not be
  * written (the document was kept elsewhere, see keepDocument): the caller turns that into a non-zero exit.
- * @param stdoutTaken another output (`--openmetrics -`) writes to stdout: the summary goes to stderr
+ * @param stdoutTaken another output (`--openmetrics -`; `--junit -`, `--markdown -` are read from `choice`) writes to
+ *   stdout: the summary goes to stderr
  */
-export function emitResult(result: ProbeResult, summary: string, choice: OutputChoice, stdoutTaken = false): boolean {
+export function emitResult(result: ProbeResult, summary: Summary, choice: OutputChoice, stdoutTaken = false): boolean {
   const doc = resultDocument(result);
   const onStdout = documentOnStdout(choice);
+  if (choice.reports?.junit === STDOUT_PATH || choice.reports?.markdown === STDOUT_PATH) stdoutTaken = true;
+  const text = (stream: NodeJS.WriteStream): string => (typeof summary === 'string' ? summary : summary(paintFor(stream)));
   if (onStdout) {
     process.stdout.write(doc);
-    info(choice, summary);
+    if (!choice.quiet) info(choice, text(process.stderr));
   } else if (stdoutTaken) {
-    info(choice, summary);
+    if (!choice.quiet) info(choice, text(process.stderr));
   } else {
-    process.stdout.write(summary.endsWith('\n') ? summary : `${summary}\n`);
+    const out = text(process.stdout);
+    process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
   }
   if (choice.outFile === null || choice.outFile === STDOUT_PATH) return true;
   try {
@@ -133,4 +146,54 @@ export function throttle<A extends unknown[]>(intervalMs: number, fn: (...args: 
     last = now;
     fn(...args);
   };
+}
+
+/** Is `path` the file GitHub Actions gave this step for its summary? That one is appended to, never replaced. */
+export function isStepSummary(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const summary = env.GITHUB_STEP_SUMMARY;
+  return summary !== undefined && summary !== '' && path !== STDOUT_PATH && resolve(path) === resolve(summary);
+}
+
+/**
+ * Write --markdown: appended to $GITHUB_STEP_SUMMARY's file (other steps' commands may have written there; GitHub
+ * asks for appends), else like every output (atomically, or stdout for "-").
+ */
+export function writeMarkdown(path: string, content: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (!isStepSummary(path, env)) return writeOutput(path, content);
+  try {
+    appendFileSync(path, content);
+  } catch (e) {
+    throw new InputError(`cannot write "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/**
+ * Write --junit and --markdown of a finished run (ramp, hold, audit). A file that cannot be written is said in
+ * one line on stderr (even with --quiet); returns false then, and the caller exits with the usage code if the run
+ * answered (finalExitCode).
+ */
+export async function writeReportFiles(overview: Overview, files: ReportFiles, choice: { quiet: boolean }): Promise<boolean> {
+  if (files.junit === null && files.markdown === null) return true;
+  const [{ formatJUnit }, { formatMarkdown }] = await Promise.all([import('../reporters/junit.js'), import('../reporters/markdown.js')]);
+  let written = true;
+  const write = (flag: string, path: string, content: () => string, how: (path: string, text: string) => void): void => {
+    try {
+      how(path, content());
+      info(choice, `${flag.slice(2)}: ${isStepSummary(path) ? 'appended to' : 'wrote'} ${outputPlace(path)}`);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      process.stderr.write(`tcpprobe: cannot write ${flag} "${path}": ${e.message.replace(/^cannot write "[^"]*": /, '')}\n`);
+      written = false;
+    }
+  };
+  if (files.junit !== null) write('--junit', files.junit, () => formatJUnit(overview, hostname(), TOOL_VERSION), writeOutput);
+  if (files.markdown !== null) write('--markdown', files.markdown, () => formatMarkdown(overview, TOOL_VERSION), (p, t) => writeMarkdown(p, t));
+  return written;
+}
+
+/** A ramp's or hold's result as the overview --junit and --markdown write (reporters/target-outcome.ts). */
+export async function runReportFiles(result: ProbeResult, exitCode: number, files: ReportFiles, choice: { quiet: boolean }): Promise<boolean> {
+  if (files.junit === null && files.markdown === null) return true;
+  const { runOverview } = await import('../reporters/target-outcome.js');
+  return writeReportFiles(runOverview(result, exitCode), files, choice);
 }

@@ -19,12 +19,13 @@ import { optional, Validator } from '../config/validator.js';
 import { parseCount } from '../config/units.js';
 import { checkOutputPath, readOutputPath, STDOUT_PATH, stdoutProblem } from '../config/output-path.js';
 import { EXIT } from '../metrics/exit-codes.js';
+import { givenName } from '../metrics/series.js';
 import { info, outputPlace, writeOutput } from './output.js';
 
 /** Where the gate's reference comes from. */
 export type BaselineChoice =
   /**
-   * The best of the last `runs` saved runs of the same host:port that can be a baseline: a measurement that did not
+   * The best of the last `runs` saved runs of the same series (the run's name, else its host:port) that can be a baseline: a measurement that did not
    * fail a gate itself (see canBeBaseline), so the baseline never ratchets down.
    */
   | { kind: 'last'; runs: number }
@@ -116,7 +117,9 @@ export function readAuditOptions(flags: Record<string, unknown>, env: NodeJS.Pro
   // history makes its own directories.
   const openMetricsPath = readOutputPath('--openmetrics', flags.openmetrics, v);
   const documentClaim = flags.json === true ? '--json' : flags.out === STDOUT_PATH ? '--out -' : null;
-  const stdout = stdoutProblem([documentClaim, openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null]);
+  // --junit - and --markdown - (read with the ramp's options) claim stdout too.
+  const reportClaims = [flags.junit === STDOUT_PATH ? '--junit -' : null, flags.markdown === STDOUT_PATH ? '--markdown -' : null];
+  const stdout = stdoutProblem([documentClaim, openMetricsPath === STDOUT_PATH ? '--openmetrics -' : null, ...reportClaims]);
   if (stdout !== null) v.problem(stdout);
   const historyPath = historyFlag ?? defaultHistoryPath(env);
   if (save && historyFlag !== '') v.field(() => checkOutputPath(historyFlag === null ? '--save' : '--history', historyPath, true), undefined);
@@ -189,8 +192,9 @@ export function judgeGate(result: RampResult, audit: Readonly<AuditOptions>): Ga
   // Nothing to judge, with or without a baseline: the run's own exit code (3, 4, 130, 143) says what happened.
   if (!isMeasurement(result.verdict.kind)) return record('not-compared', `baseline: not compared: this run's verdict is ${result.verdict.kind}`);
   if (baseline === null) {
-    // An audit target's series is its name (isSameSeries), and an audit has no --baseline flag.
-    const series = result.audit === undefined ? formatHostPort(result.target.host, result.target.port) : `"${result.audit.name}"`;
+    // A named run's series is its name (isSameSeries), an unnamed one's its host:port; an audit has no --baseline flag.
+    const name = givenName(result);
+    const series = name === null ? formatHostPort(result.target.host, result.target.port) : `"${name}"`;
     const prefix = result.audit === undefined ? '--baseline last' : 'baseline';
     return record('no-baseline', `${prefix}: no baseline yet, the gate was not applied: no earlier measured run of ${series} that passed in the history`);
   }

@@ -17,6 +17,7 @@ export function addProbeFlags(cmd: Command): Command {
     .optionsGroup(HELP_GROUPS.target)
     .option('--host <host>', `target host name or address (default ${ENGINE_DEFAULTS.host})`)
     .option('--port <port>', 'target TCP port (required)')
+    .option('--name <name>', "the target's name in the result, the history, OpenMetrics, JUnit and Markdown (default: host:port)")
     .option('--spread-addresses', 'spread over every address the host resolves to (default: pin the first)')
     .optionsGroup(HELP_GROUPS.connections)
     .option('--connect-timeout <dur>', `a connect not finished by then fails as "timeout" (default ${ENGINE_DEFAULTS.connectTimeoutMs / 1000}s)`)
@@ -44,6 +45,8 @@ export function addOutputFlags(cmd: Command): Command {
     .optionsGroup(HELP_GROUPS.output)
     .option('--json', 'print the result document as JSON on stdout (summary goes to stderr)')
     .option('--out <file>', 'also write the result document to FILE')
+    .option('--junit <file>', 'write JUnit XML for CI: one test case named after the target, its failure the verdict (- for stdout)')
+    .option('--markdown <file>', 'write a Markdown summary for CI; appends when FILE is $GITHUB_STEP_SUMMARY (- for stdout)')
     .option('-q, --quiet', 'no live status, no preflight');
 }
 

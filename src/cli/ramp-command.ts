@@ -7,7 +7,7 @@ import { STDOUT_PATH } from '../config/output-path.js';
 import { HELP_GROUPS } from '../config/help-groups.js';
 import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
-import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, throttle } from './output.js';
+import { documentOnStdout, emitResult, explainExit, finalExitCode, info, keepDocument, resultDocument, runReportFiles, throttle } from './output.js';
 import { EXIT } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
@@ -89,7 +89,7 @@ export async function rampMain(
     (line) => info(o, line),
   );
   view.done();
-  const outWritten = emitResult(result, formatRampSummary(result, { chart: o.chart }), o, audit?.openMetricsPath === STDOUT_PATH);
+  const outWritten = emitResult(result, (paint) => formatRampSummary(result, { chart: o.chart, paint }), o, audit?.openMetricsPath === STDOUT_PATH);
   await close();
   let written = outWritten;
   const onWriteFailure = (what: string, reason: string): void => {
@@ -98,6 +98,7 @@ export async function rampMain(
     keepDocument(resultDocument(result), what, reason, keptAt);
   };
   const override = audit === null ? null : await applyAudit(result, audit, onWriteFailure);
+  if (!(await runReportFiles(result, result.exitCode, o.reports, o))) written = false;
   const failed = result.verdict.kind === 'interrupted' ? undefined : result.assertions?.find((a) => !a.passed);
   if (failed !== undefined) {
     // Always printed, even with --quiet: it is why the exit code is not 0.

@@ -38,18 +38,33 @@ export function registerReportCommand(program: Command, run: (fn: (stop: StopSig
 }
 
 export async function reportMain(o: ReportOptions): Promise<number> {
-  const [{ readHistory }, { damagedLineMessages }, { renderHtmlReport, reportTargets }, { readChartAssets }, { info, outputPlace, writeOutput }, { EXIT }] =
-    await Promise.all([
-      import('../history/history-file.js'),
-      import('../reporters/history-report.js'),
-      import('../reporters/html-report.js'),
-      import('./chart-assets.js'),
-      import('./output.js'),
-      import('../metrics/exit-codes.js'),
-    ]);
+  const [
+    { readHistory },
+    { damagedLineMessages },
+    { renderHtmlReport, reportTargets },
+    { baseTitle, historyOverview },
+    { readChartAssets },
+    { info, outputPlace, writeOutput },
+    { EXIT },
+    { TOOL_VERSION },
+  ] = await Promise.all([
+    import('../history/history-file.js'),
+    import('../reporters/history-report.js'),
+    import('../reporters/html-report.js'),
+    import('../reporters/target-outcome.js'),
+    import('./chart-assets.js'),
+    import('./output.js'),
+    import('../metrics/exit-codes.js'),
+    import('../version.js'),
+  ]);
   const { records, damaged } = readHistory(o.historyPath);
   for (const line of damagedLineMessages(o.historyPath, damaged)) process.stderr.write(`tcpprobe: ${line}\n`);
-  const html = renderHtmlReport(`Capacity report: ${o.historyPath}`, new Date().toISOString(), reportTargets(records), readChartAssets());
+  const targets = reportTargets(records);
+  const generatedAt = new Date().toISOString();
+  // Every series judged by its latest run: the page's overview and outcome; the command itself answered.
+  const title = `Capacity report: ${baseTitle(o.historyPath)}`;
+  const overview = historyOverview(title, targets.map((t) => t.outcome), generatedAt);
+  const html = renderHtmlReport({ title, generatedAt, version: TOOL_VERSION, overview, targets }, readChartAssets());
   writeOutput(o.htmlPath, html);
   info(o, `html: wrote ${outputPlace(o.htmlPath)} (${records.length} ${records.length === 1 ? 'run' : 'runs'})`);
   return EXIT.ok;

@@ -3,7 +3,8 @@
  * `npm run build` publishes it as schema/compare.schema.json. Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { FailureClassSchema, RampVerdictKindSchema } from '../metrics/result-schema.js';
+import { FailureClassSchema } from '../metrics/failure-schema.js';
+import { RampVerdictKindSchema } from '../metrics/verdict-schema.js';
 import { closed, count, described, figure, flag, nullable, text, timestamp, ToolSchema } from '../metrics/schema-kit.js';
 import { MatcherSchema, RampScheduleSettingSchema, SendSettingSchema, TlsSettingSchema } from '../metrics/settings-schema.js';
 

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import type { RawFlags } from './probe-options.js';
 
-export const PROBE_KEYS = ['host', 'port', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers', 'engine'];
+export const PROBE_KEYS = ['host', 'port', 'name', 'connectTimeout', 'keepalive', 'maxInflight', 'settle', 'source', 'spreadAddresses', 'send', 'expect', 'reject', 'expectTimeout', 'tls', 'servername', 'insecure', 'ca', 'workers', 'engine'];
 export const RAMP_KEYS = new Set([...PROBE_KEYS, 'rate', 'step', 'stepInterval', 'max', 'maxDuration', 'plateau', 'hold', 'until', 'confirm', 'reconnect', 'reconnectDelay']);
 /** The library's ramp takes the assertion too; an audit file says minConnections for it (docs/audits.md). */
 export const LIBRARY_RAMP_KEYS = new Set([...RAMP_KEYS, 'assertCapacity']);

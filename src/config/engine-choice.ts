@@ -11,6 +11,9 @@ import type { EngineRecord } from '../metrics/result.js';
 /** The default for --engine when the flag is not given (the test suite runs each engine through it). */
 export const ENGINE_ENV = 'TCPPROBE_ENGINE';
 
+/** The native core's way to bind source addresses, for measurement only: "noport" (docs/native-engine.md). */
+export const NATIVE_BIND_ENV = 'TCPPROBE_NATIVE_BIND';
+
 export const ENGINE_HELP =
   'socket layer: native (epoll in C; the default where it built) or js (Node net/tls); --tls runs on js only';
 
@@ -21,6 +24,15 @@ export function parseEngineFlag(raw: unknown): EngineName | null {
   if (text === 'native' || text === 'js') return text;
   const from = raw === undefined || raw === null ? `$${ENGINE_ENV}` : '--engine';
   throw new UsageError(`${from}: "${text}" is not an engine (native or js)`);
+}
+
+/**
+ * Whether the native core binds with IP_BIND_ADDRESS_NO_PORT ($TCPPROBE_NATIVE_BIND=noport) rather than
+ * SO_REUSEADDR, the default, which measured faster (docs/native-engine.md). Read where this machine's engine config
+ * is assembled (a run's setup, an agent's run), which hands it to the pool as `nativeBindNoPort`.
+ */
+export function nativeBindNoPort(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[NATIVE_BIND_ENV] === 'noport';
 }
 
 /**

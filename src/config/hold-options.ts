@@ -3,7 +3,7 @@
  */
 import { parseCount, parseDurationMs } from './units.js';
 import { optional, Validator } from './validator.js';
-import { readOutFile } from './output-path.js';
+import { readOutFile, readReportFiles, reportFileClaims, STDOUT_PATH, stdoutProblem, type ReportFiles } from './output-path.js';
 import {
   readEngineOptions,
   readTargetOptions,
@@ -35,6 +35,8 @@ export interface HoldOptions {
   verbose: boolean;
   json: boolean;
   outFile: string | null;
+  /** --junit and --markdown. */
+  reports: ReportFiles;
   quiet: boolean;
   /** Draw the chart of held connections in the summary (--no-chart: false). */
   chart: boolean;
@@ -74,6 +76,10 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
   if (assertHeld && durationMs === null) v.problem('--assert-held needs --duration (the time the connections must be held)');
   if (raw.quiet === true && raw.verbose === true) v.problem('--quiet and --verbose contradict each other');
   const outFile = readOutFile(raw.out, v);
+  const reports = readReportFiles(raw, v);
+  const document = raw.json === true ? '--json' : outFile === STDOUT_PATH ? '--out -' : null;
+  const stdout = stdoutProblem([document, ...reportFileClaims(reports)]);
+  if (stdout !== null) v.problem(stdout);
   v.done();
   return Object.freeze({
     target,
@@ -90,6 +96,7 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
     verbose: raw.verbose === true,
     json: raw.json === true,
     outFile,
+    reports,
     quiet: raw.quiet === true,
     chart: raw.chart !== false,
   });

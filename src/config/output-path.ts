@@ -78,3 +78,21 @@ export function stdoutProblem(claims: readonly (string | null)[]): string | null
   if (taken.length < 2) return null;
   return `${taken.join(' and ')} both write to stdout: give all but one of them a file`;
 }
+
+/** --junit and --markdown (ramp, hold, audit): files for CI, checked before a run like every output. */
+export interface ReportFiles {
+  /** JUnit XML, one test case per target; null: none. */
+  junit: string | null;
+  /** The Markdown overview; appended to when it is $GITHUB_STEP_SUMMARY's file; null: none. */
+  markdown: string | null;
+}
+
+/** Read --junit and --markdown: null when absent, "-" for stdout, else a checked path. */
+export function readReportFiles(raw: Record<string, unknown>, v: Validator): ReportFiles {
+  return { junit: readOutputPath('--junit', raw.junit, v), markdown: readOutputPath('--markdown', raw.markdown, v) };
+}
+
+/** Their claims on stdout, for stdoutProblem. */
+export function reportFileClaims(files: ReportFiles): Array<string | null> {
+  return [files.junit === STDOUT_PATH ? '--junit -' : null, files.markdown === STDOUT_PATH ? '--markdown -' : null];
+}

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { EngineSettings, ServiceCheck, TlsSettings } from '../types/engine-config.js';
 import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
-import { formatDurationMs, parseCount, parseDurationMs, parseHost, parsePort } from './units.js';
+import { formatDurationMs, parseCount, parseDurationMs, parseHost, parsePort, parseTargetName } from './units.js';
 import { readSourceAddresses } from './local-address.js';
 import { optional, type Validator } from './validator.js';
 import type { EngineRecord } from '../metrics/result.js';
@@ -38,6 +38,11 @@ export interface TargetOptions {
   spreadAddresses: boolean;
   /** Source addresses given with --source; null lets tcpprobe choose. */
   sources: string[] | null;
+  /**
+   * --name (or an audit target's name): the target's name in the result (`target.name`), the history, the
+   * OpenMetrics `target` label, JUnit and Markdown. Absent: the target is known by its host:port.
+   */
+  name?: string;
 }
 
 /** Reopening connections the server closes: hold reopens every failure, a ramp only held connections. */
@@ -85,7 +90,8 @@ export function readTargetOptions(raw: RawFlags, v: Validator, requirePort = tru
     port = v.field(() => parsePort('--port', portText), 0);
   }
   const sources = readSourceAddresses(raw.source, v);
-  return { host, port, spreadAddresses: raw.spreadAddresses === true, sources };
+  const name = v.field(() => optional(raw.name, (s) => parseTargetName('--name', s)), null);
+  return { host, port, spreadAddresses: raw.spreadAddresses === true, sources, ...(name === null ? {} : { name }) };
 }
 
 export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {

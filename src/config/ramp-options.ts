@@ -4,7 +4,7 @@
 import { ADAPTIVE_DEFAULTS, type AdaptiveSchedule, type Stage } from './schedule.js';
 import { parseCount, parseDurationMs, parseRate } from './units.js';
 import { optional, Validator } from './validator.js';
-import { readOutFile } from './output-path.js';
+import { readOutFile, readReportFiles, type ReportFiles } from './output-path.js';
 import {
   readEngineOptions,
   readTargetOptions,
@@ -58,6 +58,8 @@ export interface RampOptions {
   assertCapacity: number | null;
   json: boolean;
   outFile: string | null;
+  /** --junit and --markdown. */
+  reports: ReportFiles;
   quiet: boolean;
   chart: boolean;
 }
@@ -104,6 +106,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     v.problem(`--assert-capacity: ${assertCapacity.toLocaleString('en-US')} is more than --max ${max.toLocaleString('en-US')} (the ramp never asks for more)`);
   }
   const outFile = readOutFile(raw.out, v);
+  const reports = readReportFiles(raw, v);
   v.done();
   return Object.freeze({
     target,
@@ -121,6 +124,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
     assertCapacity,
     json: raw.json === true,
     outFile,
+    reports,
     quiet: raw.quiet === true,
     chart: raw.chart !== false,
   });

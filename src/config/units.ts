@@ -93,6 +93,20 @@ export function parseHostPort(flag: string, text: string): { host: string; port:
   return { host: parseHost(flag, m[1]), port: parsePort(flag, m[2]) };
 }
 
+/**
+ * A target's name (`ramp --name`, `hold --name`, an audit target's `name`): letters, digits, ".", "_", "-", at most
+ * 64, starting with a letter or digit. No ":", so a name never reads as host:port (the series of an unnamed run).
+ */
+export const TARGET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Parse a target name, or throw a UsageError naming `flag`. */
+export function parseTargetName(flag: string, text: string): string {
+  if (!TARGET_NAME_PATTERN.test(text)) {
+    throw new UsageError(`${flag}: ${JSON.stringify(text)} is not a name (letters, digits, ".", "_", "-"; at most 64)`);
+  }
+  return text;
+}
+
 /** An IPv4 address as a 32-bit unsigned number, for ranges and runs. */
 export function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);

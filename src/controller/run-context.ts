@@ -5,7 +5,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import { keepRoomForEncoding } from '../metrics/histogram.js';
 import type { TimelineSample } from '../metrics/result.js';
 import type { ProbeDriver } from './driver.js';
 
@@ -65,10 +64,7 @@ export class RunRecorder {
     public sampleIntervalMs: number,
     private readonly hooks: RunHooks,
     readonly tickMs = 20,
-  ) {
-    // The result document encodes the latency histograms after the run, perhaps at the open-files limit.
-    keepRoomForEncoding();
-  }
+  ) {}
 
   elapsed(): number {
     return performance.now() - this.t0;

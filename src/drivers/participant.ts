@@ -1,11 +1,12 @@
 /**
  * The participant loop: a driver (one local pool, or a group of worker processes) run by the controller's
  * commands, reporting telemetry. A worker process and a fleet agent both run exactly this; only their transport
- * and their driver differ.
+ * and their driver differ. Each readied its process first (src/engine/process-readiness.ts): the telemetry encodes
+ * histograms while connections are held, perhaps at the open-files limit, so the encoding is loaded by then.
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeDriver } from '../controller/driver.js';
-import { encodeHistogram, loadHistogramEncoding } from '../metrics/histogram.js';
+import { encodeHistogram } from '../metrics/histogram.js';
 import {
   HISTOGRAM_INTERVAL_MS,
   TELEMETRY_INTERVAL_MS,
@@ -37,8 +38,6 @@ export function startParticipant(
   fdLimit: number | null,
   engine: EngineName,
 ): Participant {
-  // Telemetry encodes the histograms while connections are held, perhaps at the open-files limit.
-  loadHistogramEncoding();
   let appliedSeq = 0;
   let lastHistogramAt = -Infinity;
   let closed = false;

@@ -4,13 +4,12 @@
  * Why: a ramp allocates fast, V8 grows its heap to match and keeps the pages after the garbage is gone, so a
  * process that just opened 15,000 connections holds several MB more than its live sockets need, for as long as it
  * holds them (V8's memory reducer does not start in a process that then sits idle). A full collection once the
- * engine is quiet lets V8 hand those pages back, provided it compacts (compactOnFullGc). Measured in
- * docs/performance.md. `global.gc` exists only with --expose-gc, which src/drivers/worker-group.ts gives its worker
- * processes; the CLI process, started by the user's `node`, gets the same at run time when it holds connections
- * itself (tuneHoldingProcess); a fleet agent started by hand has none, and there this does nothing.
+ * engine is quiet lets V8 hand those pages back, provided it compacts: the process readied itself for that
+ * (src/engine/process-readiness.ts), which also says how this process can collect. `global.gc` exists only with
+ * --expose-gc, which src/drivers/worker-group.ts gives its worker processes; the CLI process, started by the user's
+ * `node`, gets the same at run time when it holds connections itself (readyForManySockets('run')); a fleet agent
+ * started by hand has none, and there this does nothing. Measured in docs/performance.md.
  */
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { PoolCounters } from '../types/pool-counters.js';
 import { TELEMETRY_INTERVAL_MS } from '../types/participant-protocol.js';
 
@@ -18,17 +17,6 @@ import { TELEMETRY_INTERVAL_MS } from '../types/participant-protocol.js';
 export const SETTLE_GC_QUIET_MS = 500;
 /** At most one collection per this long, so a slow trickle of reconnects does not turn into a GC loop. */
 export const SETTLE_GC_MIN_INTERVAL_MS = 5000;
-
-/**
- * Make every full collection of this process compact its old generation. V8's own heuristics rarely compact a heap
- * this full of live sockets, so the pages a ramp's garbage took stay resident; compacting (during the ramp and in
- * the settle collection) is what lets them go. Set at run time rather than as a command-line flag: should a future
- * V8 drop the flag, this prints a warning instead of stopping the worker from starting. Processes that hold
- * connections only (worker-main.ts, tuneHoldingProcess).
- */
-export function compactOnFullGc(): void {
-  v8.setFlagsFromString('--compact-on-every-full-gc');
-}
 
 /**
  * Returns a function to call with the pool's counters on every telemetry tick; it runs `gc` (default: the exposed
@@ -63,38 +51,6 @@ export function createSettleCollector(
     gc();
     return true;
   };
-}
-
-/**
- * This process's full-collection function: the global one under --expose-gc, else one exposed now (V8 installs
- * `gc` in contexts made after the flag is set, so a new vm context has it); null if neither works, and then the
- * settle collection is skipped, nothing else changes.
- */
-export function exposeGc(): (() => void) | null {
-  const global = (globalThis as { gc?: unknown }).gc;
-  if (typeof global === 'function') return global as () => void;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Memory settings for the CLI process when it holds connections itself (ramp, hold and demo without worker
- * processes, and the first ~20,000 of a growing ramp): what worker processes get from WORKER_EXEC_ARGV, as far as
- * V8 takes it once running. `--max-semi-space-size` is read only when the heap is set up, so set here it changes
- * nothing (measured); `--semi-space-growth-factor=1` keeps the young generation at its start size instead, which is
- * what the workers' flag achieves. With compaction and the settle collection (startSettleTimer) RSS per held
- * connection went from 4.9 KB to 1.9 KB in one process (docs/performance.md). Call before the first connect.
- * @returns the function for startSettleTimer, or null when no collection can be run here
- */
-export function tuneHoldingProcess(): (() => void) | null {
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
-  compactOnFullGc();
-  return exposeGc();
 }
 
 /**

@@ -7,13 +7,11 @@ import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { ParticipantCommand, TelemetryReport, WorkerStart } from '../types/participant-protocol.js';
 import { startParticipant, type Participant } from './participant.js';
 import { LocalDriver } from './local-driver.js';
-import { compactOnFullGc } from './settle-gc.js';
-import { reserveFdTable } from '../engine/native-addon.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
 
-// This process only holds connections: memory matters more than the cost of compacting (see settle-gc.ts).
-compactOnFullGc();
-// And it will: the fd table grows (one RCU wait, on the native core's thread) while the start message comes.
-reserveFdTable();
+// This process only holds connections, and reports them: the fd table grows (one RCU wait, on the native core's
+// thread) while the start message comes; memory matters more than the cost of compacting.
+readyForManySockets('worker');
 
 function fdLimit(): number | null {
   try {

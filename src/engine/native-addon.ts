@@ -2,7 +2,7 @@
  * Loading the native core (native/tcpcore.c: prebuilt in the package for linux-x64 glibc, else built by node-gyp at
  * install): once per process, with one line saying why not where it cannot load, from what the package carries and
  * what its install did. Kept apart from the transport so that a process can start the fd table growing
- * (reserveFdTable) before it loads the rest of the engine.
+ * (engine/process-readiness.ts) before it loads the rest of the engine.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -115,21 +115,9 @@ export function nativeCoreProblem(): string | null {
 }
 
 /**
- * Start growing this process's fd table to its open-files limit, once, on a thread of the core's, rather than
- * doubling by doubling during the ramp, where in a process with threads each doubling waits for an RCU grace
- * period (native/tcpcore.c, reserve_fd_table; docs/native-engine.md). Returns at once: the wait overlaps whatever
- * this process does before its sockets pass the old table, and a socket that gets there first waits in the kernel
- * for the new table. A Core starts it itself; runs start it when they begin (run-setup.ts), the JS engine's pool
- * and serve too. False when the addon is not here (the table then grows as before).
+ * Whether the fd table the addon's reserveFdTable() started growing (engine/process-readiness.ts, growFdTable; a
+ * Core starts it itself) has grown: false without the addon or before it.
  */
-export function reserveFdTable(): boolean {
-  const a = loadAddon();
-  if (typeof a === 'string' || typeof a.reserveFdTable !== 'function') return false;
-  a.reserveFdTable();
-  return true;
-}
-
-/** Whether the table reserveFdTable() started growing has grown (false without the addon or before it). */
 export function fdTableReady(): boolean {
   const a = loadAddon();
   return typeof a !== 'string' && typeof a.fdTableReady === 'function' && a.fdTableReady();

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { SystemError } from '../errors.js';
-import type { EngineName } from '../types/engine-config.js';
+import type { EngineName, TlsSettings } from '../types/engine-config.js';
+import { growFdTable } from './process-readiness.js';
 
 
 const require = createRequire(import.meta.url);
@@ -76,6 +77,15 @@ export interface Transport<C extends TransportConn> {
   shutdown(): void;
 }
 
+/** Node's options for a TLS connect to `address`: the SNI name is --servername, else the host when it is a name. */
+function tlsOptions(settings: TlsSettings, address: string): TlsConnectOptions {
+  return {
+    servername: settings.servername ?? (net.isIP(address) === 0 ? address : undefined),
+    rejectUnauthorized: !settings.insecure,
+    ca: settings.ca ?? undefined,
+  };
+}
+
 /** The record and its pool hang off the socket so one shared handler per event serves every socket. */
 const CONN = Symbol('tcpprobe.connection');
 const SINK = Symbol('tcpprobe.sink');
@@ -85,10 +95,14 @@ type TrackedSocket = net.Socket & { [CONN]: TransportConn; [SINK]: TransportSink
 export class NodeTransport<C extends TransportConn> implements Transport<C> {
   readonly name = 'js';
 
+  /** `tls`: TLS connections with these settings; null: plain TCP. */
   constructor(
     private readonly sink: TransportSink<C>,
-    private readonly tlsOptions: ((address: string) => TlsConnectOptions) | null,
-  ) {}
+    private readonly tls: TlsSettings | null,
+  ) {
+    // As the native core does when its Core is made: the fd table grows once, off this thread, before the sockets.
+    growFdTable();
+  }
 
   connect(conn: C, req: ConnectRequest): void {
     const base: net.TcpNetConnectOpts = {
@@ -100,10 +114,10 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
       keepAliveInitialDelay: req.keepAliveMs,
     };
     let socket: net.Socket;
-    if (this.tlsOptions === null) {
+    if (this.tls === null) {
       socket = net.connect(base);
     } else {
-      socket = tlsModule().connect({ ...base, ...this.tlsOptions(req.address) });
+      socket = tlsModule().connect({ ...base, ...tlsOptions(this.tls, req.address) });
       socket.on('secureConnect', onSecureConnect);
       socket.on('session', onSession);
     }
@@ -127,7 +141,7 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
     conn.socket = null;
     if (socket === null || socket.destroyed) return;
     // A socket still connecting has no connection to reset; destroying it sends nothing. TLS sockets cannot RST.
-    if (rst && this.tlsOptions === null) socket.resetAndDestroy();
+    if (rst && this.tls === null) socket.resetAndDestroy();
     else socket.destroy();
   }
 

@@ -14,6 +14,7 @@ import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import { formatEndpoint } from '../preflight/address.js';
 import { formatPreflight } from '../reporters/preflight.js';
 import { prepareAgentShare, type AgentShare } from '../setup/run-setup.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
 import { startParticipant, type Participant, type ParticipantTransport } from '../drivers/participant.js';
 import { disallowedTargets, resolveAllowRules, type HostLookup } from './allowlist.js';
 import { CONTROLLER_TTL_MS, HEARTBEAT_INTERVAL_MS, type AgentEndpoint, type RunAssignment } from './coordinator.js';
@@ -37,6 +38,8 @@ interface ActiveRun {
  * (then close the current run and throw the store's error).
  */
 export async function runAgent(endpoint: AgentEndpoint, o: AgentOptions, signal: AbortSignal, log: AgentLog): Promise<void> {
+  // Once, before any run: this process reports its runs' telemetry while it (or its workers) holds connections.
+  readyForManySockets('agent');
   // Mutated from callbacks: held in an object so the compiler does not narrow them to their initial null.
   const state: { current: ActiveRun | null; fatal: Error | null } = { current: null, fatal: null };
   const stopped = new Promise<void>((resolve) => {

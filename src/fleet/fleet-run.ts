@@ -15,6 +15,7 @@ import type { FleetOptions } from '../config/fleet-options.js';
 import { openRedisCoordinator } from './redis-client.js';
 import type { FleetRunSpec } from './run-spec.js';
 import { TOOL_VERSION } from '../version.js';
+import { namedTarget } from '../metrics/series.js';
 
 /** How long agents have to accept or refuse a run. */
 export const AGENT_READY_TIMEOUT_MS = 15_000;
@@ -88,7 +89,7 @@ export async function startFleet(
     setup.driver.noteSources((await run.currentAgents().catch(() => [])).flatMap((a) => a.sources));
     return {
       ...setup,
-      target: resolved.info,
+      target: namedTarget(resolved.info, probe.target.name),
       preflightText: [
         `fleet: run ${run.runId} on ${agents.length} agent(s) at ${coordinator.where}: ${agents.map(describeAgent).join(', ')}`,
         `fleet: each agent plans for up to ${plannedPerAgent} connections, with its own source addresses and limits`,

@@ -40,6 +40,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '../errors.js';
 import type { RampResult } from '../metrics/result.js';
 import { parseRampResult } from '../compare/read-result.js';
+import { givenName } from '../metrics/series.js';
 
 /**
  * The default history file: `$XDG_DATA_HOME/tcpprobe/history.jsonl`, else `~/.local/share/tcpprobe/history.jsonl`.
@@ -265,12 +266,21 @@ export function isSameTarget(result: RampResult, host: string, port: number): bo
 }
 
 /**
- * Do two results belong to one series (the runs a baseline is picked from)? A run of `tcpprobe audit` belongs to
- * its target's name; a plain ramp to its host:port, never to an audit target's.
+ * Do two results belong to one series (the runs a baseline is picked from)? A named run (`ramp --name`, an audit
+ * target) belongs to its name, whichever command ran it; an unnamed run to its host:port, never to a named one
+ * (metrics/series.ts).
  */
 export function isSameSeries(a: RampResult, b: RampResult): boolean {
-  const an = a.audit?.name;
-  const bn = b.audit?.name;
-  if (an !== undefined || bn !== undefined) return an === bn;
+  const an = givenName(a);
+  const bn = givenName(b);
+  if (an !== null || bn !== null) return an === bn;
   return isSameTarget(a, b.target.host, b.target.port);
+}
+
+/**
+ * Does a record match `history --target`'s value? A name matches the runs of that name; host:port matches every
+ * run against that address (named or not), as it always has.
+ */
+export function matchesTarget(result: RampResult, target: { name: string } | { host: string; port: number }): boolean {
+  return 'name' in target ? givenName(result) === target.name : isSameTarget(result, target.host, target.port);
 }

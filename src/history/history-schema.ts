@@ -5,7 +5,8 @@
  * schema/history.schema.json. Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { GateOutcomeSchema, RampVerdictKindSchema } from '../metrics/result-schema.js';
+import { GateOutcomeSchema } from '../metrics/gate-schema.js';
+import { RampVerdictKindSchema } from '../metrics/verdict-schema.js';
 import { closed, count, described, flag, nullable, text, timestamp } from '../metrics/schema-kit.js';
 
 /** One run as listed: the figures people track, not the whole result. */
@@ -14,6 +15,9 @@ export const HistoryEntrySchema = closed(
     line: Type.Integer({ minimum: 1, description: 'its line in the history file (1-based): where the full result is' }),
     startedAt: timestamp('when the run started'),
     target: text('"host:port" of the run (IPv6 in brackets)'),
+    name: Type.Optional(
+      text("the run's name (ramp --name, or the audit target's): its series; absent for an unnamed run, whose series is its host:port"),
+    ),
     maxConcurrency: count('its max concurrency (connections)'),
     verdict: described(RampVerdictKindSchema, 'its verdict'),
     lowerBound: flag('true when the max is only a lower bound'),

@@ -3,7 +3,9 @@
  * `npm run build` publishes it as schema/audit.schema.json. Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { GateOutcomeSchema, RampResultSchema, RampVerdictKindSchema } from './result-schema.js';
+import { GateOutcomeSchema } from './gate-schema.js';
+import { RampResultSchema } from './result-schema.js';
+import { RampVerdictKindSchema } from './verdict-schema.js';
 import { closed, count, described, figure, flag, nullable, text, timestamp } from './schema-kit.js';
 
 /** The outcome of the exit-code table (src/metrics/exit-codes.ts). */

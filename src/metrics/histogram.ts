@@ -19,7 +19,8 @@ const require = createRequire(import.meta.url);
  * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
  * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a
  * participant's telemetry loads it before its first connect (loadHistogramEncoding), a run's result document when
- * it is written, with an fd kept for it from the start (keepRoomForEncoding); the pool itself never encodes. Plain
+ * it is written, with an fd kept for it from the start (keepRoomForEncoding); the pool itself never encodes. Which
+ * process does which is decided by its role (engine/process-readiness.ts). Plain
  * requires: the package is CommonJS, and the callers here are synchronous. The package has no `exports` map, so
  * these paths are public; histogram.test.ts checks they are what `build()` and the index's encoding give.
  */
@@ -58,7 +59,7 @@ function hdrEncoding(): JsHistogramEncoding {
 }
 
 /**
- * Load the encoding now: whoever will encode a histogram while holding connections calls this (or
+ * Load the encoding now: a process that will encode a histogram while holding connections does this (or
  * keepRoomForEncoding) before the first connect. At the open-files limit (a client-limited run) no module file can
  * be opened any more, and encoding failed with EMFILE (client-limits.test.ts).
  */

@@ -5,7 +5,8 @@
  * `maxConnections` (with `limitedBy: null`). Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { EngineRecordSchema, TargetInfoSchema } from '../metrics/result-schema.js';
+import { EngineRecordSchema } from '../metrics/measurement-schema.js';
+import { TargetInfoSchema } from '../metrics/result-schema.js';
 import { closed, count, described, flag, nullable, text } from '../metrics/schema-kit.js';
 
 const CountOrUnlimited = (description: string) =>

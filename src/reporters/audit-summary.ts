@@ -1,37 +1,28 @@
 /**
  * `tcpprobe audit` words: a line as each target starts and ends, and the summary table (target, max, change
- * against its baseline, verdict) that ends the output. Pure functions of the audit document.
+ * against its baseline, verdict) that ends the output. Pure functions of the audit document (through the shared
+ * overview of target-outcome.ts); colour only through the Paint the caller hands in.
  */
 import type { AuditDocument, AuditTargetReport } from '../metrics/audit-document.js';
-import { cleanText, formatTable, plural } from './format.js';
+import { formatTable } from './format.js';
 import { formatCount } from '../config/units.js';
-
-function percent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
-}
+import { PLAIN, type Paint } from './paint.js';
+import { auditOverview, auditTargetOutcome, FAILURE_KINDS, overallSentence, verdictWords, type TargetOutcome } from './target-outcome.js';
 
 /** The change against the baseline: "-33.3% (300 -> 200)", "no baseline", or "" when not compared. */
 export function changeText(t: AuditTargetReport): string {
-  if (t.gate === 'no-baseline') return 'no baseline yet';
-  if (t.baselineMax === null || t.dropShare === null || t.maxConcurrency === null) return t.result === null ? '' : 'not compared';
-  const sign = t.dropShare > 0 ? '-' : '+';
-  return `${sign}${percent(Math.abs(t.dropShare))} vs ${formatCount(t.baselineMax)}`;
-}
-
-/** A target the audit never reached (it was stopped first). */
-function isNotRun(t: AuditTargetReport): boolean {
-  return t.result === null && t.outcome === 'interrupted';
+  return auditTargetOutcome(t).change;
 }
 
 /** The verdict column: the ramp's verdict and, when the gate or the floor failed, why the target fails. */
 export function verdictText(t: AuditTargetReport): string {
-  if (isNotRun(t)) return 'not run (the audit was stopped)';
-  if (t.result === null) return `error: ${cleanText(t.error ?? 'not run', 60)}`;
-  const parts = [t.verdict ?? '?'];
-  if (t.gate === 'regression' && t.allowedDropShare !== null) parts.push(`REGRESSION (allowed ${percent(t.allowedDropShare)})`);
-  if (t.belowMinimum && t.minConnections !== null) parts.push(`BELOW MINIMUM ${formatCount(t.minConnections)}`);
-  if (t.error !== null) parts.push(`(${cleanText(t.error, 60)})`);
-  return parts.join(', ');
+  return verdictWords(auditTargetOutcome(t));
+}
+
+/** A target's words in its colour: passed, failed (the server), or inconclusive (the run could not answer). */
+export function paintOutcome(t: TargetOutcome, text: string, paint: Paint): string {
+  if (t.passed) return paint.pass(text);
+  return t.reasons.some((r) => FAILURE_KINDS.has(r.kind)) ? paint.fail(text) : paint.warn(text);
 }
 
 /** Before a target runs: "audit: [2/4] redis (127.0.0.1:6379)". */
@@ -40,34 +31,30 @@ export function formatTargetStart(index: number, count: number, name: string, ad
 }
 
 /** After a target ran: "audit: redis: max 300, limit-by-failure". */
-export function formatTargetEnd(t: AuditTargetReport): string {
-  if (t.result === null) return `audit: ${t.name}: ${verdictText(t)}`;
-  const change = changeText(t);
-  return `audit: ${t.name}: max ${formatCount(t.maxConcurrency ?? 0)}, ${verdictText(t)}${change === '' ? '' : `; ${change}`}`;
+export function formatTargetEnd(t: AuditTargetReport, paint: Paint = PLAIN): string {
+  const o = auditTargetOutcome(t);
+  const verdict = paintOutcome(o, verdictWords(o), paint);
+  if (t.result === null) return `audit: ${t.name}: ${verdict}`;
+  return `audit: ${t.name}: max ${formatCount(t.maxConcurrency ?? 0)}, ${verdict}${o.change === '' ? '' : `; ${o.change}`}`;
 }
 
 /** The table that ends an audit's output, and its last line: the worst outcome and the exit code. */
-export function formatAuditSummary(doc: AuditDocument): string {
-  const rows = doc.targets.map((t) => [
+export function formatAuditSummary(doc: AuditDocument, paint: Paint = PLAIN): string {
+  const overview = auditOverview(doc);
+  const rows = overview.targets.map((t) => [
     t.name,
     t.address,
     t.maxConcurrency === null ? '-' : formatCount(t.maxConcurrency),
-    changeText(t),
-    verdictText(t),
+    t.change,
+    paintOutcome(t, verdictWords(t), paint),
   ]);
-  const all = plural(doc.targets.length, 'target');
-  const ran = doc.targets.filter((t) => !isNotRun(t)).length;
-  const failing = doc.targets.filter((t) => t.exitCode !== 0 && !isNotRun(t)).length;
-  const stopped = ran < doc.targets.length ? `stopped after ${ran} of ${all}` : null;
-  let last: string;
-  if (failing === 0 && stopped === null) last = `All ${all} answered (exit 0).`;
-  else if (failing === 0) last = `The audit was ${stopped}; the worst outcome is ${doc.outcome} (exit ${doc.exitCode}).`;
-  else last = `${failing} of ${all} did not pass${stopped === null ? '' : ` (${stopped})`}; the worst outcome is ${doc.outcome} (exit ${doc.exitCode}).`;
+  const last = overallSentence(overview);
+  const allPassed = overview.targets.every((t) => t.passed);
   return [
-    `Audit of ${all} from ${doc.file}`,
+    paint.strong(`Audit of ${overview.targets.length === 1 ? '1 target' : `${formatCount(overview.targets.length)} targets`} from ${doc.file}`),
     '',
     ...formatTable(['target', 'address', 'max', 'change', 'verdict'], rows, ['left', 'left', 'right', 'left', 'left']),
     '',
-    last,
+    allPassed ? paint.pass(last) : overview.exitCode === 130 || overview.exitCode === 143 ? paint.warn(last) : paint.fail(last),
   ].join('\n');
 }

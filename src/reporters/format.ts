@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { formatCount, formatDurationMs, ipv4ToInt } from '../config/units.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
+import { visibleLength } from './paint.js';
 
 /** Shown where a figure is missing (no samples, not applicable). */
 export const MISSING = '-';
@@ -33,10 +34,8 @@ export function formatRate(perSec: number): string {
   return `${formatCount(perSec)}/s`;
 }
 
-/** "host:port", with IPv6 literals in brackets so the port stays unambiguous. */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+/** "host:port" (IPv6 in brackets): defined with the target's name, in metrics/series.ts. */
+export { formatHostPort } from '../metrics/series.js';
 
 /** "p50 0.21ms  p90 0.5ms  p99 1.1ms  max 3.2ms  (1,000 samples)", or "no samples". */
 export function formatLatency(l: LatencySummaryMs): string {
@@ -118,7 +117,8 @@ export type Align = 'left' | 'right';
 
 /**
  * A plain-text table: a header row and aligned columns separated by two spaces, each line indented by
- * `indent` spaces. Trailing spaces are trimmed. Returns the lines (no trailing newline).
+ * `indent` spaces. Trailing spaces are trimmed. Cells may carry colour (reporters/paint.ts): widths are measured
+ * without it. Returns the lines (no trailing newline).
  */
 export function formatTable(
   headers: readonly string[],
@@ -126,13 +126,14 @@ export function formatTable(
   align: readonly Align[] = [],
   indent = 2,
 ): string[] {
-  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const widths = headers.map((h, c) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[c] ?? ''))));
   const line = (cells: readonly string[]): string =>
     ' '.repeat(indent) +
     widths
       .map((w, c) => {
         const cell = cells[c] ?? '';
-        return align[c] === 'right' ? cell.padStart(w) : cell.padEnd(w);
+        const pad = ' '.repeat(Math.max(0, w - visibleLength(cell)));
+        return align[c] === 'right' ? pad + cell : cell + pad;
       })
       .join('  ')
       .trimEnd();

@@ -8,6 +8,7 @@ import type { HistoryDocumentSchema, HistoryEntrySchema } from '../history/histo
 import { renderChart } from './chart.js';
 import { cleanText, formatHostPort, formatTable, joinBlocks, plural } from './format.js';
 import { formatCount } from '../config/units.js';
+import { givenName } from '../metrics/series.js';
 
 export const HISTORY_SCHEMA = 'tcpprobe/history' as const;
 export const HISTORY_SCHEMA_VERSION = 1 as const;
@@ -19,10 +20,12 @@ export type HistoryEntry = Static<typeof HistoryEntrySchema>;
 export type HistoryDocument = Static<typeof HistoryDocumentSchema>;
 
 export function historyEntry(r: HistoryRecord): HistoryEntry {
+  const name = givenName(r.result);
   return {
     line: r.line,
     startedAt: r.result.startedAt,
     target: formatHostPort(r.result.target.host, r.result.target.port),
+    ...(name === null ? {} : { name }),
     maxConcurrency: r.result.maxConcurrency,
     verdict: r.result.verdict.kind,
     lowerBound: r.result.verdict.lowerBound,
@@ -65,19 +68,22 @@ export function formatHistoryReport(path: string, records: readonly HistoryRecor
   const entries = records.map(historyEntry);
   // The gate column only when some run was gated: a regressed run is never a baseline, and this says which.
   const gated = entries.some((e) => e.gate !== null);
+  // A run is listed by its name; the address column only when some run has a name (else the name is the address).
+  const named = entries.some((e) => e.name !== undefined);
   const rows = entries.map((e) => [
     String(e.line),
     shortDate(e.startedAt),
-    cleanText(e.target, 60),
+    cleanText(e.name ?? e.target, 60),
+    ...(named ? [cleanText(e.target, 60)] : []),
     e.lowerBound ? `>= ${formatCount(e.maxConcurrency)}` : formatCount(e.maxConcurrency),
     cleanText(e.verdict, 40),
     ...(gated ? [e.gate ?? ''] : []),
   ]);
   const head = [`History: ${plural(entries.length, 'run')}${filter} in ${cleanText(path, 200)}`];
   const table = formatTable(
-    ['line', 'date', 'target', 'max', 'verdict', ...(gated ? ['gate'] : [])],
+    ['line', 'date', 'target', ...(named ? ['address'] : []), 'max', 'verdict', ...(gated ? ['gate'] : [])],
     rows,
-    ['right', 'left', 'left', 'right', 'left', ...(gated ? (['left'] as const) : [])],
+    ['right', 'left', 'left', ...(named ? (['left'] as const) : []), 'right', 'left', ...(gated ? (['left'] as const) : [])],
   );
   const blocks = [head, table];
   if (opts.chart ?? true) {

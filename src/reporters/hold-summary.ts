@@ -2,6 +2,7 @@
  * The human summary of a hold: the outcome first, then requested/established/held/lost counts, assertion outcomes,
  * failures, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
  */
+import { PLAIN, type Paint } from './paint.js';
 import { formatCount, formatDurationMs } from '../config/units.js';
 import type { HoldResult } from '../metrics/result.js';
 import { cleanText, formatOffsetMs, joinBlocks } from './format.js';
@@ -34,7 +35,7 @@ function ofRequested(n: number, result: HoldResult): string {
 }
 
 /** The first line: the outcome, by verdict kind. */
-export function holdHeadline(result: HoldResult): string {
+export function holdHeadline(result: HoldResult, paint: Paint = PLAIN): string {
   const peak = `peak ${formatCount(result.maxConcurrency)}`;
   const held = ofRequested(heldAtEnd(result), result);
   switch (result.verdict.kind) {
@@ -48,7 +49,7 @@ export function holdHeadline(result: HoldResult): string {
       return unreachableLine(result);
     case 'client-limited': {
       const cls = clientLimitClass(result) ?? 'unknown limit';
-      return `INCONCLUSIVE: limited by this machine (${cls}): ${held} connections held (${peak})`;
+      return `${paint.warn('INCONCLUSIVE')}: limited by this machine (${cls}): ${held} connections held (${peak})`;
     }
     case 'interrupted':
       return `Interrupted: ${held} connections held (${peak})`;
@@ -85,6 +86,8 @@ function countLines(result: HoldResult): string[] {
 export interface HoldSummaryOptions {
   /** Append the chart of held connections. Default true. */
   chart?: boolean;
+  /** Colour for the verdict words (INCONCLUSIVE, PASS, FAIL); default none. */
+  paint?: Paint;
 }
 
 /**
@@ -92,12 +95,13 @@ export interface HoldSummaryOptions {
  * truncated; the output is plain text (box-drawing characters in the chart, no escape codes). No trailing newline.
  */
 export function formatHoldSummary(result: HoldResult, opts: HoldSummaryOptions = {}): string {
-  const head = [holdHeadline(result), `Verdict: ${cleanText(result.verdict.summary, 400)}`];
+  const paint = opts.paint ?? PLAIN;
+  const head = [holdHeadline(result, paint), `Verdict: ${cleanText(result.verdict.summary, 400)}`];
   if (result.verdict.kind === 'client-limited') {
     const advice = adviceLine(result);
     if (advice !== null) head.push(advice);
   }
-  const assertions = assertionLines(result.assertions);
+  const assertions = assertionLines(result.assertions, paint);
   const failures = [...firstFailureLines(result), ...failureTableLines(result)];
   const run = [
     ...latencyLines(result),

@@ -11,8 +11,8 @@
  * Units are base units (seconds), as both formats recommend. Pure: no I/O.
  */
 import { UsageError } from '../errors.js';
-import type { RampResult, RampVerdictKind } from '../metrics/result.js';
-import { formatHostPort } from './format.js';
+import type { GateRecord, RampResult, RampVerdictKind } from '../metrics/result.js';
+import { seriesName, targetAddress } from '../metrics/series.js';
 
 /** One `name="value"` pair added to every sample. */
 export interface MetricLabel {
@@ -24,7 +24,10 @@ export interface MetricLabel {
 export const LABEL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Labels tcpprobe sets itself, or that the formats reserve; a user label of these names would clash. */
-export const RESERVED_LABEL_NAMES: readonly string[] = ['target', 'verdict', 'quantile', 'le'];
+export const RESERVED_LABEL_NAMES: readonly string[] = ['target', 'address', 'verdict', 'gate', 'quantile', 'le'];
+
+/** Every outcome of the regression gate, in a fixed order: the gate stateset lists them all. */
+export const GATE_OUTCOMES: readonly GateRecord['outcome'][] = ['pass', 'regression', 'not-compared', 'no-baseline'];
 
 /** Every ramp verdict kind, in a fixed order: the verdict stateset lists them all. */
 export const VERDICT_KINDS: readonly RampVerdictKind[] = [
@@ -95,8 +98,78 @@ function checkLabels(labels: readonly MetricLabel[], what: string): void {
   if (problems.length > 0) throw new UsageError(problems.map((p) => `${what}: ${p}`));
 }
 
+/** How a run was judged, beyond its verdict: what `tcpprobe_passed` and `tcpprobe_min_connections` say. */
+export interface Judgement {
+  /** The run passed: exit code 0 (an audit target's with its floor, minConnections). */
+  passed: boolean;
+  /** The floor, an audit target's minConnections; null: none. */
+  minConnections: number | null;
+}
+
+/** A ramp's own judgement: its exit code (the verdict, --assert-capacity and the gate). */
+function judgementOf(result: RampResult): Judgement {
+  return { passed: result.passed ?? result.exitCode === 0, minConnections: null };
+}
+
+/**
+ * The gate's families: the baseline, the change against it and the allowed drop (when compared), the gate's
+ * outcome as a stateset (with a gate), whether the run passed, and an audit target's floor. An alert rule reads
+ * them as they are instead of recomputing the gate (docs/audits.md, "Alert rules").
+ */
+function gateFamilies(gate: GateRecord | undefined, judged: Judgement): Family[] {
+  const families: Family[] = [];
+  if (gate?.baseline != null) {
+    families.push({
+      name: 'tcpprobe_baseline_max_concurrency',
+      type: 'gauge',
+      help: 'Max concurrency of the baseline the last ramp was compared with (the best recent passing run of its target).',
+      samples: [{ value: gate.baseline.maxConcurrency }],
+    });
+  }
+  if (gate?.dropShare != null) {
+    families.push({
+      name: 'tcpprobe_max_concurrency_change_ratio',
+      type: 'gauge',
+      help: 'Change of the max against the baseline, (max - baseline) / baseline: -0.2 is 20% fewer connections.',
+      // 0 - share: a drop of 0 is written 0, not -0.
+      samples: [{ value: 0 - gate.dropShare }],
+    });
+  }
+  if (gate?.allowedDropShare != null) {
+    families.push({
+      name: 'tcpprobe_allowed_drop_ratio',
+      type: 'gauge',
+      help: 'The drop against the baseline the gate allows (maxRegression as a ratio: 0.1 = 10%).',
+      samples: [{ value: gate.allowedDropShare }],
+    });
+  }
+  if (gate !== undefined) {
+    families.push({
+      name: 'tcpprobe_gate',
+      type: 'gauge',
+      help: "The regression gate's outcome for the last ramp: 1 for its outcome, 0 for the others.",
+      samples: GATE_OUTCOMES.map((g) => ({ labels: [{ name: 'gate', value: g }], value: g === gate.outcome ? 1 : 0 })),
+    });
+  }
+  if (judged.minConnections !== null) {
+    families.push({
+      name: 'tcpprobe_min_connections',
+      type: 'gauge',
+      help: "The audit target's floor (minConnections): it fails below this many connections.",
+      samples: [{ value: judged.minConnections }],
+    });
+  }
+  families.push({
+    name: 'tcpprobe_passed',
+    type: 'gauge',
+    help: '1 when the last ramp passed (exit code 0: answered, within its gate, assertions and floor), else 0.',
+    samples: [{ value: judged.passed ? 1 : 0 }],
+  });
+  return families;
+}
+
 /** The families of one result, without the labels every sample of it carries. */
-function resultFamilies(result: RampResult): Family[] {
+function resultFamilies(result: RampResult, judged: Judgement): Family[] {
   const lat = result.connectLatencyMs;
   const quantile = (q: string, ms: number | null): Family['samples'][number] => ({
     labels: [{ name: 'quantile', value: q }],
@@ -166,6 +239,7 @@ function resultFamilies(result: RampResult): Family[] {
       help: 'Unix time at which the last ramp finished.',
       samples: [{ value: Number.isFinite(finishedMs) ? finishedMs / 1000 : NaN }],
     },
+    ...gateFamilies(result.gate, judged),
   );
   return families;
 }
@@ -174,11 +248,11 @@ function resultFamilies(result: RampResult): Family[] {
  * Several results in one exposition: each family's HELP and TYPE once, then one sample set per result, each with
  * its own labels (families in the order of first appearance; a family a result lacks is skipped for it).
  */
-function formatSets(sets: ReadonlyArray<{ result: RampResult; common: readonly MetricLabel[] }>): string {
+function formatSets(sets: ReadonlyArray<{ result: RampResult; common: readonly MetricLabel[]; judged: Judgement }>): string {
   const order: string[] = [];
   const byName = new Map<string, { family: Family; lines: string[] }>();
-  for (const { result, common } of sets) {
-    for (const f of resultFamilies(result)) {
+  for (const { result, common, judged } of sets) {
+    for (const f of resultFamilies(result, judged)) {
       let entry = byName.get(f.name);
       if (entry === undefined) {
         entry = { family: f, lines: [] };
@@ -195,22 +269,31 @@ function formatSets(sets: ReadonlyArray<{ result: RampResult; common: readonly M
   return `${[...lines, '# EOF'].join('\n')}\n`;
 }
 
+/** The labels tcpprobe sets on every sample of a target: its one name, and its address. */
+function targetLabels(result: RampResult): MetricLabel[] {
+  return [
+    { name: 'target', value: seriesName(result) },
+    { name: 'address', value: targetAddress(result) },
+  ];
+}
+
 /**
  * Format a ramp result as an OpenMetrics exposition ending in `# EOF` and a newline. `labels` are added to every
- * sample, before tcpprobe's own `target="host:port"`.
+ * sample, before tcpprobe's own `target="NAME"` (the run's name, else its host:port, as in the history and an
+ * audit's textfile) and `address="host:port"`.
  * @throws UsageError when a label name is invalid, reserved or given twice.
  */
 export function formatOpenMetrics(result: RampResult, labels: readonly MetricLabel[] = []): string {
   checkLabels(labels, '--label');
-  return formatSets([{ result, common: [...labels, { name: 'target', value: formatHostPort(result.target.host, result.target.port) }] }]);
+  return formatSets([{ result, common: [...labels, ...targetLabels(result)], judged: judgementOf(result) }]);
 }
 
 /** One target of an audit in the textfile. */
 export interface AuditMetricsTarget {
-  /** The target's name in the audit file: the `target` label. */
-  name: string;
   result: RampResult;
   labels: readonly MetricLabel[];
+  /** How the audit judged it: its exit code with its floor. */
+  judged: Judgement;
 }
 
 /**
@@ -219,15 +302,6 @@ export interface AuditMetricsTarget {
  * @throws UsageError when a label name is invalid, reserved or given twice.
  */
 export function formatAuditOpenMetrics(targets: readonly AuditMetricsTarget[]): string {
-  for (const t of targets) checkLabels([...t.labels, { name: 'address', value: '' }], `${t.name} labels`);
-  return formatSets(
-    targets.map((t) => ({
-      result: t.result,
-      common: [
-        ...t.labels,
-        { name: 'target', value: t.name },
-        { name: 'address', value: formatHostPort(t.result.target.host, t.result.target.port) },
-      ],
-    })),
-  );
+  for (const t of targets) checkLabels(t.labels, `${seriesName(t.result)} labels`);
+  return formatSets(targets.map((t) => ({ result: t.result, common: [...t.labels, ...targetLabels(t.result)], judged: t.judged })));
 }

@@ -2,6 +2,7 @@
  * The human summary of a ramp: the discovered maximum and what it means first, then why the ramp stopped, the
  * failures, rates, latency, where it ran, and a chart of held connections. Plain text, no escape codes.
  */
+import { PLAIN, type Paint } from './paint.js';
 import { formatCount, formatDurationMs } from '../config/units.js';
 import type { RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { limitFailureClass } from '../metrics/limit-class.js';
@@ -26,10 +27,12 @@ import { confirmationLine } from './confirmation-text.js';
 export interface RampSummaryOptions {
   /** Append the chart of held connections. Default true. */
   chart?: boolean;
+  /** Colour for the verdict words (INCONCLUSIVE, PASS, FAIL); default none. */
+  paint?: Paint;
 }
 
 /** The first line: the number and what it means, by verdict kind. */
-export function rampHeadline(result: RampResult): string {
+export function rampHeadline(result: RampResult, paint: Paint = PLAIN): string {
   const n = plural(result.maxConcurrency, 'connection');
   switch (result.verdict.kind) {
     case 'limit-by-failure': {
@@ -55,7 +58,7 @@ export function rampHeadline(result: RampResult): string {
       return `Max concurrency: ${n} open at once (the server evicts idle connections instead of refusing new ones)`;
     case 'client-limited': {
       const cls = clientLimitClass(result) ?? 'unknown limit';
-      return `Max concurrency: at least ${n} — INCONCLUSIVE: limited by this machine (${cls})`;
+      return `Max concurrency: at least ${n} — ${paint.warn('INCONCLUSIVE')}: limited by this machine (${cls})`;
     }
     case 'interrupted':
       return `Max concurrency: at least ${n} (interrupted before a limit was found)`;
@@ -210,7 +213,8 @@ function timingLine(result: RampResult): string {
  * truncated; the output is plain text (box-drawing characters in the chart, no escape codes). No trailing newline.
  */
 export function formatRampSummary(result: RampResult, opts: RampSummaryOptions = {}): string {
-  const head = [rampHeadline(result), `Stopped: ${cleanText(result.verdict.summary, 400)}`];
+  const paint = opts.paint ?? PLAIN;
+  const head = [rampHeadline(result, paint), `Stopped: ${cleanText(result.verdict.summary, 400)}`];
   if (result.confirmation !== undefined) head.push(confirmationLine(result.confirmation, result.verdict.kind));
   if (result.verdict.kind === 'client-limited') {
     const advice = adviceLine(result);
@@ -226,7 +230,7 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     ...engineLines(result),
     ...resourceLines(result),
   ];
-  const blocks = [head, assertionLines(result.assertions), serverBehaviourLines(result), failures, run, participantLines(result)];
+  const blocks = [head, assertionLines(result.assertions, paint), serverBehaviourLines(result), failures, run, participantLines(result)];
   // Nothing was ever held (unreachable, rejected, timed out at 0): a flat line at zero would only take space.
   const heldNothing =
     result.verdict.kind === 'unreachable' ||

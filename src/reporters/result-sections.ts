@@ -3,6 +3,7 @@
  * participants and the chart of held connections. Each returns lines (no trailing newline); empty when the
  * section has nothing to say. Pure functions of the result document.
  */
+import { PLAIN, type Paint } from './paint.js';
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { FailureRecord } from '../types/pool-counters.js';
@@ -165,12 +166,12 @@ export function heldChart(result: ProbeResult): string {
  * One assertion outcome, the actual count first and what it was measured against in the same sentence:
  * "FAIL established-within: 2,052 of 2,100 established within 1s (48 short)".
  */
-export function formatAssertion(a: AssertionOutcome): string {
-  return `${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${cleanText(a.actual)}`;
+export function formatAssertion(a: AssertionOutcome, paint: Paint = PLAIN): string {
+  return `${a.passed ? paint.pass('PASS') : paint.fail('FAIL')} ${a.name}: ${cleanText(a.actual)}`;
 }
 
 /** The summary's assertions block: none when none were asked for. */
-export function assertionLines(assertions: readonly AssertionOutcome[] | undefined): string[] {
-  return assertions === undefined || assertions.length === 0 ? [] : ['Assertions:', ...assertions.map((a) => `  ${formatAssertion(a)}`)];
+export function assertionLines(assertions: readonly AssertionOutcome[] | undefined, paint: Paint = PLAIN): string[] {
+  return assertions === undefined || assertions.length === 0 ? [] : ['Assertions:', ...assertions.map((a) => `  ${formatAssertion(a, paint)}`)];
 }
 

@@ -7,6 +7,7 @@ import type { Progress } from '../controller/run-context.js';
 import type { PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import type { HoldResult } from '../metrics/result.js';
 import type { JudgedResult } from './result.js';
+import { namedTarget } from '../metrics/series.js';
 
 /** What a hold tells its caller while it runs. */
 export interface HoldRunHooks {
@@ -58,7 +59,7 @@ export async function runHold(o: Readonly<HoldOptions>, signal: AbortSignal, hoo
     { signal, onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver) },
   );
   return holdResult(findings, {
-    target: prepared.resolved.info,
+    target: namedTarget(prepared.resolved.info, o.target.name),
     engine: prepared.preflight.engine,
     driver,
     settings: holdRunSettings(o),

@@ -8,6 +8,7 @@ import type { Progress } from '../controller/run-context.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { RampResult } from '../metrics/result.js';
 import type { ResourcePlan } from '../setup/run-setup.js';
+import { namedTarget } from '../metrics/series.js';
 import type { JudgedResult, RampJudging } from './result.js';
 
 /** What a ramp tells its caller while it runs. */
@@ -63,7 +64,7 @@ async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal, hooks: 
   const driver = await createDriver(prepared, null);
   return {
     driver,
-    target: prepared.resolved.info,
+    target: namedTarget(prepared.resolved.info, o.target.name),
     engine: prepared.preflight.engine,
     reach: prepared.preflight.reach,
     preflightText: formatRunPreflight(prepared.preflight),

@@ -17,7 +17,11 @@ import { FifoQueue } from '../engine/fifo-queue.js';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
 import { servedId, ServingCore, type Admission, type ServedClose, type ServedSocket } from './serving-core.js';
-import { reserveFdTable } from '../engine/native-addon.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
+
+// This process accepts and holds connections: the fd table grows (one RCU wait, on the native core's thread) while
+// the start message and the listening socket come, not one wait per doubling in the accepts that need a bigger one.
+readyForManySockets('serve');
 
 /** Longest a report (want, opened, closed) waits to be batched with others, in milliseconds. */
 const FLUSH_MS = 2;
@@ -190,8 +194,6 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
         return;
       }
       listener = server;
-      // Grow the fd table once (an RCU wait per doubling otherwise, in every accept that needs a bigger table).
-      reserveFdTable();
       server.on('connection', onAccept);
       server.on('error', ignoreServerError);
       return;

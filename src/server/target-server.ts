@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 import { startIgnoreWorker } from './ignore-worker-host.js';
 import { ServingCore, type Admission, type ServedSocket } from './serving-core.js';
 import { targetStats, type TargetServerStats } from './target-stats.js';
-import { reserveFdTable } from '../engine/native-addon.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
 
 export type { TargetServerStats } from './target-stats.js';
 
@@ -107,7 +107,7 @@ export async function startTargetServer(
     return startIgnoreWorker(resolved);
   }
   // Accept as fast as the kernel lets us: without this, every doubling of the fd table waits an RCU grace period.
-  reserveFdTable();
+  readyForManySockets('serve');
   const listener = new CappedListener(resolved, null);
   await listener.listen();
   return listener;

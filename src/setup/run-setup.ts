@@ -6,9 +6,9 @@
  */
 import type { EngineConfig, EngineSettings, TargetAddress } from '../types/engine-config.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
-import { reserveFdTable } from '../engine/native-addon.js';
+import { readyForManySockets } from '../engine/process-readiness.js';
 import { engineSettings, MAX_WORKERS, type EngineOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
-import { chooseEngine, fallbackLine } from '../config/engine-choice.js';
+import { chooseEngine, fallbackLine, nativeBindNoPort } from '../config/engine-choice.js';
 import { nativeCoreProblem } from '../engine/native-addon.js';
 import { planFixed, processCapacity, type RunPreflight } from '../preflight/machine-check.js';
 import type { SourcePlan } from '../preflight/source-plan.js';
@@ -20,7 +20,7 @@ import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
 import { LocalDriver } from '../drivers/local-driver.js';
 import { startWorkerGroup } from '../drivers/worker-group.js';
 import { ElasticDriver } from '../drivers/elastic-driver.js';
-import { startSettleTimer, tuneHoldingProcess } from '../drivers/settle-gc.js';
+import { startSettleTimer } from '../drivers/settle-gc.js';
 
 /** A run ready to start: where it connects, the pool's settings, and this machine's preflight for it. */
 export interface PreparedRun {
@@ -70,8 +70,6 @@ export function engineConfig(
  * ProbeError for a host that does not resolve.
  */
 export async function assessMachine(target: TargetOptions | null, tls: boolean): Promise<AssessedMachine> {
-  // The fd table grows on a thread of the native core while we resolve and read (an RCU wait, not work).
-  if (target !== null) reserveFdTable();
   const [resolved, limits] = await Promise.all([
     target === null ? null : resolveTarget(target.host, target.port, { spread: target.spreadAddresses, tls }),
     readSystemLimits(),
@@ -119,20 +117,26 @@ export async function prepareRun(
   const { preflight } = planResources(assessed, plan, engine.engine);
   return {
     resolved,
-    pool: { ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, preflight.sources), engine: engine.engine.name },
+    pool: {
+      ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, preflight.sources),
+      engine: engine.engine.name,
+      nativeBindNoPort: nativeBindNoPort(),
+    },
     preflight,
   };
 }
 
 /**
  * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
- * worker processes. When this process holds connections itself it gets the memory settings worker processes have
- * (src/drivers/settle-gc.ts), for as long as it lives.
+ * worker processes. When this process holds connections itself it readies itself for them (the fd table, room for
+ * the result's histogram encoding, the memory settings worker processes have: src/engine/process-readiness.ts) and
+ * runs the settle collection (src/drivers/settle-gc.ts), for as long as it lives.
  */
 export async function createDriver(prepared: PreparedRun, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
   const { growth, workers } = prepared.preflight;
   if (growth === null && workers > 1) return startWorkerGroup(prepared.pool, workers);
-  const gc = tuneHoldingProcess();
+  // This process holds connections itself: ready it for them (src/engine/process-readiness.ts).
+  const gc = readyForManySockets('run');
   const driver = growth !== null ? new ElasticDriver(prepared.pool, growth, onEvent) : new LocalDriver(prepared.pool, onEvent);
   startSettleTimer(() => driver.counters(), gc);
   return driver;
@@ -175,7 +179,7 @@ export async function prepareAgentShare(
     reach: null,
     engine: choice,
   };
-  const pool: EngineConfig = { ...engineConfig(settings, targets, fixed.sources.addresses), engine: choice.name };
+  const pool: EngineConfig = { ...engineConfig(settings, targets, fixed.sources.addresses), engine: choice.name, nativeBindNoPort: nativeBindNoPort() };
   let driver: ProbeDriver;
   try {
     driver = fixed.workers > 1 ? await startWorkerGroup(pool, fixed.workers) : new LocalDriver(pool);

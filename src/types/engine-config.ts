@@ -63,6 +63,12 @@ export interface EngineConfig {
   tls: TlsSettings | null;
   /** The socket layer: Node's net/tls (default) or the native core, which has no TLS. */
   engine?: EngineName;
+  /**
+   * The native core binds source addresses with IP_BIND_ADDRESS_NO_PORT instead of SO_REUSEADDR: measured slower
+   * (docs/native-engine.md), for measurement only ($TCPPROBE_NATIVE_BIND=noport, read where the config is
+   * assembled). Default false. Like `engine`, this machine's choice: a fleet's run spec does not carry it.
+   */
+  nativeBindNoPort?: boolean;
 }
 
 /** The engine settings that do not depend on the machine running the pool (targets and sources do). */

@@ -14,6 +14,8 @@ export interface Client {
   connected: boolean;
   data: string;
   ended: boolean;
+  /** When 'end' came (the server's FIN), as performance.now() read it; null before. */
+  endedAt: number | null;
   errorCode: string | null;
 }
 
@@ -34,11 +36,14 @@ afterEach(() => {
 export function connect(to: Endpoint): Client {
   const { host, port } = typeof to === 'number' ? { host: '127.0.0.1', port: to } : to;
   const socket = net.connect({ host, port });
-  const c: Client = { socket, connected: false, data: '', ended: false, errorCode: null };
+  const c: Client = { socket, connected: false, data: '', ended: false, endedAt: null, errorCode: null };
   socket.setEncoding('utf8');
   socket.on('connect', () => (c.connected = true));
   socket.on('data', (chunk: string) => (c.data += chunk));
-  socket.on('end', () => (c.ended = true));
+  socket.on('end', () => {
+    c.ended = true;
+    c.endedAt = performance.now();
+  });
   socket.on('error', (e: NodeJS.ErrnoException) => (c.errorCode = e.code ?? e.message));
   clients.push(c);
   return c;

@@ -132,7 +132,7 @@ describe('ramp --save / --openmetrics / --baseline, then compare', () => {
     const families = parseOpenMetrics(readFileSync(file('tcpprobe.prom'), 'utf8'));
     const max = family(families, 'tcpprobe_max_concurrency').samples[0];
     expect(max?.value).toBe(300);
-    expect(max?.labels).toEqual({ env: 'ci', team: 'db', target: `127.0.0.1:${big.port}` });
+    expect(max?.labels).toEqual({ env: 'ci', team: 'db', target: `127.0.0.1:${big.port}`, address: `127.0.0.1:${big.port}` });
     const verdict = family(families, 'tcpprobe_verdict').samples.find((s) => s.value === 1);
     expect(verdict?.labels.verdict).toBe('limit-by-failure');
     const quantiles = family(families, 'tcpprobe_connect_latency_seconds').samples.map((s) => s.labels.quantile);

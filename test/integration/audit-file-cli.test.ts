@@ -1,12 +1,15 @@
 /// <reference lib="dom" />
 // The page.evaluate callbacks run in the browser: they see the DOM.
 /**
- * Issue 15's CI case, end to end with the built CLI: an audit file with four targets (the built-in server capped
- * and closing, greeting then closing with a message, resetting; and a port nothing listens on) writes the history,
- * the OpenMetrics textfile and the HTML report; the exit code is the worst outcome. Then a second audit regresses,
- * the lock refuses an overlapping audit, a bad file is refused before anything connects, and the report made
- * from the history alone is opened in Debian's chromium (puppeteer-core): no console errors, every chart with
- * the right number of points, a screenshot kept under test-artifacts/.
+ * Issue 15's and 27's CI case, end to end with the built CLI: an audit file with four targets (the built-in server
+ * capped and closing, greeting then closing with a message, resetting; and a port nothing listens on) runs two
+ * nights. The first writes the history, the textfile, the report, JUnit and Markdown; its runs are then moved a day
+ * back, as a nightly job's would be. The second night regresses one target and puts another under its floor; its
+ * outputs are each checked by what reads them: JUnit by xmllint against the JUnit schema, Markdown rendered by
+ * marked, the textfile under promtool with the docs' alert rules, and the report in Debian's chromium
+ * (puppeteer-core): the overview, date ticks, the baseline band, the badges, light and dark, no console errors,
+ * screenshots kept under test-artifacts/ (TCPPROBE_UPDATE_SCREENSHOT=1 also writes docs/audit-report.png). Also:
+ * the lock refuses an overlapping audit, a bad file is refused before anything connects, and a stopped audit.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -18,9 +21,14 @@ import { expectValidDocument } from '../helpers/schema-validator.js';
 import { family, parseOpenMetrics } from '../helpers/openmetrics-parser.js';
 import { freePort } from '../helpers/ports.js';
 import { itNeeding, need } from '../helpers/needs.js';
+import { validateJUnit, XMLLINT, xpath } from '../helpers/junit.js';
+import { docsAlertRules, PROMTOOL, testRules } from '../helpers/promtool.js';
+import { marked, type Tokens } from 'marked';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = resolve(import.meta.dirname, '../../test-artifacts/audit-report.png');
+const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
+const DOCS_SCREENSHOT = resolve(import.meta.dirname, '../../docs/audit-report.png');
+const DAY_MS = 86_400_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-audit-file-'));
 const file = (name: string): string => join(dir, name);
@@ -57,21 +65,33 @@ targets:
 ${targets}`;
 }
 
-function fourTargets(): string {
+/** The four targets; the second night points cache at the 200 server and raises greeter's floor above its 200. */
+function fourTargets(night: 1 | 2 = 1): string {
   return auditFile(`  - name: cache
-    port: ${cache.port}
+    port: ${night === 1 ? cache.port : greeter.port}
     maxRegression: 10%
     labels: { service: cache }
   - name: greeter
     port: ${greeter.port}
     expect: "+OK"
-    minConnections: 150
+    maxRegression: 10%
+    minConnections: ${night === 1 ? 150 : 250}
   - name: resetter
     port: ${resetter.port}
+    maxRegression: 10%
   - name: down
     port: ${downPort}
     connectTimeout: 500ms
 `);
+}
+
+/** Move every saved run a day back: the first night, as a nightly job's history has it. */
+function shiftHistoryBack(): void {
+  const shifted = historyLines().map((h) => {
+    const r = h as unknown as { startedAt: string; finishedAt: string };
+    return JSON.stringify({ ...h, startedAt: new Date(Date.parse(r.startedAt) - DAY_MS).toISOString(), finishedAt: new Date(Date.parse(r.finishedAt) - DAY_MS).toISOString() });
+  });
+  writeFileSync(history, `${shifted.join('\n')}\n`);
 }
 
 function audit(auditPath: string, ...args: string[]): Promise<CliRun> {
@@ -116,8 +136,9 @@ describe('tcpprobe audit FILE', () => {
   });
 
   it('runs four targets one after another, saves each by name, and exits with the worst outcome (unreachable, 3)', async () => {
-    writeFileSync(file('nightly.yaml'), fourTargets());
-    const r = await audit(file('nightly.yaml'), '--json', '--openmetrics', file('tcpprobe.prom'), '--html', file('audit.html'));
+    writeFileSync(file('nightly.yaml'), fourTargets(1));
+    const r = await audit(file('nightly.yaml'), '--json', '--openmetrics', file('tcpprobe.prom'), '--html', file('audit.html'),
+      '--junit', file('night1.xml'), '--markdown', file('night1.md'));
     expect(r.code, r.stderr).toBe(3);
     const doc = JSON.parse(r.stdout) as AuditDoc;
     expect(doc.schema).toBe('tcpprobe/audit');
@@ -172,28 +193,83 @@ describe('tcpprobe audit FILE', () => {
     const html = readFileSync(file('audit.html'), 'utf8');
     expect(html.match(/<section class="target/g)).toHaveLength(4);
     expect(html).not.toContain(OVER_LIMIT_MESSAGE);
+    expect(html).toContain('<title>Capacity audit: nightly</title>');
+    expect(readFileSync(file('night1.md'), 'utf8')).toContain('**1 of 4 targets did not pass; the worst outcome is unreachable (exit 3).**');
+    expect(readFileSync(file('night1.xml'), 'utf8')).toContain('<testcase name="down" classname="tcpprobe.audit"');
+    shiftHistoryBack();
   });
 
-  it('judges a target against its own saved runs: a drop beyond maxRegression exits 7, and is saved as one', async () => {
-    // "cache" now points at the server capped at 200: 33% below its baseline of 300.
-    writeFileSync(
-      file('regressed.yaml'),
-      auditFile(`  - name: cache\n    port: ${greeter.port}\n    maxRegression: 10\n  - name: resetter\n    port: ${resetter.port}\n    maxRegression: 10\n`),
-    );
-    const r = await audit(file('regressed.yaml'), '-q');
-    expect(r.code, r.stderr).toBe(7);
+  it('the second night: cache regresses, greeter falls under its floor; exit 3, each saved, the summary says why', async () => {
+    writeFileSync(file('nightly.yaml'), fourTargets(2));
+    const r = await audit(file('nightly.yaml'), '-q', '--openmetrics', file('night2.prom'), '--html', file('night2.html'),
+      '--junit', file('night2.xml'), '--markdown', file('night2.md'));
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe('');
-    expect(lines(r.stdout).slice(2)).toEqual([
+    expect(lines(r.stdout).slice(1)).toEqual([
+      '  target    address          max  change         verdict',
       `  cache     127.0.0.1:${greeter.port}  200  -33.3% vs 300  limit-by-failure, REGRESSION (allowed 10.0%)`,
+      `  greeter   127.0.0.1:${greeter.port}  200  +0.0% vs 200   limit-by-failure, BELOW MINIMUM 250`,
       `  resetter  127.0.0.1:${resetter.port}  250  +0.0% vs 250   limit-by-failure`,
-      '1 of 2 targets did not pass; the worst outcome is regression (exit 7).',
+      `  down      127.0.0.1:${downPort}    0  not compared   unreachable`,
+      '3 of 4 targets did not pass; the worst outcome is unreachable (exit 3).',
     ]);
     const saved = historyLines();
-    expect(saved).toHaveLength(6);
+    expect(saved).toHaveLength(8);
     expect(saved.slice(4).map((h) => [h.audit?.name, h.maxConcurrency, h.gate?.outcome])).toEqual([
       ['cache', 200, 'regression'],
+      ['greeter', 200, 'pass'],
       ['resetter', 250, 'pass'],
+      ['down', 0, 'not-compared'],
     ]);
+  });
+
+  itNeeding([XMLLINT], 'its JUnit file validates against the JUnit schema: a case per target, failures with the verdict sentence', () => {
+    const xml = readFileSync(file('night2.xml'), 'utf8');
+    const v = validateJUnit(xml);
+    expect(v.code, `${v.output}\n${xml}`).toBe(0);
+    expect(xpath(xml, 'concat(//testsuite/@tests, " ", //testsuite/@failures, " ", //testsuite/@errors)')).toBe('4 3 0');
+    expect(xpath(xml, 'string(//testcase[@name="cache"]/failure/@message)')).toBe(
+      'max concurrency 200 is 33.3% below the baseline 300 (allowed 10%) (the best of 1 recent passing run)',
+    );
+    expect(xpath(xml, 'string(//testcase[@name="greeter"]/failure/@message)')).toBe('max concurrency 200 is below minConnections 250');
+    expect(xpath(xml, 'string(//testcase[@name="down"]/failure/@type)')).toBe('unreachable');
+    expect(xpath(xml, 'count(//testcase[@name="resetter"]/failure)')).toBe('0');
+  });
+
+  it('its Markdown renders to the overview table, the outcome first and the reasons after', () => {
+    const md = readFileSync(file('night2.md'), 'utf8');
+    const table = marked.lexer(md).find((t): t is Tokens.Table => t.type === 'table');
+    expect(table?.rows.map((row) => [row[0]?.text, marked.parseInline(row[1]?.text ?? ''), row[3]?.text, row[4]?.text])).toEqual([
+      ['❌', '<strong>cache</strong>', '200', '-33.3% vs 300'],
+      ['❌', '<strong>greeter</strong>', '200', '+0.0% vs 200'],
+      ['✅', '<strong>resetter</strong>', '250', '+0.0% vs 250'],
+      ['❌', '<strong>down</strong>', '0', 'not compared'],
+    ]);
+    const html = marked.parse(md) as string;
+    expect(html).toContain('<strong>3 of 4 targets did not pass; the worst outcome is unreachable (exit 3).</strong>');
+    expect(html).toContain('<li><strong>greeter</strong>, below the minimum: max concurrency 200 is below minConnections 250</li>');
+  });
+
+  itNeeding([PROMTOOL], 'its textfile drives the docs\' alert rules under promtool: each alert for exactly its targets', () => {
+    const labels = (name: string, port: number, severity: string, extra: Record<string, string> = {}) => ({
+      severity, env: 'ci', ...extra, target: name, address: `127.0.0.1:${port}`,
+    });
+    const failed = (name: string, port: number, extra: Record<string, string> = {}) => ({
+      labels: labels(name, port, 'info', extra),
+      annotations: { summary: `${name} did not pass its last audit (see tcpprobe_verdict)` },
+    });
+    const r = testRules(dir, docsAlertRules(), parseOpenMetrics(readFileSync(file('night2.prom'), 'utf8')), [
+      {
+        alertname: 'TcpprobeCapacityRegressed',
+        alerts: [{ labels: labels('cache', greeter.port, 'warning', { service: 'cache' }), annotations: { summary: 'cache: max concurrency -33.33% against its baseline' } }],
+      },
+      {
+        alertname: 'TcpprobeBelowMinimum',
+        alerts: [{ labels: labels('greeter', greeter.port, 'warning'), annotations: { summary: 'greeter holds 200 connections, below its minConnections' } }],
+      },
+      { alertname: 'TcpprobeTargetFailed', alerts: [failed('cache', greeter.port, { service: 'cache' }), failed('greeter', greeter.port), failed('down', downPort)] },
+    ]);
+    expect(r.code, r.output).toBe(0);
   });
 
   it('refuses to overlap another audit: one line, exit 2, nothing run', async () => {
@@ -205,7 +281,7 @@ describe('tcpprobe audit FILE', () => {
       expect(lines(r.stderr)).toEqual([
         `tcpprobe: another audit is running (pid ${process.pid} on ${hostname()} since 2026-12-02T03:15:00.000Z): "${lock}" is locked; if none is, remove the file`,
       ]);
-      expect(historyLines()).toHaveLength(6);
+      expect(historyLines()).toHaveLength(8);
     } finally {
       rmSync(lock);
     }
@@ -242,14 +318,18 @@ describe('tcpprobe audit, stopped', () => {
   });
 });
 
-describe('tcpprobe report --history --html, in a real browser', () => {
-  it('writes the report from the history alone', async () => {
+describe('the reports in a real browser', () => {
+  it('report --history writes the page from the history alone: every series, judged by its latest run', async () => {
     const r = await runCli(['report', '--history', history, '--html', file('report.html')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(lines(r.stderr)).toEqual([`html: wrote ${file('report.html')} (6 runs)`]);
+    expect(lines(r.stderr)).toEqual([`html: wrote ${file('report.html')} (8 runs)`]);
+    const html = readFileSync(file('report.html'), 'utf8');
+    expect(html).toContain('<title>Capacity report: history</title>');
+    expect(html.match(/<section class="target/g)).toHaveLength(4);
+    expect(html).toContain('3 of 4 targets did not pass; the worst outcome is unreachable (exit 3).');
   });
 
-  itNeeding([need.file(CHROMIUM, 'chromium')], 'loads without console errors or network, every target with its charts and points', async () => {
+  itNeeding([need.file(CHROMIUM, 'chromium')], 'the second night\'s report: overview, date ticks, the band, badges, light and dark, no errors', async () => {
     const { default: puppeteer } = await import('puppeteer-core');
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
@@ -258,7 +338,7 @@ describe('tcpprobe report --history --html, in a real browser', () => {
     });
     try {
       const page = await browser.newPage();
-      await page.setViewport({ width: 1280, height: 900 });
+      await page.setViewport({ width: 1280, height: 1000 });
       const problems: string[] = [];
       const requests: string[] = [];
       page.on('console', (m) => {
@@ -270,43 +350,112 @@ describe('tcpprobe report --history --html, in a real browser', () => {
         void d.dismiss();
       });
       page.on('request', (q) => requests.push(q.url()));
-      await page.goto(pathToFileURL(file('report.html')).href, { waitUntil: 'load' });
+      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+      await page.goto(pathToFileURL(file('night2.html')).href, { waitUntil: 'load' });
       await page.waitForSelector('body[data-charts-drawn]', { timeout: 10_000 });
-      const seen = await page.evaluate(() =>
-        [...document.querySelectorAll('section.target')].map((s) => ({
-          name: s.getAttribute('data-target'),
-          charts: [...s.querySelectorAll('.chart')].map((c) => ({
-            kind: c.classList.contains('held') ? 'held' : 'trend',
+
+      const seen = await page.evaluate(() => ({
+        title: document.title,
+        outcome: document.querySelector('p.outcome')?.textContent ?? '',
+        meta: document.querySelector('p.meta')?.textContent ?? '',
+        overview: [...document.querySelectorAll('table.overview tr[data-target]')].map((tr) => ({
+          name: tr.getAttribute('data-target'),
+          cells: [...tr.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent),
+          badges: [...tr.querySelectorAll('.badge')].map((b) => b.className.replace('badge ', '')),
+        })),
+        sections: [...document.querySelectorAll('section.target')].map((sec) => ({
+          name: sec.getAttribute('data-target'),
+          charts: [...sec.querySelectorAll('.chart')].map((c) => ({
+            kind: c.classList[1],
             points: c.getAttribute('data-points'),
             expected: c.getAttribute('data-expected-points'),
             canvases: c.querySelectorAll('canvas').length,
           })),
-          serverWords: s.querySelector('table.failures')?.textContent ?? '',
+          legend: [...sec.querySelectorAll('ul.legend li')].map((li) => li.textContent),
+          facts: Object.fromEntries([...sec.querySelectorAll('dl.facts dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+          reasons: [...sec.querySelectorAll('ul.reasons li')].map((li) => li.textContent),
+          serverWords: sec.querySelector('table.failures')?.textContent ?? '',
         })),
-      );
-      const scripts = await page.evaluate(() => document.querySelectorAll('script').length);
-      mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      console.log(`audit report screenshot: ${SCREENSHOT}`);
+        ticks: JSON.parse(document.getElementById('t0-trend')?.getAttribute('data-x-ticks') ?? '[]') as string[],
+        band: document.getElementById('t0-trend')?.getAttribute('data-band'),
+        legendText: document.body.innerText.includes(': --'),
+        background: getComputedStyle(document.body).backgroundColor,
+      }));
+      // The band: inside it (between the allowed floor 270 and the baseline 300, left of the first run) the canvas
+      // has the band's fill; above the baseline it has none.
+      const pixels = await page.evaluate(() => {
+        const charts = (window as unknown as { tcpprobeCharts: Record<string, {
+          ctx: CanvasRenderingContext2D; valToPos(v: number, scale: string, canvas?: boolean): number; scales: { x: { min: number; max: number } };
+        }> }).tcpprobeCharts;
+        const u = charts['t0-trend'];
+        if (u === undefined) return null;
+        const x = Math.round(u.valToPos(u.scales.x.min + (u.scales.x.max - u.scales.x.min) / 60, 'x', true));
+        // One readback of a one-pixel column from above the baseline (330) down into the band (285).
+        const top = Math.round(u.valToPos(330, 'y', true));
+        const bottom = Math.round(u.valToPos(285, 'y', true));
+        const column = u.ctx.getImageData(x, top, 1, bottom - top + 1).data;
+        return { inBand: [...column.slice(column.length - 4)], above: [...column.slice(0, 4)] };
+      });
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'audit-report.png'), fullPage: true });
+      if (process.env.TCPPROBE_UPDATE_SCREENSHOT === '1') await page.screenshot({ path: DOCS_SCREENSHOT });
+      console.log(`audit report screenshots: ${ARTIFACTS}/audit-report.png, audit-report-dark.png`);
 
       expect(problems).toEqual([]);
       expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
-      expect(scripts).toBe(3);
-      const timelineLengths = new Map<string, number>();
-      for (const h of historyLines()) timelineLengths.set(h.audit?.name ?? '', (h as unknown as { timeline: unknown[] }).timeline.length);
+      expect(seen.title).toBe('Capacity audit: nightly');
+      expect(seen.outcome).toBe('3 of 4 targets did not pass; the worst outcome is unreachable (exit 3).');
+      expect(seen.meta).toMatch(/^4 targets · \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC · tcpprobe \d+\.\d+\.\d+/);
+      expect(seen.overview).toEqual([
+        { name: 'cache', cells: ['200', '-33.3% vs 300', 'limit-by-failure'], badges: ['regression'] },
+        { name: 'greeter', cells: ['200', '+0.0% vs 200', 'limit-by-failure'], badges: ['below-minimum'] },
+        { name: 'resetter', cells: ['250', '+0.0% vs 250', 'limit-by-failure'], badges: ['pass'] },
+        { name: 'down', cells: ['0', 'not compared', 'unreachable'], badges: ['unreachable'] },
+      ]);
+      // No hover legend with empty values: the legends are the page's own words.
+      expect(seen.legendText).toBe(false);
       const runs = (name: string): number => historyLines().filter((h) => h.audit?.name === name).length;
-      expect(seen.map((s) => s.name)).toEqual(['cache', 'greeter', 'resetter', 'down']);
-      for (const s of seen) {
-        const name = s.name ?? '';
-        expect(s.charts, name).toEqual([
-          { kind: 'held', points: String(timelineLengths.get(name)), expected: String(timelineLengths.get(name)), canvases: 1 },
+      const latestTimeline = (name: string): number =>
+        (historyLines().filter((h) => h.audit?.name === name).at(-1) as unknown as { timeline: unknown[] }).timeline.length;
+      expect(seen.sections.map((x) => x.name)).toEqual(['cache', 'greeter', 'resetter', 'down']);
+      for (const x of seen.sections.slice(0, 3)) {
+        const name = x.name ?? '';
+        expect(x.charts, name).toEqual([
           { kind: 'trend', points: String(runs(name)), expected: String(runs(name)), canvases: 1 },
+          { kind: 'held', points: String(latestTimeline(name)), expected: String(latestTimeline(name)), canvases: 1 },
+          { kind: 'latency', points: String(runs(name)), expected: String(runs(name)), canvases: 1 },
         ]);
       }
-      expect(Number(seen[0]?.charts[0]?.points)).toBeGreaterThan(3);
       expect(runs('cache')).toBe(2);
+      const cacheSection = seen.sections[0];
+      expect(cacheSection?.legend).toEqual(expect.arrayContaining(['regression', 'baseline 300', 'allowed drop, down to 270']));
+      expect(cacheSection?.legend.some((l) => l?.startsWith('baseline run, '))).toBe(true);
+      expect(cacheSection?.reasons[0]).toMatch(/^regression: max concurrency 200 is 33\.3% below the baseline 300/);
+      expect(cacheSection?.facts).toMatchObject({ labels: 'env=ciservice=cache', maxRegression: '10.0%' });
+      expect(cacheSection?.facts['connect latency']).toMatch(/^p50 \S+ms, p99 \S+ms$/);
+      expect(cacheSection?.facts['measured by']).toMatch(/^tcpprobe \d+\.\d+\.\d+/);
+      expect(seen.sections[1]?.facts).toMatchObject({ minConnections: '250' });
+      expect(seen.sections[1]?.reasons).toEqual(['below the minimum: max concurrency 200 is below minConnections 250']);
       // The server's words are shown as text, tags and all.
-      expect(seen[1]?.serverWords).toContain('-ERR max <b>clients</b>');
+      expect(seen.sections[1]?.serverWords).toContain('-ERR max <b>clients</b>');
+      // Dates on the trend's x axis, in UTC: the two nights span a midnight, and a tick falls on it.
+      expect(seen.ticks.length, JSON.stringify(seen.ticks)).toBeGreaterThan(1);
+      for (const t of seen.ticks) expect(t).toMatch(/^\d{1,2} [A-Z][a-z]{2}( \d\d:\d\d)?$/);
+      expect(seen.ticks.some((t) => t.endsWith(' 00:00')), JSON.stringify(seen.ticks)).toBe(true);
+      expect(seen.band).toBe('270-300');
+      expect(pixels).not.toBeNull();
+      expect(pixels?.inBand[3], 'the band is painted').toBeGreaterThan(0);
+      expect(pixels?.above[3], 'nothing above the baseline').toBe(0);
+
+      // Dark: the same page under prefers-color-scheme: dark, drawn again without errors.
+      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('body[data-charts-drawn]', { timeout: 10_000 });
+      const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await page.screenshot({ path: join(ARTIFACTS, 'audit-report-dark.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      expect(seen.background).toBe('rgb(246, 247, 249)');
+      expect(dark).toBe('rgb(15, 18, 22)');
     } finally {
       await browser.close();
     }

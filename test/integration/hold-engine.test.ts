@@ -8,7 +8,6 @@ import { executeHold, type HoldSettings } from '../../src/controller/hold.js';
 import { holdResult } from '../../src/run/result.js';
 import { LocalDriver } from '../../src/drivers/local-driver.js';
 import type { EngineConfig } from '../../src/types/engine-config.js';
-import type { PoolEvent } from '../../src/types/pool-counters.js';
 import type { HoldResult } from '../../src/metrics/result.js';
 import type { TargetServer } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
@@ -29,11 +28,22 @@ async function hold(
   port: number,
   settings: Partial<HoldSettings> = {},
   engine: Partial<EngineConfig> = {},
-  opts: { signal?: AbortSignal; onEvent?: (e: PoolEvent) => void } = {},
+  opts: { signal?: AbortSignal } = {},
 ): Promise<HoldResult> {
-  const driver = new LocalDriver(engineFor(port, engine), opts.onEvent ?? null);
+  const driver = new LocalDriver(engineFor(port, engine));
   const findings = await executeHold({ ...SETTINGS, ...settings }, driver, opts.signal === undefined ? {} : { signal: opts.signal });
   return holdResult(findings, { target: targetInfoFor(port), driver });
+}
+
+/** A LocalDriver that notes when each connection was started (performance.now()), in order. */
+class StartRecordingDriver extends LocalDriver {
+  readonly starts: number[] = [];
+  override open(count: number): void {
+    super.open(count);
+    // The pool starts what fits under its in-flight cap at once, in this call.
+    const now = performance.now();
+    while (this.starts.length < this.pool.counters().attempted) this.starts.push(now);
+  }
 }
 
 async function serverDrained(server: TargetServer, timeoutMs = 5000): Promise<number> {
@@ -69,21 +79,21 @@ describe('executeHold: how a hold ends', () => {
     expect(await serverDrained(server)).toBe(0);
   });
 
-  it('delay pacing: one connection per delay, so the last one starts >= (N-1) x delay after the first', async () => {
+  it('delay pacing: connection k starts no sooner than k x delay into the run, so the last >= (N-1) x delay in', async () => {
     const server = await startTarget({});
-    const established: number[] = [];
-    const r = await hold(
-      server.port,
-      { connections: 20, delayMs: 50, durationMs: 1500 },
-      {},
-      { onEvent: (e) => void (e.kind === 'established' && established.push(e.atMs)) },
-    );
+    const driver = new StartRecordingDriver(engineFor(server.port));
+    const before = performance.now();
+    const r = holdResult(await executeHold({ ...SETTINGS, connections: 20, delayMs: 50, durationMs: 1500 }, driver), {
+      target: targetInfoFor(server.port),
+      driver,
+    });
     expect(r.verdict.kind).toBe('held');
-    expect(established).toHaveLength(20);
-    // 19 gaps of 50 ms = 950 ms; timers only fire late, never early, so a lower bound is safe.
-    expect(established[19]! - established[0]!).toBeGreaterThanOrEqual(600);
-    // Connections are created in order, one at a time: times never go backwards.
-    for (let i = 1; i < established.length; i++) expect(established[i]!).toBeGreaterThanOrEqual(established[i - 1]!);
+    expect(r.maxConcurrency).toBe(20);
+    expect(driver.starts).toHaveLength(20);
+    // The run's clock starts after `before`; connection k falls due at k x 50 ms on it and is started when due (a
+    // late tick starts it later, never sooner). Start times, not connect times: a connect seen late says nothing.
+    const late = driver.starts.map((t, k) => t - before - k * 50);
+    expect(late.every((ms) => ms >= 0), `ms past k x 50 at which each started: ${late.map(Math.round).join(' ')}`).toBe(true);
   });
 
   it('no --duration and a server that closes every connection: all-closed, every connection lost', async () => {
@@ -172,34 +182,35 @@ describe('executeHold: assertions', () => {
 
   it('established-within fails by the shortfall when the server refuses past its cap', async () => {
     const server = await startTarget({ maxConns: 10, overLimit: 'refuse' });
-    // With a delay between connects the listener is already closed when the 11th arrives, so it is refused.
-    // (With --delay 0 all 30 complete the handshake in the kernel's accept queue before the server stops listening;
-    // they are reset a moment later, but count as established: see the note in the report.)
+    // With a delay between connects the listener is usually closed when the 11th arrives, so it is refused; one a
+    // late tick started in the same turn as the 10th is in the accept queue when the listener closes, and reset.
+    // Neither stays open for --settle. The window is wide: 10 connections need about 0.1 s and --settle, and a
+    // loaded machine must not make them miss it; past the cap nothing ever gets in, however long it is.
     const r = await hold(server.port, {
       connections: 30,
       delayMs: 10,
-      durationMs: 1000,
-      assertEstablished: { count: 30, withinMs: 700 },
+      durationMs: 3000,
+      assertEstablished: { count: 30, withinMs: 2500 },
     });
     const a = r.assertions.find((x) => x.name === 'established-within')!;
     expect(a.passed).toBe(false);
-    // 10 served; a late timer can start the 11th in the same turn as the 10th, before the listener closes.
-    const established = r.establishedWithinMs!.established;
-    expect(established).toBeGreaterThanOrEqual(10);
-    expect(established).toBeLessThanOrEqual(12);
-    expect(a.actual).toContain(`${30 - established} short`);
+    // What the server held is the truth: it never went past its cap, and every one of those was counted.
+    expect(server.stats().peakOpen).toBe(10);
+    expect(r.establishedWithinMs!.established).toBe(server.stats().peakOpen);
+    expect(a.actual).toContain('20 short');
   });
 
   it('established-within counts only connections that stayed open for --settle, not ones closed at once', async () => {
-    // The server accepts all 200 and closes every one past its 100th within a millisecond: only 100 were ever
-    // open in the sense a CI job means.
+    // The server accepts all 200 and closes every one past its 100th at once: only 100 were ever open in the sense
+    // a CI job means. It shares this process's event loop, so "at once" is an event-loop turn or two after the
+    // connect: --settle 300 ms (as in ramp-engine.test.ts), so a loaded machine's stall of more than the default
+    // 100 ms between the two does not count a closed connection as held. A wide window, for the 100 to be held in.
     const server = await startTarget({ maxConns: 100, overLimit: 'close' });
-    const r = await hold(server.port, {
-      connections: 200,
-      delayMs: 0,
-      durationMs: 1500,
-      assertEstablished: { count: 200, withinMs: 1000 },
-    });
+    const r = await hold(
+      server.port,
+      { connections: 200, delayMs: 0, durationMs: 2500, settleMs: 300, assertEstablished: { count: 200, withinMs: 2000 } },
+      { settleMs: 300 },
+    );
     const a = r.assertions.find((x) => x.name === 'established-within')!;
     expect(a.passed).toBe(false);
     expect(r.establishedWithinMs!.established).toBe(100);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/metrics/exit-codes.js';
 import { HELP_EXAMPLES } from '../../src/cli/help-examples.js';
+import { formatDurationMs } from '../../src/config/units.js';
 import type { HoldResult, RampResult } from '../../src/metrics/result.js';
 import { collect, parseResult, runCli, startCli, startServe, type CliRun } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/child-output.js';
@@ -241,14 +242,18 @@ describe('output paths are checked before the first connect', () => {
   });
 });
 
-describe('durations as tcpprobe prints them, and a --hold that fits a short --max-duration', () => {
-  it('--max-duration 1m30s is accepted (the run is bounded by --max)', async () => {
+describe('durations written as tcpprobe prints them are read back, and a --hold that fits a short --max-duration', () => {
+  it('--max-duration 1m30s, the way tcpprobe prints 90 s, is read back as 90 s (the run is bounded by --max)', async () => {
     const serve = await startServe([]);
-    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--max', '10', '--max-duration', '1m30s', '--hold', '200ms', '--json', '-q'], {
+    const printed = formatDurationMs(90_000);
+    expect(printed).toBe('1m30s');
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--max', '10', '--max-duration', printed, '--hold', '200ms', '--json', '-q'], {
       timeoutMs: 30_000,
     });
     expect(run.code, run.stderr).toBe(EXIT.ok);
-    expect(parseResult<RampResult>(run).verdict.kind).toBe('max-reached');
+    const r = parseResult<RampResult>(run);
+    expect(r.verdict.kind).toBe('max-reached');
+    expect(r.settings).toMatchObject({ maxDurationMs: 90_000, maxDurationGiven: true, holdMs: 200 });
   });
 
   it('--max-duration 2s alone is valid: the default hold shrinks to 500ms', async () => {
@@ -259,6 +264,7 @@ describe('durations as tcpprobe prints them, and a --hold that fits a short --ma
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = parseResult<RampResult>(run);
     expect(r.verdict.kind).toBe('max-reached');
+    expect(r.settings).toMatchObject({ maxDurationMs: 2000, holdMs: 500 });
     // 10 connections take a moment; the rest is the 500 ms hold, inside the 2 s bound.
     expect(r.durationMs).toBeGreaterThanOrEqual(500);
     expect(r.durationMs).toBeLessThan(2000);

@@ -14,6 +14,8 @@ import { collect, parseResult, runCli, startCli, startServe, type CliRun } from 
 import { expectValidDocument } from '../helpers/schema-validator.js';
 import { waitForOutput } from '../helpers/child-output.js';
 import { freePort } from '../helpers/ports.js';
+import { NEEDS_SS, peakOf, sampleServerCount } from '../helpers/kernel-count.js';
+import { itNeeding } from '../helpers/needs.js';
 
 const CAP = 200;
 const OVER_LIMIT_MESSAGE = '-ERR max number of clients reached';
@@ -193,32 +195,39 @@ describe('ramp finds the exact cap of each serve mode', () => {
     expect(r.firstFailure?.class).toBe('closed-by-peer');
   });
 
-  it('ignore with --backlog 10: cap + backlog + 1 (the kernel completes that many in the accept queue), class timeout', async () => {
+  itNeeding([NEEDS_SS], 'ignore with --backlog 10: what the server\'s kernel holds, its cap and its accept queue, exactly; class timeout', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'ignore', '--backlog', '10']);
+    const server = sampleServerCount(serve.port);
     // --until first-failure: no low-rate confirmation, whose connects would each wait out the connect timeout; and a
     // fixed, slow rate, which the first failure (a timeout) finds at the queue's edge, not in a burst.
     const run = await ramp(serve.port, ['--connect-timeout', '1s', '--until', 'first-failure', '--rate', '500']);
+    const truth = peakOf(await server.stop()).total;
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
     expect(r.verdict.kind).toBe('limit-by-failure');
     expect(r.firstFailure?.class).toBe('timeout');
-    // Measured on Linux: 211 for cap 200, backlog 10 (the accept queue takes backlog + 1).
-    expect(r.maxConcurrency).toBe(CAP + 10 + 1);
+    // The server accepted its cap and stopped; the kernel completed more into the accept queue (on Linux backlog + 1:
+    // 211 here). Nothing server-side closes before the probe does, so the most the samples saw is what it held.
+    expect(truth).toBeGreaterThan(CAP);
+    expect(r.maxConcurrency).toBe(truth);
   });
 
-  it('ignore with --backlog 10, default schedule: still cap + backlog + 1; handshakes its burst left half-done are taken back', async () => {
+  itNeeding([NEEDS_SS], 'ignore with --backlog 10, default schedule: still exactly what the server\'s kernel holds; handshakes its burst left half-done are taken back', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'ignore', '--backlog', '10']);
+    const server = sampleServerCount(serve.port);
     // A burst into a 10-deep queue: SYN cookies for what the queue cannot take, then the final ACKs dropped, so
     // this side sees connections the server has no trace of (measured: 0 to 64 per run). The keepalive probe finds
     // them (RST); counting them would give up to 275. The default connect timeout (2 s): with 1 s, connects time out
     // just as their retransmitted SYN completes, and the server's queue keeps those dead connections in its slots.
     const run = await ramp(serve.port, [], 60_000);
+    const truth = peakOf(await server.stop()).total;
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const r = result(run);
     expect(r.verdict.kind).toBe('limit-by-failure');
-    expect(r.maxConcurrency, diagnose(r)).toBe(CAP + 10 + 1);
-    expect(r.counters.held).toBe(CAP + 10 + 1);
-    expect(r.handshakeAudit?.checked).toBe(CAP + 10 + 1 + (r.handshakeAudit?.neverCompleted ?? 0));
+    expect(truth).toBeGreaterThan(CAP);
+    expect(r.maxConcurrency, diagnose(r)).toBe(truth);
+    expect(r.counters.held).toBe(truth);
+    expect(r.handshakeAudit?.checked).toBe(truth + (r.handshakeAudit?.neverCompleted ?? 0));
   });
 
   it('--workers 2: the exact cap too, with two participants in the result', async () => {

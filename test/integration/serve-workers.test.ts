@@ -10,7 +10,12 @@ import { connect, connectInOrder, connectMany, connectSettled, GREETING, waitFor
 import { startMultiProcessTarget, type MultiProcessTarget } from '../../src/server/multi-process.js';
 import type { TargetServerOptions } from '../../src/server/target-server.js';
 import { UsageError } from '../../src/errors.js';
-import { parseResult, runCli, startServe } from '../helpers/cli.js';
+import { collect, parseResult, runCli, startCli, startServe } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/child-output.js';
+import { NEEDS_SS, serverCount } from '../helpers/kernel-count.js';
+import { itNeeding } from '../helpers/needs.js';
+import { EXIT } from '../../src/metrics/exit-codes.js';
+import type { RampResult } from '../../src/metrics/result.js';
 
 const CAP = 20;
 
@@ -100,8 +105,11 @@ describe('serve over several processes, within the cap', () => {
 
   it('closes every connection closeAfterMs after accept, from the workers', async () => {
     const server = await startMulti({ greeting: GREETING, closeAfterMs: 200 }, 2);
+    const started = performance.now();
     const batch = await connectMany(server.port, 6);
     await waitFor(() => batch.every((c) => c.ended), 'the workers to close all six');
+    // A worker accepted each after its connect began, so its close came at least 200 ms after that, whatever the load.
+    expect(batch.map((c) => c.endedAt! - started).filter((ms) => ms < 200)).toEqual([]);
     expect(batch.every((c) => c.errorCode === null)).toBe(true);
     await waitFor(() => server.stats().open === 0, 'the closes to be counted');
     expect(server.stats()).toMatchObject({ accepted: 6, closedByServer: 6, closedByClient: 0 });
@@ -185,15 +193,29 @@ describe('serve over several processes, at the exact global cap', () => {
 });
 
 describe('tcpprobe serve --workers (CLI)', () => {
-  it('a ramp finds the exact cap held across processes', async () => {
+  itNeeding([NEEDS_SS], 'a ramp finds the exact cap held across processes, exit 0', async () => {
     const serve = await startServe(['--workers', '3', '--max-conns', '600']);
-    const run = await runCli(
-      ['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--rate', '3000', '--hold', '0', '--json', '-q'],
-      { timeoutMs: 45_000 },
-    );
-    const result = parseResult<{ maxConcurrency: number; verdict: { kind: string } }>(run);
+    const workers = childPids(serve.child.pid as number);
+    // --settle 500ms: a worker asks the primary before it turns a connection away at the cap, and until every
+    // worker has heard "at the cap" that answer crosses processes; on two loaded cores shared by five processes
+    // it can come later than the default 100 ms, and the connection would count as held first.
+    const child = startCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--rate', '3000', '--settle', '500ms', '--hold', '3s', '--json']);
+    const done = collect(child, 45_000);
+    // Who holds the server's connections, as the kernel says, once the ramp holds them: its status line (every
+    // second) says so at most a second into the 3 s hold.
+    await waitForOutput(child, /\] hold +held /, { timeoutMs: 40_000 });
+    const held = await serverCount(serve.port, '127.0.0.1', true);
+    const run = await done;
+    expect(run.code, run.stderr.slice(-2000)).toBe(EXIT.ok);
+    const result = parseResult<RampResult>(run);
     expect(result.verdict.kind).toBe('limit-by-failure');
     expect(result.maxConcurrency).toBe(600);
+    // The server's side: the cap open, every connection held in a worker process, and in more than one.
+    const holders = [...held.byPid].map(([pid, n]) => `${pid}: ${n}`).join(', ');
+    expect(held.total, holders).toBe(600);
+    expect([...held.byPid.values()].reduce((a, b) => a + b, 0), holders).toBe(600);
+    expect([...held.byPid.keys()].every((pid) => workers.includes(pid)), `${holders}; workers ${workers.join(', ')}`).toBe(true);
+    expect(held.byPid.size, holders).toBeGreaterThan(1);
   });
 
   it('stops every worker on SIGTERM, and workers exit when the primary is killed outright', async () => {

@@ -62,14 +62,23 @@ describe('target server within the cap', () => {
     expect(server.stats().open).toBe(2);
   });
 
-  it('closes connections closeAfterMs after accept', async () => {
+  it('closes each connection closeAfterMs after its own accept, never sooner', async () => {
     const server = await startTarget({ greeting: GREETING, closeAfterMs: 200 });
-    const started = Date.now();
-    const batch = await connectMany(server, 5);
-    await waitFor(() => batch.every((c) => c.ended), 'the server to close all five');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    // Two batches 100 ms apart: each must get its 200 ms, the second counted from its own accepts, not the first's.
+    const firstStarted = performance.now();
+    const first = await connectMany(server, 5);
+    await sleep(100);
+    const secondStarted = performance.now();
+    const second = await connectMany(server, 5);
+    const batch = [...first, ...second];
+    await waitFor(() => batch.every((c) => c.ended), 'the server to close all ten');
+    // The server (in this process, on the same clock) accepted each after its connect began, so its close, and the
+    // 'end' it brought, came at least 200 ms after that: a lower bound that no load can break.
+    const openFor = (c: Client, since: number): number => c.endedAt! - since;
+    expect(first.map((c) => openFor(c, firstStarted)).filter((ms) => ms < 200)).toEqual([]);
+    expect(second.map((c) => openFor(c, secondStarted)).filter((ms) => ms < 200)).toEqual([]);
     expect(batch.every((c) => c.errorCode === null)).toBe(true);
-    expect(server.stats()).toMatchObject({ open: 0, accepted: 5, closedByServer: 5, closedByClient: 0 });
+    expect(server.stats()).toMatchObject({ open: 0, accepted: 10, closedByServer: 10, closedByClient: 0 });
   });
 });
 

@@ -4,9 +4,9 @@
  * connections `serve` kept open at once (its status line's `peak`), and the kernel's count of its ESTABLISHED
  * connections read with `ss` at the end of the hold.
  */
-import { spawnSync } from 'node:child_process';
 import { afterEach, expect } from 'vitest';
 import { parseResult, runCli, startServe, type ServeChild } from '../helpers/cli.js';
+import { NEEDS_SS, sampleServerCount } from '../helpers/kernel-count.js';
 import { describeNeeding, itNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
 
@@ -24,31 +24,17 @@ afterEach(async () => {
   serve = null;
 });
 
-/** The server side's ESTABLISHED connections on `port`, as the kernel counts them. */
-function serverEstablished(port: number): number {
-  const r = spawnSync('ss', ['-tnH', 'state', 'established', 'sport', '=', `:${port}`], { encoding: 'utf8', timeout: 10_000 });
-  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
-}
-
-describeNeeding([need.command('ss', 'iproute2')], 'ramp under ulimit -n 600: worker processes hold the connections near the cap', () => {
+describeNeeding([NEEDS_SS], 'ramp under ulimit -n 600: worker processes hold the connections near the cap', () => {
   itNeeding([need.nativeCore], `audits the connections of every process, not only the main one's, against serve --max-conns ${CAP} --over-limit close`, { timeout: 120_000 }, async () => {
     serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close'], '127.0.0.1', { statusLines: true });
     const port = serve.port;
     // The server's count, sampled while the ramp runs; the last one taken before the probe closes is the end of the hold.
-    const seen: number[] = [];
-    let running = true;
-    const sampler = (async () => {
-      while (running) {
-        seen.push(serverEstablished(port));
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    const sampler = sampleServerCount(port, { intervalMs: 200 });
     const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(port), '--max-duration', '60s', '--json', '-q'], {
       shellPrefix: 'ulimit -n 600;',
       timeoutMs: 90_000,
     });
-    running = false;
-    await sampler;
+    const seen = (await sampler.stop()).map((s) => s.total);
     // Serve prints its stats every second: let one more line come.
     await new Promise((r) => setTimeout(r, 1200));
     const result = parseResult<RampResult>(run);

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditDocument, AuditTargetReport } from '../../src/metrics/audit-document.js';
 import { changeText, formatAuditSummary } from '../../src/reporters/audit-summary.js';
-import { escapeHtml, headline, renderHtmlReport, reportTargets, scriptJson } from '../../src/reporters/html-report.js';
+import { auditReportTargets, escapeHtml, headline, renderHtmlReport, reportTargets, scriptJson, type ReportTarget } from '../../src/reporters/html-report.js';
+import { heldData, trendData } from '../../src/reporters/html-report-data.js';
+import { auditOverview, historyOverview } from '../../src/reporters/target-outcome.js';
 import { formatAuditOpenMetrics, formatOpenMetrics } from '../../src/reporters/openmetrics.js';
 import { UsageError } from '../../src/errors.js';
 import type { RampResult } from '../../src/metrics/result.js';
@@ -26,8 +28,8 @@ function audited(name: string, over: Parameters<typeof rampResult>[0] = {}, regr
 
 describe('formatAuditOpenMetrics', () => {
   const text = formatAuditOpenMetrics([
-    { name: 'big', result: rampResult({ max: 300, port: 1001, timeToMaxMs: 900 }), labels: [{ name: 'env', value: 'ci' }] },
-    { name: 'down', result: rampResult({ max: 0, verdict: 'unreachable', port: 1002, timeToMaxMs: null }), labels: [] },
+    { result: audited('big', { max: 300, port: 1001, timeToMaxMs: 900 }), labels: [{ name: 'env', value: 'ci' }], judged: { passed: true, minConnections: null } },
+    { result: audited('down', { max: 0, verdict: 'unreachable', port: 1002, timeToMaxMs: null }), labels: [], judged: { passed: false, minConnections: 50 } },
   ]);
   const families = parseOpenMetrics(text);
 
@@ -41,17 +43,27 @@ describe('formatAuditOpenMetrics', () => {
     expect(unreachable.map((s) => [s.labels.target, s.value])).toEqual([['big', 0], ['down', 1]]);
     // A family one target lacks is only written for the others.
     expect(family(families, 'tcpprobe_time_to_max_seconds').samples.map((s) => s.labels.target)).toEqual(['big']);
+    expect(family(families, 'tcpprobe_min_connections').samples.map((s) => [s.labels.target, s.value])).toEqual([['down', 50]]);
+    // Passed is the audit's judgement (its floor included), not the ramp's own exit code.
+    expect(family(families, 'tcpprobe_passed').samples.map((s) => [s.labels.target, s.value])).toEqual([['big', 1], ['down', 0]]);
   });
 
-  it('keeps the one-run textfile of ramp --openmetrics as it was', () => {
-    const one = formatOpenMetrics(rampResult({ max: 5, port: 9 }), [{ name: 'env', value: 'x' }]);
-    expect(one).toContain('tcpprobe_max_concurrency{env="x",target="127.0.0.1:9"} 5\n');
+  it('labels a ramp with its one name: target is --name (else host:port), address is host:port', () => {
+    const unnamed = formatOpenMetrics(rampResult({ max: 5, port: 9 }), [{ name: 'env', value: 'x' }]);
+    expect(unnamed).toContain('tcpprobe_max_concurrency{env="x",target="127.0.0.1:9",address="127.0.0.1:9"} 5\n');
+    const r = rampResult({ max: 5, port: 9 });
+    r.target.name = 'cache';
+    expect(formatOpenMetrics(r)).toContain('tcpprobe_max_concurrency{target="cache",address="127.0.0.1:9"} 5\n');
+    // An audit's run of the same name is labelled alike: one series in Prometheus too.
+    const a = formatAuditOpenMetrics([{ result: audited('cache', { max: 5, port: 9 }), labels: [], judged: { passed: true, minConnections: null } }]);
+    expect(a).toContain('tcpprobe_max_concurrency{target="cache",address="127.0.0.1:9"} 5\n');
   });
 
   it('refuses a label that would clash with target or address', () => {
     const r = rampResult();
-    expect(() => formatAuditOpenMetrics([{ name: 'a', result: r, labels: [{ name: 'address', value: 'x' }] }])).toThrow(UsageError);
-    expect(() => formatAuditOpenMetrics([{ name: 'a', result: r, labels: [{ name: 'target', value: 'x' }] }])).toThrow(UsageError);
+    const judged = { passed: true, minConnections: null };
+    expect(() => formatAuditOpenMetrics([{ result: r, labels: [{ name: 'address', value: 'x' }], judged }])).toThrow(UsageError);
+    expect(() => formatAuditOpenMetrics([{ result: r, labels: [{ name: 'target', value: 'x' }], judged }])).toThrow(UsageError);
   });
 });
 
@@ -121,16 +133,37 @@ describe('formatAuditSummary', () => {
 describe('HTML report', () => {
   const assets = { script: 'window.uPlot = function () {}; // </script> inside a library', css: '.u{}' };
   const nasty = '</script><script>alert(1)</script> & "quotes" \u2028';
+  /** A history's page, as `tcpprobe report` makes it. */
+  function page(records: Array<{ line: number; result: RampResult }>): string {
+    const targets = reportTargets(records);
+    return renderHtmlReport(
+      { title: `Report ${nasty}`, generatedAt: '2026-12-02T03:20:00.000Z', version: '0.1.0', overview: historyOverview('t', targets.map((t) => t.outcome), 'now'), targets },
+      assets,
+    );
+  }
+  const at = (iso: string, r: RampResult): RampResult => ({ ...r, startedAt: iso });
 
-  it('groups the history by series, latest run last, regressions marked in the trend', () => {
-    const targets = reportTargets([
-      { line: 1, result: audited('redis', { max: 300 }) },
-      { line: 2, result: rampResult({ max: 50, port: 7 }) },
-      { line: 3, result: audited('redis', { max: 200 }, true) },
-    ]);
+  it('groups the history by series, latest run last, and finds the run the latest was compared with', () => {
+    const first = at('2026-12-01T03:15:00.000Z', audited('redis', { max: 300 }));
+    const second = at('2026-12-02T03:15:00.000Z', audited('redis', { max: 200 }, true));
+    second.gate = { ...(second.gate as NonNullable<RampResult['gate']>), baseline: { maxConcurrency: 300, verdict: 'limit-by-failure', startedAt: first.startedAt } };
+    const targets = reportTargets([{ line: 1, result: first }, { line: 2, result: rampResult({ max: 50, port: 7 }) }, { line: 3, result: second }]);
     expect(targets.map((t) => t.name)).toEqual(['redis', '127.0.0.1:7']);
-    expect(targets[0]?.trend.map((p) => [p.maxConcurrency, p.regression])).toEqual([[300, false], [200, true]]);
+    expect(targets[0]?.runs.map((r) => r.maxConcurrency)).toEqual([300, 200]);
     expect(targets[0]?.latest?.maxConcurrency).toBe(200);
+    expect(targets[0]?.baselineRun).toBe(first);
+    const trend = trendData(targets[0] as ReportTarget);
+    expect(trend.x).toEqual([Date.parse(first.startedAt) / 1000, Date.parse(second.startedAt) / 1000]);
+    expect(trend.regression).toEqual([null, 200]);
+    expect([trend.baseline, trend.allowedFloor]).toEqual([300, 270]);
+    // From 0, to a little above the highest: a third less reads as a third less.
+    expect(trend.yMax).toBe(350);
+  });
+
+  it('puts the baseline run\'s held curve beside the latest on one axis of seconds', () => {
+    const a = rampResult({ timeline: climb(100, 3, 50, 100) });
+    const b = rampResult({ timeline: climb(100, 2, 50, 150) });
+    expect(heldData(a, b)).toEqual({ x: [0, 0.1, 0.15, 0.2], latest: [0, 50, null, 100], baseline: [0, null, 50, null], yMax: 120 });
   });
 
   it('escapes every text from results and keeps the data block and the library from closing their script', () => {
@@ -140,7 +173,7 @@ describe('HTML report', () => {
       class: 'rejected', count: 3,
       first: { class: 'rejected', code: null, message: 'refused <b>', phase: 'established', atMs: 1, afterConnectMs: 1, serverSaid: nasty, connId: 1, sourceAddress: null },
     }];
-    const html = renderHtmlReport(`Report ${nasty}`, 'now', reportTargets([{ line: 1, result: r }]), assets);
+    const html = page([{ line: 1, result: r }]);
     expect(html).not.toContain('<script>alert(1)');
     expect(html).toContain(escapeHtml(nasty));
     expect(html).toContain('refused &lt;b&gt;');
@@ -154,17 +187,34 @@ describe('HTML report', () => {
     expect(JSON.parse(scriptJson({ s: nasty }))).toEqual({ s: nasty });
   });
 
-  it('says why a run is marked: its gate\'s line, or the floor it fell under', () => {
+  it('badges a floor as below the minimum, never as a regression, and says it in words', () => {
     const r = audited('pool', { max: 80 });
     r.audit = { name: 'pool', labels: {}, settings: {}, minConnections: 100, belowMinimum: true };
-    const html = renderHtmlReport('t', 'now', reportTargets([{ line: 1, result: r }]), assets);
-    expect(html).toContain('<span class="flag">regression</span>');
-    expect(html).toContain('below the floor: minConnections is 100');
+    r.gate = { baselineSource: 'history', path: 'h', window: 5, consideredRuns: 1, baseline: { maxConcurrency: 80, verdict: 'limit-by-failure', startedAt: '2026-12-01T03:15:00.000Z' },
+      allowedDropShare: 0.1, dropShare: 0, outcome: 'pass', message: 'baseline: max concurrency 80 equals the baseline 80 (allowed 10%)' };
+    const html = page([{ line: 1, result: r }]);
+    expect(html).toContain('<span class="badge below-minimum" title="max concurrency 80 is below minConnections 100">below the minimum</span>');
+    expect(html).not.toContain('badge regression');
+    expect(html).toContain('<li><strong>below the minimum</strong>: max concurrency 80 is below minConnections 100</li>');
+    expect(html).toContain('Baseline 80 (the run of 1 Dec 2026, 03:15 UTC), allowed drop 10%: this run holds as many.');
+  });
+
+  it('words the first night calmly, without the history\'s path', () => {
+    const r = audited('pool', { max: 80 });
+    r.gate = { baselineSource: 'history', path: '/var/lib/tcpprobe/history.jsonl', window: 5, consideredRuns: 0, baseline: null,
+      allowedDropShare: 0.1, dropShare: null, outcome: 'no-baseline', message: 'baseline: no baseline yet, the gate was not applied: no earlier measured run of "pool" that passed in /var/lib/tcpprobe/history.jsonl' };
+    const html = page([{ line: 1, result: r }]);
+    expect(html).toContain('First run of this target: nothing to compare with yet. This run is the baseline for the next.');
+    expect(html).toContain('badge first-run');
+    expect(html).not.toContain('/var/lib/tcpprobe');
   });
 
   it('shows a target that could not run without a chart', () => {
-    const html = renderHtmlReport('t', 'now', [{ name: 'gone', latest: null, trend: [], error: 'cannot <resolve>' }], assets);
-    expect(html).toContain('No run this time: cannot &lt;resolve&gt;');
+    const gone = report({ name: 'gone', result: null, maxConcurrency: null, verdict: null, gate: null, outcome: 'unreachable', exitCode: 3, error: 'cannot <resolve>' });
+    const doc: AuditDocument = { schema: 'tcpprobe/audit', schemaVersion: 1, file: 'a.yaml', historyPath: 'h', startedAt: '', finishedAt: '', outcome: 'unreachable', exitCode: 3, targets: [gone] };
+    const html = renderHtmlReport({ title: 't', generatedAt: 'now', version: '0.1.0', overview: auditOverview(doc), targets: auditReportTargets([gone], []) }, assets);
+    expect(html).toContain('Could not run this time: cannot &lt;resolve&gt;');
+    expect(html).toContain('<span class="badge unreachable"');
     expect(html).not.toContain('class="chart');
   });
 });

@@ -20,6 +20,7 @@ import {
 } from '../../src/config/probe-options.js';
 import { defaultHoldMs, RAMP_DEFAULTS, readRampOptions } from '../../src/config/ramp-options.js';
 import { ADAPTIVE_DEFAULTS } from '../../src/config/schedule.js';
+import { nativeBindNoPort } from '../../src/config/engine-choice.js';
 import { Validator } from '../../src/config/validator.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-config-options-'));
@@ -148,6 +149,14 @@ describe('probe-options: target and engine flags', () => {
       service: engine.service,
       tls: null,
     });
+  });
+});
+
+describe('engine-choice: how the native core binds', () => {
+  it('IP_BIND_ADDRESS_NO_PORT only with $TCPPROBE_NATIVE_BIND=noport; SO_REUSEADDR otherwise', () => {
+    expect(nativeBindNoPort({ TCPPROBE_NATIVE_BIND: 'noport' })).toBe(true);
+    expect(nativeBindNoPort({})).toBe(false);
+    expect(nativeBindNoPort({ TCPPROBE_NATIVE_BIND: 'reuseaddr' })).toBe(false);
   });
 });
 

@@ -9,9 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   appendHistoryRecord,
   defaultHistoryPath,
+  isSameSeries,
+  matchesTarget,
   parseHistory,
   readHistory,
 } from '../../src/history/history-file.js';
+import { seriesName } from '../../src/metrics/series.js';
 import { InputError } from '../../src/errors.js';
 import { formatHistoryReport, historyDocument } from '../../src/reporters/history-report.js';
 import type { GateRecord } from '../../src/metrics/result.js';
@@ -21,6 +24,54 @@ const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-history-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const fresh = (): string => join(dir, `h${++n}`, 'history.jsonl');
+
+describe('one name per target: the series of a run', () => {
+  const named = (name: string, port = 7001) => {
+    const r = rampResult({ port });
+    r.target.name = name;
+    return r;
+  };
+  /** A line an audit wrote before runs had `target.name`: its name is in `audit.name` only. */
+  const olderAuditLine = (name: string, port = 7001) => {
+    const r = rampResult({ port });
+    r.audit = { name, labels: {}, settings: {}, minConnections: null, belowMinimum: false };
+    return r;
+  };
+
+  it('is the name a run was given, by ramp --name or an audit (old lines too), else its host:port', () => {
+    expect(seriesName(named('cache'))).toBe('cache');
+    expect(seriesName(olderAuditLine('cache'))).toBe('cache');
+    expect(seriesName(rampResult({ port: 7001 }))).toBe('127.0.0.1:7001');
+    expect(isSameSeries(named('cache'), olderAuditLine('cache'))).toBe(true);
+    expect(isSameSeries(named('cache', 7001), named('cache', 7002))).toBe(true);
+    expect(isSameSeries(named('cache'), named('db'))).toBe(false);
+  });
+
+  it('keeps unnamed runs, as history files have them, in the series of their host:port and apart from named ones', () => {
+    expect(isSameSeries(rampResult({ port: 7001 }), rampResult({ port: 7001, host: '127.0.0.1' }))).toBe(true);
+    expect(isSameSeries(rampResult({ port: 7001 }), rampResult({ port: 7002 }))).toBe(false);
+    expect(isSameSeries(rampResult({ port: 7001 }), named('cache', 7001))).toBe(false);
+  });
+
+  it('history --target takes a name (its series) or host:port (every run against the address)', () => {
+    expect(matchesTarget(named('cache'), { name: 'cache' })).toBe(true);
+    expect(matchesTarget(olderAuditLine('cache'), { name: 'cache' })).toBe(true);
+    expect(matchesTarget(rampResult({ port: 7001 }), { name: 'cache' })).toBe(false);
+    expect(matchesTarget(named('cache'), { host: '127.0.0.1', port: 7001 })).toBe(true);
+    expect(matchesTarget(rampResult({ port: 7001 }), { host: '127.0.0.1', port: 7001 })).toBe(true);
+  });
+
+  it('lists a named run by its name, with an address column beside it', () => {
+    const text = formatHistoryReport('h', [{ line: 1, result: named('cache') }, { line: 2, result: rampResult({ port: 7002 }) }], { chart: false });
+    expect(text.split('\n').slice(2).map((l) => l.replace(/\d{4}-\d\d-\d\d \d\d:\d\dZ/, 'DATE'))).toEqual([
+      '  line  date               target          address         max  verdict',
+      '     1  DATE  cache           127.0.0.1:7001  300  limit-by-failure',
+      '     2  DATE  127.0.0.1:7002  127.0.0.1:7002  300  limit-by-failure',
+    ]);
+    const doc = historyDocument('h', [{ line: 1, result: named('cache') }, { line: 2, result: rampResult({ port: 7002 }) }], []);
+    expect(doc.runs.map((r) => r.name)).toEqual(['cache', undefined]);
+  });
+});
 
 describe('defaultHistoryPath', () => {
   it('uses an absolute XDG_DATA_HOME, else ~/.local/share', () => {

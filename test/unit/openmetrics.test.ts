@@ -14,6 +14,7 @@ import {
 } from '../../src/reporters/openmetrics.js';
 import { family, parseOpenMetrics, ParseError } from '../helpers/openmetrics-parser.js';
 import { rampResult } from '../helpers/ramp-result.js';
+import type { GateRecord, RampResult } from '../../src/metrics/result.js';
 
 const labels = [
   { name: 'env', value: 'prod' },
@@ -40,6 +41,7 @@ describe('formatOpenMetrics', () => {
       'tcpprobe_time_to_max_seconds',
       'tcpprobe_run_duration_seconds',
       'tcpprobe_last_run_timestamp_seconds',
+      'tcpprobe_passed',
     ]);
   });
 
@@ -49,6 +51,7 @@ describe('formatOpenMetrics', () => {
         expect(s.labels.env).toBe('prod');
         expect(s.labels.note).toBe('a "quoted" \\ back\nslash');
         expect(s.labels.target).toBe('db.internal:6379');
+        expect(s.labels.address).toBe('db.internal:6379');
       }
     }
   });
@@ -85,7 +88,7 @@ describe('formatOpenMetrics', () => {
     const f = parseOpenMetrics(empty);
     expect(f.map((x) => x.name)).not.toContain('tcpprobe_time_to_max_seconds');
     expect(family(f, 'tcpprobe_connect_latency_seconds').samples[0]?.value).toBeNaN();
-    expect(empty).toContain('tcpprobe_max_concurrency_lower_bound{target="127.0.0.1:6379"} 0\n');
+    expect(empty).toContain('tcpprobe_max_concurrency_lower_bound{target="127.0.0.1:6379",address="127.0.0.1:6379"} 0\n');
   });
 
   it('brackets IPv6 targets', () => {
@@ -97,7 +100,45 @@ describe('formatOpenMetrics', () => {
     const r = rampResult();
     expect(() => formatOpenMetrics(r, [{ name: '1x', value: '' }])).toThrow(UsageError);
     expect(() => formatOpenMetrics(r, [{ name: 'target', value: 'x' }])).toThrow(/set by tcpprobe/);
+    expect(() => formatOpenMetrics(r, [{ name: 'address', value: 'x' }])).toThrow(/set by tcpprobe/);
+    expect(() => formatOpenMetrics(r, [{ name: 'gate', value: 'x' }])).toThrow(/set by tcpprobe/);
     expect(() => formatOpenMetrics(r, [{ name: 'a', value: '1' }, { name: 'a', value: '2' }])).toThrow(/given twice/);
+  });
+});
+
+describe('the gate in the textfile', () => {
+  function gated(outcome: GateRecord['outcome'], dropShare: number | null, baseline: number | null): RampResult {
+    const r = rampResult({ max: 250, port: 6379 });
+    r.gate = {
+      baselineSource: 'history', path: 'h', window: 5, consideredRuns: baseline === null ? 0 : 1,
+      baseline: baseline === null ? null : { maxConcurrency: baseline, verdict: 'limit-by-failure', startedAt: '2026-12-01T03:15:00.000Z' },
+      allowedDropShare: 0.1, dropShare, outcome, message: '',
+    };
+    r.exitCode = outcome === 'regression' ? 7 : 0;
+    r.passed = r.exitCode === 0;
+    return r;
+  }
+  const value = (text: string, name: string): number | undefined => family(parseOpenMetrics(text), name).samples[0]?.value;
+
+  it('writes the baseline, the change against it, the allowed drop, the outcome and whether the run passed', () => {
+    const text = formatOpenMetrics(gated('regression', 1 / 6, 300));
+    expect(value(text, 'tcpprobe_baseline_max_concurrency')).toBe(300);
+    expect(value(text, 'tcpprobe_max_concurrency_change_ratio')).toBeCloseTo(-1 / 6, 9);
+    expect(value(text, 'tcpprobe_allowed_drop_ratio')).toBe(0.1);
+    const gate = family(parseOpenMetrics(text), 'tcpprobe_gate').samples;
+    expect(gate.map((s) => [s.labels.gate, s.value])).toEqual([['pass', 0], ['regression', 1], ['not-compared', 0], ['no-baseline', 0]]);
+    expect(value(text, 'tcpprobe_passed')).toBe(0);
+  });
+
+  it('leaves out what the gate did not have: the first night has no baseline and no change', () => {
+    const families = parseOpenMetrics(formatOpenMetrics(gated('no-baseline', null, null))).map((f) => f.name);
+    expect(families).not.toContain('tcpprobe_baseline_max_concurrency');
+    expect(families).not.toContain('tcpprobe_max_concurrency_change_ratio');
+    expect(families).toContain('tcpprobe_allowed_drop_ratio');
+    expect(families).toContain('tcpprobe_gate');
+    expect(value(formatOpenMetrics(gated('no-baseline', null, null)), 'tcpprobe_passed')).toBe(1);
+    // No change is 0, not -0.
+    expect(formatOpenMetrics(gated('pass', 0, 250))).toMatch(/^tcpprobe_max_concurrency_change_ratio\{[^}]*\} 0$/m);
   });
 });
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { emptyCounters, type FailureRecord } from '../../src/types/pool-counters.js';
 import { resultCounters, resultFailure } from '../../src/metrics/result-mapping.js';
-import { FailureRecordSchema, ResultCountersSchema } from '../../src/metrics/result-schema.js';
+import { FailureRecordSchema } from '../../src/metrics/failure-schema.js';
+import { ResultCountersSchema } from '../../src/metrics/measurement-schema.js';
 
 describe('engine figures into the result document', () => {
   it('counters: exactly the fields ResultCountersSchema names, with the engine values', () => {

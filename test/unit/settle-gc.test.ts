@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyCounters, type PoolCounters } from '../../src/types/pool-counters.js';
-import {
-  createSettleCollector,
-  exposeGc,
-  SETTLE_GC_MIN_INTERVAL_MS,
-  SETTLE_GC_QUIET_MS,
-  startSettleTimer,
-} from '../../src/drivers/settle-gc.js';
+import { createSettleCollector, SETTLE_GC_MIN_INTERVAL_MS, SETTLE_GC_QUIET_MS, startSettleTimer } from '../../src/drivers/settle-gc.js';
+import { exposeGc } from '../../src/engine/process-readiness.js';
 
 function counters(over: Partial<PoolCounters>): PoolCounters {
   return { ...emptyCounters(), ...over };

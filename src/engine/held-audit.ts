@@ -1,0 +1,60 @@
+/**
+ * The pool's side of the handshake audit (handshake-audit.ts reads the kernel's view, drivers/local-driver.ts
+ * runs it): which held connections there are to look at, which of them the kernel showed the server never
+ * completed, and the early keepalive that makes a server that kept no state for one answer RST. Taking a
+ * connection back is the pool's own transition (`takeBack`); this only finds them and marks the suspects, whose
+ * RST the pool then reads as never completed.
+ */
+import { ConnState, type Connection } from './connection.js';
+import type { Transport } from './transport.js';
+
+/** Keepalive idle time given to a suspect of a dropped handshake (TCP_KEEPIDLE is in whole seconds). */
+const SUSPECT_KEEPALIVE_MS = 1000;
+
+export class HeldAudit {
+  constructor(
+    private readonly live: ReadonlySet<Connection>,
+    private readonly transport: Transport<Connection>,
+    private readonly takeBack: (conn: Connection) => void,
+  ) {}
+
+  /** Local ports of the held connections (to match them with the kernel's view). */
+  heldLocalPorts(): number[] {
+    const ports: number[] = [];
+    for (const conn of this.live) {
+      const port = conn.state === ConnState.Held ? this.transport.localPort(conn) : undefined;
+      if (port !== undefined) ports.push(port);
+    }
+    return ports;
+  }
+
+  /** Take back the held connections on `localPorts`, which the server never completed. Returns how many. */
+  takeBackNeverCompleted(localPorts: ReadonlySet<number>): number {
+    let taken = 0;
+    for (const conn of [...this.live]) {
+      const port = conn.state === ConnState.Held ? this.transport.localPort(conn) : undefined;
+      if (conn.state !== ConnState.Held || port === undefined || !localPorts.has(port)) continue;
+      this.takeBack(conn);
+      taken++;
+    }
+    return taken;
+  }
+
+  /**
+   * Probe every held connection that has received nothing with a TCP keepalive in about a second: kernel to
+   * kernel, no byte reaches the server's application (our keepalive would send the same later). A handshake the
+   * server answered with a SYN cookie and then dropped (its queues were full) left no state there: its kernel
+   * answers RST, and the pool takes the connection back as never completed. One the server holds answers with an
+   * ACK. Returns how many were probed.
+   */
+  probeIdleHeld(): number {
+    let probed = 0;
+    for (const conn of this.live) {
+      if (conn.state !== ConnState.Held || conn.firstBytes !== null || !this.transport.isOpen(conn)) continue;
+      conn.auditSuspect = true;
+      this.transport.setKeepAlive(conn, SUSPECT_KEEPALIVE_MS);
+      probed++;
+    }
+    return probed;
+  }
+}

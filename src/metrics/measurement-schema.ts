@@ -1,0 +1,110 @@
+/**
+ * What the engine measured, as the result document names it (result-schema.ts): the counters, the timeline's
+ * samples, latency summaries and the encoded histograms, each participant's share, and the socket layer that ran.
+ *
+ * The document declares its own counters: the engine's live counters are mapped onto `ResultCountersSchema` field
+ * by field where the result is built (controller/run-context.ts), so a new engine counter is a type error there
+ * until the document names it, never a silent change of the schema.
+ *
+ * Loaded only by the schema build and tests: the CLI imports the types (`import type`), never TypeBox itself.
+ */
+import { Type, type TInteger, type TOptional } from 'typebox';
+import { ALL_FAILURE_CLASSES, type FailureClass } from '../types/failure-class.js';
+import { FailureClassSchema } from './failure-schema.js';
+import { closed, count, described, figure, nullable, text, wholeMs } from './schema-kit.js';
+import { EngineNameSchema } from './settings-schema.js';
+
+/** One sample of the run, every `sampleIntervalMs`. Counts are cumulative except held/established/connecting. */
+export const TimelineSampleSchema = closed(
+  {
+    tMs: wholeMs('when the sample was taken, in ms since the run started'),
+    attempted: count('connects started so far, reconnects included (cumulative, connections)'),
+    held: count('connections held at that moment'),
+    established: count('connections open but not yet held at that moment (settling or awaiting the reply)'),
+    connecting: count('connects in flight at that moment'),
+    failed: count('failures so far: failed connects plus lost connections (cumulative)'),
+  },
+  'one sample of the run, every sampleIntervalMs',
+);
+
+/** Failures of each class that occurred (a class with none is absent). */
+function countsByClass() {
+  const properties = {} as { [K in FailureClass]: TOptional<TInteger> };
+  for (const cls of ALL_FAILURE_CLASSES) properties[cls] = Type.Optional(count(`failures of class ${cls} (connections)`));
+  return closed(properties, 'failures of each class that occurred (a class with none is absent)');
+}
+
+/**
+ * The counters a result reports: the engine's totals when the run ended, as named by this document. Gauges
+ * (connecting, established, held, queued) go up and down; the rest only grow.
+ */
+export const ResultCountersSchema = closed(
+  {
+    requested: count('connections asked for'),
+    attempted: count('connects started, reconnects included'),
+    queued: count('connections asked for but not started: waiting for an in-flight slot or a reconnect delay (at the end)'),
+    connecting: count('connects in flight (connect and TLS handshake not finished) at the end'),
+    established: count('connections open but not yet held (settling, or waiting for the expected reply) at the end'),
+    held: count('connections open and counted as held at the end'),
+    peakHeld: count('the most connections held at once'),
+    everHeld: count('connections that ever became held'),
+    connected: count('connects that succeeded: TCP connected and, with TLS, the handshake done'),
+    lost: count('open connections later closed or reset by the server'),
+    heldLost: count('of lost: connections that had been held'),
+    heldLostSincePause: count('of heldLost: connections started since opening last paused'),
+    heldLostEarly: count('of heldLost: connections closed within half a second of becoming held'),
+    servedThenClosed: count('of heldLost: connections that got the expected reply (--expect) and were then closed by the server'),
+    neverCompleted: count('held connections taken back because the server never completed their handshake'),
+    tlsUnproven: count('TLS 1.3 connections counted held by --settle alone: the server showed no proof'),
+    failed: count('all failures: failed connects plus lost connections'),
+    reconnects: count('reconnects started (--reconnect)'),
+    replacementsHeld: count('of reconnects: replacements that became held'),
+    failuresByClass: countsByClass(),
+  },
+  "the engine's totals when the run ended, in connections; gauges (queued, connecting, established, held) are the values at the end",
+);
+
+export const LatencySummarySchema = closed(
+  {
+    count: count('latencies recorded (connections)'),
+    min: nullable(figure('ms'), 'the smallest, in ms; null when nothing was recorded'),
+    p50: nullable(figure('ms'), 'the median, in ms; null when nothing was recorded'),
+    p90: nullable(figure('ms'), 'the 90th percentile, in ms; null when nothing was recorded'),
+    p99: nullable(figure('ms'), 'the 99th percentile, in ms; null when nothing was recorded'),
+    max: nullable(figure('ms'), 'the largest, in ms; null when nothing was recorded'),
+    mean: nullable(figure('ms'), 'the mean, in ms; null when nothing was recorded'),
+  },
+  'latency in milliseconds; all null when nothing was recorded',
+);
+
+export const ParticipantSummarySchema = closed(
+  {
+    name: text('the worker process or agent'),
+    maxHeld: count('the most connections it held at once'),
+    counters: described(ResultCountersSchema, "its engine's totals when the run ended"),
+    clientLimit: nullable(FailureClassSchema, "the limit of its machine it ran into; null: none"),
+    lostAtMs: nullable(figure('ms'), 'when it was lost, in ms since the start; null: it stayed to the end'),
+    engine: Type.Optional(
+      described(EngineNameSchema, "the socket layer its pools ran on (each agent chooses its own); absent if it did not say"),
+    ),
+  },
+  'a process (worker) or agent that held connections',
+);
+
+/** The socket layer that ran: the native core or Node's net/tls. */
+export const EngineRecordSchema = closed(
+  {
+    name: described(EngineNameSchema, 'the socket layer that ran'),
+    why: nullable(text('why'), 'why the JS engine ran (TLS, asked for, or the native core did not load); null for native'),
+  },
+  "the socket layer that ran: the native core or Node's net/tls",
+);
+
+/** The latency histograms, encoded: what a comparison or a merge reads exactly. */
+export const HistogramsSchema = closed(
+  {
+    connectUs: text('the connect latency histogram, in microseconds (HdrHistogram, compressed and base64)'),
+    tlsHandshakeUs: nullable(text('HdrHistogram, base64'), 'the TLS handshake histogram, in microseconds; null without --tls'),
+  },
+  'encoded HdrHistograms (microseconds), for exact merging and comparison',
+);
