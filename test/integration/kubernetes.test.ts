@@ -192,18 +192,20 @@ describeNeeding(NEEDS_PODMAN, 'the container image and deploy/kubernetes under p
     const victim = agentPods[1]!;
     // A slow ramp, so that the run is still going when the pod stops.
     const controller = controllerRun('loss', ['--rate', '150', '--max-duration', '60s'], 120_000);
-    await waitForLog(`${victim}-agent`, /run \S+: \S+, up to/, 30_000);
+    // Its second run (the cap run was the first) has begun on the victim, and ramps for a while.
+    await waitForLog(`${victim}-agent`, /(run \S+: \S+, up to[\s\S]*){2}/, 30_000);
     await sleep(2000);
     const stopped = Date.now();
     p.run(['pod', 'stop', '-t', '10', victim], { timeoutMs: 30_000 });
     const r = await controller;
     timings.push(`agent pod stopped; the run ended ${Date.now() - stopped} ms later`);
     expect(r.code, r.stderr).toBe(EXIT.fleet);
-    expect(r.stderr).toMatch(new RegExp(`fleet: agent ${victim} was lost at [\\d.]+s \\([^)]*\\); the run was stopped \\(--on-agent-loss abort\\)`));
+    expect(r.stderr).toMatch(new RegExp(`fleet: agent ${victim} was lost at [\\d.]+s \\(agent stopping\\); the run was stopped \\(--on-agent-loss abort\\)`));
     const doc = JSON.parse(r.stdout) as RampResult;
     const lost = (doc.participants ?? []).find((x) => x.name === victim);
     expect(lost?.lostAtMs, JSON.stringify(doc.participants)).toBeTypeOf('number');
-    // The agent says what happened on its side.
-    expect(logsOf(`${victim}-agent`).stdout + logsOf(`${victim}-agent`).stderr).toMatch(/agent stopping|done/);
+    // The agent says what happened on its side; it was stopped before it held its share of the cap.
+    expect(logsOf(`${victim}-agent`).stdout + logsOf(`${victim}-agent`).stderr).toMatch(/agent stopping: closing every connection/);
+    expect(lost?.maxHeld).toBeLessThan(CAP / 3);
   }, 180_000);
 });
