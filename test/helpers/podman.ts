@@ -6,7 +6,7 @@
  * removed by that test; the base image stays (a cold build costs about a minute, see docs/kubernetes.md).
  */
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,8 +83,20 @@ export function podman(nofile: number): Podman {
 }
 
 /**
- * The test base image: kept from an earlier run (`podman image exists`), else debootstrap (Debian's mirror, as
- * apt-get) and `podman import`. Returns how long it took and whether it was built.
+ * The Debian mirror apt-get uses here (so debootstrap goes where .ci/run's installs went), from the deb822 or the
+ * one-line sources; null: debootstrap's default (deb.debian.org).
+ */
+function aptMirror(): string | null {
+  const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  const deb822 = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(read('/etc/apt/sources.list.d/debian.sources'));
+  if (deb822 !== null) return deb822[1]!;
+  const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+bookworm\s/m.exec(read('/etc/apt/sources.list'));
+  return oneLine === null ? null : oneLine[1]!;
+}
+
+/**
+ * The test base image: kept from an earlier run (`podman image exists`), else debootstrap (from apt's mirror) and
+ * `podman import`. Returns how long it took and whether it was built.
  */
 export function ensureTestBase(p: Podman): { built: boolean; ms: number } {
   const t0 = Date.now();
@@ -92,7 +104,8 @@ export function ensureTestBase(p: Podman): { built: boolean; ms: number } {
   const rootfs = join(p.dir, 'rootfs');
   mkdirSync(rootfs);
   try {
-    const boot = spawnSync('debootstrap', ['--variant=minbase', '--include=redis-server', 'bookworm', rootfs], {
+    const mirror = aptMirror();
+    const boot = spawnSync('debootstrap', ['--variant=minbase', '--include=redis-server', 'bookworm', rootfs, ...(mirror === null ? [] : [mirror])], {
       encoding: 'utf8',
       timeout: 600_000,
     });
