@@ -41,10 +41,13 @@ export function loadAddon(): NativeAddon | string {
 
 function tryLoad(): NativeAddon | string {
   if (process.platform !== 'linux') return `the native core is built for Linux only (this is ${process.platform})`;
-  // A Node addon is a file the process loads with dlopen; the single executable has none beside it.
-  if (isSingleFile()) return 'the single-file executable runs the JS engine (a native addon cannot load from inside it)';
-  const require = createRequire(import.meta.url);
   const override = process.env[NATIVE_ADDON_ENV];
+  // A Node addon is a file the process loads with dlopen: the single executable carries none, but loads the one
+  // TCPPROBE_NATIVE_ADDON names (the container image puts it beside the executable: deploy/Containerfile).
+  if (isSingleFile() && (override === undefined || override === '')) {
+    return `the single-file executable runs the JS engine (a native addon cannot load from inside it; ${NATIVE_ADDON_ENV}=FILE loads one from disk)`;
+  }
+  const require = createRequire(import.meta.url);
   // dist/engine/ or src/engine/: the package root is two folders up.
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   try {

@@ -28,7 +28,7 @@ const lookupAll: HostLookup = (host) => lookup(host, { all: true });
 /** One run on this agent, from assignment to final report. */
 interface ActiveRun {
   runId: string;
-  /** Close the run now (agent stopping, store lost). */
+  /** Leave the run now (agent stopping, store lost): the controller hears why and counts this agent lost. */
   stop(why: string): void;
   done: Promise<void>;
 }
@@ -100,6 +100,8 @@ async function refusal(o: AgentOptions, spec: FleetRunSpec, resolved: ResolvedTa
 function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, log: AgentLog): ActiveRun {
   let stopWhy: string | null = null;
   let closeNow: (why: string) => void = (why) => (stopWhy = why);
+  /** The agent leaves a run it is part of on its own (stopped, store lost); before it takes part, it refuses. */
+  let leave: (why: string) => void = (why) => (stopWhy = why);
 
   const refuse = async (reason: string): Promise<void> => {
     log(`run ${a.runId}: refused: ${reason}`);
@@ -163,7 +165,14 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
       log(`run ${a.runId}: ${why}: closing every connection`);
       participant.close();
     };
-    if (stopWhy !== null) closeNow(stopWhy);
+    leave = (why) => {
+      if (closedWhy !== null) return;
+      // Said before the final report, so that the controller counts this agent lost and applies its loss policy:
+      // a final report alone would read as a part finished, and the run would go on without its connections.
+      a.send({ kind: 'failure', name: o.name, reason: why });
+      closeNow(why);
+    };
+    if (stopWhy !== null) leave(stopWhy);
 
     // Deadlines run on this machine's clock (the fleet's clocks need not agree): first for the run to start,
     // then, from the first command on, for the run itself.
@@ -206,5 +215,5 @@ function serveRun(a: RunAssignment, endpoint: AgentEndpoint, o: AgentOptions, lo
     await a.end();
     await endpoint.setRun(null);
   });
-  return { runId: a.runId, stop: (why) => closeNow(why), done };
+  return { runId: a.runId, stop: (why) => leave(why), done };
 }

@@ -202,22 +202,32 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     expect(run.stderr).toMatch(/fleet: agent keep-2 lost at .* going on with 1 agent/);
   });
 
-  it('an agent killed mid-run with the default --on-agent-loss abort: the run stops, exit 8 naming the agent', async () => {
+  /** One agent of two lost mid-run under the default --on-agent-loss abort: killed (silent), or stopped (it says why). */
+  const LOSSES = [
+    { how: 'killed (SIGKILL): no heartbeat', signal: 'SIGKILL', names: ['stop-1', 'stop-2'], first: 50, why: /no heartbeat for 3s/ },
+    { how: 'stopped (SIGTERM, as a pod is deleted): it says why', signal: 'SIGTERM', names: ['term-1', 'term-2'], first: 54, why: /agent stopping/ },
+  ] as const;
+  it.each(LOSSES.map((l) => [l.how, l] as const))('an agent %s; the run stops, exit 8 naming the agent and why, a partial result', async (_how, { signal, names, first, why }) => {
     const serve = await startServe([]);
     const allow = ['--allow-target', `127.0.0.1:${serve.port}`];
-    await startAgent(url, 'stop-1', [...allow, '--source', '127.0.0.50-127.0.0.51']);
-    const victim = await startAgent(url, 'stop-2', [...allow, '--source', '127.0.0.52-127.0.0.53']);
-    const running = fleetRamp(url, serve.port, ['--agent-names', 'stop-1,stop-2', '--rate', '400', '--max', '6000']);
+    await startAgent(url, names[0], [...allow, '--source', `127.0.0.${first}-127.0.0.${first + 1}`]);
+    const victim = await startAgent(url, names[1], [...allow, '--source', `127.0.0.${first + 2}-127.0.0.${first + 3}`]);
+    const running = fleetRamp(url, serve.port, ['--agent-names', names.join(','), '--rate', '400', '--max', '6000']);
     await waitForOutput(victim.child, /up to \d+ connections here/, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 1000));
-    await stopAgent(victim, 'SIGKILL');
+    await stopAgent(victim, signal);
     const run = await running;
     expect(run.code, run.stderr).toBe(EXIT.fleet);
-    expect(run.stderr).toMatch(/^tcpprobe: fleet: agent stop-2 was lost at .*--on-agent-loss abort/m);
+    const line = new RegExp(`^tcpprobe: fleet: agent ${names[1]} was lost at [\\d.]+s \\((.*)\\); the run was stopped \\(--on-agent-loss abort\\)$`, 'm');
+    expect(run.stderr).toMatch(line);
+    expect(line.exec(run.stderr)?.[1]).toMatch(why);
     // The partial result is still reported, with the agent marked lost.
     const r = parseResult<RampResult>(run);
     expect(r.verdict.kind).toBe('interrupted');
-    expect(lostAt(r, 'stop-2')).toEqual(expect.any(Number));
+    expect(lostAt(r, names[1])).toEqual(expect.any(Number));
+    expect(lostAt(r, names[0])).toBeNull();
+    // A stopped agent closed its connections and said so in its own log.
+    if (signal === 'SIGTERM') expect((await victim.output).stderr + (await victim.output).stdout).toMatch(/agent stopping: closing every connection/);
   });
 
   itNeeding([NEEDS_SS], 'a controller that vanishes: its agents close the run on their own and wait for the next', async () => {

@@ -6,8 +6,10 @@
  * asset too), and an agent (the bundled Redis client). Skipped, with the reason, only when this node binary has
  * no single-executable fuse.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { EXIT } from '../../src/metrics/exit-codes.js';
 import { collect, type CliRun } from '../helpers/cli.js';
 import { expectValidDocument } from '../helpers/schema-validator.js';
 import { freePort } from '../helpers/ports.js';
-import { skipUnless } from '../helpers/needs.js';
+import { missingOf, need, skipUnless } from '../helpers/needs.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-sea-'));
@@ -42,10 +44,28 @@ beforeAll(async () => {
 }, 120_000);
 
 /** Run the binary itself (not node) with a hard timeout. */
-function runBinary(args: readonly string[], timeoutMs = 30_000): Promise<CliRun> {
-  // The binary chooses its engine itself (always js, and says why): not the engine the test run may name.
-  const env = { ...process.env, TCPPROBE_ENGINE: '' };
+function runBinary(args: readonly string[], timeoutMs = 30_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  // The binary chooses its engine itself (js unless TCPPROBE_NATIVE_ADDON names a core): not the engine the test
+  // run may name.
+  const env = { ...process.env, TCPPROBE_ENGINE: '', ...extraEnv };
   return collect(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env }), timeoutMs);
+}
+
+/** The port `serve` (started by the binary) says it listens on. */
+function listeningPort(serve: ChildProcessByStdio<null, Readable, Readable>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 15_000);
+    serve.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /listening on [^:]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    serve.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
 }
 
 describe('the single-file executable', () => {
@@ -80,19 +100,7 @@ describe('the single-file executable', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 15_000);
-        serve.stdout.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          const m = /listening on [^:]+:(\d+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          }
-        });
-        serve.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-      });
+      const port = await listeningPort(serve);
       const history = join(dir, 'history.jsonl');
       const args = ['ramp', '--host', '127.0.0.1', '--port', String(port), '--max', '600', '--rate', '1000', '--max-duration', '10s', '--hold', '300ms'];
       const run = await runBinary([...args, '--workers', '2', '--json', '-q', '--save', '--history', history], 60_000);
@@ -108,6 +116,27 @@ describe('the single-file executable', () => {
       const report = await runBinary(['report', '--history', history, '--html', html, '-q']);
       expect(report.code, report.stderr).toBe(EXIT.ok);
       expect(readFileSync(html, 'utf8')).toContain('uPlot');
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  }, 90_000);
+
+  it('loads the native core from the file TCPPROBE_NATIVE_ADDON names, in every process (as the container image does)', async (ctx) => {
+    skipUnless(ctx, skipReason ?? missingOf([need.nativeCore]));
+    const addon = createRequire(import.meta.url)('node-gyp-build').resolve(ROOT) as string;
+    const serve = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', '0', '--max-conns', '300', '--over-limit', 'refuse', '-q'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const port = await listeningPort(serve);
+      const args = ['ramp', '--host', '127.0.0.1', '--port', String(port), '--max', '600', '--rate', '1000', '--max-duration', '10s', '--hold', '300ms'];
+      const run = await runBinary([...args, '--workers', '2', '--json', '-q'], 60_000, { TCPPROBE_NATIVE_ADDON: addon });
+      expect(run.code, run.stderr).toBe(EXIT.ok);
+      const doc = JSON.parse(run.stdout) as { maxConcurrency: number; participants?: { engine?: string }[]; engine?: { name: string } };
+      expect(doc.maxConcurrency).toBe(300);
+      expect(doc.engine?.name).toBe('native');
+      expect(doc.participants?.map((p) => p.engine)).toEqual(['native', 'native']);
+      expect(run.stderr).toBe('');
     } finally {
       serve.kill('SIGTERM');
     }

@@ -49,7 +49,7 @@ describe('the package', () => {
   it('ships the user docs but not the screenshot, the bench diary or the map of src/ (no src/ is shipped)', () => {
     const files = packedFiles();
     const docs = files.filter((f) => f.startsWith('docs/')).sort();
-    expect(docs).toEqual(['docs/accuracy.md', 'docs/audits.md', 'docs/cli.md', 'docs/fleet.md', 'docs/how-it-decides.md', 'docs/native-engine.md', 'docs/schedule.md', 'docs/schema.md', 'docs/single-file.md']);
+    expect(docs).toEqual(['docs/accuracy.md', 'docs/audits.md', 'docs/cli.md', 'docs/fleet.md', 'docs/how-it-decides.md', 'docs/kubernetes.md', 'docs/native-engine.md', 'docs/schedule.md', 'docs/schema.md', 'docs/single-file.md']);
     expect(files.filter((f) => /\.(png|jpe?g|gif|svg)$/.test(f))).toEqual([]);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
   });
