@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { nativeCoreProblem } from '../engine/native-addon.js';
-import type { EngineName } from '../types/engine-config.js';
+import type { EngineName } from '../types/pool-config.js';
 import type { EngineRecord } from '../metrics/result.js';
 
 /** The default for --engine when the flag is not given (the test suite runs each engine through it). */
@@ -28,7 +28,7 @@ export function parseEngineFlag(raw: unknown): EngineName | null {
 
 /**
  * Whether the native core binds with IP_BIND_ADDRESS_NO_PORT ($TCPPROBE_NATIVE_BIND=noport) rather than
- * SO_REUSEADDR, the default, which measured faster (docs/native-engine.md). Read where this machine's engine config
+ * SO_REUSEADDR, the default, which measured faster (docs/native-engine.md). Read where this machine's pool config
  * is assembled (a run's setup, an agent's run), which hands it to the pool as `nativeBindNoPort`.
  */
 export function nativeBindNoPort(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -11,7 +11,7 @@ import { readWorkers, type RawFlags } from './probe-options.js';
 import { UsageError } from '../errors.js';
 import { parseAllowRules, type AllowRule } from './allow-rules.js';
 import { parseEngineFlag } from './engine-choice.js';
-import type { EngineName } from '../types/engine-config.js';
+import type { EngineName } from '../types/pool-config.js';
 import { hasPassword, parseRedisUrl, withPassword, type RedisLocation } from './redis-url.js';
 
 /** Which agents a run wants: the first N idle ones by name, or these by name. */

@@ -5,9 +5,9 @@ import { parseCount, parseDurationMs } from './units.js';
 import { optional, Validator } from './validator.js';
 import { readOutFile, readReportFiles, reportFileClaims, STDOUT_PATH, stdoutProblem, type ReportFiles } from './output-path.js';
 import {
-  readEngineOptions,
+  readConnectionOptions,
   readTargetOptions,
-  type EngineOptions,
+  type ConnectionOptions,
   type RawFlags,
   type TargetOptions,
 } from './probe-options.js';
@@ -22,7 +22,7 @@ export const HOLD_DEFAULTS = {
 
 export interface HoldOptions {
   target: TargetOptions;
-  engine: EngineOptions;
+  connection: ConnectionOptions;
   connections: number;
   delayMs: number;
   durationMs: number | null;
@@ -45,7 +45,7 @@ export interface HoldOptions {
 export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
   const v = new Validator();
   const target = readTargetOptions(raw, v);
-  const engine = readEngineOptions(raw, v);
+  const connection = readConnectionOptions(raw, v);
   const connections =
     v.field(() => optional(raw.connections, (s) => parseCount('--connections', s)), null) ?? HOLD_DEFAULTS.connections;
   if (connections < 1) v.problem('--connections: must be at least 1');
@@ -83,7 +83,7 @@ export function readHoldOptions(raw: RawFlags): Readonly<HoldOptions> {
   v.done();
   return Object.freeze({
     target,
-    engine,
+    connection,
     connections,
     delayMs,
     durationMs,

@@ -3,7 +3,7 @@
  * Defaults live here, once; units are in the names.
  */
 import { readFileSync } from 'node:fs';
-import type { EngineSettings, ServiceCheck, TlsSettings } from '../types/engine-config.js';
+import type { PoolSettings, ServiceCheck, TlsSettings } from '../types/pool-config.js';
 import { parseMatcher, unescapeText } from '../engine/matcher.js';
 import { UsageError } from '../errors.js';
 import { formatDurationMs, parseCount, parseDurationMs, parseHost, parsePort, parseTargetName } from './units.js';
@@ -52,7 +52,12 @@ export interface Reconnect {
   heldOnly: boolean;
 }
 
-export interface EngineOptions {
+/**
+ * How each connection is made and judged (the shared probe flags): in-flight cap, timeouts, keepalive, settle,
+ * proof of service, TLS, the socket layer (`engine`) and the worker processes. `poolSettings` turns it into a
+ * pool's settings (types/pool-config.ts).
+ */
+export interface ConnectionOptions {
   maxInflight: number;
   connectTimeoutMs: number;
   keepAliveMs: number;
@@ -94,7 +99,7 @@ export function readTargetOptions(raw: RawFlags, v: Validator, requirePort = tru
   return { host, port, spreadAddresses: raw.spreadAddresses === true, sources, ...(name === null ? {} : { name }) };
 }
 
-export function readEngineOptions(raw: RawFlags, v: Validator): EngineOptions {
+export function readConnectionOptions(raw: RawFlags, v: Validator): ConnectionOptions {
   const maxInflight = v.field(() => optional(raw.maxInflight, (s) => parseCount('--max-inflight', s)), null);
   if (maxInflight !== null && maxInflight < 1) v.problem('--max-inflight: must be at least 1');
   const connectTimeoutMs =
@@ -152,16 +157,16 @@ export function parseSendData(text: string): Uint8Array {
 }
 
 /** The engine settings of a run from its options: what ramp, hold and every fleet agent's pool share. */
-export function engineSettings(engine: EngineOptions, reconnect: Reconnect): EngineSettings {
+export function poolSettings(connection: ConnectionOptions, reconnect: Reconnect): PoolSettings {
   return {
-    maxInflight: engine.maxInflight,
-    connectTimeoutMs: engine.connectTimeoutMs,
-    keepAliveMs: engine.keepAliveMs,
-    settleMs: engine.settleMs,
+    maxInflight: connection.maxInflight,
+    connectTimeoutMs: connection.connectTimeoutMs,
+    keepAliveMs: connection.keepAliveMs,
+    settleMs: connection.settleMs,
     reconnect: reconnect.enabled,
     reconnectDelayMs: reconnect.delayMs,
     reconnectHeldOnly: reconnect.heldOnly,
-    service: engine.service,
-    tls: engine.tls,
+    service: connection.service,
+    tls: connection.tls,
   };
 }

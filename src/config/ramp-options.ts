@@ -6,9 +6,9 @@ import { parseCount, parseDurationMs, parseRate } from './units.js';
 import { optional, Validator } from './validator.js';
 import { readOutFile, readReportFiles, type ReportFiles } from './output-path.js';
 import {
-  readEngineOptions,
+  readConnectionOptions,
   readTargetOptions,
-  type EngineOptions,
+  type ConnectionOptions,
   type RawFlags,
   type Reconnect,
   type TargetOptions,
@@ -35,7 +35,7 @@ export function defaultHoldMs(maxDurationMs: number): number {
 
 export interface RampOptions {
   target: TargetOptions;
-  engine: EngineOptions;
+  connection: ConnectionOptions;
   /** The first stage; with `adaptive`, the adaptive schedule's first rate. */
   stage: Stage;
   /** The default: slow start, then care near the edge (controller/adaptive-plan.ts). Null with --rate or --step. */
@@ -67,7 +67,7 @@ export interface RampOptions {
 export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   const v = new Validator();
   const target = readTargetOptions(raw, v);
-  const engine = readEngineOptions(raw, v);
+  const connection = readConnectionOptions(raw, v);
   const rate = v.field(() => optional(raw.rate, (s) => parseRate('--rate', s)), null);
   const stepSize = v.field(() => optional(raw.step, (s) => parseCount('--step', s)), null);
   const stepIntervalMs = v.field(() => optional(raw.stepInterval, (s) => parseDurationMs('--step-interval', s)), null);
@@ -110,7 +110,7 @@ export function readRampOptions(raw: RawFlags): Readonly<RampOptions> {
   v.done();
   return Object.freeze({
     target,
-    engine,
+    connection,
     stage,
     adaptive: rate === null && stepSize === null && stepIntervalMs === null ? ADAPTIVE_DEFAULTS : null,
     max,

@@ -7,28 +7,28 @@
 import { createHash } from 'node:crypto';
 import type { HoldRunSettings, RampRunSettings } from '../metrics/result.js';
 import type { Stage } from './schedule.js';
-import type { EngineOptions, TargetOptions } from './probe-options.js';
+import type { ConnectionOptions, TargetOptions } from './probe-options.js';
 import type { HoldOptions } from './hold-options.js';
 import type { RampOptions } from './ramp-options.js';
 
 /** What every probing command records: where and how it connects. */
-function probeSettings(target: TargetOptions, engine: EngineOptions) {
-  const service = engine.service;
+function probeSettings(target: TargetOptions, connection: ConnectionOptions) {
+  const service = connection.service;
   const send = service?.send ?? null;
   return {
     spreadAddresses: target.spreadAddresses,
     sources: target.sources === null ? null : [...target.sources],
-    maxInflight: engine.maxInflight,
-    connectTimeoutMs: engine.connectTimeoutMs,
-    keepAliveMs: engine.keepAliveMs,
-    settleMs: engine.settleMs,
+    maxInflight: connection.maxInflight,
+    connectTimeoutMs: connection.connectTimeoutMs,
+    keepAliveMs: connection.keepAliveMs,
+    settleMs: connection.settleMs,
     send: send === null ? null : { bytes: send.byteLength, sha256: createHash('sha256').update(send).digest('hex') },
     expect: service?.expect ?? null,
     reject: service?.reject ?? null,
     expectTimeoutMs: service?.expect ? service.expectTimeoutMs : null,
-    tls: engine.tls === null ? null : { servername: engine.tls.servername, insecure: engine.tls.insecure, ca: engine.tls.ca !== null },
-    engine: engine.engine.name,
-    workers: engine.workers,
+    tls: connection.tls === null ? null : { servername: connection.tls.servername, insecure: connection.tls.insecure, ca: connection.tls.ca !== null },
+    engine: connection.engine.name,
+    workers: connection.workers,
   };
 }
 
@@ -42,7 +42,7 @@ function scheduleSetting(o: Pick<RampOptions, 'stage' | 'adaptive'>): RampRunSet
 /** The settings a ramp records, from its validated options. */
 export function rampRunSettings(o: Readonly<RampOptions>): RampRunSettings {
   return {
-    ...probeSettings(o.target, o.engine),
+    ...probeSettings(o.target, o.connection),
     schedule: scheduleSetting(o),
     max: o.max,
     maxDurationMs: o.maxDurationMs,
@@ -59,7 +59,7 @@ export function rampRunSettings(o: Readonly<RampOptions>): RampRunSettings {
 /** The settings a hold records, from its validated options. */
 export function holdRunSettings(o: Readonly<HoldOptions>): HoldRunSettings {
   return {
-    ...probeSettings(o.target, o.engine),
+    ...probeSettings(o.target, o.connection),
     connections: o.connections,
     delayMs: o.delayMs,
     durationMs: o.durationMs,

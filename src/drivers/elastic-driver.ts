@@ -5,7 +5,7 @@
  * To the ramp it is one ProbeDriver like any other.
  */
 import { performance } from 'node:perf_hooks';
-import type { EngineConfig } from '../types/engine-config.js';
+import type { PoolConfig } from '../types/pool-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import { LocalDriver } from './local-driver.js';
 import type { DriverParticipant, DriverResources, PoolEventListener, ProbeDriver } from '../controller/driver.js';
@@ -22,7 +22,7 @@ import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, su
 import { startWorkerGroup } from './worker-group.js';
 
 /** Start the next process's pool; `index` 1 is the first worker. */
-export type SpawnWorker = (engine: EngineConfig, index: number) => Promise<ProbeDriver>;
+export type SpawnWorker = (engine: PoolConfig, index: number) => Promise<ProbeDriver>;
 
 /** A worker is started once the run's connections come this close (a fraction of one process's share). */
 const PRESPAWN_FRACTION = 0.15;
@@ -48,7 +48,7 @@ export class ElasticDriver implements ProbeDriver {
   private readonly sources: string[] = [];
 
   constructor(
-    private readonly engine: EngineConfig,
+    private readonly engine: PoolConfig,
     private readonly policy: GrowthPolicy,
     onEvent: PoolEventListener | null = null,
     private readonly spawn: SpawnWorker = (e, i) => startWorkerGroup(e, 1, 10_000, i - 1),
@@ -113,7 +113,7 @@ export class ElasticDriver implements ProbeDriver {
     while (this.parts.length <= p) {
       const index = this.parts.length;
       const part: Part = { name: `worker-${index}`, driver: null, pending: 0, ready: Promise.resolve(), maxHeld: 0 };
-      const engine: EngineConfig = { ...this.engine, sourceAddresses: [], sourceSchedule: sourceScheduleFor(index, this.policy) };
+      const engine: PoolConfig = { ...this.engine, sourceAddresses: [], sourceSchedule: sourceScheduleFor(index, this.policy) };
       part.ready = this.spawn(engine, index).then(
         (driver) => {
           part.driver = driver;

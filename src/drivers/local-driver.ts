@@ -2,7 +2,7 @@
  * The driver for one process: a thin adapter over one ConnectionPool.
  */
 import { ConnectionPool } from '../engine/connection-pool.js';
-import type { EngineConfig } from '../types/engine-config.js';
+import type { PoolConfig } from '../types/pool-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit } from '../metrics/result.js';
@@ -36,7 +36,7 @@ export class LocalDriver implements ProbeDriver {
   readonly pool: ConnectionPool;
 
   constructor(
-    private readonly engine: EngineConfig,
+    private readonly engine: PoolConfig,
     onEvent: PoolEventListener | null = null,
   ) {
     this.pool = new ConnectionPool(engine, onEvent);

@@ -15,7 +15,7 @@ import {
   type ParticipantCommand,
   type TelemetryReport,
 } from '../types/participant-protocol.js';
-import type { EngineName } from '../types/engine-config.js';
+import type { EngineName } from '../types/pool-config.js';
 import { createSettleCollector } from './settle-gc.js';
 
 export interface ParticipantTransport {

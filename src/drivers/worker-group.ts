@@ -4,7 +4,7 @@
  */
 import { compiledEntry } from '../compiled-entry.js';
 import { fork, type ChildProcess } from 'node:child_process';
-import type { EngineConfig } from '../types/engine-config.js';
+import type { PoolConfig } from '../types/pool-config.js';
 import type { ParticipantCommand, ParticipantMessage, WorkerStart } from '../types/participant-protocol.js';
 import { RemoteDriver, type ParticipantLink } from './remote-driver.js';
 import { childEntry } from '../single-file.js';
@@ -55,7 +55,7 @@ class WorkerLink implements ParticipantLink {
  * @param firstIndex numbering of the names (worker-N) when a run adds workers one at a time
  */
 export async function startWorkerGroup(
-  engine: EngineConfig,
+  engine: PoolConfig,
   count: number,
   readyTimeoutMs = 10_000,
   firstIndex = 0,

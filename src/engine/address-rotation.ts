@@ -3,7 +3,7 @@
  * addresses round-robin, or, with a source schedule (sources added as a run grows), the address in force from the
  * n-th connect on.
  */
-import type { EngineConfig, SourceStep, TargetAddress } from '../types/engine-config.js';
+import type { PoolConfig, SourceStep, TargetAddress } from '../types/pool-config.js';
 
 export class AddressRotation {
   private nextTarget = 0;
@@ -12,7 +12,7 @@ export class AddressRotation {
   private scheduleIdx = 0;
 
   /** `config.targets`: at least one. */
-  constructor(private readonly config: Pick<EngineConfig, 'targets' | 'sourceAddresses' | 'sourceSchedule'>) {}
+  constructor(private readonly config: Pick<PoolConfig, 'targets' | 'sourceAddresses' | 'sourceSchedule'>) {}
 
   /** The target of the next connect. */
   target(): TargetAddress {

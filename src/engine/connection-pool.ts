@@ -19,7 +19,7 @@ import { classifyErrorCode } from './failure-class.js';
 import type { FailureClass } from '../types/failure-class.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import type { SystemError } from '../errors.js';
-import type { EngineConfig, EngineName } from '../types/engine-config.js';
+import type { PoolConfig, EngineName } from '../types/pool-config.js';
 import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-counters.js';
 import { NodeTransport, type Transport, type TransportSink } from './transport.js';
 import { NativeTransport } from './native-transport.js';
@@ -58,7 +58,7 @@ export class ConnectionPool implements TransportSink<Connection> {
   readonly tlsLatency: Histogram = createHistogram();
 
   constructor(
-    private readonly config: EngineConfig,
+    private readonly config: PoolConfig,
     private readonly onEvent: ((e: PoolEvent) => void) | null = null,
   ) {
     if (config.targets.length === 0) throw new Error('ConnectionPool: no target addresses');

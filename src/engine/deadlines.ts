@@ -4,7 +4,7 @@
  * is sorted as it fills, and the sweep stops at the first entry not yet due. An entry whose connection has moved on
  * meanwhile is dropped when reached. What happens when a deadline passes is the pool's (`DeadlineActions`).
  */
-import type { EngineConfig } from '../types/engine-config.js';
+import type { PoolConfig } from '../types/pool-config.js';
 import { ConnState, type Connection } from './connection.js';
 import { FifoQueue } from './fifo-queue.js';
 
@@ -36,7 +36,7 @@ export class Deadlines {
   private readonly expectTimeoutMs: number;
 
   constructor(
-    config: Pick<EngineConfig, 'connectTimeoutMs' | 'settleMs' | 'service'>,
+    config: Pick<PoolConfig, 'connectTimeoutMs' | 'settleMs' | 'service'>,
     private readonly act: DeadlineActions,
   ) {
     this.connectTimeoutMs = config.connectTimeoutMs;

@@ -3,7 +3,7 @@
  * Matchers are plain data so they cross process boundaries (workers, agents) unchanged.
  */
 import { UsageError } from '../errors.js';
-import type { Matcher } from '../types/engine-config.js';
+import type { Matcher } from '../types/pool-config.js';
 
 
 /** Parse "TEXT" or "/regex/flags". */

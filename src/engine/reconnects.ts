@@ -4,7 +4,7 @@
  * (they count in `queued` from the close on, never in `requested`: a replacement is not a new connection). The
  * counters themselves are the tally's (pool-tally.ts); ConnectionPool drives both.
  */
-import type { EngineConfig } from '../types/engine-config.js';
+import type { PoolConfig } from '../types/pool-config.js';
 import type { FailurePhase } from '../types/pool-counters.js';
 import { FifoQueue } from './fifo-queue.js';
 
@@ -15,7 +15,7 @@ export class Reconnects {
   private handedOver = 0;
   private paused = false;
 
-  constructor(private readonly policy: Pick<EngineConfig, 'reconnect' | 'reconnectHeldOnly' | 'reconnectDelayMs'>) {}
+  constructor(private readonly policy: Pick<PoolConfig, 'reconnect' | 'reconnectHeldOnly' | 'reconnectDelayMs'>) {}
 
   /**
    * Whether a connection that failed in `phase` is reopened: with --reconnect and not paused, a held one always,

@@ -3,7 +3,7 @@
  * open and not yet held, at most MATCH_WINDOW bytes of it, and whether it shows a rejection or the expected reply.
  * ConnectionPool decides what follows (a failure, or held).
  */
-import type { ServiceCheck } from '../types/engine-config.js';
+import type { ServiceCheck } from '../types/pool-config.js';
 import { FIRST_BYTES_KEPT, type Connection } from './connection.js';
 import { compileMatcher } from './matcher.js';
 

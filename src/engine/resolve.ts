@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { ProbeError } from '../errors.js';
 import type { TargetInfo } from '../metrics/result.js';
-import type { TargetAddress } from '../types/engine-config.js';
+import type { TargetAddress } from '../types/pool-config.js';
 
 export interface ResolvedTarget {
   info: TargetInfo;

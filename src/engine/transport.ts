@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { SystemError } from '../errors.js';
-import type { EngineName, TlsSettings } from '../types/engine-config.js';
+import type { EngineName, TlsSettings } from '../types/pool-config.js';
 import { growFdTable } from './process-readiness.js';
 
 

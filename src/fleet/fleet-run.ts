@@ -3,7 +3,7 @@
  * RemoteDriver over one link per agent, so the ramp runs unchanged (src/controller/ramp.ts). Lost agents are
  * handled here, by the --on-agent-loss policy, through an abort signal this module owns.
  */
-import { engineSettings, type EngineOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
+import { poolSettings, type ConnectionOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
 import { formatDurationMs } from '../config/units.js';
 import type { ProbeDriver } from '../controller/driver.js';
 import type { TargetInfo } from '../metrics/result.js';
@@ -25,7 +25,7 @@ export const RUN_DEADLINE_GRACE_MS = 5_000;
 /** What the probing command tells the fleet about its run (RampOptions is one). */
 export interface FleetProbe {
   target: TargetOptions;
-  engine: EngineOptions;
+  connection: ConnectionOptions;
   /** The run's --max-duration, in milliseconds. */
   maxDurationMs: number;
 }
@@ -63,7 +63,7 @@ export async function startFleet(
   // The controller resolves too, for the result; each agent connects to what it resolves itself.
   const resolved = await resolveTarget(probe.target.host, probe.target.port, {
     spread: probe.target.spreadAddresses,
-    tls: probe.engine.tls !== null,
+    tls: probe.connection.tls !== null,
   });
   const coordinator = await openRedisCoordinator(fleet.redis);
   let run: FleetRun | null = null;
@@ -76,7 +76,7 @@ export async function startFleet(
     const plannedPerAgent = Math.ceil(plannedConnections / Math.max(1, agents.length));
     const spec: FleetRunSpec = {
       target: { host: probe.target.host, port: probe.target.port, spread: probe.target.spreadAddresses },
-      engine: engineSettings(probe.engine, reconnect),
+      engine: poolSettings(probe.connection, reconnect),
       plannedPerAgent,
       deadlineMs: probe.maxDurationMs + RUN_DEADLINE_GRACE_MS,
       startWithinMs: AGENT_READY_TIMEOUT_MS * 2,

@@ -6,13 +6,14 @@
  * Targets and source addresses are not in the spec: each agent resolves the host itself and chooses its own
  * source addresses, because both are facts of the machine it runs on.
  */
-import type { EngineSettings, Matcher, ServiceCheck, TlsSettings } from '../types/engine-config.js';
+import type { PoolSettings, Matcher, ServiceCheck, TlsSettings } from '../types/pool-config.js';
 
 export interface FleetRunSpec {
   /** Where to connect; each agent resolves `host` on its own machine. */
   target: { host: string; port: number; spread: boolean };
   /** Shared by every agent of a run (targets and sources are filled in per agent). */
-  engine: EngineSettings;
+  /** The pool settings every agent runs with (named `engine` on the wire, which agents of every version read). */
+  engine: PoolSettings;
   /** Connections this agent should plan for (sources, preflight): the run's planned total over the agents. */
   plannedPerAgent: number;
   /**

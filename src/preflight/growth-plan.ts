@@ -6,7 +6,7 @@
  * pg_hba.conf, MySQL user@host, firewalls counting per address), so it is done only when the run needs it, and the
  * report says when and why. Pure: which process and which source the k-th connection gets.
  */
-import type { SourceStep, TargetAddress } from '../types/engine-config.js';
+import type { SourceStep, TargetAddress } from '../types/pool-config.js';
 import type { ClientFailureClass } from '../types/failure-class.js';
 import { intToIpv4, ipv4ToInt } from './address.js';
 import { assessCapacity, type CapacityAssessment, type FindingId } from './capacity.js';

@@ -2,7 +2,7 @@
  * The preflight's plans, shared by every run and by `tcpprobe doctor`: the source addresses and the worker
  * processes for a fixed count, and how far this machine reaches toward the target. Pure.
  */
-import type { TargetAddress } from '../types/engine-config.js';
+import type { TargetAddress } from '../types/pool-config.js';
 import { MAX_WORKERS } from '../config/probe-options.js';
 import { assessCapacity, DEFAULT_FD_RESERVE_PER_PROCESS, type CapacityAssessment } from './capacity.js';
 import { planSourceAddresses, type SourcePlan } from './source-plan.js';

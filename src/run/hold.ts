@@ -33,12 +33,12 @@ export async function runHold(o: Readonly<HoldOptions>, signal: AbortSignal, hoo
       import('../reporters/preflight.js'),
       import('../config/run-settings.js'),
     ]);
-  const prepared = await prepareRun(o.target, o.engine, { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false }, {
+  const prepared = await prepareRun(o.target, o.connection, { enabled: o.reconnect, delayMs: o.reconnectDelayMs, heldOnly: false }, {
     kind: 'fixed',
     connections: o.connections,
     sources: o.target.sources,
     // Per-connection events exist only in-process: --verbose keeps one process unless --workers says otherwise.
-    workers: o.engine.workers ?? (hooks.onEvent !== undefined ? 1 : null),
+    workers: o.connection.workers ?? (hooks.onEvent !== undefined ? 1 : null),
   });
   const fallback = engineFallbackLine(prepared);
   if (fallback !== null) hooks.onEngineFallback?.(fallback);
@@ -52,7 +52,7 @@ export async function runHold(o: Readonly<HoldOptions>, signal: AbortSignal, hoo
       durationMs: o.durationMs,
       maxDurationMs: o.maxDurationMs,
       assertEstablished: o.assertEstablished,
-      settleMs: o.engine.settleMs,
+      settleMs: o.connection.settleMs,
       assertHeld: o.assertHeld,
     },
     driver,

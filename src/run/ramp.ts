@@ -39,9 +39,9 @@ export interface RampRun {
  * --max, or what the fixed schedule can ask for in --max-duration, or (adaptive) ADAPTIVE_FIXED_RESOURCES_PLAN.
  */
 export function rampResourcePlan(o: Readonly<RampOptions>): ResourcePlan {
-  const fixed = o.target.sources !== null || o.engine.workers !== null;
+  const fixed = o.target.sources !== null || o.connection.workers !== null;
   if (!fixed) return { kind: 'grow' };
-  return { kind: 'fixed', connections: plannedRampConnections(o), sources: o.target.sources, workers: o.engine.workers };
+  return { kind: 'fixed', connections: plannedRampConnections(o), sources: o.target.sources, workers: o.connection.workers };
 }
 
 /** Upper bound of connections a ramp with fixed resources, or a fleet agent's share, plans for. */
@@ -58,7 +58,7 @@ async function localSetup(o: Readonly<RampOptions>, signal: AbortSignal, hooks: 
     import('../setup/run-setup.js'),
     import('../reporters/preflight.js'),
   ]);
-  const prepared = await prepareRun(o.target, o.engine, o.reconnect, rampResourcePlan(o));
+  const prepared = await prepareRun(o.target, o.connection, o.reconnect, rampResourcePlan(o));
   const fallback = engineFallbackLine(prepared);
   if (fallback !== null) hooks.onEngineFallback?.(fallback);
   const driver = await createDriver(prepared, null);
@@ -114,9 +114,9 @@ export async function runRamp(
       clientReach: reach === null ? null : { connections: reach.connections, limitedBy: clientClassAt(reach.limitedBy) },
       maxDurationMs,
       reconnect: o.reconnect.enabled,
-      connectTimeoutMs: o.engine.connectTimeoutMs,
-      settleMs: o.engine.settleMs,
-      expectTimeoutMs: o.engine.service?.expect ? o.engine.service.expectTimeoutMs : null,
+      connectTimeoutMs: o.connection.connectTimeoutMs,
+      settleMs: o.connection.settleMs,
+      expectTimeoutMs: o.connection.service?.expect ? o.connection.service.expectTimeoutMs : null,
     },
     driver,
     { signal: setup.signal, onProgress: onProgress === undefined ? undefined : (p) => onProgress(p, driver) },

@@ -4,10 +4,10 @@
  * the socket layer's settings and start the driver. The preflight comes back as data; src/reporters/preflight.ts
  * words it.
  */
-import type { EngineConfig, EngineSettings, TargetAddress } from '../types/engine-config.js';
+import type { PoolConfig, PoolSettings, TargetAddress } from '../types/pool-config.js';
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import { readyForManySockets } from '../engine/process-readiness.js';
-import { engineSettings, MAX_WORKERS, type EngineOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
+import { poolSettings, MAX_WORKERS, type ConnectionOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
 import { chooseEngine, fallbackLine, nativeBindNoPort } from '../config/engine-choice.js';
 import { nativeCoreProblem } from '../engine/native-addon.js';
 import { planFixed, processCapacity, type RunPreflight } from '../preflight/machine-check.js';
@@ -26,7 +26,7 @@ import { startSettleTimer } from '../drivers/settle-gc.js';
 export interface PreparedRun {
   resolved: ResolvedTarget;
   /** The settings of each process's pool, with the targets and the planned source addresses. */
-  pool: EngineConfig;
+  pool: PoolConfig;
   /** The plan (processes, growth and reach, the socket layer) and what the preflight says, as data. */
   preflight: RunPreflight;
 }
@@ -57,11 +57,11 @@ export function engineFallbackLine(prepared: PreparedRun): string | null {
 }
 
 /** The pool of one process from the run's settings and this machine's targets and sources. */
-export function engineConfig(
-  settings: EngineSettings,
+export function poolConfig(
+  settings: PoolSettings,
   targets: readonly TargetAddress[],
   sourceAddresses: readonly string[],
-): EngineConfig {
+): PoolConfig {
   return { ...settings, targets, sourceAddresses };
 }
 
@@ -108,18 +108,18 @@ export function planResources(assessed: AssessedMachine, plan: ResourcePlan, eng
 /** Resolve, assess and plan a run on this machine; the pool's settings from the options. */
 export async function prepareRun(
   target: TargetOptions,
-  engine: EngineOptions,
+  connection: ConnectionOptions,
   reconnect: Reconnect,
   plan: ResourcePlan,
 ): Promise<PreparedRun> {
-  const assessed = await assessMachine(target, engine.tls !== null);
+  const assessed = await assessMachine(target, connection.tls !== null);
   const resolved = assessed.resolved as ResolvedTarget;
-  const { preflight } = planResources(assessed, plan, engine.engine);
+  const { preflight } = planResources(assessed, plan, connection.engine);
   return {
     resolved,
     pool: {
-      ...engineConfig(engineSettings(engine, reconnect), resolved.addresses, preflight.sources),
-      engine: engine.engine.name,
+      ...poolConfig(poolSettings(connection, reconnect), resolved.addresses, preflight.sources),
+      engine: connection.engine.name,
       nativeBindNoPort: nativeBindNoPort(),
     },
     preflight,
@@ -162,7 +162,7 @@ export interface AgentShare {
  * share's driver. Throws with one line when the engine asked for cannot run here.
  */
 export async function prepareAgentShare(
-  settings: EngineSettings,
+  settings: PoolSettings,
   targets: readonly TargetAddress[],
   planned: number,
   flags: { sources: readonly string[] | null; workers: number | null; engine: Parameters<typeof chooseEngine>[0] },
@@ -179,7 +179,7 @@ export async function prepareAgentShare(
     reach: null,
     engine: choice,
   };
-  const pool: EngineConfig = { ...engineConfig(settings, targets, fixed.sources.addresses), engine: choice.name, nativeBindNoPort: nativeBindNoPort() };
+  const pool: PoolConfig = { ...poolConfig(settings, targets, fixed.sources.addresses), engine: choice.name, nativeBindNoPort: nativeBindNoPort() };
   let driver: ProbeDriver;
   try {
     driver = fixed.workers > 1 ? await startWorkerGroup(pool, fixed.workers) : new LocalDriver(pool);

@@ -3,7 +3,7 @@
  * machine (over IPC) and agents on other machines (over Redis) speak the same small, explicit protocol.
  * Commands carry a sequence number so the controller knows which of its asks a telemetry report already includes.
  */
-import type { EngineConfig, EngineName } from './engine-config.js';
+import type { PoolConfig, EngineName } from './pool-config.js';
 import type { FailureRecord, PoolCounters } from './pool-counters.js';
 
 export type ParticipantCommand =
@@ -70,7 +70,7 @@ export type ParticipantMessage = TelemetryReport | ParticipantFailure | Handshak
 export interface WorkerStart {
   kind: 'start';
   name: string;
-  engine: EngineConfig;
+  engine: PoolConfig;
 }
 
 export const TELEMETRY_INTERVAL_MS = 50;

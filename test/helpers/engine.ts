@@ -1,10 +1,10 @@
 /** Engine and run-target fixtures for tests that drive the executors directly against a loopback port. */
-import type { EngineConfig } from '../../src/types/engine-config.js';
+import type { PoolConfig } from '../../src/types/pool-config.js';
 import type { TargetInfo } from '../../src/metrics/result.js';
-import { engineSettings, readEngineOptions } from '../../src/config/probe-options.js';
+import { poolSettings, readConnectionOptions } from '../../src/config/probe-options.js';
 import { RAMP_DEFAULTS } from '../../src/config/ramp-options.js';
 import { Validator } from '../../src/config/validator.js';
-import type { EngineName } from '../../src/types/engine-config.js';
+import type { EngineName } from '../../src/types/pool-config.js';
 import { chooseEngine, parseEngineFlag } from '../../src/config/engine-choice.js';
 
 /**
@@ -17,14 +17,14 @@ export const testEngine: EngineName = chooseEngine(parseEngineFlag(undefined), f
  * The engine as the CLI builds it by default (no flags: the defaults of config/, read the way a command reads
  * them), aimed at 127.0.0.1:port; `over` changes single fields.
  */
-export function engineFor(port: number, over: Partial<EngineConfig> = {}): EngineConfig {
+export function engineFor(port: number, over: Partial<PoolConfig> = {}): PoolConfig {
   const v = new Validator();
-  const defaults = readEngineOptions({}, v);
+  const defaults = readConnectionOptions({}, v);
   v.done();
   return {
     targets: [{ address: '127.0.0.1', family: 4, port }],
     sourceAddresses: [],
-    ...engineSettings(defaults, { enabled: false, delayMs: RAMP_DEFAULTS.reconnectDelayMs, heldOnly: false }),
+    ...poolSettings(defaults, { enabled: false, delayMs: RAMP_DEFAULTS.reconnectDelayMs, heldOnly: false }),
     engine: over.tls ? 'js' : testEngine,
     ...over,
   };

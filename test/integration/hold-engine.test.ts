@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { executeHold, type HoldSettings } from '../../src/controller/hold.js';
 import { holdResult } from '../../src/run/result.js';
 import { LocalDriver } from '../../src/drivers/local-driver.js';
-import type { EngineConfig } from '../../src/types/engine-config.js';
+import type { PoolConfig } from '../../src/types/pool-config.js';
 import type { HoldResult } from '../../src/metrics/result.js';
 import type { TargetServer } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
@@ -27,7 +27,7 @@ const SETTINGS: HoldSettings = {
 async function hold(
   port: number,
   settings: Partial<HoldSettings> = {},
-  engine: Partial<EngineConfig> = {},
+  engine: Partial<PoolConfig> = {},
   opts: { signal?: AbortSignal } = {},
 ): Promise<HoldResult> {
   const driver = new LocalDriver(engineFor(port, engine));

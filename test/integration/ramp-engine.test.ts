@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { executeRamp, type RampSettings } from '../../src/controller/ramp.js';
 import { rampResult } from '../../src/run/result.js';
 import { LocalDriver } from '../../src/drivers/local-driver.js';
-import type { EngineConfig } from '../../src/types/engine-config.js';
+import type { PoolConfig } from '../../src/types/pool-config.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import type { TargetServer, TargetServerOptions } from '../../src/server/target-server.js';
 import { startTarget } from '../helpers/target.js';
@@ -42,7 +42,7 @@ const SETTINGS: RampSettings = {
 async function ramp(
   port: number,
   settings: Partial<RampSettings> = {},
-  engine: Partial<EngineConfig> = {},
+  engine: Partial<PoolConfig> = {},
   signal?: AbortSignal,
 ): Promise<RampResult> {
   const s = { ...SETTINGS, ...settings };

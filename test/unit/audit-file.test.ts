@@ -48,7 +48,7 @@ describe('readAuditFile', () => {
     expect(redis?.options.max).toBe(5000);
     expect(redis?.options.maxDurationMs).toBe(20_000);
     expect(redis?.options.adaptive).toMatchObject({ kind: 'adaptive' });
-    expect(redis?.options.engine.service?.send?.toString()).toBe('PING\r\n');
+    expect(redis?.options.connection.service?.send?.toString()).toBe('PING\r\n');
     expect(redis?.options.quiet).toBe(true);
     expect(redis?.options.chart).toBe(false);
     expect(redis?.maxRegressionShare).toBeCloseTo(0.1);
@@ -63,7 +63,7 @@ describe('readAuditFile', () => {
     expect(redis?.settings.send).toBe('(6 bytes)');
     expect(redis?.settings.expect).toBe('+PONG');
     expect(api?.options.target).toMatchObject({ host: 'api.internal', port: 443 });
-    expect(api?.options.engine.tls).toMatchObject({ insecure: expect.any(Boolean) });
+    expect(api?.options.connection.tls).toMatchObject({ insecure: expect.any(Boolean) });
     expect(api?.options.adaptive).toBeNull();
     expect(api?.maxRegressionShare).toBeCloseTo(0.05);
     expect(api?.minConnections).toBeNull();

@@ -11,9 +11,9 @@ import { readDoctorOptions } from '../../src/config/doctor-options.js';
 import { HOLD_DEFAULTS, readHoldOptions } from '../../src/config/hold-options.js';
 import {
   ENGINE_DEFAULTS,
-  engineSettings,
+  poolSettings,
   MAX_WORKERS,
-  readEngineOptions,
+  readConnectionOptions,
   readTargetOptions,
   readWorkers,
   type RawFlags,
@@ -41,7 +41,7 @@ function problemsOf(read: () => unknown): readonly string[] {
 function readProbe(raw: RawFlags) {
   const v = new Validator();
   const target = readTargetOptions(raw, v);
-  const engine = readEngineOptions(raw, v);
+  const engine = readConnectionOptions(raw, v);
   v.done();
   return { target, engine };
 }
@@ -136,9 +136,9 @@ describe('probe-options: target and engine flags', () => {
     expect(problemsOf(() => read('0'))).toEqual([`--workers: must be 1 to ${MAX_WORKERS}`]);
   });
 
-  it('engineSettings: the options and the reconnect policy, field for field', () => {
+  it('poolSettings: the options and the reconnect policy, field for field', () => {
     const { engine } = readProbe({ port: '1', expect: 'OK' });
-    expect(engineSettings(engine, { enabled: true, delayMs: 50, heldOnly: true })).toEqual({
+    expect(poolSettings(engine, { enabled: true, delayMs: 50, heldOnly: true })).toEqual({
       maxInflight: engine.maxInflight,
       connectTimeoutMs: engine.connectTimeoutMs,
       keepAliveMs: engine.keepAliveMs,

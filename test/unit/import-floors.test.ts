@@ -150,11 +150,11 @@ describe('import floors (docs/architecture.md)', () => {
     const files = new Map([
       ['metrics/result.ts', "import type { PoolCounters } from '../engine/connection-pool.js';\nimport { x } from '../types/pool-counters.js';"],
       ['config/units.ts', "import { UsageError } from '../errors.js';\nimport { a } from './validator.js';"],
-      ['types/engine-config.ts', "const m = await import('../cli/main.js');"],
+      ['types/pool-config.ts', "const m = await import('../cli/main.js');"],
     ]);
     expect(floorViolations(files, table)).toEqual([
       'src/metrics/result.ts -> src/engine/connection-pool.ts',
-      'src/types/engine-config.ts -> src/cli/main.ts',
+      'src/types/pool-config.ts -> src/cli/main.ts',
     ]);
   });
 

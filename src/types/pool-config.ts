@@ -1,7 +1,8 @@
 /**
- * What the socket engine is asked to do: the resolved targets, proof of service, TLS and the pool's settings.
- * Plain data at the ground floor (src/types/): config builds it, workers and agents carry it across processes,
- * the engine reads it. Imports nothing.
+ * A pool's settings (PoolConfig): what the socket engine is asked to do, with the resolved targets, proof of
+ * service and TLS; and the socket layer's name (EngineName: "engine" means the socket layer and nothing else).
+ * Plain data at the ground floor (src/types/): config builds it, worker processes and agents carry it across
+ * processes, the engine reads it. Imports nothing.
  */
 
 /** The socket layer: Node's net/tls or the native core (epoll in C, no TLS). */
@@ -34,7 +35,8 @@ export interface TlsSettings {
   ca: string | null;
 }
 
-export interface EngineConfig {
+/** One pool's settings: where it connects from and to, and how. */
+export interface PoolConfig {
   /** Round-robin over these; pass one to pin a single address. */
   targets: readonly TargetAddress[];
   /** Local addresses to bind, round-robin; empty lets the kernel choose. Ignored with `sourceSchedule`. */
@@ -71,8 +73,8 @@ export interface EngineConfig {
   nativeBindNoPort?: boolean;
 }
 
-/** The engine settings that do not depend on the machine running the pool (targets and sources do). */
-export type EngineSettings = Omit<EngineConfig, 'targets' | 'sourceAddresses'>;
+/** The pool settings that do not depend on the machine running the pool (targets and sources do). */
+export type PoolSettings = Omit<PoolConfig, 'targets' | 'sourceAddresses'>;
 
 /** From this connect on, bind `address` (null: the kernel chooses). */
 export interface SourceStep {
