@@ -9,6 +9,7 @@
 import { isLoopback, isIpv4Loopback } from './address.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, MAX_AUTO_LOOPBACK_SOURCES } from './source-plan.js';
 import { MAX_WORKERS } from '../config/probe-options.js';
+import { conntrackScope } from './conntrack-scope.js';
 import type { Static } from 'typebox';
 import type { FindingIdSchema, FindingSchema } from './doctor-schema.js';
 
@@ -180,13 +181,22 @@ function conntrackFinding(ctx: Context): Finding {
     if (!ctx.procSysReadable) return unknown('conntrack', title, 'nf_conntrack_max');
     return { id: 'conntrack', title, value: 'not loaded', reach: null, severity: 'ok', advice: null };
   }
+  const used = count === null ? 'use unknown' : `${count} in use`;
+  const scope = conntrackScope(ctx.limits);
+  if (scope.applies === 'no') {
+    // The table is machine-wide, but a namespace whose rules never ask for conntrack puts nothing in it.
+    return { id: 'conntrack', title, value: `${max} entries, ${used}; not a cap: ${scope.why}`, reach: null, severity: 'ok', advice: null };
+  }
   // Every connection, loopback included, takes one entry while open and for a while after it closes.
   const inUse = count ?? 0;
   const reach = Math.max(0, max - inUse);
+  // Said when the count alone does not show why the table is a cap.
+  const counted =
+    scope.applies === 'unknown' ? ` (counted as a cap: ${scope.why})` : inUse === 0 ? ` (${scope.why})` : '';
   return {
     id: 'conntrack',
     title,
-    value: `${max} entries, ${count === null ? 'use unknown' : `${count} in use`} -> ${n(reach)} connections`,
+    value: `${max} entries, ${used} -> ${n(reach)} connections${counted}`,
     reach,
     severity: capSeverity(reach, ctx.planned),
     advice:

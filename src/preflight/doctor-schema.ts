@@ -49,6 +49,14 @@ export const DoctorLimitsSchema = closed(
     tcpMaxSynBacklog: nullable(count('connections'), 'net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue; null: could not be read'),
     conntrackMax: nullable(count('entries'), 'nf_conntrack_max: connection-tracking table size, in entries; null when conntrack is not loaded'),
     conntrackCount: nullable(count('entries'), 'nf_conntrack_count: entries in use now; null when conntrack is not loaded'),
+    conntrackTracksHere: Type.Optional(
+      nullable(
+        flag('true when it got an entry'),
+        'whether one loopback connection made in this network namespace got a conntrack entry (nf_conntrack_count is ' +
+          'per namespace; a namespace with no rule that needs conntrack tracks nothing, and nf_conntrack_max does not ' +
+          'bound it); tested only when conntrack is loaded and the count was 0; null: not tested, or the test could not run',
+      ),
+    ),
     timeWaitSockets: nullable(
       count('sockets'),
       'TCP sockets in TIME_WAIT in this network namespace now (/proc/net/sockstat), each holding a port for 60 s; null: could not be read',

@@ -4,6 +4,7 @@
  * becomes null instead of an error, so the preflight can always report what it does know.
  */
 import { readFile, readdir } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import {
   countReservedPortsInRange,
   parseOpenFilesLimit,
@@ -55,6 +56,57 @@ export async function currentFdCount(): Promise<number | null> {
   }
 }
 
+const CONNTRACK_COUNT = '/proc/sys/net/netfilter/nf_conntrack_count';
+
+/** How long the loopback test below may take before it counts as one that could not run. */
+const TRACKING_TEST_TIMEOUT_MS = 1000;
+
+/**
+ * Whether this network namespace tracks connections: make one connection to a listener on 127.0.0.1 in this
+ * namespace, and read this namespace's nf_conntrack_count while it is open (it counts this namespace's entries
+ * only). Meant for a count of 0: above 0 already says so. Both ends are closed with RST, so no TIME_WAIT is left.
+ * Null when the test cannot run (loopback down, the count not readable) or takes longer than a second.
+ */
+export async function loopbackConnectionTracked(countPath: string = CONNTRACK_COUNT): Promise<boolean | null> {
+  return new Promise((resolve) => {
+    const sockets: Socket[] = [];
+    let connected = false;
+    let accepted = false;
+    let settled = false;
+    const server = createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => undefined);
+      accepted = true;
+      check();
+    });
+    const finish = (tracked: boolean | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const s of sockets) s.resetAndDestroy();
+      server.close();
+      resolve(tracked);
+    };
+    const timer = setTimeout(() => finish(null), TRACKING_TEST_TIMEOUT_MS);
+    let reading = false;
+    function check(): void {
+      if (!connected || !accepted || reading) return;
+      reading = true;
+      void readInt(countPath).then((count) => finish(count === null ? null : count > 0));
+    }
+    server.on('error', () => finish(null));
+    server.listen(0, '127.0.0.1', () => {
+      const client = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+      sockets.push(client);
+      client.on('error', () => finish(null));
+      client.on('connect', () => {
+        connected = true;
+        check();
+      });
+    });
+  });
+}
+
 /** Read every limit at once; never throws. */
 export async function readSystemLimits(): Promise<SystemLimits> {
   const [
@@ -82,13 +134,15 @@ export async function readSystemLimits(): Promise<SystemLimits> {
     readInt('/proc/sys/net/core/somaxconn'),
     readInt('/proc/sys/net/ipv4/tcp_max_syn_backlog'),
     readInt('/proc/sys/net/netfilter/nf_conntrack_max'),
-    readInt('/proc/sys/net/netfilter/nf_conntrack_count'),
+    readInt(CONNTRACK_COUNT),
     readText('/proc/net/sockstat'),
     currentFdCount(),
   ]);
   const openFiles = limitsText === null ? null : parseOpenFilesLimit(limitsText);
   const localPortRange = rangeText === null ? null : parsePortRange(rangeText);
   const fileNr = fileNrText === null ? null : parseSysctlInts(fileNrText);
+  // Only an empty table needs the test: entries in use already say this namespace tracks (conntrack-scope.ts).
+  const conntrackTracksHere = conntrackMax !== null && conntrackCount === 0 ? await loopbackConnectionTracked() : null;
   return {
     openFilesSoft: openFiles?.soft ?? null,
     openFilesHard: openFiles?.hard ?? null,
@@ -103,6 +157,7 @@ export async function readSystemLimits(): Promise<SystemLimits> {
     tcpMaxSynBacklog,
     conntrackMax,
     conntrackCount,
+    conntrackTracksHere,
     timeWaitSockets: sockstatText === null ? null : parseSockstatTimeWait(sockstatText),
     openFds,
   };

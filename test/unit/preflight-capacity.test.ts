@@ -257,3 +257,29 @@ describe('unreadable limits', () => {
     expect(findingOf(UNKNOWN, { requestedConnections: 20_000 }, 'slow-zone').severity).toBe('warn');
   });
 });
+
+describe('conntrack where the namespace tracks nothing', () => {
+  const TABLE = { conntrackMax: 262_144, conntrackCount: 0 };
+  // [loopback test, reach, severity, value]
+  const table: [boolean | null, number | null, string, string][] = [
+    [false, null, 'ok', '262144 entries, 0 in use; not a cap: this namespace tracks nothing (a loopback connection made here got no entry)'],
+    [true, 262_144, 'ok', '262144 entries, 0 in use -> 262,144 connections (this namespace tracks connections (a loopback connection made here got an entry))'],
+    [null, 262_144, 'ok', '262144 entries, 0 in use -> 262,144 connections (counted as a cap: whether this namespace tracks could not be tested)'],
+  ];
+  it.each(table)('loopback test %s -> reach %s', (tracks, reach, severity, value) => {
+    const f = findingOf({ ...MACHINE, ...TABLE, conntrackTracksHere: tracks }, {}, 'conntrack');
+    expect(f).toMatchObject({ reach, severity, value });
+  });
+
+  it('a million planned: capped at the table only where the namespace tracks', () => {
+    const sourceAddresses = Array.from({ length: 60 }, (_, i) => `127.0.0.${i + 2}`);
+    const million = { requestedConnections: 1_000_000, processes: 64, sourceAddresses };
+    const untracked = assessCapacity({ ...MACHINE, ...TABLE, conntrackTracksHere: false }, plan(million));
+    // (2,466,183 - 414) / 2: a local server holds the other end of each.
+    expect(untracked.limitedBy).toBe('file-max');
+    expect(untracked.maxConnections).toBe(1_232_884);
+    const tracked = assessCapacity({ ...MACHINE, ...TABLE, conntrackTracksHere: true }, plan(million));
+    expect(tracked.limitedBy).toBe('conntrack');
+    expect(tracked.maxConnections).toBe(262_144);
+  });
+});
