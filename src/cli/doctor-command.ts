@@ -107,6 +107,7 @@ export function doctorDocument(r: DoctorReport): DoctorDocument {
     assessment: {
       maxConnections: Number.isFinite(a.maxConnections) ? a.maxConnections : null,
       limitedBy: a.limitedBy,
+      next: a.next === null ? null : { limitedBy: a.next.limitedBy, connections: a.next.connections, basis: a.next.basis },
       plannedConnections: a.plannedConnections,
       targets: a.targets.map((t) => ({ address: t.address, port: t.port })),
       findings: a.findings.map((f) => ({ ...f, reach: f.reach !== null && Number.isFinite(f.reach) ? f.reach : null })),

@@ -53,11 +53,23 @@ export interface CapacityPlan {
   fdReservePerProcess?: number;
 }
 
+/** The limit that would bind once the binding one is lifted, and where. */
+export interface NextLimit {
+  /** Id of the cap with the next smallest reach. */
+  limitedBy: FindingId;
+  /** Connections it allows (all processes together). */
+  connections: number;
+  /** What that reach is spread over, in a few words: "over 250 source addresses", "over 64 processes". */
+  basis: string;
+}
+
 export interface CapacityAssessment {
   /** Most connections this machine can hold to these targets; `Infinity` when no limit could be read. */
   maxConnections: number;
   /** Id of the binding finding (smallest reach); null when no limit could be read. */
   limitedBy: FindingId | null;
+  /** The cap that binds next if the binding one is lifted; null when no other cap could be read. */
+  next: NextLimit | null;
   /** Connections the plan may try: `requestedConnections`, or `plannedUpperBound` for an unbounded ramp. */
   plannedConnections: number;
   targets: readonly CapacityTarget[];
@@ -307,6 +319,31 @@ function somaxconnFinding(ctx: Context): Finding {
   };
 }
 
+const plural = (count: number, one: string, many: string): string => `${n(count)} ${count === 1 ? one : many}`;
+
+/** What a cap's reach is spread over, for the "next" line. */
+function capBasis(id: FindingId, ctx: Context): string {
+  if (id === 'fd-limit') return ctx.processes > 1 ? `over ${plural(ctx.processes, 'process', 'processes')}` : 'in one process';
+  if (id === 'ports') {
+    return ctx.sourceCount > 0
+      ? `over ${plural(ctx.sourceCount, 'source address', 'source addresses')}`
+      : `from one source address${ctx.targetCount > 1 ? ` to ${plural(ctx.targetCount, 'target', 'targets')}` : ''}`;
+  }
+  if (id === 'conntrack') return `in a table of ${n(ctx.limits.conntrackMax ?? 0)} entries`;
+  return 'machine-wide';
+}
+
+/** The cap with the smallest reach after `binding` (the earlier one on a tie), or null. */
+function nextCap(caps: readonly Finding[], binding: FindingId | null, ctx: Context): NextLimit | null {
+  let next: Finding | null = null;
+  for (const f of caps) {
+    if (f.id === binding || f.reach === null) continue;
+    if (next === null || f.reach < (next.reach ?? Number.POSITIVE_INFINITY)) next = f;
+  }
+  if (next?.reach == null) return null;
+  return { limitedBy: next.id, connections: next.reach, basis: capBasis(next.id, ctx) };
+}
+
 /**
  * Assess what this machine can hold for `plan`. Connections planned = `requestedConnections`, or
  * `plannedUpperBound` for an unbounded ramp. Each cap (fd-limit, ports, conntrack, file-max) becomes 'limit'
@@ -346,5 +383,12 @@ export function assessCapacity(limits: SystemLimits, plan: CapacityPlan): Capaci
       limitedBy = f.id;
     }
   }
-  return { maxConnections, limitedBy, plannedConnections: planned, targets: plan.targets, findings };
+  return {
+    maxConnections,
+    limitedBy,
+    next: limitedBy === null ? null : nextCap(caps, limitedBy, ctx),
+    plannedConnections: planned,
+    targets: plan.targets,
+    findings,
+  };
 }

@@ -89,6 +89,19 @@ export const DoctorDocumentSchema = closed(
       {
         maxConnections: nullable(count('connections'), 'most connections this machine can hold to these targets; null when no limit could be read'),
         limitedBy: nullable(FindingIdSchema, 'id of the binding finding (smallest reach); null when no limit could be read'),
+        next: Type.Optional(
+          nullable(
+            closed(
+              {
+                limitedBy: FindingIdSchema,
+                connections: count('connections that cap allows (all processes together)'),
+                basis: text('what that reach is spread over, e.g. "over 250 source addresses", "over 64 processes", "machine-wide"'),
+              },
+              'the cap with the next smallest reach',
+            ),
+            'the resource that would bind once the binding one is lifted, and at what count; null when no other cap could be read',
+          ),
+        ),
         plannedConnections: count('connections the plan was assessed for'),
         targets: Type.Array(
           closed(

@@ -29,6 +29,21 @@ function sourcesText(sources: readonly string[]): string {
   return distinct.length === 0 ? 'kernel-chosen' : `${compactAddresses(distinct)} (${distinct.length})`;
 }
 
+/** The resource each cap counts, as the "next" words name it. */
+const RESOURCE: Readonly<Partial<Record<FindingId, string>>> = {
+  'fd-limit': 'open files',
+  ports: 'ephemeral ports',
+  conntrack: 'conntrack entries',
+  'file-max': 'fs.file-max',
+};
+
+/** "if that is lifted, next: ephemeral ports at 7,058,000 over 250 source addresses", or null when no other cap could be read. */
+export function nextLimitText(assessment: CapacityAssessment): string | null {
+  const { next } = assessment;
+  if (next === null) return null;
+  return `if that is lifted, next: ${RESOURCE[next.limitedBy] ?? next.limitedBy} at ${formatCount(next.connections)} ${next.basis}`;
+}
+
 function verdict(assessment: CapacityAssessment): string {
   const { maxConnections, limitedBy, findings } = assessment;
   if (limitedBy === null || !Number.isFinite(maxConnections)) {
@@ -79,6 +94,9 @@ export function formatPreflight(
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = rows.map(([label, value]) => `${INDENT}${label.padEnd(width)} ${value}`);
   lines.push(`${INDENT}${verdict(assessment)}`);
+  // Its own line, so the verdict line reads (and parses) as it always has.
+  const next = nextLimitText(assessment);
+  if (next !== null) lines.push(`${INDENT}${INDENT}${next}`);
   for (const f of assessment.findings) {
     if (f.severity === 'warn' || f.severity === 'limit') {
       lines.push(`${INDENT}${problemLine(f, assessment.plannedConnections)}`);

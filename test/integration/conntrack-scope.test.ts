@@ -44,12 +44,17 @@ describeNeeding([need.root, need.netns, need.command('iptables'), need.file(CONN
     expect(untracked?.value).toMatch(/not a cap: this namespace tracks nothing/);
     expect(before.assessment.limitedBy).not.toBe('conntrack');
     expect(before.assessment.maxConnections).toBeGreaterThan(max ?? 0);
+    // The next cap after the binding one, and where.
+    expect(before.assessment.next).toMatchObject({ connections: expect.any(Number) as number, basis: expect.any(String) as string });
+    expect(before.assessment.next?.connections).toBeGreaterThanOrEqual(before.assessment.maxConnections ?? 0);
 
     // A rule that matches on connection state: the same loopback connection now got an entry, and the table binds.
     expect(after.limits.conntrackTracksHere).toBe(true);
     expect(after.assessment.limitedBy).toBe('conntrack');
     expect(after.assessment.maxConnections).toBe(max);
     expect(after.assessment.findings.find((f) => f.id === 'conntrack')?.value).toMatch(/a loopback connection made here got an entry/);
+    expect(after.assessment.next?.limitedBy).not.toBe('conntrack');
     expect(text).toMatch(/\(limited by: conntrack\)/);
+    expect(text).toMatch(/if that is lifted, next: \S/);
   });
 });

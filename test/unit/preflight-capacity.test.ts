@@ -283,3 +283,26 @@ describe('conntrack where the namespace tracks nothing', () => {
     expect(tracked.maxConnections).toBe(262_144);
   });
 });
+
+describe('the cap that binds next', () => {
+  const FRESH_NAMESPACE = { ...MACHINE, fileMax: 2_466_248, filesAllocated: 1_800, conntrackMax: 262_144, conntrackCount: 0 };
+  const sources = (count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`);
+  // [limits, plan, binding, its reach, next, its reach, basis]
+  const table: [string, SystemLimits, Partial<CapacityPlan>, FindingId, number, FindingId | null, number | null, string | null][] = [
+    ['one process, unbound', MACHINE, {}, 'fd-limit', 19_936, 'ports', 28_232, 'from one source address'],
+    ['one process, unbound, two targets', MACHINE, { targets: [LOCAL_TARGET, { address: '127.0.0.1', port: 8081 }] }, 'fd-limit', 19_936, 'ports', 56_464, 'from one source address to 2 targets'],
+    ['64 processes, 60 sources', { ...MACHINE, fileMax: 10_000_000 }, { processes: 64, sourceAddresses: sources(60) }, 'fd-limit', 1_275_904, 'ports', 1_693_920, 'over 60 source addresses'],
+    ['fresh namespace, untracked: file-max, then open files', { ...FRESH_NAMESPACE, conntrackTracksHere: false }, { processes: 64, sourceAddresses: sources(250) }, 'file-max', 1_232_224, 'fd-limit', 1_275_904, 'over 64 processes'],
+    ['fresh namespace, tracked: conntrack, then file-max', { ...FRESH_NAMESPACE, conntrackTracksHere: true }, { processes: 64, sourceAddresses: sources(250) }, 'conntrack', 262_144, 'file-max', 1_232_224, 'machine-wide'],
+    ['only one cap readable', { ...UNKNOWN, openFilesSoft: 1024 }, {}, 'fd-limit', 960, null, null, null],
+  ];
+  it.each(table)('%s', (_name, limits, over, binding, reach, next, nextReach, basis) => {
+    const a = assessCapacity(limits, plan(over));
+    expect([a.limitedBy, a.maxConnections]).toEqual([binding, reach]);
+    expect(a.next).toEqual(next === null ? null : { limitedBy: next, connections: nextReach, basis });
+  });
+
+  it('is null when nothing could be read', () => {
+    expect(assessCapacity(UNKNOWN, plan({})).next).toBeNull();
+  });
+});

@@ -24,6 +24,7 @@ describe('formatPreflight', () => {
         '  conntrack        not loaded',
         '  tcp_tw_reuse     2 (loopback only)',
         '  this machine can hold at most 19,936 connections to 127.0.0.1:8080 (limited by: open files)',
+        '    if that is lifted, next: ephemeral ports at 28,232 from one source address',
       ].join('\n'),
     );
   });
