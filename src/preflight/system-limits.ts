@@ -65,7 +65,8 @@ const TRACKING_TEST_TIMEOUT_MS = 1000;
  * Whether this network namespace tracks connections: make one connection to a listener on 127.0.0.1 in this
  * namespace, and read this namespace's nf_conntrack_count while it is open (it counts this namespace's entries
  * only). Meant for a count of 0: above 0 already says so. Both ends are closed with RST, so no TIME_WAIT is left.
- * Null when the test cannot run (loopback down, the count not readable) or takes longer than a second.
+ * Null when the test cannot run (loopback down, the count not readable), or when the connection does not complete
+ * within a second and the count is still 0.
  */
 export async function loopbackConnectionTracked(countPath: string = CONNTRACK_COUNT): Promise<boolean | null> {
   return new Promise((resolve) => {
@@ -83,11 +84,18 @@ export async function loopbackConnectionTracked(countPath: string = CONNTRACK_CO
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      for (const s of sockets) s.resetAndDestroy();
+      // A socket still connecting is only destroyed: resetAndDestroy would wait for a connect that may never come.
+      for (const s of sockets) {
+        if (s.connecting) s.destroy();
+        else s.resetAndDestroy();
+      }
       server.close();
       resolve(tracked);
     };
-    const timer = setTimeout(() => finish(null), TRACKING_TEST_TIMEOUT_MS);
+    // A connect that never completes (a rule dropping it) has still sent its SYN: a tracked one took an entry.
+    const timer = setTimeout(() => {
+      void readInt(countPath).then((count) => finish(count !== null && count > 0 ? true : null));
+    }, TRACKING_TEST_TIMEOUT_MS);
     let reading = false;
     function check(): void {
       if (!connected || !accepted || reading) return;

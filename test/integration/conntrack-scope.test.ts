@@ -57,4 +57,18 @@ describeNeeding([need.root, need.netns, need.command('iptables'), need.file(CONN
     expect(text).toMatch(/\(limited by: conntrack\)/);
     expect(text).toMatch(/if that is lifted, next: \S/);
   });
+
+  itNeeding([], 'keeps the cap, and says why, when the loopback test cannot complete', { timeout: 60_000 }, async () => {
+    // Loopback SYNs dropped by a rule that does not use conntrack: the test connection never completes.
+    const run = await runInNetns(String.raw`
+      iptables -A INPUT -i lo -p tcp --syn -j DROP
+      tcpprobe doctor --host 127.0.0.1 --port 9 --json
+    `);
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const doc = JSON.parse(run.stdout) as DoctorDocument;
+    expect(doc.limits.conntrackTracksHere).toBeNull();
+    expect(doc.assessment.limitedBy).toBe('conntrack');
+    expect(doc.assessment.maxConnections).toBe(doc.limits.conntrackMax);
+    expect(doc.assessment.findings.find((f) => f.id === 'conntrack')?.value).toMatch(/counted as a cap: whether this namespace tracks could not be tested/);
+  });
 });

@@ -1,6 +1,8 @@
-import { open } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
-import { currentFdCount, readSystemLimits } from '../../src/preflight/system-limits.js';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentFdCount, loopbackConnectionTracked, readSystemLimits } from '../../src/preflight/system-limits.js';
 
 // These machines are Linux; elsewhere the readers return nulls, which the unit tests cover.
 describe('readSystemLimits on this machine', () => {
@@ -26,5 +28,28 @@ describe('readSystemLimits on this machine', () => {
     } finally {
       await Promise.all(handles.map((h) => h.close()));
     }
+  });
+});
+
+describe('loopbackConnectionTracked: the count read while one loopback connection is open', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tcpprobe-count-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // [what the count file holds (null: no file), what the test says]
+  const table: [string | null, boolean | null][] = [
+    ['0\n', false],
+    ['1\n', true],
+    ['3703\n', true],
+    [null, null],
+  ];
+  it.each(table)('count file %j -> %s', async (content, tracked) => {
+    const path = join(dir, `count-${String(content).trim()}`);
+    if (content !== null) await writeFile(path, content);
+    expect(await loopbackConnectionTracked(path)).toBe(tracked);
   });
 });
