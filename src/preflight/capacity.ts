@@ -334,14 +334,13 @@ function capBasis(id: FindingId, ctx: Context): string {
 }
 
 /** The cap with the smallest reach after `binding` (the earlier one on a tie), or null. */
-function nextCap(caps: readonly Finding[], binding: FindingId | null, ctx: Context): NextLimit | null {
-  let next: Finding | null = null;
-  for (const f of caps) {
-    if (f.id === binding || f.reach === null) continue;
-    if (next === null || f.reach < (next.reach ?? Number.POSITIVE_INFINITY)) next = f;
+function nextCap(caps: readonly Finding[], binding: FindingId, ctx: Context): NextLimit | null {
+  let next: NextLimit | null = null;
+  for (const { id, reach } of caps) {
+    if (id === binding || reach === null || (next !== null && reach >= next.connections)) continue;
+    next = { limitedBy: id, connections: reach, basis: capBasis(id, ctx) };
   }
-  if (next?.reach == null) return null;
-  return { limitedBy: next.id, connections: next.reach, basis: capBasis(next.id, ctx) };
+  return next;
 }
 
 /**

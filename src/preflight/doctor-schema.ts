@@ -48,7 +48,7 @@ export const DoctorLimitsSchema = closed(
     somaxconn: nullable(count('connections'), "net.core.somaxconn: cap on any listener's accept queue, in connections; null: could not be read"),
     tcpMaxSynBacklog: nullable(count('connections'), 'net.ipv4.tcp_max_syn_backlog: half-open connections a listener may queue; null: could not be read'),
     conntrackMax: nullable(count('entries'), 'nf_conntrack_max: connection-tracking table size, in entries; null when conntrack is not loaded'),
-    conntrackCount: nullable(count('entries'), 'nf_conntrack_count: entries in use now; null when conntrack is not loaded'),
+    conntrackCount: nullable(count('entries'), 'nf_conntrack_count: entries in use now, counted per network namespace (this one); null when conntrack is not loaded'),
     conntrackTracksHere: Type.Optional(
       nullable(
         flag('true when it got an entry'),

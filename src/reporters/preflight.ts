@@ -38,7 +38,7 @@ const RESOURCE: Readonly<Partial<Record<FindingId, string>>> = {
 };
 
 /** "if that is lifted, next: ephemeral ports at 7,058,000 over 250 source addresses", or null when no other cap could be read. */
-export function nextLimitText(assessment: CapacityAssessment): string | null {
+function nextLimitText(assessment: CapacityAssessment): string | null {
   const { next } = assessment;
   if (next === null) return null;
   return `if that is lifted, next: ${RESOURCE[next.limitedBy] ?? next.limitedBy} at ${formatCount(next.connections)} ${next.basis}`;
