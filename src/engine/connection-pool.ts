@@ -27,6 +27,7 @@ import {
 import { NodeTransport, type Transport, type TransportConn, type TransportSink } from './transport.js';
 import { NativeTransport } from './native-transport.js';
 import { reserveFdTable } from './native-addon.js';
+import { FirstSynTally, synRetransmitsOf } from './first-syn-tally.js';
 
 const enum State {
   Queued,
@@ -113,6 +114,8 @@ export class ConnectionPool implements TransportSink<Connection> {
   readonly connectLatency: Histogram = createHistogram();
   readonly tlsLatency: Histogram = createHistogram();
   readonly firstFailures = new Map<FailureClass, FailureRecord>();
+  /** What became of each connect's first SYN, by start time: a new-connection rate limit's evidence. */
+  readonly firstSyn = new FirstSynTally(() => this.now());
   private readonly c: PoolCounters = emptyCounters();
 
   constructor(
@@ -360,12 +363,15 @@ export class ConnectionPool implements TransportSink<Connection> {
   }
 
   /** TCP connected. With TLS, the connection is usable only after the handshake (onSecure). */
-  handleConnect(conn: Connection, measuredMs: number | null): void {
+  handleConnect(conn: Connection, measuredMs: number | null, synRetransmits: number | null): void {
     if (conn.state !== State.Connecting) return;
     const now = performance.now();
     conn.connectedAt = now;
     const connectMs = measuredMs ?? now - conn.startedAt;
     recordMs(this.connectLatency, connectMs);
+    const resent = synRetransmitsOf(connectMs, synRetransmits) > 0;
+    if (resent) this.c.synRetransmitted++;
+    this.firstSyn.note(conn.startedAt - this.startedAt, resent ? 'dropped' : 'passed');
     if (this.config.tls === null) this.becomeEstablished(conn, connectMs, now);
   }
 
@@ -487,6 +493,10 @@ export class ConnectionPool implements TransportSink<Connection> {
     else if (prev === State.Established) this.c.established--;
     else if (prev === State.Held) this.c.held--;
     if (phase !== 'connect') this.c.lost++;
+    // A SYN never answered (timeout) or refused: turned away at the first SYN, for the rate-limit evidence.
+    if (prev === State.Connecting && conn.connectedAt === 0 && (failureClass === 'timeout' || failureClass === 'refused')) {
+      this.firstSyn.note(conn.startedAt - this.startedAt, failureClass === 'refused' ? 'refused' : 'dropped');
+    }
     if (phase === 'held') {
       this.c.heldLost++;
       if (conn.epoch === this.epoch) this.c.heldLostSincePause++;
