@@ -12,6 +12,7 @@ import { LocalDriver } from '../controller/local-driver.js';
 import type { DriverParticipant, PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import { createHistogram, type Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ResourceChange } from '../metrics/result.js';
+import type { FirstSynLog } from '../types/first-syn.js';
 import {
   processForConnection,
   sourceForConnection,
@@ -174,6 +175,11 @@ export class ElasticDriver implements ProbeDriver {
     if (this.parts.length !== 1 || main?.resumeOpening === undefined || !main.resumeOpening()) return false;
     this.opening = true;
     return true;
+  }
+
+  /** Only while this process makes every connect (see ProbeDriver.firstSynOutcomes). */
+  firstSynOutcomes(): FirstSynLog | null {
+    return this.parts.length === 1 ? (this.parts[0]?.driver?.firstSynOutcomes?.() ?? null) : null;
   }
 
   counters(): PoolCounters {
