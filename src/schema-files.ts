@@ -61,6 +61,7 @@ export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   TargetInfo: R.TargetInfoSchema,
   Histograms: R.HistogramsSchema,
   RateFinding: R.RateFindingSchema,
+  NewConnectionLimit: R.NewConnectionLimitSchema,
   ParticipantSummary: R.ParticipantSummarySchema,
   EngineName: S.EngineNameSchema,
   EngineRecord: R.EngineRecordSchema,

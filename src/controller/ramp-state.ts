@@ -4,7 +4,7 @@
  * phases (ramp-phases.ts) change it; the result is read from it at the end.
  */
 import type { PoolCounters } from '../types/pool-counters.js';
-import type { EvictionFinding, RateFinding, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
+import type { EvictionFinding, NewConnectionLimit, RateFinding, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { AdaptiveWalker } from './adaptive-walker.js';
 import type { AdaptiveSchedule, Stage } from '../config/schedule.js';
 import { describeStage, planSteps, stageRatePerSec } from './plan.js';
@@ -71,6 +71,8 @@ export class RampState {
   readonly lossBatches = new HeldLossBatches();
   readonly lossWatch = new LossWatch();
   eviction: EvictionFinding | undefined;
+  /** The lowest new-connection rate limit measured (rate-phase.ts): the ramp goes on under it. */
+  newConnectionLimit: NewConnectionLimit | undefined;
   private stageStartMs = 0;
   private stageStartAttempted = 0;
 

@@ -12,11 +12,12 @@ import type { RampAssertionFacts, RampStop, RampStopReason } from '../metrics/ve
 import { limitFailure } from '../metrics/limit-class.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, reportedRateLimits, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
-import { slowerStage, stageRatePerSec } from './plan.js';
+import { rateUnderLimit, slowerStage, stageRatePerSec, stageUnder } from './plan.js';
 import type { RampOptions } from '../config/ramp-options.js';
 import { checkEviction, checkHandshakes, reopenTakenBack, confirmAtLowRate, MAX_BACKOFFS, settleAndHold, type RampPhaseContext } from './ramp-phases.js';
 import { RampState } from './ramp-state.js';
 import { runConfirmation } from './confirm-stage.js';
+import { measureNewConnectionRate } from './rate-phase.js';
 import { decideRampTick, type RampBounds } from './ramp-stop.js';
 import { resultBase, RunRecorder, sampleIntervalFor, type RunHooks, type RunTarget } from './run-context.js';
 
@@ -131,6 +132,7 @@ export async function runRamp(
       ...(state.adaptive === null ? {} : { adaptive: true, highestRequestedPerSec: Math.round(state.highestRate) }),
       absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits: reportedRateLimits(stop.kind, state.rateLimits),
+      ...(state.newConnectionLimit === undefined ? {} : { newConnectionLimit: state.newConnectionLimit }),
     },
     schedule: state.schedule,
     timeToMaxMs: timeToReach(clock.timeline, max),
@@ -167,7 +169,7 @@ async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<Ram
         continue;
       }
       case 'confirm': {
-        const confirmed = await confirmAndGoOn(ctx, t);
+        const confirmed = await confirmAndGoOn(ctx, bounds, t);
         if (confirmed === null) continue;
         // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
         if (confirmed.rateAbsorbed) state.absorbedPerSec = Math.max(state.absorbedPerSec, rateAtFailure);
@@ -182,10 +184,11 @@ async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<Ram
 /**
  * Confirm new failures at a low rate and act on what that finds: a stop (`rateAbsorbed`: the rate the failures
  * came at counts as absorbed: a limit by failure), or null when the ramp goes on (an eviction check that found
- * nothing; a rate limit, after which it goes on at a slower stage).
+ * nothing; a rate limit, after which it measures the limit and goes on at a slower stage, under the limit).
  */
 async function confirmAndGoOn(
   ctx: RampPhaseContext,
+  bounds: RampBounds,
   t: number,
 ): Promise<{ reason: RampStopReason; rateAbsorbed: boolean } | null> {
   const { clock, driver, state } = ctx;
@@ -203,10 +206,16 @@ async function confirmAndGoOn(
   if (judged === 'rate-limit' && state.backoffs < MAX_BACKOFFS) {
     state.backoffs++;
     const failureClass = driver.firstFailures().at(-1)?.class ?? 'other';
-    let slower = slowerStage(state.stage);
+    // What the limiter lets through, measured at a steady rate: the ramp's own rates only bracket it.
+    const measured = await measureNewConnectionRate(ctx, stageRatePerSec(state.stage), roomLeft(bounds, clock.sample(true)));
+    if (measured !== null && (state.newConnectionLimit === undefined || measured.perSec < state.newConnectionLimit.perSec)) {
+      state.newConnectionLimit = measured;
+    }
+    const ceiling = state.newConnectionLimit === undefined ? null : rateUnderLimit(state.newConnectionLimit.perSec);
+    let slower = stageUnder(slowerStage(state.stage), ceiling);
     let reason: ScheduleChangeReason | undefined;
     if (state.adaptive !== null) {
-      const change = state.adaptive.afterRateLimit(clock.elapsed());
+      const change = state.adaptive.afterRateLimit(clock.elapsed(), ceiling);
       slower = { kind: 'rate', ratePerSec: change.ratePerSec };
       reason = change.reason;
     }
@@ -218,11 +227,18 @@ async function confirmAndGoOn(
     });
     state.stage = slower;
     driver.pauseReconnects(false);
-    state.resumeAfter(after, reason);
+    // From the counters now: the measure's turned-away connects are accounted for, not new failures.
+    state.resumeAfter(clock.sample(true), reason);
     return null;
   }
   // Out of time or of backoffs, the failures are taken as the limit, unconfirmed.
   return { reason: { kind: 'limit-by-failure', confirmed: judged === 'concurrency-limit' }, rateAbsorbed: true };
+}
+
+/** Connections the ramp may still ask for (--max, this machine's reach), or null when nothing bounds them. */
+function roomLeft(bounds: RampBounds, c: PoolCounters): number | null {
+  const limits = [bounds.max, bounds.clientReach?.connections ?? null].filter((x): x is number => x !== null);
+  return limits.length === 0 ? null : Math.max(0, Math.min(...limits) - c.requested);
 }
 
 /** Open what the schedule owes by now: the adaptive walker's window, or the fixed stage's planned steps. */

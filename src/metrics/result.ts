@@ -28,6 +28,8 @@ export type ResultCounters = Static<typeof S.ResultCountersSchema>;
 export type TargetInfo = Static<typeof S.TargetInfoSchema>;
 /** A rate limit found while ramping: failures that stopped when the rate dropped. */
 export type RateFinding = Static<typeof S.RateFindingSchema>;
+/** A new-connection rate limit, measured (controller/rate-phase.ts). */
+export type NewConnectionLimit = Static<typeof S.NewConnectionLimitSchema>;
 export type ParticipantSummary = Static<typeof S.ParticipantSummarySchema>;
 /** The socket layer that ran: the native core or Node's net/tls. */
 export type EngineRecord = Static<typeof S.EngineRecordSchema>;

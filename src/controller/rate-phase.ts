@@ -1,0 +1,68 @@
+/**
+ * Measuring a new-connection rate limit. Failures that stop when the rate drops (the low-rate confirmation's
+ * 'rate-limit') may be a limiter in front of the server (iptables hashlimit, a proxy's connection rate) or a server
+ * that accepts slowly; the ramp's own rates say only that it failed at one and not at another. So the limit is
+ * measured: from nothing in flight, a steady stream of connects faster than the limiter lets through, and from
+ * what became of each one's first SYN (the engine's first-SYN log: answered, unanswered until the kernel resent it
+ * or timed out, refused) the connects it let through per second once it turned the first away
+ * (`newConnectionRate`, detect.ts). The ramp then goes on under that rate.
+ */
+import type { NewConnectionLimit } from '../metrics/result.js';
+import { newConnectionRate } from './detect.js';
+import type { RampPhaseContext } from './ramp-phases.js';
+import { isDrained } from './run-context.js';
+
+/** The stream runs at the rate that failed, at most this fast: limits up to about this rate can be measured. */
+const MEASURE_MAX_PER_SEC = 500;
+/**
+ * Connects in the stream, and at most this long: 200 is under the default in-flight cap (256), so every connect
+ * starts on time while those turned away wait a second for their resent SYN; and within a second, no resent SYN
+ * of the stream competes with its first ones.
+ */
+const MEASURE_CONNECTS = 200;
+const MEASURE_MAX_MS = 500;
+/** Fewer connects than this say nothing (a rate below 40/s that failed: measured no further). */
+const MEASURE_MIN_CONNECTS = 20;
+/** Connects go out this often (a few at a time), not in one batch per 20 ms tick. */
+const MEASURE_TICK_MS = 5;
+
+/**
+ * Measure the limit (see above) at the rate that failed, within `room` more connections (--max, this machine's
+ * reach; null: no bound) and the ramp phase's time. Null when it cannot run here (the connects are spread over
+ * processes), does not fit, or found nothing to measure (nothing turned away, too few connects answered).
+ */
+export async function measureNewConnectionRate(
+  ctx: RampPhaseContext,
+  failedAtPerSec: number,
+  room: number | null,
+): Promise<NewConnectionLimit | null> {
+  const { clock, driver, rampEndMs, drainBoundMs } = ctx;
+  const log = driver.firstSynOutcomes?.() ?? null;
+  if (log === null) return null;
+  const ratePerSec = Math.min(MEASURE_MAX_PER_SEC, Math.floor(failedAtPerSec));
+  const connects = Math.min(MEASURE_CONNECTS, Math.floor((ratePerSec * MEASURE_MAX_MS) / 1000), room ?? Number.POSITIVE_INFINITY);
+  if (connects < MEASURE_MIN_CONNECTS) return null;
+  // From nothing in flight: no connect of the ramp's (or its resent SYNs) competes with the stream.
+  const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+  const streamMs = (connects * 1000) / ratePerSec;
+  if (!isDrained(before) || clock.aborted || clock.elapsed() + streamMs + drainBoundMs > rampEndMs) return null;
+  clock.phase = `measuring the new-connection rate at ${ratePerSec}/s`;
+  const fromBin = log.nowBin();
+  const startMs = clock.elapsed();
+  let opened = 0;
+  while (opened < connects && !clock.aborted) {
+    const due = Math.min(connects, Math.floor(((clock.elapsed() - startMs) * ratePerSec) / 1000) + 1);
+    if (due > opened) {
+      driver.open(due - opened);
+      opened = due;
+    }
+    await clock.tick(MEASURE_TICK_MS);
+    clock.sample();
+  }
+  // Every connect of the stream has ended its first SYN once nothing is in flight (a dropped one by its resend
+  // or its timeout).
+  const after = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
+  if (!isDrained(after) || clock.aborted) return null;
+  const found = newConnectionRate(log.since(fromBin));
+  return found === null ? null : { ...found, offeredPerSec: ratePerSec, connects: opened, atMs: Math.round(startMs) };
+}
