@@ -46,7 +46,7 @@ export async function measureNewConnectionRate(
   const before = await clock.waitUntil(isDrained, Math.min(clock.elapsed() + drainBoundMs, rampEndMs));
   const streamMs = (connects * 1000) / ratePerSec;
   if (!isDrained(before) || clock.aborted || clock.elapsed() + streamMs + drainBoundMs > rampEndMs) return null;
-  clock.phase = `measuring the new-connection rate at ${ratePerSec}/s`;
+  clock.phase = `measuring the rate limit at ${ratePerSec}/s`;
   const fromBin = log.nowBin();
   const startMs = clock.elapsed();
   let opened = 0;
