@@ -142,9 +142,14 @@ export interface NewConnectionRate {
   turnedAwayBy: 'dropped-syn' | 'refused';
 }
 
-/** Fewest connects answered, and turned away, for a rate to be said: fewer is one connect's noise. */
+/**
+ * Fewest connects answered, and turned away, for a rate to be said (fewer is one connect's noise), and the
+ * shortest time after the first turned away to count over (shorter is a few bins' noise: a stream only a little
+ * faster than the limit spends the burst late).
+ */
 const RATE_MIN_PASSED = 3;
 const RATE_MIN_TURNED_AWAY = 3;
+const RATE_MIN_OVER_MS = 100;
 
 /**
  * The rate a new-connection limiter lets through, from the first-SYN outcomes of a steady stream of connects
@@ -153,7 +158,7 @@ const RATE_MIN_TURNED_AWAY = 3;
  * lets through is its rate. So: the first-SYN answers of the connects started after the bin of the first one
  * turned away, per second, up to the bin of the last connect of the stream. First SYNs only, counted by start
  * time: no resent SYN of the stream competes within its first second. Null when nothing was turned away, or
- * too few connects passed or were turned away to say. Pure.
+ * too few connects passed or were turned away, or too little time was left after the first, to say. Pure.
  */
 export function newConnectionRate(b: FirstSynBins): NewConnectionRate | null {
   const away = (i: number): number => (b.dropped[i] ?? 0) + (b.refused[i] ?? 0);
@@ -170,8 +175,8 @@ export function newConnectionRate(b: FirstSynBins): NewConnectionRate | null {
   for (let i = first + 1; i <= last; i++) passed += b.passed[i] ?? 0;
   const dropped = b.dropped.reduce((n, x) => n + x, 0);
   const refused = b.refused.reduce((n, x) => n + x, 0);
-  if (last === first || passed < RATE_MIN_PASSED || dropped + refused < RATE_MIN_TURNED_AWAY) return null;
   const overMs = (last - first) * b.binMs;
+  if (overMs < RATE_MIN_OVER_MS || passed < RATE_MIN_PASSED || dropped + refused < RATE_MIN_TURNED_AWAY) return null;
   return {
     perSec: Math.round((passed * 1000) / overMs),
     overMs,

@@ -15,28 +15,33 @@ describe('newConnectionRate', () => {
       want: null,
     },
     {
-      name: 'a burst of 12, then 1 in 10 ms answered while 3 were dropped: 100/s over the 70 ms after the first drop',
-      b: bins([4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3]),
-      want: { perSec: 100, overMs: 70, passed: 7, dropped: 24, refused: 0, turnedAwayBy: 'dropped-syn' },
+      name: 'a burst of 12, then 1 in 10 ms answered while 3 were dropped: 100/s over the 100 ms after the first drop',
+      b: bins([4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
+      want: { perSec: 100, overMs: 100, passed: 10, dropped: 33, refused: 0, turnedAwayBy: 'dropped-syn' },
     },
     {
       name: 'the same limiter refusing instead: told apart by how it turns connects away',
-      b: bins([4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3]),
-      want: { perSec: 100, overMs: 70, passed: 7, dropped: 0, refused: 24, turnedAwayBy: 'refused' },
+      b: bins([4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
+      want: { perSec: 100, overMs: 100, passed: 10, dropped: 0, refused: 33, turnedAwayBy: 'refused' },
     },
     {
       name: 'empty bins after the stream are not time it ran',
-      b: bins([4, 2, 2, 2, 0, 0], [0, 2, 2, 2, 0, 0]),
-      want: { perSec: 200, overMs: 20, passed: 4, dropped: 6, refused: 0, turnedAwayBy: 'dropped-syn' },
+      b: bins([4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0], [0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0]),
+      want: { perSec: 200, overMs: 100, passed: 20, dropped: 22, refused: 0, turnedAwayBy: 'dropped-syn' },
+    },
+    {
+      name: 'less than 100 ms after the first turned away: too short to say a rate',
+      b: bins([4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], [0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]),
+      want: null,
     },
     {
       name: 'empty bins inside the stream are (tokens kept coming)',
-      b: bins([4, 1, 0, 1, 0, 1, 0, 1], [0, 3, 0, 3, 0, 3, 0, 3]),
-      want: { perSec: 50, overMs: 60, passed: 3, dropped: 12, refused: 0, turnedAwayBy: 'dropped-syn' },
+      b: bins([4, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], [0, 3, 0, 3, 0, 3, 0, 3, 0, 3, 0, 3]),
+      want: { perSec: 50, overMs: 100, passed: 5, dropped: 18, refused: 0, turnedAwayBy: 'dropped-syn' },
     },
     {
       name: 'fewer than 3 answered after the first turned away: too few to say a rate',
-      b: bins([4, 4, 1, 1, 0], [0, 0, 3, 3, 3]),
+      b: bins([4, 4, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
       want: null,
     },
     {
@@ -46,7 +51,7 @@ describe('newConnectionRate', () => {
     },
     {
       name: 'nothing answered once the first was turned away (a cap that drops every SYN): no rate',
-      b: bins([4, 4, 0, 0, 0, 0], [0, 1, 4, 4, 4, 4]),
+      b: bins([4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]),
       want: null,
     },
   ])('$name', ({ b, want }) => {
