@@ -8,7 +8,7 @@
  * (`newConnectionRate`, detect.ts). The ramp then goes on under that rate.
  */
 import type { NewConnectionLimit } from '../metrics/result.js';
-import { newConnectionRate } from './detect.js';
+import { newConnectionRate, turnedAwayAtFirstSyn } from './detect.js';
 import type { RampPhaseContext } from './ramp-phases.js';
 import { isDrained } from './run-context.js';
 
@@ -29,7 +29,8 @@ const MEASURE_TICK_MS = 5;
 /**
  * Measure the limit (see above) at the rate that failed, within `room` more connections (--max, this machine's
  * reach; null: no bound) and the ramp phase's time. Null when it cannot run here (the connects are spread over
- * processes), does not fit, or found nothing to measure (nothing turned away, too few connects answered).
+ * processes), no connect has been turned away at its first SYN yet, it does not fit, or it found nothing to
+ * measure (nothing turned away, too few connects answered).
  */
 export async function measureNewConnectionRate(
   ctx: RampPhaseContext,
@@ -38,7 +39,9 @@ export async function measureNewConnectionRate(
 ): Promise<NewConnectionLimit | null> {
   const { clock, driver, rampEndMs, drainBoundMs } = ctx;
   const log = driver.firstSynOutcomes?.() ?? null;
-  if (log === null) return null;
+  // Nothing turned away at its first SYN so far: whatever failed (held connections closed), no limiter of new
+  // connections did, and a stream of 200 connects would only churn the server.
+  if (log === null || turnedAwayAtFirstSyn(log.since(0)) === 0) return null;
   const ratePerSec = Math.min(MEASURE_MAX_PER_SEC, Math.floor(failedAtPerSec));
   const connects = Math.min(MEASURE_CONNECTS, Math.floor((ratePerSec * MEASURE_MAX_MS) / 1000), room ?? Number.POSITIVE_INFINITY);
   if (connects < MEASURE_MIN_CONNECTS) return null;
