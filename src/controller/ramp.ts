@@ -99,7 +99,10 @@ export async function runRamp(
   const achievedPerSec =
     state.adaptive === null ? (state.firstStageAchieved ?? 0) : Math.max(state.fastestStageAchieved, state.firstStageAchieved ?? 0);
   // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
-  const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
+  const anyRate = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
+  // Under a new-connection limit measured, no faster rate was absorbed: what went through faster was its burst (and
+  // the SYNs it dropped showed as failures only later). The confirmation stage opens at half of this.
+  const absorbedPerSec = state.newConnectionLimit === undefined ? anyRate : Math.min(anyRate, state.newConnectionLimit.perSec);
   // The search's figures are read above; the confirmation stage re-runs its edge on a clean slate after them.
   const searchFirsts = driver.firstFailures();
   const confirmation = settings.confirm

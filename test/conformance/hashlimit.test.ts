@@ -62,6 +62,8 @@ describeNeeding(NEEDS_FIREWALL, `conformance: iptables hashlimit ${RATE}/s (burs
         expect.soft(doc.verdict.kind).toBe('limit-by-failure');
         expect.soft(named, 'rate.newConnectionLimit').not.toBeNull();
         expect.soft(named?.turnedAwayBy).toBe(TURNED_AWAY[target].tcpprobe);
+        // Faster than the limit went only its burst: no faster rate counts as absorbed (the confirmation stage opens at half of it).
+        expect.soft(doc.rate.absorbedPerSec, 'rate.absorbedPerSec').toBeLessThanOrEqual(named?.perSec ?? 0);
         const truth = rateRef.limitPerSec ?? 0;
         expect.soft(Math.abs((named?.perSec ?? 0) - truth), `rate ${named?.perSec}/s vs reference ${truth}/s`).toBeLessThanOrEqual(
           RATE_TOLERANCE * truth,

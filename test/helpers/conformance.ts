@@ -29,6 +29,7 @@ export interface ProbeDoc {
   sourceAddresses?: string[];
   eviction?: { maxOpen: number; evictions: number; largestBatch: number; firstAtMs: number } | null;
   rate: {
+    absorbedPerSec: number;
     rateLimits: { failedAtPerSec: number; continuedAtPerSec: number; failureClass: string }[];
     newConnectionLimit?: { perSec: number; turnedAwayBy: string; offeredPerSec: number; passed: number; overMs: number };
   };
