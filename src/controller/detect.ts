@@ -126,15 +126,6 @@ export function reportedRateLimits(stopKind: RampVerdictKind, found: readonly Ra
   return stopKind === 'evicting' ? found.filter((r) => r.failureClass !== 'closed-by-peer') : [...found];
 }
 
-/**
- * Connects turned away at their first SYN (dropped or refused) in these bins: without any, failures that stopped
- * when the rate dropped were not a new-connection limit's (nginx closing idle connections to take new ones closes
- * connections it completed). Pure.
- */
-export function turnedAwayAtFirstSyn(b: Pick<FirstSynBins, 'dropped' | 'refused'>): number {
-  return b.dropped.reduce((n, x) => n + x, 0) + b.refused.reduce((n, x) => n + x, 0);
-}
-
 /** What a steady stream of connects showed about a new-connection rate limit (see newConnectionRate). */
 export interface NewConnectionRate {
   /** Connects let through per second once the limiter turned the first one away. */

@@ -8,7 +8,7 @@
  * (`newConnectionRate`, detect.ts). The ramp then goes on under that rate.
  */
 import type { NewConnectionLimit } from '../metrics/result.js';
-import { newConnectionRate, turnedAwayAtFirstSyn } from './detect.js';
+import { newConnectionRate } from './detect.js';
 import type { RampPhaseContext } from './ramp-phases.js';
 import { isDrained } from './run-context.js';
 
@@ -41,7 +41,7 @@ export async function measureNewConnectionRate(
   const log = driver.firstSynOutcomes?.() ?? null;
   // Nothing turned away at its first SYN so far: whatever failed (held connections closed), no limiter of new
   // connections did, and a stream of 200 connects would only churn the server.
-  if (log === null || turnedAwayAtFirstSyn(log.since(0)) === 0) return null;
+  if (log === null || log.turnedAway() === 0) return null;
   const ratePerSec = Math.min(MEASURE_MAX_PER_SEC, Math.floor(failedAtPerSec));
   const connects = Math.min(MEASURE_CONNECTS, Math.floor((ratePerSec * MEASURE_MAX_MS) / 1000), room ?? Number.POSITIVE_INFINITY);
   if (connects < MEASURE_MIN_CONNECTS) return null;

@@ -22,6 +22,8 @@ export interface FirstSynLog {
   readonly binMs: number;
   /** The bin the pool's clock is in now: connects started from now on land in it or later ones. */
   nowBin(): number;
-  /** The bins from `fromBin` to now (a copy). */
+  /** The bins from `fromBin` (or the oldest kept) to now (a copy). */
   since(fromBin: number): FirstSynBins;
+  /** Connects turned away at their first SYN (dropped or refused) over the pool's life. */
+  turnedAway(): number;
 }

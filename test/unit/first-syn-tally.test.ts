@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FirstSynTally, synRetransmitsOf } from '../../src/engine/first-syn-tally.js';
+import { FIRST_SYN_BINS_KEPT, FirstSynTally, synRetransmitsOf } from '../../src/engine/first-syn-tally.js';
 
 describe('synRetransmitsOf', () => {
   it.each([
@@ -34,5 +34,23 @@ describe('FirstSynTally', () => {
     // A connect that ends later is booked where it started, so a view taken after it ends sees it.
     t.note(12, 'dropped');
     expect(t.since(1).dropped).toEqual([2, 0, 0, 0]);
+    expect(t.turnedAway()).toBe(3);
+  });
+
+  it('keeps the last minute of bins: older ones read as empty, and their slots serve new bins', () => {
+    let now = 0;
+    const t = new FirstSynTally(() => now);
+    t.note(5, 'refused');
+    t.note(5, 'passed');
+    now = 60_005; // bin 6000: the slot of bin 0 again
+    t.note(60_001, 'passed');
+    t.note(3, 'dropped'); // started more than a minute ago: past the ring, counted only in the total
+    const b = t.since(0);
+    expect(b.fromBin).toBe(1);
+    expect(b.passed.length).toBe(FIRST_SYN_BINS_KEPT);
+    expect(b.passed.at(-1)).toBe(1);
+    expect(b.passed.reduce((n, x) => n + x, 0)).toBe(1);
+    expect(b.refused.reduce((n, x) => n + x, 0)).toBe(0);
+    expect(t.turnedAway()).toBe(2);
   });
 });

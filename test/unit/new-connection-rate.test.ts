@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { newConnectionRate, turnedAwayAtFirstSyn } from '../../src/controller/detect.js';
+import { newConnectionRate } from '../../src/controller/detect.js';
 import type { FirstSynBins } from '../../src/types/first-syn.js';
 
 /** 10 ms bins from lists of per-bin counts (refused defaults to none). */
 function bins(passed: number[], dropped: number[], refused: number[] = passed.map(() => 0)): FirstSynBins {
   return { binMs: 10, fromBin: 40, passed, dropped, refused };
 }
-
-describe('turnedAwayAtFirstSyn', () => {
-  it.each([
-    [bins([4, 4], [0, 0]), 0],
-    [bins([4, 4], [1, 2]), 3],
-    [bins([4, 4], [0, 2], [5, 0]), 7],
-  ])('%#: %s turned away', (b, n) => {
-    expect(turnedAwayAtFirstSyn(b)).toBe(n);
-  });
-});
 
 describe('newConnectionRate', () => {
   it.each([
