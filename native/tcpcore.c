@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,10 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-/* Record kinds; a record is REC_WORDS int32: kind, fd, id, a, b. */
+/*
+ * Record kinds; a record is REC_WORDS int32: kind, fd, id, a, b. Established: a = connect microseconds, b = SYNs
+ * the kernel resent (-1: unknown).
+ */
 enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4 };
 #define REC_WORDS 5
 /* epoll events taken per epoll_wait, and rounds per poll callback (bounds the time one turn can take). */
@@ -206,6 +210,23 @@ static void read_some(core_t *c, int fd) {
   }
 }
 
+/*
+ * How many times the kernel resent this connect's SYN before the handshake completed: TCP_INFO's total_retrans,
+ * which counts nothing else until the connection carries data. No SYN is resent sooner than TCP_RTO_MIN (200 ms;
+ * the first resend comes after 1 s), so a faster connect is 0 without a syscall. -1 when the kernel cannot say.
+ */
+#define SYN_RESEND_MIN_US 200000
+static int32_t syn_retransmits(int fd, uint64_t connect_us) {
+  if (connect_us < SYN_RESEND_MIN_US) return 0;
+  struct tcp_info ti;
+  socklen_t len = sizeof(ti);
+  memset(&ti, 0, sizeof(ti));
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+      len < offsetof(struct tcp_info, tcpi_total_retrans) + sizeof(ti.tcpi_total_retrans))
+    return -1;
+  return ti.tcpi_total_retrans > INT32_MAX ? INT32_MAX : (int32_t)ti.tcpi_total_retrans;
+}
+
 static void handle_event(core_t *c, int fd, uint32_t events) {
   if (fd < 0 || (size_t)fd >= c->nconns) return;
   conn_t *k = &c->conns[fd];
@@ -224,7 +245,7 @@ static void handle_event(core_t *c, int fd, uint32_t events) {
       return;
     }
     uint64_t us = (now_ns() - k->started_ns) / 1000;
-    push_rec(c, EV_ESTABLISHED, fd, k->id, (int32_t)(us > INT32_MAX ? INT32_MAX : us), 0);
+    push_rec(c, EV_ESTABLISHED, fd, k->id, (int32_t)(us > INT32_MAX ? INT32_MAX : us), syn_retransmits(fd, us));
     k->state = S_OPEN;
     struct epoll_event ee = {.events = EPOLLIN | EPOLLRDHUP | (k->pend ? EPOLLOUT : 0), .data.fd = fd};
     epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ee);

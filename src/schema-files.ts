@@ -66,6 +66,7 @@ export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   TargetInfo: R.TargetInfoSchema,
   Histograms: M.HistogramsSchema,
   RateFinding: RF.RateFindingSchema,
+  NewConnectionLimit: RF.NewConnectionLimitSchema,
   ParticipantSummary: M.ParticipantSummarySchema,
   EngineName: S.EngineNameSchema,
   EngineRecord: M.EngineRecordSchema,

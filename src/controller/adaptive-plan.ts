@@ -57,6 +57,8 @@ export interface AdaptiveState {
   recent: { atMs: number; attempted: number }[];
   /** No further slow-down before this time: the last one needs a settle-time to show. */
   holdOffUntilMs: number;
+  /** Never above this rate, connections/s: under a new-connection rate limit measured; null: no ceiling. */
+  ceilingPerSec: number | null;
 }
 
 export interface AdaptiveChange {
@@ -87,7 +89,7 @@ const QUEUE_WINDOW_FRACTION = 0.25;
 const SYN_RETRANSMIT_MS = 1100;
 
 export function startAdaptive(s: AdaptiveSchedule): AdaptiveState {
-  return { phase: 'slow-start', ratePerSec: s.initialRatePerSec, baselineLatencyMs: null, recent: [], holdOffUntilMs: 0 };
+  return { phase: 'slow-start', ratePerSec: s.initialRatePerSec, baselineLatencyMs: null, recent: [], holdOffUntilMs: 0, ceilingPerSec: null };
 }
 
 /** How long after its start a healthy connection is held: settle time, one window, jitter. */
@@ -150,9 +152,19 @@ export function adaptRate(
   return changeTo(s, next, Math.ceil(state.ratePerSec * growth), state.phase, state.phase === 'slow-start' ? 'all-held' : 'quiet', state.holdOffUntilMs);
 }
 
-/** After a confirmed rate limit: half the rate that failed, and care from then on. */
-export function afterRateLimit(s: AdaptiveSchedule, state: AdaptiveState, atMs: number, settleMs: number): AdaptiveDecision {
-  return changeTo(s, { ...state, recent: [] }, Math.floor(state.ratePerSec / 2), 'careful', 'rate-limit', atMs + heldLagMs(s, settleMs, state.baselineLatencyMs));
+/**
+ * After a confirmed rate limit: half the rate that failed, and care from then on. With `ceilingPerSec` (a rate
+ * under the limit measured) the rate never goes above it again: growing past it would only meet the limit again.
+ */
+export function afterRateLimit(
+  s: AdaptiveSchedule,
+  state: AdaptiveState,
+  atMs: number,
+  settleMs: number,
+  ceilingPerSec: number | null = null,
+): AdaptiveDecision {
+  const ceiling = ceilingPerSec ?? state.ceilingPerSec;
+  return changeTo(s, { ...state, recent: [], ceilingPerSec: ceiling }, Math.floor(state.ratePerSec / 2), 'careful', 'rate-limit', atMs + heldLagMs(s, settleMs, state.baselineLatencyMs));
 }
 
 /** Connects one window asks for at the current rate. */
@@ -168,7 +180,7 @@ function changeTo(
   reason: AdaptiveReason,
   holdOffUntilMs: number,
 ): AdaptiveDecision {
-  const ratePerSec = Math.min(s.maxRatePerSec, Math.max(s.minRatePerSec, wanted));
+  const ratePerSec = Math.min(s.maxRatePerSec, state.ceilingPerSec ?? Number.POSITIVE_INFINITY, Math.max(s.minRatePerSec, wanted));
   const next = { ...state, ratePerSec, phase, holdOffUntilMs };
   if (ratePerSec === state.ratePerSec && phase === state.phase) return { state: next, change: null };
   return { state: next, change: { ratePerSec, phase, reason } };

@@ -101,9 +101,9 @@ export class AdaptiveWalker {
     this.nextWindowMs = nowMs + this.schedule.windowMs;
   }
 
-  /** A confirmed rate limit: half the rate that failed (adaptive-plan.ts). */
-  afterRateLimit(nowMs: number): AdaptiveChange {
-    const decision = afterRateLimit(this.schedule, this.state, nowMs, this.settleMs);
+  /** A confirmed rate limit: half the rate that failed, never again above `ceilingPerSec` (adaptive-plan.ts). */
+  afterRateLimit(nowMs: number, ceilingPerSec: number | null = null): AdaptiveChange {
+    const decision = afterRateLimit(this.schedule, this.state, nowMs, this.settleMs, ceilingPerSec);
     this.state = decision.state;
     return decision.change ?? { ratePerSec: decision.state.ratePerSec, phase: decision.state.phase, reason: 'rate-limit' };
   }

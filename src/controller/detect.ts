@@ -4,6 +4,7 @@
  */
 import type { RampVerdictKind, RateFinding, TimelineSample } from '../metrics/result.js';
 import type { PoolCounters } from '../types/pool-counters.js';
+import type { FirstSynBins } from '../types/first-syn.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 
 /**
@@ -123,4 +124,65 @@ export function limitMax(
  */
 export function reportedRateLimits(stopKind: RampVerdictKind, found: readonly RateFinding[]): RateFinding[] {
   return stopKind === 'evicting' ? found.filter((r) => r.failureClass !== 'closed-by-peer') : [...found];
+}
+
+/** What a steady stream of connects showed about a new-connection rate limit (see newConnectionRate). */
+export interface NewConnectionRate {
+  /** Connects let through per second once the limiter turned the first one away. */
+  perSec: number;
+  /** How long the stream went on after the first connect was turned away, ms (whole bins). */
+  overMs: number;
+  /** Connects started in that time whose first SYN was answered. */
+  passed: number;
+  /** Connects of the stream whose first SYN went unanswered (completed only after a resend, or timed out). */
+  dropped: number;
+  /** Connects of the stream refused (RST to the SYN). */
+  refused: number;
+  /** How the limiter turns connects away: most of them dropped (SYNs unanswered) or refused. */
+  turnedAwayBy: 'dropped-syn' | 'refused';
+}
+
+/**
+ * Fewest connects answered, and turned away, for a rate to be said (fewer is one connect's noise), and the
+ * shortest time after the first turned away to count over (shorter is a few bins' noise: a stream only a little
+ * faster than the limit spends the burst late).
+ */
+const RATE_MIN_PASSED = 3;
+const RATE_MIN_TURNED_AWAY = 3;
+const RATE_MIN_OVER_MS = 100;
+
+/**
+ * The rate a new-connection limiter lets through, from the first-SYN outcomes of a steady stream of connects
+ * faster than it (the measure in controller/rate-phase.ts). A token bucket (iptables hashlimit, a proxy's
+ * connection rate) is empty when it turns the first connect away: its burst is spent, and from then on what it
+ * lets through is its rate. So: the first-SYN answers of the connects started after the bin of the first one
+ * turned away, per second, up to the bin of the last connect of the stream. First SYNs only, counted by start
+ * time: no resent SYN of the stream competes within its first second. Null when nothing was turned away, or
+ * too few connects passed or were turned away, or too little time was left after the first, to say. Pure.
+ */
+export function newConnectionRate(b: FirstSynBins): NewConnectionRate | null {
+  const away = (i: number): number => (b.dropped[i] ?? 0) + (b.refused[i] ?? 0);
+  const first = b.passed.findIndex((_, i) => away(i) > 0);
+  if (first < 0) return null;
+  let last = first;
+  for (let i = b.passed.length - 1; i > first; i--) {
+    if ((b.passed[i] ?? 0) + away(i) > 0) {
+      last = i;
+      break;
+    }
+  }
+  let passed = 0;
+  for (let i = first + 1; i <= last; i++) passed += b.passed[i] ?? 0;
+  const dropped = b.dropped.reduce((n, x) => n + x, 0);
+  const refused = b.refused.reduce((n, x) => n + x, 0);
+  const overMs = (last - first) * b.binMs;
+  if (overMs < RATE_MIN_OVER_MS || passed < RATE_MIN_PASSED || dropped + refused < RATE_MIN_TURNED_AWAY) return null;
+  return {
+    perSec: Math.round((passed * 1000) / overMs),
+    overMs,
+    passed,
+    dropped,
+    refused,
+    turnedAwayBy: dropped >= refused ? 'dropped-syn' : 'refused',
+  };
 }

@@ -6,6 +6,7 @@
 import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
+import type { FirstSynLog } from '../types/first-syn.js';
 
 /** One participant's figures as the driver knows them: the engine's live counters, mapped into the result later. */
 export type DriverParticipant = Omit<ParticipantSummary, 'counters'> & { counters: PoolCounters };
@@ -54,6 +55,12 @@ export interface ProbeDriver {
    * where auditHandshakes is: the connections it took back were in this process). False when it cannot open again.
    */
   resumeOpening?(): boolean;
+  /**
+   * What became of each connect's first SYN, by start time (types/first-syn.ts), where one process makes every
+   * connect; null (or absent) where they are spread over processes: a share of the connects would understate the
+   * rate a limiter lets through.
+   */
+  firstSynOutcomes?(): FirstSynLog | null;
   /** Close every connection with RST and release everything. */
   close(): Promise<void>;
 }

@@ -68,6 +68,20 @@ export function stageRatePerSec(stage: Stage): number {
   return stage.kind === 'rate' ? stage.ratePerSec : (stage.size * 1000) / stage.intervalMs;
 }
 
+/**
+ * Under a new-connection rate limit measured at `limitPerSec`, the ramp goes on at most this fast: three quarters
+ * of it, room for the measure's error and for the ticks' batches. Pure.
+ */
+export function rateUnderLimit(limitPerSec: number): number {
+  return Math.max(1, Math.floor(limitPerSec * 0.75));
+}
+
+/** `stage`, or a rate stage at `ceilingPerSec` when it would go faster (null: no ceiling). Pure. */
+export function stageUnder(stage: Stage, ceilingPerSec: number | null): Stage {
+  if (ceilingPerSec === null || stageRatePerSec(stage) <= ceilingPerSec) return stage;
+  return { kind: 'rate', ratePerSec: ceilingPerSec };
+}
+
 /** The stage to go on with after a rate limit: half the rate (never below 1/s, step sizes never below 1). */
 export function slowerStage(stage: Stage): Stage {
   if (stage.kind === 'rate') return { kind: 'rate', ratePerSec: Math.max(1, Math.floor(stage.ratePerSec / 2)) };

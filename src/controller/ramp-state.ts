@@ -4,7 +4,7 @@
  * own verbs (the executor, ramp.ts, and its phases, ramp-phases.ts, call them); the result reads its getters.
  */
 import type { PoolCounters } from '../types/pool-counters.js';
-import type { EvictionFinding, RateFinding, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
+import type { EvictionFinding, NewConnectionLimit, RateFinding, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { AdaptiveWalker } from './adaptive-walker.js';
 import type { AdaptiveSchedule, Stage } from '../config/schedule.js';
 import { describeStage, planSteps, stageRatePerSec } from './plan.js';
@@ -71,6 +71,8 @@ export class RampState {
   private readonly lossBatches = new HeldLossBatches();
   private readonly lossWatch = new LossWatch();
   private evicting: EvictionFinding | undefined;
+  /** The lowest new-connection rate limit measured (rate-phase.ts): the ramp goes on under it. */
+  private newConnection: NewConnectionLimit | undefined;
   private stageStartMs = 0;
   private stageStartAttempted = 0;
 
@@ -113,6 +115,9 @@ export class RampState {
   get eviction(): EvictionFinding | undefined {
     return this.evicting;
   }
+  get newConnectionLimit(): NewConnectionLimit | undefined {
+    return this.newConnection;
+  }
   /** When a held connection was last lost (ms since the start), as far as the tracked samples tell. */
   get lastLossAtMs(): number {
     return this.lossWatch.since;
@@ -134,6 +139,11 @@ export class RampState {
   /** Sample (when due, or forced) and track it. */
   sampleTracked(force = false): PoolCounters {
     return this.track(this.recorder.sample(force));
+  }
+
+  /** A new-connection rate limit measured: the lowest one stands. */
+  noteNewConnectionLimit(measured: NewConnectionLimit): void {
+    if (this.newConnection === undefined || measured.perSec < this.newConnection.perSec) this.newConnection = measured;
   }
 
   /** A rate the server took without failing. */

@@ -13,11 +13,12 @@ import { limitFailure } from '../metrics/limit-class.js';
 import { resultFailure, summarizeFailures } from '../metrics/result-mapping.js';
 import { clientLimitIn, limitMax, nothingHeldVerdict, reportedRateLimits, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
-import { slowerStage, stageRatePerSec } from './plan.js';
+import { rateUnderLimit, slowerStage, stageRatePerSec, stageUnder } from './plan.js';
 import type { RampOptions } from '../config/ramp-options.js';
 import { checkEviction, checkHandshakes, reopenTakenBack, confirmAtLowRate, MAX_BACKOFFS, settleAndHold, type RampPhaseContext } from './ramp-phases.js';
 import { RampState } from './ramp-state.js';
 import { runConfirmation } from './confirm-stage.js';
+import { measureNewConnectionRate } from './rate-phase.js';
 import { decideRampTick, type RampBounds } from './ramp-stop.js';
 import { RunRecorder, sampleIntervalFor, type RunHooks, type RunOutcome } from './run-context.js';
 
@@ -104,7 +105,10 @@ export async function executeRamp(settings: RampSettings, driver: ProbeDriver, h
 
   const achievedPerSec = state.achievedPerSec();
   // Nothing failed: every rate the run achieved was absorbed (the stop's own stage may have had no time to count).
-  const absorbedPerSec = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
+  const anyRate = final.failed === 0 ? Math.max(state.absorbedPerSec, achievedPerSec) : state.absorbedPerSec;
+  // Under a new-connection limit measured, no faster rate was absorbed: what went through faster was its burst (and
+  // the SYNs it dropped showed as failures only later). The confirmation stage opens at half of this.
+  const absorbedPerSec = state.newConnectionLimit === undefined ? anyRate : Math.min(anyRate, state.newConnectionLimit.perSec);
   // The search's figures are read above; the confirmation stage re-runs its edge on a clean slate after them.
   const searchFirsts = driver.firstFailures();
   const confirmation = settings.confirm
@@ -140,6 +144,7 @@ export async function executeRamp(settings: RampSettings, driver: ProbeDriver, h
       ...(state.adaptive === null ? {} : { adaptive: true, highestRequestedPerSec: Math.round(state.highestRate) }),
       absorbedPerSec: Math.round(absorbedPerSec),
       rateLimits: reportedRateLimits(stop.kind, state.rateLimits),
+      ...(state.newConnectionLimit === undefined ? {} : { newConnectionLimit: state.newConnectionLimit }),
     },
     schedule: [...state.schedule],
     timeToMaxMs: timeToReach(recorder.timeline, max),
@@ -175,7 +180,7 @@ async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<Ram
         continue;
       }
       case 'confirm': {
-        const confirmed = await confirmAndGoOn(ctx, t);
+        const confirmed = await confirmAndGoOn(ctx, bounds, t);
         if (confirmed === null) continue;
         // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
         if (confirmed.rateAbsorbed) state.noteAbsorbed(rateAtFailure);
@@ -190,10 +195,11 @@ async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<Ram
 /**
  * Confirm new failures at a low rate and act on what that finds: a stop (`rateAbsorbed`: the rate the failures
  * came at counts as absorbed: a limit by failure), or null when the ramp goes on (an eviction check that found
- * nothing; a rate limit, after which it goes on at a slower stage).
+ * nothing; a rate limit, after which it measures the limit and goes on at a slower stage, under the limit).
  */
 async function confirmAndGoOn(
   ctx: RampPhaseContext,
+  bounds: RampBounds,
   t: number,
 ): Promise<{ reason: RampStopReason; rateAbsorbed: boolean } | null> {
   const { recorder, driver, state } = ctx;
@@ -210,10 +216,14 @@ async function confirmAndGoOn(
   }
   if (judged === 'rate-limit' && state.backoffs < MAX_BACKOFFS) {
     const failureClass = driver.firstFailures().at(-1)?.class ?? 'other';
-    let slower = slowerStage(state.stage);
+    // What the limiter lets through, measured at a steady rate: the ramp's own rates only bracket it.
+    const measured = await measureNewConnectionRate(ctx, stageRatePerSec(state.stage), roomLeft(bounds, recorder.sample(true)));
+    if (measured !== null) state.noteNewConnectionLimit(measured);
+    const ceiling = state.newConnectionLimit === undefined ? null : rateUnderLimit(state.newConnectionLimit.perSec);
+    let slower = stageUnder(slowerStage(state.stage), ceiling);
     let reason: ScheduleChangeReason | undefined;
     if (state.adaptive !== null) {
-      const change = state.adaptive.afterRateLimit(recorder.elapsed());
+      const change = state.adaptive.afterRateLimit(recorder.elapsed(), ceiling);
       slower = { kind: 'rate', ratePerSec: change.ratePerSec };
       reason = change.reason;
     }
@@ -224,11 +234,18 @@ async function confirmAndGoOn(
       failureClass,
     };
     driver.pauseReconnects(false);
-    state.backOffAndGoOn(after, { slower, rateLimit, ...(reason === undefined ? {} : { reason }) });
+    // From the counters now: the measure's turned-away connects are accounted for, not new failures.
+    state.backOffAndGoOn(recorder.sample(true), { slower, rateLimit, ...(reason === undefined ? {} : { reason }) });
     return null;
   }
   // Out of time or of backoffs, the failures are taken as the limit, unconfirmed.
   return { reason: { kind: 'limit-by-failure', confirmed: judged === 'concurrency-limit' }, rateAbsorbed: true };
+}
+
+/** Connections the ramp may still ask for (--max, this machine's reach), or null when nothing bounds them. */
+function roomLeft(bounds: RampBounds, c: PoolCounters): number | null {
+  const limits = [bounds.max, bounds.clientReach?.connections ?? null].filter((x): x is number => x !== null);
+  return limits.length === 0 ? null : Math.max(0, Math.min(...limits) - c.requested);
 }
 
 /** Open what the schedule owes by now: the adaptive walker's window, or the fixed stage's planned steps. */

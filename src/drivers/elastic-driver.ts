@@ -11,6 +11,7 @@ import { LocalDriver } from './local-driver.js';
 import type { DriverParticipant, DriverResources, PoolEventListener, ProbeDriver } from '../controller/driver.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ResourceChange } from '../metrics/result.js';
+import type { FirstSynLog } from '../types/first-syn.js';
 import {
   processForConnection,
   sourceForConnection,
@@ -173,6 +174,11 @@ export class ElasticDriver implements ProbeDriver {
     if (this.parts.length !== 1 || main?.resumeOpening === undefined || !main.resumeOpening()) return false;
     this.opening = true;
     return true;
+  }
+
+  /** Only while this process makes every connect (see ProbeDriver.firstSynOutcomes). */
+  firstSynOutcomes(): FirstSynLog | null {
+    return this.parts.length === 1 ? (this.parts[0]?.driver?.firstSynOutcomes?.() ?? null) : null;
   }
 
   counters(): PoolCounters {

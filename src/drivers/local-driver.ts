@@ -6,6 +6,7 @@ import type { PoolConfig } from '../types/pool-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit } from '../metrics/result.js';
+import type { FirstSynLog } from '../types/first-syn.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   tooYoungToTellMs,
@@ -75,6 +76,9 @@ export class LocalDriver implements ProbeDriver {
 
   participants(): DriverParticipant[] {
     return [];
+  }
+  firstSynOutcomes(): FirstSynLog {
+    return this.pool.firstSyn;
   }
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
     const deadline = performance.now() + maxWaitMs;

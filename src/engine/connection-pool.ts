@@ -31,6 +31,7 @@ import { HeldAudit } from './held-audit.js';
 import { PoolTally } from './pool-tally.js';
 import { Reconnects } from './reconnects.js';
 import { ReplyCheck } from './reply-check.js';
+import { FirstSynTally, synRetransmitsOf } from './first-syn-tally.js';
 
 /** How often deadlines are checked; every deadline is kept within this plus event-loop lag. */
 const SWEEP_INTERVAL_MS = 20;
@@ -56,6 +57,8 @@ export class ConnectionPool implements TransportSink<Connection> {
 
   readonly connectLatency: Histogram = createHistogram();
   readonly tlsLatency: Histogram = createHistogram();
+  /** What became of each connect's first SYN, by start time: a new-connection rate limit's evidence. */
+  readonly firstSyn = new FirstSynTally(() => this.now());
 
   constructor(
     private readonly config: PoolConfig,
@@ -252,12 +255,15 @@ export class ConnectionPool implements TransportSink<Connection> {
   }
 
   /** TCP connected. With TLS, the connection is usable only after the handshake (onSecure). */
-  handleConnect(conn: Connection, measuredMs: number | null): void {
+  handleConnect(conn: Connection, measuredMs: number | null, synRetransmits: number | null): void {
     if (conn.state !== ConnState.Connecting) return;
     const now = performance.now();
     conn.connectedAt = now;
     const connectMs = measuredMs ?? now - conn.startedAt;
     recordMs(this.connectLatency, connectMs);
+    const resent = synRetransmitsOf(connectMs, synRetransmits) > 0;
+    if (resent) this.tally.synRetransmitted();
+    this.firstSyn.note(conn.startedAt - this.startedAt, resent ? 'dropped' : 'passed');
     if (this.config.tls === null) this.becomeEstablished(conn, connectMs, now);
   }
 
@@ -365,6 +371,10 @@ export class ConnectionPool implements TransportSink<Connection> {
     const nowAbs = performance.now();
     const phase = failurePhase(prev);
     this.tally.failed(prev, failureClass);
+    // A SYN never answered (timeout) or refused: turned away at the first SYN, for the rate-limit evidence.
+    if (prev === ConnState.Connecting && conn.connectedAt === 0 && (failureClass === 'timeout' || failureClass === 'refused')) {
+      this.firstSyn.note(conn.startedAt - this.startedAt, failureClass === 'refused' ? 'refused' : 'dropped');
+    }
     if (phase === 'held') {
       const servedThenClosed = conn.served && failureClass === 'closed-by-peer';
       this.tally.heldLost(conn.heldAt, conn.firstBytesAt, nowAbs, conn.epoch === this.epoch, servedThenClosed);

@@ -114,9 +114,12 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
       if (conn === undefined || conn.id !== records[i + 2]) continue;
       const a = records[i + 3] as number;
       switch (records[i]) {
-        case EV_ESTABLISHED:
-          sink.handleConnect(conn, a / 1000);
+        case EV_ESTABLISHED: {
+          // b: SYNs the kernel resent before the handshake completed (TCP_INFO), -1 when it could not say.
+          const resent = records[i + 4] as number;
+          sink.handleConnect(conn, a / 1000, resent < 0 ? null : resent);
           break;
+        }
         case EV_DATA: {
           const end = a + (records[i + 4] as number);
           // A copy: a view would keep the whole batch buffer alive for as long as the pool keeps the first bytes.

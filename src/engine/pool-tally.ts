@@ -149,6 +149,11 @@ export class PoolTally {
     this.c.reconnects++;
   }
 
+  /** A connect that completed only after the kernel resent its SYN. */
+  synRetransmitted(): void {
+    this.c.synRetransmitted++;
+  }
+
   /** A TLS 1.3 connection left to --settle alone: the server showed no proof it completed the handshake. */
   tlsUnproven(): void {
     this.c.tlsUnproven++;

@@ -31,8 +31,12 @@ export interface TransportConn {
 
 /** Where a transport reports. Methods (not function fields): each receives the pool's own record type. */
 export interface TransportSink<C extends TransportConn> {
-  /** TCP connected; `connectMs` as the transport measured it, or null for the pool to measure from its start. */
-  handleConnect(conn: C, connectMs: number | null): void;
+  /**
+   * TCP connected; `connectMs` as the transport measured it, or null for the pool to measure from its start;
+   * `synRetransmits`: SYNs the kernel resent before the handshake completed, or null where the transport cannot
+   * ask the kernel (Node's sockets have no TCP_INFO).
+   */
+  handleConnect(conn: C, connectMs: number | null, synRetransmits: number | null): void;
   handleSecureConnect(conn: C): void;
   handleSession(conn: C): void;
   handleData(conn: C, chunk: Buffer): void;
@@ -167,7 +171,7 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
 /* Shared socket handlers: one function object per event for all sockets; `this` is the socket. */
 function onConnect(this: net.Socket): void {
   const s = this as TrackedSocket;
-  s[SINK].handleConnect(s[CONN], null);
+  s[SINK].handleConnect(s[CONN], null, null);
 }
 function onSecureConnect(this: net.Socket): void {
   const s = this as TrackedSocket;

@@ -58,6 +58,9 @@ export const ResultCountersSchema = closed(
     servedThenClosed: count('of heldLost: connections that got the expected reply (--expect) and were then closed by the server'),
     neverCompleted: count('held connections taken back because the server never completed their handshake'),
     tlsUnproven: count('TLS 1.3 connections counted held by --settle alone: the server showed no proof'),
+    synRetransmitted: Type.Optional(
+      count('of connected: connects that completed only after their SYN was resent (the first went unanswered); absent in older documents'),
+    ),
     failed: count('all failures: failed connects plus lost connections'),
     reconnects: count('reconnects started (--reconnect)'),
     replacementsHeld: count('of reconnects: replacements that became held'),

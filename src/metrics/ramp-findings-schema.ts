@@ -20,6 +20,28 @@ export const RateFindingSchema = closed(
   'a rate limit found while ramping: failures that stopped when the rate dropped',
 );
 
+/**
+ * A new-connection rate limit, measured: a steady stream of connects faster than it, and how many of them the
+ * limiter let through per second once it had turned the first one away (controller/rate-phase.ts).
+ */
+export const NewConnectionLimitSchema = closed(
+  {
+    perSec: figure('new connections let through per second once the limiter was turning connects away, in connections/s'),
+    turnedAwayBy: Type.Enum(['dropped-syn', 'refused'], {
+      description:
+        "how it turns connects beyond its rate away: 'dropped-syn', SYNs unanswered (connects complete only after the kernel resends the SYN, 1 s later, or time out); 'refused', RST to the SYN",
+    }),
+    offeredPerSec: figure('the steady rate of the connects measured, in connections/s'),
+    connects: count('connects in the measured stream'),
+    overMs: figure('how long the stream went on after the first connect was turned away, in ms: the time the rate is counted over'),
+    passed: count('connects started in that time whose first SYN was answered'),
+    dropped: count('connects of the stream whose first SYN went unanswered: completed only after a resend, or timed out'),
+    refused: count('connects of the stream refused'),
+    atMs: figure('when the stream started, in ms since the start'),
+  },
+  'a new-connection rate limit, measured: connects let through per second by a limiter turning the rest away',
+);
+
 /** Held connections the server closed during a ramp, and (with --reconnect) what replaced them. */
 export const HeldClosesSchema = closed(
   {

@@ -39,6 +39,7 @@ export function resultCounters(c: PoolCounters): ResultCounters {
     servedThenClosed: c.servedThenClosed,
     neverCompleted: c.neverCompleted,
     tlsUnproven: c.tlsUnproven,
+    synRetransmitted: c.synRetransmitted,
     failed: c.failed,
     reconnects: c.reconnects,
     replacementsHeld: c.replacementsHeld,

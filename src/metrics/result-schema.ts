@@ -31,6 +31,7 @@ import {
   EvictionFindingSchema,
   HandshakeAuditSchema,
   HeldClosesSchema,
+  NewConnectionLimitSchema,
   RateFindingSchema,
   ResourceChangeSchema,
   ScheduleRecordSchema,
@@ -115,6 +116,12 @@ export const RampResultSchema = closed(
         achievedPerSec: figure('connects actually started per second during the ramp phase, in connections/s'),
         absorbedPerSec: figure('the highest rate absorbed without any failure, in connections/s'),
         rateLimits: Type.Array(RateFindingSchema, { description: 'rate limits found: failures that stopped when the rate dropped' }),
+        newConnectionLimit: Type.Optional(
+          described(
+            NewConnectionLimitSchema,
+            'the new-connection rate limit measured after failures stopped at a low rate (absent: none found, or it could not be measured)',
+          ),
+        ),
         adaptive: Type.Optional(flag('present (true) when the adaptive default chose the rate: see `schedule` for each stage and why')),
         highestRequestedPerSec: Type.Optional(figure('adaptive: the highest rate the schedule asked for, in connections/s')),
       },

@@ -16,6 +16,7 @@ import type {
   EvictionFindingSchema,
   HandshakeAuditSchema,
   HeldClosesSchema,
+  NewConnectionLimitSchema,
   RateFindingSchema,
   ResourceChangeSchema,
   ScheduleChangeReasonSchema,
@@ -44,6 +45,8 @@ export type ResultCounters = Static<typeof ResultCountersSchema>;
 export type TargetInfo = Static<typeof TargetInfoSchema>;
 /** A rate limit found while ramping: failures that stopped when the rate dropped. */
 export type RateFinding = Static<typeof RateFindingSchema>;
+/** A new-connection rate limit, measured (controller/rate-phase.ts). */
+export type NewConnectionLimit = Static<typeof NewConnectionLimitSchema>;
 export type ParticipantSummary = Static<typeof ParticipantSummarySchema>;
 /** The socket layer that ran: the native core or Node's net/tls. */
 export type EngineRecord = Static<typeof EngineRecordSchema>;

@@ -4,7 +4,7 @@
  */
 import { PLAIN, type Paint } from './paint.js';
 import { formatCount, formatDurationMs } from '../config/units.js';
-import type { RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
+import type { NewConnectionLimit, RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { limitFailureClass } from '../metrics/limit-class.js';
 import { cleanText, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
 import {
@@ -65,8 +65,29 @@ export function rampHeadline(result: RampResult, paint: Paint = PLAIN): string {
   }
 }
 
+/**
+ * The new-connection rate limit measured, apart from the concurrency limit: what it lets through, how it turns
+ * the rest away, and what it was measured from. `synRetransmitted`: connects of the whole run that completed only
+ * after their SYN was resent (absent in older documents). Pure.
+ */
+export function newConnectionLimitLines(limit: NewConnectionLimit, synRetransmitted: number | undefined): string[] {
+  const how =
+    limit.turnedAwayBy === 'refused'
+      ? 'connects beyond it refused'
+      : `SYNs beyond it dropped${
+          synRetransmitted === undefined || synRetransmitted === 0
+            ? ''
+            : `: ${plural(synRetransmitted, 'connect')} completed only after their SYN was resent`
+        }`;
+  return [
+    `New-connection rate limit: about ${formatRate(limit.perSec)} (${how})`,
+    `  measured: ${formatCount(limit.connects)} connects at ${formatRate(limit.offeredPerSec)}, ${formatCount(limit.passed)} let through ` +
+      `in ${formatDurationMs(limit.overMs)} after the first was turned away`,
+  ];
+}
+
 /** The rate line (what was asked, achieved, absorbed), the adaptive schedule and the rate limits found. Pure. */
-export function rateLines(result: Pick<RampResult, 'rate' | 'failures' | 'schedule'>): string[] {
+export function rateLines(result: Pick<RampResult, 'rate' | 'failures' | 'schedule'> & { counters?: Pick<RampResult['counters'], 'synRetransmitted'> }): string[] {
   const r = result.rate;
   const asked =
     r.adaptive === true
@@ -76,6 +97,7 @@ export function rateLines(result: Pick<RampResult, 'rate' | 'failures' | 'schedu
   const absorbed = result.failures.length === 0 ? 'no failure at any rate' : `highest absorbed without failure ${formatRate(r.absorbedPerSec)}`;
   const lines = [`Rate: ${asked}, achieved ${formatRate(r.achievedPerSec)}, ${absorbed}`];
   if (r.adaptive === true) lines.push(...adaptiveScheduleLines(result.schedule));
+  if (r.newConnectionLimit !== undefined) lines.push(...newConnectionLimitLines(r.newConnectionLimit, result.counters?.synRetransmitted));
   for (const limit of r.rateLimits) {
     lines.push(
       `Rate limit: ${limit.failureClass} failures at ${formatRate(limit.failedAtPerSec)}, ` +

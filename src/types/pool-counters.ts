@@ -50,6 +50,12 @@ export interface PoolCounters {
   neverCompleted: number;
   /** TLS 1.3 connections counted held by --settle alone: the server showed no proof (session ticket, bytes). */
   tlsUnproven: number;
+  /**
+   * Of `connected`: connects that completed only after the kernel resent their SYN (the first went unanswered: a
+   * limiter dropped it, or the server's accept queue was full). The kernel's count where the native core reads
+   * TCP_INFO; a connect time of 0.9 s or more on Node's sockets (the first resend comes after 1 s).
+   */
+  synRetransmitted: number;
   /** All failures: failed connects plus lost connections. */
   failed: number;
   reconnects: number;
@@ -77,6 +83,7 @@ export function emptyCounters(): PoolCounters {
     servedThenClosed: 0,
     neverCompleted: 0,
     tlsUnproven: 0,
+    synRetransmitted: 0,
     failed: 0,
     reconnects: 0,
     replacementsHeld: 0,

@@ -35,6 +35,7 @@ for (const useTls of [false, true]) {
         expect.soft(doc.eviction?.maxOpen, 'eviction.maxOpen').toBe(ref.maxOpen);
         // Its evictions are never also a rate limit.
         expect.soft(doc.rate.rateLimits, 'rate.rateLimits of an evicting server').toEqual([]);
+        expect.soft(doc.rate.newConnectionLimit, 'rate.newConnectionLimit of an evicting server').toBeUndefined();
       }
     }, caseTimeout());
   });

@@ -10,6 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { parseResult, runCli, type CliRun } from './cli.js';
 import { referenceProbe, type ReferenceOptions, type ReferenceResult } from './reference-prober.js';
 import type { RealServer } from './real-servers.js';
+import type { RateReferenceResult } from './reference-rate-prober.js';
 
 /** Runs per case for this process. */
 export const RUNS = Math.max(1, Number(process.env.TCPPROBE_CONFORMANCE_RUNS ?? '1') || 1);
@@ -27,7 +28,12 @@ export interface ProbeDoc {
   failures: { class: string; count: number; first?: { class?: string; serverSaid?: string; sourceAddress?: string } }[];
   sourceAddresses?: string[];
   eviction?: { maxOpen: number; evictions: number; largestBatch: number; firstAtMs: number } | null;
-  rate: { rateLimits: { failedAtPerSec: number; continuedAtPerSec: number; failureClass: string }[] };
+  rate: {
+    absorbedPerSec: number;
+    rateLimits: { failedAtPerSec: number; continuedAtPerSec: number; failureClass: string }[];
+    newConnectionLimit?: { perSec: number; turnedAwayBy: string; offeredPerSec: number; passed: number; overMs: number };
+  };
+  counters?: { synRetransmitted?: number };
 }
 
 export interface ProbeRun {
@@ -66,28 +72,44 @@ export function describeFailures(doc: ProbeDoc): string {
 export interface RunRecord {
   case: string;
   run: number;
-  /** Which reference number is the truth for this server: still open at the end, or most open at once. */
-  truthKind: 'tcpOpen' | 'maxOpen';
+  /**
+   * Which reference number is the truth for this server: still open at the end, or most open at once; or, for a
+   * new-connection rate limit, the rate it lets through (reference-rate-prober.ts).
+   */
+  truthKind: 'tcpOpen' | 'maxOpen' | 'ratePerSec';
   truth: number;
-  tcpprobe: number;
+  /** tcpprobe's figure; null when it named none. */
+  tcpprobe: number | null;
+  /** Equal to the truth, or within this fraction of it when set (a rate: 0.5 for ±50%). */
+  within?: number;
   exact: boolean;
   verdict: string;
   exitCode: number | null;
   failures: string;
   reference: ReferenceResult;
+  /** The rate reference of the same run, for a rate record. */
+  rateReference?: RateReferenceResult;
   eviction?: ProbeDoc['eviction'];
+}
+
+/** The figure agrees with the truth: equal, or within `within` of it. Pure. */
+export function agrees(truth: number, figure: number | null, within?: number): boolean {
+  if (figure === null) return false;
+  return within === undefined ? figure === truth : Math.abs(figure - truth) <= within * truth;
 }
 
 /** Print and (with TCPPROBE_CONFORMANCE_OUT) record one run. */
 export function record(r: Omit<RunRecord, 'exact'>): RunRecord {
-  const full: RunRecord = { ...r, exact: r.truth === r.tcpprobe };
+  const full: RunRecord = { ...r, exact: agrees(r.truth, r.tcpprobe, r.within) };
   const ref = r.reference;
+  const rate = r.rateReference;
   console.log(
     `[conformance] ${r.case} run ${r.run}: reference ${r.truthKind}=${r.truth} (tcpOpen ${ref.tcpOpen}, maxOpen ${ref.maxOpen}, ` +
       `served ${ref.served}, evictions ${ref.evictions}, largest batch ${ref.largestBatch}, attempts ${ref.attempts}, ` +
       `stopped by ${ref.stoppedBy}, first failure ${ref.firstFailure ? `${ref.firstFailure.outcome} ${JSON.stringify(ref.firstFailure.serverSaid.slice(0, 60))}` : 'none'}, ` +
       `${ref.durationMs} ms) | tcpprobe ${r.tcpprobe} ${r.verdict} exit ${r.exitCode} [${r.failures}]` +
-      `${r.eviction ? ` eviction ${JSON.stringify(r.eviction)}` : ''}`,
+      `${r.eviction ? ` eviction ${JSON.stringify(r.eviction)}` : ''}` +
+      `${rate ? ` | rate reference ${rate.limitPerSec ?? 'none'}/s from ${rate.steps.map((s) => `${s.offeredPerSec}/s: ${s.passedPerSec ?? 'all passed'} ${JSON.stringify(s.outcomes)}`).join('; ')}` : ''}`,
   );
   const out = process.env.TCPPROBE_CONFORMANCE_OUT;
   if (out) appendFileSync(out, `${JSON.stringify(full)}\n`);

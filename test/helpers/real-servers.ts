@@ -21,6 +21,7 @@ import { runInNetns } from './netns.js';
 import { need, type Need } from './needs.js';
 import type { CliRun } from './cli.js';
 import type { ReferenceOptions, ReferenceResult } from './reference-prober.js';
+import type { RateReferenceOptions, RateReferenceResult } from './reference-rate-prober.js';
 
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 export const STOCK_REDIS_CONF = '/etc/redis/redis.conf';
@@ -364,72 +365,110 @@ export async function startBackend(): Promise<Backend> {
   return backend;
 }
 
-// ---- iptables connlimit inside a fresh network namespace ----
+// ---- firewall rules inside a fresh network namespace: connlimit, hashlimit ----
+
+/** What the namespace cases need: iptables and ip inside a namespace of their own. */
+export const NEEDS_FIREWALL: readonly Need[] = [need.netns, need.command('iptables'), need.command('ip', 'iproute2')];
 
 export type ConnlimitTarget = 'DROP' | 'REJECT';
 
-/** What the connlimit cases need: iptables and ip inside a namespace of their own. */
-export const NEEDS_CONNLIMIT: readonly Need[] = [need.netns, need.command('iptables'), need.command('ip', 'iproute2')];
+/** What the connlimit cases need. */
+export const NEEDS_CONNLIMIT = NEEDS_FIREWALL;
+
+/** The part of a namespace script that starts a server on `port` and sets its rules. */
+type NetnsSetup = (port: number) => string;
+
+/** How a firewall rule turns a SYN away: dropped (the client resends it, then times out) or answered with RST. */
+function jumpFor(target: ConnlimitTarget): string {
+  return target === 'DROP' ? '-j DROP' : '-j REJECT --reject-with tcp-reset';
+}
 
 /**
  * The namespace preamble for one connlimit case: an uncapped `tcpprobe serve` on `port` inside the namespace, and
  * the rule `-p tcp --syn --dport P -m connlimit --connlimit-above N -j DROP` (or REJECT with tcp-reset).
  */
-function connlimitSetup(port: number, limit: number, target: ConnlimitTarget): string {
-  const jump = target === 'DROP' ? '-j DROP' : '-j REJECT --reject-with tcp-reset';
-  return `
+function connlimitSetup(limit: number, target: ConnlimitTarget): NetnsSetup {
+  return (port) => `
 start_bg target tcpprobe serve --host 127.0.0.1 --port ${port} -q
 wait_listening target
-iptables -A INPUT -p tcp --syn --dport ${port} -m connlimit --connlimit-above ${limit} ${jump}
+iptables -A INPUT -p tcp --syn --dport ${port} -m connlimit --connlimit-above ${limit} ${jumpFor(target)}
 `;
 }
 
-let transpiled: string | undefined;
+/** A new-connection rate limit (iptables hashlimit) in front of a server capped at `cap` connections. */
+export interface HashlimitCase {
+  /** New connections let through per second, once the burst is spent. */
+  ratePerSec: number;
+  /** SYNs let through at once from a full bucket. */
+  burst: number;
+  /** What happens to SYNs beyond the rate. */
+  target: ConnlimitTarget;
+  /** `tcpprobe serve --max-conns`: past it the server closes new connections (its default over-limit mode). */
+  cap: number;
+}
 
-/** reference-prober.ts transpiled once to a plain ES module (it imports only node: built-ins), for child processes. */
-function referenceProberModule(): string {
-  if (transpiled !== undefined && existsSync(transpiled)) return transpiled;
-  const source = readFileSync(fileURLToPath(new URL('./reference-prober.ts', import.meta.url)), 'utf8');
-  // typescript is a dev dependency; loaded lazily so only the namespace case pays for it.
+/**
+ * The namespace preamble for one hashlimit case: `tcpprobe serve --max-conns CAP` on `port`, and the rule
+ * `-p tcp --syn --dport P -m hashlimit --hashlimit-above R/sec --hashlimit-burst B -j DROP` (or REJECT with
+ * tcp-reset): one bucket for the port, as a firewall in front of a server has.
+ */
+function hashlimitSetup(c: HashlimitCase): NetnsSetup {
+  return (port) => `
+start_bg target tcpprobe serve --host 127.0.0.1 --port ${port} --max-conns ${c.cap} -q
+wait_listening target
+iptables -A INPUT -p tcp --syn --dport ${port} -m hashlimit --hashlimit-above ${c.ratePerSec}/sec --hashlimit-burst ${c.burst} \\
+  --hashlimit-mode dstport --hashlimit-name tcpprobe ${jumpFor(c.target)}
+`;
+}
+
+const transpiled = new Map<string, string>();
+
+/** A helper of this folder that imports only node: built-ins, transpiled once to a plain ES module for child processes. */
+function helperModule(file: 'reference-prober.ts' | 'reference-rate-prober.ts'): string {
+  const known = transpiled.get(file);
+  if (known !== undefined && existsSync(known)) return known;
+  const source = readFileSync(fileURLToPath(new URL(`./${file}`, import.meta.url)), 'utf8');
+  // typescript is a dev dependency; loaded lazily so only the namespace cases pay for it.
   const ts = requireFromHere('typescript') as typeof import('typescript');
   const out = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText;
-  const dir = tempDir('reference');
-  transpiled = join(dir, 'reference-prober.mjs');
-  writeFileSync(transpiled, out);
-  return transpiled;
+  const path = join(tempDir('reference'), file.replace(/\.ts$/, '.mjs'));
+  writeFileSync(path, out);
+  transpiled.set(file, path);
+  return path;
 }
 
 const requireFromHere = createRequire(import.meta.url);
 
-/** The reference prober inside a fresh namespace with the connlimit rule; `opts.port` is filled in. */
-export async function connlimitReference(
-  limit: number,
-  target: ConnlimitTarget,
-  opts: Omit<ReferenceOptions, 'port'>,
-): Promise<ReferenceResult> {
+/** Call `fn(options with port)` of a reference helper inside a fresh namespace set up by `setup`; its JSON answer. */
+async function referenceInNetns<R>(
+  setup: NetnsSetup,
+  file: 'reference-prober.ts' | 'reference-rate-prober.ts',
+  fn: string,
+  opts: object,
+): Promise<R> {
   const port = await freePort();
-  const mod = pathToFileURL(referenceProberModule()).href;
+  const mod = pathToFileURL(helperModule(file)).href;
   const options = JSON.stringify({ ...opts, port });
-  const script = `${connlimitSetup(port, limit, target)}
+  const script = `${setup(port)}
 "$TCPPROBE_NODE" --input-type=module -e '
-const { referenceProbe } = await import(${JSON.stringify(mod)});
-const r = await referenceProbe(${options});
+const { ${fn} } = await import(${JSON.stringify(mod)});
+const r = await ${fn}(${options});
 console.log("REFERENCE " + JSON.stringify(r));
 '
 `;
   const run = await runInNetns(script, { timeoutMs: 90_000 });
   const line = run.stdout.split('\n').find((l) => l.startsWith('REFERENCE '));
   if (line === undefined) throw new Error(`reference prober in namespace failed (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(line.slice('REFERENCE '.length)) as ReferenceResult;
+  return JSON.parse(line.slice('REFERENCE '.length)) as R;
 }
 
-/** tcpprobe ARGS (with --port filled in) inside a fresh namespace with the connlimit rule. */
-export async function connlimitTcpprobe(limit: number, target: ConnlimitTarget, args: readonly string[]): Promise<CliRun> {
+/** tcpprobe ARGS (with --port filled in) inside a fresh namespace set up by `setup`. */
+async function tcpprobeInNetns(setup: NetnsSetup, args: readonly string[]): Promise<CliRun> {
   const port = await freePort();
   const quoted = [...args, '--port', String(port)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = `${connlimitSetup(port, limit, target)}
+  const script = `${setup(port)}
 set +e
 tcpprobe ${quoted}
 code=$?
@@ -439,8 +478,33 @@ exit $code
   return runInNetns(script, { timeoutMs: 120_000 });
 }
 
-/** Delete the transpiled reference module's dir at exit of the test file. */
+/** The reference prober inside a fresh namespace with the connlimit rule; `opts.port` is filled in. */
+export function connlimitReference(limit: number, target: ConnlimitTarget, opts: Omit<ReferenceOptions, 'port'>): Promise<ReferenceResult> {
+  return referenceInNetns(connlimitSetup(limit, target), 'reference-prober.ts', 'referenceProbe', opts);
+}
+
+/** tcpprobe ARGS (with --port filled in) inside a fresh namespace with the connlimit rule. */
+export function connlimitTcpprobe(limit: number, target: ConnlimitTarget, args: readonly string[]): Promise<CliRun> {
+  return tcpprobeInNetns(connlimitSetup(limit, target), args);
+}
+
+/** The (concurrency) reference prober inside a fresh namespace with the hashlimit case. */
+export function hashlimitReference(c: HashlimitCase, opts: Omit<ReferenceOptions, 'port'>): Promise<ReferenceResult> {
+  return referenceInNetns(hashlimitSetup(c), 'reference-prober.ts', 'referenceProbe', opts);
+}
+
+/** The rate reference (reference-rate-prober.ts) inside a fresh namespace with the hashlimit case. */
+export function hashlimitRateReference(c: HashlimitCase, opts: Omit<RateReferenceOptions, 'port'>): Promise<RateReferenceResult> {
+  return referenceInNetns(hashlimitSetup(c), 'reference-rate-prober.ts', 'referenceRateProbe', opts);
+}
+
+/** tcpprobe ARGS (with --port filled in) inside a fresh namespace with the hashlimit case. */
+export function hashlimitTcpprobe(c: HashlimitCase, args: readonly string[]): Promise<CliRun> {
+  return tcpprobeInNetns(hashlimitSetup(c), args);
+}
+
+/** Delete the transpiled reference modules' dirs at exit of the test file. */
 afterAll(() => {
-  if (transpiled !== undefined) rmSync(join(transpiled, '..'), { recursive: true, force: true });
-  transpiled = undefined;
+  for (const path of transpiled.values()) rmSync(join(path, '..'), { recursive: true, force: true });
+  transpiled.clear();
 });

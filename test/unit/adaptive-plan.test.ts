@@ -32,7 +32,14 @@ function state(o: Partial<AdaptiveState>): AdaptiveState {
 
 describe('adaptive schedule: slow start', () => {
   it('starts at the initial rate, in slow start', () => {
-    expect(startAdaptive(S)).toEqual({ phase: 'slow-start', ratePerSec: 2000, baselineLatencyMs: null, recent: [], holdOffUntilMs: 0 });
+    expect(startAdaptive(S)).toEqual({
+      phase: 'slow-start',
+      ratePerSec: 2000,
+      baselineLatencyMs: null,
+      recent: [],
+      holdOffUntilMs: 0,
+      ceilingPerSec: null,
+    });
   });
 
   it('doubles while nothing lags', () => {
@@ -129,6 +136,24 @@ describe('adaptive schedule: near the edge', () => {
     expect(d.change).toEqual({ ratePerSec: 1500, phase: 'careful', reason: 'rate-limit' });
     expect(d.state.recent).toEqual([]);
     expect(d.state.holdOffUntilMs).toBe(500 + 250);
+  });
+
+  it('under a measured new-connection limit: never above its ceiling again, slowing down or growing', () => {
+    const limited = afterRateLimit(S, state({ ratePerSec: 8000 }), 500, SETTLE, 75);
+    expect(limited.change).toEqual({ ratePerSec: 75, phase: 'careful', reason: 'rate-limit' });
+    expect(limited.state.ceilingPerSec).toBe(75);
+    // A quiet window would grow it by a quarter: the ceiling keeps it.
+    expect(adaptRate(S, { ...limited.state, holdOffUntilMs: 0 }, obs({ atMs: 1000 }), SETTLE).change).toBeNull();
+    // Below the ceiling it grows up to it, no further.
+    expect(adaptRate(S, state({ phase: 'careful', ratePerSec: 70, ceilingPerSec: 75 }), obs({ atMs: 50 }), SETTLE).change).toEqual({
+      ratePerSec: 75,
+      phase: 'careful',
+      reason: 'quiet',
+    });
+    // A later rate limit with no new measure keeps the ceiling it had.
+    expect(afterRateLimit(S, limited.state, 900, SETTLE).state.ceilingPerSec).toBe(75);
+    // Half the rate that failed when that is already under the ceiling.
+    expect(afterRateLimit(S, state({ ratePerSec: 100 }), 500, SETTLE, 75).change?.ratePerSec).toBe(50);
   });
 
   it('never below the minimum rate', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStage, planSteps, slowerStage, stageRatePerSec } from '../../src/controller/plan.js';
+import { describeStage, planSteps, rateUnderLimit, slowerStage, stageRatePerSec, stageUnder } from '../../src/controller/plan.js';
 
 describe('planSteps', () => {
   it('turns a rate into one batch per tick, capped at max', () => {
@@ -60,6 +60,23 @@ describe('stages', () => {
     expect(slowerStage({ kind: 'rate', ratePerSec: 500 })).toEqual({ kind: 'rate', ratePerSec: 250 });
     expect(slowerStage({ kind: 'rate', ratePerSec: 1 })).toEqual({ kind: 'rate', ratePerSec: 1 });
     expect(slowerStage({ kind: 'step', size: 9, intervalMs: 500 })).toEqual({ kind: 'step', size: 4, intervalMs: 500 });
+  });
+  it.each([
+    // [limit measured, connections/s; the rate the ramp goes on under it]
+    [100, 75],
+    [101, 75],
+    [1000, 750],
+    [1, 1],
+    [0, 1],
+  ])('under a new-connection limit of %s/s, go on at most at %s/s', (limit, under) => {
+    expect(rateUnderLimit(limit)).toBe(under);
+  });
+  it('go on at the ceiling when the stage is faster, as they are when not', () => {
+    expect(stageUnder({ kind: 'rate', ratePerSec: 4000 }, 75)).toEqual({ kind: 'rate', ratePerSec: 75 });
+    expect(stageUnder({ kind: 'rate', ratePerSec: 50 }, 75)).toEqual({ kind: 'rate', ratePerSec: 50 });
+    expect(stageUnder({ kind: 'step', size: 100, intervalMs: 500 }, 75)).toEqual({ kind: 'rate', ratePerSec: 75 });
+    expect(stageUnder({ kind: 'step', size: 10, intervalMs: 500 }, 75)).toEqual({ kind: 'step', size: 10, intervalMs: 500 });
+    expect(stageUnder({ kind: 'rate', ratePerSec: 4000 }, null)).toEqual({ kind: 'rate', ratePerSec: 4000 });
   });
   it('describe themselves and their rate', () => {
     expect(describeStage({ kind: 'rate', ratePerSec: 500 })).toBe('500 connections/s');

@@ -350,6 +350,48 @@ describe('formatRampSummary', () => {
     expect(rateLines(r)[0]).toBe(line);
   });
 
+  it.each([
+    [
+      'dropped SYNs, with the connects that waited for a resend',
+      'dropped-syn',
+      412,
+      'New-connection rate limit: about 100/s (SYNs beyond it dropped: 412 connects completed only after their SYN was resent)',
+    ],
+    ['dropped SYNs, none resent in the run (an older document says nothing)', 'dropped-syn', undefined, 'New-connection rate limit: about 100/s (SYNs beyond it dropped)'],
+    ['refusals', 'refused', 0, 'New-connection rate limit: about 100/s (connects beyond it refused)'],
+  ] as const)('a measured new-connection limit is named on its own, apart from the concurrency limit: %s', (_name, by, resent, line) => {
+    const timeout = failure('timeout', { atMs: 2040 });
+    const r = ramp('limit-by-failure', {
+      firstFailure: timeout,
+      failures: [{ class: 'timeout', count: 329, first: timeout }],
+      counters: { ...ramp('limit-by-failure').counters, ...(resent === undefined ? {} : { synRetransmitted: resent }) },
+      rate: {
+        requestedPerSec: 2000,
+        achievedPerSec: 2709,
+        absorbedPerSec: 2709,
+        rateLimits: [{ failedAtPerSec: 8000, continuedAtPerSec: 75, heldAtMs: 2050, failureClass: 'timeout' }],
+        newConnectionLimit: {
+          perSec: 100,
+          turnedAwayBy: by,
+          offeredPerSec: 500,
+          connects: 200,
+          overMs: 350,
+          passed: 35,
+          dropped: by === 'refused' ? 0 : 140,
+          refused: by === 'refused' ? 140 : 0,
+          atMs: 3437,
+        },
+      },
+    });
+    if (resent === undefined) delete (r.counters as { synRetransmitted?: number }).synRetransmitted;
+    const text = formatRampSummary(r, { chart: false });
+    const lines = text.split('\n');
+    expect(lines).toContain(line);
+    expect(lines).toContain('  measured: 200 connects at 500/s, 35 let through in 350ms after the first was turned away');
+    // The headline is the concurrency limit's.
+    expect(lines[0]).toBe('Max concurrency: 1,000 connections (limit found: timeout after 1,000 held)');
+  });
+
   it('timed-out with nothing held: no answer, not "at least 0", and no chart', () => {
     const r = ramp('timed-out', { maxConcurrency: 0, timeline: [] });
     const text = formatRampSummary(r);
