@@ -102,8 +102,8 @@ export function nothingHeldVerdict(
 /**
  * The number a limit verdict reports. The peak of held connections can include connections the server took back
  * soon after --settle (a target that denies slowly at its cap, under load): they were never held at once with the
- * rest. For a cap found by failure or plateau the number is the peak less those turned away late (`heldLostEarly`:
- * closed within 1.5 s of becoming held, or right after the server's first words), never below what was still held at the end of the hold. Closes long after (a server that drops
+ * rest. For a cap found by failure or plateau the number is the peak less those closed within half a second of
+ * becoming held, never below what was still held at the end of the hold. Closes long after (a server that drops
  * idle connections) say nothing against the peak. Other verdicts keep the peak (an evicting server's number is
  * its most open at once; a lower bound is a lower bound).
  */

@@ -9,12 +9,8 @@ import type { FailureClass } from '../types/failure-class.js';
 import { emptyCounters, type PoolCounters } from '../types/pool-counters.js';
 import { ConnState } from './connection.js';
 
-/**
- * A held connection closed sooner than this after becoming held was turned away late (see heldLostEarly): a server
- * whose accept queue overflowed in a burst completes the handshake at its first SYN-ACK retransmission (1 s) and
- * denies it at its cap a moment later, 0.75-1.25 s after this side counted it held; idle timeouts are longer.
- */
-const EARLY_LOSS_MS = 1500;
+/** A held connection closed sooner than this after becoming held was turned away late (see heldLostEarly). */
+const EARLY_LOSS_MS = 500;
 /**
  * A held connection closed this soon after the first bytes the server sent on it was turned away late too: the
  * server's first words were its refusal (a forking server at its cap writes "too many clients" and closes once it

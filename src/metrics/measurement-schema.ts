@@ -53,7 +53,7 @@ export const ResultCountersSchema = closed(
     heldLost: count('of lost: connections that had been held'),
     heldLostSincePause: count('of heldLost: connections started since opening last paused'),
     heldLostEarly: count(
-      'of heldLost: connections the server turned away late: closed within 1.5 s of becoming held, or within 0.2 s of the first bytes the server sent on them (its refusal)',
+      'of heldLost: connections the server turned away late: closed within half a second of becoming held, or within 0.2 s of the first bytes the server sent on them (its refusal)',
     ),
     servedThenClosed: count('of heldLost: connections that got the expected reply (--expect) and were then closed by the server'),
     neverCompleted: count('held connections taken back because the server never completed their handshake'),

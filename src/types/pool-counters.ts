@@ -36,7 +36,7 @@ export interface PoolCounters {
    */
   heldLostSincePause: number;
   /**
-   * Of `heldLost`: connections the server turned away late: closed within 1.5 s of becoming held, or right
+   * Of `heldLost`: connections the server turned away late: closed within half a second of becoming held, or right
    * after the first bytes it sent on them (its refusal, written when it got to a connection that waited in its
    * accept queue). One that drops idle connections does so later, and without a word first.
    */

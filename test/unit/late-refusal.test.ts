@@ -5,7 +5,6 @@ import { lostToLateRefusal } from '../../src/engine/pool-tally.js';
 describe('lostToLateRefusal', () => {
   const cases: [string, number, number | null, number, boolean][] = [
     ['closed 300 ms after held, silent', 1000, null, 1300, true],
-    ['closed 1.2 s after held, silent (completed at the first SYN-ACK retransmission, then denied)', 1000, null, 2200, true],
     ['closed 2 s after held, silent (an idle timeout, an eviction)', 1000, null, 3000, false],
     ['closed 2 s after held, 20 ms after its first words (a refusal from the accept queue)', 1000, 2980, 3000, true],
     ['closed 2 s after held, its first words 1.5 s before (a greeting, then an idle timeout)', 1000, 1500, 3000, false],
