@@ -25,34 +25,43 @@ afterEach(async () => {
 });
 
 describeNeeding([NEEDS_SS], 'ramp under ulimit -n 600: worker processes hold the connections near the cap', () => {
-  itNeeding([need.nativeCore], `audits the connections of every process, not only the main one's, against serve --max-conns ${CAP} --over-limit close`, { timeout: 120_000 }, async () => {
-    serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close'], '127.0.0.1', { statusLines: true });
-    const port = serve.port;
-    // The server's count, sampled while the ramp runs; the last one taken before the probe closes is the end of the hold.
-    const sampler = sampleServerCount(port, { intervalMs: 200 });
-    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(port), '--max-duration', '60s', '--json', '-q'], {
-      shellPrefix: 'ulimit -n 600;',
-      timeoutMs: 90_000,
+  const cases: [string, string[], boolean][] = [
+    // Silent: a connection the server completes at its first SYN-ACK retransmission and then denies is closed
+    // 0.75-1.25 s after it was counted held, past the late-denial window (seen: 3,001 and 3,169 for 3,000;
+    // docs/accuracy.md, open). What the audit fixed is that every process's connections are checked; the count is
+    // never below the server's.
+    ['closes silently', [], false],
+    // In words, as redis, memcached and PostgreSQL refuse: a held connection closed right after the server's first
+    // bytes is a late refusal in whichever process holds it, and the count is the server's.
+    ['says why first', ['--over-limit-message', 'ERR max number of clients reached\r\n'], true],
+  ];
+  for (const [how, extra, exact] of cases) {
+    itNeeding([need.nativeCore], `audits every process's connections against serve --max-conns ${CAP} --over-limit close that ${how}`, { timeout: 120_000 }, async () => {
+      serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close', ...extra], '127.0.0.1', { statusLines: true });
+      const port = serve.port;
+      // The server's count, sampled while the ramp runs; the last one taken before the probe closes is the end of the hold.
+      const sampler = sampleServerCount(port, { intervalMs: 200 });
+      const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(port), '--max-duration', '60s', '--json', '-q'], {
+        shellPrefix: 'ulimit -n 600;',
+        timeoutMs: 90_000,
+      });
+      const seen = (await sampler.stop()).map((s) => s.total);
+      // Serve prints its stats every second: let one more line come.
+      await new Promise((r) => setTimeout(r, 1200));
+      const result = parseResult<RampResult>(run);
+      const truth = peakOf(serve) ?? -1;
+      const atHold = Math.max(...seen.filter((n) => n <= CAP));
+      const said = `held ${result.counters.held}, peak ${result.counters.peakHeld}, heldLost ${result.counters.heldLost}, early ${result.counters.heldLostEarly}, audit ${JSON.stringify(result.handshakeAudit)}`;
+      expect(result.participants?.length ?? 0, 'worker processes were added').toBeGreaterThan(1);
+      expect(truth).toBe(CAP);
+      expect(atHold).toBe(truth);
+      expect(result.handshakeAudit?.ran).toBe(true);
+      // Every process's held connections were checked, not only the main process's share.
+      expect(result.handshakeAudit?.checked).toBe(result.counters.held);
+      if (exact) expect(result.maxConcurrency, said).toBe(truth);
+      else expect(result.maxConcurrency, said).toBeGreaterThanOrEqual(truth);
+      expect(result.verdict.kind).toBe('limit-by-failure');
+      expect(run.code, run.stderr.slice(-2000)).toBe(0);
     });
-    const seen = (await sampler.stop()).map((s) => s.total);
-    // Serve prints its stats every second: let one more line come.
-    await new Promise((r) => setTimeout(r, 1200));
-    const result = parseResult<RampResult>(run);
-    const truth = peakOf(serve) ?? -1;
-    const atHold = Math.max(...seen.filter((n) => n <= CAP));
-    const said = `held ${result.counters.held}, peak ${result.counters.peakHeld}, heldLost ${result.counters.heldLost}, early ${result.counters.heldLostEarly}, audit ${JSON.stringify(result.handshakeAudit)}`;
-    expect(result.participants?.length ?? 0, 'worker processes were added').toBeGreaterThan(1);
-    expect(truth).toBe(CAP);
-    expect(atHold).toBe(truth);
-    expect(result.handshakeAudit?.ran).toBe(true);
-    // Every process's held connections were checked, not only the main process's share.
-    expect(result.handshakeAudit?.checked).toBe(result.counters.held);
-    // The count is not yet exact on a loaded machine: a connection the server completes at its first SYN-ACK
-    // retransmission and then denies comes 0.75-1.25 s after it was counted held, past the late-denial window (seen:
-    // 3,001 and 3,169 for 3,000; docs/accuracy.md, issue 23, open). What the audit fixed is that every process's
-    // connections are checked; the count is never below the server's.
-    expect(result.maxConcurrency, said).toBeGreaterThanOrEqual(truth);
-    expect(result.verdict.kind).toBe('limit-by-failure');
-    expect(run.code, run.stderr.slice(-2000)).toBe(0);
-  });
+  }
 });
