@@ -67,6 +67,7 @@ export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   Histograms: M.HistogramsSchema,
   RateFinding: RF.RateFindingSchema,
   ParticipantSummary: M.ParticipantSummarySchema,
+  ProcessUse: M.ProcessUseSchema,
   EngineName: S.EngineNameSchema,
   EngineRecord: M.EngineRecordSchema,
   AuditTargetRecord: R.AuditTargetRecordSchema,

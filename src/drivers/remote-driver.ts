@@ -11,9 +11,11 @@ import type {
   HandshakeAuditFindings,
   HandshakeAuditReport,
   ParticipantCommand,
+  ProcessUse,
   TelemetryReport,
 } from '../types/participant-protocol.js';
 import type { HandshakeAudit } from '../metrics/result.js';
+import { combineUse } from './process-use.js';
 import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, sumCounters } from './telemetry-merge.js';
 
 /** How the driver reaches one participant. */
@@ -37,6 +39,8 @@ interface ParticipantState {
   tls: Histogram | null;
   lostAtMs: number | null;
   finalSeen: boolean;
+  /** Its processes' use as it last said (reports carry it with the histograms); null: not said (an older agent). */
+  use: ProcessUse | null;
   /** The answer to the latest `audit-handshakes` command, and that command's seq. */
   audit: { seq: number; findings: HandshakeAuditFindings | null } | null;
 }
@@ -75,6 +79,7 @@ export class RemoteDriver implements ProbeDriver {
       tls: null,
       lostAtMs: null,
       finalSeen: false,
+      use: null,
       audit: null,
     }));
   }
@@ -96,6 +101,7 @@ export class RemoteDriver implements ProbeDriver {
       p.tls = decodeHistogram(report.tlsUs);
       this.mergedTls.invalidate();
     }
+    if (report.use !== undefined) p.use = report.use;
     if (report.final) p.finalSeen = true;
     this.peak.observe(this.heldNow());
     if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
@@ -246,6 +252,12 @@ export class RemoteDriver implements ProbeDriver {
     return { sourceAddresses: [...this.sources], changes: [] };
   }
 
+  processUse(): ProcessUse | null {
+    const said = this.parts.flatMap((p) => (p.use === null ? [] : [p.use]));
+    // One participant that did not say makes the sum unknown rather than too small.
+    return said.length < this.parts.length ? null : combineUse(said);
+  }
+
   /** The addresses the participants connect from, once they said (fleet agents choose theirs on accepting a run). */
   noteSources(addresses: readonly string[]): void {
     this.sources = [...new Set(addresses)];
@@ -259,7 +271,15 @@ export class RemoteDriver implements ProbeDriver {
           (cls) => isClientSide(cls) && (counters.failuresByClass[cls] ?? 0) > 0,
         ) ?? null;
       const engine = p.last?.engine;
-      return { name: p.link.name, maxHeld: p.maxHeld, counters, clientLimit, lostAtMs: p.lostAtMs, ...(engine === undefined ? {} : { engine }) };
+      return {
+        name: p.link.name,
+        maxHeld: p.maxHeld,
+        counters,
+        clientLimit,
+        lostAtMs: p.lostAtMs,
+        ...(engine === undefined ? {} : { engine }),
+        ...(p.use === null ? {} : { use: p.use }),
+      };
     });
   }
 

@@ -79,6 +79,20 @@ export const LatencySummarySchema = closed(
   'latency in milliseconds; all null when nothing was recorded',
 );
 
+/** What a participant's processes used of their machine (src/drivers/process-use.ts). */
+export const ProcessUseSchema = closed(
+  {
+    processes: count('the processes counted: the agent (or worker) and the worker processes holding its connections'),
+    cpuMs: count('their CPU time (user + system) during the run, in ms'),
+    wallMs: wholeMs('the run as the busiest process saw it, in ms (wall time)'),
+    busiestCpu: figure('the busiest process: its CPU time over its wall time (1: one core busy throughout)'),
+    startRssBytes: count('resident memory of the processes when they began the run, summed (bytes)'),
+    peakRssBytes: count('the highest resident memory of each process, sampled every second, summed (bytes)'),
+    peakOpenFds: nullable(count('file descriptors'), 'the most file descriptors open at once, sampled every second, summed; null: unknown (no /proc)'),
+  },
+  "what a participant's processes used of their machine: CPU, memory, open files",
+);
+
 export const ParticipantSummarySchema = closed(
   {
     name: text('the worker process or agent'),
@@ -89,6 +103,7 @@ export const ParticipantSummarySchema = closed(
     engine: Type.Optional(
       described(EngineNameSchema, "the socket layer its pools ran on (each agent chooses its own); absent if it did not say"),
     ),
+    use: Type.Optional(described(ProcessUseSchema, 'what its processes used of their machine; absent: it did not say (an older agent)')),
   },
   'a process (worker) or agent that held connections',
 );

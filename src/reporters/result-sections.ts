@@ -7,7 +7,8 @@ import { PLAIN, type Paint } from './paint.js';
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { FailureRecord } from '../types/pool-counters.js';
-import type { AssertionOutcome, ProbeResult } from '../metrics/result.js';
+import type { AssertionOutcome, ParticipantSummary, ProbeResult } from '../metrics/result.js';
+import type { ProcessUse } from '../types/participant-protocol.js';
 import { renderChart } from './chart.js';
 import { MISSING, cleanText, compactAddresses, formatHostPort, formatLatency, formatMs, formatOffsetMs, formatTable, quoteServerText } from './format.js';
 import { formatCount } from '../config/units.js';
@@ -122,11 +123,15 @@ export function engineLines(result: ProbeResult): string[] {
   return [e.why === null ? `Engine: ${e.name}` : `Engine: ${e.name} (${cleanText(e.why, 200)})`];
 }
 
-/** Workers or agents, one row each; nothing for a single process. Agents choose their engine: a column says which. */
+/**
+ * Workers or agents, one row each; nothing for a single process. Agents choose their engine: a column says which.
+ * What their processes used (CPU of the busiest, memory per held connection, open files) where they said.
+ */
 export function participantLines(result: ProbeResult): string[] {
   const parts = result.participants;
   if (parts === undefined || parts.length === 0) return [];
   const withEngine = parts.some((p) => p.engine !== undefined);
+  const withUse = parts.some((p) => p.use !== undefined);
   const rows = parts.map((p) => [
     cleanText(p.name, 40),
     ...(withEngine ? [p.engine ?? MISSING] : []),
@@ -136,15 +141,60 @@ export function participantLines(result: ProbeResult): string[] {
     formatCount(p.counters.reconnects),
     p.clientLimit ?? MISSING,
     p.lostAtMs === null ? MISSING : formatOffsetMs(p.lostAtMs),
+    ...(withUse ? useCells(p) : []),
   ]);
   return [
     `Participants: ${formatCount(parts.length)}`,
     ...formatTable(
-      ['name', ...(withEngine ? ['engine'] : []), 'max held', 'attempted', 'failed', 'reconnects', 'client limit', 'lost at'],
+      [
+        'name',
+        ...(withEngine ? ['engine'] : []),
+        'max held',
+        'attempted',
+        'failed',
+        'reconnects',
+        'client limit',
+        'lost at',
+        ...(withUse ? ['cpu', 'mem/conn', 'open files'] : []),
+      ],
       rows,
-      ['left', ...(withEngine ? (['left'] as const) : []), 'right', 'right', 'right', 'right', 'left', 'right'],
+      [
+        'left',
+        ...(withEngine ? (['left'] as const) : []),
+        'right',
+        'right',
+        'right',
+        'right',
+        'left',
+        'right',
+        ...(withUse ? (['right', 'right', 'right'] as const) : []),
+      ],
     ),
   ];
+}
+
+/** The busiest process's share of a core, the memory each held connection cost, the most files open. */
+function useCells(p: ParticipantSummary): string[] {
+  const u = p.use;
+  if (u === undefined) return [MISSING, MISSING, MISSING];
+  const perConnection = memoryPerConnection(u, p.maxHeld);
+  return [
+    `${Math.round(u.busiestCpu * 100)}%`,
+    perConnection === null ? MISSING : formatBytes(perConnection),
+    u.peakOpenFds === null ? MISSING : formatCount(u.peakOpenFds),
+  ];
+}
+
+/** What the run added to its processes' resident memory, per connection at their peak; null with none held. */
+export function memoryPerConnection(use: ProcessUse, maxHeld: number): number | null {
+  return maxHeld === 0 ? null : Math.max(0, use.peakRssBytes - use.startRssBytes) / maxHeld;
+}
+
+/** "512 B", "3.2 KiB", "41 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  const [v, unit] = n < 1024 ** 2 ? [n / 1024, 'KiB'] : n < 1024 ** 3 ? [n / 1024 ** 2, 'MiB'] : [n / 1024 ** 3, 'GiB'];
+  return `${v < 10 ? v.toFixed(1) : Math.round(v).toString()} ${unit}`;
 }
 
 /** The chart of held connections over the run, with the time span as its x label. */

@@ -100,6 +100,24 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<b
   return cond();
 }
 
+/**
+ * What an agent said it used, within bounds any run here keeps: some CPU, a core at most per process; a file
+ * descriptor per connection it held and not many more; resident memory grown by less than 64 KiB a connection.
+ */
+function expectSaneUse(p: NonNullable<RampResult['participants']>[number]): void {
+  const u = p.use;
+  expect(u, p.name).toBeDefined();
+  if (u === undefined) return;
+  expect(u.cpuMs, p.name).toBeGreaterThan(0);
+  expect(u.busiestCpu, p.name).toBeGreaterThan(0);
+  expect(u.busiestCpu, p.name).toBeLessThanOrEqual(1.2);
+  expect(u.cpuMs, p.name).toBeLessThanOrEqual(u.wallMs * u.processes * 1.2);
+  expect(u.peakOpenFds, p.name).toBeGreaterThanOrEqual(p.maxHeld);
+  expect(u.peakOpenFds, p.name).toBeLessThan(p.maxHeld + 200 * u.processes);
+  expect(u.peakRssBytes, p.name).toBeGreaterThanOrEqual(u.startRssBytes);
+  expect((u.peakRssBytes - u.startRssBytes) / p.maxHeld, p.name).toBeLessThan(64 * 1024);
+}
+
 function lostAt(r: RampResult, name: string): number | null | undefined {
   return r.participants?.find((p) => p.name === name)?.lostAtMs;
 }
@@ -116,6 +134,7 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
   it('three agents, each with its own source addresses, find the exact cap of a 3,000-connection target', async () => {
     const serve = await startServe(['--max-conns', '3000', '--over-limit', 'close']);
     // cap-2 runs the JS engine, the others their default: each agent chooses its own, and the result says which.
+    // cap-3 holds its share in two worker processes: its resource use counts them and itself.
     await Promise.all(
       [1, 2, 3].map((i) =>
         startAgent(url, `cap-${i}`, [
@@ -124,6 +143,7 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
           '--source',
           `127.0.0.${i * 10}-127.0.0.${i * 10 + 3}`,
           ...(i === 2 ? ['--engine', 'js'] : []),
+          ...(i === 3 ? ['--workers', '2'] : []),
         ]),
       ),
     );
@@ -140,7 +160,10 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     for (const p of r.participants ?? []) {
       expect(p.maxHeld, p.name).toBeGreaterThan(500);
       expect(p.lostAtMs).toBeNull();
+      expectSaneUse(p);
     }
+    expect(r.participants?.map((p) => p.use?.processes)).toEqual([1, 1, 3]);
+    expect(run.stderr).toMatch(/cpu\s+mem\/conn\s+open files/);
     // Each agent bound its connections to its own addresses; the result lists them all.
     expect(r.sourceAddresses).toHaveLength(12);
     expect(r.sourceAddresses).toContain('127.0.0.10');
@@ -181,6 +204,9 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     for (const p of r.participants ?? []) {
       expect(p.maxHeld, p.name).toBeGreaterThan(6000);
       expect(p.maxHeld, p.name).toBeLessThan(20_000);
+      // --workers 1: the agent holds its share in its own process, the one its use counts.
+      expect(p.use?.processes, p.name).toBe(1);
+      expectSaneUse(p);
     }
   }, 90_000);
 

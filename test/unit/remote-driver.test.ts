@@ -218,3 +218,21 @@ describe('a lost participant and --max', () => {
     expect(a.opened()).toBe(5);
   });
 });
+
+describe("participants' resource use", () => {
+  const use = { processes: 1, cpuMs: 500, wallMs: 1000, busiestCpu: 0.5, startRssBytes: 100, peakRssBytes: 300, peakOpenFds: 40 };
+
+  it('keeps the last use each said (reports without it leave it as it was) and names none for one that never said', () => {
+    const driver = new RemoteDriver([new FakeLink('a'), new FakeLink('old')]);
+    driver.handleTelemetry(report('a', { held: 3 }, { use }));
+    driver.handleTelemetry(report('a', { held: 4 }));
+    driver.handleTelemetry(report('old', { held: 2 }));
+    const [a, old] = driver.participants();
+    expect(a?.use).toEqual(use);
+    expect(old !== undefined && 'use' in old).toBe(false);
+    // One participant that never said makes the combined use unknown, not too small.
+    expect(driver.processUse()).toBeNull();
+    driver.handleTelemetry(report('old', { held: 2 }, { use: { ...use, busiestCpu: 0.9, peakOpenFds: null } }));
+    expect(driver.processUse()).toEqual({ ...use, processes: 2, cpuMs: 1000, busiestCpu: 0.9, startRssBytes: 200, peakRssBytes: 600, peakOpenFds: null });
+  });
+});

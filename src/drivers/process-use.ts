@@ -1,0 +1,58 @@
+/**
+ * What a participant's processes use of their machine: CPU time, resident memory, open files. Each process
+ * samples its own (only it can read them cheaply); a participant adds what its worker processes reported, so an
+ * agent's telemetry speaks for every process holding its share. The controller reads these to tell whether the
+ * load machines, not the server, bounded the run.
+ */
+import { readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { ProcessUse } from '../types/participant-protocol.js';
+
+/**
+ * Returns this process's use since the sampler was made (an agent lives for many runs: each participant counts
+ * its own). The open files are counted in /proc/self/fd and the memory read at each call: keep calls rare.
+ */
+export function createOwnUseSampler(): () => ProcessUse {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const startRssBytes = process.memoryUsage.rss();
+  let peakRssBytes = startRssBytes;
+  let peakOpenFds: number | null = null;
+  return () => {
+    try {
+      const fds = readdirSync('/proc/self/fd').length - 1; // less the one readdir itself opened
+      peakOpenFds = Math.max(peakOpenFds ?? 0, fds);
+    } catch {
+      // No /proc, or no descriptor left to read it with (at the open-files limit): keep the peak seen so far.
+    }
+    peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    const wallMs = Math.max(1, Math.round(performance.now() - t0));
+    return { processes: 1, cpuMs, wallMs, busiestCpu: roundShare(cpuMs / wallMs), startRssBytes, peakRssBytes, peakOpenFds };
+  };
+}
+
+function roundShare(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Several processes' use as one: CPU time, memory and open files summed (each process's own peak: an upper
+ * bound of the peak of the sum), the busiest process and the longest wall time kept. Open files are unknown
+ * (null) when any process could not tell. Null for no process.
+ */
+export function combineUse(parts: readonly ProcessUse[]): ProcessUse | null {
+  if (parts.length === 0) return null;
+  const sum = (f: (u: ProcessUse) => number): number => parts.reduce((s, u) => s + f(u), 0);
+  const fds = parts.map((u) => u.peakOpenFds);
+  return {
+    processes: sum((u) => u.processes),
+    cpuMs: sum((u) => u.cpuMs),
+    wallMs: Math.max(...parts.map((u) => u.wallMs)),
+    busiestCpu: Math.max(...parts.map((u) => u.busiestCpu)),
+    startRssBytes: sum((u) => u.startRssBytes),
+    peakRssBytes: sum((u) => u.peakRssBytes),
+    peakOpenFds: fds.some((n) => n === null) ? null : fds.reduce<number>((s, n) => s + (n ?? 0), 0),
+  };
+}
