@@ -8,8 +8,11 @@ import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
 import type { ProcessUse } from '../types/participant-protocol.js';
 
-/** One participant's figures as the driver knows them: the engine's live counters, mapped into the result later. */
-export type DriverParticipant = Omit<ParticipantSummary, 'counters'> & { counters: PoolCounters };
+/**
+ * One participant's figures as the driver knows them: the engine's live counters, mapped into the result later
+ * (its share of the run is derived there, from every participant's counters).
+ */
+export type DriverParticipant = Omit<ParticipantSummary, 'counters' | 'share'> & { counters: PoolCounters };
 
 /** What a driver connected from, and what it added as the run grew: the result reports both. */
 export interface DriverResources {

@@ -3,6 +3,7 @@
  * them, merges their telemetry (counters summed, histograms merged, never percentiles averaged), and tracks the
  * peak of the merged held count. The transport (IPC, Redis) is behind `ParticipantLink`.
  */
+import { performance } from 'node:perf_hooks';
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
@@ -39,6 +40,10 @@ interface ParticipantState {
   tls: Histogram | null;
   lostAtMs: number | null;
   finalSeen: boolean;
+  /** The first `open` asked of it: its seq and when it was sent (performance.now(), ms); null: none yet. */
+  firstOpen: { seq: number; sentAt: number } | null;
+  /** From that ask until a report showed it applied, in ms; null: not yet. */
+  startLagMs: number | null;
   /** Its processes' use as it last said (reports carry it with the histograms); null: not said (an older agent). */
   use: ProcessUse | null;
   /** The answer to the latest `audit-handshakes` command, and that command's seq. */
@@ -79,6 +84,8 @@ export class RemoteDriver implements ProbeDriver {
       tls: null,
       lostAtMs: null,
       finalSeen: false,
+      firstOpen: null,
+      startLagMs: null,
       use: null,
       audit: null,
     }));
@@ -102,6 +109,9 @@ export class RemoteDriver implements ProbeDriver {
       this.mergedTls.invalidate();
     }
     if (report.use !== undefined) p.use = report.use;
+    if (p.firstOpen !== null && p.startLagMs === null && report.appliedSeq >= p.firstOpen.seq) {
+      p.startLagMs = Math.round(performance.now() - p.firstOpen.sentAt);
+    }
     if (report.final) p.finalSeen = true;
     this.peak.observe(this.heldNow());
     if (this.parts.every((x) => x.finalSeen || x.lostAtMs !== null)) this.wakeFinalWaiters();
@@ -192,6 +202,7 @@ export class RemoteDriver implements ProbeDriver {
       if (give === 0) continue;
       const seq = ++this.seq;
       p.pendingOpens.push({ seq, count: give });
+      p.firstOpen ??= { seq, sentAt: performance.now() };
       p.link.send({ kind: 'open', seq, count: give });
       left -= give;
       if (left === 0) break;
@@ -277,6 +288,7 @@ export class RemoteDriver implements ProbeDriver {
         counters,
         clientLimit,
         lostAtMs: p.lostAtMs,
+        startLagMs: p.startLagMs,
         ...(engine === undefined ? {} : { engine }),
         ...(p.use === null ? {} : { use: p.use }),
       };

@@ -103,6 +103,15 @@ export const ParticipantSummarySchema = closed(
     engine: Type.Optional(
       described(EngineNameSchema, "the socket layer its pools ran on (each agent chooses its own); absent if it did not say"),
     ),
+    share: Type.Optional(
+      figure("its share of the connections the run asked for (0 to 1): what the controller gave it, against which its max held reads"),
+    ),
+    startLagMs: Type.Optional(
+      nullable(
+        wholeMs('ms'),
+        "from the controller's first ask to it until a report showed it applied, in ms on the controller's clock (within the 50 ms report interval); the spread over participants is the start drift; null: it never applied one",
+      ),
+    ),
     use: Type.Optional(described(ProcessUseSchema, 'what its processes used of their machine; absent: it did not say (an older agent)')),
   },
   'a process (worker) or agent that held connections',

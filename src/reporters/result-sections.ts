@@ -132,10 +132,12 @@ export function participantLines(result: ProbeResult): string[] {
   if (parts === undefined || parts.length === 0) return [];
   const withEngine = parts.some((p) => p.engine !== undefined);
   const withUse = parts.some((p) => p.use !== undefined);
+  const withShare = parts.some((p) => p.share !== undefined);
   const rows = parts.map((p) => [
     cleanText(p.name, 40),
     ...(withEngine ? [p.engine ?? MISSING] : []),
     formatCount(p.maxHeld),
+    ...(withShare ? [p.share === undefined ? MISSING : `${Math.round(p.share * 100)}%`] : []),
     formatCount(p.counters.attempted),
     formatCount(p.counters.failed),
     formatCount(p.counters.reconnects),
@@ -145,11 +147,13 @@ export function participantLines(result: ProbeResult): string[] {
   ]);
   return [
     `Participants: ${formatCount(parts.length)}`,
+    ...startDriftLines(parts),
     ...formatTable(
       [
         'name',
         ...(withEngine ? ['engine'] : []),
         'max held',
+        ...(withShare ? ['share'] : []),
         'attempted',
         'failed',
         'reconnects',
@@ -162,6 +166,7 @@ export function participantLines(result: ProbeResult): string[] {
         'left',
         ...(withEngine ? (['left'] as const) : []),
         'right',
+        ...(withShare ? (['right'] as const) : []),
         'right',
         'right',
         'right',
@@ -170,6 +175,22 @@ export function participantLines(result: ProbeResult): string[] {
         ...(withUse ? (['right', 'right', 'right'] as const) : []),
       ],
     ),
+  ];
+}
+
+/**
+ * "Start drift: 41ms (the first ask applied 12ms (a1) to 53ms (a3) after it was sent)": how far apart the
+ * participants began; nothing when fewer than two said.
+ */
+function startDriftLines(parts: readonly ParticipantSummary[]): string[] {
+  const lags = parts.flatMap((p) => (p.startLagMs === undefined || p.startLagMs === null ? [] : [{ name: p.name, ms: p.startLagMs }]));
+  if (lags.length < 2) return [];
+  const sorted = [...lags].sort((a, b) => a.ms - b.ms);
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  return [
+    `Start drift: ${formatMs(last.ms - first.ms)} (the first ask applied ${formatMs(first.ms)} (${cleanText(first.name, 40)}) ` +
+      `to ${formatMs(last.ms)} (${cleanText(last.name, 40)}) after it was sent)`,
   ];
 }
 

@@ -163,6 +163,16 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
       expectSaneUse(p);
     }
     expect(r.participants?.map((p) => p.use?.processes)).toEqual([1, 1, 3]);
+    // Even shares of what was asked, and each agent applied the first ask soon after the controller sent it.
+    const shares = (r.participants ?? []).map((p) => p.share ?? -1);
+    for (const share of shares) expect(share).toBeCloseTo(1 / 3, 1);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    for (const p of r.participants ?? []) {
+      expect(p.startLagMs, p.name).toBeTypeOf('number');
+      expect(p.startLagMs, p.name).toBeGreaterThanOrEqual(0);
+      expect(p.startLagMs, p.name).toBeLessThan(2000);
+    }
+    expect(run.stderr).toMatch(/Start drift: [\d.]+m?s \(the first ask applied /);
     expect(run.stderr).toMatch(/cpu\s+mem\/conn\s+open files/);
     // Each agent bound its connections to its own addresses; the result lists them all.
     expect(r.sourceAddresses).toHaveLength(12);

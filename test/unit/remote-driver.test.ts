@@ -236,3 +236,32 @@ describe("participants' resource use", () => {
     expect(driver.processUse()).toEqual({ ...use, processes: 2, cpuMs: 1000, busiestCpu: 0.9, startRssBytes: 200, peakRssBytes: 600, peakOpenFds: null });
   });
 });
+
+describe('start lag', () => {
+  it("times each participant's first ask until a report shows it applied, and never again", async () => {
+    const a = new FakeLink('a');
+    const b = new FakeLink('b');
+    const driver = new RemoteDriver([a, b]);
+    driver.handleTelemetry(report('a', {}));
+    driver.handleTelemetry(report('b', {}));
+    driver.open(10);
+    const seqA = a.lastSeq();
+    const seqB = b.lastSeq();
+    // a applies it at once; b's first report after the ask does not include it yet.
+    driver.handleTelemetry(report('a', { requested: 5 }, { appliedSeq: seqA }));
+    driver.handleTelemetry(report('b', {}, { appliedSeq: seqB - 1 }));
+    await new Promise((r) => setTimeout(r, 60));
+    driver.open(10);
+    driver.handleTelemetry(report('b', { requested: 5 }, { appliedSeq: seqB }));
+    driver.handleTelemetry(report('a', { requested: 10 }, { appliedSeq: a.lastSeq() }));
+    const [pa, pb] = driver.participants();
+    expect(pa?.startLagMs).toBeLessThan(30);
+    expect(pb?.startLagMs).toBeGreaterThanOrEqual(55);
+  });
+
+  it('is null for a participant that was never asked', () => {
+    const driver = new RemoteDriver([new FakeLink('a')]);
+    driver.handleTelemetry(report('a', {}));
+    expect(driver.participants()[0]?.startLagMs).toBeNull();
+  });
+});
