@@ -45,7 +45,7 @@ export function startParticipant(
   let closed = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const ownUse = createOwnUseSampler();
+  const ownUse = createOwnUseSampler(fdLimit);
   /** This process's use and its workers', sent with the histograms (reading /proc is too dear for every report). */
   const use = (): ProcessUse | null => {
     const workers = driver.processUse?.() ?? null;

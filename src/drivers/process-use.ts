@@ -11,21 +11,27 @@ import type { ProcessUse } from '../types/participant-protocol.js';
 /**
  * Returns this process's use since the sampler was made (an agent lives for many runs: each participant counts
  * its own). The open files are counted in /proc/self/fd and the memory read at each call: keep calls rare.
+ * `fdLimit`: the open-files limit it runs under, which it has reached when no descriptor is left to count with.
  */
-export function createOwnUseSampler(): () => ProcessUse {
+export function createOwnUseSampler(fdLimit: number | null): () => ProcessUse {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const startRssBytes = process.memoryUsage.rss();
+  const startRssBytes = process.memoryUsage.rss(); // made before the run's sockets: a descriptor is free
   let peakRssBytes = startRssBytes;
   let peakOpenFds: number | null = null;
   return () => {
     try {
       const fds = readdirSync('/proc/self/fd').length - 1; // less the one readdir itself opened
       peakOpenFds = Math.max(peakOpenFds ?? 0, fds);
-    } catch {
-      // No /proc, or no descriptor left to read it with (at the open-files limit): keep the peak seen so far.
+    } catch (e) {
+      // No descriptor left to read it with: every one up to the open-files limit is open. No /proc: unknown.
+      if ((e as NodeJS.ErrnoException).code === 'EMFILE' && fdLimit !== null) peakOpenFds = Math.max(peakOpenFds ?? 0, fdLimit);
     }
-    peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+    try {
+      peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+    } catch {
+      // Node reads it from /proc/self/stat, which takes a descriptor too: at the limit, keep the peak seen so far.
+    }
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
     const wallMs = Math.max(1, Math.round(performance.now() - t0));

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
-import { isClientSide, type FailureClass } from '../types/failure-class.js';
+import { participantClientLimit } from '../metrics/verdict.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { DriverParticipant, DriverResources, ProbeDriver } from '../controller/driver.js';
 import type {
@@ -277,10 +277,7 @@ export class RemoteDriver implements ProbeDriver {
   participants(): DriverParticipant[] {
     return this.parts.map((p) => {
       const counters = p.last?.counters ?? emptyCounters();
-      const clientLimit =
-        (Object.keys(counters.failuresByClass) as FailureClass[]).find(
-          (cls) => isClientSide(cls) && (counters.failuresByClass[cls] ?? 0) > 0,
-        ) ?? null;
+      const clientLimit = participantClientLimit(counters.failuresByClass, p.use ?? undefined);
       const engine = p.last?.engine;
       return {
         name: p.link.name,

@@ -10,7 +10,7 @@
  */
 import { Type, type TInteger, type TOptional } from 'typebox';
 import { ALL_FAILURE_CLASSES, type FailureClass } from '../types/failure-class.js';
-import { FailureClassSchema } from './failure-schema.js';
+import { ClientLimitClassSchema } from './failure-schema.js';
 import { closed, count, described, figure, nullable, text, wholeMs } from './schema-kit.js';
 import { EngineNameSchema } from './settings-schema.js';
 
@@ -98,7 +98,10 @@ export const ParticipantSummarySchema = closed(
     name: text('the worker process or agent'),
     maxHeld: count('the most connections it held at once'),
     counters: described(ResultCountersSchema, "its engine's totals when the run ended"),
-    clientLimit: nullable(FailureClassSchema, "the limit of its machine it ran into; null: none"),
+    clientLimit: nullable(
+      ClientLimitClassSchema,
+      'the limit of its machine it ran into: a client-side failure class, or cpu when a process of it kept a core busy through the run; null: none',
+    ),
     lostAtMs: nullable(figure('ms'), 'when it was lost, in ms since the start; null: it stayed to the end'),
     engine: Type.Optional(
       described(EngineNameSchema, "the socket layer its pools ran on (each agent chooses its own); absent if it did not say"),

@@ -25,8 +25,8 @@ export function unreachableLine(result: ProbeResult): string {
   return `Target unreachable: ${cleanText(what, 40)} (${f.class}) connecting to ${where}: ${cleanText(f.message)}`;
 }
 
-/** The client-side class that limited the run: from the verdict, else the first client-side failure class. */
-export function clientLimitClass(result: ProbeResult): FailureClass | null {
+/** The load side's limit that limited the run: from the verdict, else the first client-side failure class. */
+export function clientLimitClass(result: ProbeResult): FailureClass | 'cpu' | null {
   if (result.verdict.clientLimit !== null) return result.verdict.clientLimit.class;
   return result.failures.find((f) => isClientSide(f.class))?.class ?? null;
 }
@@ -36,7 +36,7 @@ export function adviceLine(result: ProbeResult): string | null {
   const advice = result.verdict.clientLimit?.advice;
   if (advice !== undefined && advice !== '') return `Advice: ${cleanText(advice, 400)}`;
   const cls = clientLimitClass(result);
-  if (cls !== null && isClientSide(cls)) return `Advice: ${CLIENT_LIMIT_ADVICE[cls]}`;
+  if (cls !== null && cls !== 'cpu' && isClientSide(cls)) return `Advice: ${CLIENT_LIMIT_ADVICE[cls]}`;
   return null;
 }
 

@@ -58,8 +58,14 @@ afterAll(async () => {
 });
 
 /** Start `tcpprobe agent` and wait until it has registered. */
-async function startAgent(redisUrl: string, name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Agent> {
-  const child = startCli(['agent', '--redis', redisUrl, '--name', name, ...args], env);
+async function startAgent(
+  redisUrl: string,
+  name: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  shellPrefix?: string,
+): Promise<Agent> {
+  const child = startCli(['agent', '--redis', redisUrl, '--name', name, ...args], env, shellPrefix);
   const agent: Agent = { name, child, output: collect(child, 120_000) };
   agents.push(agent);
   await waitForOutput(child, /registered at/, { timeoutMs: 15_000 });
@@ -219,6 +225,31 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
       expectSaneUse(p);
     }
   }, 90_000);
+
+  it("an agent under a low open-files limit bounds its share: the verdict is client-limited and names it", async () => {
+    const serve = await startServe(['--max-conns', '3000', '--over-limit', 'close']);
+    const allow = ['--allow-target', `127.0.0.1:${serve.port}`, '--workers', '1'];
+    await startAgent(url, 'roomy', [...allow, '--source', '127.0.0.70-127.0.0.71']);
+    // 400 open files, one process: it runs out near 400 connections, long before the server's cap.
+    await startAgent(url, 'cramped', [...allow, '--source', '127.0.0.80-127.0.0.81'], {}, 'ulimit -n 400;');
+    const run = await fleetRamp(url, serve.port, ['--agent-names', 'roomy,cramped', '--rate', '1000', '--max', '2400']);
+    expect(run.code, run.stderr).toBe(EXIT.clientLimited);
+    const r = parseResult<RampResult>(run);
+    expect(r.verdict.kind, diagnose(r)).toBe('client-limited');
+    expect(r.verdict.lowerBound).toBe(true);
+    expect(r.verdict.clientLimit?.class).toBe('fd-limit');
+    expect(r.verdict.clientLimit?.participants).toEqual(['cramped']);
+    expect(r.verdict.summary).toMatch(/limited by the load side \(cramped: fd-limit\), not by the server/);
+    const cramped = r.participants?.find((p) => p.name === 'cramped');
+    const roomy = r.participants?.find((p) => p.name === 'roomy');
+    expect(cramped?.clientLimit).toBe('fd-limit');
+    expect(roomy?.clientLimit).toBeNull();
+    expect(cramped?.maxHeld).toBeLessThan(400);
+    // Its open files reached its limit, give or take the sampling: the table shows why it stopped.
+    expect(cramped?.use?.peakOpenFds).toBeGreaterThan(300);
+    expect(cramped?.use?.peakOpenFds).toBeLessThanOrEqual(400);
+    expect(run.stderr).toMatch(/INCONCLUSIVE: limited by the load side \(cramped: fd-limit\)/);
+  });
 
   it('an agent killed mid-run with --on-agent-loss continue: the run finishes and lists it as lost', async () => {
     const serve = await startServe([]);

@@ -36,7 +36,7 @@ describe('combineUse', () => {
 
 describe('createOwnUseSampler', () => {
   it("counts this process's CPU, memory and open files since it was made", () => {
-    const sample = createOwnUseSampler();
+    const sample = createOwnUseSampler(null);
     const end = Date.now() + 60;
     while (Date.now() < end) Math.sqrt(Math.random()); // keep a core busy for a while
     const u = sample();
