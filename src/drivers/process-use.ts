@@ -30,7 +30,9 @@ export function createOwnUseSampler(fdLimit: number | null): () => ProcessUse {
     try {
       peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
     } catch {
-      // Node reads it from /proc/self/stat, which takes a descriptor too: at the limit, keep the peak seen so far.
+      // Node reads it from /proc/self/stat, which takes a descriptor too. At the limit, getrusage's peak needs none:
+      // the process's lifetime peak, so for a process that ran bigger runs before, an upper bound.
+      peakRssBytes = Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024);
     }
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = Math.round((cpu.user + cpu.system) / 1000);

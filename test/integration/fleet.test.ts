@@ -248,6 +248,8 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     // Its open files reached its limit, give or take the sampling: the table shows why it stopped.
     expect(cramped?.use?.peakOpenFds).toBeGreaterThan(300);
     expect(cramped?.use?.peakOpenFds).toBeLessThanOrEqual(400);
+    // Its memory is read even at the limit (where /proc cannot be opened): its connections cost something.
+    expect(cramped?.use?.peakRssBytes).toBeGreaterThan(cramped?.use?.startRssBytes ?? Infinity);
     expect(run.stderr).toMatch(/INCONCLUSIVE: limited by the load side \(cramped: fd-limit\)/);
   });
 
