@@ -101,12 +101,14 @@ function withUse(u: unknown): { use?: ProcessUse } {
   const counts = [u.processes, u.cpuMs, u.wallMs, u.startRssBytes, u.peakRssBytes];
   if (!counts.every(isCount) || !isNum(u.busiestCpu) || u.busiestCpu < 0) return {};
   if (u.peakOpenFds !== null && !isCount(u.peakOpenFds)) return {};
+  const demand = isNum(u.busiestDemand) && u.busiestDemand >= 0 ? u.busiestDemand : null;
   return {
     use: {
       processes: u.processes as number,
       cpuMs: u.cpuMs as number,
       wallMs: u.wallMs as number,
       busiestCpu: u.busiestCpu,
+      busiestDemand: demand,
       startRssBytes: u.startRssBytes as number,
       peakRssBytes: u.peakRssBytes as number,
       peakOpenFds: u.peakOpenFds,

@@ -86,6 +86,10 @@ export const ProcessUseSchema = closed(
     cpuMs: count('their CPU time (user + system) during the run, in ms'),
     wallMs: wholeMs('the run as the busiest process saw it, in ms (wall time)'),
     busiestCpu: figure('the busiest process: its CPU time over its wall time (1: one core busy throughout)'),
+    busiestDemand: nullable(
+      figure('a share of a core'),
+      "the busiest process's demand for a core: its main thread's time on a CPU plus waiting for one, over its wall time (more than busiestCpu on a machine too loaded to give it a core); null: unknown",
+    ),
     startRssBytes: count('resident memory of the processes when they began the run, summed (bytes)'),
     peakRssBytes: count('the highest resident memory of each process, sampled every second, summed (bytes)'),
     peakOpenFds: nullable(count('file descriptors'), 'the most file descriptors open at once, sampled every second, summed; null: unknown (no /proc)'),

@@ -10,20 +10,21 @@ import type { HoldVerdictKind, RampVerdictKind } from './result.js';
 export type ClientLimit = ClientFailureClass | 'cpu';
 
 /**
- * A participant whose busiest process used at least this share of a core over the run was bound by its CPU: it
- * could not have opened or served its share faster, so what the server seemed to do may be the load side's doing.
+ * A participant whose busiest process wanted at least this share of a core over the run (on it, or waiting for
+ * it: ProcessUse.busiestDemand; its CPU time where that is unknown) was bound by its CPU: it could not have opened
+ * or served its share faster, so what the server seemed to do may be the load side's doing.
  */
 export const CPU_BOUND = 0.9;
 
 /**
  * The limit a participant (worker or agent) ran into: its first client-side failure class, else `cpu` when its
- * busiest process kept a core busy (CPU_BOUND); null: none, or its use unknown (an older agent).
+ * busiest process wanted a core nearly throughout (CPU_BOUND); null: none, or its use unknown (an older agent).
  */
 export function participantClientLimit(failuresByClass: Partial<Record<FailureClass, number>>, use: ProcessUse | undefined): ClientLimit | null {
   for (const [cls, n] of Object.entries(failuresByClass) as [FailureClass, number][]) {
     if (n > 0 && isClientSide(cls)) return cls;
   }
-  return use !== undefined && use.busiestCpu >= CPU_BOUND ? 'cpu' : null;
+  return use !== undefined && Math.max(use.busiestCpu, use.busiestDemand ?? 0) >= CPU_BOUND ? 'cpu' : null;
 }
 
 /** A participant that bound its share, and by what. */

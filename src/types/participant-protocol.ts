@@ -51,6 +51,12 @@ export interface ProcessUse {
   wallMs: number;
   /** The busiest single process's CPU time over its wall time: 1 is one core kept busy throughout. */
   busiestCpu: number;
+  /**
+   * The busiest process's demand for a core: its main thread's time on a CPU plus its time runnable but waiting
+   * for one, over its wall time (1: it wanted a core throughout). On a machine too loaded to give it a whole core
+   * this exceeds `busiestCpu`. Null: unknown (no /proc/self/schedstat).
+   */
+  busiestDemand: number | null;
   /** Resident memory of each process when it began this run, summed, in bytes. */
   startRssBytes: number;
   /** The highest resident memory of each process (sampled), summed, in bytes: less the start, what the connections cost. */

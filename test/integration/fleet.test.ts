@@ -253,6 +253,30 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     expect(run.stderr).toMatch(/INCONCLUSIVE: limited by the load side \(cramped: fd-limit\)/);
   });
 
+  it('an agent that keeps a core busy is named cpu-bound, and the verdict is client-limited, not the server\'s limit', async (ctx) => {
+    const serve = await startServe(['--max-conns', '600', '--over-limit', 'close']);
+    const allow = ['--allow-target', `127.0.0.1:${serve.port}`, '--workers', '1'];
+    await startAgent(url, 'calm', [...allow, '--source', '127.0.0.90-127.0.0.91']);
+    const busyCore = new URL('../fixtures/busy-core.mjs', import.meta.url).pathname;
+    await startAgent(url, 'busy', [...allow, '--source', '127.0.0.100-127.0.0.101'], { NODE_OPTIONS: `--import ${busyCore}` });
+    const run = await fleetRamp(url, serve.port, ['--agent-names', 'calm,busy', '--rate', '1000', '--hold', '4s']);
+    const r = parseResult<RampResult>(run);
+    const busy = r.participants?.find((p) => p.name === 'busy');
+    const calm = r.participants?.find((p) => p.name === 'calm');
+    expect(calm?.clientLimit, diagnose(r)).toBeNull();
+    // What it measured decides: its main thread wanted a core throughout (on it, or waiting for it on this shared
+    // machine). Where the kernel does not tell the waiting (no schedstat) and the machine gave it less than 90% of
+    // a core, the check has nothing to name: a visible skip rather than a pass.
+    const wanted = Math.max(busy?.use?.busiestCpu ?? 0, busy?.use?.busiestDemand ?? 0);
+    if (wanted < 0.9) ctx.skip();
+    expect(busy?.clientLimit).toBe('cpu');
+    expect(run.code, run.stderr).toBe(EXIT.clientLimited);
+    expect(r.verdict.kind).toBe('client-limited');
+    expect(r.verdict.clientLimit).toMatchObject({ class: 'cpu', participants: ['busy'] });
+    expect(r.verdict.summary).toMatch(/limited by the load side \(busy: cpu\), not by the server/);
+    expect(run.stderr).toMatch(/busy\s+native|busy\s+js/);
+  });
+
   it('an agent killed mid-run with --on-agent-loss continue: the run finishes and lists it as lost', async () => {
     const serve = await startServe([]);
     const allow = ['--allow-target', `127.0.0.1:${serve.port}`];

@@ -9,11 +9,12 @@ import { rampVerdict } from '../../src/reporters/verdict-text.js';
 import type { ProcessUse } from '../../src/types/participant-protocol.js';
 import type { FailureClass } from '../../src/types/failure-class.js';
 
-const use = (busiestCpu: number): ProcessUse => ({
+const use = (busiestCpu: number, busiestDemand: number | null = null): ProcessUse => ({
   processes: 1,
   cpuMs: 0,
   wallMs: 1000,
   busiestCpu,
+  busiestDemand,
   startRssBytes: 0,
   peakRssBytes: 0,
   peakOpenFds: 0,
@@ -27,6 +28,8 @@ describe('participantClientLimit', () => {
     ['a failure class before a busy core', { ports: 5 }, use(0.97), 'ports'],
     ['a core kept busy', { refused: 1 }, use(CPU_BOUND), 'cpu'],
     ['just under the bound', {}, use(0.899), null],
+    ['a core wanted but not had (a loaded machine): on it 0.8, waiting 0.15', {}, use(0.8, 0.95), 'cpu'],
+    ['waiting a little, wanting less than the bound', {}, use(0.5, 0.7), null],
     ['use unknown (an older agent)', {}, undefined, null],
     ['a zero count is no failure', { 'fd-limit': 0 }, use(0.1), null],
   ])('%s: %s', (_what, classes, u, expected) => {

@@ -12,6 +12,7 @@ const use = (u: Partial<ProcessUse>): ProcessUse => ({
   cpuMs: 0,
   wallMs: 1000,
   busiestCpu: 0,
+  busiestDemand: null,
   startRssBytes: 0,
   peakRssBytes: 0,
   peakOpenFds: 0,
@@ -22,10 +23,10 @@ describe('combineUse', () => {
   it('sums CPU, memory and files, and keeps the busiest process and the longest wall time', () => {
     expect(
       combineUse([
-        use({ cpuMs: 300, wallMs: 1000, busiestCpu: 0.3, startRssBytes: 50, peakRssBytes: 80, peakOpenFds: 10 }),
-        use({ processes: 2, cpuMs: 1900, wallMs: 2000, busiestCpu: 0.95, startRssBytes: 100, peakRssBytes: 400, peakOpenFds: 5000 }),
+        use({ cpuMs: 300, wallMs: 1000, busiestCpu: 0.3, busiestDemand: 0.97, startRssBytes: 50, peakRssBytes: 80, peakOpenFds: 10 }),
+        use({ processes: 2, cpuMs: 1900, wallMs: 2000, busiestCpu: 0.95, busiestDemand: null, startRssBytes: 100, peakRssBytes: 400, peakOpenFds: 5000 }),
       ]),
-    ).toEqual({ processes: 3, cpuMs: 2200, wallMs: 2000, busiestCpu: 0.95, startRssBytes: 150, peakRssBytes: 480, peakOpenFds: 5010 });
+    ).toEqual({ processes: 3, cpuMs: 2200, wallMs: 2000, busiestCpu: 0.95, busiestDemand: 0.97, startRssBytes: 150, peakRssBytes: 480, peakOpenFds: 5010 });
   });
 
   it('says open files are unknown when one process could not tell, and nothing for no process', () => {
@@ -44,6 +45,9 @@ describe('createOwnUseSampler', () => {
     expect(u.cpuMs).toBeGreaterThan(20);
     expect(u.cpuMs).toBeLessThanOrEqual(u.wallMs + 20);
     expect(u.busiestCpu).toBeGreaterThan(0.3);
+    // Its main thread's demand for a core: most of the time it was busy (the CPU time counts every thread).
+    expect(u.busiestDemand).toBeGreaterThan(0.3);
+    expect(u.busiestDemand).toBeLessThanOrEqual(1.05);
     expect(u.peakRssBytes).toBeGreaterThanOrEqual(u.startRssBytes);
     expect(u.startRssBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(u.peakOpenFds).toBeGreaterThan(2);

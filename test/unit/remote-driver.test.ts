@@ -220,7 +220,7 @@ describe('a lost participant and --max', () => {
 });
 
 describe("participants' resource use", () => {
-  const use = { processes: 1, cpuMs: 500, wallMs: 1000, busiestCpu: 0.5, startRssBytes: 100, peakRssBytes: 300, peakOpenFds: 40 };
+  const use = { processes: 1, cpuMs: 500, wallMs: 1000, busiestCpu: 0.5, busiestDemand: 0.6, startRssBytes: 100, peakRssBytes: 300, peakOpenFds: 40 };
 
   it('keeps the last use each said (reports without it leave it as it was) and names none for one that never said', () => {
     const driver = new RemoteDriver([new FakeLink('a'), new FakeLink('old')]);

@@ -417,7 +417,7 @@ describe('formatRampSummary', () => {
   });
 
   it("shows each participant's CPU, memory per held connection and open files where it said them", () => {
-    const u = { processes: 2, cpuMs: 9000, wallMs: 10_000, busiestCpu: 0.93, startRssBytes: 80_000_000, peakRssBytes: 100_480_000, peakOpenFds: 10_012 };
+    const u = { processes: 2, cpuMs: 9000, wallMs: 10_000, busiestCpu: 0.93, busiestDemand: 0.97, startRssBytes: 80_000_000, peakRssBytes: 100_480_000, peakOpenFds: 10_012 };
     const r = ramp('max-reached', {
       participants: [
         { name: 'agent-a', maxHeld: 10_000, counters: counters({ attempted: 10_000 }), clientLimit: null, lostAtMs: null, use: u },
