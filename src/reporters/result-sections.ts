@@ -194,13 +194,19 @@ function startDriftLines(parts: readonly ParticipantSummary[]): string[] {
   ];
 }
 
-/** The busiest process's share of a core, the memory each held connection cost, the most files open. */
+/**
+ * The busiest process's share of a core (and what it wanted of one, when a loaded machine gave it clearly less),
+ * the memory each held connection cost, the most files open.
+ */
 function useCells(p: ParticipantSummary): string[] {
   const u = p.use;
   if (u === undefined) return [MISSING, MISSING, MISSING];
   const perConnection = memoryPerConnection(u, p.maxHeld);
+  const used = Math.round(u.busiestCpu * 100);
+  const wanted = u.busiestDemand === null ? used : Math.round(u.busiestDemand * 100);
   return [
-    `${Math.round(u.busiestCpu * 100)}%`,
+    // A core wanted but not had (waiting for one on a loaded machine) is what makes a participant cpu-bound there.
+    wanted >= used + 5 ? `${used}% (wanted ${wanted}%)` : `${used}%`,
     perConnection === null ? MISSING : formatBytes(perConnection),
     u.peakOpenFds === null ? MISSING : formatCount(u.peakOpenFds),
   ];

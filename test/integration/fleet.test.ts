@@ -274,7 +274,7 @@ describeNeeding(NEEDS_REDIS, 'fleet over Redis', () => {
     expect(r.verdict.kind).toBe('client-limited');
     expect(r.verdict.clientLimit).toMatchObject({ class: 'cpu', participants: ['busy'] });
     expect(r.verdict.summary).toMatch(/limited by the load side \(busy: cpu\), not by the server/);
-    expect(run.stderr).toMatch(/busy\s+native|busy\s+js/);
+    expect(run.stderr).toMatch(/busy\s+(native|js)\s.*\scpu\s+-\s+\d+%/);
   });
 
   it('an agent killed mid-run with --on-agent-loss continue: the run finishes and lists it as lost', async () => {
