@@ -68,6 +68,7 @@ export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   RateFinding: RF.RateFindingSchema,
   NewConnectionLimit: RF.NewConnectionLimitSchema,
   ParticipantSummary: M.ParticipantSummarySchema,
+  ProcessUse: M.ProcessUseSchema,
   EngineName: S.EngineNameSchema,
   EngineRecord: M.EngineRecordSchema,
   AuditTargetRecord: R.AuditTargetRecordSchema,

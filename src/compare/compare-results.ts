@@ -41,7 +41,7 @@ export function change(before: number | null, after: number | null): Change {
 }
 
 /** The failure class a run is known by: the client limit if the machine ran out, else the server-side limit class. */
-export function runFailureClass(result: RampResult): FailureClass | null {
+export function runFailureClass(result: RampResult): FailureClass | 'cpu' | null {
   return result.verdict.clientLimit?.class ?? limitFailureClass(result);
 }
 

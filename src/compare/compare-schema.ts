@@ -3,7 +3,7 @@
  * `npm run build` publishes it as schema/compare.schema.json. Loaded only by the schema build and tests.
  */
 import { Type } from 'typebox';
-import { FailureClassSchema } from '../metrics/failure-schema.js';
+import { ClientLimitClassSchema } from '../metrics/failure-schema.js';
 import { RampVerdictKindSchema } from '../metrics/verdict-schema.js';
 import { closed, count, described, figure, flag, nullable, text, timestamp, ToolSchema } from '../metrics/schema-kit.js';
 import { MatcherSchema, RampScheduleSettingSchema, SendSettingSchema, TlsSettingSchema } from '../metrics/settings-schema.js';
@@ -31,7 +31,7 @@ export const RunSummarySchema = closed(
     maxConcurrency: count('its max concurrency (connections)'),
     verdict: described(RampVerdictKindSchema, 'its verdict'),
     lowerBound: flag('true when the max is only a lower bound (max reached, timed out, client-limited, interrupted)'),
-    failureClass: nullable(FailureClassSchema, 'the failure class that marks the limit (or the client limit); null without failures'),
+    failureClass: nullable(ClientLimitClassSchema, 'the failure class that marks the limit (or the client limit: a client-side class, or cpu); null without either'),
     latencySource: Type.Enum(['histogram', 'summary'], {
       description: 'where the latency percentiles come from: the encoded histogram (exact) or the stored summary',
     }),

@@ -3,6 +3,7 @@
  * and how to read the failures it saw; they never touch sockets or clocks.
  */
 import type { RampVerdictKind, RateFinding, TimelineSample } from '../metrics/result.js';
+import type { RampStopReason } from '../metrics/verdict.js';
 import type { PoolCounters } from '../types/pool-counters.js';
 import type { FirstSynBins } from '../types/first-syn.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
@@ -185,4 +186,28 @@ export function newConnectionRate(b: FirstSynBins): NewConnectionRate | null {
     refused,
     turnedAwayBy: dropped >= refused ? 'dropped-syn' : 'refused',
   };
+}
+
+/** Verdicts that give the server's number: a load side that bound its share turns them into client-limited. */
+const SERVER_NUMBER: ReadonlySet<RampStopReason['kind']> = new Set(['limit-by-failure', 'limit-by-plateau', 'evicting']);
+
+/**
+ * The check that the load side was not the bottleneck: when participants (workers, agents) ran into a limit of
+ * their machine (metrics/verdict.ts participantClientLimit: a client-side failure class, or a core kept busy), a
+ * stop that would give the server's number becomes client-limited, naming them; a client-limited stop names them
+ * too. Other stops (already lower bounds, or nothing held) are left as they are. Pure.
+ */
+export function loadSideStop(
+  stop: RampStopReason,
+  participants: readonly { name: string; clientLimit: FailureClass | 'cpu' | null }[],
+): RampStopReason {
+  const bound = participants.flatMap((p) => {
+    const limit = p.clientLimit;
+    return limit === 'cpu' || (limit !== null && isClientSide(limit)) ? [{ name: p.name, limit }] : [];
+  });
+  const first = bound[0];
+  if (first === undefined) return stop;
+  if (stop.kind === 'client-limited') return { ...stop, participants: bound };
+  if (SERVER_NUMBER.has(stop.kind)) return { kind: 'client-limited', limitedBy: first.limit, participants: bound };
+  return stop;
 }

@@ -7,9 +7,13 @@ import type { FailureRecord, PoolCounters, PoolEvent } from '../types/pool-count
 import type { Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit, ParticipantSummary, ResourceChange } from '../metrics/result.js';
 import type { FirstSynLog } from '../types/first-syn.js';
+import type { ProcessUse } from '../types/participant-protocol.js';
 
-/** One participant's figures as the driver knows them: the engine's live counters, mapped into the result later. */
-export type DriverParticipant = Omit<ParticipantSummary, 'counters'> & { counters: PoolCounters };
+/**
+ * One participant's figures as the driver knows them: the engine's live counters, mapped into the result later
+ * (its share of the run is derived there, from every participant's counters).
+ */
+export type DriverParticipant = Omit<ParticipantSummary, 'counters' | 'share'> & { counters: PoolCounters };
 
 /** What a driver connected from, and what it added as the run grew: the result reports both. */
 export interface DriverResources {
@@ -43,6 +47,11 @@ export interface ProbeDriver {
   /** Per-participant figures; empty for a single local pool. */
   participants(): DriverParticipant[];
   resources(): DriverResources;
+  /**
+   * What the processes beyond this one that hold its connections (worker processes, agents) used of their
+   * machines, combined; null when they have not said. Absent: no such processes.
+   */
+  processUse?(): ProcessUse | null;
   /**
    * Look for held connections whose handshake the server never completed, take them back, and say what was found
    * (src/engine/handshake-audit.ts). Waits at most `maxWaitMs` for confirmation. Each process audits its own

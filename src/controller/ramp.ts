@@ -11,7 +11,7 @@ import type { Confirmation, EvictionFinding, HandshakeAudit, HeldCloses, RampRes
 import type { RampAssertionFacts, RampStop, RampStopReason } from '../metrics/verdict.js';
 import { limitFailure } from '../metrics/limit-class.js';
 import { resultFailure, summarizeFailures } from '../metrics/result-mapping.js';
-import { clientLimitIn, limitMax, nothingHeldVerdict, reportedRateLimits, timeToReach } from './detect.js';
+import { clientLimitIn, limitMax, loadSideStop, nothingHeldVerdict, reportedRateLimits, timeToReach } from './detect.js';
 import type { ProbeDriver } from './driver.js';
 import { rateUnderLimit, slowerStage, stageRatePerSec, stageUnder } from './plan.js';
 import type { RampOptions } from '../config/ramp-options.js';
@@ -99,6 +99,8 @@ export async function executeRamp(settings: RampSettings, driver: ProbeDriver, h
   // the time ran out before any connection was open for --settle (nothing failed: no answer yet).
   const nothing = nothingHeldVerdict(stop.kind, final);
   if (nothing !== null) stop = { kind: nothing };
+  // Not the server's number when a worker or agent was the bottleneck: its client limits or a busy core.
+  stop = loadSideStop(stop, driver.participants());
   // The most the server kept open is the peak over the whole run, hold included.
   const eviction = state.eviction === undefined ? undefined : { ...state.eviction, maxOpen: final.peakHeld };
   const max = limitMax(stop.kind, final);

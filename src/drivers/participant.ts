@@ -13,10 +13,12 @@ import {
   type HandshakeAuditFindings,
   type HandshakeAuditReport,
   type ParticipantCommand,
+  type ProcessUse,
   type TelemetryReport,
 } from '../types/participant-protocol.js';
 import type { EngineName } from '../types/pool-config.js';
 import { createSettleCollector } from './settle-gc.js';
+import { combineUse, createOwnUseSampler } from './process-use.js';
 
 export interface ParticipantTransport {
   send(report: TelemetryReport | HandshakeAuditReport): void;
@@ -43,12 +45,19 @@ export function startParticipant(
   let closed = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const ownUse = createOwnUseSampler(fdLimit);
+  /** This process's use and its workers', sent with the histograms (reading /proc is too dear for every report). */
+  const use = (): ProcessUse | null => {
+    const workers = driver.processUse?.() ?? null;
+    return combineUse(workers === null ? [ownUse()] : [ownUse(), workers]);
+  };
 
   const report = (final: boolean, counters = driver.counters()): void => {
     const now = performance.now();
     const withHistograms = final || now - lastHistogramAt >= HISTOGRAM_INTERVAL_MS;
     if (withHistograms) lastHistogramAt = now;
     const tls = withHistograms ? driver.tlsLatency() : null;
+    const used = withHistograms ? use() : null;
     transport.send({
       kind: 'telemetry',
       name,
@@ -59,6 +68,7 @@ export function startParticipant(
       tlsUs: tls === null ? null : encodeHistogram(tls),
       fdLimit,
       engine,
+      ...(used === null ? {} : { use: used }),
       final,
     });
   };

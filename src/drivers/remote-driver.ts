@@ -3,17 +3,20 @@
  * them, merges their telemetry (counters summed, histograms merged, never percentiles averaged), and tracks the
  * peak of the merged held count. The transport (IPC, Redis) is behind `ParticipantLink`.
  */
+import { performance } from 'node:perf_hooks';
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
-import { isClientSide, type FailureClass } from '../types/failure-class.js';
+import { participantClientLimit } from '../metrics/verdict.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { DriverParticipant, DriverResources, ProbeDriver } from '../controller/driver.js';
 import type {
   HandshakeAuditFindings,
   HandshakeAuditReport,
   ParticipantCommand,
+  ProcessUse,
   TelemetryReport,
 } from '../types/participant-protocol.js';
 import type { HandshakeAudit } from '../metrics/result.js';
+import { combineUse } from './process-use.js';
 import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, sumCounters } from './telemetry-merge.js';
 
 /** How the driver reaches one participant. */
@@ -37,6 +40,12 @@ interface ParticipantState {
   tls: Histogram | null;
   lostAtMs: number | null;
   finalSeen: boolean;
+  /** The first `open` asked of it: its seq and when it was sent (performance.now(), ms); null: none yet. */
+  firstOpen: { seq: number; sentAt: number } | null;
+  /** From that ask until a report showed it applied, in ms; null: not yet. */
+  startLagMs: number | null;
+  /** Its processes' use as it last said (reports carry it with the histograms); null: not said (an older agent). */
+  use: ProcessUse | null;
   /** The answer to the latest `audit-handshakes` command, and that command's seq. */
   audit: { seq: number; findings: HandshakeAuditFindings | null } | null;
 }
@@ -75,6 +84,9 @@ export class RemoteDriver implements ProbeDriver {
       tls: null,
       lostAtMs: null,
       finalSeen: false,
+      firstOpen: null,
+      startLagMs: null,
+      use: null,
       audit: null,
     }));
   }
@@ -95,6 +107,10 @@ export class RemoteDriver implements ProbeDriver {
       p.tls?.destroy();
       p.tls = decodeHistogram(report.tlsUs);
       this.mergedTls.invalidate();
+    }
+    if (report.use !== undefined) p.use = report.use;
+    if (p.firstOpen !== null && p.startLagMs === null && report.appliedSeq >= p.firstOpen.seq) {
+      p.startLagMs = Math.round(performance.now() - p.firstOpen.sentAt);
     }
     if (report.final) p.finalSeen = true;
     this.peak.observe(this.heldNow());
@@ -186,6 +202,7 @@ export class RemoteDriver implements ProbeDriver {
       if (give === 0) continue;
       const seq = ++this.seq;
       p.pendingOpens.push({ seq, count: give });
+      p.firstOpen ??= { seq, sentAt: performance.now() };
       p.link.send({ kind: 'open', seq, count: give });
       left -= give;
       if (left === 0) break;
@@ -246,6 +263,12 @@ export class RemoteDriver implements ProbeDriver {
     return { sourceAddresses: [...this.sources], changes: [] };
   }
 
+  processUse(): ProcessUse | null {
+    const said = this.parts.flatMap((p) => (p.use === null ? [] : [p.use]));
+    // One participant that did not say makes the sum unknown rather than too small.
+    return said.length < this.parts.length ? null : combineUse(said);
+  }
+
   /** The addresses the participants connect from, once they said (fleet agents choose theirs on accepting a run). */
   noteSources(addresses: readonly string[]): void {
     this.sources = [...new Set(addresses)];
@@ -254,12 +277,18 @@ export class RemoteDriver implements ProbeDriver {
   participants(): DriverParticipant[] {
     return this.parts.map((p) => {
       const counters = p.last?.counters ?? emptyCounters();
-      const clientLimit =
-        (Object.keys(counters.failuresByClass) as FailureClass[]).find(
-          (cls) => isClientSide(cls) && (counters.failuresByClass[cls] ?? 0) > 0,
-        ) ?? null;
+      const clientLimit = participantClientLimit(counters.failuresByClass, p.use ?? undefined);
       const engine = p.last?.engine;
-      return { name: p.link.name, maxHeld: p.maxHeld, counters, clientLimit, lostAtMs: p.lostAtMs, ...(engine === undefined ? {} : { engine }) };
+      return {
+        name: p.link.name,
+        maxHeld: p.maxHeld,
+        counters,
+        clientLimit,
+        lostAtMs: p.lostAtMs,
+        startLagMs: p.startLagMs,
+        ...(engine === undefined ? {} : { engine }),
+        ...(p.use === null ? {} : { use: p.use }),
+      };
     });
   }
 

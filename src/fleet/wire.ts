@@ -5,7 +5,7 @@
  */
 import { AGENT_NAME_PATTERN } from '../config/fleet-options.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import type { HandshakeAuditReport, ParticipantCommand, ParticipantMessage } from '../types/participant-protocol.js';
+import type { HandshakeAuditReport, ParticipantCommand, ParticipantMessage, ProcessUse } from '../types/participant-protocol.js';
 import type { AgentRecord } from './coordinator.js';
 
 /** Agent names: safe inside key names and log lines. */
@@ -88,7 +88,31 @@ export function readParticipantMessage(json: string | null | undefined): Partici
     fdLimit: isNum(o.fdLimit) ? o.fdLimit : null,
     // Anything else (an agent older than the field, or a name this version does not know) is left unsaid.
     ...(o.engine === 'native' || o.engine === 'js' ? { engine: o.engine } : {}),
+    ...withUse(o.use),
     final: o.final,
+  };
+}
+
+const isCount = (v: unknown): v is number => isNum(v) && Number.isInteger(v) && v >= 0;
+
+/** A participant's resource use, when every field is there and sane; else nothing (unknown, as from an older agent). */
+function withUse(u: unknown): { use?: ProcessUse } {
+  if (!isObj(u)) return {};
+  const counts = [u.processes, u.cpuMs, u.wallMs, u.startRssBytes, u.peakRssBytes];
+  if (!counts.every(isCount) || !isNum(u.busiestCpu) || u.busiestCpu < 0) return {};
+  if (u.peakOpenFds !== null && !isCount(u.peakOpenFds)) return {};
+  const demand = isNum(u.busiestDemand) && u.busiestDemand >= 0 ? u.busiestDemand : null;
+  return {
+    use: {
+      processes: u.processes as number,
+      cpuMs: u.cpuMs as number,
+      wallMs: u.wallMs as number,
+      busiestCpu: u.busiestCpu,
+      busiestDemand: demand,
+      startRssBytes: u.startRssBytes as number,
+      peakRssBytes: u.peakRssBytes as number,
+      peakOpenFds: u.peakOpenFds,
+    },
   };
 }
 

@@ -11,6 +11,15 @@ import { closed, count, described, figure, nullable, text } from './schema-kit.j
 
 export const FailureClassSchema = Type.Enum([...ALL_FAILURE_CLASSES], { description: 'the class of a failed or lost connection' });
 
+/**
+ * A limit of the load side: a client-side failure class, or `cpu` (a process of a worker or agent kept a core busy
+ * through the run: metrics/verdict.ts CPU_BOUND). Every failure class stays in it: the field it types once took
+ * only failure classes, and an enum of a schema version never loses a value.
+ */
+export const ClientLimitClassSchema = Type.Enum([...ALL_FAILURE_CLASSES, 'cpu'], {
+  description: "a limit of the load side: a client-side failure class (fd-limit, ports, memory, conntrack) or cpu (a process kept a core busy)",
+});
+
 /** One failure, as reported for the first of each class. */
 export const FailureRecordSchema = closed(
   {

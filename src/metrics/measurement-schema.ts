@@ -10,7 +10,7 @@
  */
 import { Type, type TInteger, type TOptional } from 'typebox';
 import { ALL_FAILURE_CLASSES, type FailureClass } from '../types/failure-class.js';
-import { FailureClassSchema } from './failure-schema.js';
+import { ClientLimitClassSchema } from './failure-schema.js';
 import { closed, count, described, figure, nullable, text, wholeMs } from './schema-kit.js';
 import { EngineNameSchema } from './settings-schema.js';
 
@@ -82,16 +82,47 @@ export const LatencySummarySchema = closed(
   'latency in milliseconds; all null when nothing was recorded',
 );
 
+/** What a participant's processes used of their machine (src/drivers/process-use.ts). */
+export const ProcessUseSchema = closed(
+  {
+    processes: count('the processes counted: the agent (or worker) and the worker processes holding its connections'),
+    cpuMs: count('their CPU time (user + system) during the run, in ms'),
+    wallMs: wholeMs('the run as the busiest process saw it, in ms (wall time)'),
+    busiestCpu: figure('the busiest process: its CPU time over its wall time (1: one core busy throughout)'),
+    busiestDemand: nullable(
+      figure('a share of a core'),
+      "the busiest process's demand for a core: its main thread's time on a CPU plus waiting for one, over its wall time (more than busiestCpu on a machine too loaded to give it a core); null: unknown",
+    ),
+    startRssBytes: count('resident memory of the processes when they began the run, summed (bytes)'),
+    peakRssBytes: count('the highest resident memory of each process, sampled every second, summed (bytes)'),
+    peakOpenFds: nullable(count('file descriptors'), 'the most file descriptors open at once, sampled every second, summed; null: unknown (no /proc)'),
+  },
+  "what a participant's processes used of their machine: CPU, memory, open files",
+);
+
 export const ParticipantSummarySchema = closed(
   {
     name: text('the worker process or agent'),
     maxHeld: count('the most connections it held at once'),
     counters: described(ResultCountersSchema, "its engine's totals when the run ended"),
-    clientLimit: nullable(FailureClassSchema, "the limit of its machine it ran into; null: none"),
+    clientLimit: nullable(
+      ClientLimitClassSchema,
+      'the limit of its machine it ran into: a client-side failure class, or cpu when a process of it kept a core busy through the run; null: none',
+    ),
     lostAtMs: nullable(figure('ms'), 'when it was lost, in ms since the start; null: it stayed to the end'),
     engine: Type.Optional(
       described(EngineNameSchema, "the socket layer its pools ran on (each agent chooses its own); absent if it did not say"),
     ),
+    share: Type.Optional(
+      figure("its share of the connections the run asked for (0 to 1): what the controller gave it, against which its max held reads"),
+    ),
+    startLagMs: Type.Optional(
+      nullable(
+        wholeMs('ms'),
+        "from the controller's first ask to it until a report showed it applied, in ms on the controller's clock (within the 50 ms report interval); the spread over participants is the start drift; null: it never applied one",
+      ),
+    ),
+    use: Type.Optional(described(ProcessUseSchema, 'what its processes used of their machine; absent: it did not say (an older agent)')),
   },
   'a process (worker) or agent that held connections',
 );

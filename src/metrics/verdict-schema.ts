@@ -7,7 +7,7 @@
  * Loaded only by the schema build and tests: the CLI imports the types (`import type`), never TypeBox itself.
  */
 import { Type, type TSchema } from 'typebox';
-import { FailureClassSchema } from './failure-schema.js';
+import { ClientLimitClassSchema } from './failure-schema.js';
 import { closed, described, flag, nullable, text } from './schema-kit.js';
 
 export const RampVerdictKindSchema = Type.Enum(
@@ -39,8 +39,14 @@ export const HoldVerdictKindSchema = Type.Enum(
 
 export const ClientLimitSchema = closed(
   {
-    class: described(FailureClassSchema, "the client-side failure class: which of this machine's limits ran out"),
+    class: described(ClientLimitClassSchema, "which of the load side's limits ran out: a client-side failure class, or cpu"),
     advice: text('how to lift that limit'),
+    participants: Type.Optional(
+      Type.Array(text('a participant name'), {
+        description:
+          "the workers or agents whose machine bound their share (each one's limit is its participants[].clientLimit); absent: a single process",
+      }),
+    ),
   },
   "the limit of this machine that ended the run, and how to lift it",
 );

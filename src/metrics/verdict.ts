@@ -2,8 +2,36 @@
  * Verdicts as data: why a ramp or a hold ended, with the figures that say what its number means. The controller
  * returns these; reporters (src/reporters/verdict-text.ts) word them into the result document's `verdict`.
  */
-import type { ClientFailureClass, FailureClass } from '../types/failure-class.js';
+import { isClientSide, type ClientFailureClass, type FailureClass } from '../types/failure-class.js';
+import type { ProcessUse } from '../types/participant-protocol.js';
 import type { HoldVerdictKind, RampVerdictKind } from './result.js';
+
+/** A limit of the load side: a client-side failure class, or a process that kept a core busy (`cpu`). */
+export type ClientLimit = ClientFailureClass | 'cpu';
+
+/**
+ * A participant whose busiest process wanted at least this share of a core over the run (on it, or waiting for
+ * it: ProcessUse.busiestDemand; its CPU time where that is unknown) was bound by its CPU: it could not have opened
+ * or served its share faster, so what the server seemed to do may be the load side's doing.
+ */
+export const CPU_BOUND = 0.9;
+
+/**
+ * The limit a participant (worker or agent) ran into: its first client-side failure class, else `cpu` when its
+ * busiest process wanted a core nearly throughout (CPU_BOUND); null: none, or its use unknown (an older agent).
+ */
+export function participantClientLimit(failuresByClass: Partial<Record<FailureClass, number>>, use: ProcessUse | undefined): ClientLimit | null {
+  for (const [cls, n] of Object.entries(failuresByClass) as [FailureClass, number][]) {
+    if (n > 0 && isClientSide(cls)) return cls;
+  }
+  return use !== undefined && Math.max(use.busiestCpu, use.busiestDemand ?? 0) >= CPU_BOUND ? 'cpu' : null;
+}
+
+/** A participant that bound its share, and by what. */
+export interface BoundParticipant {
+  name: string;
+  limit: ClientLimit;
+}
 
 /** The failure a verdict names: its class and, when the system gave one, its error code. */
 export interface NamedFailure {
@@ -21,7 +49,8 @@ export type RampStopReason =
   | { kind: 'unreachable' }
   | { kind: 'rejected' }
   | { kind: 'evicting' }
-  | { kind: 'client-limited'; limitedBy: ClientFailureClass }
+  /** `participants`: in a run over workers or agents, those whose machine bound their share (absent: one process). */
+  | { kind: 'client-limited'; limitedBy: ClientLimit; participants?: BoundParticipant[] }
   | { kind: 'interrupted' };
 
 /**

@@ -58,7 +58,13 @@ export function rampHeadline(result: RampResult, paint: Paint = PLAIN): string {
       return `Max concurrency: ${n} open at once (the server evicts idle connections instead of refusing new ones)`;
     case 'client-limited': {
       const cls = clientLimitClass(result) ?? 'unknown limit';
-      return `Max concurrency: at least ${n} — ${paint.warn('INCONCLUSIVE')}: limited by this machine (${cls})`;
+      const named = result.verdict.clientLimit?.participants ?? [];
+      const limitOf = (name: string): string => result.participants?.find((p) => p.name === name)?.clientLimit ?? cls;
+      const where =
+        named.length === 0
+          ? `this machine (${cls})`
+          : `the load side (${named.map((name) => `${cleanText(name, 40)}: ${limitOf(name)}`).join(', ')})`;
+      return `Max concurrency: at least ${n} — ${paint.warn('INCONCLUSIVE')}: limited by ${where}`;
     }
     case 'interrupted':
       return `Max concurrency: at least ${n} (interrupted before a limit was found)`;

@@ -7,7 +7,8 @@ import { PLAIN, type Paint } from './paint.js';
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import { isClientSide, type FailureClass } from '../types/failure-class.js';
 import type { FailureRecord } from '../types/pool-counters.js';
-import type { AssertionOutcome, ProbeResult } from '../metrics/result.js';
+import type { AssertionOutcome, ParticipantSummary, ProbeResult } from '../metrics/result.js';
+import type { ProcessUse } from '../types/participant-protocol.js';
 import { renderChart } from './chart.js';
 import { MISSING, cleanText, compactAddresses, formatHostPort, formatLatency, formatMs, formatOffsetMs, formatTable, quoteServerText } from './format.js';
 import { formatCount } from '../config/units.js';
@@ -24,8 +25,8 @@ export function unreachableLine(result: ProbeResult): string {
   return `Target unreachable: ${cleanText(what, 40)} (${f.class}) connecting to ${where}: ${cleanText(f.message)}`;
 }
 
-/** The client-side class that limited the run: from the verdict, else the first client-side failure class. */
-export function clientLimitClass(result: ProbeResult): FailureClass | null {
+/** The load side's limit that limited the run: from the verdict, else the first client-side failure class. */
+export function clientLimitClass(result: ProbeResult): FailureClass | 'cpu' | null {
   if (result.verdict.clientLimit !== null) return result.verdict.clientLimit.class;
   return result.failures.find((f) => isClientSide(f.class))?.class ?? null;
 }
@@ -35,7 +36,7 @@ export function adviceLine(result: ProbeResult): string | null {
   const advice = result.verdict.clientLimit?.advice;
   if (advice !== undefined && advice !== '') return `Advice: ${cleanText(advice, 400)}`;
   const cls = clientLimitClass(result);
-  if (cls !== null && isClientSide(cls)) return `Advice: ${CLIENT_LIMIT_ADVICE[cls]}`;
+  if (cls !== null && cls !== 'cpu' && isClientSide(cls)) return `Advice: ${CLIENT_LIMIT_ADVICE[cls]}`;
   return null;
 }
 
@@ -122,29 +123,105 @@ export function engineLines(result: ProbeResult): string[] {
   return [e.why === null ? `Engine: ${e.name}` : `Engine: ${e.name} (${cleanText(e.why, 200)})`];
 }
 
-/** Workers or agents, one row each; nothing for a single process. Agents choose their engine: a column says which. */
+/**
+ * Workers or agents, one row each; nothing for a single process. Agents choose their engine: a column says which.
+ * What their processes used (CPU of the busiest, memory per held connection, open files) where they said.
+ */
 export function participantLines(result: ProbeResult): string[] {
   const parts = result.participants;
   if (parts === undefined || parts.length === 0) return [];
   const withEngine = parts.some((p) => p.engine !== undefined);
+  const withUse = parts.some((p) => p.use !== undefined);
+  const withShare = parts.some((p) => p.share !== undefined);
   const rows = parts.map((p) => [
     cleanText(p.name, 40),
     ...(withEngine ? [p.engine ?? MISSING] : []),
     formatCount(p.maxHeld),
+    ...(withShare ? [p.share === undefined ? MISSING : `${Math.round(p.share * 100)}%`] : []),
     formatCount(p.counters.attempted),
     formatCount(p.counters.failed),
     formatCount(p.counters.reconnects),
     p.clientLimit ?? MISSING,
     p.lostAtMs === null ? MISSING : formatOffsetMs(p.lostAtMs),
+    ...(withUse ? useCells(p) : []),
   ]);
   return [
     `Participants: ${formatCount(parts.length)}`,
+    ...startDriftLines(parts),
     ...formatTable(
-      ['name', ...(withEngine ? ['engine'] : []), 'max held', 'attempted', 'failed', 'reconnects', 'client limit', 'lost at'],
+      [
+        'name',
+        ...(withEngine ? ['engine'] : []),
+        'max held',
+        ...(withShare ? ['share'] : []),
+        'attempted',
+        'failed',
+        'reconnects',
+        'client limit',
+        'lost at',
+        ...(withUse ? ['cpu', 'mem/conn', 'open files'] : []),
+      ],
       rows,
-      ['left', ...(withEngine ? (['left'] as const) : []), 'right', 'right', 'right', 'right', 'left', 'right'],
+      [
+        'left',
+        ...(withEngine ? (['left'] as const) : []),
+        'right',
+        ...(withShare ? (['right'] as const) : []),
+        'right',
+        'right',
+        'right',
+        'left',
+        'right',
+        ...(withUse ? (['right', 'right', 'right'] as const) : []),
+      ],
     ),
   ];
+}
+
+/**
+ * "Start drift: 41ms (the first ask applied 12ms (a1) to 53ms (a3) after it was sent)": how far apart the
+ * participants began; nothing when fewer than two said.
+ */
+function startDriftLines(parts: readonly ParticipantSummary[]): string[] {
+  const lags = parts.flatMap((p) => (p.startLagMs === undefined || p.startLagMs === null ? [] : [{ name: p.name, ms: p.startLagMs }]));
+  if (lags.length < 2) return [];
+  const sorted = [...lags].sort((a, b) => a.ms - b.ms);
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  return [
+    `Start drift: ${formatMs(last.ms - first.ms)} (the first ask applied ${formatMs(first.ms)} (${cleanText(first.name, 40)}) ` +
+      `to ${formatMs(last.ms)} (${cleanText(last.name, 40)}) after it was sent)`,
+  ];
+}
+
+/**
+ * The busiest process's share of a core (and what it wanted of one, when a loaded machine gave it clearly less),
+ * the memory each held connection cost, the most files open.
+ */
+function useCells(p: ParticipantSummary): string[] {
+  const u = p.use;
+  if (u === undefined) return [MISSING, MISSING, MISSING];
+  const perConnection = memoryPerConnection(u, p.maxHeld);
+  const used = Math.round(u.busiestCpu * 100);
+  const wanted = u.busiestDemand === null ? used : Math.round(u.busiestDemand * 100);
+  return [
+    // A core wanted but not had (waiting for one on a loaded machine) is what makes a participant cpu-bound there.
+    wanted >= used + 5 ? `${used}% (wanted ${wanted}%)` : `${used}%`,
+    perConnection === null ? MISSING : formatBytes(perConnection),
+    u.peakOpenFds === null ? MISSING : formatCount(u.peakOpenFds),
+  ];
+}
+
+/** What the run added to its processes' resident memory, per connection at their peak; null with none held. */
+export function memoryPerConnection(use: ProcessUse, maxHeld: number): number | null {
+  return maxHeld === 0 ? null : Math.max(0, use.peakRssBytes - use.startRssBytes) / maxHeld;
+}
+
+/** "512 B", "3.2 KiB", "41 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  const [v, unit] = n < 1024 ** 2 ? [n / 1024, 'KiB'] : n < 1024 ** 3 ? [n / 1024 ** 2, 'MiB'] : [n / 1024 ** 3, 'GiB'];
+  return `${v < 10 ? v.toFixed(1) : Math.round(v).toString()} ${unit}`;
 }
 
 /** The chart of held connections over the run, with the time span as its x label. */

@@ -6,7 +6,7 @@
 import { formatCount, formatDurationMs } from '../config/units.js';
 import { CLIENT_LIMIT_ADVICE } from '../engine/failure-class.js';
 import type { AssertionOutcome, HoldVerdictKind, RampVerdictKind, Verdict } from '../metrics/result.js';
-import { rampIsLowerBound, type HoldAssertionFacts, type HoldStop, type RampAssertionFacts, type RampStop } from '../metrics/verdict.js';
+import { rampIsLowerBound, type ClientLimit, type HoldAssertionFacts, type HoldStop, type RampAssertionFacts, type RampStop } from '../metrics/verdict.js';
 
 /** How a run that met its hard time bound is told, in every verdict and headline that says so. */
 export function maxDurationRanOut(maxDurationMs?: number): string {
@@ -18,9 +18,24 @@ export function rampVerdict(stop: RampStop): Verdict<RampVerdictKind> {
   const lowerBound = rampIsLowerBound(stop.kind);
   if (stop.kind === 'client-limited') {
     const cls = stop.limitedBy;
-    return { kind: stop.kind, summary: rampSummary(stop), lowerBound, clientLimit: { class: cls, advice: CLIENT_LIMIT_ADVICE[cls] } };
+    const named = stop.participants === undefined ? {} : { participants: stop.participants.map((p) => p.name) };
+    return { kind: stop.kind, summary: rampSummary(stop), lowerBound, clientLimit: { class: cls, advice: clientLimitAdvice(cls), ...named } };
   }
   return { kind: stop.kind, summary: rampSummary(stop), lowerBound, clientLimit: null };
+}
+
+/** How to lift a limit of the load side. */
+export function clientLimitAdvice(limit: ClientLimit): string {
+  return limit === 'cpu'
+    ? 'spread the load over more processes (agent --workers) or agents, on machines with cores to spare, or lower --rate'
+    : CLIENT_LIMIT_ADVICE[limit];
+}
+
+/** "the load side (a2: fd-limit, a3: cpu)", or "this machine (ports)" for a run in one process. */
+function limitedWhere(stop: Extract<RampStop, { kind: 'client-limited' }>): string {
+  const parts = stop.participants;
+  if (parts === undefined || parts.length === 0) return `this machine (${stop.limitedBy})`;
+  return `the load side (${parts.map((p) => `${p.name}: ${p.limit}`).join(', ')})`;
 }
 
 /** One sentence: the ramp's number and what it means. */
@@ -50,7 +65,7 @@ export function rampSummary(stop: RampStop): string {
     case 'evicting':
       return `The server evicts idle connections instead of refusing new ones: at most ${n} open at once.`;
     case 'client-limited':
-      return `Inconclusive: limited by this machine (${stop.limitedBy}), not by the server; the server holds at least ${n}.`;
+      return `Inconclusive: limited by ${limitedWhere(stop)}, not by the server; the server holds at least ${n}.`;
     case 'interrupted':
       return `Interrupted with ${n} connections held: the server holds at least ${n}.`;
   }

@@ -4,10 +4,10 @@
  * exit code and `passed` from metrics/exit-codes.ts.
  */
 import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
-import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type AuditTargetRecord, type EngineRecord, type GateRecord, type HoldResult, type HoldRunSettings, type RampResult, type RampRunSettings, type TargetInfo } from '../metrics/result.js';
+import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type AuditTargetRecord, type EngineRecord, type GateRecord, type HoldResult, type HoldRunSettings, type ParticipantSummary, type RampResult, type RampRunSettings, type TargetInfo } from '../metrics/result.js';
 import { resultCounters, resultFailure, summarizeFailures } from '../metrics/result-mapping.js';
 import { withExitCode } from '../metrics/exit-codes.js';
-import type { ProbeDriver } from '../controller/driver.js';
+import type { DriverParticipant, ProbeDriver } from '../controller/driver.js';
 import type { RunOutcome } from '../controller/run-context.js';
 import type { RampFindings } from '../controller/ramp.js';
 import type { HoldFindings } from '../controller/hold.js';
@@ -52,9 +52,19 @@ function resultBase(outcome: RunOutcome, maxConcurrency: number, facts: RunFacts
     timeline: record.timeline,
     sampleIntervalMs: record.sampleIntervalMs,
     sourceAddresses: driver.resources().sourceAddresses,
-    ...(participants.length > 0 ? { participants: participants.map((p) => ({ ...p, counters: resultCounters(p.counters) })) } : {}),
+    ...(participants.length > 0 ? { participants: participantSummaries(participants) } : {}),
     ...(facts.engine === undefined ? {} : { engine: facts.engine }),
   };
+}
+
+/** The participants as the result lists them: each one's share of the connections asked, from their counters. */
+export function participantSummaries(participants: readonly DriverParticipant[]): ParticipantSummary[] {
+  const asked = participants.reduce((sum, p) => sum + p.counters.requested, 0);
+  return participants.map((p) => ({
+    ...p,
+    counters: resultCounters(p.counters),
+    share: asked === 0 ? 0 : Math.round((p.counters.requested / asked) * 1000) / 1000,
+  }));
 }
 
 /** A result as the run core returns it: its exit code and `passed` always set. */

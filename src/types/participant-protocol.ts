@@ -33,7 +33,36 @@ export interface TelemetryReport {
   fdLimit: number | null;
   /** The socket layer its pools run on (an agent chooses its own); absent from an agent older than this field. */
   engine?: EngineName;
+  /**
+   * What its processes used so far (it and the worker processes holding its connections); sent with the
+   * histograms. Absent from a participant older than this field: unknown, never zero.
+   */
+  use?: ProcessUse;
   final: boolean;
+}
+
+/** The machine resources a participant's processes used: what tells whether the load side was the bottleneck. */
+export interface ProcessUse {
+  /** Processes counted (the participant and its workers). */
+  processes: number;
+  /** CPU time (user + system) of all of them since they began this run, in ms. */
+  cpuMs: number;
+  /** Wall time the busiest process has run, in ms: `cpuMs` of one process over this is its share of a core. */
+  wallMs: number;
+  /** The busiest single process's CPU time over its wall time: 1 is one core kept busy throughout. */
+  busiestCpu: number;
+  /**
+   * The busiest process's demand for a core: its main thread's time on a CPU plus its time runnable but waiting
+   * for one, over its wall time (1: it wanted a core throughout). On a machine too loaded to give it a whole core
+   * this exceeds `busiestCpu`. Null: unknown (no /proc/self/schedstat).
+   */
+  busiestDemand: number | null;
+  /** Resident memory of each process when it began this run, summed, in bytes. */
+  startRssBytes: number;
+  /** The highest resident memory of each process (sampled), summed, in bytes: less the start, what the connections cost. */
+  peakRssBytes: number;
+  /** The most file descriptors open at once (sampled), summed over the processes; null where /proc cannot tell. */
+  peakOpenFds: number | null;
 }
 
 /** A participant that cannot run reports why (e.g. an agent refusing a target not on its allowlist). */

@@ -2,7 +2,7 @@
  * Run the built CLI as a real child process (the test command builds first), and start `tcpprobe serve` targets
  * as child processes that are killed by PID when the test is done.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
@@ -32,9 +32,15 @@ export async function runCli(
   return collect(child, opts.timeoutMs ?? 60_000);
 }
 
-/** Start the CLI and hand back the child, for tests that signal it mid-run. */
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start the CLI and hand back the child, for tests that signal it mid-run. With `shellPrefix` (e.g. "ulimit -n
+ * 400;") bash runs it first and then execs the CLI, so the child's pid is still the CLI's own.
+ */
+export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, shellPrefix?: string): ChildProcess {
+  const opts: SpawnOptions = { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] };
+  return shellPrefix === undefined
+    ? spawn(process.execPath, [CLI, ...args], opts)
+    : spawn('bash', ['-c', `${shellPrefix} exec "$@"`, 'bash', process.execPath, CLI, ...args], opts);
 }
 
 export async function collect(child: ChildProcess, timeoutMs: number): Promise<CliRun> {

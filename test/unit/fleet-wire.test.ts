@@ -190,6 +190,15 @@ describe('what crosses the store', () => {
     // The engine an agent ran: kept when it is one we know, left out otherwise (and from an older agent, above).
     expect(readParticipantMessage(JSON.stringify({ ...t, engine: 'js' }))).toEqual({ ...t, engine: 'js' });
     expect(readParticipantMessage(JSON.stringify({ ...t, engine: 'quantum' }))).toEqual(t);
+    // Its resource use: kept when whole and sane; anything else is left unsaid (unknown), never the report dropped.
+    const use = { processes: 3, cpuMs: 1200, wallMs: 4000, busiestCpu: 0.41, busiestDemand: 0.5, startRssBytes: 9e7, peakRssBytes: 1.2e8, peakOpenFds: null };
+    expect(readParticipantMessage(JSON.stringify({ ...t, use }))).toEqual({ ...t, use });
+    expect(readParticipantMessage(JSON.stringify({ ...t, use: { ...use, peakOpenFds: 812 } }))).toEqual({ ...t, use: { ...use, peakOpenFds: 812 } });
+    expect(readParticipantMessage(JSON.stringify({ ...t, use: { ...use, cpuMs: -1 } }))).toEqual(t);
+    expect(readParticipantMessage(JSON.stringify({ ...t, use: { ...use, busiestCpu: 'lots' } }))).toEqual(t);
+    // The demand for a core alone may be unknown (no schedstat there): the rest stands.
+    expect(readParticipantMessage(JSON.stringify({ ...t, use: { ...use, busiestDemand: 'x' } }))).toEqual({ ...t, use: { ...use, busiestDemand: null } });
+    expect(readParticipantMessage(JSON.stringify({ ...t, use: { ...use, processes: undefined } }))).toEqual(t);
     expect(readParticipantMessage(JSON.stringify({ kind: 'failure', name: 'a', reason: 'no' }))).toEqual({ kind: 'failure', name: 'a', reason: 'no' });
     expect(readParticipantMessage(JSON.stringify({ ...t, counters: { ...counters, held: 'many' } }))).toBeNull();
     expect(readParticipantMessage(JSON.stringify({ kind: 'start' }))).toBeNull();

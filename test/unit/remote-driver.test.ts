@@ -218,3 +218,50 @@ describe('a lost participant and --max', () => {
     expect(a.opened()).toBe(5);
   });
 });
+
+describe("participants' resource use", () => {
+  const use = { processes: 1, cpuMs: 500, wallMs: 1000, busiestCpu: 0.5, busiestDemand: 0.6, startRssBytes: 100, peakRssBytes: 300, peakOpenFds: 40 };
+
+  it('keeps the last use each said (reports without it leave it as it was) and names none for one that never said', () => {
+    const driver = new RemoteDriver([new FakeLink('a'), new FakeLink('old')]);
+    driver.handleTelemetry(report('a', { held: 3 }, { use }));
+    driver.handleTelemetry(report('a', { held: 4 }));
+    driver.handleTelemetry(report('old', { held: 2 }));
+    const [a, old] = driver.participants();
+    expect(a?.use).toEqual(use);
+    expect(old !== undefined && 'use' in old).toBe(false);
+    // One participant that never said makes the combined use unknown, not too small.
+    expect(driver.processUse()).toBeNull();
+    driver.handleTelemetry(report('old', { held: 2 }, { use: { ...use, busiestCpu: 0.9, peakOpenFds: null } }));
+    expect(driver.processUse()).toEqual({ ...use, processes: 2, cpuMs: 1000, busiestCpu: 0.9, startRssBytes: 200, peakRssBytes: 600, peakOpenFds: null });
+  });
+});
+
+describe('start lag', () => {
+  it("times each participant's first ask until a report shows it applied, and never again", async () => {
+    const a = new FakeLink('a');
+    const b = new FakeLink('b');
+    const driver = new RemoteDriver([a, b]);
+    driver.handleTelemetry(report('a', {}));
+    driver.handleTelemetry(report('b', {}));
+    driver.open(10);
+    const seqA = a.lastSeq();
+    const seqB = b.lastSeq();
+    // a applies it at once; b's first report after the ask does not include it yet.
+    driver.handleTelemetry(report('a', { requested: 5 }, { appliedSeq: seqA }));
+    driver.handleTelemetry(report('b', {}, { appliedSeq: seqB - 1 }));
+    await new Promise((r) => setTimeout(r, 60));
+    driver.open(10);
+    driver.handleTelemetry(report('b', { requested: 5 }, { appliedSeq: seqB }));
+    driver.handleTelemetry(report('a', { requested: 10 }, { appliedSeq: a.lastSeq() }));
+    const [pa, pb] = driver.participants();
+    expect(pa?.startLagMs).toBeLessThan(30);
+    expect(pb?.startLagMs).toBeGreaterThanOrEqual(55);
+  });
+
+  it('is null for a participant that was never asked', () => {
+    const driver = new RemoteDriver([new FakeLink('a')]);
+    driver.handleTelemetry(report('a', {}));
+    expect(driver.participants()[0]?.startLagMs).toBeNull();
+  });
+});

@@ -458,6 +458,25 @@ describe('formatRampSummary', () => {
     expect(text).toMatch(/agent-b\s+12,000\s+12,000\s+0\s+0\s+ports\s+4s/);
   });
 
+  it("shows each participant's CPU, memory per held connection and open files where it said them", () => {
+    const u = { processes: 2, cpuMs: 9000, wallMs: 10_000, busiestCpu: 0.93, busiestDemand: 0.97, startRssBytes: 80_000_000, peakRssBytes: 100_480_000, peakOpenFds: 10_012 };
+    const r = ramp('max-reached', {
+      participants: [
+        { name: 'agent-a', maxHeld: 10_000, counters: counters({ attempted: 10_000 }), clientLimit: null, lostAtMs: null, use: u },
+        { name: 'agent-old', maxHeld: 300, counters: counters({ attempted: 300 }), clientLimit: null, lostAtMs: null },
+      ],
+    });
+    const text = formatRampSummary(r);
+    expect(text).toMatch(/lost at\s+cpu\s+mem\/conn\s+open files/);
+    expect(text).toMatch(/agent-a\s+10,000\s+10,000\s+0\s+0\s+-\s+-\s+93%\s+2\.0 KiB\s+10,012/);
+    expect(text).toMatch(/agent-old\s+300\s+300\s+0\s+0\s+-\s+-\s+-\s+-\s+-/);
+    // A core wanted but not had is said beside what it got.
+    const starved = ramp('client-limited', {
+      participants: [{ name: 'agent-s', maxHeld: 100, counters: counters({ attempted: 100 }), clientLimit: 'cpu', lostAtMs: null, use: { ...u, busiestCpu: 0.8, busiestDemand: 0.99 } }],
+    });
+    expect(formatRampSummary(starved)).toMatch(/agent-s\s+100\s+100\s+0\s+0\s+cpu\s+-\s+80% \(wanted 99%\)/);
+  });
+
   it("names each participant's engine when they said it (agents choose their own)", () => {
     const r = ramp('max-reached', {
       participants: [
