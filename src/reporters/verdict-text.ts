@@ -95,7 +95,9 @@ export function holdSummary(s: HoldStop): string {
   switch (s.kind) {
     case 'held':
       return (
-        `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}; ` +
+        `Held ${peak} of ${of} connections at the peak for ${formatDurationMs(s.durationMs ?? 0)}` +
+        // A --duration shorter than --settle ends with connections open but not yet held: say so, not "0 held".
+        `${s.settling > 0 ? ` (${formatCount(s.settling)} more open at the end, not yet held)` : ''}; ` +
         `${s.turnedAway > 0 ? `${formatCount(s.turnedAway)} turned away by the server, ` : ''}` +
         `${formatCount(s.lost)} lost, ${formatCount(s.reconnects)} reconnects.`
       );

@@ -62,14 +62,18 @@ describe('rampVerdict', () => {
 
 describe('holdVerdict and holdAssertion', () => {
   it('words how a hold ended', () => {
-    expect(holdVerdict({ ...HOLD, kind: 'held' }).summary).toBe(
+    expect(holdVerdict({ ...HOLD, kind: 'held', settling: 0 }).summary).toBe(
       'Held 2,052 of 2,100 connections at the peak for 10s; 3 lost, 0 reconnects.',
+    );
+    // A --duration shorter than --settle: the open connections are named, not left out of "held 0".
+    expect(holdVerdict({ ...HOLD, kind: 'held', connections: 1, peakHeld: 0, held: 0, settling: 1, lost: 0, durationMs: 100 }).summary).toBe(
+      'Held 0 of 1 connections at the peak for 100ms (1 more open at the end, not yet held); 0 lost, 0 reconnects.',
     );
     expect(holdVerdict({ ...HOLD, kind: 'timed-out' }).summary).toBe(
       '--max-duration (1m) ran out with 169 held (12 more open, not yet held) of 2,100.',
     );
     // Closed by the server before they were held: turned away, not lost.
-    expect(holdVerdict({ ...HOLD, kind: 'held', connections: 600, peakHeld: 500, connected: 600, lost: 0, turnedAway: 100 }).summary).toBe(
+    expect(holdVerdict({ ...HOLD, kind: 'held', connections: 600, peakHeld: 500, settling: 0, connected: 600, lost: 0, turnedAway: 100 }).summary).toBe(
       'Held 500 of 600 connections at the peak for 10s; 100 turned away by the server, 0 lost, 0 reconnects.',
     );
     const limited = holdVerdict({ ...HOLD, kind: 'client-limited', limitedBy: 'fd-limit' });
