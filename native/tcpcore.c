@@ -41,6 +41,12 @@
  */
 enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4 };
 #define REC_WORDS 5
+/*
+ * The interface version: what the calls take and what the records carry. Bump it with any change to either, and
+ * CORE_INTERFACE in src/engine/native-addon.ts with it: a core built from older sources then refuses to load
+ * instead of handing over records that mean something else (2: an established record's b is the SYN resend count).
+ */
+#define CORE_INTERFACE 2
 /* epoll events taken per epoll_wait, and rounds per poll callback (bounds the time one turn can take). */
 #define EPOLL_BATCH 512
 #define MAX_ROUNDS 32
@@ -728,6 +734,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value records;
   napi_create_int32(env, REC_WORDS, &records);
   napi_set_named_property(env, exports, "RECORD_WORDS", records);
+  napi_value iface;
+  napi_create_int32(env, CORE_INTERFACE, &iface);
+  napi_set_named_property(env, exports, "CORE_INTERFACE", iface);
   return exports;
 }
 

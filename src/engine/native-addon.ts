@@ -25,7 +25,15 @@ export interface NativeAddon {
   reserveFdTable(): void;
   fdTableReady(): boolean;
   RECORD_WORDS: number;
+  /** Absent in cores built before it was introduced. */
+  CORE_INTERFACE?: number;
 }
+
+/**
+ * The core's interface version these sources expect (CORE_INTERFACE in native/tcpcore.c): a core built from other
+ * sources, such as a checkout's build/ left from before a pull, is refused with a line saying to rebuild it.
+ */
+export const CORE_INTERFACE = 2;
 
 /** Overrides the addon file (the sanitizer build in CI; a missing path shows the fallback). */
 export const NATIVE_ADDON_ENV = 'TCPPROBE_NATIVE_ADDON';
@@ -51,11 +59,13 @@ function tryLoad(): NativeAddon | string {
   // dist/engine/ or src/engine/: the package root is two folders up.
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   try {
-    if (override !== undefined && override !== '') return require(override) as NativeAddon;
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    const addon = nodeGypBuild(root) as NativeAddon;
+    const addon = (
+      override !== undefined && override !== '' ? require(override) : (require('node-gyp-build') as (dir: string) => unknown)(root)
+    ) as NativeAddon;
     if (typeof addon.Core !== 'function') return 'the native core binary does not export Core';
-    return addon;
+    return addon.CORE_INTERFACE === CORE_INTERFACE
+      ? addon
+      : `the native core was built from other sources (interface ${addon.CORE_INTERFACE ?? 1}, these need ${CORE_INTERFACE}): rebuild it with npm run build:native`;
   } catch (e) {
     const first = ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
     if (/No native build was found/.test(first)) return whyNoCore(coreAbsence(root));

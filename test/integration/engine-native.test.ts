@@ -4,6 +4,7 @@
  * runs on the JS engine (or refuses when native was asked for). The engine's verdicts themselves are proven by
  * the engine tests, which run on both engines (vitest.config.ts).
  */
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -224,6 +225,16 @@ describe('where the native core does not load', () => {
     expect(r.engine?.name).toBe('js');
     expect(r.engine?.why).toMatch(/native core did not load/);
     expect(run.stderr.split('\n').filter((l) => /using the JS engine/.test(l))).toHaveLength(1);
+    expect(r.maxConcurrency).toBe(10);
+  });
+
+  it('a core built from other sources is refused, not used: the default falls back and says to rebuild it', async () => {
+    const old = { TCPPROBE_NATIVE_ADDON: fileURLToPath(new URL('../fixtures/old-core.cjs', import.meta.url)), TCPPROBE_ENGINE: '' };
+    const serve = await startServe([]);
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(serve.port), '--max', '10', '--rate', '200', '--json', '-q'], { env: old });
+    const r = parseResult<RampResult>(run);
+    expect(r.engine?.name).toBe('js');
+    expect(r.engine?.why).toMatch(/built from other sources \(interface 1, these need \d+\): rebuild it with npm run build:native/);
     expect(r.maxConcurrency).toBe(10);
   });
 
