@@ -21,8 +21,9 @@ function fdLimit(): number | null {
   }
 }
 
+/** The parent may be gone between the check and the write (EPIPE): the callback takes that, and 'disconnect' ends us. */
 function send(report: TelemetryReport): void {
-  if (process.connected) process.send?.(report);
+  if (process.connected) process.send?.(report, undefined, {}, () => undefined);
 }
 
 let participant: Participant | null = null;

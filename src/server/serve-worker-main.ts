@@ -58,7 +58,7 @@ let flushScheduled = false;
 let stopping = false;
 
 function send(msg: FromServeWorker): void {
-  if (process.connected) process.send?.(msg);
+  if (process.connected) process.send?.(msg, undefined, {}, () => undefined); // EPIPE: the parent is gone
 }
 
 /**
