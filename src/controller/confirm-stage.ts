@@ -53,7 +53,7 @@ export async function runConfirmation(recorder: RunRecorder, driver: ProbeDriver
   const phase = `confirming ${formatCount(input.found)}`;
 
   // 1. Close everything (RST: nothing left in TIME_WAIT) and let the server free its slots.
-  recorder.phase = `${phase}: cooling down`;
+  recorder.enter('confirm', `${phase}: cooling down`);
   driver.pauseReconnects(true);
   driver.dropQueued();
   driver.releaseAll();
@@ -62,7 +62,7 @@ export async function runConfirmation(recorder: RunRecorder, driver: ProbeDriver
   if (recorder.aborted) return stopped('interrupted');
 
   // 2. Open exactly the found count at the slow rate, and let the last ones settle.
-  recorder.phase = `${phase} at ${formatCount(plan.ratePerSec)}/s`;
+  recorder.enter('confirm', `${phase} at ${formatCount(plan.ratePerSec)}/s`);
   const openStart = recorder.elapsed();
   let asked = 0;
   while (asked < input.found && recorder.elapsed() < deadline && !recorder.aborted) {
@@ -82,7 +82,7 @@ export async function runConfirmation(recorder: RunRecorder, driver: ProbeDriver
   if (asked < input.found || !isDrained(opened)) return stopped('out-of-time');
 
   // 3. Hold it.
-  recorder.phase = `${phase}: hold`;
+  recorder.enter('confirm', `${phase}: hold`);
   const holdEnd = recorder.elapsed() + plan.holdMs;
   const held = await recorder.waitUntil(() => false, Math.min(holdEnd, deadline));
   facts.held = held.held;
@@ -91,7 +91,7 @@ export async function runConfirmation(recorder: RunRecorder, driver: ProbeDriver
   if (held.held < input.found) return { ...facts, durationMs: Math.round(recorder.elapsed() - startMs) };
 
   // 4. One more: it must fail (refused, timed out, closed at once or later), or a held one be closed for it.
-  recorder.phase = `${phase}: one more`;
+  recorder.enter('confirm', `${phase}: one more`);
   const before = recorder.sample(true);
   driver.open(1);
   const resolved = await recorder.waitUntil(

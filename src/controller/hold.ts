@@ -65,7 +65,7 @@ export async function executeHold(settings: HoldSettings, driver: ProbeDriver, h
   /** When this machine's own limit was first met; the run then only waits for open connections to settle. */
   let limitedAtMs: number | null = null;
   const settleWaitMs = settings.settleMs + 2 * 20 + 2 * recorder.tickMs;
-  recorder.phase = 'opening';
+  recorder.enter('opening', 'opening');
 
   for (;;) {
     const t = recorder.elapsed();
@@ -77,7 +77,7 @@ export async function executeHold(settings: HoldSettings, driver: ProbeDriver, h
     }
     if (allEstablishedAtMs === null && openNow(c) >= settings.connections) {
       allEstablishedAtMs = Math.round(t);
-      recorder.phase = 'holding';
+      recorder.enter('holding', 'holding');
     }
     if (recorder.aborted) {
       verdictKind = 'interrupted';

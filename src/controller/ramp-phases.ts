@@ -48,7 +48,7 @@ export type ConfirmationFinding = 'concurrency-limit' | 'rate-limit' | 'out-of-t
 /** Stop fast-adding, let everything in flight resolve, then try a few connects at a low rate. */
 export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: number): Promise<ConfirmationFinding> {
   const { recorder, driver, rampEndMs, drainBoundMs } = ctx;
-  recorder.phase = 'confirming at a low rate';
+  recorder.enter('low-rate-confirm', 'confirming at a low rate');
   driver.dropQueued();
   // What the server does, not what our replacements make it do (and nothing in flight forever): no reconnects.
   driver.pauseReconnects(true);
@@ -84,7 +84,7 @@ export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: nu
  */
 async function measureEviction(ctx: RampPhaseContext): Promise<'evicting' | 'limit' | 'none' | 'out-of-time'> {
   const { recorder, driver, rampEndMs, drainBoundMs } = ctx;
-  recorder.phase = 'measuring eviction: one connection at a time';
+  recorder.enter('eviction-measure', 'measuring eviction: one connection at a time');
   driver.dropQueued();
   let start = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
   ctx.state.track(start);
@@ -167,11 +167,11 @@ export async function settleAndHold(
   bounds: { settleMs: number; holdMs: number; maxDurationMs: number },
 ): Promise<HoldPhase> {
   const { recorder } = ctx;
-  recorder.phase = 'settling';
+  recorder.enter('settle', 'settling');
   const settleBound = Math.min(recorder.elapsed() + ctx.drainBoundMs, bounds.maxDurationMs);
   await recorder.waitUntil(isDrained, settleBound);
   await waitQuiet(ctx, bounds.settleMs + QUIET_EXTRA_MS, settleBound);
-  recorder.phase = 'hold';
+  recorder.enter('hold', 'hold');
   const start = recorder.sample(true);
   const startMs = recorder.elapsed();
   const holdUntil = Math.min(recorder.elapsed() + bounds.holdMs, bounds.maxDurationMs);
@@ -187,7 +187,7 @@ export async function checkHandshakes(
 ): Promise<HandshakeAudit | undefined> {
   const { recorder, driver } = ctx;
   if (recorder.aborted || recorder.sample(true).held === 0) return undefined;
-  recorder.phase = 'checking handshakes';
+  recorder.enter('handshake-audit', 'checking handshakes');
   return driver.auditHandshakes === undefined
     ? { ran: false, checked: 0, suspects: 0, neverCompleted: 0, note: 'the connections are held in other processes' }
     : await driver.auditHandshakes(Math.max(0, maxDurationMs - recorder.elapsed()), signal);
@@ -210,7 +210,7 @@ export async function reopenTakenBack(
   // Where opening cannot resume (the connections are spread over processes), a connect asked for would never come.
   if (count <= 0 || recorder.aborted || driver.resumeOpening?.() !== true) return 0;
   const eachMs = bounds.connectTimeoutMs + bounds.settleMs + 500;
-  recorder.phase = 'reopening';
+  recorder.enter('reopen', 'reopening');
   let reopened = 0;
   try {
     while (reopened < count && !recorder.aborted && recorder.elapsed() + eachMs <= bounds.maxDurationMs) {

@@ -191,7 +191,7 @@ export class RampState {
     this.adaptive?.startStage(startMs);
     this.stageStartMs = startMs;
     this.stageStartAttempted = attempted;
-    this.recorder.phase = `ramp ${describeStage(stage)}`;
+    this.recorder.enter('ramp', `ramp ${describeStage(stage)}`);
   }
 
   /**

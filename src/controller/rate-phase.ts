@@ -49,7 +49,7 @@ export async function measureNewConnectionRate(
   const before = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
   const streamMs = (connects * 1000) / ratePerSec;
   if (!isDrained(before) || recorder.aborted || recorder.elapsed() + streamMs + drainBoundMs > rampEndMs) return null;
-  recorder.phase = `measuring the rate limit at ${ratePerSec}/s`;
+  recorder.enter('rate-measure', `measuring the rate limit at ${ratePerSec}/s`);
   const fromBin = log.nowBin();
   const startMs = recorder.elapsed();
   let opened = 0;

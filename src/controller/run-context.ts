@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
-import type { TimelineSample } from '../metrics/result.js';
+import type { PhaseSpan, RunPhase, TimelineSample } from '../metrics/result.js';
 import type { ProbeDriver } from './driver.js';
 
 /** A progress report, on every sample. */
@@ -29,6 +29,10 @@ export interface RunRecord {
   durationMs: number;
   timeline: TimelineSample[];
   sampleIntervalMs: number;
+  /** The run phase by phase (RunRecorder.enter). */
+  phases: PhaseSpan[];
+  /** From the start of this process to the start of the run, ms. */
+  startedAfterMs: number;
 }
 
 /** What every executor's findings hold besides its own: the record, the final counters and the first failures. */
@@ -57,7 +61,8 @@ export class RunRecorder {
   private readonly t0 = performance.now();
   timeline: TimelineSample[] = [];
   private nextSampleAt = 0;
-  phase = 'starting';
+  private readonly phases: PhaseSpan[] = [];
+  private label = 'starting';
 
   constructor(
     private readonly driver: ProbeDriver,
@@ -65,6 +70,24 @@ export class RunRecorder {
     private readonly hooks: RunHooks,
     readonly tickMs = 20,
   ) {}
+
+  /** What the run is doing now, in words, for progress lines. */
+  get phase(): string {
+    return this.label;
+  }
+
+  /**
+   * The run enters `phase` now; `label` words it for progress ("ramp 500/s"). A new label in the same phase (the
+   * ramp's next rate) goes on with its span.
+   */
+  enter(phase: RunPhase, label: string): void {
+    this.label = label;
+    const last = this.phases.at(-1);
+    if (last?.phase === phase) return;
+    const now = Math.round(this.elapsed());
+    if (last !== undefined) last.toMs = now;
+    this.phases.push({ phase, fromMs: now, toMs: now });
+  }
 
   elapsed(): number {
     return performance.now() - this.t0;
@@ -92,7 +115,7 @@ export class RunRecorder {
         this.timeline = this.timeline.filter((_, i) => i % 2 === 0);
         this.sampleIntervalMs *= 2;
       }
-      this.hooks.onProgress?.({ elapsedMs: t, counters: c, phase: this.phase });
+      this.hooks.onProgress?.({ elapsedMs: t, counters: c, phase: this.label });
     }
     return c;
   }
@@ -109,12 +132,17 @@ export class RunRecorder {
   /** The run as recorded so far: when it started, how long it took, its timeline. */
   record(): RunRecord {
     const durationMs = Math.round(this.elapsed());
+    const last = this.phases.at(-1);
+    if (last !== undefined) last.toMs = durationMs;
     return {
       startedAt: this.startedAtWall,
       finishedAt: new Date(this.startedAtWall.getTime() + durationMs),
       durationMs,
       timeline: this.timeline,
       sampleIntervalMs: this.sampleIntervalMs,
+      phases: this.phases.map((s) => ({ ...s })),
+      // performance.now() counts from the start of the process.
+      startedAfterMs: Math.round(this.t0),
     };
   }
 

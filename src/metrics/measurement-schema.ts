@@ -27,6 +27,19 @@ export const TimelineSampleSchema = closed(
   'one sample of the run, every sampleIntervalMs',
 );
 
+/** One phase of the run: from when to when it ran (controller/run-context.ts RunRecorder.enter; reporters word them). */
+export const PhaseSpanSchema = closed(
+  {
+    phase: Type.Enum(
+      ['opening', 'holding', 'ramp', 'rate-measure', 'low-rate-confirm', 'eviction-measure', 'settle', 'hold', 'handshake-audit', 'reopen', 'confirm'],
+      { description: "what the run was doing: a hold's opening and holding, or a ramp's phases" },
+    ),
+    fromMs: wholeMs('when the phase began, in ms since the run started'),
+    toMs: wholeMs('when it ended, in ms since the run started'),
+  },
+  'one phase of the run, in the order they ran',
+);
+
 /** Failures of each class that occurred (a class with none is absent). */
 function countsByClass() {
   const properties = {} as { [K in FailureClass]: TOptional<TInteger> };

@@ -25,6 +25,7 @@ import {
   ParticipantSummarySchema,
   ResultCountersSchema,
   TimelineSampleSchema,
+  PhaseSpanSchema,
 } from './measurement-schema.js';
 import {
   ConfirmationSchema,
@@ -73,6 +74,12 @@ const resultBaseProperties = {
   counters: ResultCountersSchema,
   timeline: Type.Array(TimelineSampleSchema, { description: 'the run, sampled every sampleIntervalMs' }),
   sampleIntervalMs: wholeMs('the time between two timeline samples, in ms'),
+  phases: Type.Optional(
+    Type.Array(PhaseSpanSchema, { description: 'the run phase by phase, in the order they ran (a phase may come back: a ramp that resumes)' }),
+  ),
+  startedAfterMs: Type.Optional(
+    wholeMs('from the start of the process to the start of the run, in ms: the CLI\'s own start-up and preflight when run from the CLI'),
+  ),
   sourceAddresses: Type.Array(text('an IP address'), { description: 'source addresses the connections were bound to (empty: chosen by the kernel)' }),
   participants: Type.Optional(
     Type.Array(ParticipantSummarySchema, { description: 'processes (workers) or agents that held connections; absent for a single process' }),

@@ -9,7 +9,7 @@
 import type { Static } from 'typebox';
 import type { FailureRecordSchema, FailureSummarySchema } from './failure-schema.js';
 import type { GateRecordSchema } from './gate-schema.js';
-import type { EngineRecordSchema, ParticipantSummarySchema, ResultCountersSchema, TimelineSampleSchema } from './measurement-schema.js';
+import type { EngineRecordSchema, ParticipantSummarySchema, PhaseSpanSchema, ResultCountersSchema, TimelineSampleSchema } from './measurement-schema.js';
 import type {
   ConfirmationSchema,
   ConfirmationStopSchema,
@@ -37,6 +37,8 @@ export type Verdict<K extends string = string> = Omit<Static<typeof RampVerdictS
 
 /** One sample of the run, every `sampleIntervalMs`. Counts are cumulative except held/established/connecting. */
 export type TimelineSample = Static<typeof TimelineSampleSchema>;
+export type PhaseSpan = Static<typeof PhaseSpanSchema>;
+export type RunPhase = PhaseSpan['phase'];
 /** One failure, as the document reports the first of each class. */
 export type ResultFailureRecord = Static<typeof FailureRecordSchema>;
 export type FailureSummary = Static<typeof FailureSummarySchema>;

@@ -21,6 +21,7 @@ import {
   assertionLines,
 } from './result-sections.js';
 import { maxDurationRanOut } from './verdict-text.js';
+import { phaseLine } from './phase-times.js';
 
 /**
  * Held at the end of the hold. Read from the counters, which the controller snapshots before closing the pool.
@@ -103,9 +104,11 @@ export function formatHoldSummary(result: HoldResult, opts: HoldSummaryOptions =
   }
   const assertions = assertionLines(result.assertions, paint);
   const failures = [...firstFailureLines(result), ...failureTableLines(result)];
+  const phases = phaseLine(result);
   const run = [
     ...latencyLines(result),
     `Duration: ${formatDurationMs(result.durationMs)}`,
+    ...(phases === null ? [] : [phases]),
     targetLine(result),
     sourceLine(result),
     ...engineLines(result),

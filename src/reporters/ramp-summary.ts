@@ -4,6 +4,7 @@
  */
 import { PLAIN, type Paint } from './paint.js';
 import { formatCount, formatDurationMs } from '../config/units.js';
+import { phaseLine } from './phase-times.js';
 import type { NewConnectionLimit, RampResult, ScheduleChangeReason, ScheduleRecord } from '../metrics/result.js';
 import { limitFailureClass } from '../metrics/limit-class.js';
 import { cleanText, formatOffsetMs, formatRate, joinBlocks, plural, quoteServerText } from './format.js';
@@ -249,10 +250,12 @@ export function formatRampSummary(result: RampResult, opts: RampSummaryOptions =
     if (advice !== null) head.push(advice);
   }
   const failures = [...firstFailureLines(result, result.heldAtFirstFailure), ...failureTableLines(result)];
+  const phases = phaseLine(result);
   const run = [
     ...rateLines(result),
     ...latencyLines(result),
     timingLine(result),
+    ...(phases === null ? [] : [phases]),
     targetLine(result),
     sourceLine(result),
     ...engineLines(result),

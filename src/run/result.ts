@@ -51,6 +51,8 @@ function resultBase(outcome: RunOutcome, maxConcurrency: number, facts: RunFacts
     counters: resultCounters(counters),
     timeline: record.timeline,
     sampleIntervalMs: record.sampleIntervalMs,
+    phases: record.phases,
+    startedAfterMs: record.startedAfterMs,
     sourceAddresses: driver.resources().sourceAddresses,
     ...(participants.length > 0 ? { participants: participantSummaries(participants) } : {}),
     ...(facts.engine === undefined ? {} : { engine: facts.engine }),

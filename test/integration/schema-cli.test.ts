@@ -13,6 +13,7 @@ import { EXIT } from '../../src/metrics/exit-codes.js';
 import { parseResult, runCli, startServe, type ServeChild } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { expectValidDocument, SCHEMA_DIR, schemaProblems } from '../helpers/schema-validator.js';
+import type { PhaseSpan } from '../../src/metrics/result.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-schema-'));
 const file = (name: string): string => join(dir, name);
@@ -52,6 +53,13 @@ describe('real documents validate against the shipped schema', () => {
     ramp = parseResult(run);
     expect(ramp.maxConcurrency).toBe(150);
     expectValidDocument('result.schema.json', ramp);
+    // Its phases follow each other from the ramp to the end of the run, the hold and the handshake audit among them.
+    const phases = ramp.phases as PhaseSpan[];
+    expect(phases[0]?.phase).toBe('ramp');
+    expect(phases.map((p) => p.phase)).toEqual(expect.arrayContaining(['hold', 'handshake-audit']));
+    for (let i = 1; i < phases.length; i++) expect(phases[i]?.fromMs).toBe(phases[i - 1]?.toMs);
+    expect(phases.at(-1)?.toMs).toBe(ramp.durationMs);
+    expect(ramp.startedAfterMs).toBeGreaterThan(0);
     expectValidDocument('result.schema.json', JSON.parse(readFileSync(file('before.json'), 'utf8')));
     // A second run with the gate: its record carries `gate`, also in the schema.
     const gated = await runCli(rampArgs('--out', file('after.json'), '--save', '--history', history, '--baseline', 'last', '--max-regression', '10%'));
@@ -78,6 +86,7 @@ describe('real documents validate against the shipped schema', () => {
     const hold = parseResult(run);
     expect(hold.kind).toBe('hold');
     expectValidDocument('result.schema.json', hold);
+    expect((hold.phases as PhaseSpan[]).map((p) => p.phase)).toEqual(['opening', 'holding']);
     expect(schemaProblems('history-line.schema.json', hold)).not.toEqual([]);
   }, 60_000);
 
