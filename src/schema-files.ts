@@ -59,6 +59,7 @@ export const SHARED_PARTS: Readonly<Record<string, TSchema>> = {
   RampVerdict: V.RampVerdictSchema,
   HoldVerdict: V.HoldVerdictSchema,
   TimelineSample: M.TimelineSampleSchema,
+  PhaseSpan: M.PhaseSpanSchema,
   FailureRecord: F.FailureRecordSchema,
   FailureSummary: F.FailureSummarySchema,
   ResultCounters: M.ResultCountersSchema,
