@@ -93,13 +93,13 @@ export class LocalDriver implements ProbeDriver {
       note,
     });
     let first = await this.kernelView();
-    if (first === null) return { ...audit, ran: false, note: 'ss (iproute2) is not available to read TCP_INFO' };
+    if (typeof first === 'string') return { ...audit, ran: false, note: first };
     // 1. Handshakes the server keeps retrying: SYN-ACKs retransmitted to a socket that received nothing else.
     const youngMs = Math.min(tooYoungToTellMs(first, held), left());
     if (youngMs > 0) {
       if (!(await pause(youngMs, signal))) return done('interrupted before the youngest connections could be checked');
       first = await this.kernelView();
-      if (first === null) return done('ss failed on the second look');
+      if (typeof first === 'string') return done(`on the second look, ${first}`);
     }
     const suspects = handshakeSuspects(first, held);
     audit.suspects = suspects.length;
@@ -108,7 +108,7 @@ export class LocalDriver implements ProbeDriver {
         return done('interrupted before the suspects could be confirmed');
       }
       const later = await this.kernelView();
-      if (later === null) return done('ss failed on the second look');
+      if (typeof later === 'string') return done(`on the second look, ${later}`);
       this.pool.takeBackNeverCompleted(confirmedNeverCompleted(suspects, later));
     }
     // 2. Handshakes the server answered with a SYN cookie and then dropped leave nothing to retry: only when its
@@ -126,11 +126,12 @@ export class LocalDriver implements ProbeDriver {
     return (c.failuresByClass.timeout ?? 0) > 0 || this.pool.connectLatency.maxValue >= SYN_RETRANSMIT_US;
   }
 
-  private async kernelView(): Promise<KernelSocketInfo[] | null> {
+  /** The kernel's view of the sockets to every target, or why ss could not give it. */
+  private async kernelView(): Promise<KernelSocketInfo[] | string> {
     let all: KernelSocketInfo[] = [];
     for (const t of this.engine.targets) {
       const part = await readKernelSockets(t.address, t.port);
-      if (part === null) return null;
+      if (typeof part === 'string') return part;
       // Not push(...part): a quarter of a million sockets as arguments overflows the stack.
       all = all.concat(part);
     }

@@ -113,18 +113,29 @@ export function confirmedNeverCompleted(
   return confirmed;
 }
 
+const SS_MAX_BUFFER_MB = 256;
+const SS_TIMEOUT_MS = 15_000;
+
+/** Why `ss` gave no answer, in words for the audit's note, from how execFile failed. Pure. */
+export function ssFailure(err: { code?: unknown; killed?: boolean; signal?: unknown; message: string }): string {
+  if (err.code === 'ENOENT') return 'ss (iproute2) is not installed: it reads TCP_INFO';
+  if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return `ss printed more than ${SS_MAX_BUFFER_MB} MB (too many sockets to read)`;
+  if (err.killed === true && err.signal === 'SIGTERM') return `ss did not answer within ${SS_TIMEOUT_MS / 1000}s (too many sockets to read)`;
+  return `ss failed: ${err.message.split('\n')[0] ?? ''}`;
+}
+
 /**
- * TCP_INFO of the established sockets to `address`:`port` in this network namespace, or null when `ss` is missing
- * or fails (the audit is then reported as not run, never guessed).
+ * TCP_INFO of the established sockets to `address`:`port` in this network namespace, or why `ss` could not say
+ * (the audit is then reported as not run, never guessed).
  */
-export async function readKernelSockets(address: string, port: number): Promise<KernelSocketInfo[] | null> {
+export async function readKernelSockets(address: string, port: number): Promise<KernelSocketInfo[] | string> {
   const dst = address.includes(':') ? `[${address}]` : address;
   return new Promise((resolve) => {
     execFile(
       'ss',
       ['-tinH', 'state', 'established', 'dst', dst, 'dport', '=', `:${port}`],
-      { maxBuffer: 256 * 1024 * 1024, timeout: 15_000 },
-      (err, stdout) => resolve(err === null ? parseSsInfo(stdout) : null),
+      { maxBuffer: SS_MAX_BUFFER_MB * 1024 * 1024, timeout: SS_TIMEOUT_MS },
+      (err, stdout) => resolve(err === null ? parseSsInfo(stdout) : ssFailure(err)),
     );
   });
 }

@@ -4,6 +4,7 @@ import {
   confirmWaitMs,
   handshakeSuspects,
   parseSsInfo,
+  ssFailure,
   tooYoungToTellMs,
 } from '../../src/engine/handshake-audit.js';
 
@@ -75,5 +76,16 @@ describe('tooYoungToTellMs', () => {
 
   it('sockets that received data, already saw a retransmission, or are not held need no wait', () => {
     expect(tooYoungToTellMs([info(1, 1, 12, 10), info(2, 2, 0, 10), info(9, 1, 0, 10), info(3, 1, 0, 5000)], held)).toBe(0);
+  });
+});
+
+describe('ssFailure', () => {
+  it.each([
+    [{ code: 'ENOENT', message: 'spawn ss ENOENT' }, 'ss (iproute2) is not installed: it reads TCP_INFO'],
+    [{ code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER', message: 'stdout maxBuffer length exceeded' }, 'ss printed more than 256 MB (too many sockets to read)'],
+    [{ code: null, killed: true, signal: 'SIGTERM', message: 'Command failed: ss -tinH' }, 'ss did not answer within 15s (too many sockets to read)'],
+    [{ code: 1, killed: false, signal: null, message: 'Command failed: ss -tinH\nCannot open netlink socket' }, 'ss failed: Command failed: ss -tinH'],
+  ])('%j', (err, words) => {
+    expect(ssFailure(err)).toBe(words);
   });
 });
