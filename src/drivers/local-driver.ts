@@ -126,11 +126,22 @@ export class LocalDriver implements ProbeDriver {
     return (c.failuresByClass.timeout ?? 0) > 0 || this.pool.connectLatency.maxValue >= SYN_RETRANSMIT_US;
   }
 
+  /** The source addresses every connect of this pool bound, or null when the kernel chose some. */
+  private ownSources(): string[] | null {
+    const schedule = this.engine.sourceSchedule ?? [];
+    if (schedule.length > 0) {
+      const addresses = schedule.map((s) => s.address);
+      return addresses.every((a): a is string => a !== null) ? [...new Set(addresses)] : null;
+    }
+    return this.engine.sourceAddresses.length > 0 ? [...this.engine.sourceAddresses] : null;
+  }
+
   /** The kernel's view of the sockets to every target, or why ss could not give it. */
   private async kernelView(): Promise<KernelSocketInfo[] | string> {
     let all: KernelSocketInfo[] = [];
+    const sources = this.ownSources();
     for (const t of this.engine.targets) {
-      const part = await readKernelSockets(t.address, t.port);
+      const part = await readKernelSockets(t.address, t.port, sources);
       if (typeof part === 'string') return part;
       // Not push(...part): a quarter of a million sockets as arguments overflows the stack.
       all = all.concat(part);

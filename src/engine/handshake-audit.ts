@@ -125,15 +125,21 @@ export function ssFailure(err: { code?: unknown; killed?: boolean; signal?: unkn
 }
 
 /**
- * TCP_INFO of the established sockets to `address`:`port` in this network namespace, or why `ss` could not say
- * (the audit is then reported as not run, never guessed).
+ * TCP_INFO of the established sockets to `address`:`port` in this network namespace, from `sources` only when
+ * given (a process of many reads its own, not all of the run's), or why `ss` could not say (the audit is then
+ * reported as not run, never guessed).
  */
-export async function readKernelSockets(address: string, port: number): Promise<KernelSocketInfo[] | string> {
-  const dst = address.includes(':') ? `[${address}]` : address;
+export async function readKernelSockets(
+  address: string,
+  port: number,
+  sources: readonly string[] | null,
+): Promise<KernelSocketInfo[] | string> {
+  const bracket = (a: string): string => (a.includes(':') ? `[${a}]` : a);
+  const fromSources = sources === null ? [] : ['(', ...sources.flatMap((s, i) => [...(i > 0 ? ['or'] : []), 'src', bracket(s)]), ')'];
   return new Promise((resolve) => {
     execFile(
       'ss',
-      ['-tinH', 'state', 'established', 'dst', dst, 'dport', '=', `:${port}`],
+      ['-tinH', 'state', 'established', 'dst', bracket(address), 'dport', '=', `:${port}`, ...fromSources],
       { maxBuffer: SS_MAX_BUFFER_MB * 1024 * 1024, timeout: SS_TIMEOUT_MS },
       (err, stdout) => resolve(err === null ? parseSsInfo(stdout) : ssFailure(err)),
     );
