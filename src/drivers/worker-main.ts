@@ -35,7 +35,9 @@ process.on('message', (msg: WorkerStart | ParticipantCommand) => {
     participant = startParticipant(msg.name, driver, { send }, fdLimit(), driver.pool.engine);
     void participant.done.then(() => {
       // Let the final report leave before the channel closes.
-      setImmediate(() => process.disconnect?.());
+      setImmediate(() => {
+        if (process.connected) process.disconnect?.();
+      });
     });
     return;
   }

@@ -165,7 +165,9 @@ function stop(): void {
   waiting.clear();
   void core?.teardown();
   send({ kind: 'stopped' });
-  setImmediate(() => process.disconnect?.());
+  setImmediate(() => {
+    if (process.connected) process.disconnect?.();
+  });
 }
 
 function ignoreServerError(): void {
