@@ -34,14 +34,16 @@ export function runFigures(raw) {
     };
   }
   if (raw.verdictMs !== undefined) {
+    const above = raw.baselineRss == null ? null : raw.peakRss - raw.baselineRss;
     return {
       connections: raw.found,
       timeS: raw.verdictMs / 1000,
       connectsPerSec: null,
       peakRssMb: raw.peakRss / 2 ** 20,
+      peakAboveStartMb: above === null ? null : above / 2 ** 20,
       settledRssMb: null,
       rssPerConnKb: null,
-      peakRssPerConnKb: null,
+      peakRssPerConnKb: above === null || !raw.found ? null : above / raw.found / 1024,
       cpuS: raw.cpuSec,
       targetCpuS: raw.targetCpuSec ?? null,
       exact: raw.exact,
@@ -73,6 +75,7 @@ const FIGURES = [
   'startupS',
   'connectsPerSec',
   'peakRssMb',
+  'peakAboveStartMb',
   'settledRssMb',
   'rssPerConnKb',
   'peakRssPerConnKb',
@@ -125,6 +128,13 @@ export function ratioGoalText(kind, ratioMax) {
  * Goals of issues 5 and 11 (thresholds in the case definitions; `goals.issue`, 5 unless given), each with the
  * figure it was judged on.
  */
+/** Time per 1,000 connections, in ms (median run): the cost curve of 10k, 100k and 1M. Null without both. */
+function msPer1k(f) {
+  const t = f.timeS?.median ?? null;
+  const n = f.connections?.median ?? null;
+  return t === null || n === null || n === 0 ? null : (t * 1e6) / n;
+}
+
 /** The client's CPU time per connection, in microseconds (median run), or null. */
 function cpuUsPerConn(f) {
   const cpu = f.cpuS?.median ?? null;
@@ -160,6 +170,11 @@ export function checkGoals(summaries) {
       const n = f.connections?.median ?? null;
       const mb = kb === null || n === null ? null : (kb * n) / 1024;
       add(s.id, `RSS of all processes above their baseline, settled, <= ${g.aboveBaselineMb} MB`, mb === null ? 'n/a' : `${mb.toFixed(0)} MB`, mb !== null && mb <= g.aboveBaselineMb, 14);
+    }
+    if (g.peakAboveStartMbMax !== undefined) {
+      // Issue 25: every tcpprobe process together at the peak, above the client process's own start.
+      const mb = f.peakAboveStartMb?.median ?? null;
+      add(s.id, `RSS of all tcpprobe processes at the peak, above the first one's start, <= ${g.peakAboveStartMbMax} MB`, mb === null ? 'n/a' : `${mb.toFixed(0)} MB`, mb !== null && mb <= g.peakAboveStartMbMax);
     }
     if (g.heldMin !== undefined) {
       const held = f.connections?.min ?? null;
@@ -208,6 +223,7 @@ const COLUMNS = [
   ['listen drops', (s) => cell(s.figures.listenDrops, 0)],
   ['SYN resent', (s) => cell(s.figures.synRetrans, 0)],
   ['vs plain', (s) => (s.ratio === null ? '' : `${s.ratio.toFixed(2)}x`)],
+  ['ms/1k conns', (s) => (s.kind === 'startup' || msPer1k(s.figures) === null ? '' : msPer1k(s.figures).toFixed(1))],
 ];
 
 /** The whole report as text: case titles, the table, notes, and the goals met or not. */
@@ -226,7 +242,7 @@ export function formatReport(summaries, goals, context) {
   }
   lines.push('');
   lines.push('time: from process start to the last connection established (a-c), or from spawning `tcpprobe ramp`');
-  lines.push('to its result document on stdout (d, e: run with --hold 0; r1k-r100k: with every default, less the');
+  lines.push('to its result document on stdout (d, e: run with --hold 0; r1k-r1m: with every default, less the');
   lines.push('default 2 s hold); of it start-up: from process start to ready to connect (Node, modules, engine);');
   lines.push('startup case: from spawning');
   lines.push('`tcpprobe --version` to its exit, the median of the run\'s samples;');
@@ -234,12 +250,14 @@ export function formatReport(summaries, goals, context) {
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
   lines.push('(for ramps: as last sampled before the client exited); target CPU = the same for tcpprobe serve;');
   lines.push('listen drops, SYN resent: the run\'s namespace counted while the client connected (TcpExtListenDrops,');
-  lines.push('TcpExtTCPSynRetrans); each resent SYN is a connect that waited 1 s.');
+  lines.push('TcpExtTCPSynRetrans); each resent SYN is a connect that waited 1 s. ms/1k conns: time per 1,000');
+  lines.push('connections (the cost curve: r10k, r100k, r1m beside the plain loop a-ref and the C floor a-c); for');
+  lines.push('ramps, KB/conn peak is every tcpprobe process at the peak above the client process at its start.');
   for (const s of summaries) {
     for (const e of s.failedRuns) lines.push(`FAILED RUN ${s.id}: ${e}`);
   }
   lines.push('');
-  const which = "issue 5 for the JS engine's a-js, b-js and c-e, issue 14 for the native engine's a, b and c's total, issue 11 for r1k-r100k";
+  const which = "issue 5 for the JS engine's a-js, b-js and c-e, issue 14 for the native engine's a, b and c's total, issue 11 for r1k, issue 25 for r10k-r1m";
   lines.push(context.quick ? `goals (${which}; a --quick run is far too small to judge them):` : `goals (${which}):`);
   for (const g of goals) lines.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.case.padEnd(5)} ${g.goal}: ${g.figure}`);
   return `${lines.join('\n')}\n`;

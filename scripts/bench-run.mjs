@@ -77,10 +77,14 @@ async function stopTarget(target) {
 /** Sample the tree rooted at `pid` every SAMPLE_MS: peak summed RSS, and the latest CPU total. */
 function sampler(pid) {
   let peak = 0;
+  let first = null;
   let last = { rss: 0, cpu: 0, processes: 0 };
   const take = () => {
     const s = sampleTree(pid);
-    if (s.processes > 0 && s.rss > 0) last = s;
+    if (s.processes > 0 && s.rss > 0) {
+      last = s;
+      first ??= s;
+    }
     if (s.rss > peak) peak = s.rss;
     return s;
   };
@@ -92,6 +96,10 @@ function sampler(pid) {
     },
     get last() {
       return last;
+    },
+    /** The first sample of the tree: the client process at its start, before it connected. */
+    get first() {
+      return first;
     },
     stop: () => clearInterval(timer),
   };
@@ -192,6 +200,8 @@ async function runRamp(port, targetPid) {
     connections: found,
     verdictMs,
     peakRss: samples.peak,
+    // What every process of the run added at its peak, over the client process's own start (issue 25's bound).
+    baselineRss: samples.first?.rss ?? null,
     cpuSec: samples.last.cpu,
     targetCpuSec: target.cpu,
     processes: samples.last.processes,

@@ -32,13 +32,16 @@ it('runs every case once with a tiny N, prints the table and the goals, and writ
   const header = lines.findIndex((l) => /^case\s+connections\s+time s\s+connects\/s/.test(l));
   expect(header).toBeGreaterThan(0);
   // a-n (the native core with no pool) runs where the addon loads.
-  const ids = ['a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e', 'startup', 'r1k', 'r10k', 'r100k', ...(nativeCoreProblem() === null ? ['a-n'] : [])];
+  const ids = ['a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e', 'startup', 'r1k', 'r10k', 'r100k', 'r1m', ...(nativeCoreProblem() === null ? ['a-n'] : [])];
   for (const id of ids) {
     expect(lines.some((l) => l.startsWith(`${id} `)), `a row for case ${id}`).toBe(true);
   }
   expect(run.stdout).toMatch(/goals \(issue 5/);
   expect(run.stdout).toMatch(/(met|NOT MET) +c +at least 2,000 held at once/);
-  expect(run.stdout).toMatch(/(met|NOT MET) +r10k +time to the verdict <= 2x the plain loop's time to open as many: \d+\.\d\dx/);
+  expect(run.stdout).toMatch(/(met|NOT MET) +r10k +time to the verdict <= 1x the plain loop's time to open as many: \d+\.\d\dx/);
+  // The cost curve: time per 1,000 connections for every sized case, and the peak of all processes over the start.
+  expect(run.stdout).toMatch(/ms\/1k conns/);
+  expect(run.stdout).toMatch(/(met|NOT MET) +r1m +RSS of all tcpprobe processes at the peak, above the first one's start, <= 100 MB: \d+ MB/);
 
   const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchDoc;
   expect(doc.schema).toBe('tcpprobe-bench');
