@@ -44,9 +44,10 @@ enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4 };
 /*
  * The interface version: what the calls take and what the records carry. Bump it with any change to either, and
  * CORE_INTERFACE in src/engine/native-addon.ts with it: a core built from older sources then refuses to load
- * instead of handing over records that mean something else (2: an established record's b is the SYN resend count).
+ * instead of handing over records that mean something else (2: an established record's b is the SYN resend count;
+ * 3: a closed record's b, and a read failure's b less one, is the segments received, for a connection that got no bytes).
  */
-#define CORE_INTERFACE 2
+#define CORE_INTERFACE 3
 /* epoll events taken per epoll_wait, and rounds per poll callback (bounds the time one turn can take). */
 #define EPOLL_BATCH 512
 #define MAX_ROUNDS 32
@@ -187,6 +188,23 @@ static void flush_pending_write(core_t *c, int fd) {
   epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ee);
 }
 
+/*
+ * TCP_INFO's segs_in of a connection the server closed before sending a byte: its SYN-ACK and its FIN or RST are
+ * two; more means the server resent its SYN-ACK, that is, completed the handshake late (the pool decides what that
+ * means). Read from the raw struct: glibc's netinet/tcp.h stops before segs_in (offset 140 in linux/tcp.h since
+ * 4.2). 0 when the kernel cannot say or the connection got bytes.
+ */
+#define TCPI_SEGS_IN_OFFSET 140
+static int32_t segs_in_at_close(int fd, uint64_t bytes_in) {
+  if (bytes_in > 0) return 0;
+  unsigned char ti[232];
+  socklen_t len = sizeof(ti);
+  uint32_t segs = 0;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) != 0 || len < TCPI_SEGS_IN_OFFSET + sizeof(segs)) return 0;
+  memcpy(&segs, ti + TCPI_SEGS_IN_OFFSET, sizeof(segs));
+  return segs > INT32_MAX - 1 ? INT32_MAX - 1 : (int32_t)segs;
+}
+
 static void read_some(core_t *c, int fd) {
   conn_t *k = &c->conns[fd];
   for (int i = 0; i < READS_PER_EVENT; i++) {
@@ -204,13 +222,14 @@ static void read_some(core_t *c, int fd) {
       continue;
     }
     if (n == 0) {
-      /* a: every byte the connection received, kept or not (capped at INT32_MAX). */
-      push_rec(c, EV_CLOSED, fd, k->id, (int32_t)(k->bytes_in > INT32_MAX ? INT32_MAX : k->bytes_in), 0);
+      /* a: every byte the connection received, kept or not (capped at INT32_MAX); b: segs_in_at_close. */
+      push_rec(c, EV_CLOSED, fd, k->id, (int32_t)(k->bytes_in > INT32_MAX ? INT32_MAX : k->bytes_in), segs_in_at_close(fd, k->bytes_in));
       finish(c, fd);
       return;
     }
     if (errno == EAGAIN || errno == EINTR) return;
-    push_rec(c, EV_FAILED, fd, k->id, errno, 1);
+    /* b: 1 (a read failed, not the connect) plus segs_in_at_close. */
+    push_rec(c, EV_FAILED, fd, k->id, errno, 1 + segs_in_at_close(fd, k->bytes_in));
     finish(c, fd);
     return;
   }

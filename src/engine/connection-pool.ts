@@ -323,7 +323,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     }
   }
 
-  handleEnd(conn: Connection): void {
+  handleEnd(conn: Connection, segsInAtClose: number | null = null): void {
     if (conn.state === ConnState.Done) return;
     if (conn.state === ConnState.Connecting) {
       // FIN during a TLS handshake: the server closed on us before we could use the connection.
@@ -331,12 +331,12 @@ export class ConnectionPool implements TransportSink<Connection> {
       return;
     }
     const cls = this.replies.rejects(conn.reply) ? 'rejected' : 'closed-by-peer';
-    this.fail(conn, null, cls, 'the server closed the connection');
+    this.fail(conn, null, cls, 'the server closed the connection', segsInAtClose);
   }
 
-  handleError(conn: Connection, err: SystemError): void {
+  handleError(conn: Connection, err: SystemError, segsInAtClose: number | null = null): void {
     if (conn.state === ConnState.Done) return;
-    this.fail(conn, err);
+    this.fail(conn, err, undefined, undefined, segsInAtClose);
   }
 
   /** 'close' without 'end' or 'error' first: count it as a close by the peer. */
@@ -357,7 +357,7 @@ export class ConnectionPool implements TransportSink<Connection> {
    * Record a failure or loss, close the socket, and reopen it later if reconnect is on.
    * `err` gives the class by errno; otherwise `cls` and `message` say what happened.
    */
-  private fail(conn: Connection, err: SystemError | null, cls?: FailureClass, message?: string): void {
+  private fail(conn: Connection, err: SystemError | null, cls?: FailureClass, message?: string, segsInAtClose: number | null = null): void {
     const prev = conn.state;
     if (prev === ConnState.Done) return;
     conn.state = ConnState.Done;
@@ -377,7 +377,8 @@ export class ConnectionPool implements TransportSink<Connection> {
     }
     if (phase === 'held') {
       const servedThenClosed = conn.served && failureClass === 'closed-by-peer';
-      this.tally.heldLost(conn.heldAt, conn.firstBytesAt, nowAbs, conn.epoch === this.epoch, servedThenClosed);
+      const loss = { heldAt: conn.heldAt, establishedAt: conn.establishedAt, firstBytesAt: conn.firstBytesAt, segsInAtClose };
+      this.tally.heldLost(loss, nowAbs, conn.epoch === this.epoch, servedThenClosed);
     }
     this.finishConnect(conn);
     this.live.delete(conn);

@@ -33,7 +33,7 @@ export interface NativeAddon {
  * The core's interface version these sources expect (CORE_INTERFACE in native/tcpcore.c): a core built from other
  * sources, such as a checkout's build/ left from before a pull, is refused with a line saying to rebuild it.
  */
-export const CORE_INTERFACE = 2;
+export const CORE_INTERFACE = 3;
 
 /** Overrides the addon file (the sanitizer build in CI; a missing path shows the fallback). */
 export const NATIVE_ADDON_ENV = 'TCPPROBE_NATIVE_ADDON';

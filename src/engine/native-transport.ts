@@ -126,12 +126,18 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
           sink.handleData(conn, Buffer.from(data.subarray(a, end)));
           break;
         }
-        case EV_CLOSED:
-          sink.handleEnd(conn);
+        case EV_CLOSED: {
+          // a: bytes received; b: segments received, for one that got no bytes (0: the kernel could not say).
+          const segs = records[i + 4] as number;
+          sink.handleEnd(conn, a === 0 && segs > 0 ? segs : null);
           break;
-        case EV_FAILED:
-          sink.handleError(conn, systemError(a, records[i + 4] === 1 ? 'read' : 'connect', ''));
+        }
+        case EV_FAILED: {
+          // b: 0 for a failed connect; for a failed read, 1 plus the segments received (as for EV_CLOSED).
+          const b = records[i + 4] as number;
+          sink.handleError(conn, systemError(a, b >= 1 ? 'read' : 'connect', ''), b > 1 ? b - 1 : null);
           break;
+        }
         default:
           throw new Error(`native engine: unknown record kind ${records[i]}`);
       }

@@ -18,9 +18,39 @@ const EARLY_LOSS_MS = 500;
  */
 const REFUSAL_CLOSE_MS = 200;
 
-/** Whether a held connection's loss was a late refusal, not the loss of a connection the server held. Pure. */
-export function lostToLateRefusal(heldAt: number, firstBytesAt: number | null, now: number): boolean {
-  return now - heldAt < EARLY_LOSS_MS || (firstBytesAt !== null && now - firstBytesAt < REFUSAL_CLOSE_MS);
+/**
+ * A connection that got no bytes and whose server completed the handshake late (its accept queue was full: it
+ * dropped the final ACK and resent its SYN-ACK, 1, 3, 7 s after the first) is closed this soon after the last
+ * resend when the server refused it once it got to it; and the resend is heard this early at most, relative to the
+ * client's establishment (the server's first SYN-ACK).
+ */
+const REFUSAL_AFTER_COMPLETION_MS = 1000;
+const RESEND_SLACK_MS = 300;
+
+/** How a held connection ended, as the late-refusal rule reads it (ms on one clock; null: not known). */
+export interface HeldLoss {
+  heldAt: number;
+  establishedAt: number;
+  firstBytesAt: number | null;
+  /**
+   * Segments it had received when the server closed it, for one that got no bytes (the native core reads TCP_INFO;
+   * null elsewhere): its SYN-ACK and FIN are two, each more a resent SYN-ACK.
+   */
+  segsInAtClose: number | null;
+}
+
+/**
+ * Whether a held connection's loss was a late refusal, not the loss of a connection the server held: closed
+ * within half a second of becoming held, or right after the server's first words, or right after the server
+ * completed its handshake late (a silent server that closes what is over its cap once it gets to it). Pure.
+ */
+export function lostToLateRefusal(loss: HeldLoss, now: number): boolean {
+  if (now - loss.heldAt < EARLY_LOSS_MS) return true;
+  if (loss.firstBytesAt !== null && now - loss.firstBytesAt < REFUSAL_CLOSE_MS) return true;
+  if (loss.segsInAtClose === null || loss.segsInAtClose <= 2) return false;
+  const lastResendMs = 1000 * (2 ** (loss.segsInAtClose - 2) - 1);
+  const sinceEstablished = now - loss.establishedAt;
+  return sinceEstablished >= lastResendMs - RESEND_SLACK_MS && sinceEstablished < lastResendMs + REFUSAL_AFTER_COMPLETION_MS;
 }
 
 export class PoolTally {
@@ -128,10 +158,10 @@ export class PoolTally {
    * @param sincePause it started after opening last paused
    * @param servedThenClosed it got the expected reply, then the server closed it
    */
-  heldLost(heldAt: number, firstBytesAt: number | null, now: number, sincePause: boolean, servedThenClosed: boolean): void {
+  heldLost(loss: HeldLoss, now: number, sincePause: boolean, servedThenClosed: boolean): void {
     this.c.heldLost++;
     if (sincePause) this.c.heldLostSincePause++;
-    if (lostToLateRefusal(heldAt, firstBytesAt, now)) this.c.heldLostEarly++;
+    if (lostToLateRefusal(loss, now)) this.c.heldLostEarly++;
     if (servedThenClosed) this.c.servedThenClosed++;
   }
 

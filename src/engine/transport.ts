@@ -40,9 +40,12 @@ export interface TransportSink<C extends TransportConn> {
   handleSecureConnect(conn: C): void;
   handleSession(conn: C): void;
   handleData(conn: C, chunk: Buffer): void;
-  /** The server closed its side (FIN). */
-  handleEnd(conn: C): void;
-  handleError(conn: C, err: SystemError): void;
+  /**
+   * The server closed its side (FIN). `segsInAtClose`: for a connection that got no bytes, the segments it had
+   * received (TCP_INFO), where the transport can ask the kernel; null otherwise.
+   */
+  handleEnd(conn: C, segsInAtClose?: number | null): void;
+  handleError(conn: C, err: SystemError, segsInAtClose?: number | null): void;
   /** Closed without an end or error first. */
   handleClose(conn: C): void;
 }

@@ -12,6 +12,21 @@ describe('lostToLateRefusal', () => {
     ['closed 200 ms after its first words', 1000, 2800, 3000, false],
   ];
   it.each(cases)('%s', (_, heldAt, firstBytesAt, now, expected) => {
-    expect(lostToLateRefusal(heldAt, firstBytesAt, now)).toBe(expected);
+    expect(lostToLateRefusal({ heldAt, establishedAt: heldAt - 100, firstBytesAt, segsInAtClose: null }, now)).toBe(expected);
+  });
+
+  // Silent, with what the native core read at the close: SYN-ACK and FIN are two segments, each more a resent
+  // SYN-ACK (1, 3, 7 s after the first). Established at 0, held at 100.
+  const late: [string, number | null, number, boolean][] = [
+    ['closed 1.05 s after established, one SYN-ACK resent (completed late at its first resend, then refused)', 3, 1050, true],
+    ['closed 1.05 s after established, none resent (the server held it, then closed it)', 2, 1050, false],
+    ['closed 1.05 s after established, the kernel could not say', null, 1050, false],
+    ['closed 3.2 s after established, two resent (completed at the second)', 4, 3200, true],
+    ['closed 0.65 s after established, one resent: before the resend could be heard', 3, 650, false],
+    ['closed 2.5 s after established, one resent: long after it completed (an idle timeout)', 3, 2500, false],
+    ['closed 20 s after established with many segments (keepalive replies)', 9, 20_000, false],
+  ];
+  it.each(late)('%s', (_, segsInAtClose, now, expected) => {
+    expect(lostToLateRefusal({ heldAt: 100, establishedAt: 0, firstBytesAt: null, segsInAtClose }, now)).toBe(expected);
   });
 });
