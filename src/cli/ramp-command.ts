@@ -61,7 +61,7 @@ export async function rampMain(
   if (o.chart) loadChartLibrary();
   // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
   // Latency percentiles are read only when a status line is due, not on every sample.
-  const view = createLiveView(o.quiet, { allowBlock: fleet === null });
+  const view = await createLiveView(o.quiet, { allowBlock: fleet === null });
   const printStatus = throttle(1000, (p: Progress, driver: ProbeDriver) => {
     const lat = summarizeLatency(driver.connectLatency());
     view.show({
