@@ -12,7 +12,8 @@ import { EXIT } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
 import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
-import { addAuditFlags, addFleetFlags, addOutputFlags, addProbeFlags } from './probe-flags.js';
+import { addOutputFlags, addProbeFlags } from './probe-flags.js';
+import { addAuditFlags, addFleetFlags } from './ramp-flags.js';
 
 export function registerRampCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
   const cmd = addProbeFlags(
