@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, collect, type CliRun } from '../helpers/cli.js';
 import { EXIT } from '../../src/metrics/exit-codes.js';
 import { freePort } from '../helpers/ports.js';
+import { startTarget } from '../helpers/target.js';
 
 const TRACE = fileURLToPath(new URL('../fixtures/trace-loads.mjs', import.meta.url));
 /** The URL of the built dist/ folder, with its slash: what tcpprobe's own modules start with. */
@@ -90,6 +91,20 @@ describe('start-up', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^tcpprobe: .*--port/);
     for (const p of HEAVY) expect(run.packages.has(p), `loaded ${p}`).toBe(false);
+  });
+
+  it('a piped hold of one connection loads what it runs, and not the live redraw, the fleet, the audit or worker processes', async () => {
+    const target = await startTarget();
+    const run = await traced(['hold', '--host', '127.0.0.1', '--port', String(target.port), '-c', '1', '--duration', '100ms']);
+    expect(run.code).toBe(EXIT.ok);
+    // Piped stderr gets plain status lines: log-update is for a terminal's redrawn block (src/cli/live-view.ts).
+    for (const p of ['log-update', 'ioredis']) expect(run.packages.has(p), `loaded ${p}`).toBe(false);
+    // The run's own: the pool's histograms, the summary's chart, the native core.
+    for (const p of ['hdr-histogram-js', 'asciichart', 'node-gyp-build']) expect(run.packages.has(p), `did not load ${p}`).toBe(true);
+    // ramp's flags and its post-run audit, worker processes and the elastic driver (one process, a fixed count).
+    for (const m of ['cli/ramp-flags.js', 'cli/post-run-audit.js', 'config/fleet-options.js', 'drivers/worker-group.js', 'drivers/elastic-driver.js']) {
+      expect(run.own.has(m), `loaded ${m}`).toBe(false);
+    }
   });
 
   it('a ramp loads the histograms when it runs (the trace sees libraries loaded on first use), and not Redis', async () => {
