@@ -93,12 +93,14 @@ describe('start-up', () => {
     for (const p of HEAVY) expect(run.packages.has(p), `loaded ${p}`).toBe(false);
   });
 
-  it('a piped hold of one connection loads what it runs, and not the live redraw, the fleet, the audit or worker processes', async () => {
+  it('a piped hold of one connection loads what it runs, not the live redraw, the fleet, the audit, worker processes or pako', async () => {
     const target = await startTarget();
     const run = await traced(['hold', '--host', '127.0.0.1', '--port', String(target.port), '-c', '1', '--duration', '100ms']);
     expect(run.code).toBe(EXIT.ok);
     // Piped stderr gets plain status lines: log-update is for a terminal's redrawn block (src/cli/live-view.ts).
     for (const p of ['log-update', 'ioredis']) expect(run.packages.has(p), `loaded ${p}`).toBe(false);
+    // The result's histograms are encoded without hdr's encoding module, which brings pako (src/metrics/histogram.ts).
+    expect(run.packages.has('pako'), 'loaded pako').toBe(false);
     // The run's own: the pool's histograms, the summary's chart, the native core.
     for (const p of ['hdr-histogram-js', 'asciichart', 'node-gyp-build']) expect(run.packages.has(p), `did not load ${p}`).toBe(true);
     // ramp's flags and its post-run audit, worker processes and the elastic driver (one process, a fixed count).
