@@ -50,7 +50,7 @@ export async function holdMain(o: Readonly<HoldOptions>, stop: StopSignal): Prom
   // Everything the summary needs is loaded before the first connect: at the open-files limit nothing loads.
   if (o.chart) loadChartLibrary();
   // A redrawn block on a terminal, plain lines when piped, TERM=dumb, NO_COLOR or a terminal without a size.
-  const view = createLiveView(o.quiet);
+  const view = await createLiveView(o.quiet);
   const snapshot = (p: Progress, driver: ProbeDriver): LiveSnapshot => {
     const lat = summarizeLatency(driver.connectLatency());
     return { elapsedMs: p.elapsedMs, counters: p.counters, target: o.connections, connectP50Ms: lat.p50, connectP99Ms: lat.p99, phase: p.phase };

@@ -3,7 +3,6 @@
  * lines otherwise (piped, TERM=dumb, NO_COLOR, a terminal that reports no size). On a terminal everything fits its
  * width, read at each draw so a resized window is followed; piped lines are whole, for logs.
  */
-import { createLogUpdate } from 'log-update';
 import { formatStatusBlock, formatStatusLine, type LiveSnapshot } from '../reporters/live-status.js';
 import { truncateText } from '../reporters/format.js';
 
@@ -47,17 +46,20 @@ function facts(stream: NodeJS.WriteStream): StreamFacts {
 }
 
 /**
- * A live view on `stream` (stderr), chosen once; a quiet run gets one that shows nothing.
+ * A live view on `stream` (stderr), chosen once; a quiet run gets one that shows nothing. log-update (with its
+ * fourteen dependencies, 50-60 ms to load) is loaded for the block only: piped and quiet runs never need it. Call
+ * it before the first connect: at the open-files limit no module can load.
  * @param allowBlock false when other lines are written during the run (a fleet's log), which a redrawn block
  * would overwrite
  */
-export function createLiveView(
+export async function createLiveView(
   quiet: boolean,
   { allowBlock = true, stream = process.stderr, env = process.env }: { allowBlock?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv } = {},
-): LiveView {
+): Promise<LiveView> {
   if (quiet) return { mode: 'lines', show: () => undefined, done: () => undefined };
   const mode = allowBlock ? chooseLiveMode(facts(stream), env) : 'lines';
   if (mode === 'block') {
+    const { createLogUpdate } = await import('log-update');
     const block = createLogUpdate(stream);
     return {
       mode,

@@ -12,7 +12,8 @@ import { EXIT } from '../metrics/exit-codes.js';
 import type { StopSignal } from './signals.js';
 import { readWithFleetOptions, type FleetOptions } from '../config/fleet-options.js';
 import { applyAudit, judgeGate, readAuditOptions, type AuditOptions } from './post-run-audit.js';
-import { addAuditFlags, addFleetFlags, addOutputFlags, addProbeFlags } from './probe-flags.js';
+import { addOutputFlags, addProbeFlags } from './probe-flags.js';
+import { addAuditFlags, addFleetFlags } from './ramp-flags.js';
 
 export function registerRampCommand(program: Command, run: (fn: (stop: StopSignal) => Promise<number>) => Promise<void>): void {
   const cmd = addProbeFlags(
@@ -61,7 +62,7 @@ export async function rampMain(
   if (o.chart) loadChartLibrary();
   // A redrawn block on a terminal (a fleet run logs lines of its own, so it keeps plain lines), else plain lines.
   // Latency percentiles are read only when a status line is due, not on every sample.
-  const view = createLiveView(o.quiet, { allowBlock: fleet === null });
+  const view = await createLiveView(o.quiet, { allowBlock: fleet === null });
   const printStatus = throttle(1000, (p: Progress, driver: ProbeDriver) => {
     const lat = summarizeLatency(driver.connectLatency());
     view.show({

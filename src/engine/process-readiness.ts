@@ -8,15 +8,17 @@
  *   period (native/tcpcore.c, reserve_fd_table; docs/native-engine.md). It returns at once: a socket that needs a
  *   slot past the old table meanwhile waits in the kernel for the new one. Without the addon the table grows as
  *   before.
- * - Room for the histogram encoding, in a process that encodes while it may be at its open-files limit (no module
- *   file can be opened there any more; client-limits.test.ts): a run encodes once, at the end, and keeps one fd
- *   for it; a worker process or an agent encodes telemetry while holding, and loads it now (metrics/histogram.ts).
+ * - Room for hdr's encoding module, in a run that may decode while it is at its open-files limit (no module file
+ *   can be opened there any more; client-limits.test.ts): a growing run merges its worker processes' telemetry
+ *   while it holds connections itself, and keeps one fd for the module's load. Encoding loads nothing
+ *   (metrics/histogram.ts), so a worker process or an agent, which encode their telemetry while holding, need no
+ *   room.
  * - V8's memory settings, in a process that holds connections: see `holdingMemory` (figures in
  *   docs/performance.md).
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { keepRoomForEncoding, loadHistogramEncoding } from '../metrics/histogram.js';
+import { keepRoomForEncoding } from '../metrics/histogram.js';
 import { loadAddon } from './native-addon.js';
 
 /**
@@ -44,10 +46,8 @@ export function readyForManySockets(role: ProcessRole): FullGc | null {
       keepRoomForEncoding();
       return holdingMemory(true);
     case 'worker':
-      loadHistogramEncoding();
       return holdingMemory(false);
     case 'agent':
-      loadHistogramEncoding();
       return globalGc();
     case 'serve':
       return null;

@@ -1,6 +1,6 @@
 /**
  * The one table of outcomes and their exit codes, and how a run's result maps to one. Every command ends in one
- * outcome; only src/cli/main.ts calls process.exit. Documented in README ("Exit codes") and in every command's --help
+ * outcome; only src/cli/program.ts calls process.exit. Documented in README ("Exit codes") and in every command's --help
  * (src/cli/exit-codes.ts prints the rows each command can end in); scripts and CI depend on these numbers, so never
  * renumber: a new outcome gets a new code. Here, below the CLI, so the library and the result document use the
  * same codes the CLI exits with.

@@ -4,6 +4,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { deflateSync } from 'node:zlib';
 import type * as HdrModule from 'hdr-histogram-js';
 
 /** Highest trackable latency: 10 minutes, in microseconds; values above are clamped. */
@@ -17,10 +18,11 @@ const require = createRequire(import.meta.url);
  * hdr-histogram-js is loaded in two parts, each on first use. Its index loads every histogram flavour, the
  * WebAssembly build, pako and its log writer, whose module-level number formatter is the process's first Intl
  * call: 56 ms measured, all of it on the way to a ramp's first connect. The 32-bit histogram alone (what
- * `build()` gives for our settings) is 5 ms; its encoding, 12 ms, only where something will be encoded: a
- * participant's telemetry loads it before its first connect (loadHistogramEncoding), a run's result document when
- * it is written, with an fd kept for it from the start (keepRoomForEncoding); the pool itself never encodes. Which
- * process does which is decided by its role (engine/process-readiness.ts). Plain
+ * `build()` gives for our settings) is 5 ms. Encoding is written here (encodeHistogram: hdr's format, byte for
+ * byte, with Node's own zlib), so no module loads for it; hdr's encoding module (12-20 ms: pako, which Node never
+ * uses, and every histogram flavour) loads only to decode, where a process merges what others encoded: with an
+ * fd kept for it from the start where that process may also hold connections (keepRoomForEncoding); the pool
+ * itself never encodes. Which process does which is decided by its role (engine/process-readiness.ts). Plain
  * requires: the package is CommonJS, and the callers here are synchronous. The package has no `exports` map, so
  * these paths are public; histogram.test.ts checks they are what `build()` and the index's encoding give.
  */
@@ -29,9 +31,9 @@ const require = createRequire(import.meta.url);
 type Int32HistogramClass = new (lowest: number, highest: number, significantDigits: number) => Histogram;
 let int32Histogram: Int32HistogramClass | null = null;
 /**
- * hdr's encoding for its JS histograms (dist/JsHistogram.encoding.js): loading it gives every JS histogram
- * `encodeIntoCompressedBase64`, and it exports the decoder. What its index's encoding does for them, without the
- * WebAssembly build that index also loads.
+ * hdr's encoding for its JS histograms (dist/JsHistogram.encoding.js): it exports the decoder (and gives every JS
+ * histogram `encodeIntoCompressedBase64`, which encodeHistogram does without it). What its index's decoding does
+ * for them, without the WebAssembly build that index also loads.
  */
 interface JsHistogramEncoding {
   decompress(data: Uint8Array): Uint8Array;
@@ -59,19 +61,12 @@ function hdrEncoding(): JsHistogramEncoding {
 }
 
 /**
- * Load the encoding now: a process that will encode a histogram while holding connections does this (or
- * keepRoomForEncoding) before the first connect. At the open-files limit (a client-limited run) no module file can
- * be opened any more, and encoding failed with EMFILE (client-limits.test.ts).
- */
-export function loadHistogramEncoding(): void {
-  hdrEncoding();
-}
-
-/**
- * For whoever will encode once, at the end (a run's result document): keep one fd open now instead of loading the
- * encoding on the way to the first connect, and give it back just before the encoding loads. From that close to
- * the end of the load everything is synchronous (require reads one file at a time), so no socket can take the slot
- * in between. Where no fd can be kept, the encoding loads now.
+ * For a process that may decode while it holds connections (a run whose elastic driver merges its worker
+ * processes' telemetry): keep one fd open now instead of loading hdr's encoding module on the way to the first
+ * connect, and give it back just before the module loads. At the open-files limit (a client-limited run) no module
+ * file can be opened any more (client-limits.test.ts). From that close to the end of the load everything is
+ * synchronous (require reads one file at a time), so no socket can take the slot in between. Where no fd can be
+ * kept, the module loads now.
  */
 export function keepRoomForEncoding(): void {
   if (encoding !== null || spareFd !== null) return;
@@ -94,9 +89,84 @@ export function recordMs(h: Histogram, ms: number): void {
   h.recordValue(us);
 }
 
+/** What encodeHistogram reads of a histogram: hdr's JS histograms have it all (JsHistogram). */
+interface CountsView {
+  readonly maxValue: number;
+  readonly numberOfSignificantValueDigits: number;
+  readonly lowestDiscernibleValue: number;
+  readonly highestTrackableValue: number;
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+}
+
+/** hdr's V2 cookies, with 0x10 in the word-size byte: the counts are ZigZag LEB128 words of up to 9 bytes. */
+const V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
+const V2_COMPRESSED_COOKIE = 0x1c849304 | 0x10;
+
+/** One count, or a run of n zero counts as -n, as hdr writes it (ZigZagEncoding.encode): LEB128-64b9B. */
+function putZigZag(out: number[], signed: number): void {
+  let v = signed >= 0 ? signed * 2 : -signed * 2 - 1;
+  for (let i = 0; i < 8; i++) {
+    if (v < 0x80) {
+      out.push(v);
+      return;
+    }
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  // A ninth byte would take all eight bits: never reached, a count of a 32-bit histogram or a run of zeros being
+  // far below 2^56 (where hdr's eighth byte also differs).
+  out.push(v & 0xff);
+}
+
+function putInt32(out: number[], value: number): void {
+  const u = value >>> 0;
+  out.push(u >>> 24, (u >>> 16) & 0xff, (u >>> 8) & 0xff, u & 0xff);
+}
+
+function putInt64(out: number[], value: number): void {
+  putInt32(out, Math.floor(value / 2 ** 32));
+  putInt32(out, value);
+}
+
+/**
+ * `h` in hdr's compressed V2 format, base64: the same text as hdr's `encodeIntoCompressedBase64` (histogram.test.ts
+ * compares them), without loading its encoding module. The counts up to the max, a run of zeros as one negative
+ * word; the header and the deflated counts, as hdr lays them out (its buffer starts at 16 bytes, so a shorter
+ * stream would be padded with zeros: never the case, as the header alone deflates to more).
+ */
 export function encodeHistogram(h: Histogram): string {
-  hdrEncoding();
-  return (h as Histogram & { encodeIntoCompressedBase64(): string }).encodeIntoCompressedBase64();
+  const view = h as Histogram & CountsView;
+  const payload: number[] = [];
+  const countsLimit = view.countsArrayIndex(view.maxValue) + 1;
+  let index = 0;
+  while (index < countsLimit) {
+    const count = view.getCountAtIndex(index++);
+    if (count < 0) throw new Error(`cannot encode a histogram with a negative count (${count}) at index ${index}`);
+    let zeros = 0;
+    if (count === 0) {
+      zeros = 1;
+      while (index < countsLimit && view.getCountAtIndex(index) === 0) {
+        zeros++;
+        index++;
+      }
+    }
+    putZigZag(payload, zeros > 1 ? -zeros : count);
+  }
+  const header: number[] = [];
+  putInt32(header, V2_ENCODING_COOKIE);
+  putInt32(header, payload.length);
+  putInt32(header, 1); // normalizing index offset, as hdr writes it
+  putInt32(header, view.numberOfSignificantValueDigits);
+  putInt64(header, view.lowestDiscernibleValue);
+  putInt64(header, view.highestTrackableValue);
+  putInt64(header, 1); // integer to double conversion ratio
+  const compressed = deflateSync(Uint8Array.from([...header, ...payload]));
+  const out = Buffer.alloc(Math.max(16, 8 + compressed.byteLength));
+  out.writeUInt32BE(V2_COMPRESSED_COOKIE >>> 0, 0);
+  out.writeUInt32BE(compressed.byteLength, 4);
+  out.set(compressed, 8);
+  return out.toString('base64');
 }
 
 export function decodeHistogram(encoded: string): Histogram {

@@ -10,11 +10,12 @@ import { isLoopback, isIpv4Loopback } from './address.js';
 import { CONNECTIONS_PER_LOOPBACK_SOURCE, MAX_AUTO_LOOPBACK_SOURCES } from './source-plan.js';
 import { MAX_WORKERS } from '../config/probe-options.js';
 import { conntrackScope } from './conntrack-scope.js';
+import { formatCountEnUs } from '../config/units.js';
 import type { Static } from 'typebox';
 import type { FindingIdSchema, FindingSchema } from './doctor-schema.js';
 
 /** Connection counts as every reporter writes them ("19,936"); limits stay as typed into sysctl and ulimit. */
-const n = (count: number): string => count.toLocaleString('en-US');
+const n = formatCountEnUs;
 import type { SystemLimits } from './system-limits.js';
 
 /** File descriptors Node itself keeps open per process (event loop, pipes, stdio), kept out of the fd reach. */

@@ -7,9 +7,8 @@
  * a large plan is spread over enough of them to stay out of that slow zone; elsewhere only the user knows which
  * addresses this machine owns.
  */
-
-const n = (count: number): string => count.toLocaleString('en-US');
 import { intToIpv4, ipv4ToInt, isIpv4Loopback, isLoopback } from './address.js';
+import { formatCountEnUs as n } from '../config/units.js';
 
 /** Up to this many connections, unbound connects from the kernel's choice (127.0.0.1) are the fastest. */
 export const UNBOUND_LOOPBACK_MAX_CONNECTIONS = 12_000;

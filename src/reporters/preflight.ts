@@ -5,7 +5,7 @@
  */
 import { formatEndpoint } from '../preflight/address.js';
 import { compactAddresses } from './format.js';
-import { formatCount } from '../config/units.js';
+import { formatCount, formatCountEnUs } from '../config/units.js';
 import type { CapacityAssessment, Finding, FindingId } from '../preflight/capacity.js';
 import type { SystemLimits } from '../preflight/system-limits.js';
 import type { GrowthPolicy } from '../preflight/growth-plan.js';
@@ -111,7 +111,7 @@ export function formatRunPreflight(p: RunPreflight): string {
   const engine = `\n  ${'engine'.padEnd(16)} ${p.engine.name}${p.engine.why === null ? '' : ` (${p.engine.why})`}`;
   if (p.growth !== null) {
     const stops =
-      p.reach === null ? '' : `; a ramp without --max stops at ${p.reach.connections.toLocaleString('en-US')} (client-limited)`;
+      p.reach === null ? '' : `; a ramp without --max stops at ${formatCountEnUs(p.reach.connections)} (client-limited)`;
     return `${text}\n  ${'grows'.padEnd(16)} ${describeGrowth(p.growth)}${stops}${engine}`;
   }
   return p.workers > 1 ? `${text}${engine}\n  workers          ${p.workers} processes` : `${text}${engine}`;
@@ -120,7 +120,7 @@ export function formatRunPreflight(p: RunPreflight): string {
 /** One line for the preflight: what the run starts with and when it adds more. */
 function describeGrowth(g: GrowthPolicy): string {
   const sources = g.loopbackSources
-    ? `, 127.0.0.2 and up past ${UNBOUND_LOOPBACK_MAX_CONNECTIONS.toLocaleString('en-US')} connections`
+    ? `, 127.0.0.2 and up past ${formatCountEnUs(UNBOUND_LOOPBACK_MAX_CONNECTIONS)} connections`
     : '';
-  return `from the kernel's source address and one process${sources}, a worker process per ${g.perProcess.toLocaleString('en-US')}`;
+  return `from the kernel's source address and one process${sources}, a worker process per ${formatCountEnUs(g.perProcess)}`;
 }

@@ -18,8 +18,6 @@ import { isIpv4Loopback } from '../preflight/address.js';
 import type { EngineRecord } from '../metrics/result.js';
 import type { ProbeDriver, PoolEventListener } from '../controller/driver.js';
 import { LocalDriver } from '../drivers/local-driver.js';
-import { startWorkerGroup } from '../drivers/worker-group.js';
-import { ElasticDriver } from '../drivers/elastic-driver.js';
 import { startSettleTimer } from '../drivers/settle-gc.js';
 
 /** A run ready to start: where it connects, the pool's settings, and this machine's preflight for it. */
@@ -130,14 +128,20 @@ export async function prepareRun(
  * Growing resources: an elastic driver; one process: a local pool (with per-connection events if asked); more:
  * worker processes. When this process holds connections itself it readies itself for them (the fd table, room for
  * the result's histogram encoding, the memory settings worker processes have: src/engine/process-readiness.ts) and
- * runs the settle collection (src/drivers/settle-gc.ts), for as long as it lives.
+ * runs the settle collection (src/drivers/settle-gc.ts), for as long as it lives. The worker processes' and the
+ * elastic driver's modules (with the telemetry merge) load here, for the runs that use them: still before the
+ * first connect, where every module must be loaded (at the open-files limit none can be).
  */
 export async function createDriver(prepared: PreparedRun, onEvent: PoolEventListener | null): Promise<ProbeDriver> {
   const { growth, workers } = prepared.preflight;
-  if (growth === null && workers > 1) return startWorkerGroup(prepared.pool, workers);
+  if (growth === null && workers > 1) return (await import('../drivers/worker-group.js')).startWorkerGroup(prepared.pool, workers);
+  const makeDriver: () => ProbeDriver =
+    growth === null
+      ? () => new LocalDriver(prepared.pool, onEvent)
+      : await import('../drivers/elastic-driver.js').then(({ ElasticDriver }) => () => new ElasticDriver(prepared.pool, growth, onEvent));
   // This process holds connections itself: ready it for them (src/engine/process-readiness.ts).
   const gc = readyForManySockets('run');
-  const driver = growth !== null ? new ElasticDriver(prepared.pool, growth, onEvent) : new LocalDriver(prepared.pool, onEvent);
+  const driver = makeDriver();
   startSettleTimer(() => driver.counters(), gc);
   return driver;
 }
@@ -182,7 +186,7 @@ export async function prepareAgentShare(
   const pool: PoolConfig = { ...poolConfig(settings, targets, fixed.sources.addresses), engine: choice.name, nativeBindNoPort: nativeBindNoPort() };
   let driver: ProbeDriver;
   try {
-    driver = fixed.workers > 1 ? await startWorkerGroup(pool, fixed.workers) : new LocalDriver(pool);
+    driver = fixed.workers > 1 ? await (await import('../drivers/worker-group.js')).startWorkerGroup(pool, fixed.workers) : new LocalDriver(pool);
   } catch (e) {
     throw new Error(`cannot start ${fixed.workers} worker processes: ${(e as Error).message}`, { cause: e });
   }

@@ -13,7 +13,7 @@ import {
 } from '../../src/metrics/result.js';
 import { renderChart, resampleSeries, yScale } from '../../src/reporters/chart.js';
 import { compactAddresses, formatMs, formatTable, quoteServerText, sanitizeText, truncateText } from '../../src/reporters/format.js';
-import { formatCount } from '../../src/config/units.js';
+import { formatCount, formatCountEnUs } from '../../src/config/units.js';
 import { formatHoldSummary } from '../../src/reporters/hold-summary.js';
 import { formatAssertion } from '../../src/reporters/result-sections.js';
 import {
@@ -127,6 +127,11 @@ describe('format helpers', () => {
     expect(formatCount(1234567.6)).toBe('1,234,568');
     expect(formatCount(-1500)).toBe('-1,500');
     expect(formatCount(Number.NaN)).toBe('-');
+  });
+
+  it('formatCountEnUs writes what toLocaleString(\'en-US\') writes, for whole numbers and the rest', () => {
+    const samples = [0, 7, 999, 1000, 14_082, 28_232, 262_144, 1_048_576, -1500, 2 ** 53 - 1, 1234.5678, Infinity, -Infinity, Number.NaN];
+    for (const v of samples) expect(formatCountEnUs(v), String(v)).toBe(v.toLocaleString('en-US'));
   });
 
   it('formats latency milliseconds', () => {
