@@ -21,10 +21,11 @@ const REFUSAL_CLOSE_MS = 200;
 /**
  * A connection that got no bytes and whose server completed the handshake late (its accept queue was full: it
  * dropped the final ACK and resent its SYN-ACK, 1, 3, 7 s after the first) is closed this soon after the last
- * resend when the server refused it once it got to it; and the resend is heard this early at most, relative to the
+ * resend when the server refused it once it got to it (its event loop, or ours, may lag under load: the next
+ * resend is 2 s later, so the windows never meet); and the resend is heard this early at most, relative to the
  * client's establishment (the server's first SYN-ACK).
  */
-const REFUSAL_AFTER_COMPLETION_MS = 1000;
+const REFUSAL_AFTER_COMPLETION_MS = 1500;
 const RESEND_SLACK_MS = 300;
 
 /** How a held connection ended, as the late-refusal rule reads it (ms on one clock; null: not known). */
