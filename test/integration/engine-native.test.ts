@@ -172,7 +172,7 @@ describeNeeding([need.nativeCore], 'native engine', () => {
   });
 
   it('a socket command of the CLI starts growing the table before its modules load; other commands never load the core', () => {
-    // --version exits as soon as commander has parsed: a ramp's early start shows, --version's absence of it.
+    // --version alone exits from the entry, before early-start.ts: a ramp's early start shows, --version's absence of it.
     // Waits up to `waitMs` for the table: long where it must grow, a moment (it grows in milliseconds) where not.
     const script = (args: string[], waitMs: number) => `
       process.argv.splice(1, process.argv.length, "tcpprobe", ...${JSON.stringify(args)});
