@@ -38,6 +38,7 @@ const SECOND_ENGINE_FILES = [
   'test/integration/late-denial.test.ts',
   'test/integration/handshake-audit.test.ts',
   'test/integration/nothing-held.test.ts',
+  'test/integration/serve-workers.test.ts',
   'test/conformance/redis.test.ts',
   'test/conformance/connlimit.test.ts',
   'test/conformance/nginx-stream.test.ts',

@@ -37,17 +37,22 @@
 
 /*
  * Record kinds; a record is REC_WORDS int32: kind, fd, id, a, b. Established: a = connect microseconds, b = SYNs
- * the kernel resent (-1: unknown).
+ * the kernel resent (-1: unknown). Accepted (the built-in target's accept path): a connection taken from the
+ * listener, under an id the core gave it. Listen failed: accept() failed for want of fds (a = errno); the listener
+ * is paused until acceptBudget() is called again.
  */
-enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4 };
+enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4, EV_ACCEPTED = 5, EV_LISTEN_FAILED = 6 };
 #define REC_WORDS 5
 /*
  * The interface version: what the calls take and what the records carry. Bump it with any change to either, and
  * CORE_INTERFACE in src/engine/native-addon.ts with it: a core built from older sources then refuses to load
  * instead of handing over records that mean something else (2: an established record's b is the SYN resend count;
- * 3: a closed record's b, and a read failure's b less one, is the segments received, for a connection that got no bytes).
+ * 3: a closed record's b, and a read failure's b less one, is the segments received, for a connection that got no bytes;
+ * 4: the accept path: listen, unlisten, listenerCopy, acceptBudget, adopt, and the accepted records).
  */
-#define CORE_INTERFACE 3
+#define CORE_INTERFACE 4
+/* Connections taken from the listener per readiness event, so one turn cannot be spent accepting alone. */
+#define ACCEPTS_PER_EVENT 256
 /* epoll events taken per epoll_wait, and rounds per poll callback (bounds the time one turn can take). */
 #define EPOLL_BATCH 512
 #define MAX_ROUNDS 32
@@ -88,6 +93,13 @@ typedef struct {
   int finalized;
   int poll_closed;
   int bind_no_port;
+  /* The accept path: one listening socket (a copy of the caller's), or -1. */
+  int listen_fd;
+  /* In the epoll set; out of it while the budget is spent or accept() ran out of fds. */
+  int listen_armed;
+  /* Connections still to accept before the listener pauses (the caller keeps it below its open-files limit). */
+  int64_t accept_budget;
+  int32_t next_accept_id;
   uint64_t batches;
   uint64_t records;
 } core_t;
@@ -252,7 +264,62 @@ static int32_t syn_retransmits(int fd, uint64_t connect_us) {
   return ti.tcpi_total_retrans > INT32_MAX ? INT32_MAX : (int32_t)ti.tcpi_total_retrans;
 }
 
+static void arm_listener(core_t *c, int on) {
+  if (c->listen_fd < 0 || c->listen_armed == on) return;
+  if (on) {
+    /* EPOLLEXCLUSIVE: of the processes waiting on copies of one listener, the kernel wakes one per connection. */
+    struct epoll_event ee = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = c->listen_fd};
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ee) != 0) return;
+  } else {
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->listen_fd, NULL);
+  }
+  c->listen_armed = on;
+}
+
+/* Hold a connected socket as accepted under `id`: read and discarded, its end reported like a connect's. */
+static int hold_accepted(core_t *c, int fd, int32_t id) {
+  struct epoll_event ee = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+  if (grow_conns(c, fd) != 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ee) != 0) return -1;
+  conn_t *k = &c->conns[fd];
+  memset(k, 0, sizeof(*k));
+  k->id = id;
+  k->state = S_OPEN;
+  k->started_ns = now_ns();
+  c->open_fds++;
+  return 0;
+}
+
+static void accept_some(core_t *c) {
+  for (int i = 0; i < ACCEPTS_PER_EVENT && c->accept_budget > 0; i++) {
+    int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN) return;
+      /* EMFILE, ENFILE, ENOBUFS: a level-triggered listener would wake us for ever; pause it and say so. */
+      push_rec(c, EV_LISTEN_FAILED, c->listen_fd, 0, errno, 0);
+      arm_listener(c, 0);
+      return;
+    }
+    if (c->next_accept_id <= 0 || c->next_accept_id == INT32_MAX) c->next_accept_id = 1;
+    int32_t id = c->next_accept_id++;
+    if (hold_accepted(c, fd, id) != 0) {
+      struct linger lg = {1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+      close(fd);
+      continue;
+    }
+    push_rec(c, EV_ACCEPTED, fd, id, 0, 0);
+    c->accept_budget--;
+  }
+  if (c->accept_budget <= 0) arm_listener(c, 0);
+  update_ref(c);
+}
+
 static void handle_event(core_t *c, int fd, uint32_t events) {
+  if (fd >= 0 && fd == c->listen_fd) {
+    accept_some(c);
+    return;
+  }
   if (fd < 0 || (size_t)fd >= c->nconns) return;
   conn_t *k = &c->conns[fd];
   if (k->state == S_CONNECTING) {
@@ -326,7 +393,15 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   deliver(c);
 }
 
+static void close_listener(core_t *c) {
+  if (c->listen_fd < 0) return;
+  close(c->listen_fd); /* also leaves the epoll set */
+  c->listen_fd = -1;
+  c->listen_armed = 0;
+}
+
 static void close_all(core_t *c) {
+  close_listener(c);
   for (size_t fd = 0; fd < c->nconns; fd++) {
     if (c->conns[fd].state != S_FREE) release(c, (int)fd, c->conns[fd].state != S_CONNECTING);
   }
@@ -482,6 +557,7 @@ static napi_value core_new(napi_env env, napi_callback_info info) {
     return NULL;
   }
   c->env = env;
+  c->listen_fd = -1;
   c->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (c->epfd < 0) {
     free(c);
@@ -703,6 +779,89 @@ static napi_value core_set_keepalive(napi_env env, napi_callback_info info) {
   return boolean(env, k != NULL);
 }
 
+/*
+ * listen(fd, budget) -> the core's own copy of the listening socket fd (>= 0), or -errno. The caller may close its
+ * fd afterwards; the core accepts up to `budget` connections (see acceptBudget), replacing any earlier listener.
+ */
+static napi_value core_listen(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  core_t *c = unwrap(env, info, &argc, argv);
+  if (c == NULL) return NULL;
+  int32_t fd;
+  int64_t budget;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_int64(env, argv[1], &budget));
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return num(env, -errno);
+  int flags = fcntl(own, F_GETFL);
+  if (flags < 0 || fcntl(own, F_SETFL, flags | O_NONBLOCK) != 0) {
+    int err = errno;
+    close(own);
+    return num(env, -err);
+  }
+  close_listener(c);
+  c->listen_fd = own;
+  c->accept_budget = budget;
+  arm_listener(c, budget > 0);
+  return num(env, own);
+}
+
+/* unlisten(): close the core's copy of the listening socket (others' copies go on listening). */
+static napi_value core_unlisten(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  core_t *c = unwrap(env, info, &argc, NULL);
+  if (c == NULL) return NULL;
+  close_listener(c);
+  return NULL;
+}
+
+/* listenerCopy() -> a new fd for the listening socket, the caller's to close, or -1 without one. */
+static napi_value core_listener_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  core_t *c = unwrap(env, info, &argc, NULL);
+  if (c == NULL) return NULL;
+  return num(env, c->listen_fd < 0 ? -1 : fcntl(c->listen_fd, F_DUPFD_CLOEXEC, 0));
+}
+
+/* acceptBudget(n): accept up to n more connections from now on (0 pauses the listener; it resumes after a failure). */
+static napi_value core_accept_budget(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  core_t *c = unwrap(env, info, &argc, argv);
+  if (c == NULL) return NULL;
+  int64_t budget;
+  CHECK(napi_get_value_int64(env, argv[0], &budget));
+  c->accept_budget = budget;
+  arm_listener(c, budget > 0);
+  return NULL;
+}
+
+/*
+ * adopt(fd, id) -> the core's own fd for a connected socket accepted elsewhere (the caller closes its own), held
+ * like an accepted one under `id` (no record: the caller knows it), or -errno.
+ */
+static napi_value core_adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  core_t *c = unwrap(env, info, &argc, argv);
+  if (c == NULL) return NULL;
+  int32_t fd, id;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_int32(env, argv[1], &id));
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return num(env, -errno);
+  int flags = fcntl(own, F_GETFL);
+  errno = 0;
+  if (flags < 0 || fcntl(own, F_SETFL, flags | O_NONBLOCK) != 0 || hold_accepted(c, own, id) != 0) {
+    int err = errno != 0 ? errno : ENOMEM;
+    close(own);
+    return num(env, -err);
+  }
+  update_ref(c);
+  return num(env, own);
+}
+
 /* stats() -> { openFds, batches, records } */
 static napi_value core_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -735,6 +894,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"localPort", NULL, core_local_port, NULL, NULL, NULL, napi_default, NULL},
       {"setKeepAlive", NULL, core_set_keepalive, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, core_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"listen", NULL, core_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"unlisten", NULL, core_unlisten, NULL, NULL, NULL, napi_default, NULL},
+      {"listenerCopy", NULL, core_listener_copy, NULL, NULL, NULL, napi_default, NULL},
+      {"acceptBudget", NULL, core_accept_budget, NULL, NULL, NULL, napi_default, NULL},
+      {"adopt", NULL, core_adopt, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, core_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls;

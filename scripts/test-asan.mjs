@@ -15,6 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = [
   'test/integration/engine-native.test.ts',
   'test/integration/ramp-engine.test.ts',
+  'test/integration/serve-workers.test.ts',
 ];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tcpprobe-asan-'));

@@ -4,12 +4,11 @@
  * quietly the JS engine. The choice and, for the JS engine, why, go into the result and the report.
  */
 import { UsageError } from '../errors.js';
-import { nativeCoreProblem } from '../engine/native-addon.js';
+import { ENGINE_ENV, nativeCoreProblem } from '../engine/native-addon.js';
 import type { EngineName } from '../types/pool-config.js';
 import type { EngineRecord } from '../metrics/result.js';
 
-/** The default for --engine when the flag is not given (the test suite runs each engine through it). */
-export const ENGINE_ENV = 'TCPPROBE_ENGINE';
+export { ENGINE_ENV };
 
 /** The native core's way to bind source addresses, for measurement only: "noport" (docs/native-engine.md). */
 export const NATIVE_BIND_ENV = 'TCPPROBE_NATIVE_BIND';

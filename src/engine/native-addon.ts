@@ -18,6 +18,12 @@ export interface NativeCore {
   setKeepAlive(fd: number, id: number, seconds: number): boolean;
   stats(): { openFds: number; batches: number; records: number };
   close(): void;
+  /** The accept path (the built-in target's): see native/tcpcore.c. */
+  listen(fd: number, budget: number): number;
+  unlisten(): void;
+  listenerCopy(): number;
+  acceptBudget(budget: number): void;
+  adopt(fd: number, id: number): number;
 }
 
 export interface NativeAddon {
@@ -33,7 +39,13 @@ export interface NativeAddon {
  * The core's interface version these sources expect (CORE_INTERFACE in native/tcpcore.c): a core built from other
  * sources, such as a checkout's build/ left from before a pull, is refused with a line saying to rebuild it.
  */
-export const CORE_INTERFACE = 3;
+export const CORE_INTERFACE = 4;
+
+/**
+ * The default for --engine when the flag is not given (the test suite runs each engine through it); `js` also keeps
+ * `serve --workers N` on Node sockets (server/native-serving.ts).
+ */
+export const ENGINE_ENV = 'TCPPROBE_ENGINE';
 
 /** Overrides the addon file (the sanitizer build in CI; a missing path shows the fallback). */
 export const NATIVE_ADDON_ENV = 'TCPPROBE_NATIVE_ADDON';

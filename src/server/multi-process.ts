@@ -5,6 +5,7 @@
  * alternatives: docs/performance.md, "How `serve --workers N` works".
  */
 import { UsageError } from '../errors.js';
+import type { EngineName } from '../types/pool-config.js';
 import { AdmissionLedger } from './admission-ledger.js';
 import {
   checkTargetServerOptions,
@@ -26,7 +27,19 @@ export type WorkerLostListener = (name: string, connections: number) => void;
 /** A running multi-process target: a TargetServer that can also tell how its connections are spread. */
 export interface MultiProcessTarget extends TargetServer {
   /** Admitted open connections per worker process. */
-  workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[];
+  workerLoads(): WorkerLoad[];
+}
+
+/** One worker process of a multi-process target, as the primary knows it. */
+export interface WorkerLoad {
+  name: string;
+  pid: number | null;
+  /** Admitted connections open. */
+  open: number;
+  alive: boolean;
+  accepting: boolean;
+  /** Whose sockets hold its connections: the native core's accept path, or Node's (src/server/native-serving.ts). */
+  engine: EngineName | null;
 }
 
 /** Problems with running `options` over `workers` processes (on top of checkTargetServerOptions). */
@@ -109,6 +122,7 @@ class TargetPrimary implements MultiProcessTarget {
       denial: o.overLimit === 'close' ? 'close' : 'reset',
       capped: o.maxConns !== null,
       overLimitMessage: o.overLimitMessage,
+      backlog: o.backlog,
       maxHeld,
     };
     await spawnServeWorkers(this.slots, workers, settings, {
@@ -122,13 +136,14 @@ class TargetPrimary implements MultiProcessTarget {
     return targetStats(this.ledger.open, this.ledger.counts(), this.listener.accepting());
   }
 
-  workerLoads(): { name: string; pid: number | null; open: number; alive: boolean; accepting: boolean }[] {
+  workerLoads(): WorkerLoad[] {
     return this.slots.map((s) => ({
       name: s.name,
       pid: s.child.pid ?? null,
       open: this.ledger.openOf(s),
       alive: s.alive,
       accepting: s.alive && s.listening,
+      engine: s.engine,
     }));
   }
 

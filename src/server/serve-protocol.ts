@@ -5,6 +5,8 @@
  * `grant` (and one `deny` for the rest, at the cap).
  */
 
+import type { EngineName } from '../types/pool-config.js';
+
 /** What a worker needs to serve the connections it admits. */
 export interface ServeWorkerSettings {
   /** Written to every admitted connection; null for none. */
@@ -16,6 +18,8 @@ export interface ServeWorkerSettings {
   /** What a denied connection gets: FIN after `overLimitMessage` ('close'), or RST ('reset'). */
   denial: 'close' | 'reset';
   overLimitMessage: string | null;
+  /** The shared listening socket's backlog, kept when a worker lends a copy made by the native core. */
+  backlog: number;
   /**
    * Admission is the primary's (there is a cap): ask with `want`, wait for `grant` or `deny`. Without a cap the
    * worker admits at once and only reports `opened`, which saves a round trip per batch of connections.
@@ -57,7 +61,8 @@ export type ToServeWorker =
 
 /** Worker to primary. */
 export type FromServeWorker =
-  | { kind: 'ready'; pid: number; maxHeld: number }
+  /** `engine`: whose sockets hold the connections, the native core's or Node's (native-serving.ts). */
+  | { kind: 'ready'; pid: number; maxHeld: number; engine: EngineName }
   /** `count` more connections accepted and waiting for admission (with a cap). */
   | { kind: 'want'; count: number }
   /** `count` more connections accepted and turned away at once, at the cap (after `cap` with `atCap: true`). */

@@ -4,8 +4,8 @@
  * accepted (one `want` per batch); without one it admits at once and reports the number. It holds what was
  * admitted: greeting, echo or discard, close after `closeAfterMs`, and a report of every close (batched) so the
  * primary's global count stays exact. What was denied gets the over-limit treatment here (message and FIN, or RST).
- * The serving itself is the serving core's (serving-core.ts), the same as in one process; admission here is the
- * primary's grant.
+ * The serving itself is the serving core's (serving-core.ts), the same as in one process, or the native core's
+ * (native-serving.ts) where it loads and the settings allow; admission here is the primary's grant.
  *
  * It stops accepting before its open-files limit (`maxHeld`) and says so. It exits when the primary asks it to stop,
  * and also when the primary goes away however it went (the IPC channel disconnects): the kernel then closes every
@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { FifoQueue } from '../engine/fifo-queue.js';
 import { parseOpenFilesLimit } from '../preflight/proc-parse.js';
 import type { FromServeWorker, ServeWorkerSettings, ToServeWorker } from './serve-protocol.js';
-import { servedId, ServingCore, type Admission, type ServedClose, type ServedSocket } from './serving-core.js';
+import { ServingCore, type Admission, type ServedClose, type Serving } from './serving-core.js';
+import { NativeServing, nativeServingProblem } from './native-serving.js';
 import { readyForManySockets } from '../engine/process-readiness.js';
 
 // This process accepts and holds connections: the fd table grows (one RCU wait, on the native core's thread) while
@@ -32,13 +33,18 @@ function resumeMargin(): number {
   return Math.min(500, Math.ceil(maxHeld / 20));
 }
 
+/** A connection as the serving side names it: a Node socket, or the native core's record of one. */
+type Conn = unknown;
+
 let settings: ServeWorkerSettings | null = null;
-let core: ServingCore | null = null;
+let core: Serving<Conn> | null = null;
+/** The native accept path, when this process uses it; else Node accepts on `listener`. */
+let native: NativeServing | null = null;
 let maxHeld = 0;
 let listener: net.Server | null = null;
 let full = false;
 /** Accepted, waiting for the primary's grant or deny, oldest first. */
-const waiting = new FifoQueue<ServedSocket>();
+const waiting = new FifoQueue<Conn>();
 let wanted = 0;
 /**
  * The primary said the global count is at the cap: turn new connections away here, at once. Asking would cost a
@@ -107,7 +113,7 @@ function ownOpenFilesLimit(): number {
  * Admission by the primary's grant: without a cap, admit at once under an id of our own and report the number;
  * at the cap (as the primary last said), turn away at once; else wait for the primary's answer to a `want`.
  */
-const primaryGrant: Admission = {
+const primaryGrant: Admission<Conn> = {
   arrived(socket, served) {
     if (stopping) {
       served.turnAway(socket, 'reset');
@@ -138,16 +144,41 @@ function denial(): 'close' | 'reset' {
 }
 
 /** Every close of an admitted connection is reported, but evictions: the primary has already counted those. */
-function onServedClosed(socket: ServedSocket, how: ServedClose): void {
-  if (how === 'client') byClient.push(servedId(socket));
-  else if (how === 'expired') byServer.push(servedId(socket));
+function onServedClosed(id: number, how: ServedClose): void {
+  if (how === 'client') byClient.push(id);
+  else if (how === 'expired') byServer.push(id);
   if (how !== 'evicted') scheduleFlush();
   maybeRoom();
 }
 
 function closeListener(): void {
+  native?.unlisten();
   listener?.close();
   listener = null;
+}
+
+/** Accept on this copy of the listening socket: in the native core, or with Node. */
+function takeListener(server: net.Server): void {
+  if (native !== null) {
+    native.listen(server);
+    return;
+  }
+  listener = server;
+  server.on('connection', onAccept);
+  server.on('error', ignoreServerError);
+}
+
+/** Answer `lend`: a copy of our listening socket for the primary, or none. */
+function lendListener(): void {
+  const copy = native !== null ? native.listenerToLend(settings?.backlog ?? 511) : listener;
+  if (copy === null || !process.connected) {
+    send({ kind: 'listener' });
+    return;
+  }
+  // A copy made for lending is ours to close once it is on its way; Node's own listener stays ours to accept on.
+  process.send?.({ kind: 'listener' } satisfies FromServeWorker, copy, {}, () => {
+    if (copy !== listener) copy.close();
+  });
 }
 
 function maybeRoom(): void {
@@ -175,17 +206,21 @@ function ignoreServerError(): void {
 }
 
 function onAccept(socket: net.Socket): void {
-  core?.accept(socket);
+  if (native !== null) native.adopt(socket);
+  else if (core instanceof ServingCore) core.accept(socket);
 }
 
 function handle(msg: ToServeWorker, handleArg: unknown): void {
   switch (msg.kind) {
-    case 'start':
+    case 'start': {
       settings = msg.settings;
-      core = new ServingCore(settings, primaryGrant, onServedClosed);
       maxHeld = settings.maxHeld ?? ownOpenFilesLimit() - FD_RESERVE;
-      send({ kind: 'ready', pid: process.pid, maxHeld });
+      const why = nativeServingProblem(settings);
+      native = why === null ? new NativeServing(settings, primaryGrant, onServedClosed, maxHeld) : null;
+      core = native ?? new ServingCore(settings, primaryGrant, onServedClosed);
+      send({ kind: 'ready', pid: process.pid, maxHeld, engine: native !== null ? 'native' : 'js' });
       return;
+    }
     case 'listen': {
       const server = handleArg as net.Server | undefined;
       if (server === undefined) return;
@@ -195,14 +230,11 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
         if (full) send({ kind: 'full' }); // it crossed our report on the way: say again that we do not accept
         return;
       }
-      listener = server;
-      server.on('connection', onAccept);
-      server.on('error', ignoreServerError);
+      takeListener(server);
       return;
     }
     case 'lend':
-      if (listener !== null && process.connected) process.send?.({ kind: 'listener' } satisfies FromServeWorker, listener);
-      else send({ kind: 'listener' });
+      lendListener();
       return;
     case 'unlisten':
       closeListener();

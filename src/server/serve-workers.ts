@@ -2,6 +2,7 @@
  * The worker processes of `tcpprobe serve --workers N`, as the primary (src/server/multi-process.ts) sees them:
  * forking them, waiting until each is ready, and stopping them in order (or by PID when they do not).
  */
+import type { EngineName } from '../types/pool-config.js';
 import { compiledEntry } from '../compiled-entry.js';
 import { once } from 'node:events';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -26,6 +27,8 @@ export interface WorkerSlot {
   full: boolean;
   /** The generation of an `unlisten` it has not confirmed yet, if any. */
   unlistenPending: number | null;
+  /** Whose sockets hold its connections, as it said when ready; null before. */
+  engine: EngineName | null;
 }
 
 export interface WorkerEvents {
@@ -61,6 +64,7 @@ export async function spawnServeWorkers(
       listening: false,
       full: false,
       unlistenPending: null,
+      engine: null,
     };
     slots.push(slot);
     // A socket handed over from a listener the primary then closes makes Node ask each child to report when it
@@ -73,6 +77,7 @@ export async function spawnServeWorkers(
       new Promise<void>((resolve, reject) => {
         const onMessage = (msg: FromServeWorker): void => {
           if (msg.kind !== 'ready') return;
+          slot.engine = msg.engine;
           child.off('message', onMessage);
           child.off('exit', onExit);
           resolve();

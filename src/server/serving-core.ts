@@ -50,11 +50,32 @@ export type ServedSocket = net.Socket & { [CORE]: ServingCore; [STATE]: ServedSt
 export type ServedClose = 'client' | 'expired' | 'evicted';
 
 /**
- * Admission: decides on each connection that arrived. It answers with `serve`, `turnAway`, or later (the
- * primary's grant); the core calls it once per connection.
+ * What admission and a worker process drive, whoever holds the sockets: this core (Node sockets) or the native
+ * accept path (native-serving.ts); `C` is a connection as that side names it.
  */
-export interface Admission {
-  arrived(socket: ServedSocket, core: ServingCore): void;
+export interface Serving<C> {
+  /** Served connections open now. */
+  readonly openCount: number;
+  counts(): ServedCounts;
+  /** The oldest served connection still open. */
+  oldest(): C | undefined;
+  byId(id: number): C | undefined;
+  /** Serve an admitted connection under `id`; false when it is gone already (admitted and closed at once). */
+  serve(conn: C, id: number): boolean;
+  /** Over the limit: `overLimitMessage` then FIN ('close'), or RST ('reset'). */
+  turnAway(conn: C, how: 'close' | 'reset'): void;
+  /** Graceful close (FIN) of a served connection by this server. */
+  closeByServer(conn: C, how: 'expired' | 'evicted'): void;
+  /** Reset every connection; resolves when all have closed. Nothing is told to the owner or counted from here. */
+  teardown(): Promise<void>;
+}
+
+/**
+ * Admission: decides on each connection that arrived. It answers with `serve`, `turnAway`, or later (the
+ * primary's grant); the serving side calls it once per connection.
+ */
+export interface Admission<C = ServedSocket> {
+  arrived(conn: C, serving: Serving<C>): void;
 }
 
 /** What a core counts; admission counts what it turned away (the one stats shape is in target-stats.ts). */
@@ -63,7 +84,7 @@ export type ServedCounts = Omit<ServeCounts, 'overLimit'>;
 /** How often the closeAfterMs deadlines are checked. */
 const SWEEP_INTERVAL_MS = 20;
 
-export class ServingCore {
+export class ServingCore implements Serving<ServedSocket> {
   /** Served connections by id, oldest first (a Map keeps insertion order), which is what eviction needs. */
   private readonly open = new Map<number, ServedSocket>();
   /** Every socket not yet closed, served or not, so teardown can reset them all. */
@@ -75,11 +96,11 @@ export class ServingCore {
   private whenDrained: (() => void) | null = null;
   private readonly counted: ServedCounts = { accepted: 0, peakOpen: 0, closedByClient: 0, closedByServer: 0 };
 
-  /** @param onClosed told of every close of a served connection, after the core counted it */
+  /** @param onClosed told of every close of a served connection (by the id it was served under), after it was counted */
   constructor(
     private readonly settings: ServingSettings,
     private readonly admission: Admission,
-    private readonly onClosed: (socket: ServedSocket, how: ServedClose) => void,
+    private readonly onClosed: (servedId: number, how: ServedClose) => void,
   ) {
     this.greeting = settings.greeting === null ? null : Buffer.from(settings.greeting, 'utf8');
     this.overLimitMessage = settings.overLimitMessage === null ? null : Buffer.from(settings.overLimitMessage, 'utf8');
@@ -165,7 +186,7 @@ export class ServingCore {
     this.open.delete(socket[ID]);
     this.counted.closedByServer++;
     socket.destroySoon();
-    this.onClosed(socket, how);
+    this.onClosed(socket[ID], how);
   }
 
   /**
@@ -194,7 +215,7 @@ export class ServingCore {
     socket[STATE] = ServedState.Gone;
     this.open.delete(socket[ID]);
     this.counted.closedByClient++;
-    this.onClosed(socket, 'client');
+    this.onClosed(socket[ID], 'client');
   }
 
   handleSocketClosed(socket: ServedSocket): void {
@@ -215,11 +236,6 @@ export class ServingCore {
       this.closeByServer(socket, 'expired');
     }
   };
-}
-
-/** The id a served connection was admitted under. */
-export function servedId(socket: ServedSocket): number {
-  return socket[ID];
 }
 
 /*

@@ -14,7 +14,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { UsageError } from '../errors.js';
 import { startIgnoreWorker } from './ignore-worker-host.js';
-import { ServingCore, type Admission, type ServedSocket } from './serving-core.js';
+import { ServingCore, type Admission, type ServedSocket, type Serving } from './serving-core.js';
 import { targetStats, type TargetServerStats } from './target-stats.js';
 import { readyForManySockets } from '../engine/process-readiness.js';
 
@@ -212,7 +212,7 @@ export class CappedListener implements TargetServer, Admission {
   }
 
   /** Admission by the local cap: serve within it; at it, the mode's treatment. */
-  arrived(socket: ServedSocket, core: ServingCore): void {
+  arrived(socket: ServedSocket, core: Serving<ServedSocket>): void {
     if (this.state === 'closed') {
       core.turnAway(socket, 'reset');
       return;

@@ -16,6 +16,7 @@ import { NEEDS_SS, serverCount } from '../helpers/kernel-count.js';
 import { itNeeding } from '../helpers/needs.js';
 import { EXIT } from '../../src/metrics/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
+import { testEngine } from '../helpers/engine.js';
 
 const CAP = 20;
 
@@ -62,6 +63,8 @@ describe('serve over several processes, within the cap', () => {
     await waitFor(() => server.stats().open === 30, 'the workers to report thirty');
     const loads = server.workerLoads();
     expect(loads.reduce((sum, w) => sum + w.open, 0)).toBe(30);
+    // Echo is served with Node sockets, whatever the engine.
+    expect(loads.map((w) => w.engine)).toEqual(['js', 'js', 'js']);
     expect(loads.every((w) => w.alive && w.pid !== null)).toBe(true);
     // As many workers accept at a time as there are CPUs (the least loaded), so they do not all wake for each.
     expect(loads.filter((w) => w.accepting)).toHaveLength(Math.min(3, os.availableParallelism()));
@@ -90,6 +93,8 @@ describe('serve over several processes, within the cap', () => {
     const first = await connectMany(server.port, 10);
     await waitFor(() => !server.stats().accepting, 'both workers to stop accepting at 5 each');
     expect(server.workerLoads().map((w) => w.open)).toEqual([5, 5]);
+    // A holding target accepts in the native core unless the JS engine is asked for (src/server/native-serving.ts).
+    expect(server.workerLoads().map((w) => w.engine)).toEqual([testEngine, testEngine]);
     expect((await connectSettled(server.port)).errorCode).toBe('ECONNREFUSED');
 
     // With every copy of the listening socket closed, the primary binds a new one once workers have room.
@@ -100,6 +105,26 @@ describe('serve over several processes, within the cap', () => {
     );
     await connectMany(server.port, 3);
     expect(server.stats()).toMatchObject({ open: 3, accepted: 13, closedByClient: 10, overLimit: 0 });
+    expectBalanced(server);
+  });
+
+  it('a worker at its limit lends its copy of the listening socket to one without a copy', async () => {
+    // One worker more than may listen at a time: it gets a copy only when another fills up and lends its own.
+    const workers = os.availableParallelism() + 1;
+    const server = await startMulti({ greeting: GREETING }, workers, 4);
+    expect(server.workerLoads().filter((w) => w.accepting)).toHaveLength(workers - 1);
+    const clients: Client[] = [];
+    for (let i = 0; i < 4 * workers; i++) {
+      // Connect only while a worker with room holds a copy: between one filling up and the lend landing, none may.
+      if (i > 0) await waitFor(() => server.workerLoads().some((w) => w.accepting && w.open < 4), 'a worker with room and a copy');
+      const [client] = await connectMany(server.port, 1);
+      clients.push(client as Client);
+      await waitFor(() => client?.data === GREETING, 'its greeting');
+      await waitFor(() => server.stats().open === i + 1, 'the count');
+    }
+    await waitFor(() => !server.stats().accepting, 'every worker to fill up');
+    expect(server.workerLoads().map((w) => w.open)).toEqual(Array.from({ length: workers }, () => 4));
+    expect(server.stats()).toMatchObject({ open: 4 * workers, accepted: 4 * workers, overLimit: 0 });
     expectBalanced(server);
   });
 
