@@ -74,9 +74,10 @@ async function stopTarget(target) {
   clearTimeout(timer);
 }
 
-/** Sample the tree rooted at `pid` every SAMPLE_MS: peak summed RSS, and the latest CPU total. */
+/** Sample the tree rooted at `pid` every SAMPLE_MS: peak memory (and summed VmRSS), and the latest CPU total. */
 function sampler(pid) {
   let peak = 0;
+  let peakSum = 0;
   let first = null;
   let last = { rss: 0, cpu: 0, processes: 0 };
   const take = () => {
@@ -86,6 +87,7 @@ function sampler(pid) {
       first ??= s;
     }
     if (s.rss > peak) peak = s.rss;
+    if (s.rssSum > peakSum) peakSum = s.rssSum;
     return s;
   };
   const timer = setInterval(take, SAMPLE_MS);
@@ -93,6 +95,9 @@ function sampler(pid) {
     take,
     get peak() {
       return peak;
+    },
+    get peakSum() {
+      return peakSum;
     },
     get last() {
       return last;
@@ -146,6 +151,7 @@ async function runProbe(port, targetPid) {
       heldMs: held.ms,
       baselineRss: base.rss,
       peakRss: samples.peak,
+      peakRssSum: samples.peakSum,
       settledRss: settled.rss,
       cpuSec: settled.cpu,
       targetCpuSec: target.cpu,
@@ -200,6 +206,8 @@ async function runRamp(port, targetPid) {
     connections: found,
     verdictMs,
     peakRss: samples.peak,
+    // Summed VmRSS, which counts the node binary's pages once per process (bench-proc.mjs), for comparison.
+    peakRssSum: samples.peakSum,
     // What every process of the run added at its peak, over the client process's own start (issue 25's bound).
     baselineRss: samples.first?.rss ?? null,
     cpuSec: samples.last.cpu,

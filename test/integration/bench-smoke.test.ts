@@ -41,7 +41,7 @@ it('runs every case once with a tiny N, prints the table and the goals, and writ
   expect(run.stdout).toMatch(/(met|NOT MET) +r10k +time to the verdict <= 1x the plain loop's time to open as many: \d+\.\d\dx/);
   // The cost curve: time per 1,000 connections for every sized case, and the peak of all processes over the start.
   expect(run.stdout).toMatch(/ms\/1k conns/);
-  expect(run.stdout).toMatch(/(met|NOT MET) +r1m +RSS of all tcpprobe processes at the peak, above the first one's start, <= 100 MB: \d+ MB/);
+  expect(run.stdout).toMatch(/(met|NOT MET) +r1m +memory of all tcpprobe processes at the peak, above the first one's start, <= 100 MB: \d+ MB/);
 
   const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchDoc;
   expect(doc.schema).toBe('tcpprobe-bench');

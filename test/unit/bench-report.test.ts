@@ -164,7 +164,7 @@ describe('goals of the issue 11 and 25 cases', () => {
     expect(figures.peakRssPerConnKb).toBeCloseTo(2.048, 3);
     const goals = checkGoals(summarize([byId('r1m')], new Map([['r1m', [run(2050), run(2000), run(2200)]]])));
     expect(goals.map((g) => [g.goal, g.figure, g.met])).toEqual([
-      ["RSS of all tcpprobe processes at the peak, above the first one's start, <= 2000 MB", '2000 MB', true],
+      ["memory of all tcpprobe processes at the peak, above the first one's start, <= 2000 MB", '2000 MB', true],
       ['exact cap found in <= 60 s', '50.00 s', true],
       ['the cap found exactly, every run', '3/3 exact', true],
     ]);
