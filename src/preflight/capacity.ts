@@ -14,12 +14,16 @@ import { formatCountEnUs } from '../config/units.js';
 import type { Static } from 'typebox';
 import type { FindingIdSchema, FindingSchema } from './doctor-schema.js';
 
-/** Connection counts as every reporter writes them ("19,936"); limits stay as typed into sysctl and ulimit. */
+/** Connection counts as every reporter writes them ("19,872"); limits stay as typed into sysctl and ulimit. */
 const n = formatCountEnUs;
 import type { SystemLimits } from './system-limits.js';
 
-/** File descriptors Node itself keeps open per process (event loop, pipes, stdio), kept out of the fd reach. */
-export const DEFAULT_FD_RESERVE_PER_PROCESS = 64;
+/**
+ * File descriptors kept out of the fd reach per process: Node's own (event loop, pipes, stdio) and room for `ss`
+ * and the history file, 64; and the channel to each worker process the first process may lead, one per worker.
+ * Without the second part, the first process of a run with 40 worker processes ran out of fds at 771,340 held.
+ */
+export const DEFAULT_FD_RESERVE_PER_PROCESS = 64 + MAX_WORKERS;
 
 /** Ports per (source address, destination) when the port range cannot be read: Linux's default 32768-60999. */
 const DEFAULT_PORTS_PER_ADDRESS = 28_232;

@@ -70,11 +70,11 @@ function nothingReadable(limits: SystemLimits): boolean {
 /**
  * Render the preflight. `sources` are the addresses connections will be bound to (empty: the kernel picks one).
  * @example
- *   open files       20000 (hard 20000) -> 19936 connections per process
+ *   open files       20000 (hard 20000) -> 19872 connections per process
  *   ports            32768-60999 = 28232 per source address and target
  *   source addresses kernel-chosen
  *   ...
- *   this machine can hold at most 19936 connections to 127.0.0.1:8080 (limited by: open files)
+ *   this machine can hold at most 19872 connections to 127.0.0.1:8080 (limited by: open files)
  */
 export function formatPreflight(
   assessment: CapacityAssessment,

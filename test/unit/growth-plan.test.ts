@@ -10,7 +10,7 @@ import {
   type GrowthPolicy,
 } from '../../src/preflight/growth-plan.js';
 
-const LOOPBACK: GrowthPolicy = { perProcess: 19_936, maxProcesses: 64, loopbackSources: true };
+const LOOPBACK: GrowthPolicy = { perProcess: 19_872, maxProcesses: 64, loopbackSources: true };
 
 describe('growth plan: the kernel source and one process first', () => {
   it('leaves the first 12,000 connections to the kernel, then one 127.x address per 6,000', () => {
@@ -29,8 +29,8 @@ describe('growth plan: the kernel source and one process first', () => {
 
   it('adds a process per open-files limit, at most maxProcesses', () => {
     expect(processForConnection(0, LOOPBACK)).toBe(0);
-    expect(processForConnection(19_935, LOOPBACK)).toBe(0);
-    expect(processForConnection(19_936, LOOPBACK)).toBe(1);
+    expect(processForConnection(19_871, LOOPBACK)).toBe(0);
+    expect(processForConnection(19_872, LOOPBACK)).toBe(1);
     expect(processForConnection(5, { perProcess: 2, maxProcesses: 2, loopbackSources: false })).toBe(1);
   });
 
@@ -40,12 +40,12 @@ describe('growth plan: the kernel source and one process first', () => {
       { fromConnection: 12_000, address: '127.0.0.2' },
       { fromConnection: 18_000, address: '127.0.0.3' },
     ]);
-    // Process 1 takes the run's connections 19,936-39,871: 127.0.0.3 until 24,000, then one address per 6,000.
+    // Process 1 takes the run's connections 19,872-39,743: 127.0.0.3 until 24,000, then one address per 6,000.
     expect(sourceScheduleFor(1, LOOPBACK)).toEqual([
       { fromConnection: 0, address: '127.0.0.3' },
-      { fromConnection: 4_064, address: '127.0.0.4' },
-      { fromConnection: 10_064, address: '127.0.0.5' },
-      { fromConnection: 16_064, address: '127.0.0.6' },
+      { fromConnection: 4_128, address: '127.0.0.4' },
+      { fromConnection: 10_128, address: '127.0.0.5' },
+      { fromConnection: 16_128, address: '127.0.0.6' },
     ]);
   });
 
@@ -78,7 +78,7 @@ describe('how far growth reaches', () => {
   const v6 = [{ address: '::1', family: 6 as const, port: 80 }];
 
   it('with every process and 127.x address the policy may add: the open-files limit x 64 binds', () => {
-    expect(assessGrowth(limits, v4, LOOPBACK).reach).toEqual({ connections: 19_936 * 64, limitedBy: 'fd-limit' });
+    expect(assessGrowth(limits, v4, LOOPBACK).reach).toEqual({ connections: 19_872 * 64, limitedBy: 'fd-limit' });
   });
 
   it('a conntrack table smaller than that binds instead', () => {

@@ -51,13 +51,13 @@ function summary(findings: Finding[]): Record<string, [number | null, string]> {
 }
 
 describe('assessCapacity on this machine', () => {
-  it('10,000 unbound loopback connections fit; open files bind at 19,936', () => {
+  it('10,000 unbound loopback connections fit; open files bind at 19,872', () => {
     const a = assessCapacity(MACHINE, plan({}));
-    expect(a.maxConnections).toBe(19936);
+    expect(a.maxConnections).toBe(19872);
     expect(a.limitedBy).toBe('fd-limit');
     expect(a.plannedConnections).toBe(10_000);
     expect(summary(a.findings)).toEqual({
-      'fd-limit': [19936, 'ok'],
+      'fd-limit': [19872, 'ok'],
       ports: [28232, 'ok'],
       conntrack: [null, 'ok'],
       'file-max': [1232884, 'ok'],
@@ -66,7 +66,7 @@ describe('assessCapacity on this machine', () => {
       'time-wait': [null, 'ok'],
       somaxconn: [null, 'ok'],
     });
-    expect(find(a.findings, 'fd-limit').value).toBe('20000 (hard 20000) -> 19,936 connections per process');
+    expect(find(a.findings, 'fd-limit').value).toBe('20000 (hard 20000) -> 19,872 connections per process');
     expect(find(a.findings, 'ports').value).toBe('32768-60999 = 28,232 per source address and target');
     expect(find(a.findings, 'conntrack').value).toBe('not loaded');
     expect(find(a.findings, 'slow-zone').value).toBe(
@@ -76,10 +76,10 @@ describe('assessCapacity on this machine', () => {
 
   it('reports every limit the plan exceeds, not only the binding one', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 30_000 }));
-    expect(a.maxConnections).toBe(19936);
+    expect(a.maxConnections).toBe(19872);
     expect(a.limitedBy).toBe('fd-limit');
     const s = summary(a.findings);
-    expect(s['fd-limit']).toEqual([19936, 'limit']);
+    expect(s['fd-limit']).toEqual([19872, 'limit']);
     expect(s.ports).toEqual([28232, 'limit']);
     expect(s['slow-zone']).toEqual([null, 'warn']);
     expect(find(a.findings, 'fd-limit').advice).toContain('--workers 2');
@@ -105,7 +105,7 @@ describe('assessCapacity on this machine', () => {
 
   it('suggests ulimit -n when the soft limit is below the hard one', () => {
     const a = assessCapacity({ ...MACHINE, openFilesSoft: 1024 }, plan({}));
-    expect(find(a.findings, 'fd-limit').reach).toBe(960);
+    expect(find(a.findings, 'fd-limit').reach).toBe(896);
     expect(find(a.findings, 'fd-limit').advice).toContain('ulimit -n 20000');
   });
 
@@ -176,7 +176,7 @@ describe('slow zone', () => {
 
   it('is not a cap', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000 }));
-    expect(a.maxConnections).toBe(19936);
+    expect(a.maxConnections).toBe(19872);
   });
 });
 
@@ -213,7 +213,7 @@ describe('conntrack and file-max', () => {
   });
 
   it('names the earlier finding on a tie', () => {
-    const a = assessCapacity({ ...MACHINE, conntrackMax: 19936, conntrackCount: 0 }, plan({}));
+    const a = assessCapacity({ ...MACHINE, conntrackMax: 19872, conntrackCount: 0 }, plan({}));
     expect(a.limitedBy).toBe('fd-limit');
   });
 });
@@ -289,12 +289,12 @@ describe('the cap that binds next', () => {
   const sources = (count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`);
   // [limits, plan, binding, its reach, next, its reach, basis]
   const table: [string, SystemLimits, Partial<CapacityPlan>, FindingId, number, FindingId | null, number | null, string | null][] = [
-    ['one process, unbound', MACHINE, {}, 'fd-limit', 19_936, 'ports', 28_232, 'from one source address'],
-    ['one process, unbound, two targets', MACHINE, { targets: [LOCAL_TARGET, { address: '127.0.0.1', port: 8081 }] }, 'fd-limit', 19_936, 'ports', 56_464, 'from one source address to 2 targets'],
-    ['64 processes, 60 sources', { ...MACHINE, fileMax: 10_000_000 }, { processes: 64, sourceAddresses: sources(60) }, 'fd-limit', 1_275_904, 'ports', 1_693_920, 'over 60 source addresses'],
-    ['fresh namespace, untracked: file-max, then open files', { ...FRESH_NAMESPACE, conntrackTracksHere: false }, { processes: 64, sourceAddresses: sources(250) }, 'file-max', 1_232_224, 'fd-limit', 1_275_904, 'over 64 processes'],
+    ['one process, unbound', MACHINE, {}, 'fd-limit', 19_872, 'ports', 28_232, 'from one source address'],
+    ['one process, unbound, two targets', MACHINE, { targets: [LOCAL_TARGET, { address: '127.0.0.1', port: 8081 }] }, 'fd-limit', 19_872, 'ports', 56_464, 'from one source address to 2 targets'],
+    ['64 processes, 60 sources', { ...MACHINE, fileMax: 10_000_000 }, { processes: 64, sourceAddresses: sources(60) }, 'fd-limit', 1_271_808, 'ports', 1_693_920, 'over 60 source addresses'],
+    ['fresh namespace, untracked: file-max, then open files', { ...FRESH_NAMESPACE, conntrackTracksHere: false }, { processes: 64, sourceAddresses: sources(250) }, 'file-max', 1_232_224, 'fd-limit', 1_271_808, 'over 64 processes'],
     ['fresh namespace, tracked: conntrack, then file-max', { ...FRESH_NAMESPACE, conntrackTracksHere: true }, { processes: 64, sourceAddresses: sources(250) }, 'conntrack', 262_144, 'file-max', 1_232_224, 'machine-wide'],
-    ['only one cap readable', { ...UNKNOWN, openFilesSoft: 1024 }, {}, 'fd-limit', 960, null, null, null],
+    ['only one cap readable', { ...UNKNOWN, openFilesSoft: 1024 }, {}, 'fd-limit', 896, null, null, null],
   ];
   it.each(table)('%s', (_name, limits, over, binding, reach, next, nextReach, basis) => {
     const a = assessCapacity(limits, plan(over));

@@ -18,12 +18,12 @@ describe('formatPreflight', () => {
     });
     expect(formatPreflight(a, MACHINE, [])).toBe(
       [
-        '  open files       20000 (hard 20000) -> 19,936 connections per process',
+        '  open files       20000 (hard 20000) -> 19,872 connections per process',
         '  ports            32768-60999 = 28,232 per source address and target',
         '  source addresses kernel-chosen',
         '  conntrack        not loaded',
         '  tcp_tw_reuse     2 (loopback only)',
-        '  this machine can hold at most 19,936 connections to 127.0.0.1:8080 (limited by: open files)',
+        '  this machine can hold at most 19,872 connections to 127.0.0.1:8080 (limited by: open files)',
         '    if that is lifted, next: ephemeral ports at 28,232 from one source address',
       ].join('\n'),
     );
@@ -44,7 +44,7 @@ describe('formatPreflight', () => {
     expect(lines).toContain(
       '  slow zone        about 8,334 connections per source address, past the ~7,058 where connect() slows',
     );
-    expect(lines).toContain('  limit: open files: 50,000 connections planned, it allows 19,936');
+    expect(lines).toContain('  limit: open files: 50,000 connections planned, it allows 19,872');
     expect(lines.filter((l) => l.startsWith('  warn: slow zone:'))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('    -> '))).toHaveLength(2);
     // Plain text only: no escape codes.
