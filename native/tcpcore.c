@@ -48,7 +48,7 @@ enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4, EV_ACCEPTE
  * CORE_INTERFACE in src/engine/native-addon.ts with it: a core built from older sources then refuses to load
  * instead of handing over records that mean something else (2: an established record's b is the SYN resend count;
  * 3: a closed record's b, and a read failure's b less one, is the segments received, for a connection that got no bytes;
- * 4: the accept path: listen, unlisten, listenerCopy, acceptBudget, adopt, and the accepted records).
+ * 4: the accept path: listen, unlisten, listenerCopy, acceptBudget, adopt, and the accepted records; tcpInfo).
  */
 #define CORE_INTERFACE 4
 /* Connections taken from the listener per readiness event, so one turn cannot be spent accepting alone. */
@@ -862,6 +862,51 @@ static napi_value core_adopt(napi_env env, napi_callback_info info) {
   return num(env, own);
 }
 
+/*
+ * tcpInfo() -> Float64Array of TCPINFO_WORDS per open connection: local port, segments received, bytes received,
+ * milliseconds since data last arrived (-1: unknown). The handshake audit's view of this core's own sockets
+ * (src/engine/handshake-audit.ts), read here with one getsockopt each instead of ss's dump of every socket of the
+ * namespace (1.5 million at a million held, both sides on this machine: ss then ran out of time).
+ */
+#define TCPINFO_WORDS 4
+#define TCPI_BYTES_RECEIVED_OFFSET 128
+static napi_value core_tcp_info(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  core_t *c = unwrap(env, info, &argc, NULL);
+  if (c == NULL) return NULL;
+  size_t open = 0;
+  for (size_t fd = 0; fd < c->nconns; fd++) open += c->conns[fd].state == S_OPEN;
+  napi_value ab, arr;
+  void *raw;
+  CHECK(napi_create_arraybuffer(env, open * TCPINFO_WORDS * sizeof(double), &raw, &ab));
+  double *out = raw;
+  size_t n = 0;
+  for (size_t fd = 0; fd < c->nconns && n < open; fd++) {
+    if (c->conns[fd].state != S_OPEN) continue;
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof(ss);
+    if (getsockname((int)fd, (struct sockaddr *)&ss, &slen) != 0) continue;
+    unsigned char ti[232];
+    socklen_t len = sizeof(ti);
+    memset(ti, 0, sizeof(ti));
+    if (getsockopt((int)fd, IPPROTO_TCP, TCP_INFO, ti, &len) != 0) continue;
+    uint32_t segs = 0, last_recv = 0;
+    uint64_t bytes = 0;
+    if (len >= TCPI_SEGS_IN_OFFSET + sizeof(segs)) memcpy(&segs, ti + TCPI_SEGS_IN_OFFSET, sizeof(segs));
+    if (len >= TCPI_BYTES_RECEIVED_OFFSET + sizeof(bytes)) memcpy(&bytes, ti + TCPI_BYTES_RECEIVED_OFFSET, sizeof(bytes));
+    int have_last = len >= offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(last_recv);
+    if (have_last) memcpy(&last_recv, ti + offsetof(struct tcp_info, tcpi_last_data_recv), sizeof(last_recv));
+    out[n * TCPINFO_WORDS] = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                                      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    out[n * TCPINFO_WORDS + 1] = segs;
+    out[n * TCPINFO_WORDS + 2] = (double)bytes;
+    out[n * TCPINFO_WORDS + 3] = have_last ? last_recv : -1;
+    n++;
+  }
+  CHECK(napi_create_typedarray(env, napi_float64_array, n * TCPINFO_WORDS, ab, 0, &arr));
+  return arr;
+}
+
 /* stats() -> { openFds, batches, records } */
 static napi_value core_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -899,6 +944,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"listenerCopy", NULL, core_listener_copy, NULL, NULL, NULL, napi_default, NULL},
       {"acceptBudget", NULL, core_accept_budget, NULL, NULL, NULL, napi_default, NULL},
       {"adopt", NULL, core_adopt, NULL, NULL, NULL, napi_default, NULL},
+      {"tcpInfo", NULL, core_tcp_info, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, core_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls;

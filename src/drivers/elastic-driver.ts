@@ -4,6 +4,7 @@
  * what one address or one process takes (src/preflight/growth-plan.ts), and records when and why each was added.
  * To the ramp it is one ProbeDriver like any other.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PoolConfig } from '../types/pool-config.js';
 import type { FailureRecord, PoolCounters } from '../types/pool-counters.js';
@@ -243,6 +244,8 @@ export class ElasticDriver implements ProbeDriver {
         ? []
         : [{ name: part.name, driver: part.driver }],
     );
+    // Each process's audit waits on the signal: 40 of them are not a leak (Node warns past 10 listeners).
+    if (signal !== undefined) setMaxListeners(Math.max(getMaxListeners(signal), audited.length + 10), signal);
     const found = await Promise.all(
       audited.map(async ({ name, driver }) => ({
         name,

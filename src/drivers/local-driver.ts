@@ -136,8 +136,13 @@ export class LocalDriver implements ProbeDriver {
     return this.engine.sourceAddresses.length > 0 ? [...this.engine.sourceAddresses] : null;
   }
 
-  /** The kernel's view of the sockets to every target, or why ss could not give it. */
+  /**
+   * The kernel's view of the sockets to every target: the pool's own, read by its transport where it can (the
+   * native core), else from ss; or why ss could not give it.
+   */
   private async kernelView(): Promise<KernelSocketInfo[] | string> {
+    const own = this.pool.kernelSockets();
+    if (own !== null) return own;
     let all: KernelSocketInfo[] = [];
     const sources = this.ownSources();
     for (const t of this.engine.targets) {

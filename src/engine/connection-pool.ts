@@ -28,6 +28,7 @@ import { Connection, ConnState, failurePhase, FIRST_BYTES_KEPT } from './connect
 import { Deadlines } from './deadlines.js';
 import { FailureLog } from './failure-log.js';
 import { HeldAudit } from './held-audit.js';
+import type { KernelSocketInfo } from './handshake-audit.js';
 import { PoolTally } from './pool-tally.js';
 import { Reconnects } from './reconnects.js';
 import { ReplyCheck } from './reply-check.js';
@@ -189,6 +190,11 @@ export class ConnectionPool implements TransportSink<Connection> {
   /** Local ports of the held connections, for the handshake audit (held-audit.ts). */
   heldLocalPorts(): number[] {
     return this.audit.heldLocalPorts();
+  }
+
+  /** TCP_INFO of this pool's own sockets where its transport reads it (the native core); null: ask ss. */
+  kernelSockets(): KernelSocketInfo[] | null {
+    return this.transport.kernelSockets();
   }
 
   /**

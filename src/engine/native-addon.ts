@@ -24,6 +24,8 @@ export interface NativeCore {
   listenerCopy(): number;
   acceptBudget(budget: number): void;
   adopt(fd: number, id: number): number;
+  /** Per open connection: local port, segments in, bytes received, ms since data last arrived (-1: unknown). */
+  tcpInfo(): Float64Array;
 }
 
 export interface NativeAddon {

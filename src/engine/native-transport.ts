@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { SystemError } from '../errors.js';
 import type { ConnectRequest, Transport, TransportConn, TransportSink } from './transport.js';
+import type { KernelSocketInfo } from './handshake-audit.js';
 import { loadAddon, type NativeCore } from './native-addon.js';
 
 /** Record kinds, as in tcpcore.c. */
@@ -91,6 +92,16 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
 
   isTls13(): boolean {
     return false;
+  }
+
+  kernelSockets(): KernelSocketInfo[] {
+    const words = this.core.tcpInfo();
+    const out: KernelSocketInfo[] = [];
+    for (let i = 0; i + 4 <= words.length; i += 4) {
+      const last = words[i + 3] as number;
+      out.push({ localPort: words[i] as number, segsIn: words[i + 1] as number, bytesReceived: words[i + 2] as number, lastRcvMs: last < 0 ? null : last });
+    }
+    return out;
   }
 
   /** Sockets the core still has open (every one is closed after shutdown). */

@@ -9,6 +9,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import type { SystemError } from '../errors.js';
 import type { EngineName, TlsSettings } from '../types/pool-config.js';
+import type { KernelSocketInfo } from './handshake-audit.js';
 import { growFdTable } from './process-readiness.js';
 
 
@@ -80,6 +81,8 @@ export interface Transport<C extends TransportConn> {
   setKeepAlive(conn: C, delayMs: number): void;
   /** TLS 1.3 negotiated (the JS transport only). */
   isTls13(conn: C): boolean;
+  /** TCP_INFO of this layer's own open sockets, where it can read it itself; null where only ss can (Node's). */
+  kernelSockets(): KernelSocketInfo[] | null;
   /** Release the layer itself (after every connection is closed). */
   shutdown(): void;
 }
@@ -162,6 +165,10 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
 
   setKeepAlive(conn: C, delayMs: number): void {
     conn.socket?.setKeepAlive(true, delayMs);
+  }
+
+  kernelSockets(): null {
+    return null;
   }
 
   isTls13(conn: C): boolean {
