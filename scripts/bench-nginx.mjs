@@ -35,6 +35,15 @@ function listening(port) {
   });
 }
 
+/**
+ * worker_connections for `clients` idle clients: nginx starts closing idle connections ("worker_connections are
+ * not enough, reusing connections") once fewer than a sixteenth of its slots are free, so it needs well over the
+ * count; 16,384 at least, as a tuned nginx for 10,000 would have, within the 20,000 open files of the bench machines.
+ */
+export function workerConnectionsFor(clients) {
+  return Math.max(16_384, Math.ceil((clients + 64) * 1.25));
+}
+
 /** The config: everything in `dir`, one process in the foreground, HTTP 200 on every path. */
 export function nginxConfig(dir, port, { workerConnections, backlog }) {
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `${k}_temp_path ${join(dir, `${k}_temp`)};`);
@@ -65,8 +74,7 @@ export async function startNginx({ connections, backlog }) {
   const dir = mkdtempSync(join(os.tmpdir(), 'tcpprobe-bench-nginx-'));
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
-  // Its own listening socket and a little room besides the clients.
-  writeFileSync(conf, nginxConfig(dir, port, { workerConnections: connections + 64, backlog }));
+  writeFileSync(conf, nginxConfig(dir, port, { workerConnections: workerConnectionsFor(connections), backlog }));
   const log = join(dir, 'error.log');
   // -e: the start-up error log, which otherwise goes to /var/log/nginx before the config is read.
   const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', log], { stdio: ['ignore', 'ignore', 'pipe'] });
