@@ -251,7 +251,8 @@ export function formatReport(summaries, goals, context) {
   lines.push('`tcpprobe --version` to its exit, the median of the run\'s samples;');
   lines.push('RSS: VmRSS summed over the client process and its children; KB/conn = (RSS - RSS before the first');
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
-  lines.push('(for ramps: as last sampled before the client exited); target CPU = the same for tcpprobe serve;');
+  lines.push('(for ramps and nginx10k: as last sampled before the client exited, nginx10k\'s 3 s hold included);');
+  lines.push('target CPU = the same for the target (tcpprobe serve, or nginx for nginx10k and nginx10k-ref);');
   lines.push('listen drops, SYN resent: the run\'s namespace counted while the client connected (TcpExtListenDrops,');
   lines.push('TcpExtTCPSynRetrans); each resent SYN is a connect that waited 1 s. ms/1k conns: time per 1,000');
   lines.push('connections (the cost curve: r10k, r100k, r1m beside the plain loop a-ref and the C floor a-c); for');
