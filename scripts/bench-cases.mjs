@@ -1,6 +1,7 @@
 /**
- * The cases of `npm run bench` as data: what target each starts, what client it measures, and the goals of
- * issue 5 (a-e) and issue 11 (startup, r1k-r100k) that apply to it. scripts/bench.mjs runs them;
+ * The cases of `npm run bench` as data: what target each starts, what client it measures, what it needs of the
+ * machine (`needs`: commands, each with the step that brings it), and the goals of issue 5 (a-e), issue 11
+ * (startup, r1k) and issue 25 (r10k-r1m, nginx10k) that apply to it. scripts/bench.mjs runs them;
  * scripts/bench-report.mjs turns their runs into a table.
  */
 
@@ -169,6 +170,46 @@ export function benchCases(o) {
       ...(r.baseline === undefined ? {} : { baseline: r.baseline }),
       goals: r.goals,
     })),
+    // Issue 25: a real server, and the CLI as a user runs it: `tcpprobe hold` opening 10,000 at once over three
+    // loopback addresses against nginx, from its process start to the last connection established, divided by the
+    // plain loop's time from its own start to as many against the same nginx, same sources, same run. A
+    // machine without nginx skips both (bench.mjs says so; under CI it fails).
+    ...nginxCases(n(10_000, 300), settleHoldMs, n('3s', '1s')),
+  ];
+}
+
+/** What the nginx cases need and how to get it; bench.mjs leaves them out, visibly, where it is missing. */
+export const NGINX_NEED = { command: 'nginx', remedy: 'apt-get install -y nginx-light' };
+/** The loopback addresses the nginx cases connect from (all of 127/8 is routed to lo on Linux). */
+const NGINX_SOURCES = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+
+/**
+ * nginx10k and its reference. `durationArg`: hold's --duration, long enough for every connection to be
+ * established first (the time is read from the result, not the exit).
+ */
+function nginxCases(count, settleHoldMs, durationArg) {
+  const shown = count.toLocaleString('en-US');
+  const base = { target: 'nginx', needs: [NGINX_NEED], serveArgs: [], timeoutMs: 60_000 };
+  return [
+    {
+      ...base,
+      id: 'nginx10k',
+      title: `tcpprobe hold -c ${shown} --delay 0 --source ${NGINX_SOURCES.join(',')} against nginx: process start to all established`,
+      kind: 'hold',
+      connections: count,
+      holdArgs: ['--delay', '0', '--source', NGINX_SOURCES.join(','), '--duration', durationArg],
+      baseline: 'nginx10k-ref',
+      goals: { issue: 25, ratioMax: 0.4 },
+    },
+    {
+      ...base,
+      id: 'nginx10k-ref',
+      title: 'plain Node loop against the same nginx, same sources (reference for nginx10k)',
+      reference: 'nginx10k',
+      kind: 'probe',
+      probe: { mode: 'plain', count, sources: NGINX_SOURCES },
+      settleHoldMs,
+    },
   ];
 }
 
@@ -199,4 +240,21 @@ export function selectCases(all, ids) {
   const wanted = new Set(ids);
   for (const c of all) if (ids.includes(c.id) && c.baseline !== undefined) wanted.add(c.baseline);
   return all.filter((c) => wanted.has(c.id) || ids.includes(c.reference));
+}
+
+/**
+ * The cases this machine can run, and those it cannot with what each lacks, worded as a test's skip is: "nginx
+ * (apt-get install -y nginx-light)".
+ * @param {object[]} cases
+ * @param {(command: string) => boolean} have whether a command is installed
+ */
+export function splitByNeeds(cases, have) {
+  const runnable = [];
+  const skipped = [];
+  for (const c of cases) {
+    const missing = (c.needs ?? []).filter((x) => !have(x.command));
+    if (missing.length === 0) runnable.push(c);
+    else skipped.push({ id: c.id, missing: missing.map((x) => `${x.command} (${x.remedy})`).join(', ') });
+  }
+  return { runnable, skipped };
 }

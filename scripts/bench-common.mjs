@@ -1,6 +1,6 @@
 /**
- * What the bench scripts share: reading a child's lines as they come, and whether fresh network namespaces can be
- * made here. Imported by scripts/bench.mjs, bench-run.mjs and bench-opener.mjs.
+ * What the bench scripts share: reading a child's lines as they come, whether fresh network namespaces can be
+ * made here, and whether a command a case needs is installed. Imported by scripts/bench.mjs, bench-run.mjs and bench-opener.mjs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -60,4 +60,9 @@ export function runnerResult(out) {
 export function canUnshare() {
   if (process.getuid?.() !== 0) return false;
   return spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+/** True when `cmd` is on PATH (a case's `needs`, scripts/bench-cases.mjs). */
+export function haveCommand(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }

@@ -50,14 +50,15 @@ export function runFigures(raw) {
       exact: raw.exact,
     };
   }
-  const grown = (bytes) => (bytes - raw.baselineRss) / raw.connections / 1024;
+  // A hold run (nginx10k) has no settled reading: it closes and exits once held.
+  const grown = (bytes) => (bytes == null || raw.baselineRss == null ? null : (bytes - raw.baselineRss) / raw.connections / 1024);
   return {
     connections: raw.connections,
     timeS: raw.establishMs / 1000,
     startupS: raw.readyMs == null ? null : raw.readyMs / 1000,
     connectsPerSec: raw.connections / (raw.establishMs / 1000),
     peakRssMb: raw.peakRss / 2 ** 20,
-    settledRssMb: raw.settledRss / 2 ** 20,
+    settledRssMb: raw.settledRss == null ? null : raw.settledRss / 2 ** 20,
     rssPerConnKb: grown(raw.settledRss),
     peakRssPerConnKb: grown(raw.peakRss),
     cpuS: raw.cpuSec,
@@ -118,10 +119,12 @@ export function summarize(cases, runsByCase) {
 }
 
 /**
- * What a ratio goal compares, in words: a probe case's time to establish, a ramp's time to its verdict, each
- * against the plain loop's time to establish as many connections.
+ * What a ratio goal compares, in words: a probe case's time to establish, a ramp's time to its verdict, a hold's
+ * time from its process start to the last established, each against the plain loop's time to establish as many
+ * connections.
  */
 export function ratioGoalText(kind, ratioMax) {
+  if (kind === 'hold') return `process start to all established <= ${ratioMax}x the plain loop's`;
   const what = kind === 'ramp' ? 'time to the verdict' : 'time to establish';
   return `${what} <= ${ratioMax}x the plain loop${kind === 'ramp' ? "'s time to open as many" : ''}`;
 }
@@ -220,7 +223,7 @@ const COLUMNS = [
   ['KB/conn settled', (s) => cell(s.figures.rssPerConnKb, 2)],
   ['KB/conn peak', (s) => cell(s.figures.peakRssPerConnKb, 2)],
   ['CPU s', (s) => cell(s.figures.cpuS, 2)],
-  ['CPU us/conn', (s) => (s.kind === 'probe' && cpuUsPerConn(s.figures) !== null ? cpuUsPerConn(s.figures).toFixed(0) : '')],
+  ['CPU us/conn', (s) => ((s.kind === 'probe' || s.kind === 'hold') && cpuUsPerConn(s.figures) !== null ? cpuUsPerConn(s.figures).toFixed(0) : '')],
   ['target CPU s', (s) => cell(s.figures.targetCpuS, 2)],
   ['listen drops', (s) => cell(s.figures.listenDrops, 0)],
   ['SYN resent', (s) => cell(s.figures.synRetrans, 0)],
@@ -251,16 +254,22 @@ export function formatReport(summaries, goals, context) {
   lines.push('RSS: resident memory of the client process and its children, what they share (the node binary) once');
   lines.push('(scripts/bench-proc.mjs; the --json output has summed VmRSS too); KB/conn = (RSS - RSS before the first');
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');
-  lines.push('(for ramps: as last sampled before the client exited); target CPU = the same for tcpprobe serve;');
+  lines.push('(for ramps and nginx10k: as last sampled before the client exited, nginx10k\'s 3 s hold included);');
+  lines.push('target CPU = the same for the target (tcpprobe serve, or nginx for nginx10k and nginx10k-ref);');
   lines.push('listen drops, SYN resent: the run\'s namespace counted while the client connected (TcpExtListenDrops,');
   lines.push('TcpExtTCPSynRetrans); each resent SYN is a connect that waited 1 s. ms/1k conns: time per 1,000');
   lines.push('connections (the cost curve: r10k, r100k, r1m beside the plain loop a-ref and the C floor a-c); for');
   lines.push('ramps, KB/conn peak is every tcpprobe process at the peak above the client process at its start.');
+  lines.push('nginx10k: `tcpprobe hold` against nginx, from its process start to the last connection established');
+  lines.push('(the result\'s startedAfterMs + allEstablishedAtMs; of it start-up: startedAfterMs), beside the plain');
+  lines.push('loop from its process start to as many against the same nginx (nginx10k-ref); its KB/conn peak is');
+  lines.push('counted as for ramps.');
   for (const s of summaries) {
     for (const e of s.failedRuns) lines.push(`FAILED RUN ${s.id}: ${e}`);
   }
+  for (const x of context.skipped ?? []) lines.push(`SKIPPED ${x.id}: needs ${x.missing}`);
   lines.push('');
-  const which = "issue 5 for the JS engine's a-js, b-js and c-e, issue 14 for the native engine's a, b and c's total, issue 11 for r1k, issue 25 for r10k-r1m";
+  const which = "issue 5 for the JS engine's a-js, b-js and c-e, issue 14 for the native engine's a, b and c's total, issue 11 for r1k, issue 25 for r10k-r1m and nginx10k";
   lines.push(context.quick ? `goals (${which}; a --quick run is far too small to judge them):` : `goals (${which}):`);
   for (const g of goals) lines.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.case.padEnd(5)} ${g.goal}: ${g.figure}`);
   return `${lines.join('\n')}\n`;

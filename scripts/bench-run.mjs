@@ -1,7 +1,8 @@
 /**
  * One run of one `npm run bench` case, inside the network namespace scripts/bench.mjs made for it (or in the root
- * namespace when not root). It starts the target (`tcpprobe serve`), starts the measured client, samples the
- * client's process tree from /proc, and prints one JSON line with the figures. Never started by hand.
+ * namespace when not root). It starts the target (`tcpprobe serve`, or nginx for `target: 'nginx'`), starts the
+ * measured client, samples the client's process tree from /proc, and prints one JSON line with the figures. Never
+ * started by hand.
  *
  * Every process it starts is stopped by PID; the whole run is bounded by `spec.timeoutMs`.
  */
@@ -10,6 +11,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { lineReader } from './bench-common.mjs';
+import { startNginx } from './bench-nginx.mjs';
 import { sampleTree, tcpCounters } from './bench-proc.mjs';
 import { timeCommand } from './bench-startup.mjs';
 
@@ -53,6 +55,11 @@ function track(child, label) {
 }
 
 async function startTarget() {
+  if (spec.target === 'nginx') {
+    const nginx = await startNginx({ connections: spec.probe?.count ?? spec.connections, backlog: TARGET_BACKLOG });
+    started.push(nginx.child);
+    return nginx;
+  }
   const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--backlog', String(TARGET_BACKLOG), '-q', ...spec.serveArgs];
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,6 +73,7 @@ async function startTarget() {
 }
 
 async function stopTarget(target) {
+  if (target.stop !== undefined) return target.stop();
   if (target.child.exitCode !== null || target.child.signalCode !== null) return;
   const exited = once(target.child, 'exit');
   target.child.kill('SIGTERM');
@@ -216,6 +224,56 @@ async function runRamp(port, targetPid) {
   };
 }
 
+/**
+ * The nginx10k case: `tcpprobe hold` as a user runs it, its time from its own process start to the last connection
+ * established, read from its result document (startedAfterMs: process start to the run's start; allEstablishedAtMs:
+ * the run's start to the last established, sampled every 1 ms with --delay 0). The plain loop it is divided by
+ * (bench-probe.mjs) is timed from its process start too.
+ */
+async function runHold(port, targetPid) {
+  const args = ['hold', '--host', '127.0.0.1', '--port', String(port), '-c', String(spec.connections), ...spec.holdArgs, '--json', '-q'];
+  const countersBefore = tcpCounters();
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const errors = track(child, 'hold');
+  const samples = sampler(child.pid);
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  const [code] = await once(child, 'exit');
+  const target = sampleTree(targetPid);
+  samples.stop();
+  const countersAfter = tcpCounters();
+  let result;
+  try {
+    result = JSON.parse(stdout);
+  } catch {
+    throw new Error(`hold exited ${code} without a JSON result; ${errors()}`);
+  }
+  const all = result.allEstablishedAtMs;
+  const failed = result.counters?.failed ?? null;
+  return {
+    ok: all !== null && failed === 0,
+    ...(all === null ? { error: `not all ${spec.connections} established (exit ${code}, verdict ${result.verdict?.kind})` } : {}),
+    connections: result.counters?.connected ?? null,
+    failed,
+    failuresByClass: Object.fromEntries((result.failures ?? []).map((f) => [f.class, f.count])),
+    establishMs: all === null ? null : result.startedAfterMs + all,
+    // Of establishMs: from process start to the run's start (Node, the CLI, its checks, the engine set up).
+    readyMs: result.startedAfterMs,
+    allEstablishedAtMs: all,
+    phases: result.phases ?? null,
+    exitCode: code,
+    // The first sample is taken as the process starts, before it connects; nothing settles before the exit.
+    baselineRss: samples.first?.rss ?? null,
+    peakRss: samples.peak,
+    settledRss: null,
+    cpuSec: samples.last.cpu,
+    targetCpuSec: target.cpu,
+    processes: samples.last.processes,
+    sources: result.sourceAddresses?.length ?? 0,
+    tcp: Object.fromEntries(Object.entries(countersAfter).map(([k, v]) => [k, v - (countersBefore[k] ?? 0)])),
+  };
+}
+
 /** The startup case: no target, only the CLI's wall time to exit (scripts/bench-startup.mjs), `samples` times. */
 function runStartup() {
   const t = timeCommand(spec.args, spec.samples, CLI);
@@ -232,7 +290,8 @@ try {
     execFileSync('sysctl', ['-qw', `net.core.somaxconn=${TARGET_BACKLOG}`]);
   }
   const target = await startTarget();
-  const figures = spec.kind === 'ramp' ? await runRamp(target.port, target.child.pid) : await runProbe(target.port, target.child.pid);
+  const run = { ramp: runRamp, hold: runHold, probe: runProbe }[spec.kind];
+  const figures = await run(target.port, target.child.pid);
   await stopTarget(target);
   if (!figures.ok) figures.error ??= target.errors();
   finish(figures);

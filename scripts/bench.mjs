@@ -2,7 +2,7 @@
  * `npm run bench`: how fast and how lean tcpprobe is, against the goals of issues 5 and 11, with a plain Node
  * client measured in the same run as the reference.
  *
- *   node scripts/bench.mjs [--runs N] [--cases a,b,c,d,e,startup,r1k,r10k,r100k,r1m] [--json FILE|-] [--quick]
+ *   node scripts/bench.mjs [--runs N] [--cases a,b,c,d,e,startup,r1k,r10k,r100k,r1m,nginx10k] [--json FILE|-] [--quick]
  *
  * Each run of each case gets a fresh network namespace (`unshare -n`) when we are root, so the TIME_WAIT and port
  * state one run leaves cannot skew the next; it then starts its own target (`tcpprobe serve`) and the measured
@@ -10,8 +10,10 @@
  * are interleaved (a, a-ref, b, ..., then the second run of each) so that load from elsewhere on the machine
  * falls on a case and its reference alike.
  *
- * Needs a build (`npm run bench` builds first). Exit status: 0 when every run completed (goals met or not), 1 when
- * a run failed, 2 for bad arguments.
+ * Needs a build (`npm run bench` builds first). A case whose `needs` this machine lacks (nginx10k: nginx) is
+ * skipped and the report says what to install; under CI=true that is a failure, as for the tests
+ * (test/helpers/needs.ts). Exit status: 0 when every run completed (goals met or not), 1 when a run failed or, on
+ * CI, a case was skipped, 2 for bad arguments.
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,8 +22,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { benchCases, selectCases } from './bench-cases.mjs';
-import { canUnshare, runnerResult, spawnRunner } from './bench-common.mjs';
+import { benchCases, selectCases, splitByNeeds } from './bench-cases.mjs';
+import { canUnshare, haveCommand, runnerResult, spawnRunner } from './bench-common.mjs';
 import { checkGoals, formatReport, summarize } from './bench-report.mjs';
 
 const RUNNER = fileURLToPath(new URL('./bench-run.mjs', import.meta.url));
@@ -87,8 +89,11 @@ async function main() {
   const tmp = mkdtempSync(join(os.tmpdir(), 'tcpprobe-bench-'));
   process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
   const all = benchCases({ quick: o.quick, floorBinary: buildFloor(tmp), addonBuilt: addonLoads() });
-  const cases = selectCases(all, o.cases);
-  if (cases.length === 0) usage(`no such case: ${o.cases.join(',')} (cases: ${all.map((c) => c.id).join(', ')})`);
+  const selected = selectCases(all, o.cases);
+  if (selected.length === 0) usage(`no such case: ${o.cases.join(',')} (cases: ${all.map((c) => c.id).join(', ')})`);
+  const { runnable: cases, skipped } = splitByNeeds(selected, haveCommand);
+  for (const x of skipped) process.stderr.write(`bench: case ${x.id} skipped: needs ${x.missing}\n`);
+  const onCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
   const netns = canUnshare();
   const isolation = netns
     ? 'each run in a fresh network namespace'
@@ -119,6 +124,7 @@ async function main() {
     loadStart,
     loadEnd,
     loaded: Math.max(Number(loadStart), Number(loadEnd)) > cpus * 0.5,
+    skipped,
   };
   const report = formatReport(summaries, goals, context);
   if (o.json === '-') {
@@ -131,7 +137,7 @@ async function main() {
     if (o.json === '-') process.stdout.write(doc);
     else writeFileSync(o.json, doc);
   }
-  process.exit(summaries.some((s) => s.failedRuns.length > 0) ? 1 : 0);
+  process.exit(summaries.some((s) => s.failedRuns.length > 0) || (onCi && skipped.length > 0) ? 1 : 0);
 }
 
 await main();

@@ -8,6 +8,11 @@ import { describe, expect, it } from 'vitest';
 interface BenchCase {
   id: string;
   kind: string;
+  target?: string;
+  connections?: number;
+  holdArgs?: string[];
+  probe?: { mode: string; count: number; sources?: string[] };
+  needs?: { command: string; remedy: string }[];
   reference?: string;
   baseline?: string;
   serveArgs?: string[];
@@ -32,6 +37,7 @@ interface Goal {
 interface BenchCasesModule {
   benchCases(o: { quick: boolean; floorBinary: string | null }): BenchCase[];
   selectCases(all: BenchCase[], ids: string[] | null): BenchCase[];
+  splitByNeeds(cases: BenchCase[], have: (command: string) => boolean): { runnable: BenchCase[]; skipped: { id: string; missing: string }[] };
 }
 interface BenchReportModule {
   runFigures(raw: Record<string, unknown>): Record<string, number | null | boolean>;
@@ -41,7 +47,7 @@ interface BenchReportModule {
 }
 
 const load = async <T>(name: string): Promise<T> => (await import(new URL(`../../scripts/${name}`, import.meta.url).href)) as T;
-const { benchCases, selectCases } = await load<BenchCasesModule>('bench-cases.mjs');
+const { benchCases, selectCases, splitByNeeds } = await load<BenchCasesModule>('bench-cases.mjs');
 const { runFigures, summarize, checkGoals, ratioGoalText } = await load<BenchReportModule>('bench-report.mjs');
 
 const full = benchCases({ quick: false, floorBinary: null });
@@ -79,6 +85,69 @@ describe('the issue 11 and 25 cases', () => {
     const r10k = quick.find((c) => c.id === 'r10k');
     const aRef = quick.find((c) => c.id === 'a-ref') as BenchCase & { probe: { count: number } };
     expect(r10k?.expectMax).toBe(aRef.probe.count);
+  });
+});
+
+describe('the nginx case of issue 25', () => {
+  it('runs tcpprobe hold as a user would, 10,000 at once over three loopback addresses, against nginx', () => {
+    const c = byId('nginx10k');
+    expect(c).toMatchObject({ kind: 'hold', target: 'nginx', connections: 10_000, baseline: 'nginx10k-ref' });
+    expect(c.holdArgs).toEqual(['--delay', '0', '--source', '127.0.0.1,127.0.0.2,127.0.0.3', '--duration', '3s']);
+    expect(c.goals).toEqual({ issue: 25, ratioMax: 0.4 });
+  });
+
+  it('divides it by the plain loop opening as many from the same sources against the same nginx', () => {
+    for (const quick of [false, true]) {
+      const cases = benchCases({ quick, floorBinary: null });
+      const hold = cases.find((c) => c.id === 'nginx10k');
+      const ref = cases.find((c) => c.id === 'nginx10k-ref');
+      expect(ref).toMatchObject({ kind: 'probe', target: 'nginx', reference: 'nginx10k' });
+      expect(ref?.probe).toEqual({ mode: 'plain', count: quick ? 300 : 10_000, sources: ['127.0.0.1', '127.0.0.2', '127.0.0.3'] });
+      expect(hold?.connections).toBe(ref?.probe?.count);
+    }
+  });
+
+  it('needs nginx: a machine without it skips both cases and names the package', () => {
+    const nginxPair = selectCases(full, ['nginx10k']);
+    expect(nginxPair.map((c) => c.id)).toEqual(['nginx10k', 'nginx10k-ref']);
+    const missing = 'nginx (apt-get install -y nginx-light)';
+    expect(splitByNeeds(nginxPair, () => false)).toEqual({
+      runnable: [],
+      skipped: [
+        { id: 'nginx10k', missing },
+        { id: 'nginx10k-ref', missing },
+      ],
+    });
+    expect(splitByNeeds(nginxPair, (cmd) => cmd === 'nginx').runnable).toEqual(nginxPair);
+    // The other cases need nothing beyond what the bench itself does.
+    expect(splitByNeeds([byId('a'), byId('r10k')], () => false).skipped).toEqual([]);
+  });
+
+  it('reads a hold run from process start to the last established, with no settled reading', () => {
+    const f = runFigures({
+      ok: true,
+      connections: 10_000,
+      establishMs: 611,
+      readyMs: 190,
+      baselineRss: 2 ** 20,
+      peakRss: 101 * 2 ** 20,
+      settledRss: null,
+      cpuSec: 1,
+    });
+    expect(f).toMatchObject({ timeS: 0.611, startupS: 0.19, settledRssMb: null, rssPerConnKb: null });
+    expect(f.peakRssPerConnKb).toBeCloseTo(10.24, 2);
+  });
+
+  it('judges the ratio to the plain loop against 0.40x, in words that say what is timed', () => {
+    const hold = (ms: number) => ({ ok: true, connections: 10_000, establishMs: ms, readyMs: 190, baselineRss: 0, peakRss: 0, settledRss: null, cpuSec: 1 });
+    const plain = { ok: true, connections: 10_000, establishMs: 656, readyMs: 60, baselineRss: 0, peakRss: 0, settledRss: 0, cpuSec: 1 };
+    const cases = [byId('nginx10k'), byId('nginx10k-ref')];
+    const judge = (ms: number) =>
+      checkGoals(summarize(cases, new Map([['nginx10k', [hold(ms)]], ['nginx10k-ref', [plain]]])));
+    expect(judge(611)).toEqual([
+      { case: 'nginx10k', issue: 25, goal: "process start to all established <= 0.4x the plain loop's", figure: '0.93x', met: false },
+    ]);
+    expect(judge(250).map((g) => [g.figure, g.met])).toEqual([['0.38x', true]]);
   });
 });
 
