@@ -48,7 +48,8 @@ enum { EV_ESTABLISHED = 1, EV_DATA = 2, EV_CLOSED = 3, EV_FAILED = 4, EV_ACCEPTE
  * CORE_INTERFACE in src/engine/native-addon.ts with it: a core built from older sources then refuses to load
  * instead of handing over records that mean something else (2: an established record's b is the SYN resend count;
  * 3: a closed record's b, and a read failure's b less one, is the segments received, for a connection that got no bytes;
- * 4: the accept path: listen, unlisten, listenerCopy, acceptBudget, adopt, and the accepted records; tcpInfo).
+ * 4: the accept path: listen, unlisten, listenerCopy, acceptBudget, adopt, and the accepted records; tcpInfo for
+ * the handshake audit, which names sockets by fd and id, so no localPort).
  */
 #define CORE_INTERFACE 4
 /* Connections taken from the listener per readiness event, so one turn cannot be spent accepting alone. */
@@ -749,22 +750,6 @@ static napi_value core_reset(napi_env env, napi_callback_info info) {
   return boolean(env, k != NULL);
 }
 
-/* localPort(fd, id) -> port, or -1 */
-static napi_value core_local_port(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  core_t *c = unwrap(env, info, &argc, argv);
-  if (c == NULL) return NULL;
-  int fd;
-  if (lookup(env, c, argv[0], argv[1], &fd) == NULL) return num(env, -1);
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof(ss);
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return num(env, -1);
-  int port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  return num(env, port);
-}
-
 /* setKeepAlive(fd, id, seconds) */
 static napi_value core_set_keepalive(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -863,12 +848,12 @@ static napi_value core_adopt(napi_env env, napi_callback_info info) {
 }
 
 /*
- * tcpInfo() -> Float64Array of TCPINFO_WORDS per open connection: local port, segments received, bytes received,
+ * tcpInfo() -> Float64Array of TCPINFO_WORDS per open connection: fd, id, segments received, bytes received,
  * milliseconds since data last arrived (-1: unknown). The handshake audit's view of this core's own sockets
  * (src/engine/handshake-audit.ts), read here with one getsockopt each instead of ss's dump of every socket of the
  * namespace (1.5 million at a million held, both sides on this machine: ss then ran out of time).
  */
-#define TCPINFO_WORDS 4
+#define TCPINFO_WORDS 5
 #define TCPI_BYTES_RECEIVED_OFFSET 128
 static napi_value core_tcp_info(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -883,9 +868,6 @@ static napi_value core_tcp_info(napi_env env, napi_callback_info info) {
   size_t n = 0;
   for (size_t fd = 0; fd < c->nconns && n < open; fd++) {
     if (c->conns[fd].state != S_OPEN) continue;
-    struct sockaddr_storage ss;
-    socklen_t slen = sizeof(ss);
-    if (getsockname((int)fd, (struct sockaddr *)&ss, &slen) != 0) continue;
     unsigned char ti[232];
     socklen_t len = sizeof(ti);
     memset(ti, 0, sizeof(ti));
@@ -896,11 +878,11 @@ static napi_value core_tcp_info(napi_env env, napi_callback_info info) {
     if (len >= TCPI_BYTES_RECEIVED_OFFSET + sizeof(bytes)) memcpy(&bytes, ti + TCPI_BYTES_RECEIVED_OFFSET, sizeof(bytes));
     int have_last = len >= offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(last_recv);
     if (have_last) memcpy(&last_recv, ti + offsetof(struct tcp_info, tcpi_last_data_recv), sizeof(last_recv));
-    out[n * TCPINFO_WORDS] = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                                      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    out[n * TCPINFO_WORDS + 1] = segs;
-    out[n * TCPINFO_WORDS + 2] = (double)bytes;
-    out[n * TCPINFO_WORDS + 3] = have_last ? last_recv : -1;
+    out[n * TCPINFO_WORDS] = (double)fd;
+    out[n * TCPINFO_WORDS + 1] = c->conns[fd].id;
+    out[n * TCPINFO_WORDS + 2] = segs;
+    out[n * TCPINFO_WORDS + 3] = (double)bytes;
+    out[n * TCPINFO_WORDS + 4] = have_last ? last_recv : -1;
     n++;
   }
   CHECK(napi_create_typedarray(env, napi_float64_array, n * TCPINFO_WORDS, ab, 0, &arr));
@@ -936,7 +918,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"connect", NULL, core_connect, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, core_write, NULL, NULL, NULL, napi_default, NULL},
       {"reset", NULL, core_reset, NULL, NULL, NULL, napi_default, NULL},
-      {"localPort", NULL, core_local_port, NULL, NULL, NULL, napi_default, NULL},
       {"setKeepAlive", NULL, core_set_keepalive, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, core_stats, NULL, NULL, NULL, napi_default, NULL},
       {"listen", NULL, core_listen, NULL, NULL, NULL, napi_default, NULL},

@@ -84,7 +84,7 @@ export class LocalDriver implements ProbeDriver {
     const deadline = performance.now() + maxWaitMs;
     const left = (): number => Math.max(0, deadline - performance.now());
     const takenBefore = this.pool.counters().neverCompleted;
-    const held = new Set(this.pool.heldLocalPorts());
+    const held = new Set(this.pool.heldKeys());
     const audit: HandshakeAudit = { ran: true, checked: held.size, suspects: 0, neverCompleted: 0, note: null };
     if (held.size === 0) return audit;
     const done = (note: string | null = null): HandshakeAudit => ({

@@ -187,9 +187,9 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.transport.close(conn, !wasConnecting);
   }
 
-  /** Local ports of the held connections, for the handshake audit (held-audit.ts). */
-  heldLocalPorts(): number[] {
-    return this.audit.heldLocalPorts();
+  /** The held connections as the handshake audit's kernel view names them (held-audit.ts). */
+  heldKeys(): string[] {
+    return this.audit.heldKeys();
   }
 
   /** TCP_INFO of this pool's own sockets where its transport reads it (the native core); null: ask ss. */
@@ -198,12 +198,12 @@ export class ConnectionPool implements TransportSink<Connection> {
   }
 
   /**
-   * Take back the held connections on `localPorts`, whose handshake the server never completed (it dropped our
+   * Take back the held connections named in `keys`, whose handshake the server never completed (it dropped our
    * final ACK because its accept queue was full): reset, counted in `neverCompleted`, out of `peakHeld` if they
    * counted there. They never were connections the server held. Returns how many were taken back.
    */
-  takeBackNeverCompleted(localPorts: ReadonlySet<number>): number {
-    return this.audit.takeBackNeverCompleted(localPorts);
+  takeBackNeverCompleted(keys: ReadonlySet<string>): number {
+    return this.audit.takeBackNeverCompleted(keys);
   }
 
   /** Probe the idle held connections with an early keepalive (held-audit.ts). Returns how many were probed. */

@@ -19,7 +19,12 @@ import { execFile } from 'node:child_process';
 
 /** What the kernel says about one of our sockets. */
 export interface KernelSocketInfo {
-  localPort: number;
+  /**
+   * The socket, as its reader names it (Transport.auditKey): ss by its local address and port ("127.0.0.4:40001",
+   * "[::1]:40001"), unique where a port alone is not (a process binds several source addresses); the native core by
+   * its fd and the id it connected under.
+   */
+  key: string;
   /** Segments received (TCP_INFO tcpi_segs_in). */
   segsIn: number;
   bytesReceived: number;
@@ -30,35 +35,35 @@ export interface KernelSocketInfo {
 /** Parse `ss -tinH state established ...`: a socket line, then an indented line of TCP_INFO fields. Pure. */
 export function parseSsInfo(text: string): KernelSocketInfo[] {
   const out: KernelSocketInfo[] = [];
-  let localPort: number | null = null;
+  let key: string | null = null;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     if (!/^\s/.test(line)) {
       // "Recv-Q Send-Q Local:Port Peer:Port" (no State column with a state filter).
       const local = line.trim().split(/\s+/)[2];
       const port = local === undefined ? NaN : Number(local.slice(local.lastIndexOf(':') + 1));
-      localPort = Number.isInteger(port) ? port : null;
+      key = local !== undefined && Number.isInteger(port) ? local : null;
       continue;
     }
-    if (localPort === null) continue;
+    if (key === null) continue;
     const field = (name: string): number | null => {
       const m = new RegExp(`(?:^|\\s)${name}:(\\d+)`).exec(line);
       return m === null ? null : Number(m[1]);
     };
     out.push({
-      localPort,
+      key,
       segsIn: field('segs_in') ?? 0,
       bytesReceived: field('bytes_received') ?? 0,
       lastRcvMs: field('lastrcv'),
     });
-    localPort = null;
+    key = null;
   }
   return out;
 }
 
 /** Held sockets that look like handshakes the server never completed: more than one segment in, no data. Pure. */
-export function handshakeSuspects(infos: readonly KernelSocketInfo[], heldPorts: ReadonlySet<number>): KernelSocketInfo[] {
-  return infos.filter((i) => heldPorts.has(i.localPort) && i.segsIn >= 2 && i.bytesReceived === 0);
+export function handshakeSuspects(infos: readonly KernelSocketInfo[], held: ReadonlySet<string>): KernelSocketInfo[] {
+  return infos.filter((i) => held.has(i.key) && i.segsIn >= 2 && i.bytesReceived === 0);
 }
 
 /** The server's first SYN-ACK retransmission comes this long after the first SYN-ACK. */
@@ -69,10 +74,10 @@ const FIRST_RETRANSMIT_MS = 1000;
  * (0: all are). A look sooner than that cannot tell a handshake the server dropped from an idle connection: a
  * fast ramp with a short --hold would otherwise miss them (measured: 271 held for a queue that takes 211). Pure.
  */
-export function tooYoungToTellMs(infos: readonly KernelSocketInfo[], heldPorts: ReadonlySet<number>): number {
+export function tooYoungToTellMs(infos: readonly KernelSocketInfo[], held: ReadonlySet<string>): number {
   let wait = 0;
   for (const i of infos) {
-    if (!heldPorts.has(i.localPort) || i.bytesReceived > 0 || i.segsIn >= 2) continue;
+    if (!held.has(i.key) || i.bytesReceived > 0 || i.segsIn >= 2) continue;
     wait = Math.max(wait, FIRST_RETRANSMIT_MS + CONFIRM_MARGIN_MS - (i.lastRcvMs ?? 0));
   }
   return Math.max(0, wait);
@@ -103,12 +108,12 @@ export function confirmWaitMs(suspects: readonly KernelSocketInfo[]): number {
 export function confirmedNeverCompleted(
   suspects: readonly KernelSocketInfo[],
   later: readonly KernelSocketInfo[],
-): Set<number> {
-  const now = new Map(later.map((i) => [i.localPort, i]));
-  const confirmed = new Set<number>();
+): Set<string> {
+  const now = new Map(later.map((i) => [i.key, i]));
+  const confirmed = new Set<string>();
   for (const s of suspects) {
-    const l = now.get(s.localPort);
-    if (l !== undefined && l.segsIn > s.segsIn && l.bytesReceived === 0) confirmed.add(s.localPort);
+    const l = now.get(s.key);
+    if (l !== undefined && l.segsIn > s.segsIn && l.bytesReceived === 0) confirmed.add(s.key);
   }
   return confirmed;
 }

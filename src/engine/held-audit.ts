@@ -18,22 +18,22 @@ export class HeldAudit {
     private readonly takeBack: (conn: Connection) => void,
   ) {}
 
-  /** Local ports of the held connections (to match them with the kernel's view). */
-  heldLocalPorts(): number[] {
-    const ports: number[] = [];
+  /** The held connections as the kernel's view names them (Transport.auditKey), to match the two. */
+  heldKeys(): string[] {
+    const keys: string[] = [];
     for (const conn of this.live) {
-      const port = conn.state === ConnState.Held ? this.transport.localPort(conn) : undefined;
-      if (port !== undefined) ports.push(port);
+      const key = conn.state === ConnState.Held ? this.transport.auditKey(conn) : undefined;
+      if (key !== undefined) keys.push(key);
     }
-    return ports;
+    return keys;
   }
 
-  /** Take back the held connections on `localPorts`, which the server never completed. Returns how many. */
-  takeBackNeverCompleted(localPorts: ReadonlySet<number>): number {
+  /** Take back the held connections named in `keys`, which the server never completed. Returns how many. */
+  takeBackNeverCompleted(keys: ReadonlySet<string>): number {
     let taken = 0;
     for (const conn of [...this.live]) {
-      const port = conn.state === ConnState.Held ? this.transport.localPort(conn) : undefined;
-      if (conn.state !== ConnState.Held || port === undefined || !localPorts.has(port)) continue;
+      const key = conn.state === ConnState.Held ? this.transport.auditKey(conn) : undefined;
+      if (conn.state !== ConnState.Held || key === undefined || !keys.has(key)) continue;
       this.takeBack(conn);
       taken++;
     }

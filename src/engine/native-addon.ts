@@ -14,7 +14,6 @@ export interface NativeCore {
   connect(id: number, address: string, port: number, family: number, local: string, keepAliveS: number, keepBytes: number): number;
   write(fd: number, id: number, bytes: Uint8Array): number;
   reset(fd: number, id: number, rst: boolean): boolean;
-  localPort(fd: number, id: number): number;
   setKeepAlive(fd: number, id: number, seconds: number): boolean;
   stats(): { openFds: number; batches: number; records: number };
   close(): void;
@@ -24,7 +23,7 @@ export interface NativeCore {
   listenerCopy(): number;
   acceptBudget(budget: number): void;
   adopt(fd: number, id: number): number;
-  /** Per open connection: local port, segments in, bytes received, ms since data last arrived (-1: unknown). */
+  /** Per open connection: fd, id, segments in, bytes received, ms since data last arrived (-1: unknown). */
   tcpInfo(): Float64Array;
 }
 

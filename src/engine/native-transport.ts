@@ -80,10 +80,8 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
     return conn.fd >= 0;
   }
 
-  localPort(conn: C): number | undefined {
-    if (conn.fd < 0) return undefined;
-    const port = this.core.localPort(conn.fd, conn.id);
-    return port < 0 ? undefined : port;
+  auditKey(conn: C): string | undefined {
+    return conn.fd < 0 ? undefined : `${conn.fd}/${conn.id}`;
   }
 
   setKeepAlive(conn: C, delayMs: number): void {
@@ -97,9 +95,14 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
   kernelSockets(): KernelSocketInfo[] {
     const words = this.core.tcpInfo();
     const out: KernelSocketInfo[] = [];
-    for (let i = 0; i + 4 <= words.length; i += 4) {
-      const last = words[i + 3] as number;
-      out.push({ localPort: words[i] as number, segsIn: words[i + 1] as number, bytesReceived: words[i + 2] as number, lastRcvMs: last < 0 ? null : last });
+    for (let i = 0; i + 5 <= words.length; i += 5) {
+      const last = words[i + 4] as number;
+      out.push({
+        key: `${words[i] as number}/${words[i + 1] as number}`,
+        segsIn: words[i + 2] as number,
+        bytesReceived: words[i + 3] as number,
+        lastRcvMs: last < 0 ? null : last,
+      });
     }
     return out;
   }

@@ -77,7 +77,8 @@ export interface Transport<C extends TransportConn> {
   close(conn: C, rst: boolean): void;
   /** The connection still has a socket. */
   isOpen(conn: C): boolean;
-  localPort(conn: C): number | undefined;
+  /** The socket as this layer's kernelSockets (or, without it, ss) names it for the handshake audit. */
+  auditKey(conn: C): string | undefined;
   setKeepAlive(conn: C, delayMs: number): void;
   /** TLS 1.3 negotiated (the JS transport only). */
   isTls13(conn: C): boolean;
@@ -159,8 +160,12 @@ export class NodeTransport<C extends TransportConn> implements Transport<C> {
     return conn.socket !== null && !conn.socket.destroyed;
   }
 
-  localPort(conn: C): number | undefined {
-    return conn.socket?.localPort;
+  /** As ss prints the local end: "127.0.0.4:40001", "[::1]:40001". */
+  auditKey(conn: C): string | undefined {
+    const address = conn.socket?.localAddress;
+    const port = conn.socket?.localPort;
+    if (address === undefined || port === undefined) return undefined;
+    return `${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
   setKeepAlive(conn: C, delayMs: number): void {

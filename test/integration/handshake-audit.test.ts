@@ -96,4 +96,19 @@ echo "RESULT $(cat "$T/probe.out")"
     expect(result.counters.neverCompleted).toBeGreaterThanOrEqual(6);
     expect(result.handshakeAudit?.neverCompleted).toBe(result.counters.neverCompleted);
   });
+
+  it('names each socket by its address and port: one port on two source addresses is two sockets', async () => {
+    // 100 ports: four source addresses share them, so most ports are in use on more than one address. Keyed by
+    // port alone, the audit saw a third of the sockets (and could take back one for another).
+    const run = await runInNetns(String.raw`
+sysctl -q -w net.ipv4.ip_local_port_range="40000 40099"
+start_bg serve tcpprobe serve --host 127.0.0.1 --port 5555 --max-conns 250 -q
+wait_listening serve
+tcpprobe ramp --host 127.0.0.1 --port 5555 --source 127.0.0.2-127.0.0.5 --workers 1 --hold 500ms --json -q
+`);
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const result = JSON.parse(run.stdout) as RampResult;
+    expect(result.maxConcurrency).toBe(250);
+    expect(result.handshakeAudit).toMatchObject({ ran: true, checked: 250, neverCompleted: 0 });
+  });
 });

@@ -21,11 +21,11 @@ const SS = [
 ].join('\n');
 
 describe('parseSsInfo', () => {
-  it('reads local port, segments in, bytes received and time since the last segment', () => {
+  it('reads the local address and port, segments in, bytes received and time since the last segment', () => {
     expect(parseSsInfo(SS)).toEqual([
-      { localPort: 40001, segsIn: 2, bytesReceived: 0, lastRcvMs: 1624 },
-      { localPort: 58898, segsIn: 1, bytesReceived: 0, lastRcvMs: 2524 },
-      { localPort: 51000, segsIn: 3, bytesReceived: 35, lastRcvMs: 100 },
+      { key: '127.0.0.1:40001', segsIn: 2, bytesReceived: 0, lastRcvMs: 1624 },
+      { key: '127.0.0.1:58898', segsIn: 1, bytesReceived: 0, lastRcvMs: 2524 },
+      { key: '[::1]:51000', segsIn: 3, bytesReceived: 35, lastRcvMs: 100 },
     ]);
   });
 
@@ -39,36 +39,40 @@ describe('handshake suspects and their confirmation', () => {
   const infos = parseSsInfo(SS);
 
   it('suspects only held sockets with more than one segment in and no data', () => {
-    expect(handshakeSuspects(infos, new Set([40001, 58898, 51000])).map((s) => s.localPort)).toEqual([40001]);
-    expect(handshakeSuspects(infos, new Set([58898]))).toEqual([]);
+    expect(handshakeSuspects(infos, new Set(['127.0.0.1:40001', '127.0.0.1:58898', '[::1]:51000'])).map((s) => s.key)).toEqual(['127.0.0.1:40001']);
+    expect(handshakeSuspects(infos, new Set(['127.0.0.1:58898']))).toEqual([]);
+  });
+
+  it('tells the same port on two source addresses apart (a process binds several)', () => {
+    expect(handshakeSuspects(infos, new Set(['127.0.0.2:40001']))).toEqual([]);
   });
 
   it('waits until the next SYN-ACK retransmission is due (1, 3, 7 s after establishment), plus a margin, at most 9 s', () => {
-    expect(confirmWaitMs([{ localPort: 1, segsIn: 2, bytesReceived: 0, lastRcvMs: 1624 }])).toBe(3000 - 1624 + 400);
-    expect(confirmWaitMs([{ localPort: 1, segsIn: 3, bytesReceived: 0, lastRcvMs: 3100 }])).toBe(7000 - 3100 + 400);
-    expect(confirmWaitMs([{ localPort: 1, segsIn: 6, bytesReceived: 0, lastRcvMs: 0 }])).toBe(9000);
-    expect(confirmWaitMs([{ localPort: 1, segsIn: 2, bytesReceived: 0, lastRcvMs: 5000 }])).toBe(0);
+    expect(confirmWaitMs([{ key: 'a', segsIn: 2, bytesReceived: 0, lastRcvMs: 1624 }])).toBe(3000 - 1624 + 400);
+    expect(confirmWaitMs([{ key: 'a', segsIn: 3, bytesReceived: 0, lastRcvMs: 3100 }])).toBe(7000 - 3100 + 400);
+    expect(confirmWaitMs([{ key: 'a', segsIn: 6, bytesReceived: 0, lastRcvMs: 0 }])).toBe(9000);
+    expect(confirmWaitMs([{ key: 'a', segsIn: 2, bytesReceived: 0, lastRcvMs: 5000 }])).toBe(0);
     expect(confirmWaitMs([])).toBe(0);
   });
 
   it('confirms a suspect that received another segment, and clears one that went quiet or got data', () => {
     const suspects = [
-      { localPort: 1, segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
-      { localPort: 2, segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
-      { localPort: 3, segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
+      { key: 'a', segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
+      { key: 'b', segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
+      { key: 'c', segsIn: 2, bytesReceived: 0, lastRcvMs: 900 },
     ];
     const later = [
-      { localPort: 1, segsIn: 3, bytesReceived: 0, lastRcvMs: 10 },
-      { localPort: 2, segsIn: 2, bytesReceived: 0, lastRcvMs: 2900 },
-      { localPort: 3, segsIn: 3, bytesReceived: 12, lastRcvMs: 10 },
+      { key: 'a', segsIn: 3, bytesReceived: 0, lastRcvMs: 10 },
+      { key: 'b', segsIn: 2, bytesReceived: 0, lastRcvMs: 2900 },
+      { key: 'c', segsIn: 3, bytesReceived: 12, lastRcvMs: 10 },
     ];
-    expect([...confirmedNeverCompleted(suspects, later)]).toEqual([1]);
+    expect([...confirmedNeverCompleted(suspects, later)]).toEqual(['a']);
   });
 });
 
 describe('tooYoungToTellMs', () => {
-  const info = (localPort: number, segsIn: number, bytesReceived: number, lastRcvMs: number | null) => ({ localPort, segsIn, bytesReceived, lastRcvMs });
-  const held = new Set([1, 2, 3, 4]);
+  const info = (n: number, segsIn: number, bytesReceived: number, lastRcvMs: number | null) => ({ key: `127.0.0.1:${n}`, segsIn, bytesReceived, lastRcvMs });
+  const held = new Set(['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3', '127.0.0.1:4']);
 
   it('waits until the youngest silent held socket is 1.4 s old', () => {
     expect(tooYoungToTellMs([info(1, 1, 0, 200), info(2, 1, 0, 900)], held)).toBe(1200);
