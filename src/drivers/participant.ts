@@ -52,9 +52,12 @@ export function startParticipant(
     return combineUse(workers === null ? [ownUse()] : [ownUse(), workers]);
   };
 
+  /** What the last report said, to leave out one that would say nothing new (see `tick`). */
+  let lastSaid = '';
   const report = (final: boolean, counters = driver.counters()): void => {
     const now = performance.now();
     const withHistograms = final || now - lastHistogramAt >= HISTOGRAM_INTERVAL_MS;
+    lastSaid = `${appliedSeq} ${JSON.stringify(counters)}`;
     if (withHistograms) lastHistogramAt = now;
     const tls = withHistograms ? driver.tlsLatency() : null;
     const used = withHistograms ? use() : null;
@@ -72,10 +75,18 @@ export function startParticipant(
       final,
     });
   };
+  /**
+   * Every TELEMETRY_INTERVAL_MS: a report when something changed, or the histograms are due. A process that only
+   * holds has nothing to say 20 times a second, and 50 of them saying it kept the first process busy at a million.
+   */
+  const tick = (counters: ReturnType<ProbeDriver['counters']>): void => {
+    const due = performance.now() - lastHistogramAt >= HISTOGRAM_INTERVAL_MS;
+    if (due || `${appliedSeq} ${JSON.stringify(counters)}` !== lastSaid) report(false, counters);
+  };
   const collectIfSettled = createSettleCollector();
   const timer = setInterval(() => {
     const counters = driver.counters();
-    report(false, counters);
+    tick(counters);
     collectIfSettled(counters);
   }, TELEMETRY_INTERVAL_MS);
 

@@ -4,13 +4,14 @@
  * agent's telemetry speaks for every process holding its share. The controller reads these to tell whether the
  * load machines, not the server, bounded the run.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ProcessUse } from '../types/participant-protocol.js';
+import { currentFdCount } from '../preflight/fd-count.js';
 
 /**
  * Returns this process's use since the sampler was made (an agent lives for many runs: each participant counts
- * its own). The open files are counted in /proc/self/fd and the memory read at each call: keep calls rare.
+ * its own). The open files are counted (preflight/fd-count.ts) and the memory read at each call: keep calls rare.
  * `fdLimit`: the open-files limit it runs under, which it has reached when no descriptor is left to count with.
  */
 export function createOwnUseSampler(fdLimit: number | null): () => ProcessUse {
@@ -25,8 +26,8 @@ export function createOwnUseSampler(fdLimit: number | null): () => ProcessUse {
     const sched = schedNs();
     if (sched0 !== null && sched !== null) demandNs = sched - sched0;
     try {
-      const fds = readdirSync('/proc/self/fd').length - 1; // less the one readdir itself opened
-      peakOpenFds = Math.max(peakOpenFds ?? 0, fds);
+      const fds = currentFdCount();
+      if (fds !== null) peakOpenFds = Math.max(peakOpenFds ?? 0, fds);
     } catch (e) {
       // No descriptor left to read it with: every one up to the open-files limit is open. No /proc: unknown.
       if ((e as NodeJS.ErrnoException).code === 'EMFILE' && fdLimit !== null) peakOpenFds = Math.max(peakOpenFds ?? 0, fdLimit);

@@ -3,7 +3,7 @@
  * reads files, and every field that cannot be read (another OS, a container hiding /proc/sys, a module not loaded)
  * becomes null instead of an error, so the preflight can always report what it does know.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import {
   countReservedPortsInRange,
@@ -15,6 +15,7 @@ import {
 } from './proc-parse.js';
 import type { Static } from 'typebox';
 import type { DoctorLimitsSchema } from './doctor-schema.js';
+import { currentFdCount } from './fd-count.js';
 
 export type { PortRange } from './proc-parse.js';
 
@@ -43,14 +44,9 @@ async function readInt(path: string): Promise<number | null> {
   return text === null ? null : parseSysctlInt(text);
 }
 
-/**
- * File descriptors this process has open right now, or null where /proc/self/fd does not exist.
- * Listing the directory opens one descriptor of its own, which is not counted.
- */
-export async function currentFdCount(): Promise<number | null> {
+function openFdsOrNull(): number | null {
   try {
-    const names = await readdir('/proc/self/fd');
-    return Math.max(0, names.length - 1);
+    return currentFdCount();
   } catch {
     return null;
   }
@@ -144,7 +140,7 @@ export async function readSystemLimits(): Promise<SystemLimits> {
     readInt('/proc/sys/net/netfilter/nf_conntrack_max'),
     readInt(CONNTRACK_COUNT),
     readText('/proc/net/sockstat'),
-    currentFdCount(),
+    openFdsOrNull(),
   ]);
   const openFiles = limitsText === null ? null : parseOpenFilesLimit(limitsText);
   const localPortRange = rangeText === null ? null : parsePortRange(rangeText);
