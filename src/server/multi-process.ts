@@ -4,7 +4,6 @@
  * shared listening socket; workers accept on copies of it. The design and what was measured against the
  * alternatives: docs/performance.md, "How `serve --workers N` works".
  */
-import os from 'node:os';
 import { UsageError } from '../errors.js';
 import type { EngineName } from '../types/pool-config.js';
 import { AdmissionLedger } from './admission-ledger.js';
@@ -16,7 +15,7 @@ import {
 } from './target-server.js';
 import { targetStats, type TargetServerStats } from './target-stats.js';
 import type { FromServeWorker, ServeWorkerSettings } from './serve-protocol.js';
-import { copiesAtOnce, SharedListener } from './shared-listener.js';
+import { SharedListener } from './shared-listener.js';
 import { sendToWorker, spawnServeWorkers, stopServeWorker, type WorkerSlot } from './serve-workers.js';
 
 /** Most worker processes: as many as `ramp --workers` allows. */
@@ -103,7 +102,6 @@ class TargetPrimary implements MultiProcessTarget {
       backlog: options.backlog,
       openOf: (slot) => ledger.openOf(slot),
       hasRoom: () => !ledger.atCap(),
-      copiesAtOnce: () => copiesAtOnce(os.availableParallelism(), this.slots.every((slot) => slot.engine === 'native')),
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
+import os from 'node:os';
 import type { ToServeWorker } from './serve-protocol.js';
 import { sendToWorker, type WorkerSlot } from './serve-workers.js';
 
@@ -31,26 +32,14 @@ export interface SharedListenerSettings {
   openOf(slot: WorkerSlot): number;
   /** The count is below the cap (or there is none): a paused listener may listen again. */
   hasRoom(): boolean;
-  /** How many workers hold a copy at a time (see SharedListener). */
-  copiesAtOnce(): number;
 }
 
 /**
- * How many workers hold a copy of the listening socket at a time. Node sockets: as many as there are CPUs, since
- * every process with a copy wakes for every new connection (six copies on two cores halved the rate). The native
- * accept path waits with EPOLLEXCLUSIVE, one process woken per connection, so two more hold a copy: while a worker
- * that filled up hands its copy on, the others still drain the queue (with as many as CPUs, the queue overflowed
- * then and 70,000 of a million handshakes completed late).
- */
-export function copiesAtOnce(cpus: number, allNative: boolean): number {
-  return Math.max(1, cpus) + (allNative ? 2 : 0);
-}
-
-/**
- * The one writer of the slots' `listening`, `full` and `unlistenPending`. Only `copiesAtOnce` workers hold a copy
- * at a time.
+ * The one writer of the slots' `listening`, `full` and `unlistenPending`. Only as many workers as there are CPUs
+ * hold a copy at a time: every process with a copy wakes for every new connection.
  */
 export class SharedListener {
+  private readonly maxListening = Math.max(1, os.availableParallelism());
   private state: ListenState = 'idle';
   private generation = 0;
   /** A `lend` is out: a worker was asked for a copy of the listening socket. */
@@ -185,7 +174,7 @@ export class SharedListener {
   private async handOut(server: net.Server): Promise<void> {
     server.on('connection', (s: net.Socket) => this.handleOwnAccept(s));
     server.on('error', () => undefined);
-    const free = this.settings.copiesAtOnce() - this.slots.filter((s) => s.alive && s.listening).length;
+    const free = this.maxListening - this.slots.filter((s) => s.alive && s.listening).length;
     const takers = this.candidates().slice(0, Math.max(0, free));
     await Promise.all(
       takers.map(
@@ -238,7 +227,7 @@ export class SharedListener {
     }
     if (this.state !== 'listening') return;
     const listening = this.slots.filter((s) => s.alive && s.listening && s.child.connected);
-    if (listening.length >= this.settings.copiesAtOnce() || this.candidates().length === 0) return;
+    if (listening.length >= this.maxListening || this.candidates().length === 0) return;
     const lender = listening[0];
     if (lender === undefined) {
       // Every copy closed at the workers' limits: bind a new listener for those with room again.

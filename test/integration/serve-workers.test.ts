@@ -17,7 +17,6 @@ import { itNeeding } from '../helpers/needs.js';
 import { EXIT } from '../../src/metrics/exit-codes.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { testEngine } from '../helpers/engine.js';
-import { copiesAtOnce } from '../../src/server/shared-listener.js';
 
 const CAP = 20;
 
@@ -91,7 +90,6 @@ describe('serve over several processes, within the cap', () => {
 
   it('a worker at its limit stops accepting, the others take over, and a new listener comes once there is room', async () => {
     const server = await startMulti({ greeting: GREETING }, 2, 5);
-    const copies = copiesAtOnce(os.availableParallelism(), testEngine === 'native');
     const first = await connectMany(server.port, 10);
     await waitFor(() => !server.stats().accepting, 'both workers to stop accepting at 5 each');
     expect(server.workerLoads().map((w) => w.open)).toEqual([5, 5]);
@@ -102,7 +100,7 @@ describe('serve over several processes, within the cap', () => {
     // With every copy of the listening socket closed, the primary binds a new one once workers have room.
     for (const c of first) c.socket.resetAndDestroy();
     await waitFor(
-      () => server.workerLoads().filter((w) => w.accepting).length === Math.min(2, copies),
+      () => server.workerLoads().filter((w) => w.accepting).length === Math.min(2, os.availableParallelism()),
       'a new listener for the workers with room',
     );
     await connectMany(server.port, 3);
@@ -112,7 +110,7 @@ describe('serve over several processes, within the cap', () => {
 
   it('a worker at its limit lends its copy of the listening socket to one without a copy', async () => {
     // One worker more than may listen at a time: it gets a copy only when another fills up and lends its own.
-    const workers = copiesAtOnce(os.availableParallelism(), testEngine === 'native') + 1;
+    const workers = os.availableParallelism() + 1;
     const server = await startMulti({ greeting: GREETING }, workers, 4);
     expect(server.workerLoads().filter((w) => w.accepting)).toHaveLength(workers - 1);
     const clients: Client[] = [];
