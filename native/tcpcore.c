@@ -764,6 +764,19 @@ static napi_value core_set_keepalive(napi_env env, napi_callback_info info) {
   return boolean(env, k != NULL);
 }
 
+/* A non-blocking copy of `fd` the core owns (close-on-exec), or -errno. */
+static int own_copy(int fd) {
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return -errno;
+  int flags = fcntl(own, F_GETFL);
+  if (flags < 0 || fcntl(own, F_SETFL, flags | O_NONBLOCK) != 0) {
+    int err = errno;
+    close(own);
+    return -err;
+  }
+  return own;
+}
+
 /*
  * listen(fd, budget) -> the core's own copy of the listening socket fd (>= 0), or -errno. The caller may close its
  * fd afterwards; the core accepts up to `budget` connections (see acceptBudget), replacing any earlier listener.
@@ -777,14 +790,8 @@ static napi_value core_listen(napi_env env, napi_callback_info info) {
   int64_t budget;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   CHECK(napi_get_value_int64(env, argv[1], &budget));
-  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own < 0) return num(env, -errno);
-  int flags = fcntl(own, F_GETFL);
-  if (flags < 0 || fcntl(own, F_SETFL, flags | O_NONBLOCK) != 0) {
-    int err = errno;
-    close(own);
-    return num(env, -err);
-  }
+  int own = own_copy(fd);
+  if (own < 0) return num(env, own);
   close_listener(c);
   c->listen_fd = own;
   c->accept_budget = budget;
@@ -834,11 +841,10 @@ static napi_value core_adopt(napi_env env, napi_callback_info info) {
   int32_t fd, id;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   CHECK(napi_get_value_int32(env, argv[1], &id));
-  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own < 0) return num(env, -errno);
-  int flags = fcntl(own, F_GETFL);
+  int own = own_copy(fd);
+  if (own < 0) return num(env, own);
   errno = 0;
-  if (flags < 0 || fcntl(own, F_SETFL, flags | O_NONBLOCK) != 0 || hold_accepted(c, own, id) != 0) {
+  if (hold_accepted(c, own, id) != 0) {
     int err = errno != 0 ? errno : ENOMEM;
     close(own);
     return num(env, -err);
