@@ -66,6 +66,8 @@ enum { S_FREE = 0, S_CONNECTING = 1, S_OPEN = 2, S_DONE = 3 };
 typedef struct {
   int32_t id;
   uint8_t state;
+  /* Taken from the listener (the accept path), not connected: its close needs no segment count. */
+  uint8_t accepted;
   /* Bytes still to hand to JS (the first bytes kept, or the --expect match window). */
   uint16_t keep;
   uint32_t pend_len;
@@ -205,11 +207,11 @@ static void flush_pending_write(core_t *c, int fd) {
  * TCP_INFO's segs_in of a connection the server closed before sending a byte: its SYN-ACK and its FIN or RST are
  * two; more means the server resent its SYN-ACK, that is, completed the handshake late (the pool decides what that
  * means). Read from the raw struct: glibc's netinet/tcp.h stops before segs_in (offset 140 in linux/tcp.h since
- * 4.2). 0 when the kernel cannot say or the connection got bytes.
+ * 4.2). 0 when the kernel cannot say, the connection got bytes, or it is an accepted one (nobody asks there).
  */
 #define TCPI_SEGS_IN_OFFSET 140
-static int32_t segs_in_at_close(int fd, uint64_t bytes_in) {
-  if (bytes_in > 0) return 0;
+static int32_t segs_in_at_close(int fd, const conn_t *k) {
+  if (k->bytes_in > 0 || k->accepted) return 0;
   unsigned char ti[232];
   socklen_t len = sizeof(ti);
   uint32_t segs = 0;
@@ -236,13 +238,13 @@ static void read_some(core_t *c, int fd) {
     }
     if (n == 0) {
       /* a: every byte the connection received, kept or not (capped at INT32_MAX); b: segs_in_at_close. */
-      push_rec(c, EV_CLOSED, fd, k->id, (int32_t)(k->bytes_in > INT32_MAX ? INT32_MAX : k->bytes_in), segs_in_at_close(fd, k->bytes_in));
+      push_rec(c, EV_CLOSED, fd, k->id, (int32_t)(k->bytes_in > INT32_MAX ? INT32_MAX : k->bytes_in), segs_in_at_close(fd, k));
       finish(c, fd);
       return;
     }
     if (errno == EAGAIN || errno == EINTR) return;
     /* b: 1 (a read failed, not the connect) plus segs_in_at_close. */
-    push_rec(c, EV_FAILED, fd, k->id, errno, 1 + segs_in_at_close(fd, k->bytes_in));
+    push_rec(c, EV_FAILED, fd, k->id, errno, 1 + segs_in_at_close(fd, k));
     finish(c, fd);
     return;
   }
@@ -285,6 +287,7 @@ static int hold_accepted(core_t *c, int fd, int32_t id) {
   memset(k, 0, sizeof(*k));
   k->id = id;
   k->state = S_OPEN;
+  k->accepted = 1;
   k->started_ns = now_ns();
   c->open_fds++;
   return 0;
@@ -816,7 +819,10 @@ static napi_value core_listener_copy(napi_env env, napi_callback_info info) {
   return num(env, c->listen_fd < 0 ? -1 : fcntl(c->listen_fd, F_DUPFD_CLOEXEC, 0));
 }
 
-/* acceptBudget(n): accept up to n more connections from now on (0 pauses the listener; it resumes after a failure). */
+/*
+ * acceptBudget(n): accept up to n more connections from now on; 0 pauses the listener, and n > 0 arms it again,
+ * also after accept() ran out of fds (EV_LISTEN_FAILED).
+ */
 static napi_value core_accept_budget(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];

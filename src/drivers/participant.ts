@@ -52,12 +52,9 @@ export function startParticipant(
     return combineUse(workers === null ? [ownUse()] : [ownUse(), workers]);
   };
 
-  /** What the last report said, to leave out one that would say nothing new (see `tick`). */
-  let lastSaid = '';
   const report = (final: boolean, counters = driver.counters()): void => {
     const now = performance.now();
     const withHistograms = final || now - lastHistogramAt >= HISTOGRAM_INTERVAL_MS;
-    lastSaid = `${appliedSeq} ${JSON.stringify(counters)}`;
     if (withHistograms) lastHistogramAt = now;
     const tls = withHistograms ? driver.tlsLatency() : null;
     const used = withHistograms ? use() : null;
@@ -75,13 +72,17 @@ export function startParticipant(
       final,
     });
   };
+  /** The acknowledgement and counters the last tick reported. */
+  let lastTicked = '';
   /**
    * Every TELEMETRY_INTERVAL_MS: a report when something changed, or the histograms are due. A process that only
    * holds has nothing to say 20 times a second, and 50 of them saying it kept the first process busy at a million.
    */
   const tick = (counters: ReturnType<ProbeDriver['counters']>): void => {
-    const due = performance.now() - lastHistogramAt >= HISTOGRAM_INTERVAL_MS;
-    if (due || `${appliedSeq} ${JSON.stringify(counters)}` !== lastSaid) report(false, counters);
+    const said = `${appliedSeq} ${JSON.stringify(counters)}`;
+    if (said === lastTicked && performance.now() - lastHistogramAt < HISTOGRAM_INTERVAL_MS) return;
+    lastTicked = said;
+    report(false, counters);
   };
   const collectIfSettled = createSettleCollector();
   const timer = setInterval(() => {

@@ -9,6 +9,9 @@ import type { ConnectRequest, Transport, TransportConn, TransportSink } from './
 import type { KernelSocketInfo } from './handshake-audit.js';
 import { loadAddon, type NativeCore } from './native-addon.js';
 
+/** Numbers per socket in tcpInfo()'s answer (TCPINFO_WORDS in tcpcore.c): fd, id, segs in, bytes in, last rcv. */
+const TCP_INFO_WORDS = 5;
+
 /** Record kinds, as in tcpcore.c. */
 const EV_ESTABLISHED = 1;
 const EV_DATA = 2;
@@ -95,7 +98,7 @@ export class NativeTransport<C extends TransportConn> implements Transport<C> {
   kernelSockets(): KernelSocketInfo[] {
     const words = this.core.tcpInfo();
     const out: KernelSocketInfo[] = [];
-    for (let i = 0; i + 5 <= words.length; i += 5) {
+    for (let i = 0; i + TCP_INFO_WORDS <= words.length; i += TCP_INFO_WORDS) {
       const last = words[i + 4] as number;
       out.push({
         key: `${words[i] as number}/${words[i + 1] as number}`,
