@@ -16,16 +16,11 @@ import type { AdaptiveSchedule } from '../config/schedule.js';
 /** At most this many (or a window's worth) asked for and waiting for an in-flight slot. */
 export const ADAPTIVE_QUEUE_MIN = 512;
 
-/** Connect latency so far: how many connects finished and the sum of their times, microseconds. */
-export interface LatencyTotals {
-  count: number;
-  sumUs: number;
-}
-
 export class AdaptiveWalker {
   private state: AdaptiveState;
   private nextWindowMs: number;
-  private latencySeen: LatencyTotals = { count: 0, sumUs: 0 };
+  /** The connect-time totals at the last window's end. */
+  private latencySeen: Pick<PoolCounters, 'connectsTimed' | 'connectTimeSumUs'> = { connectsTimed: 0, connectTimeSumUs: 0 };
   /** Connections the current rate owes since `lastOpenMs` (fractions carried). */
   private owed = 0;
   private lastOpenMs = 0;
@@ -46,12 +41,12 @@ export class AdaptiveWalker {
    * At a window's end, the planner's decision from this window's counters and connect latency (what the totals
    * gained since the last window); null when the rate stays or the window is not over.
    */
-  observe(c: PoolCounters, latency: LatencyTotals, nowMs: number): AdaptiveChange | null {
+  observe(c: PoolCounters, nowMs: number): AdaptiveChange | null {
     if (nowMs < this.nextWindowMs) return null;
     this.nextWindowMs = nowMs + this.schedule.windowMs;
-    const completed = latency.count - this.latencySeen.count;
-    const windowSumUs = latency.sumUs - this.latencySeen.sumUs;
-    this.latencySeen = latency;
+    const completed = c.connectsTimed - this.latencySeen.connectsTimed;
+    const windowSumUs = c.connectTimeSumUs - this.latencySeen.connectTimeSumUs;
+    this.latencySeen = { connectsTimed: c.connectsTimed, connectTimeSumUs: c.connectTimeSumUs };
     const decision = adaptRate(
       this.schedule,
       this.state,

@@ -257,8 +257,7 @@ function openDue(ctx: RampPhaseContext, bounds: RampBounds, c: PoolCounters, t: 
   const adaptive = state.adaptive;
   if (adaptive !== null) {
     // The adaptive schedule's window: observe, and start a new stage when the planner changes the rate.
-    const h = driver.connectLatency();
-    const change = adaptive.observe(c, { count: h.totalCount, sumUs: h.mean * h.totalCount }, t);
+    const change = adaptive.observe(c, t);
     if (change !== null) {
       // Slowing down for the server: what waits to start was asked for at the old rate.
       if (change.reason === 'held-lags' || change.reason === 'latency-rose') driver.dropQueued();

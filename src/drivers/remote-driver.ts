@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
 import { participantClientLimit } from '../metrics/verdict.js';
-import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import type { Histogram } from '../metrics/histogram.js';
 import type { DriverParticipant, DriverResources, ProbeDriver } from '../controller/driver.js';
 import type {
   HandshakeAuditFindings,
@@ -17,7 +17,7 @@ import type {
 } from '../types/participant-protocol.js';
 import type { HandshakeAudit } from '../metrics/result.js';
 import { combineUse } from './process-use.js';
-import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, sumCounters } from './telemetry-merge.js';
+import { mergeFirstFailures, mergeHandshakeAudits, MergedHistogram, PeakHeld, ReportedHistogram, sumCounters } from './telemetry-merge.js';
 
 /** How the driver reaches one participant. */
 export interface ParticipantLink {
@@ -36,8 +36,8 @@ interface ParticipantState {
   /** Connections asked of it by commands its telemetry does not include yet, by seq. */
   pendingOpens: { seq: number; count: number }[];
   maxHeld: number;
-  connect: Histogram | null;
-  tls: Histogram | null;
+  connect: ReportedHistogram;
+  tls: ReportedHistogram;
   lostAtMs: number | null;
   finalSeen: boolean;
   /** The first `open` asked of it: its seq and when it was sent (performance.now(), ms); null: none yet. */
@@ -80,8 +80,8 @@ export class RemoteDriver implements ProbeDriver {
       last: null,
       pendingOpens: [],
       maxHeld: 0,
-      connect: null,
-      tls: null,
+      connect: new ReportedHistogram(),
+      tls: new ReportedHistogram(),
       lostAtMs: null,
       finalSeen: false,
       firstOpen: null,
@@ -99,13 +99,11 @@ export class RemoteDriver implements ProbeDriver {
     p.pendingOpens = p.pendingOpens.filter((o) => o.seq > report.appliedSeq);
     p.maxHeld = Math.max(p.maxHeld, report.counters.held);
     if (report.connectUs !== null) {
-      p.connect?.destroy();
-      p.connect = decodeHistogram(report.connectUs);
+      p.connect.update(report.connectUs);
       this.mergedConnect.invalidate();
     }
     if (report.tlsUs !== null) {
-      p.tls?.destroy();
-      p.tls = decodeHistogram(report.tlsUs);
+      p.tls.update(report.tlsUs);
       this.mergedTls.invalidate();
     }
     if (report.use !== undefined) p.use = report.use;
@@ -251,11 +249,11 @@ export class RemoteDriver implements ProbeDriver {
   }
 
   connectLatency(): Histogram {
-    return this.mergedConnect.read(this.parts.flatMap((p) => (p.connect === null ? [] : [p.connect])));
+    return this.mergedConnect.read(this.parts.flatMap((p) => p.connect.read() ?? []));
   }
 
   tlsLatency(): Histogram | null {
-    const parts = this.parts.flatMap((p) => (p.tls === null ? [] : [p.tls]));
+    const parts = this.parts.flatMap((p) => p.tls.read() ?? []);
     return parts.length === 0 ? null : this.mergedTls.read(parts);
   }
 

@@ -6,7 +6,7 @@
 import { emptyCounters, type FailureRecord, type PoolCounters } from '../types/pool-counters.js';
 import type { FailureClass } from '../types/failure-class.js';
 import type { HandshakeAuditFindings } from '../types/participant-protocol.js';
-import { createHistogram, type Histogram } from '../metrics/histogram.js';
+import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { HandshakeAudit } from '../metrics/result.js';
 
 /** Sum counters; `peakHeld` is left to PeakHeld (a sum of peaks is not the peak of the sum). */
@@ -76,6 +76,31 @@ export class PeakHeld {
 
   get value(): number {
     return this.peak;
+  }
+}
+
+/**
+ * The histogram a participant last sent, decoded on the first read after it came: reports come every second from
+ * each of up to dozens of processes, and a run reads them only for a status line and its result.
+ */
+export class ReportedHistogram {
+  private encoded: string | null = null;
+  private decoded: Histogram | null = null;
+
+  /** A report carried a new encoding: the next read decodes it. */
+  update(encoded: string): void {
+    this.encoded = encoded;
+    this.decoded?.destroy();
+    this.decoded = null;
+  }
+
+  /** The latest histogram, or null before any came. */
+  read(): Histogram | null {
+    if (this.decoded === null && this.encoded !== null) {
+      this.decoded = decodeHistogram(this.encoded);
+      this.encoded = null;
+    }
+    return this.decoded;
   }
 }
 

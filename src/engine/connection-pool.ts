@@ -266,7 +266,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     const now = performance.now();
     conn.connectedAt = now;
     const connectMs = measuredMs ?? now - conn.startedAt;
-    recordMs(this.connectLatency, connectMs);
+    this.tally.connectTimed(recordMs(this.connectLatency, connectMs));
     const resent = synRetransmitsOf(connectMs, synRetransmits) > 0;
     if (resent) this.tally.synRetransmitted();
     this.firstSyn.note(conn.startedAt - this.startedAt, resent ? 'dropped' : 'passed');

@@ -101,6 +101,12 @@ export class PoolTally {
     this.c.connecting++;
   }
 
+  /** A TCP connect completed in `us` microseconds (as the connect-latency histogram records it). */
+  connectTimed(us: number): void {
+    this.c.connectsTimed++;
+    this.c.connectTimeSumUs += us;
+  }
+
   /** Connected (with TLS: the handshake done): open, not yet held. */
   established(): void {
     this.c.connecting--;

@@ -83,10 +83,11 @@ export function createHistogram(): Histogram {
   return new Int32Histogram(1, HIGHEST_US, 3);
 }
 
-/** Record one latency given in milliseconds (fractional). */
-export function recordMs(h: Histogram, ms: number): void {
+/** Record one latency given in milliseconds (fractional); returns the value recorded, in microseconds. */
+export function recordMs(h: Histogram, ms: number): number {
   const us = Math.max(1, Math.min(HIGHEST_US, Math.round(ms * 1000)));
   h.recordValue(us);
+  return us;
 }
 
 /** What encodeHistogram reads of a histogram: hdr's JS histograms have it all (JsHistogram). */

@@ -56,6 +56,13 @@ export interface PoolCounters {
    * TCP_INFO; a connect time of 0.9 s or more on Node's sockets (the first resend comes after 1 s).
    */
   synRetransmitted: number;
+  /** TCP connects that completed and were timed: the count of the connect-latency histogram. */
+  connectsTimed: number;
+  /**
+   * The sum of their times, in microseconds: with `connectsTimed`, the mean a ramp window needs, exact and summed
+   * across processes without reading (or merging) a histogram.
+   */
+  connectTimeSumUs: number;
   /** All failures: failed connects plus lost connections. */
   failed: number;
   reconnects: number;
@@ -84,6 +91,8 @@ export function emptyCounters(): PoolCounters {
     neverCompleted: 0,
     tlsUnproven: 0,
     synRetransmitted: 0,
+    connectsTimed: 0,
+    connectTimeSumUs: 0,
     failed: 0,
     reconnects: 0,
     replacementsHeld: 0,

@@ -31,13 +31,22 @@ describe('the adaptive walker', () => {
 
   it('asks the planner once per window, and a new stage owes nothing from before', () => {
     const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
-    const latency = { count: 100, sumUs: 80_000 };
-    expect(w.observe(counters({ attempted: 100 }), latency, 20)).toBeNull(); // before the first window ends
-    expect(w.observe(counters({ attempted: 100 }), latency, 50)).toEqual({ ratePerSec: 4000, phase: 'slow-start', reason: 'all-held' });
-    expect(w.observe(counters({ attempted: 300 }), latency, 60)).toBeNull(); // the next window ends at 100
+    const timed = { connectsTimed: 100, connectTimeSumUs: 80_000 };
+    expect(w.observe(counters({ attempted: 100, ...timed }), 20)).toBeNull(); // before the first window ends
+    expect(w.observe(counters({ attempted: 100, ...timed }), 50)).toEqual({ ratePerSec: 4000, phase: 'slow-start', reason: 'all-held' });
+    expect(w.observe(counters({ attempted: 300, ...timed }), 60)).toBeNull(); // the next window ends at 100
     expect(w.ratePerSec).toBe(4000);
     w.startStage(60);
     expect(w.due(counters({}), 70, null)).toBe(40);
+  });
+
+  it("reads a window's connect latency from the counters' totals: what they gained since the last window", () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    // 100 connects of 0.8 ms: the baseline.
+    expect(w.observe(counters({ attempted: 100, held: 100, connectsTimed: 100, connectTimeSumUs: 80_000 }), 50)?.reason).toBe('all-held');
+    // 40 more, of 300 ms each (a SYN queue overflowing): the window's mean is 300 ms, not the run's 86 ms.
+    const rose = w.observe(counters({ attempted: 140, held: 140, connectsTimed: 140, connectTimeSumUs: 80_000 + 40 * 300_000 }), 100);
+    expect(rose).toEqual({ ratePerSec: 2000, phase: 'careful', reason: 'latency-rose' });
   });
 
   it('after a confirmed rate limit: half the rate, and a rate-limit change to record', () => {
