@@ -13,6 +13,8 @@ import {
   confirmedNeverCompleted,
   confirmWaitMs,
   handshakeSuspects,
+  heardSinceHandshake,
+  keepaliveHidesHandshakes,
   readKernelSockets,
   type KernelSocketInfo,
 } from '../engine/handshake-audit.js';
@@ -87,6 +89,8 @@ export class LocalDriver implements ProbeDriver {
     const held = new Set(this.pool.heldKeys());
     const audit: HandshakeAudit = { ran: true, checked: held.size, suspects: 0, neverCompleted: 0, note: null };
     if (held.size === 0) return audit;
+    const hidden = keepaliveHidesHandshakes(this.engine.keepAliveMs);
+    if (hidden !== null) return { ...audit, ran: false, note: hidden };
     const done = (note: string | null = null): HandshakeAudit => ({
       ...audit,
       neverCompleted: this.pool.counters().neverCompleted - takenBefore,
@@ -101,8 +105,9 @@ export class LocalDriver implements ProbeDriver {
       first = await this.kernelView();
       if (typeof first === 'string') return done(`on the second look, ${first}`);
     }
-    const suspects = handshakeSuspects(first, held);
+    const suspects = handshakeSuspects(first, held, this.engine.keepAliveMs);
     audit.suspects = suspects.length;
+    let last = first;
     if (suspects.length > 0) {
       if (!(await pause(Math.min(confirmWaitMs(suspects), left()), signal))) {
         return done('interrupted before the suspects could be confirmed');
@@ -110,11 +115,12 @@ export class LocalDriver implements ProbeDriver {
       const later = await this.kernelView();
       if (typeof later === 'string') return done(`on the second look, ${later}`);
       this.pool.takeBackNeverCompleted(confirmedNeverCompleted(suspects, later));
+      last = later;
     }
     // 2. Handshakes the server answered with a SYN cookie and then dropped leave nothing to retry: only when its
     // queues overflowed (connects timed out or waited for a SYN retransmit), probe idle connections with a
     // keepalive, which such a server answers with RST. After step 1: the probe's answers also count as segments.
-    if (this.sawQueueOverflow() && this.pool.probeIdleHeld() > 0) {
+    if (this.sawQueueOverflow() && this.pool.probeIdleHeld(heardSinceHandshake(last)) > 0) {
       if (!(await pause(Math.min(PROBE_ANSWER_MS, left()), signal))) return done('interrupted before the keepalive probes were answered');
     }
     return done();

@@ -11,6 +11,9 @@ import { runInNetns } from '../helpers/netns.js';
 import { describeNeeding, need } from '../helpers/needs.js';
 import type { RampResult } from '../../src/metrics/result.js';
 import { testEngine } from '../helpers/engine.js';
+import { runCli } from '../helpers/cli.js';
+import { startTarget } from '../helpers/target.js';
+import { NEEDS_SS } from '../helpers/kernel-count.js';
 
 describeNeeding([need.netns, need.command('iptables'), need.command('python3')], 'handshake audit: connections the server never completed', () => {
   // With source addresses of its own, the audit reads only their sockets (as each worker process of a big run does).
@@ -110,5 +113,25 @@ tcpprobe ramp --host 127.0.0.1 --port 5555 --source 127.0.0.2-127.0.0.5 --worker
     const result = JSON.parse(run.stdout) as RampResult;
     expect(result.maxConcurrency).toBe(250);
     expect(result.handshakeAudit).toMatchObject({ ran: true, checked: 250, neverCompleted: 0 });
+  });
+});
+
+// An answered keepalive is a segment in, like a resent SYN-ACK: sockets that held long enough to have one are no
+// suspects (a million-connection ramp outlives the default 30 s), and one answered before a resend could show
+// leaves nothing to tell. The server completed every handshake here: nothing may be taken back.
+describeNeeding(testEngine === 'js' ? [NEEDS_SS] : [], 'handshake audit: keepalive answers are not resent SYN-ACKs', () => {
+  it('does not suspect connections whose keepalive the server answered', async () => {
+    const target = await startTarget();
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(target.port), '--max', '20', '--keepalive', '2s', '--hold', '3500ms', '--json', '-q']);
+    const r = JSON.parse(run.stdout) as RampResult;
+    expect(r.handshakeAudit).toMatchObject({ ran: true, checked: 20, suspects: 0, neverCompleted: 0 });
+    expect(r.maxConcurrency).toBe(20);
+  });
+
+  it('says the check was not run under a keepalive shorter than a SYN-ACK resend takes to show', async () => {
+    const target = await startTarget();
+    const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(target.port), '--max', '20', '--keepalive', '1s', '--hold', '2s']);
+    expect(run.stdout).toContain('Handshake check not run: --keepalive 1s is answered before a resent SYN-ACK can show (1.4s), and looks the same.');
+    expect(run.stdout).toMatch(/20/);
   });
 });

@@ -3,6 +3,8 @@ import {
   confirmedNeverCompleted,
   confirmWaitMs,
   handshakeSuspects,
+  heardSinceHandshake,
+  keepaliveHidesHandshakes,
   parseSsInfo,
   ssFailure,
   tooYoungToTellMs,
@@ -41,6 +43,31 @@ describe('handshake suspects and their confirmation', () => {
   it('suspects only held sockets with more than one segment in and no data', () => {
     expect(handshakeSuspects(infos, new Set(['127.0.0.1:40001', '127.0.0.1:58898', '[::1]:51000'])).map((s) => s.key)).toEqual(['127.0.0.1:40001']);
     expect(handshakeSuspects(infos, new Set(['127.0.0.1:58898']))).toEqual([]);
+  });
+
+  it('suspects none older than the keepalive idle time: an answered keepalive is a segment in too', () => {
+    const aged = (lastRcvMs: number) => ({ key: 'k', segsIn: 2, bytesReceived: 0, lastRcvMs });
+    const cases: [number, number, boolean][] = [
+      // lastrcv (ms since established), keepalive (ms, 0: off), suspected
+      [1_624, 30_000, true],
+      [29_999, 30_000, true],
+      [30_000, 30_000, false],
+      [65_000, 30_000, false],
+      [65_000, 0, true],
+    ];
+    for (const [lastRcvMs, keepAliveMs, suspected] of cases) {
+      expect(handshakeSuspects([aged(lastRcvMs)], new Set(['k']), keepAliveMs).length, `${lastRcvMs} ms, keepalive ${keepAliveMs}`).toBe(suspected ? 1 : 0);
+    }
+  });
+
+  it('is not run under a keepalive answered before a resent SYN-ACK could show (1.4 s), and says why', () => {
+    expect(keepaliveHidesHandshakes(1000)).toBe('--keepalive 1s is answered before a resent SYN-ACK can show (1.4s), and looks the same');
+    for (const ms of [0, 2000, 30_000]) expect(keepaliveHidesHandshakes(ms), `${ms} ms`).toBeNull();
+  });
+
+  it('names the sockets that heard from the server since the handshake: more than one segment in', () => {
+    expect([...heardSinceHandshake(infos)]).toEqual(['127.0.0.1:40001', '[::1]:51000']);
+    expect(heardSinceHandshake([])).toEqual(new Set());
   });
 
   it('tells the same port on two source addresses apart (a process binds several)', () => {
