@@ -157,8 +157,19 @@ function closeListener(): void {
   listener = null;
 }
 
+/**
+ * Receiving a listening server over IPC makes Node listen on it again with its default backlog, 511; the backlog
+ * belongs to the socket, which every copy shares, so each worker that received one set the target's --backlog back
+ * to 511 (measured: `ss -ltn` showed 511 under `serve --workers 56 --backlog 65535`, and its accept queue
+ * overflowed). Listening again with ours restores it; Node has no public call for that.
+ */
+function restoreBacklog(server: net.Server): void {
+  (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle?.listen?.(settings?.backlog ?? 511);
+}
+
 /** Accept on this copy of the listening socket: in the native core, or with Node. */
 function takeListener(server: net.Server): void {
+  restoreBacklog(server);
   if (native !== null) {
     native.listen(server);
     return;

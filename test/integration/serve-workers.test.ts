@@ -4,6 +4,8 @@
  * Also the CLI side: the listening line, usage errors, and no worker outliving its primary.
  */
 import os from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connect, connectInOrder, connectMany, connectSettled, GREETING, waitFor, type Client } from '../helpers/test-clients.js';
@@ -19,6 +21,7 @@ import type { RampResult } from '../../src/metrics/result.js';
 import { testEngine } from '../helpers/engine.js';
 
 const CAP = 20;
+const run = promisify(execFile);
 
 async function startMulti(
   options: Partial<TargetServerOptions>,
@@ -126,6 +129,26 @@ describe('serve over several processes, within the cap', () => {
     expect(server.workerLoads().map((w) => w.open)).toEqual(Array.from({ length: workers }, () => 4));
     expect(server.stats()).toMatchObject({ open: 4 * workers, accepted: 4 * workers, overLimit: 0 });
     expectBalanced(server);
+  });
+
+  itNeeding([NEEDS_SS], 'keeps its --backlog on the shared listening socket, after every copy taken and lent', async () => {
+    // Node listens again with 511 on a listening socket it receives over IPC; the backlog is the socket's own.
+    const backlog = async (port: number): Promise<string> => {
+      const { stdout } = await run('ss', ['-ltnH', 'sport', '=', `:${port}`]);
+      return stdout.trim().split(/\s+/)[2] ?? '';
+    };
+    const workers = os.availableParallelism() + 1;
+    const server = await startMulti({ greeting: GREETING, backlog: 1000 }, workers, 2);
+    const clients: Client[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [client] = await connectMany(server.port, 1);
+      clients.push(client as Client);
+      await waitFor(() => client?.data === GREETING, 'its greeting');
+    }
+    // One worker filled up (2 each) and lent its copy to the one without: every copy has been received by now.
+    await waitFor(() => server.workerLoads().filter((w) => w.accepting).length === workers - 1 && server.stats().open === 3, 'the lend');
+    await waitFor(() => server.workerLoads().every((w) => w.open === 2 ? !w.accepting : true), 'the full worker to give up its copy');
+    expect(await backlog(server.port)).toBe('1000');
   });
 
   it('closes every connection closeAfterMs after accept, from the workers', async () => {
