@@ -181,7 +181,7 @@ class TargetPrimary implements MultiProcessTarget {
         this.listener.unlistened(slot, msg.generation);
         return;
       case 'full':
-        this.listener.full(slot);
+        this.listener.full(slot, handle);
         return;
       case 'room':
         this.listener.room(slot);

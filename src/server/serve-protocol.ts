@@ -77,7 +77,10 @@ export type FromServeWorker =
   | { kind: 'unlistened'; generation: number }
   /** Answer to `lend`, with a copy of the listening socket attached (none if it no longer has one). */
   | { kind: 'listener' }
-  /** Stopped accepting at `maxHeld` (`listening: false`), or has room again (`listening` still false: no copy). */
+  /**
+   * Stopped accepting at `maxHeld` (`listening: false`), with its copy of the listening socket attached (if it had
+   * one) for a worker with room: the socket never closes in between. Or has room again (`listening` still false).
+   */
   | { kind: 'full' }
   | { kind: 'room' }
   | { kind: 'stopped' };

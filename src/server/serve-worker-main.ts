@@ -132,9 +132,13 @@ const primaryGrant: Admission<Conn> = {
     scheduleFlush();
     if (!full && served.openCount + waiting.length >= maxHeld) {
       full = true;
-      closeListener();
+      // Our copy goes back with the news, for a worker with room: had the last copies closed as the listening
+      // workers filled up together, the socket would have closed, resetting what waited in its accept queue.
+      const copy = native !== null ? native.listenerToLend(backlog()) : listener;
+      native?.unlisten();
+      listener = null;
       flush(); // what we accepted reaches the primary before the news that we stopped
-      send({ kind: 'full' });
+      sendFull(copy);
     }
   },
 };
@@ -164,7 +168,7 @@ function closeListener(): void {
  * overflowed). Listening again with ours restores it; Node has no public call for that.
  */
 function restoreBacklog(server: net.Server): void {
-  (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle?.listen?.(settings?.backlog ?? 511);
+  (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle?.listen?.(backlog());
 }
 
 /** Accept on this copy of the listening socket: in the native core, or with Node. */
@@ -179,9 +183,24 @@ function takeListener(server: net.Server): void {
   server.on('error', ignoreServerError);
 }
 
+/** The backlog the run asked for (what a copy made here listens with). */
+function backlog(): number {
+  return settings?.backlog ?? 511;
+}
+
+/** Say we stopped accepting, handing `copy` of the listening socket (ours no longer) to the primary; closed once sent. */
+function sendFull(copy: net.Server | null): void {
+  if (copy === null || !process.connected) {
+    copy?.close();
+    send({ kind: 'full' });
+    return;
+  }
+  process.send?.({ kind: 'full' } satisfies FromServeWorker, copy, {}, () => copy.close());
+}
+
 /** Answer `lend`: a copy of our listening socket for the primary, or none. */
 function lendListener(): void {
-  const copy = native !== null ? native.listenerToLend(settings?.backlog ?? 511) : listener;
+  const copy = native !== null ? native.listenerToLend(backlog()) : listener;
   if (copy === null || !process.connected) {
     send({ kind: 'listener' });
     return;
@@ -236,9 +255,12 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
       const server = handleArg as net.Server | undefined;
       if (server === undefined) return;
       closeListener();
-      if (stopping || full) {
+      if (full) {
+        sendFull(server); // it crossed our report on the way: say again that we do not accept, and pass it on
+        return;
+      }
+      if (stopping) {
         server.close();
-        if (full) send({ kind: 'full' }); // it crossed our report on the way: say again that we do not accept
         return;
       }
       takeListener(server);

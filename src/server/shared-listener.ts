@@ -44,6 +44,8 @@ export class SharedListener {
   private generation = 0;
   /** A `lend` is out: a worker was asked for a copy of the listening socket. */
   private lending = false;
+  /** Copies being handed out (handOut): the socket they share is open, whoever else holds one. */
+  private handingOut = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private boundHost: string;
   private boundPort: number;
@@ -114,11 +116,15 @@ export class SharedListener {
     this.afterChange();
   }
 
-  /** `slot` closed its copy at its open-files limit. */
-  full(slot: WorkerSlot): void {
+  /** `slot` stopped accepting at its open-files limit, handing back its copy (`copy`, if it had one). */
+  full(slot: WorkerSlot, copy: unknown): void {
     slot.full = true;
     slot.listening = false;
-    this.afterChange();
+    if (copy instanceof net.Server && this.state === 'listening') void this.handOut(copy);
+    else {
+      if (copy instanceof net.Server) copy.close();
+      this.afterChange();
+    }
   }
 
   /** `slot` has room again (and no copy). */
@@ -172,6 +178,7 @@ export class SharedListener {
    * then); a connection it accepts meanwhile is handed over (handleOwnAccept).
    */
   private async handOut(server: net.Server): Promise<void> {
+    this.handingOut++;
     server.on('connection', (s: net.Socket) => this.handleOwnAccept(s));
     server.on('error', () => undefined);
     const free = this.maxListening - this.slots.filter((s) => s.alive && s.listening).length;
@@ -192,6 +199,7 @@ export class SharedListener {
       ),
     );
     server.close();
+    this.handingOut--;
     if (this.state === 'binding') this.state = 'listening';
     this.afterChange();
   }
@@ -230,8 +238,9 @@ export class SharedListener {
     if (listening.length >= this.maxListening || this.candidates().length === 0) return;
     const lender = listening[0];
     if (lender === undefined) {
-      // Every copy closed at the workers' limits: bind a new listener for those with room again.
-      void this.bind(false);
+      // Every copy closed at the workers' limits: bind a new listener for those with room again (unless one is
+      // being handed out: its socket is still open).
+      if (this.handingOut === 0) void this.bind(false);
     } else if (!this.lending) {
       this.lending = true;
       sendToWorker(lender, { kind: 'lend' });

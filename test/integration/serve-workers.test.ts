@@ -151,6 +151,19 @@ describe('serve over several processes, within the cap', () => {
     expect(await backlog(server.port)).toBe('1000');
   });
 
+  it('never leaves the listening socket without a copy while a worker has room, when the listening ones fill at once', async () => {
+    // Every listening worker fills in the same burst. Had each closed its copy on filling up, the socket would close
+    // (connects refused, and those in its accept queue reset) until the primary bound a new one.
+    const workers = os.availableParallelism() + 2;
+    for (let round = 0; round < 5; round++) {
+      const server = await startMulti({ greeting: GREETING }, workers, 2);
+      const burst = Array.from({ length: 2 * workers }, () => connect(server.port));
+      await waitFor(() => burst.every((c) => c.data === GREETING || c.errorCode !== null), 'every connect to be greeted or fail');
+      expect(burst.map((c) => c.errorCode).filter((e) => e !== null), `round ${round}`).toEqual([]);
+      await server.close();
+    }
+  });
+
   it('closes every connection closeAfterMs after accept, from the workers', async () => {
     const server = await startMulti({ greeting: GREETING, closeAfterMs: 200 }, 2);
     const started = performance.now();
