@@ -64,8 +64,7 @@ export function parseSsInfo(text: string): KernelSocketInfo[] {
 /**
  * Held sockets that look like handshakes the server never completed: more than one segment in, no data. Only
  * those younger than the keepalive idle time (`keepAliveMs`, 0: off): an older one may have had a keepalive probe
- * answered, which counts as a segment in just like a retransmitted SYN-ACK (a million-connection ramp outlives 30 s;
- * measured: 67,164 such "suspects", every one 30-97 s old). Pure.
+ * answered, which counts as a segment in just like a retransmitted SYN-ACK. Pure.
  */
 export function handshakeSuspects(infos: readonly KernelSocketInfo[], held: ReadonlySet<string>, keepAliveMs = 0): KernelSocketInfo[] {
   return infos.filter(

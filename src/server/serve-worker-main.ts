@@ -132,8 +132,8 @@ const primaryGrant: Admission<Conn> = {
     scheduleFlush();
     if (!full && served.openCount + waiting.length >= maxHeld) {
       full = true;
-      // Our copy goes back with the news, for a worker with room: had the last copies closed as the listening
-      // workers filled up together, the socket would have closed, resetting what waited in its accept queue.
+      // Our copy goes back with the news, for a worker with room: the listening workers fill up together, and
+      // closing the last copies would close the socket, resetting what waits in its accept queue.
       const copy = native !== null ? native.listenerToLend(backlog()) : listener;
       native?.unlisten();
       listener = null;
@@ -162,10 +162,8 @@ function closeListener(): void {
 }
 
 /**
- * Receiving a listening server over IPC makes Node listen on it again with its default backlog, 511; the backlog
- * belongs to the socket, which every copy shares, so each worker that received one set the target's --backlog back
- * to 511 (measured: `ss -ltn` showed 511 under `serve --workers 56 --backlog 65535`, and its accept queue
- * overflowed). Listening again with ours restores it; Node has no public call for that.
+ * Receiving a listening server over IPC makes Node listen on it again with its default backlog, 511, and the
+ * backlog belongs to the socket every copy shares. Listening again with ours restores it; Node has no public call.
  */
 function restoreBacklog(server: net.Server): void {
   (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle?.listen?.(backlog());
