@@ -13,7 +13,7 @@ import {
   confirmedNeverCompleted,
   confirmWaitMs,
   handshakeSuspects,
-  heardSinceHandshake,
+  keepaliveAnswered,
   keepaliveHidesHandshakes,
   readKernelSockets,
   type KernelSocketInfo,
@@ -120,7 +120,7 @@ export class LocalDriver implements ProbeDriver {
     // 2. Handshakes the server answered with a SYN cookie and then dropped leave nothing to retry: only when its
     // queues overflowed (connects timed out or waited for a SYN retransmit), probe idle connections with a
     // keepalive, which such a server answers with RST. After step 1: the probe's answers also count as segments.
-    if (this.sawQueueOverflow() && this.pool.probeIdleHeld(heardSinceHandshake(last)) > 0) {
+    if (this.sawQueueOverflow() && this.pool.probeIdleHeld(keepaliveAnswered(last, this.engine.keepAliveMs)) > 0) {
       if (!(await pause(Math.min(PROBE_ANSWER_MS, left()), signal))) return done('interrupted before the keepalive probes were answered');
     }
     return done();

@@ -207,8 +207,8 @@ export class ConnectionPool implements TransportSink<Connection> {
   }
 
   /** Probe the idle held connections with an early keepalive (held-audit.ts). Returns how many were probed. */
-  probeIdleHeld(heard: ReadonlySet<string>): number {
-    return this.audit.probeIdleHeld(heard);
+  probeIdleHeld(answered: ReadonlySet<string>): number {
+    return this.audit.probeIdleHeld(answered);
   }
 
   /** One held connection that never was: out of `held` (and of `peakHeld` if it counted there), reset. */

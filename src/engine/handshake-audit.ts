@@ -73,13 +73,15 @@ export function handshakeSuspects(infos: readonly KernelSocketInfo[], held: Read
 }
 
 /**
- * Sockets that heard from the server after the handshake (more than one segment in): a keepalive answered, or a
- * SYN-ACK resent, which the suspects' check judges. Either way no keepalive probe of ours can tell more. Pure.
+ * Sockets whose keepalive the server has answered: older than the keepalive idle time (`keepAliveMs`, 0: off),
+ * more than one segment in. A probe of ours could tell no more. A younger one's extra segment is a resent
+ * SYN-ACK, and the server may have dropped that handshake since: it still needs the probe. Pure.
  */
-export function heardSinceHandshake(infos: readonly KernelSocketInfo[]): Set<string> {
-  const heard = new Set<string>();
-  for (const i of infos) if (i.segsIn >= 2) heard.add(i.key);
-  return heard;
+export function keepaliveAnswered(infos: readonly KernelSocketInfo[], keepAliveMs: number): Set<string> {
+  const answered = new Set<string>();
+  if (keepAliveMs <= 0) return answered;
+  for (const i of infos) if (i.segsIn >= 2 && i.lastRcvMs !== null && i.lastRcvMs >= keepAliveMs) answered.add(i.key);
+  return answered;
 }
 
 /** The server's first SYN-ACK retransmission comes this long after the first SYN-ACK. */

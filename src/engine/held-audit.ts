@@ -45,15 +45,15 @@ export class HeldAudit {
    * kernel, no byte reaches the server's application (our keepalive would send the same later). A handshake the
    * server answered with a SYN cookie and then dropped (its queues were full) left no state there: its kernel
    * answers RST, and the pool takes the connection back as never completed. One the server holds answers with an
-   * ACK. Connections named in `heard` (Transport.auditKey) already heard from the server since their handshake
-   * and are left alone. Returns how many were probed.
+   * ACK. Connections named in `answered` (Transport.auditKey) have had a keepalive answered already and are left
+   * alone. Returns how many were probed.
    */
-  probeIdleHeld(heard: ReadonlySet<string>): number {
+  probeIdleHeld(answered: ReadonlySet<string>): number {
     let probed = 0;
     for (const conn of this.live) {
       if (conn.state !== ConnState.Held || conn.firstBytes !== null || !this.transport.isOpen(conn)) continue;
       const key = this.transport.auditKey(conn);
-      if (key !== undefined && heard.has(key)) continue;
+      if (key !== undefined && answered.has(key)) continue;
       conn.auditSuspect = true;
       this.transport.setKeepAlive(conn, SUSPECT_KEEPALIVE_MS);
       probed++;

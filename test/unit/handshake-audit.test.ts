@@ -3,7 +3,7 @@ import {
   confirmedNeverCompleted,
   confirmWaitMs,
   handshakeSuspects,
-  heardSinceHandshake,
+  keepaliveAnswered,
   keepaliveHidesHandshakes,
   parseSsInfo,
   ssFailure,
@@ -65,9 +65,17 @@ describe('handshake suspects and their confirmation', () => {
     for (const ms of [0, 2000, 30_000]) expect(keepaliveHidesHandshakes(ms), `${ms} ms`).toBeNull();
   });
 
-  it('names the sockets that heard from the server since the handshake: more than one segment in', () => {
-    expect([...heardSinceHandshake(infos)]).toEqual(['127.0.0.1:40001', '[::1]:51000']);
-    expect(heardSinceHandshake([])).toEqual(new Set());
+  it('names the sockets whose keepalive was answered: past the idle time, more than one segment in', () => {
+    const socket = (key: string, segsIn: number, lastRcvMs: number | null) => ({ key, segsIn, bytesReceived: 0, lastRcvMs });
+    const cases: [ReturnType<typeof socket>, number, boolean][] = [
+      // socket, keepalive (ms, 0: off), answered
+      [socket('old, answered', 2, 31_000), 30_000, true],
+      [socket('young, a resent SYN-ACK', 2, 1_800), 30_000, false],
+      [socket('old, nothing since', 1, 31_000), 30_000, false],
+      [socket('no lastrcv', 2, null), 30_000, false],
+      [socket('keepalive off', 3, 90_000), 0, false],
+    ];
+    for (const [s, keepAliveMs, answered] of cases) expect(keepaliveAnswered([s], keepAliveMs).has(s.key), s.key).toBe(answered);
   });
 
   it('tells the same port on two source addresses apart (a process binds several)', () => {
