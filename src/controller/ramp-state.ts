@@ -8,7 +8,7 @@ import type { EvictionFinding, NewConnectionLimit, RateFinding, ScheduleChangeRe
 import { AdaptiveWalker } from './adaptive-walker.js';
 import type { AdaptiveSchedule, Stage } from '../config/schedule.js';
 import { describeStage, planSteps, stageRatePerSec } from './plan.js';
-import type { FailuresSeen, NewFailures } from './ramp-stop.js';
+import { maxAskable, type FailuresSeen, type NewFailures } from './ramp-stop.js';
 import type { RunRecorder } from './run-context.js';
 import { StepCursor } from './step-cursor.js';
 
@@ -165,11 +165,12 @@ export class RampState {
   changeRate(ratePerSec: number, nowMs: number, c: PoolCounters, reason: ScheduleChangeReason): void {
     this.current = { kind: 'rate', ratePerSec };
     this.highest = Math.max(this.highest, ratePerSec);
-    this.startStage(nowMs, c.requested, c.attempted, reason);
+    this.startStage(nowMs, c, reason);
   }
 
-  /** Close the running stage (if any) and start the current one at `startMs`. */
-  startStage(startMs: number, startTotal: number, attempted: number, reason?: ScheduleChangeReason): void {
+  /** Close the running stage (if any) and start the current one at `startMs`, from the counters `c` then. */
+  startStage(startMs: number, c: Pick<PoolCounters, 'requested' | 'attempted' | 'failed' | 'lost'>, reason?: ScheduleChangeReason): void {
+    const { requested: startTotal, attempted } = c;
     const schedule = this.stages;
     if (schedule.length === 1 && this.first === null) this.first = this.stageAchievedAt(attempted, startMs);
     if (schedule.length > 0) this.fastest = Math.max(this.fastest, this.stageAchievedAt(attempted, startMs));
@@ -184,7 +185,8 @@ export class RampState {
       ...(reason === undefined ? {} : { reason }),
     });
     // Adaptive stages are walked by the walker (no debt to catch up on); fixed ones by their planned steps.
-    const { max, rampEndMs } = this.settings;
+    const { rampEndMs } = this.settings;
+    const max = maxAskable(this.settings, c);
     this.cursor = new StepCursor(
       this.adaptive === null ? planSteps({ startMs, startTotal, max, endMs: rampEndMs, tickMs: this.recorder.tickMs, stage }) : [],
     );
@@ -204,7 +206,7 @@ export class RampState {
     if (change.slower !== undefined) this.current = change.slower;
     this.seenSoFar = { failed: after.failed, heldLost: after.heldLost };
     this.adaptive?.resume(this.recorder.elapsed());
-    this.startStage(this.recorder.elapsed(), after.requested, after.attempted, change.reason);
+    this.startStage(this.recorder.elapsed(), after, change.reason);
   }
 
   /** Connects per second the current stage achieved until `nowMs`. */

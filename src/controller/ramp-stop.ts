@@ -26,11 +26,20 @@ export interface FailuresSeen {
   heldLost: number;
 }
 
+/**
+ * What --max lets the ramp ask for in all by now: --max, plus connects that failed before they were open (refused,
+ * timed out, reset). Those go on only after the confirmation called them the rate's doing, and --max counts
+ * connections, not attempts: a slow server's dropped SYNs are asked for again. Null without --max. Pure.
+ */
+export function maxAskable(bounds: Pick<RampBounds, 'max'>, c: Pick<PoolCounters, 'failed' | 'lost'>): number | null {
+  return bounds.max === null ? null : bounds.max + (c.failed - c.lost);
+}
+
 export interface RampSample {
   tMs: number;
   counters: Pick<
     PoolCounters,
-    'failed' | 'heldLost' | 'held' | 'connected' | 'requested' | 'failuresByClass' | 'connecting' | 'established' | 'queued'
+    'failed' | 'heldLost' | 'lost' | 'held' | 'connected' | 'requested' | 'failuresByClass' | 'connecting' | 'established' | 'queued'
   >;
   timeline: readonly TimelineSample[];
   aborted: boolean;
@@ -76,7 +85,8 @@ export function decideRampTick(bounds: RampBounds, seen: FailuresSeen, sample: R
   if (reach !== null && c.requested >= reach.connections && isDrained(c)) {
     return absorbed({ kind: 'client-limited', limitedBy: reach.limitedBy });
   }
-  if (bounds.max !== null && c.requested >= bounds.max && isDrained(c)) return absorbed({ kind: 'max-reached' });
+  const askable = maxAskable(bounds, c);
+  if (askable !== null && c.requested >= askable && isDrained(c)) return absorbed({ kind: 'max-reached' });
   if (sample.tMs >= bounds.rampEndMs) return absorbed({ kind: 'timed-out' });
   return { next: 'go-on', failures: 'none' };
 }

@@ -19,7 +19,7 @@ import { checkEviction, checkHandshakes, reopenTakenBack, confirmAtLowRate, MAX_
 import { RampState } from './ramp-state.js';
 import { runConfirmation } from './confirm-stage.js';
 import { measureNewConnectionRate } from './rate-phase.js';
-import { decideRampTick, type RampBounds } from './ramp-stop.js';
+import { decideRampTick, maxAskable, type RampBounds } from './ramp-stop.js';
 import { RunRecorder, sampleIntervalFor, type RunHooks, type RunOutcome } from './run-context.js';
 
 /**
@@ -71,7 +71,7 @@ export async function executeRamp(settings: RampSettings, driver: ProbeDriver, h
   const ctx: RampPhaseContext = { recorder, driver, state, rampEndMs, drainBoundMs };
   const bounds: RampBounds = { ...settings, rampEndMs };
 
-  state.startStage(0, 0, 0, state.adaptive === null ? undefined : 'start');
+  state.startStage(0, { requested: 0, attempted: 0, failed: 0, lost: 0 }, state.adaptive === null ? undefined : 'start');
   let stop = await rampPhase(ctx, bounds);
 
   const rampPhaseEndMs = recorder.elapsed();
@@ -246,7 +246,7 @@ async function confirmAndGoOn(
 
 /** Connections the ramp may still ask for (--max, this machine's reach), or null when nothing bounds them. */
 function roomLeft(bounds: RampBounds, c: PoolCounters): number | null {
-  const limits = [bounds.max, bounds.clientReach?.connections ?? null].filter((x): x is number => x !== null);
+  const limits = [maxAskable(bounds, c), bounds.clientReach?.connections ?? null].filter((x): x is number => x !== null);
   return limits.length === 0 ? null : Math.max(0, Math.min(...limits) - c.requested);
 }
 
@@ -264,7 +264,7 @@ function openDue(ctx: RampPhaseContext, bounds: RampBounds, c: PoolCounters, t: 
       state.changeRate(change.ratePerSec, t, c, change.reason);
     }
     // Open what the rate owes, within --max and this machine's reach.
-    const limits = [bounds.max, reach?.connections ?? null].filter((x): x is number => x !== null);
+    const limits = [maxAskable(bounds, c), reach?.connections ?? null].filter((x): x is number => x !== null);
     const n = adaptive.due(c, t, limits.length === 0 ? null : Math.min(...limits));
     if (n > 0) driver.open(n);
     return;

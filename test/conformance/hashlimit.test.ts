@@ -72,3 +72,24 @@ describeNeeding(NEEDS_FIREWALL, `conformance: iptables hashlimit ${RATE}/s (burs
     }, caseTimeout(150_000));
   }
 });
+
+// Below the cap, --max counts connections, not connects: the burst's refusals are asked for again once the
+// confirmation has called them the rate's doing.
+describeNeeding(NEEDS_FIREWALL, `conformance: iptables hashlimit ${RATE}/s (burst ${BURST}), --max below the cap`, () => {
+  const MAX = 200;
+  it(`-j REJECT, --max ${MAX}: max-reached with exactly what the reference held up to ${MAX}`, async () => {
+    const c: HashlimitCase = { ratePerSec: RATE, burst: BURST, target: 'REJECT', cap: CAP };
+    for (let run = 1; run <= RUNS; run++) {
+      const ref = await hashlimitReference(c, { protocol: 'none', maxConnections: MAX });
+      const cli = await hashlimitTcpprobe(c, ['ramp', '--host', '127.0.0.1', '--max', String(MAX), '--json']);
+      const doc = parseResult<ProbeDoc>(cli);
+      const common = { run, verdict: doc.verdict.kind, exitCode: cli.code, failures: describeFailures(doc), reference: ref };
+      record({ ...common, case: `hashlimit REJECT ${RATE}/s, --max ${MAX}`, truthKind: 'tcpOpen', truth: ref.tcpOpen, tcpprobe: doc.maxConcurrency });
+      expect(ref.tcpOpen).toBe(MAX);
+      // The limiter turned some of the fast start away: the case is about those.
+      expect(doc.failures.find((f) => f.class === 'refused')?.count ?? 0, describeFailures(doc)).toBeGreaterThan(0);
+      expect.soft(doc.maxConcurrency, 'tcpprobe maxConcurrency vs the reference').toBe(ref.tcpOpen);
+      expect.soft(doc.verdict.kind).toBe('max-reached');
+    }
+  }, caseTimeout(90_000));
+});

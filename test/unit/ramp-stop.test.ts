@@ -1,10 +1,10 @@
 /** The ramp's stop decision against literal states and samples. */
 import { describe, expect, it } from 'vitest';
-import { decideRampTick, type RampBounds, type RampSample } from '../../src/controller/ramp-stop.js';
+import { decideRampTick, maxAskable, type RampBounds, type RampSample } from '../../src/controller/ramp-stop.js';
 
 const BOUNDS: RampBounds = { until: 'confirm', plateauMs: 3000, max: null, clientReach: null, rampEndMs: 10_000 };
 const SEEN = { failed: 0, heldLost: 0 };
-const QUIET = { failed: 0, heldLost: 0, held: 100, connected: 100, requested: 120, failuresByClass: {}, connecting: 20, established: 0, queued: 0 };
+const QUIET = { failed: 0, heldLost: 0, lost: 0, held: 100, connected: 100, requested: 120, failuresByClass: {}, connecting: 20, established: 0, queued: 0 };
 
 function sample(over: Partial<RampSample['counters']> = {}, rest: Partial<Omit<RampSample, 'counters'>> = {}): RampSample {
   return { tMs: 1000, counters: { ...QUIET, ...over }, timeline: [], aborted: false, ...rest };
@@ -87,6 +87,23 @@ describe('decideRampTick', () => {
       rateAbsorbed: true,
       failures: 'none',
     });
+  });
+
+  it('counts toward --max the connections, not the connects that failed before they were open', () => {
+    const cases: [number | null, { failed: number; lost: number }, number | null][] = [
+      // --max, failures (all; of them, open connections lost), what may be asked for in all
+      [null, { failed: 30, lost: 0 }, null],
+      [400, { failed: 0, lost: 0 }, 400],
+      [400, { failed: 100, lost: 0 }, 500], // 100 SYNs a slow server dropped: asked for again
+      [400, { failed: 100, lost: 40 }, 460], // 40 were open and then closed: those count
+    ];
+    for (const [max, c, askable] of cases) expect(maxAskable({ max }, c), JSON.stringify([max, c])).toBe(askable);
+    // 400 asked for, 100 timed out: not max-reached (the ramp asks again); at 500 asked for, it is.
+    const bounds = { ...BOUNDS, max: 400 };
+    const seen = { failed: 100, heldLost: 0 };
+    const resolved = { connecting: 0, held: 300, failed: 100, failuresByClass: { timeout: 100 } };
+    expect(decideRampTick(bounds, seen, sample({ ...resolved, requested: 400 })).next).toBe('go-on');
+    expect(decideRampTick(bounds, seen, sample({ ...resolved, requested: 500, held: 400 }))).toMatchObject({ next: 'stop', reason: { kind: 'max-reached' } });
   });
 
   it('stops timed out at the end of the ramp phase', () => {
