@@ -138,7 +138,7 @@ const primaryGrant: Admission<Conn> = {
       native?.unlisten();
       listener = null;
       flush(); // what we accepted reaches the primary before the news that we stopped
-      sendFull(copy);
+      sendWithCopy({ kind: 'full' }, copy);
     }
   },
 };
@@ -186,27 +186,25 @@ function backlog(): number {
   return settings?.backlog ?? 511;
 }
 
-/** Say we stopped accepting, handing `copy` of the listening socket (ours no longer) to the primary; closed once sent. */
-function sendFull(copy: net.Server | null): void {
+/**
+ * Send `msg` to the primary with `copy` of the listening socket attached, or without one. A copy that is not our
+ * own accepting listener is closed once on its way, or at once when it cannot go.
+ */
+function sendWithCopy(msg: FromServeWorker, copy: net.Server | null): void {
+  const release = (): void => {
+    if (copy !== null && copy !== listener) copy.close();
+  };
   if (copy === null || !process.connected) {
-    copy?.close();
-    send({ kind: 'full' });
+    release();
+    send(msg);
     return;
   }
-  process.send?.({ kind: 'full' } satisfies FromServeWorker, copy, {}, () => copy.close());
+  process.send?.(msg, copy, {}, release);
 }
 
 /** Answer `lend`: a copy of our listening socket for the primary, or none. */
 function lendListener(): void {
-  const copy = native !== null ? native.listenerToLend(backlog()) : listener;
-  if (copy === null || !process.connected) {
-    send({ kind: 'listener' });
-    return;
-  }
-  // A copy made for lending is ours to close once it is on its way; Node's own listener stays ours to accept on.
-  process.send?.({ kind: 'listener' } satisfies FromServeWorker, copy, {}, () => {
-    if (copy !== listener) copy.close();
-  });
+  sendWithCopy({ kind: 'listener' }, native !== null ? native.listenerToLend(backlog()) : listener);
 }
 
 function maybeRoom(): void {
@@ -254,7 +252,8 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
       if (server === undefined) return;
       closeListener();
       if (full) {
-        sendFull(server); // it crossed our report on the way: say again that we do not accept, and pass it on
+        // It crossed our report on the way: say again that we do not accept, and pass it on.
+        sendWithCopy({ kind: 'full' }, server);
         return;
       }
       if (stopping) {

@@ -105,9 +105,7 @@ export class SharedListener {
   /** The answer to `lend`: a copy of a worker's listening socket, or none if it no longer had one. */
   lent(handle: unknown): void {
     this.lending = false;
-    if (!(handle instanceof net.Server)) this.afterChange();
-    else if (this.state === 'listening') void this.handOut(handle);
-    else handle.close(); // paused or closed meanwhile: nobody should accept on it now
+    this.received(handle);
   }
 
   unlistened(slot: WorkerSlot, generation: number): void {
@@ -120,11 +118,17 @@ export class SharedListener {
   full(slot: WorkerSlot, copy: unknown): void {
     slot.full = true;
     slot.listening = false;
-    if (copy instanceof net.Server && this.state === 'listening') void this.handOut(copy);
-    else {
-      if (copy instanceof net.Server) copy.close();
-      this.afterChange();
+    this.received(copy);
+  }
+
+  /** A copy of the listening socket back from a worker, or none: handed out while listening, else closed. */
+  private received(copy: unknown): void {
+    if (copy instanceof net.Server && this.state === 'listening') {
+      void this.handOut(copy);
+      return;
     }
+    if (copy instanceof net.Server) copy.close(); // paused or closed meanwhile: nobody should accept on it now
+    this.afterChange();
   }
 
   /** `slot` has room again (and no copy). */
