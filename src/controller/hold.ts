@@ -116,7 +116,8 @@ export async function executeHold(settings: HoldSettings, driver: ProbeDriver, h
       driver.open(wanted - opened);
       opened = wanted;
     }
-    await recorder.tick();
+    // The last tick ends at --duration (or --max-duration), not up to a tick after it.
+    await recorder.tick(Math.min(recorder.tickMs, Math.max(1, endMs - recorder.elapsed())));
   }
 
   driver.stopOpening();

@@ -79,6 +79,15 @@ describe('executeHold: how a hold ends', () => {
     expect(await serverDrained(server)).toBe(0);
   });
 
+  it('--duration ends the hold when it is up, not at the tick after (a 20 ms tick here)', async () => {
+    const server = await startTarget({});
+    // --delay 1000 makes the tick 20 ms: ended at the first tick at or past 45 ms, a hold would take 60 ms or more.
+    const r = await hold(server.port, { connections: 1, delayMs: 1000, durationMs: 45 });
+    expect(r.verdict.kind).toBe('held');
+    expect(r.durationMs).toBeGreaterThanOrEqual(45);
+    expect(r.durationMs).toBeLessThan(58);
+  });
+
   it('delay pacing: connection k starts no sooner than k x delay into the run, so the last >= (N-1) x delay in', async () => {
     const server = await startTarget({});
     const driver = new StartRecordingDriver(engineFor(server.port));
