@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { inject } from 'postject';
+import { withBundledRequires } from './bundle-lazy-requires.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -40,22 +41,12 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
-/**
- * Lazy requires of CommonJS packages (`const require = createRequire(import.meta.url)` in histogram.ts and
- * chart.ts) are invisible to a bundler: the line is dropped, so their `require('pkg')` calls use the bundle's
- * own require and esbuild bundles the packages. A file that no longer has the line fails the build.
- */
-const LAZY_REQUIRE_FILES = ['metrics/histogram.js', 'reporters/chart.js'];
-const LAZY_REQUIRE_LINE = /^const require = createRequire\(import\.meta\.url\);$/m;
 const bundledRequires = {
   name: 'bundled-requires',
   setup(b) {
     b.onLoad({ filter: /[/\\]dist[/\\].*\.js$/ }, (args) => {
       const rel = args.path.slice(join(ROOT, 'dist').length + 1).replaceAll('\\', '/');
-      const text = readFileSync(args.path, 'utf8');
-      if (!LAZY_REQUIRE_FILES.includes(rel)) return { contents: text, loader: 'js' };
-      if (!LAZY_REQUIRE_LINE.test(text)) throw new Error(`dist/${rel}: its lazy require line is gone; update scripts/build-sea.mjs`);
-      return { contents: text.replace(LAZY_REQUIRE_LINE, ''), loader: 'js' };
+      return { contents: withBundledRequires(rel, readFileSync(args.path, 'utf8')), loader: 'js' };
     });
   },
 };

@@ -7,7 +7,10 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The installed bin (package.json "bin"): the bundled CLI with its code cache (src/cli/bin.cts). */
+export const CLI = fileURLToPath(new URL('../../dist/cli/bin.cjs', import.meta.url));
+/** The CLI's ES module entry, which the bin's bundle is built from and falls back to. */
+export const ESM_CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;

@@ -104,8 +104,8 @@ describeNeeding([need.compiler], 'the packed native core, installed without inst
     const core = packed!.entries.find((e) => e.path.startsWith('prebuilds/'));
     expect(packed!.entries.filter((e) => e.path.startsWith('prebuilds/')).map((e) => e.path)).toEqual([`prebuilds/linux-${process.arch}/tcpcore.napi.glibc.node`]);
     expect(core!.size).toBeGreaterThan(10_000);
-    expect(packed!.entries.find((e) => e.path === 'dist/cli/main.js')?.mode.toString(8)).toBe('755');
-    expect((statSync(join(ROOT, 'dist/cli/main.js')).mode & 0o777).toString(8)).toBe('755');
+    expect(packed!.entries.find((e) => e.path === 'dist/cli/bin.cjs')?.mode.toString(8)).toBe('755');
+    expect((statSync(join(ROOT, 'dist/cli/bin.cjs')).mode & 0o777).toString(8)).toBe('755');
     expect(existsSync(join(ROOT, 'prebuilds'))).toBe(false);
   });
 

@@ -1,22 +1,24 @@
 /**
  * What a start of the CLI loads (issue 11): commands that do no work (--version, --help) and `serve` must not load
- * the histogram, Redis, live-redraw or chart libraries, which cost tens of milliseconds each. The built CLI runs as
- * a real child process with a preload (test/fixtures/trace-loads.mjs) that lists every module it loaded.
+ * the histogram, Redis, live-redraw or chart libraries, which cost tens of milliseconds each. The CLI's ES module
+ * entry (what the bin's bundle is built from, and what it falls back to) runs as a real child process with a
+ * preload (test/fixtures/trace-loads.mjs) that lists every module it loaded. The bin itself, one bundled script
+ * with its code cache (src/cli/bin.cts), is checked last.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, collect, type CliRun } from '../helpers/cli.js';
+import { CLI, ESM_CLI, collect, type CliRun } from '../helpers/cli.js';
 import { EXIT } from '../../src/metrics/exit-codes.js';
 import { freePort } from '../helpers/ports.js';
 import { startTarget } from '../helpers/target.js';
 
 const TRACE = fileURLToPath(new URL('../fixtures/trace-loads.mjs', import.meta.url));
 /** The URL of the built dist/ folder, with its slash: what tcpprobe's own modules start with. */
-const DIST = new URL('../', pathToFileURL(CLI)).href;
+const DIST = new URL('../', pathToFileURL(ESM_CLI)).href;
 const HEAVY = ['hdr-histogram-js', 'ioredis', 'log-update', 'asciichart'];
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,9 +28,9 @@ let traces = 0;
  * Run the CLI with the trace preload; `packages` are the node_modules packages it loaded, `own` tcpprobe's modules
  * (paths under dist/, as "cli/main.js").
  */
-async function traced(args: string[]): Promise<CliRun & { packages: Set<string>; own: Set<string> }> {
+async function traced(args: string[], entry = ESM_CLI): Promise<CliRun & { packages: Set<string>; own: Set<string> }> {
   const file = join(dir, `trace-${++traces}.txt`);
-  const child = spawn(process.execPath, ['--import', TRACE, CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', TRACE, entry, ...args], {
     env: { ...process.env, TCPPROBE_TRACE_LOADS: file },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -115,5 +117,24 @@ describe('start-up', () => {
     expect(run.code).toBe(EXIT.unreachable);
     expect(run.packages.has('hdr-histogram-js')).toBe(true);
     expect(run.packages.has('ioredis')).toBe(false);
+  });
+});
+
+describe('the bin', () => {
+  it('runs the CLI from its bundle, with the code cache this Node accepts, and no ES module of dist/', async () => {
+    const run = await traced(['hold', '--help'], CLI);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^Usage: tcpprobe hold/);
+    // Only the bin itself: a bin that fell back to main.js would load it and its ES modules.
+    expect([...run.own].sort()).toEqual(['cli/bin.cjs']);
+    const cache = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(CLI)}).compileBundle().cachedDataRejected))`], {
+      encoding: 'utf8',
+    });
+    expect(cache.stdout, cache.stderr).toBe('false');
+  });
+
+  it.each([[['--version']], [['serve', '--bogus']]])('%j says the same as the ES module entry, with the same exit code', async (args) => {
+    const [bin, esm] = await Promise.all([traced(args, CLI), traced(args)]);
+    expect({ code: bin.code, stdout: bin.stdout, stderr: bin.stderr }).toEqual({ code: esm.code, stdout: esm.stdout, stderr: esm.stderr });
   });
 });

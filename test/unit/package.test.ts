@@ -32,7 +32,7 @@ describe('the package', () => {
 
   it('ships the CLI, README, LICENSE and docs/fleet.md, and no source maps', () => {
     const files = packedFiles();
-    for (const f of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
+    for (const f of ['dist/cli/main.js', 'dist/cli/bin.cjs', 'dist/cli/bundle.cjs', 'dist/cli/bundle.cjs.cache', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'docs/fleet.md', 'package.json']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
   });
 
