@@ -142,6 +142,18 @@ export function benchCases(o) {
       args: ['--version'],
       samples: n(15, 5),
       timeoutMs: 60_000,
+      goals: { issue: 25, wallMaxMs: 80 },
+    },
+    // Issue 25's other fixed cost: one connection held 0.1 s against a local target (serve), start to exit.
+    {
+      id: 'hold1',
+      title: `tcpprobe hold -c 1 --duration 0.1s against serve: wall time to exit, median of ${n(15, 5)} per run`,
+      kind: 'startup',
+      serveArgs: [],
+      args: ['hold', '--host', '127.0.0.1', '--port', '{port}', '-c', '1', '--duration', '0.1s'],
+      samples: n(15, 5),
+      timeoutMs: 60_000,
+      goals: { issue: 25, wallMaxMs: 200 },
     },
     ...[
       { id: 'r1k', cap: n(1_000, 100), serveWorkers: 1, goals: { issue: 11, verdictMaxMs: 1000, exact: true } },

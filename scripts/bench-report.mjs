@@ -23,6 +23,7 @@ export function runFigures(raw) {
     return {
       connections: null,
       timeS: raw.startupMs / 1000,
+      nodeS: raw.nodeMs == null ? null : raw.nodeMs / 1000,
       connectsPerSec: null,
       peakRssMb: null,
       settledRssMb: null,
@@ -75,6 +76,7 @@ const FIGURES = [
   'connections',
   'timeS',
   'startupS',
+  'nodeS',
   'connectsPerSec',
   'peakRssMb',
   'peakAboveStartMb',
@@ -185,6 +187,10 @@ export function checkGoals(summaries) {
       const held = f.connections?.min ?? null;
       add(s.id, `at least ${g.heldMin.toLocaleString('en-US')} held at once`, held === null ? 'n/a' : held.toLocaleString('en-US'), held !== null && held >= g.heldMin && s.failedRuns.length === 0);
     }
+    if (g.wallMaxMs !== undefined) {
+      const t = f.timeS?.median ?? null;
+      add(s.id, `wall time to exit <= ${g.wallMaxMs / 1000} s`, t === null ? 'n/a' : `${t.toFixed(3)} s`, t !== null && t * 1000 <= g.wallMaxMs);
+    }
     if (g.verdictMaxMs !== undefined) {
       const t = f.timeS?.median ?? null;
       add(s.id, `exact cap found in <= ${g.verdictMaxMs / 1000} s`, t === null ? 'n/a' : `${t.toFixed(2)} s`, t !== null && t * 1000 <= g.verdictMaxMs && s.exactRuns === s.runs);
@@ -249,8 +255,9 @@ export function formatReport(summaries, goals, context) {
   lines.push('time: from process start to the last connection established (a-c), or from spawning `tcpprobe ramp`');
   lines.push('to its result document on stdout (d, e: run with --hold 0; r1k-r1m: with every default, less the');
   lines.push('default 2 s hold); of it start-up: from process start to ready to connect (Node, modules, engine);');
-  lines.push('startup case: from spawning');
-  lines.push('`tcpprobe --version` to its exit, the median of the run\'s samples;');
+  lines.push('startup, hold1: from spawning the bin (dist/cli/bin.cjs, as `tcpprobe`) with `--version`, or with');
+  lines.push('`hold -c 1 --duration 0.1s` against serve, to its exit, the median of the run\'s samples; Node alone');
+  lines.push(`(\`node -e 0\`) in the same runs: ${summaries.filter((s) => s.kind === 'startup').map((s) => `${s.id} ${cell(s.figures.nodeS, 3)} s`).join(', ') || '-'};`);
   lines.push('RSS: resident memory of the client process and its children, what they share (the node binary) once');
   lines.push('(scripts/bench-proc.mjs; the --json output has summed VmRSS too); KB/conn = (RSS - RSS before the first');
   lines.push('connect) / connections; settled = after the hold; CPU = user + system seconds of those processes');

@@ -13,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { lineReader } from './bench-common.mjs';
 import { startNginx } from './bench-nginx.mjs';
 import { sampleTree, tcpCounters } from './bench-proc.mjs';
-import { timeCommand } from './bench-startup.mjs';
+import { timeCommand, timeNode } from './bench-startup.mjs';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The bin a user runs (package.json "bin"), as every case runs it.
+const CLI = fileURLToPath(new URL('../dist/cli/bin.cjs', import.meta.url));
 const PROBE = fileURLToPath(new URL('./bench-probe.mjs', import.meta.url));
 /** How often the client's process tree is sampled for peak RSS; /proc reads cost the runner little at this pace. */
 const SAMPLE_MS = 25;
@@ -293,14 +294,19 @@ async function runHold(port, targetPid) {
   };
 }
 
-/** The startup case: no target, only the CLI's wall time to exit (scripts/bench-startup.mjs), `samples` times. */
-function runStartup() {
-  const t = timeCommand(spec.args, spec.samples, CLI);
-  return { ok: true, startupMs: t.medianMs, startupMinMs: t.minMs, startupMaxMs: t.maxMs, samples: t.ms.length };
+/**
+ * A startup case: the CLI's wall time to exit (scripts/bench-startup.mjs), `samples` times, "{port}" in its
+ * arguments the target's port; and Node alone (`node -e 0`) as many times, for scale.
+ */
+function runStartup(port = null) {
+  const args = spec.args.map((a) => (a === '{port}' ? String(port) : a));
+  const t = timeCommand(args, spec.samples, CLI);
+  const node = timeNode(['-e', '0'], spec.samples);
+  return { ok: true, startupMs: t.medianMs, startupMinMs: t.minMs, startupMaxMs: t.maxMs, samples: t.ms.length, nodeMs: node.medianMs };
 }
 
 try {
-  if (spec.kind === 'startup') finish(runStartup());
+  if (spec.kind === 'startup' && spec.serveArgs === undefined) finish(runStartup());
   if (spec.netns) {
     execFileSync('ip', ['link', 'set', 'lo', 'up']);
     // This namespace's own accept-queue limit (the root namespace's is untouched): the target, a Node process,
@@ -309,6 +315,11 @@ try {
     execFileSync('sysctl', ['-qw', `net.core.somaxconn=${TARGET_BACKLOG}`]);
   }
   const target = await startTarget();
+  if (spec.kind === 'startup') {
+    const figures = runStartup(target.port);
+    await stopTarget(target);
+    finish(figures);
+  }
   const run = { ramp: runRamp, hold: runHold, probe: runProbe }[spec.kind];
   const figures = await run(target.port, target.child.pid);
   await stopTarget(target);

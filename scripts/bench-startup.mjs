@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { median } from './bench-report.mjs';
 
-export const DEFAULT_CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** The bin a user runs (package.json "bin"). */
+export const DEFAULT_CLI = fileURLToPath(new URL('../dist/cli/bin.cjs', import.meta.url));
 
 /** The commands timed by default: each prints and exits without touching the network. */
 export const STARTUP_COMMANDS = [['--version'], ['--help'], ['ramp', '--help'], ['serve', '--help']];
@@ -28,8 +29,8 @@ export function timeCommand(args, runs, cli = DEFAULT_CLI) {
   return { args, ...timeNode([cli, ...args], runs) };
 }
 
-/** Wall times of `node ...nodeArgs`, as timeCommand. */
-function timeNode(nodeArgs, runs) {
+/** Wall times of `node ...nodeArgs`, as timeCommand: `timeNode(['-e', '0'], runs)` is Node alone, for scale. */
+export function timeNode(nodeArgs, runs) {
   const once = () => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });

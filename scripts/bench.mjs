@@ -2,7 +2,7 @@
  * `npm run bench`: how fast and how lean tcpprobe is, against the goals of issues 5 and 11, with a plain Node
  * client measured in the same run as the reference.
  *
- *   node scripts/bench.mjs [--runs N] [--cases a,b,c,d,e,startup,r1k,r10k,r100k,r1m,nginx10k] [--json FILE|-] [--quick]
+ *   node scripts/bench.mjs [--runs N] [--cases a,b,c,d,e,startup,hold1,r1k,r10k,r100k,r1m,nginx10k] [--json FILE|-] [--quick]
  *
  * Each run of each case gets a fresh network namespace (`unshare -n`) when we are root, so the TIME_WAIT and port
  * state one run leaves cannot skew the next; it then starts its own target (`tcpprobe serve`) and the measured

@@ -37,7 +37,7 @@ it('runs every case once with a tiny N, prints the table and the goals, and writ
   // every need must be met, it exits 1 instead).
   const haveNginx = need.command('nginx', 'nginx-light').present();
   const ids = [
-    'a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e', 'startup', 'r1k', 'r10k', 'r100k', 'r1m',
+    'a', 'a-ref', 'b', 'b-ref', 'c', 'd', 'e', 'startup', 'hold1', 'r1k', 'r10k', 'r100k', 'r1m',
     ...(nativeCoreProblem() === null ? ['a-n'] : []),
     ...(haveNginx ? ['nginx10k', 'nginx10k-ref'] : []),
   ];
@@ -50,6 +50,8 @@ it('runs every case once with a tiny N, prints the table and the goals, and writ
     expect(run.stdout).toMatch(/SKIPPED nginx10k: needs nginx \(apt-get install -y nginx-light\)/);
   }
   expect(run.stdout).toMatch(/goals \(issue 5/);
+  expect(run.stdout).toMatch(/(met|NOT MET) +hold1 +wall time to exit <= 0.2 s: \d\.\d{3} s/);
+  expect(run.stdout).toMatch(/Node alone\n\(`node -e 0`\) in the same runs: startup \d\.\d{3}.* s, hold1 \d\.\d{3}.* s;/);
   expect(run.stdout).toMatch(/(met|NOT MET) +c +at least 2,000 held at once/);
   expect(run.stdout).toMatch(/(met|NOT MET) +r10k +time to the verdict <= 1x the plain loop's time to open as many: \d+\.\d\dx/);
   // The cost curve: time per 1,000 connections for every sized case, and the peak of all processes over the start.

@@ -77,7 +77,21 @@ describe('the issue 11 and 25 cases', () => {
     expect(byId('r10k').baseline).toBe('a-ref');
     expect(byId('r100k').goals).toEqual({ issue: 25, verdictMaxMs: 6_000, exact: true });
     expect(byId('r1m').goals).toEqual({ issue: 25, verdictMaxMs: 60_000, exact: true, peakAboveStartMbMax: 2000 });
-    expect(byId('startup')).toMatchObject({ kind: 'startup', args: ['--version'], samples: 15 });
+    expect(byId('startup')).toMatchObject({ kind: 'startup', args: ['--version'], samples: 15, goals: { issue: 25, wallMaxMs: 80 } });
+    expect(byId('hold1')).toMatchObject({
+      kind: 'startup',
+      serveArgs: [],
+      args: ['hold', '--host', '127.0.0.1', '--port', '{port}', '-c', '1', '--duration', '0.1s'],
+      goals: { issue: 25, wallMaxMs: 200 },
+    });
+  });
+
+  it('judge the fixed costs by the median wall time, beside Node alone from the same runs', () => {
+    const run = (ms: number) => ({ ok: true, startupMs: ms, startupMinMs: ms, startupMaxMs: ms, samples: 15, nodeMs: 60 });
+    const judge = (ms: number[]) => checkGoals(summarize([byId('hold1')], new Map([['hold1', ms.map(run)]])));
+    expect(judge([190, 230, 199])).toEqual([{ case: 'hold1', issue: 25, goal: 'wall time to exit <= 0.2 s', figure: '0.199 s', met: true }]);
+    expect(judge([201, 150, 230]).map((g) => [g.figure, g.met])).toEqual([['0.201 s', false]]);
+    expect(summarize([byId('hold1')], new Map([['hold1', [run(190)]]]))[0]?.figures.nodeS).toEqual({ median: 0.06, min: 0.06, max: 0.06 });
   });
 
   it('keep the plain loop the same size as r10k in --quick mode too, so the ratio compares like with like', () => {
@@ -166,8 +180,9 @@ describe('selectCases', () => {
 
 describe('runFigures', () => {
   it('reads a startup run as its time alone', () => {
-    const f = runFigures({ ok: true, startupMs: 123, startupMinMs: 100, startupMaxMs: 150, samples: 15 });
+    const f = runFigures({ ok: true, startupMs: 123, startupMinMs: 100, startupMaxMs: 150, samples: 15, nodeMs: 61 });
     expect(f.timeS).toBeCloseTo(0.123);
+    expect(f.nodeS).toBeCloseTo(0.061);
     expect(f.connections).toBeNull();
     expect(f.rssPerConnKb).toBeNull();
     expect(f.cpuS).toBeNull();
