@@ -107,17 +107,6 @@ export class NativeServing implements Serving<NativeServed> {
   }
 
   /**
-   * Take the listening socket out of the core's epoll set and put it back, where the kernel looks at its accept
-   * queue again. The core waits on it with EPOLLEXCLUSIVE, so a connection wakes one of the workers waiting on a
-   * copy; if that one stops accepting before it gets to it (it filled up), the others are never woken for it.
-   */
-  rearm(): void {
-    if (!this.listening) return;
-    this.core.acceptBudget(0);
-    this.core.acceptBudget(this.budget());
-  }
-
-  /**
    * A Node server on a new copy of the listening socket, to send to the primary (`lend`), or null without one. The
    * caller closes it once sent; what it accepts meanwhile is adopted here.
    */

@@ -41,8 +41,6 @@ export type ToServeWorker =
   | { kind: 'unlisten'; generation: number }
   /** Send me a copy of your listening socket (`listener`), for a worker that has room again but no copy. */
   | { kind: 'lend' }
-  /** Another worker stopped accepting: look at the listening socket's queue again (native-serving.ts, rearm). */
-  | { kind: 'rearm' }
   /** A connection the primary accepted itself (rare: while it handed a new listener out); treat as accepted. */
   | { kind: 'conn' }
   /** Admit your `count` oldest waiting connections, numbering them firstId, firstId + 1, ... */

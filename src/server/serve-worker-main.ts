@@ -266,9 +266,6 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
     case 'lend':
       lendListener();
       return;
-    case 'rearm':
-      native?.rearm(); // Node's own accept wakes every process waiting on a copy: nothing is lost there
-      return;
     case 'unlisten':
       closeListener();
       send({ kind: 'unlistened', generation: msg.generation });

@@ -118,7 +118,6 @@ export class SharedListener {
   full(slot: WorkerSlot, copy: unknown): void {
     slot.full = true;
     slot.listening = false;
-    this.rearmOthers();
     this.received(copy);
   }
 
@@ -142,18 +141,7 @@ export class SharedListener {
   workerGone(slot: WorkerSlot): void {
     slot.listening = false;
     slot.unlistenPending = null;
-    this.rearmOthers();
     this.afterChange();
-  }
-
-  /**
-   * A worker stopped accepting: a connection whose wake-up went to it (the native core's accept wakes one waiting
-   * process) would wait in the queue with nobody woken for it. The others holding a copy look again.
-   */
-  private rearmOthers(): void {
-    for (const s of this.slots) {
-      if (s.alive && s.listening) sendToWorker(s, { kind: 'rearm' });
-    }
   }
 
   /**
