@@ -252,7 +252,10 @@ function handle(msg: ToServeWorker, handleArg: unknown): void {
       if (server === undefined) return;
       closeListener();
       if (full) {
-        // It crossed our report on the way: say again that we do not accept, and pass it on.
+        // It crossed our report on the way: say again that we do not accept, and pass it on. Node accepts on a
+        // received listener until it is closed, which is once it has gone: what it takes meanwhile is served here.
+        server.on('connection', onAccept);
+        server.on('error', ignoreServerError);
         sendWithCopy({ kind: 'full' }, server);
         return;
       }
