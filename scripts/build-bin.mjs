@@ -1,18 +1,24 @@
 // Bundle the CLI for the installed bin (src/cli/bin.cts): run last by `npm run build`, after tsc. esbuild bundles
-// dist/cli/main.js with what it imports (commands, packages) into dist/cli/bundle.cjs, then one `tcpprobe --help`
-// through the bin writes V8's code cache beside it (dist/cli/bundle.cjs.cache). Why: docs/performance.md,
-// "Start-up".
+// dist/cli/main.js with what it imports (commands, packages) into dist/cli/bundle.cjs, then one short hold through
+// the bin, against a listener of this script's on loopback, writes V8's code cache beside it
+// (dist/cli/bundle.cjs.cache). Why: docs/performance.md, "Start-up".
 //
 // Each module keeps its own import.meta.url (the URL of its file in dist/), so what it finds next to itself (child
 // process entries, the worker thread's script, the native addon, package.json) is where it is without the bundle.
 // The packages histogram.ts and chart.ts require lazily are bundled (scripts/bundle-lazy-requires.mjs); those few
 // runs use (below) and node-gyp-build, which looks for the addon beside its caller, stay in node_modules.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { withBundledRequires } from './bundle-lazy-requires.mjs';
+import { RUN_V8_FLAGS } from '../dist/engine/process-readiness.js';
+
+const run = promisify(execFile);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
@@ -47,6 +53,42 @@ await build({
   plugins: [ownUrls],
 });
 
-execFileSync(process.execPath, ['-e', `require(${JSON.stringify(BIN)}).runAndWriteCodeCache()`, 'bin', '--help'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+/**
+ * `flag` as V8 has it by default, from `node --v8-options` ("--expose-gc" -> "--no-expose-gc",
+ * "--semi-space-growth-factor=1" -> "--semi-space-growth-factor=2").
+ */
+function v8Default(flag, v8Options) {
+  const name = flag.replace(/^--/, '').replace(/=.*$/, '');
+  const m = new RegExp(`^\\s+--${name} .*\\n\\s+type: \\S+\\s+default: (\\S+)`, 'm').exec(v8Options);
+  if (m === null) throw new Error(`build-bin: node --v8-options has no default for ${flag}`);
+  return m[1];
+}
+
+/** Run `args` through the bin once, writing the code cache as it exits. */
+async function warmUp(args, restoreFlags) {
+  const code = `require(${JSON.stringify(BIN)}).runAndWriteCodeCache(${JSON.stringify(restoreFlags)})`;
+  await run(process.execPath, ['-e', code, 'bin', ...args]);
+}
+
+function cacheAccepted() {
+  const code = `process.exit(require(${JSON.stringify(BIN)}).compileBundle().cachedDataRejected === false ? 0 : 1)`;
+  return spawnSync(process.execPath, ['-e', code]).status === 0;
+}
+
+// What V8 compiled in a one-connection hold against a listener of our own on loopback: a run's way to its first
+// connect, and its result and summary after (`--help` alone would leave all of that to compile at run time).
+const sink = net.createServer((socket) => socket.on('error', () => undefined));
+sink.listen(0, '127.0.0.1');
+await once(sink, 'listening');
+const v8Options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+const restore = Object.values(RUN_V8_FLAGS).map((f) => v8Default(f, v8Options));
+try {
+  await warmUp(['hold', '--host', '127.0.0.1', '--port', String(sink.address().port), '-c', '1', '--duration', '100ms'], restore);
+} finally {
+  sink.close();
+}
+if (!cacheAccepted()) {
+  // A V8 whose defaults we did not restore: the cache of --help (every command registered) is still worth having.
+  process.stderr.write('build-bin: the code cache of a run was rejected; writing the cache of --help instead\n');
+  await warmUp(['--help'], []);
+}

@@ -12,6 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 export const BUNDLE = path.join(__dirname, 'bundle.cjs');
@@ -51,13 +52,16 @@ export function runBundle(script: Script): void {
 
 /**
  * For the build (scripts/build-bin.mjs): run the bundle without a cache and, as the process exits, write the cache
- * of everything V8 compiled by then. The build runs `--help`, which registers every command; a run would set V8
- * flags (engine/process-readiness.ts), and a cache made after that is rejected by a process that has not set them.
+ * of everything V8 compiled by then. A run sets V8 flags (engine/process-readiness.ts), and V8 rejects a cache made
+ * under flags other than the reading process's: `restoreFlags` (V8's defaults of those) are set first.
  */
-export function runAndWriteCodeCache(): void {
+export function runAndWriteCodeCache(restoreFlags: readonly string[] = []): void {
   const script = compileBundle(false);
   if (script === null) throw new Error(`${BUNDLE} is missing: run scripts/build-bin.mjs`);
-  process.once('exit', () => writeFileSync(CODE_CACHE, script.createCachedData()));
+  process.once('exit', () => {
+    for (const flag of restoreFlags) setFlagsFromString(flag);
+    writeFileSync(CODE_CACHE, script.createCachedData());
+  });
   runBundle(script);
 }
 

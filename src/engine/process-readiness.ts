@@ -35,6 +35,17 @@ export type ProcessRole = 'run' | 'worker' | 'agent' | 'serve';
 export type FullGc = () => void;
 
 /**
+ * The V8 flags a run sets in its own process (holdingMemory, exposeGc). The bin's build sets them back to V8's
+ * defaults before it writes the code cache of a run (scripts/build-bin.mjs): V8 rejects a cache made under flags
+ * other than the reading process's.
+ */
+export const RUN_V8_FLAGS = {
+  semiSpaceGrowth: '--semi-space-growth-factor=1',
+  compactEveryFullGc: '--compact-on-every-full-gc',
+  exposeGc: '--expose-gc',
+} as const;
+
+/**
  * Ready this process for many sockets as `role` needs (see above). Call it before the first socket.
  * @returns the full collection the settle collection may run here (drivers/settle-gc.ts): exposed at run time for
  *   a run, the global one where the process was started with --expose-gc (a worker process); null where none
@@ -82,8 +93,8 @@ export function growFdTable(): boolean {
  * @returns the process's full collection: its own under --expose-gc, else one exposed now (`ownProcess` only)
  */
 function holdingMemory(ownProcess: boolean): FullGc | null {
-  if (ownProcess) v8.setFlagsFromString('--semi-space-growth-factor=1');
-  v8.setFlagsFromString('--compact-on-every-full-gc');
+  if (ownProcess) v8.setFlagsFromString(RUN_V8_FLAGS.semiSpaceGrowth);
+  v8.setFlagsFromString(RUN_V8_FLAGS.compactEveryFullGc);
   return ownProcess ? exposeGc() : globalGc();
 }
 
@@ -102,7 +113,7 @@ export function exposeGc(): FullGc | null {
   const global = globalGc();
   if (global !== null) return global;
   try {
-    v8.setFlagsFromString('--expose-gc');
+    v8.setFlagsFromString(RUN_V8_FLAGS.exposeGc);
     const gc: unknown = runInNewContext('gc');
     return typeof gc === 'function' ? (gc as FullGc) : null;
   } catch {
