@@ -244,10 +244,16 @@ async function confirmAndGoOn(
   return { reason: { kind: 'limit-by-failure', confirmed: judged === 'concurrency-limit' }, rateAbsorbed: true };
 }
 
-/** Connections the ramp may still ask for (--max, this machine's reach), or null when nothing bounds them. */
-function roomLeft(bounds: RampBounds, c: PoolCounters): number | null {
+/** The most the ramp may ask for in all by now (--max, this machine's reach), or null when nothing bounds it. */
+function askCeiling(bounds: RampBounds, c: PoolCounters): number | null {
   const limits = [maxAskable(bounds, c), bounds.clientReach?.connections ?? null].filter((x): x is number => x !== null);
-  return limits.length === 0 ? null : Math.max(0, Math.min(...limits) - c.requested);
+  return limits.length === 0 ? null : Math.min(...limits);
+}
+
+/** Connections the ramp may still ask for, or null when nothing bounds them. */
+function roomLeft(bounds: RampBounds, c: PoolCounters): number | null {
+  const ceiling = askCeiling(bounds, c);
+  return ceiling === null ? null : Math.max(0, ceiling - c.requested);
 }
 
 /** Open what the schedule owes by now: the adaptive walker's window, or the fixed stage's planned steps. */
@@ -264,8 +270,7 @@ function openDue(ctx: RampPhaseContext, bounds: RampBounds, c: PoolCounters, t: 
       state.changeRate(change.ratePerSec, t, c, change.reason);
     }
     // Open what the rate owes, within --max and this machine's reach.
-    const limits = [maxAskable(bounds, c), reach?.connections ?? null].filter((x): x is number => x !== null);
-    const n = adaptive.due(c, t, limits.length === 0 ? null : Math.min(...limits));
+    const n = adaptive.due(c, t, askCeiling(bounds, c));
     if (n > 0) driver.open(n);
     return;
   }
