@@ -13,8 +13,13 @@ import {
 } from './adaptive-plan.js';
 import type { AdaptiveSchedule } from '../config/schedule.js';
 
-/** At most this many (or a window's worth) asked for and waiting for an in-flight slot. */
+/**
+ * At most this many (or a window's worth) asked for and waiting for an in-flight slot. A window's worth at the pace
+ * the opener really started in the last window, twice over, when that is below the rate: what waits is asked for,
+ * and the driver places what is asked (source addresses, worker processes) before it starts.
+ */
 export const ADAPTIVE_QUEUE_MIN = 512;
+const QUEUE_PACE_FACTOR = 2;
 
 export class AdaptiveWalker {
   private state: AdaptiveState;
@@ -24,6 +29,10 @@ export class AdaptiveWalker {
   /** Connections the current rate owes since `lastOpenMs` (fractions carried). */
   private owed = 0;
   private lastOpenMs = 0;
+  /** Connects started per second over the last window; null before the first window ends. */
+  private startedPerSec: number | null = null;
+  /** The counters' started connects at the last window's end; null after a pause, until the next window ends. */
+  private startedSeen: { atMs: number; attempted: number } | null = { atMs: 0, attempted: 0 };
 
   constructor(
     readonly schedule: AdaptiveSchedule,
@@ -44,6 +53,9 @@ export class AdaptiveWalker {
   observe(c: PoolCounters, nowMs: number): AdaptiveChange | null {
     if (nowMs < this.nextWindowMs) return null;
     this.nextWindowMs = nowMs + this.schedule.windowMs;
+    const seen = this.startedSeen;
+    if (seen !== null && nowMs > seen.atMs) this.startedPerSec = ((c.attempted - seen.attempted) * 1000) / (nowMs - seen.atMs);
+    this.startedSeen = { atMs: nowMs, attempted: c.attempted };
     const completed = c.connectsTimed - this.latencySeen.connectsTimed;
     const windowSumUs = c.connectTimeSumUs - this.latencySeen.connectTimeSumUs;
     this.latencySeen = { connectsTimed: c.connectsTimed, connectTimeSumUs: c.connectTimeSumUs };
@@ -67,14 +79,16 @@ export class AdaptiveWalker {
 
   /**
    * Connections to ask for now: what the rate owes since the last call, unless the opener already has a window's
-   * worth waiting; then the debt is dropped, so that a slow-down takes effect at once instead of after a queue of
-   * connections asked for at the old rate. Never past `limit` asked for in all.
+   * worth waiting (at the rate, or at twice the pace it started at, whichever is less); then the debt is dropped, so
+   * that a slow-down takes effect at once instead of after a queue of connections asked for at the old rate. Never
+   * past `limit` asked for in all.
    */
   due(c: Pick<PoolCounters, 'queued' | 'requested'>, nowMs: number, limit: number | null): number {
     const rate = this.state.ratePerSec;
     this.owed += (rate * (nowMs - this.lastOpenMs)) / 1000;
     this.lastOpenMs = nowMs;
-    if (c.queued >= Math.max(ADAPTIVE_QUEUE_MIN, (rate * this.schedule.windowMs) / 1000)) {
+    const pace = this.startedPerSec === null ? rate : Math.min(rate, QUEUE_PACE_FACTOR * this.startedPerSec);
+    if (c.queued >= Math.max(ADAPTIVE_QUEUE_MIN, (pace * this.schedule.windowMs) / 1000)) {
       this.owed = 0;
       return 0;
     }
@@ -94,6 +108,8 @@ export class AdaptiveWalker {
   resume(nowMs: number): void {
     this.state = { ...this.state, recent: [] };
     this.nextWindowMs = nowMs + this.schedule.windowMs;
+    this.startedPerSec = null;
+    this.startedSeen = null;
   }
 
   /** A confirmed rate limit: half the rate that failed, never again above `ceilingPerSec` (adaptive-plan.ts). */

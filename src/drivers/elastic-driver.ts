@@ -36,6 +36,8 @@ interface Part {
   pending: number;
   ready: Promise<void>;
   maxHeld: number;
+  /** Of this part's share, the connects whose source addresses are recorded: those its counters say started. */
+  noted: number;
 }
 
 export class ElasticDriver implements ProbeDriver {
@@ -56,7 +58,7 @@ export class ElasticDriver implements ProbeDriver {
     private readonly spawn: SpawnWorker = (e, i) => startWorkerGroup(e, 1, 10_000, i - 1),
   ) {
     const local = new LocalDriver({ ...engine, sourceAddresses: [], sourceSchedule: sourceScheduleFor(0, policy) }, onEvent);
-    this.parts = [{ name: 'main', driver: local, pending: 0, ready: Promise.resolve(), maxHeld: 0 }];
+    this.parts = [{ name: 'main', driver: local, pending: 0, ready: Promise.resolve(), maxHeld: 0, noted: 0 }];
   }
 
   /**
@@ -64,6 +66,8 @@ export class ElasticDriver implements ProbeDriver {
    * source addresses and processes were added, in order.
    */
   resources(): DriverResources {
+    const drivers = this.drivers();
+    this.noteStarted(drivers, drivers.map((d) => d.counters()));
     return { sourceAddresses: [...this.sources], changes: [...this.changes] };
   }
 
@@ -76,7 +80,6 @@ export class ElasticDriver implements ProbeDriver {
       const p = processForConnection(k, this.policy);
       const end = p === this.policy.maxProcesses - 1 ? Number.POSITIVE_INFINITY : (p + 1) * this.policy.perProcess;
       const n = Math.min(remaining, end - k);
-      this.noteSources(k, k + n);
       const part = this.partFor(p, k);
       if (part.driver !== null) part.driver.open(n);
       else part.pending += n;
@@ -85,6 +88,25 @@ export class ElasticDriver implements ProbeDriver {
     }
     const ahead = processForConnection(this.asked + Math.ceil(this.policy.perProcess * PRESPAWN_FRACTION), this.policy);
     if (ahead >= this.parts.length) this.partFor(ahead, this.asked);
+  }
+
+  /**
+   * Record the source addresses of the connects that started: asked-for ones may wait in a queue and be dropped
+   * (at the first failure), and a source is only added once a connect is made from it.
+   */
+  private noteStarted(drivers: readonly ProbeDriver[], each: readonly PoolCounters[]): void {
+    if (!this.policy.loopbackSources) return;
+    this.parts.forEach((part, p) => {
+      const i = part.driver === null ? -1 : drivers.indexOf(part.driver);
+      // A part whose process could not start shares the first one's driver: its counters are that part's.
+      if (i < 0 || this.parts.findIndex((x) => x.driver === part.driver) !== p) return;
+      const share = p === this.policy.maxProcesses - 1 ? Number.POSITIVE_INFINITY : this.policy.perProcess;
+      const started = Math.min(share, (each[i] as PoolCounters).attempted);
+      if (started <= part.noted) return;
+      const first = p * this.policy.perProcess;
+      this.noteSources(first + part.noted, first + started);
+      part.noted = started;
+    });
   }
 
   /** Record each source address whose first connection is among the run's connections [from, to). */
@@ -114,7 +136,7 @@ export class ElasticDriver implements ProbeDriver {
   private partFor(p: number, atConnections: number): Part {
     while (this.parts.length <= p) {
       const index = this.parts.length;
-      const part: Part = { name: `worker-${index}`, driver: null, pending: 0, ready: Promise.resolve(), maxHeld: 0 };
+      const part: Part = { name: `worker-${index}`, driver: null, pending: 0, ready: Promise.resolve(), maxHeld: 0, noted: 0 };
       const engine: PoolConfig = { ...this.engine, sourceAddresses: [], sourceSchedule: sourceScheduleFor(index, this.policy) };
       part.ready = this.spawn(engine, index).then(
         (driver) => {
@@ -156,6 +178,11 @@ export class ElasticDriver implements ProbeDriver {
   dropQueued(): void {
     for (const d of this.drivers()) d.dropQueued();
     for (const part of this.parts) part.pending = 0;
+    // What was dropped was never made: the run's next connection is the one after the last asked for and kept, so
+    // that a later connect is not placed as if the queue had been made (a source address or a process further on).
+    // Only this process's count is known at once; with workers, their shares stay as they were placed.
+    const main = this.parts[0]?.driver;
+    if (this.parts.length === 1 && main !== null && main !== undefined) this.asked = main.counters().requested;
   }
 
   releaseAll(): void {
@@ -187,10 +214,12 @@ export class ElasticDriver implements ProbeDriver {
     const pending = this.parts.reduce((sum, p) => sum + p.pending, 0);
     if (drivers.length === 1 && pending === 0) {
       const c = (drivers[0] as ProbeDriver).counters();
+      this.noteStarted(drivers, [c]);
       this.peak.observe(c.held);
       return c;
     }
     const each = drivers.map((d) => d.counters());
+    this.noteStarted(drivers, each);
     this.parts.forEach((part) => {
       const i = part.driver === null ? -1 : drivers.indexOf(part.driver);
       if (i >= 0) part.maxHeld = Math.max(part.maxHeld, (each[i] as PoolCounters).held);

@@ -157,6 +157,19 @@ describe('ramp finds the exact cap of each serve mode', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(r);
   });
 
+  it('10,000 with no other flag: the result names only source addresses the run connected from', async () => {
+    // The ramp asks ahead of the opener while its slots are full; what waits is dropped at the first failure. A
+    // source address (the run's 12,000th connection on) is added when a connect is made from it, not when asked for.
+    const cap = 10_000;
+    const serve = await startServe(['--max-conns', String(cap), '--over-limit', 'close', '--backlog', '4096']);
+    const run = await ramp(serve.port, ['--settle', '300ms']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const r = result(run);
+    expect(r.maxConcurrency, diagnose(r)).toBe(cap);
+    const sources = (r.resources ?? []).filter((c) => c.kind === 'source-address');
+    for (const c of sources) expect(c.atConnections, JSON.stringify(r.resources)).toBeLessThan(r.counters.attempted);
+  });
+
   it('reset: exactly the cap, class reset', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'reset']);
     const run = await ramp(serve.port, FAST);

@@ -23,6 +23,19 @@ describe('the adaptive walker', () => {
     expect(w.due(counters({ queued: 0 }), 110, null)).toBe(20);
   });
 
+  it('keeps at most a window at twice the pace the opener really started, when that is below the rate', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    // 500 started per 50 ms window (10,000/s) while every one is held: the rate doubles to 32,000/s.
+    for (const [t, n] of [[50, 500], [100, 1000], [150, 1500], [200, 2000]] as const) w.observe(counters({ attempted: n, held: n }), t);
+    expect(w.ratePerSec).toBe(32_000);
+    // A window at 32,000/s is 1,600; at twice the pace, 20,000/s, it is 1,000.
+    expect(w.due(counters({ queued: 999 }), 220, null)).toBeGreaterThan(0);
+    expect(w.due(counters({ queued: 1000 }), 240, null)).toBe(0);
+    // After a pause the pace is measured afresh: until a window ends, the rate's window is the bound.
+    w.resume(300);
+    expect(w.due(counters({ queued: 1500 }), 320, null)).toBeGreaterThan(0);
+  });
+
   it('never asks past the limit (--max, or what this machine can hold)', () => {
     const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
     expect(w.due(counters({ requested: 990 }), 100, 1000)).toBe(10);
