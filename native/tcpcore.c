@@ -653,8 +653,10 @@ static napi_value core_connect(napi_env env, napi_callback_info info) {
   int err = 0;
   if (llen > 0) {
     int one = 1;
-    if (c->bind_no_port) setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-    else setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* as libuv does for a bound socket */
+    /* The port at connect(), for the 4-tuple; where that cannot be had, as libuv binds a socket. */
+    if (!c->bind_no_port || setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) != 0) {
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    }
     if (parse_addr(env, argv[4], family, 0, &src, &slen) != 0) err = EINVAL;
     else if (bind(fd, (struct sockaddr *)&src, slen) != 0) err = errno;
   }

@@ -157,8 +157,8 @@ async function tcpprobeClient() {
     tls: null,
     // The socket layer under test (bench-cases.mjs gives each engine its own case); the CLI's default is native.
     engine: spec.engine ?? 'native',
-    // As a run's setup reads it (src/config/engine-choice.ts): TCPPROBE_NATIVE_BIND=noport, for measurement only.
-    nativeBindNoPort: process.env.TCPPROBE_NATIVE_BIND === 'noport',
+    // As a run's setup reads it (src/config/engine-choice.ts): TCPPROBE_NATIVE_BIND=reuseaddr, for measurement only.
+    nativeBindNoPort: process.env.TCPPROBE_NATIVE_BIND !== 'reuseaddr',
   };
   let driver;
   if (mode === 'workers') {

@@ -10,7 +10,7 @@ import type { EngineRecord } from '../metrics/result.js';
 
 export { ENGINE_ENV };
 
-/** The native core's way to bind source addresses, for measurement only: "noport" (docs/native-engine.md). */
+/** The native core's way to bind source addresses: "reuseaddr" goes back to SO_REUSEADDR, for measurement only (docs/native-engine.md). */
 export const NATIVE_BIND_ENV = 'TCPPROBE_NATIVE_BIND';
 
 export const ENGINE_HELP =
@@ -26,12 +26,13 @@ export function parseEngineFlag(raw: unknown): EngineName | null {
 }
 
 /**
- * Whether the native core binds with IP_BIND_ADDRESS_NO_PORT ($TCPPROBE_NATIVE_BIND=noport) rather than
- * SO_REUSEADDR, the default, which measured faster (docs/native-engine.md). Read where this machine's pool config
- * is assembled (a run's setup, an agent's run), which hands it to the pool as `nativeBindNoPort`.
+ * Whether the native core binds with IP_BIND_ADDRESS_NO_PORT, the default, or SO_REUSEADDR ($TCPPROBE_NATIVE_BIND=
+ * reuseaddr), whose bind-time port search slows past about 7,000 per address (docs/native-engine.md). Read where
+ * this machine's pool config is assembled (a run's setup, an agent's run), which hands it to the pool as
+ * `nativeBindNoPort`.
  */
 export function nativeBindNoPort(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env[NATIVE_BIND_ENV] === 'noport';
+  return env[NATIVE_BIND_ENV] !== 'reuseaddr';
 }
 
 /**

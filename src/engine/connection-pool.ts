@@ -71,7 +71,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.opener = new Opener(config.maxInflight, this.start);
     if (config.engine === 'native') {
       if (config.tls !== null) throw new Error('ConnectionPool: the native engine has no TLS');
-      this.transport = new NativeTransport(this, { bindNoPort: config.nativeBindNoPort === true });
+      this.transport = new NativeTransport(this, { bindNoPort: config.nativeBindNoPort !== false });
     } else {
       this.transport = new NodeTransport(this, config.tls);
     }

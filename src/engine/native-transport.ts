@@ -30,7 +30,7 @@ function systemError(errno: number, syscall: string, where: string): SystemError
 }
 
 export interface NativeOptions {
-  /** Bind source addresses with IP_BIND_ADDRESS_NO_PORT instead of SO_REUSEADDR (docs/native-engine.md). */
+  /** Bind source addresses with IP_BIND_ADDRESS_NO_PORT, or else with SO_REUSEADDR (docs/native-engine.md). */
   bindNoPort: boolean;
 }
 

@@ -66,9 +66,10 @@ export interface PoolConfig {
   /** The socket layer: Node's net/tls (default) or the native core, which has no TLS. */
   engine?: EngineName;
   /**
-   * The native core binds source addresses with IP_BIND_ADDRESS_NO_PORT instead of SO_REUSEADDR: measured slower
-   * (docs/native-engine.md), for measurement only ($TCPPROBE_NATIVE_BIND=noport, read where the config is
-   * assembled). Default false. Like `engine`, this machine's choice: a fleet's run spec does not carry it.
+   * The native core binds source addresses with IP_BIND_ADDRESS_NO_PORT (the port is chosen at connect(), for the
+   * whole 4-tuple); false binds with SO_REUSEADDR as libuv does, whose bind-time port search slows past about 7,000
+   * per address (docs/native-engine.md; $TCPPROBE_NATIVE_BIND=reuseaddr, read where the config is assembled).
+   * Default true. Like `engine`, this machine's choice: a fleet's run spec does not carry it.
    */
   nativeBindNoPort?: boolean;
 }

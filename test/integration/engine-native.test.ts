@@ -103,6 +103,33 @@ describeNeeding([need.nativeCore], 'native engine', () => {
     transport.shutdown();
   });
 
+  it('a bound source address gets its port at connect() (IP_BIND_ADDRESS_NO_PORT), unless told to bind as libuv does', async () => {
+    // Linux searches even ports first at connect() and odd ones first at bind(): the parity shows who chose the port.
+    // Chosen at bind() (SO_REUSEADDR), the search slows past about 7,000 per address (docs/native-engine.md).
+    const serve = await startServe(['--backlog', '4096']);
+    const parities = async (nativeBindNoPort: boolean | undefined): Promise<string> => {
+      const pool = new ConnectionPool({
+        ...engineFor(serve.port, { engine: 'native', settleMs: 20 }),
+        sourceAddresses: ['127.0.0.2'],
+        ...(nativeBindNoPort === undefined ? {} : { nativeBindNoPort }),
+      });
+      pool.open(200);
+      await until(() => pool.counters().held === 200, 20_000);
+      expect(pool.counters().held).toBe(200);
+      // Local 127.0.0.2 (0200007F), to the server's port: this pool's sockets, as /proc/net/tcp lists them.
+      const ports = readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .map((l) => /^\s*\d+: 0200007F:([0-9A-F]{4}) 0100007F:([0-9A-F]{4}) 01 /.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && parseInt(m[2]!, 16) === serve.port)
+        .map((m) => parseInt(m[1]!, 16));
+      pool.close();
+      expect(ports).toHaveLength(200);
+      return [...new Set(ports.map((p) => (p % 2 === 0 ? 'even' : 'odd')))].join();
+    };
+    expect(await parities(undefined)).toBe('even');
+    expect(await parities(false)).toBe('odd');
+  }, 60_000);
+
   it('pools holding 3,000 connections close every fd, and a second round costs no more memory than the first', async () => {
     // A deep accept queue: at serve's default (511) a loaded machine drops SYNs, and a connect that times out is a
     // failure, not a held connection. This test is about fds and memory, not about the target's queue.

@@ -153,9 +153,9 @@ describe('probe-options: target and engine flags', () => {
 });
 
 describe('engine-choice: how the native core binds', () => {
-  it('IP_BIND_ADDRESS_NO_PORT only with $TCPPROBE_NATIVE_BIND=noport; SO_REUSEADDR otherwise', () => {
+  it('IP_BIND_ADDRESS_NO_PORT unless $TCPPROBE_NATIVE_BIND=reuseaddr', () => {
     expect(nativeBindNoPort({ TCPPROBE_NATIVE_BIND: 'noport' })).toBe(true);
-    expect(nativeBindNoPort({})).toBe(false);
+    expect(nativeBindNoPort({})).toBe(true);
     expect(nativeBindNoPort({ TCPPROBE_NATIVE_BIND: 'reuseaddr' })).toBe(false);
   });
 });
