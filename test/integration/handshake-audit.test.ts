@@ -26,9 +26,9 @@ describeNeeding([need.netns, need.command('iptables'), need.command('python3'), 
     const probe = noSs ? 'env PATH=/nonexistent "$TCPPROBE_NODE" "$TCPPROBE_CLI"' : 'tcpprobe';
     const run = await runInNetns(
       String.raw`
-# One CPU for everything here: ACKs answering retransmitted SYN-ACKs, handled at once on both CPUs, both found the
-# accept queue not full (the server's kernel completed 10 with a backlog of 8, 1 run in 24) and one of the two was
-# still resent a SYN-ACK, which the audit then counted as never completed.
+# One CPU for everything here, so ACKs answering retransmitted SYN-ACKs are handled in turn: on two CPUs the
+# server's kernel once completed 10 with a backlog of 8 (1 run in 24), and the audit counted one of them as never
+# completed (most likely both ACKs found the queue not full, and one was still resent a SYN-ACK).
 taskset -p -c 0 $$ > /dev/null
 start_bg srv python3 test/fixtures/never-accept.py 8; wait_listening srv
 P=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/srv.out")
