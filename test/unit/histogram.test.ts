@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type * as HdrModule from 'hdr-histogram-js';
-import { createHistogram, decodeHistogram, encodeHistogram, recordMs, summarizeLatency } from '../../src/metrics/histogram.js';
+import { createHistogram, decodeHistogram, encodeHistogram, meanOf, recordMs, summarizeLatency } from '../../src/metrics/histogram.js';
 
 // The index, as a user of the package loads it: the reference our two subpath requires must agree with.
 const hdr = createRequire(import.meta.url)('hdr-histogram-js') as typeof HdrModule;
@@ -19,6 +19,22 @@ describe('latency histograms loaded from the package subpaths', () => {
       recordMs(theirs, ms);
     }
     expect(summarizeLatency(ours)).toEqual(summarizeLatency(theirs));
+  });
+
+  it("give hdr's own mean, to the last bit, read from the counts", () => {
+    const shapes: number[][] = [
+      [],
+      [0.001],
+      [0.05, 0.3, 1.7, 12, 950, 61_000, 600_001],
+      Array.from({ length: 10_000 }, (_, i) => 0.02 + ((i * 7919) % 5000) / 1000),
+      Array.from({ length: 2_000 }, (_, i) => (i % 3 === 0 ? 1000 + i : 0.1 + i / 10_000)),
+    ];
+    for (const values of shapes) {
+      const h = createHistogram();
+      for (const ms of values) recordMs(h, ms);
+      expect(meanOf(h)).toBe(h.mean);
+      h.destroy();
+    }
   });
 
   it('encode as the index does, and decode what the index encoded', () => {
