@@ -53,6 +53,20 @@ describe('the adaptive walker', () => {
     expect(w.due(counters({}), 70, null)).toBe(40);
   });
 
+  it('ends windows on a fixed grid, not a window after the tick that ended the last one', () => {
+    const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
+    const held = (n: number) => counters({ attempted: n, held: n });
+    // Ticks 22 ms apart: windows end at the first tick past 50, 100, 150 (66, 110, 154), not at 66, 132, 198.
+    expect(w.observe(held(100), 66)?.ratePerSec).toBe(4000);
+    expect(w.observe(held(200), 88)).toBeNull();
+    expect(w.observe(held(300), 110)?.ratePerSec).toBe(8000);
+    expect(w.observe(held(400), 154)?.ratePerSec).toBe(16_000);
+    // After a stall past a whole window, the next window is a full one from then.
+    expect(w.observe(held(500), 400)?.ratePerSec).toBe(32_000);
+    expect(w.observe(held(600), 440)).toBeNull();
+    expect(w.observe(held(700), 450)?.ratePerSec).toBe(64_000);
+  });
+
   it("reads a window's connect latency from the counters' totals: what they gained since the last window", () => {
     const w = new AdaptiveWalker(ADAPTIVE_DEFAULTS, 100);
     // 100 connects of 0.8 ms: the baseline.
