@@ -10,7 +10,7 @@ import type { EngineRecord } from '../metrics/result.js';
 
 export { ENGINE_ENV };
 
-/** The native core's way to bind source addresses: "reuseaddr" goes back to SO_REUSEADDR, for measurement only (docs/native-engine.md). */
+/** The native core's way to bind source addresses: "reuseaddr" binds as libuv does, for measurement only. */
 export const NATIVE_BIND_ENV = 'TCPPROBE_NATIVE_BIND';
 
 export const ENGINE_HELP =

@@ -14,9 +14,9 @@ import {
 import type { AdaptiveSchedule } from '../config/schedule.js';
 
 /**
- * At most this many (or a window's worth) asked for and waiting for an in-flight slot. A window's worth at the pace
- * the opener really started in the last window, twice over, when that is below the rate: what waits is asked for,
- * and the driver places what is asked (source addresses, worker processes) before it starts.
+ * At most this many, or a window's worth, wait for an in-flight slot: a window at the rate, or at twice the pace the
+ * opener started in the last window when that is less. The driver places what is asked for (a source address, a
+ * worker process) before it starts, so what waits should be about to start.
  */
 export const ADAPTIVE_QUEUE_MIN = 512;
 const QUEUE_PACE_FACTOR = 2;
@@ -52,8 +52,8 @@ export class AdaptiveWalker {
    */
   observe(c: PoolCounters, nowMs: number): AdaptiveChange | null {
     if (nowMs < this.nextWindowMs) return null;
-    // Windows on a fixed grid: counted from the tick that ended the last one, they lasted a tick longer each (66-86
-    // ms measured for 50), and the slow start took 300 ms to reach 16,000/s. After a stall, the next from now.
+    // On a fixed grid: counted from the tick that ended the last one, every window would last a tick longer. After
+    // a stall, the next window is a whole one from now.
     this.nextWindowMs += this.schedule.windowMs;
     if (this.nextWindowMs <= nowMs) this.nextWindowMs = nowMs + this.schedule.windowMs;
     const seen = this.startedSeen;
