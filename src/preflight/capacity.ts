@@ -56,6 +56,11 @@ export interface CapacityPlan {
   processes: number;
   /** File descriptors per process not available for connections. Default 64. */
   fdReservePerProcess?: number;
+  /**
+   * Bound sockets get their port at connect() (IP_BIND_ADDRESS_NO_PORT: the native core's way), whose search slows
+   * past half the range, not at bind() (libuv's), past a quarter. Default false.
+   */
+  portAtConnect?: boolean;
 }
 
 /** The limit that would bind once the binding one is lifted, and where. */
@@ -91,6 +96,7 @@ interface Context {
   targetCount: number;
   /** Distinct source addresses; 0 when unbound. */
   sourceCount: number;
+  portAtConnect: boolean;
   allLoopback: boolean;
   anyLoopback: boolean;
   allIpv4Loopback: boolean;
@@ -244,15 +250,16 @@ function fileMaxFinding(ctx: Context): Finding {
 }
 
 /**
- * connect() gets slow long before the range runs out. Unbound, the kernel tries ports of one parity first and
- * then scans (measured: slow past ~14,100 of 28,232 ports from one address to one destination); bound with
- * localAddress (libuv sets SO_REUSEADDR), past ~7,000 per address. Scaled with the range, so a widened range
- * moves the zone too.
+ * connect() gets slow long before the range runs out. Unbound, or bound with the port chosen at connect(), the
+ * kernel tries ports of one parity first and then scans (measured: slow past ~14,100 of 28,232 ports from one
+ * address to one destination); bound with localAddress (libuv sets SO_REUSEADDR, and bind() picks the port), past
+ * ~7,000 per address: bind() tries the other parity in half the range first. Scaled with the range, so a widened
+ * range moves the zone too.
  */
 function slowZoneFinding(ctx: Context): Finding {
   const perAddress = portsPerAddress(ctx.limits) ?? DEFAULT_PORTS_PER_ADDRESS;
   const bound = ctx.sourceCount > 0;
-  const threshold = Math.floor(perAddress / (bound ? 4 : 2));
+  const threshold = Math.floor(perAddress / (bound && !ctx.portAtConnect ? 4 : 2));
   const share = Math.ceil(ctx.planned / (bound ? ctx.sourceCount : ctx.targetCount));
   const per = bound ? 'per source address' : 'per source address and target';
   const past = share > threshold;
@@ -364,6 +371,7 @@ export function assessCapacity(limits: SystemLimits, plan: CapacityPlan): Capaci
     reserve: plan.fdReservePerProcess ?? DEFAULT_FD_RESERVE_PER_PROCESS,
     targetCount: Math.max(1, targetKeys.size),
     sourceCount: new Set(plan.sourceAddresses).size,
+    portAtConnect: plan.portAtConnect === true,
     allLoopback: addresses.length > 0 && addresses.every(isLoopback),
     anyLoopback: addresses.some(isLoopback),
     allIpv4Loopback: addresses.length > 0 && addresses.every(isIpv4Loopback),

@@ -50,6 +50,7 @@ export function defaultWorkers(plannedConnections: number, openFilesSoft: number
  * @param explicitSources --source addresses, or null to let the plan choose
  * @param workersFlag --workers, or null for defaultWorkers()
  * @param requested connections the user asked for (null: none, the plan is only an upper bound, as for an agent)
+ * @param portAtConnect bound sockets get their port at connect() (the native core; capacity.ts, CapacityPlan)
  */
 export function planFixed(
   limits: SystemLimits,
@@ -58,6 +59,7 @@ export function planFixed(
   explicitSources: readonly string[] | null,
   workersFlag: number | null,
   requested: number | null = plannedConnections,
+  portAtConnect = false,
 ): MachineCheck {
   const first = targets[0];
   const sources: SourcePlan =
@@ -67,7 +69,7 @@ export function planFixed(
         ? { addresses: [...explicitSources], reason: `${explicitSources.length} source address(es) given with --source` }
         : { addresses: [], reason: 'no target given: the kernel chooses the source address' };
   const workers = workersFlag ?? defaultWorkers(plannedConnections, limits.openFilesSoft);
-  const assessment = assessPlan(limits, targets, sources.addresses, workers, requested, plannedConnections);
+  const assessment = assessPlan(limits, targets, sources.addresses, workers, requested, plannedConnections, portAtConnect);
   return { limits, sources, workers, assessment };
 }
 
@@ -82,6 +84,7 @@ export function assessPlan(
   processes: number,
   requested: number | null,
   planned: number,
+  portAtConnect = false,
 ): CapacityAssessment {
   return assessCapacity(limits, {
     requestedConnections: requested,
@@ -89,5 +92,6 @@ export function assessPlan(
     targets: targets.map((a) => ({ address: a.address, port: a.port })),
     sourceAddresses,
     processes,
+    portAtConnect,
   });
 }

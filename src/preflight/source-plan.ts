@@ -13,7 +13,7 @@ import { formatCountEnUs as n } from '../config/units.js';
 /** Up to this many connections, unbound connects from the kernel's choice (127.0.0.1) are the fastest. */
 export const UNBOUND_LOOPBACK_MAX_CONNECTIONS = 12_000;
 
-/** Connections planned per bound 127.x source address: below the ~7,000 where bound sockets slow down. */
+/** Connections per bound 127.x source address: below the ~7,000 where bound sockets slow when bind() picks the port. */
 export const CONNECTIONS_PER_LOOPBACK_SOURCE = 6_000;
 
 /** Most 127.x source addresses planned automatically (127.0.0.2 .. 127.0.0.251). */

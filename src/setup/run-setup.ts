@@ -96,7 +96,8 @@ export function planResources(assessed: AssessedMachine, plan: ResourcePlan, eng
       sources: null,
     };
   }
-  const fixed = planFixed(limits, targets, plan.connections, plan.sources, plan.workers);
+  const portAtConnect = engine.name === 'native' && nativeBindNoPort();
+  const fixed = planFixed(limits, targets, plan.connections, plan.sources, plan.workers, plan.connections, portAtConnect);
   return {
     preflight: { assessment: fixed.assessment, limits, sources: fixed.sources.addresses, workers: fixed.workers, growth: null, reach: null, engine },
     sources: fixed.sources,
@@ -172,8 +173,8 @@ export async function prepareAgentShare(
   flags: { sources: readonly string[] | null; workers: number | null; engine: Parameters<typeof chooseEngine>[0] },
 ): Promise<AgentShare> {
   const limits = await readSystemLimits();
-  const fixed = planFixed(limits, targets, planned, flags.sources, flags.workers, null);
   const choice = chooseEngine(flags.engine, settings.tls !== null, nativeCoreProblem);
+  const fixed = planFixed(limits, targets, planned, flags.sources, flags.workers, null, choice.name === 'native' && nativeBindNoPort());
   const preflight: RunPreflight = {
     assessment: fixed.assessment,
     limits,

@@ -174,6 +174,14 @@ describe('slow zone', () => {
     });
   });
 
+  it('warns past half the range per bound address when the port is chosen at connect() (the native core)', () => {
+    const sources = ['127.0.0.2', '127.0.0.3'];
+    const at = (requestedConnections: number) =>
+      find(assessCapacity(MACHINE, plan({ requestedConnections, sourceAddresses: sources, portAtConnect: true })).findings, 'slow-zone');
+    expect(at(15_000)).toMatchObject({ severity: 'ok', value: 'about 7,500 connections per source address, below the ~14,116 where connect() slows' });
+    expect(at(30_000)).toMatchObject({ severity: 'warn', value: 'about 15,000 connections per source address, past the ~14,116 where connect() slows' });
+  });
+
   it('is not a cap', () => {
     const a = assessCapacity(MACHINE, plan({ requestedConnections: 15_000 }));
     expect(a.maxConnections).toBe(19872);
