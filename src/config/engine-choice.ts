@@ -35,6 +35,11 @@ export function nativeBindNoPort(env: NodeJS.ProcessEnv = process.env): boolean 
   return env[NATIVE_BIND_ENV] !== 'reuseaddr';
 }
 
+/** Whether a bound socket of `engine` gets its port at connect() (the preflight's slow zone follows it). */
+export function portAtConnect(engine: EngineName, env: NodeJS.ProcessEnv = process.env): boolean {
+  return engine === 'native' && nativeBindNoPort(env);
+}
+
 /**
  * The engine a run uses, from what was asked (null: the default) and whether it is TLS. Throws a UsageError for
  * native with TLS, and for native asked for where the native core does not load (no quiet fallback then).

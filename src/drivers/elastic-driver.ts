@@ -98,8 +98,7 @@ export class ElasticDriver implements ProbeDriver {
     if (!this.policy.loopbackSources) return;
     this.parts.forEach((part, p) => {
       const i = part.driver === null ? -1 : drivers.indexOf(part.driver);
-      // A part whose process could not start shares the first one's driver: its counters are that part's.
-      if (i < 0 || this.parts.findIndex((x) => x.driver === part.driver) !== p) return;
+      if (i < 0 || !this.ownsItsDriver(part)) return;
       const share = p === this.policy.maxProcesses - 1 ? Number.POSITIVE_INFINITY : this.policy.perProcess;
       const started = Math.min(share, (each[i] as PoolCounters).attempted);
       if (started <= part.noted) return;
@@ -107,6 +106,11 @@ export class ElasticDriver implements ProbeDriver {
       this.noteSources(first + part.noted, first + started);
       part.noted = started;
     });
+  }
+
+  /** False for a part whose process could not start: it shares the first one's driver, and its counters. */
+  private ownsItsDriver(part: Part): boolean {
+    return part.driver !== null && this.parts.findIndex((x) => x.driver === part.driver) === this.parts.indexOf(part);
   }
 
   /** Record each source address whose first connection is among the run's connections [from, to). */
@@ -269,9 +273,7 @@ export class ElasticDriver implements ProbeDriver {
    */
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
     const audited = this.parts.flatMap((part) =>
-      part.driver === null || this.parts.findIndex((x) => x.driver === part.driver) !== this.parts.indexOf(part)
-        ? []
-        : [{ name: part.name, driver: part.driver }],
+      part.driver === null || !this.ownsItsDriver(part) ? [] : [{ name: part.name, driver: part.driver }],
     );
     // Each process's audit waits on the signal: 40 of them are not a leak (Node warns past 10 listeners).
     if (signal !== undefined) setMaxListeners(Math.max(getMaxListeners(signal), audited.length + 10), signal);

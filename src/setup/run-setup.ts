@@ -8,7 +8,7 @@ import type { PoolConfig, PoolSettings, TargetAddress } from '../types/pool-conf
 import { resolveTarget, type ResolvedTarget } from '../engine/resolve.js';
 import { readyForManySockets } from '../engine/process-readiness.js';
 import { poolSettings, MAX_WORKERS, type ConnectionOptions, type Reconnect, type TargetOptions } from '../config/probe-options.js';
-import { chooseEngine, fallbackLine, nativeBindNoPort } from '../config/engine-choice.js';
+import { chooseEngine, fallbackLine, nativeBindNoPort, portAtConnect } from '../config/engine-choice.js';
 import { nativeCoreProblem } from '../engine/native-addon.js';
 import { planFixed, processCapacity, type RunPreflight } from '../preflight/machine-check.js';
 import type { SourcePlan } from '../preflight/source-plan.js';
@@ -96,8 +96,7 @@ export function planResources(assessed: AssessedMachine, plan: ResourcePlan, eng
       sources: null,
     };
   }
-  const portAtConnect = engine.name === 'native' && nativeBindNoPort();
-  const fixed = planFixed(limits, targets, plan.connections, plan.sources, plan.workers, plan.connections, portAtConnect);
+  const fixed = planFixed(limits, targets, plan.connections, plan.sources, plan.workers, plan.connections, portAtConnect(engine.name));
   return {
     preflight: { assessment: fixed.assessment, limits, sources: fixed.sources.addresses, workers: fixed.workers, growth: null, reach: null, engine },
     sources: fixed.sources,
@@ -174,7 +173,7 @@ export async function prepareAgentShare(
 ): Promise<AgentShare> {
   const limits = await readSystemLimits();
   const choice = chooseEngine(flags.engine, settings.tls !== null, nativeCoreProblem);
-  const fixed = planFixed(limits, targets, planned, flags.sources, flags.workers, null, choice.name === 'native' && nativeBindNoPort());
+  const fixed = planFixed(limits, targets, planned, flags.sources, flags.workers, null, portAtConnect(choice.name));
   const preflight: RunPreflight = {
     assessment: fixed.assessment,
     limits,

@@ -20,7 +20,7 @@ import {
 } from '../../src/config/probe-options.js';
 import { defaultHoldMs, RAMP_DEFAULTS, readRampOptions } from '../../src/config/ramp-options.js';
 import { ADAPTIVE_DEFAULTS } from '../../src/config/schedule.js';
-import { nativeBindNoPort } from '../../src/config/engine-choice.js';
+import { nativeBindNoPort, portAtConnect } from '../../src/config/engine-choice.js';
 import { Validator } from '../../src/config/validator.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpprobe-config-options-'));
@@ -157,6 +157,10 @@ describe('engine-choice: how the native core binds', () => {
     expect(nativeBindNoPort({ TCPPROBE_NATIVE_BIND: 'noport' })).toBe(true);
     expect(nativeBindNoPort({})).toBe(true);
     expect(nativeBindNoPort({ TCPPROBE_NATIVE_BIND: 'reuseaddr' })).toBe(false);
+    // Where a bound socket's port is chosen: at connect() only on the native core binding that way.
+    expect(portAtConnect('native', {})).toBe(true);
+    expect(portAtConnect('native', { TCPPROBE_NATIVE_BIND: 'reuseaddr' })).toBe(false);
+    expect(portAtConnect('js', {})).toBe(false);
   });
 });
 
