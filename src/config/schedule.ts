@@ -25,7 +25,9 @@ export const ADAPTIVE_DEFAULTS: AdaptiveSchedule = {
   kind: 'adaptive',
   initialRatePerSec: 2000,
   windowMs: 50,
-  slowStartGrowth: 2,
+  // Fourfold: the opener's own pace (about 40,000/s here) by the fourth window, where doubling took the sixth; the
+  // held-follows check cannot act before a settle-time anyway (docs/schedule.md).
+  slowStartGrowth: 4,
   carefulGrowth: 1.25,
   minRatePerSec: 20,
   maxRatePerSec: 200_000,

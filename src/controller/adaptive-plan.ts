@@ -4,11 +4,11 @@
  * literal inputs and outputs; the ramp executor only walks the rate it is given and records each change with
  * its reason.
  *
- * Slow start: the rate doubles each window while every connection started a settle-time ago is held (or failed:
+ * Slow start: the rate grows fourfold each window (slowStartGrowth) while every connection started a settle-time ago is held (or failed:
  * failures are the ramp's own business, it confirms them). Near the edge it halves and grows by a quarter per
  * quiet window instead: when held connections stop following the connects started (connects the server's kernel
  * does not answer, an accept queue that is full), when the connect latency rises far above the run's own
- * baseline (SYNs retransmitted, or a server too busy to answer); and it stops doubling when the opener's in-flight
+ * baseline (SYNs retransmitted, or a server too busy to answer); and it stops growing when the opener's in-flight
  * slots are full (the client cannot start what the rate asks: going faster only queues).
  */
 import type { ScheduleChangeReason } from '../metrics/result.js';
@@ -142,7 +142,7 @@ export function adaptRate(
     return changeTo(s, next, Math.floor(state.ratePerSec / 2), 'careful', pressure, obs.atMs + Math.max(lagMs, SYN_RETRANSMIT_MS));
   }
   if (openerFull) {
-    // Going faster only queues: stop doubling. The rate stays: a window's starts are no measure of what the client
+    // Going faster only queues: stop growing. The rate stays: a window's starts are no measure of what the client
     // can do (a worker process being started holds its share back for half a second), and what waits is only a
     // count, dropped at the first failure.
     if (state.phase === 'slow-start') return changeTo(s, next, state.ratePerSec, 'careful', 'opener-full', state.holdOffUntilMs);

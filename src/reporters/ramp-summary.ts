@@ -128,7 +128,7 @@ export function describeScheduleReason(reason: ScheduleChangeReason): string {
     case 'latency-rose':
       return 'connect latency rose far above its baseline';
     case 'opener-full':
-      return "the opener's in-flight slots were full: no more doubling";
+      return "the opener's in-flight slots were full: no faster";
     case 'rate-limit':
       return 'failures stopped at a low rate (a rate limit)';
     case 'resume':
@@ -154,7 +154,7 @@ export function adaptiveScheduleLines(schedule: readonly ScheduleRecord[]): stri
     lines.push(
       first === last
         ? `Schedule: slow start at ${formatRate(first.ratePerSec ?? 0)}`
-        : `Schedule: slow start ${formatRate(first.ratePerSec ?? 0)}, doubled to ${formatRate(last.ratePerSec ?? 0)} by ${formatOffsetMs(last.fromMs)}`,
+        : `Schedule: slow start ${formatRate(first.ratePerSec ?? 0)}, up to ${formatRate(last.ratePerSec ?? 0)} by ${formatOffsetMs(last.fromMs)}`,
     );
   }
   const rest = schedule.slice(i);

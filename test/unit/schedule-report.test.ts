@@ -22,8 +22,8 @@ describe('adaptive schedule in the report', () => {
       stage(2500, 6500, 'quiet'),
     ]);
     expect(lines).toEqual([
-      'Schedule: slow start 2,000/s, doubled to 16,000/s by 150ms',
-      "  at 210ms: 10,400/s (the opener's in-flight slots were full: no more doubling)",
+      'Schedule: slow start 2,000/s, up to 16,000/s by 150ms',
+      "  at 210ms: 10,400/s (the opener's in-flight slots were full: no faster)",
       '  at 1.3s: 5,200/s (connect latency rose far above its baseline)',
       '  at 2.5s: 6,500/s (quiet near the edge)',
     ]);
