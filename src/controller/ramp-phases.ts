@@ -11,10 +11,15 @@ import type { ProbeDriver } from './driver.js';
 import type { RampState } from './ramp-state.js';
 import { isDrained, type RunRecorder } from './run-context.js';
 
-/** Connects made at a low rate to confirm a failure: a tenth of the rate that failed, at most 100/s. */
+/**
+ * Connects made at a low rate to confirm a failure: a tenth of the rate that failed, at most 500/s (five connects
+ * fit any accept queue; one let through is enough to call it a rate limit).
+ */
 const CONFIRM_ATTEMPTS = 5;
-const CONFIRM_SPACING_MIN_MS = 10;
+const CONFIRM_SPACING_MIN_MS = 2;
 const CONFIRM_SPACING_MAX_MS = 100;
+/** How often the confirmation looks whether what it waits for has resolved: the ramp's tick is 20 ms. */
+const CONFIRM_POLL_MS = 5;
 /** After this many halvings of the rate, failures are taken as the limit. */
 export const MAX_BACKOFFS = 5;
 /** Connects made one at a time to measure an evicting server's most-open-at-once. */
@@ -52,7 +57,7 @@ export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: nu
   driver.dropQueued();
   // What the server does, not what our replacements make it do (and nothing in flight forever): no reconnects.
   driver.pauseReconnects(true);
-  const before = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
+  const before = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs), CONFIRM_POLL_MS);
   if (!isDrained(before) || recorder.aborted) return 'out-of-time';
   const spacingMs = Math.min(
     CONFIRM_SPACING_MAX_MS,
@@ -63,7 +68,7 @@ export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: nu
     await recorder.tick(spacingMs);
     recorder.sample();
   }
-  const after = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs));
+  const after = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs), CONFIRM_POLL_MS);
   if (!isDrained(after) || recorder.aborted) return 'out-of-time';
   // Held connections (from before the pause) closed as the new ones came in: look at it one at a time.
   if (looksLikeEviction({ newFailures: after.failed - before.failed, newHeldLosses: after.heldLost - before.heldLost })) {

@@ -146,11 +146,15 @@ export class RunRecorder {
     };
   }
 
-  /** Tick until `done()` or `untilMs` (run time) or abort; samples all along. Returns the last counters. */
-  async waitUntil(done: (c: PoolCounters) => boolean, untilMs: number): Promise<PoolCounters> {
+  /**
+   * Tick (every `tickMs`) until `done()` or `untilMs` (run time) or abort; samples all along. Returns the last
+   * counters.
+   */
+  async waitUntil(done: (c: PoolCounters) => boolean, untilMs: number, tickMs = this.tickMs): Promise<PoolCounters> {
     let c = this.sample();
     while (!done(c) && this.elapsed() < untilMs && !this.aborted) {
-      await this.tick();
+      // Never past `untilMs`: a hold of 2 s ended up to a tick late.
+      await this.tick(Math.max(1, Math.min(tickMs, untilMs - this.elapsed())));
       c = this.sample();
     }
     return c;
