@@ -26,8 +26,11 @@ import { startWorkerGroup } from './worker-group.js';
 /** Start the next process's pool; `index` 1 is the first worker. */
 export type SpawnWorker = (engine: PoolConfig, index: number) => Promise<ProbeDriver>;
 
-/** A worker is started once the run's connections come this close (a fraction of one process's share). */
-const PRESPAWN_FRACTION = 0.15;
+/**
+ * A worker is started once the connects made come this close to its share (a fraction of one process's share):
+ * made, not asked for, since what is asked may wait in a queue and be dropped at the first failure.
+ */
+const PRESPAWN_FRACTION = 0.25;
 
 interface Part {
   name: string;
@@ -86,8 +89,13 @@ export class ElasticDriver implements ProbeDriver {
       k += n;
       remaining -= n;
     }
-    const ahead = processForConnection(this.asked + Math.ceil(this.policy.perProcess * PRESPAWN_FRACTION), this.policy);
-    if (ahead >= this.parts.length) this.partFor(ahead, this.asked);
+  }
+
+  /** Start the next process ahead of need, from the connects the parts have started (`counters()` reads them). */
+  private spawnAhead(started: number): void {
+    if (!this.opening) return;
+    const ahead = processForConnection(started + Math.ceil(this.policy.perProcess * PRESPAWN_FRACTION), this.policy);
+    if (ahead >= this.parts.length) this.partFor(ahead, started);
   }
 
   /**
@@ -219,6 +227,7 @@ export class ElasticDriver implements ProbeDriver {
     if (drivers.length === 1 && pending === 0) {
       const c = (drivers[0] as ProbeDriver).counters();
       this.noteStarted(drivers, [c]);
+      this.spawnAhead(c.attempted);
       this.peak.observe(c.held);
       return c;
     }
@@ -229,6 +238,7 @@ export class ElasticDriver implements ProbeDriver {
       if (i >= 0) part.maxHeld = Math.max(part.maxHeld, (each[i] as PoolCounters).held);
     });
     const sum = sumCounters(each);
+    this.spawnAhead(sum.attempted);
     sum.requested += pending;
     sum.queued += pending;
     sum.peakHeld = this.peak.observe(sum.held);
