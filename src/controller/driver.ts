@@ -60,6 +60,12 @@ export interface ProbeDriver {
    */
   auditHandshakes?(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit>;
   /**
+   * Take the handshake audit's first look now, in the hold's last moments, so that the audit after the hold starts
+   * from it instead of spending its first tens of milliseconds reading (where this process reads its own sockets).
+   * Absent: the audit looks when it starts.
+   */
+  lookBeforeAudit?(): void;
+  /**
    * Open again after stopOpening, for the audit's one-at-a-time reopening of handshakes a burst overflowed (absent
    * where auditHandshakes is: the connections it took back were in this process). False when it cannot open again.
    */

@@ -35,6 +35,8 @@ const EVICTION_QUIET_TRIES = 5;
  * then they look held (measured: 10,284 for a 10,000 cap with no wait, at 17,000 connects/s).
  */
 const QUIET_EXTRA_MS = 100;
+/** The handshake audit's first look is taken this long before the hold ends (ProbeDriver.lookBeforeAudit). */
+const AUDIT_LOOK_BEFORE_END_MS = 150;
 
 /** What every phase works with. */
 export interface RampPhaseContext {
@@ -180,6 +182,11 @@ export async function settleAndHold(
   const start = recorder.sample(true);
   const startMs = recorder.elapsed();
   const holdUntil = Math.min(recorder.elapsed() + bounds.holdMs, bounds.maxDurationMs);
+  const lookAt = holdUntil - AUDIT_LOOK_BEFORE_END_MS;
+  if (ctx.driver.lookBeforeAudit !== undefined && lookAt > recorder.elapsed()) {
+    await recorder.waitUntil(() => false, lookAt);
+    if (!recorder.aborted) ctx.driver.lookBeforeAudit();
+  }
   await recorder.waitUntil(() => false, holdUntil);
   return { start, end: recorder.sample(true), startMs };
 }

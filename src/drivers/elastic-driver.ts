@@ -281,6 +281,10 @@ export class ElasticDriver implements ProbeDriver {
    * participant protocol), summed. The peak of the merged count was taken with the connections it takes back in
    * it: they come out of it too.
    */
+  lookBeforeAudit(): void {
+    for (const part of this.parts) if (part.driver !== null && this.ownsItsDriver(part)) part.driver.lookBeforeAudit?.();
+  }
+
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
     const audited = this.parts.flatMap((part) =>
       part.driver === null || !this.ownsItsDriver(part) ? [] : [{ name: part.name, driver: part.driver }],

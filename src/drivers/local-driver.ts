@@ -24,6 +24,8 @@ import type { DriverParticipant, DriverResources, PoolEventListener, ProbeDriver
 const PROBE_ANSWER_MS = 1300;
 /** A connect that took this long waited for Linux's 1 s SYN retransmit. */
 const SYN_RETRANSMIT_US = 900_000;
+/** An early look (lookBeforeAudit) older than this is not used: the audit looks again. */
+const EARLY_LOOK_MAX_AGE_MS = 1000;
 
 /** Sleep; false when aborted. */
 async function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -37,6 +39,8 @@ async function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
 
 export class LocalDriver implements ProbeDriver {
   readonly pool: ConnectionPool;
+  /** The audit's first look, taken during the hold (lookBeforeAudit), and when. */
+  private earlyLook: { atMs: number; infos: KernelSocketInfo[] } | null = null;
 
   constructor(
     private readonly engine: PoolConfig,
@@ -96,7 +100,7 @@ export class LocalDriver implements ProbeDriver {
       neverCompleted: this.pool.counters().neverCompleted - takenBefore,
       note,
     });
-    let first = await this.kernelView();
+    let first = this.takeEarlyLook() ?? (await this.kernelView());
     if (typeof first === 'string') return { ...audit, ran: false, note: first };
     // 1. Handshakes the server keeps retrying: SYN-ACKs retransmitted to a socket that received nothing else.
     const youngMs = Math.min(tooYoungToTellMs(first, held), left());
@@ -124,6 +128,26 @@ export class LocalDriver implements ProbeDriver {
       if (!(await pause(Math.min(PROBE_ANSWER_MS, left()), signal))) return done('interrupted before the keepalive probes were answered');
     }
     return done();
+  }
+
+  lookBeforeAudit(): void {
+    const own = this.pool.kernelSockets();
+    this.earlyLook = own === null ? null : { atMs: performance.now(), infos: own };
+  }
+
+  /**
+   * The look taken during the hold, aged to now as if no segment came since (one that did is a socket the audit's
+   * later look, or its wait for the young ones, sees: sockets old enough at the early look had their first resent
+   * SYN-ACK before it); once, and only while recent.
+   */
+  private takeEarlyLook(): KernelSocketInfo[] | null {
+    const look = this.earlyLook;
+    this.earlyLook = null;
+    if (look === null) return null;
+    const ageMs = performance.now() - look.atMs;
+    if (ageMs > EARLY_LOOK_MAX_AGE_MS) return null;
+    for (const info of look.infos) if (info.lastRcvMs !== null) info.lastRcvMs += ageMs;
+    return look.infos;
   }
 
   /** Connects timed out or waited for a retransmitted SYN: the server's queues overflowed at some point. */
