@@ -66,6 +66,11 @@ export interface ProbeDriver {
    */
   lookBeforeAudit?(): void;
   /**
+   * While `on`, a failure drops what waits for an in-flight slot at once, as dropQueued (the ramp's adding phase:
+   * it stops adding at the first failure). Absent (the connections are made elsewhere): the ramp's next tick does.
+   */
+  dropQueuedOnFailure?(on: boolean): void;
+  /**
    * Open again after stopOpening, for the audit's one-at-a-time reopening of handshakes a burst overflowed (absent
    * where auditHandshakes is: the connections it took back were in this process). False when it cannot open again.
    */

@@ -163,8 +163,21 @@ export function capacityAssertion(count: number, held: number): RampAssertionFac
   return { name: 'capacity', passed: held >= count, count, held };
 }
 
-/** Add connections by the schedule until the stop decision (or a phase it calls for) says why to stop. */
+/**
+ * Add connections by the schedule until the stop decision (or a phase it calls for) says why to stop. While adding,
+ * the driver drops what waits at the first failure itself; the phases in between open one by one, and count on it.
+ */
 async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<RampStopReason> {
+  const adding = (on: boolean): void => ctx.driver.dropQueuedOnFailure?.(on);
+  adding(true);
+  try {
+    return await addUntilStop(ctx, bounds, adding);
+  } finally {
+    adding(false);
+  }
+}
+
+async function addUntilStop(ctx: RampPhaseContext, bounds: RampBounds, adding: (on: boolean) => void): Promise<RampStopReason> {
   const { recorder, state } = ctx;
   for (;;) {
     await recorder.tick();
@@ -177,12 +190,16 @@ async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<Ram
         if (decision.rateAbsorbed) state.noteAbsorbed(state.stageAchievedAt(c.attempted, t));
         return decision.reason;
       case 'check-eviction': {
+        adding(false);
         const evicted = await checkEviction(ctx, t);
         if (evicted !== null) return evicted;
+        adding(true);
         continue;
       }
       case 'confirm': {
+        adding(false);
         const confirmed = await confirmAndGoOn(ctx, bounds, t);
+        adding(true);
         if (confirmed === null) continue;
         // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
         if (confirmed.rateAbsorbed) state.noteAbsorbed(rateAtFailure);

@@ -281,6 +281,10 @@ export class ElasticDriver implements ProbeDriver {
    * participant protocol), summed. The peak of the merged count was taken with the connections it takes back in
    * it: they come out of it too.
    */
+  dropQueuedOnFailure(on: boolean): void {
+    for (const d of this.drivers()) d.dropQueuedOnFailure?.(on);
+  }
+
   lookBeforeAudit(): void {
     for (const part of this.parts) if (part.driver !== null && this.ownsItsDriver(part)) part.driver.lookBeforeAudit?.();
   }

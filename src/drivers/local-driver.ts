@@ -130,6 +130,10 @@ export class LocalDriver implements ProbeDriver {
     return done();
   }
 
+  dropQueuedOnFailure(on: boolean): void {
+    this.pool.dropQueuedOnFailure(on);
+  }
+
   lookBeforeAudit(): void {
     const own = this.pool.kernelSockets();
     this.earlyLook = own === null ? null : { atMs: performance.now(), infos: own };

@@ -50,6 +50,8 @@ export class ConnectionPool implements TransportSink<Connection> {
   private readonly audit: HeldAudit;
   /** Bumped by dropQueued(): connections started since carry the new value. */
   private epoch = 0;
+  /** While set, a failure drops what waits (dropQueuedOnFailure). */
+  private dropAtFailure = false;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly startedAt = performance.now();
   private nextId = 1;
@@ -125,6 +127,15 @@ export class ConnectionPool implements TransportSink<Connection> {
     this.epoch++;
     const dropped = this.opener.clear();
     this.tally.dropped(dropped, this.reconnects.dropStarts(dropped));
+  }
+
+  /**
+   * While `on`, every failure (a connect turned away, an open connection lost) drops what waits for an in-flight
+   * slot at once, so that past the edge nothing more starts than was in flight. The ramp sets it while adding: it
+   * drops them itself at its next tick, by when a fast opener had started a tick's worth more.
+   */
+  dropQueuedOnFailure(on: boolean): void {
+    this.dropAtFailure = on;
   }
 
   /**
@@ -377,6 +388,7 @@ export class ConnectionPool implements TransportSink<Connection> {
     const nowAbs = performance.now();
     const phase = failurePhase(prev);
     this.tally.failed(prev, failureClass);
+    if (this.dropAtFailure && this.opener.queued > 0) this.dropQueued();
     // A SYN never answered (timeout) or refused: turned away at the first SYN, for the rate-limit evidence.
     if (prev === ConnState.Connecting && conn.connectedAt === 0 && (failureClass === 'timeout' || failureClass === 'refused')) {
       this.firstSyn.note(conn.startedAt - this.startedAt, failureClass === 'refused' ? 'refused' : 'dropped');

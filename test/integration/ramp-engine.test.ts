@@ -202,6 +202,26 @@ describe('executeRamp: the other ways a ramp ends', () => {
     // (The default confirms and says "went on failing at a low rate": see the mode tests above.)
   });
 
+  it('stops starting connects at the first failure, not at its next tick: after it, only what was in flight', async () => {
+    const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close']);
+    // 100,000/s asked, 16 in flight: a 20 ms tick queues 2,000, and the opener starts them as fast as they complete.
+    let startedAtFirstFailure: number | null = null;
+    const driver: LocalDriver = new LocalDriver(engineFor(serve.port, { settleMs: SETTINGS.settleMs, maxInflight: 16 }), (e) => {
+      if (e.kind === 'failed' && startedAtFirstFailure === null) startedAtFirstFailure = driver.counters().attempted;
+    });
+    try {
+      const settings = { ...SETTINGS, stage: { kind: 'rate', ratePerSec: 100_000 }, until: 'first-failure' } as const;
+      const r = rampResult(await executeRamp(settings, driver), { target: targetInfoFor(serve.port), driver });
+      expect(r.maxConcurrency).toBe(CAP);
+      expect(startedAtFirstFailure).not.toBeNull();
+      // The ones in flight when it came, and what a batch of completions under way had already started.
+      expect(r.counters.attempted - (startedAtFirstFailure ?? 0)).toBeLessThanOrEqual(2 * 16);
+    } finally {
+      await driver.close();
+      await serve.stop();
+    }
+  });
+
   it('an abort mid-ramp: interrupted, a lower bound, everything closed', async () => {
     const server = await startTarget({});
     const ac = new AbortController();
