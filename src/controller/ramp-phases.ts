@@ -20,6 +20,13 @@ const CONFIRM_SPACING_MIN_MS = 2;
 const CONFIRM_SPACING_MAX_MS = 100;
 /** How often the confirmation looks whether what it waits for has resolved: the ramp's tick is 20 ms. */
 const CONFIRM_POLL_MS = 5;
+/**
+ * Before its connects: this long with no held connection lost, waited for at most CONFIRM_QUIET_MAX_MS. A server
+ * that fell behind the ramp turns away what waited in its accept queue when it gets to it, and those closes, among
+ * the new connects, would read as evictions (and cost the one-at-a-time check a quiet second and more).
+ */
+const CONFIRM_QUIET_MS = 100;
+const CONFIRM_QUIET_MAX_MS = 500;
 /** After this many halvings of the rate, failures are taken as the limit. */
 export const MAX_BACKOFFS = 5;
 /** Connects made one at a time to measure an evicting server's most-open-at-once. */
@@ -59,7 +66,14 @@ export async function confirmAtLowRate(ctx: RampPhaseContext, failedAtPerSec: nu
   driver.dropQueued();
   // What the server does, not what our replacements make it do (and nothing in flight forever): no reconnects.
   driver.pauseReconnects(true);
-  const before = await recorder.waitUntil(isDrained, Math.min(recorder.elapsed() + drainBoundMs, rampEndMs), CONFIRM_POLL_MS);
+  const drained = await recorder.waitUntil(
+    (c) => isDrained(ctx.state.track(c)),
+    Math.min(recorder.elapsed() + drainBoundMs, rampEndMs),
+    CONFIRM_POLL_MS,
+  );
+  if (!isDrained(drained) || recorder.aborted) return 'out-of-time';
+  await waitQuiet(ctx, CONFIRM_QUIET_MS, Math.min(recorder.elapsed() + CONFIRM_QUIET_MAX_MS, rampEndMs));
+  const before = ctx.state.sampleTracked();
   if (!isDrained(before) || recorder.aborted) return 'out-of-time';
   const spacingMs = Math.min(
     CONFIRM_SPACING_MAX_MS,

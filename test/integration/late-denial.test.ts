@@ -75,3 +75,67 @@ describe('a server that denies late, past --settle', () => {
     expect(run.code).toBe(0);
   });
 });
+
+/**
+ * A server that, once full, turns new connections away at once and for a while closes some it held, whether or not
+ * anything new arrives (as one that fell behind a fast ramp does with what waited in its accept queue). Closes that
+ * new connects do not cause are no eviction: the low-rate confirmation waits for them to pass before its connects.
+ */
+async function startClosesAfterFull(): Promise<{ port: number; closedHeld: number; close(): Promise<void> }> {
+  const held: net.Socket[] = [];
+  const sockets = new Set<net.Socket>();
+  const state = { closedHeld: 0, full: false };
+  let timer: NodeJS.Timeout | null = null;
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    if (held.length < CAP) {
+      held.push(socket);
+      return;
+    }
+    socket.destroy();
+    if (state.full) return;
+    state.full = true;
+    // Every 10 ms for 300 ms: close one of the first ones held (on the client's side long since held too).
+    let left = 30;
+    timer = setInterval(() => {
+      held.shift()?.destroy();
+      state.closedHeld++;
+      if (--left === 0 && timer !== null) clearInterval(timer);
+    }, 10);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get closedHeld() {
+      return state.closedHeld;
+    },
+    close: async () => {
+      if (timer !== null) clearInterval(timer);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('a server that closes held connections for a while once full, new ones or not', () => {
+  it('is confirmed at a low rate once those closes pass, not measured one connection at a time as evicting', async () => {
+    const target = await startClosesAfterFull();
+    try {
+      const run = await runCli(['ramp', '--host', '127.0.0.1', '--port', String(target.port), '--hold', '200ms', '--json', '-q'], {
+        timeoutMs: 60_000,
+      });
+      const result = JSON.parse(run.stdout) as RampResult;
+      expect(target.closedHeld).toBe(30);
+      expect(result.counters.heldLost).toBeGreaterThan(0);
+      const phases = (result.phases ?? []).map((p) => p.phase);
+      expect(phases).toContain('low-rate-confirm');
+      expect(phases).not.toContain('eviction-measure');
+      expect(result.verdict.kind).toBe('limit-by-failure');
+      expect(run.code).toBe(0);
+    } finally {
+      await target.close();
+    }
+  });
+});
