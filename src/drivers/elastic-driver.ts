@@ -276,19 +276,19 @@ export class ElasticDriver implements ProbeDriver {
     return out;
   }
 
-  /**
-   * The handshake audit in every process of the run at once: this one's pool and each worker's (through the
-   * participant protocol), summed. The peak of the merged count was taken with the connections it takes back in
-   * it: they come out of it too.
-   */
   dropQueuedOnFailure(on: boolean): void {
     for (const d of this.drivers()) d.dropQueuedOnFailure?.(on);
   }
 
   lookBeforeAudit(): void {
-    for (const part of this.parts) if (part.driver !== null && this.ownsItsDriver(part)) part.driver.lookBeforeAudit?.();
+    for (const d of this.drivers()) d.lookBeforeAudit?.();
   }
 
+  /**
+   * The handshake audit in every process of the run at once: this one's pool and each worker's (through the
+   * participant protocol), summed. The peak of the merged count was taken with the connections it takes back in
+   * it: they come out of it too.
+   */
   async auditHandshakes(maxWaitMs: number, signal?: AbortSignal): Promise<HandshakeAudit> {
     const audited = this.parts.flatMap((part) =>
       part.driver === null || !this.ownsItsDriver(part) ? [] : [{ name: part.name, driver: part.driver }],
