@@ -66,6 +66,23 @@ function slotTaker(port: number, slots: number, untilMs: number) {
   };
 }
 
+/** Connections this machine has established to `port` (the clients' side, from /proc/net/tcp: state 01). */
+function establishedTo(port: number): number {
+  const remote = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .filter((line) => {
+      const f = line.trim().split(/\s+/);
+      return f[2]?.endsWith(remote) === true && f[3] === '01';
+    }).length;
+}
+
+/** Poll `done` every 10 ms until it holds or `timeoutMs` passed. */
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await sleep(10);
+}
+
 describe('ramp --confirm', () => {
   it.each(['close', 'refuse'])('confirms the cap of serve --over-limit %s: the found count held again, one more failed', async (mode) => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', mode]);
@@ -95,8 +112,12 @@ describe('ramp --confirm', () => {
 
   it('does not confirm when a second client took slots between the search and the confirmation', async () => {
     const serve = await startServe(['--max-conns', String(CAP), '--over-limit', 'close']);
+    const running = ramp(serve.port, [...BOUNDS, '--json']);
+    // Once the search holds the cap: a probe of the taker's held while the ramp filled the server would leave the
+    // ramp one short and the taker one free slot, seen free for good (the ramp fills 300 in about 20 ms now).
+    await until(() => establishedTo(serve.port) >= CAP, 15_000);
     const taker = slotTaker(serve.port, 30, 30_000);
-    const run = await ramp(serve.port, [...BOUNDS, '--json']);
+    const run = await running;
     taker.stop();
     await taker.run;
     const r = result(run);
