@@ -165,19 +165,28 @@ export function capacityAssertion(count: number, held: number): RampAssertionFac
 
 /**
  * Add connections by the schedule until the stop decision (or a phase it calls for) says why to stop. While adding,
- * the driver drops what waits at the first failure itself; the phases in between open one by one, and count on it.
+ * the driver drops what waits at the first failure itself (`between` the phases that open one by one, it does not).
  */
 async function rampPhase(ctx: RampPhaseContext, bounds: RampBounds): Promise<RampStopReason> {
-  const adding = (on: boolean): void => ctx.driver.dropQueuedOnFailure?.(on);
-  adding(true);
+  ctx.driver.dropQueuedOnFailure?.(true);
   try {
-    return await addUntilStop(ctx, bounds, adding);
+    return await addUntilStop(ctx, bounds);
   } finally {
-    adding(false);
+    ctx.driver.dropQueuedOnFailure?.(false);
   }
 }
 
-async function addUntilStop(ctx: RampPhaseContext, bounds: RampBounds, adding: (on: boolean) => void): Promise<RampStopReason> {
+/** A phase between adding (confirming, measuring eviction) opens one by one: no dropping at a failure meanwhile. */
+async function between<T>(ctx: RampPhaseContext, phase: () => Promise<T>): Promise<T> {
+  ctx.driver.dropQueuedOnFailure?.(false);
+  try {
+    return await phase();
+  } finally {
+    ctx.driver.dropQueuedOnFailure?.(true);
+  }
+}
+
+async function addUntilStop(ctx: RampPhaseContext, bounds: RampBounds): Promise<RampStopReason> {
   const { recorder, state } = ctx;
   for (;;) {
     await recorder.tick();
@@ -190,16 +199,12 @@ async function addUntilStop(ctx: RampPhaseContext, bounds: RampBounds, adding: (
         if (decision.rateAbsorbed) state.noteAbsorbed(state.stageAchievedAt(c.attempted, t));
         return decision.reason;
       case 'check-eviction': {
-        adding(false);
-        const evicted = await checkEviction(ctx, t);
+        const evicted = await between(ctx, () => checkEviction(ctx, t));
         if (evicted !== null) return evicted;
-        adding(true);
         continue;
       }
       case 'confirm': {
-        adding(false);
-        const confirmed = await confirmAndGoOn(ctx, bounds, t);
-        adding(true);
+        const confirmed = await between(ctx, () => confirmAndGoOn(ctx, bounds, t));
         if (confirmed === null) continue;
         // A concurrency limit: the rate before the failure was absorbed; the number is where it held.
         if (confirmed.rateAbsorbed) state.noteAbsorbed(rateAtFailure);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RunRecorder } from '../../src/controller/run-context.js';
 import { LocalDriver } from '../../src/drivers/local-driver.js';
 import { engineFor } from '../helpers/engine.js';
@@ -6,7 +6,7 @@ import { engineFor } from '../helpers/engine.js';
 describe('the run recorder', () => {
   // A driver that never opens: the recorder only reads its counters.
   const driver = new LocalDriver(engineFor(1));
-  afterEach(async () => {
+  afterAll(async () => {
     await driver.close();
   });
 
