@@ -4,12 +4,21 @@
  * which of them differ between two runs. Pure: the same options always give the same record. Output choices
  * (--json, --out, --quiet, --chart) are not recorded; neither are the bytes of --send or --ca (a hash and a flag).
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { HoldRunSettings, RampRunSettings } from '../metrics/result.js';
 import type { Stage } from './schedule.js';
 import type { ConnectionOptions, TargetOptions } from './probe-options.js';
 import type { HoldOptions } from './hold-options.js';
 import type { RampOptions } from './ramp-options.js';
+
+// node:crypto and the dozen modules it loads cost about 3 ms of every run's start; only --send needs a hash.
+const require = createRequire(import.meta.url);
+
+/** The hex SHA-256 of `bytes`. */
+function sha256(bytes: Uint8Array): string {
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 /** What every probing command records: where and how it connects. */
 function probeSettings(target: TargetOptions, connection: ConnectionOptions) {
@@ -22,7 +31,7 @@ function probeSettings(target: TargetOptions, connection: ConnectionOptions) {
     connectTimeoutMs: connection.connectTimeoutMs,
     keepAliveMs: connection.keepAliveMs,
     settleMs: connection.settleMs,
-    send: send === null ? null : { bytes: send.byteLength, sha256: createHash('sha256').update(send).digest('hex') },
+    send: send === null ? null : { bytes: send.byteLength, sha256: sha256(send) },
     expect: service?.expect ?? null,
     reject: service?.reject ?? null,
     expectTimeoutMs: service?.expect ? service.expectTimeoutMs : null,
