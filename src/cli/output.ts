@@ -100,12 +100,14 @@ export type Summary = string | ((paint: Paint) => string);
  *   stdout: the summary goes to stderr
  */
 export function emitResult(result: ProbeResult, summary: Summary, choice: OutputChoice, stdoutTaken = false): boolean {
-  const doc = resultDocument(result);
+  // Made where it goes only: a run printed as text never serializes (nor compresses the histograms of) its result.
+  let made: string | undefined;
+  const doc = (): string => (made ??= resultDocument(result));
   const onStdout = documentOnStdout(choice);
   if (choice.reports?.junit === STDOUT_PATH || choice.reports?.markdown === STDOUT_PATH) stdoutTaken = true;
   const text = (stream: NodeJS.WriteStream): string => (typeof summary === 'string' ? summary : summary(paintFor(stream)));
   if (onStdout) {
-    process.stdout.write(doc);
+    process.stdout.write(doc());
     if (!choice.quiet) info(choice, text(process.stderr));
   } else if (stdoutTaken) {
     if (!choice.quiet) info(choice, text(process.stderr));
@@ -115,11 +117,11 @@ export function emitResult(result: ProbeResult, summary: Summary, choice: Output
   }
   if (choice.outFile === null || choice.outFile === STDOUT_PATH) return true;
   try {
-    writeFileAtomic(choice.outFile, doc);
+    writeFileAtomic(choice.outFile, doc());
     return true;
   } catch (e) {
     const reason = e instanceof InputError ? e.message.replace(/^cannot write "[^"]*": /, '') : String(e);
-    keepDocument(doc, `--out "${choice.outFile}"`, reason, onStdout ? 'stdout' : null);
+    keepDocument(doc(), `--out "${choice.outFile}"`, reason, onStdout ? 'stdout' : null);
     return false;
   }
 }

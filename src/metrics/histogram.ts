@@ -4,7 +4,6 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { deflateSync } from 'node:zlib';
 import type * as HdrModule from 'hdr-histogram-js';
 
 /** Highest trackable latency: 10 minutes, in microseconds; values above are clamped. */
@@ -139,6 +138,30 @@ function putInt64(out: number[], value: number): void {
  * stream would be padded with zeros: never the case, as the header alone deflates to more).
  */
 export function encodeHistogram(h: Histogram): string {
+  return encoderOf(h)();
+}
+
+/**
+ * The result document's histograms, each encoded when first read: the counts are taken now, the compression waits
+ * for a reader (node:zlib costs 3-4 ms the first time in a process), and a run printed for a terminal has none.
+ */
+export function histogramsOnRead(connect: Histogram, tls: Histogram | null): { connectUs: string; tlsHandshakeUs: string | null } {
+  const encodeConnect = encoderOf(connect);
+  const encodeTls = tls === null ? null : encoderOf(tls);
+  let connectUs: string | undefined;
+  let tlsUs: string | undefined;
+  return {
+    get connectUs(): string {
+      return (connectUs ??= encodeConnect());
+    },
+    get tlsHandshakeUs(): string | null {
+      return encodeTls === null ? null : (tlsUs ??= encodeTls());
+    },
+  };
+}
+
+/** `h`'s counts as hdr lays them out, read now; the function compresses and encodes them. */
+function encoderOf(h: Histogram): () => string {
   const view = h as Histogram & CountsView;
   const payload: number[] = [];
   const countsLimit = view.countsArrayIndex(view.maxValue) + 1;
@@ -164,12 +187,16 @@ export function encodeHistogram(h: Histogram): string {
   putInt64(header, view.lowestDiscernibleValue);
   putInt64(header, view.highestTrackableValue);
   putInt64(header, 1); // integer to double conversion ratio
-  const compressed = deflateSync(Uint8Array.from([...header, ...payload]));
-  const out = Buffer.alloc(Math.max(16, 8 + compressed.byteLength));
-  out.writeUInt32BE(V2_COMPRESSED_COOKIE >>> 0, 0);
-  out.writeUInt32BE(compressed.byteLength, 4);
-  out.set(compressed, 8);
-  return out.toString('base64');
+  const bytes = Uint8Array.from([...header, ...payload]);
+  return () => {
+    const { deflateSync } = require('node:zlib') as typeof import('node:zlib');
+    const compressed = deflateSync(bytes);
+    const out = Buffer.alloc(Math.max(16, 8 + compressed.byteLength));
+    out.writeUInt32BE(V2_COMPRESSED_COOKIE >>> 0, 0);
+    out.writeUInt32BE(compressed.byteLength, 4);
+    out.set(compressed, 8);
+    return out.toString('base64');
+  };
 }
 
 export function decodeHistogram(encoded: string): Histogram {

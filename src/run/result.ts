@@ -3,7 +3,7 @@
  * target, in the field order readers of `--json` know. The sentences come from reporters/verdict-text.ts; the
  * exit code and `passed` from metrics/exit-codes.ts.
  */
-import { encodeHistogram, summarizeLatency } from '../metrics/histogram.js';
+import { histogramsOnRead, summarizeLatency } from '../metrics/histogram.js';
 import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type AuditTargetRecord, type EngineRecord, type GateRecord, type HoldResult, type HoldRunSettings, type ParticipantSummary, type RampResult, type RampRunSettings, type TargetInfo } from '../metrics/result.js';
 import { resultCounters, resultFailure, summarizeFailures } from '../metrics/result-mapping.js';
 import { withExitCode } from '../metrics/exit-codes.js';
@@ -47,7 +47,7 @@ function resultBase(outcome: RunOutcome, maxConcurrency: number, facts: RunFacts
     failures: summarizeFailures(counters, firstFailures),
     connectLatencyMs: summarizeLatency(connect),
     tlsHandshakeMs: tls === null ? null : summarizeLatency(tls),
-    histograms: { connectUs: encodeHistogram(connect), tlsHandshakeUs: tls === null ? null : encodeHistogram(tls) },
+    histograms: histogramsOnRead(connect, tls),
     counters: resultCounters(counters),
     timeline: record.timeline,
     sampleIntervalMs: record.sampleIntervalMs,

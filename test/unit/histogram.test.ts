@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type * as HdrModule from 'hdr-histogram-js';
-import { createHistogram, decodeHistogram, encodeHistogram, meanOf, recordMs, summarizeLatency } from '../../src/metrics/histogram.js';
+import { createHistogram, decodeHistogram, encodeHistogram, histogramsOnRead, meanOf, recordMs, summarizeLatency } from '../../src/metrics/histogram.js';
 
 // The index, as a user of the package loads it: the reference our two subpath requires must agree with.
 const hdr = createRequire(import.meta.url)('hdr-histogram-js') as typeof HdrModule;
@@ -80,5 +80,25 @@ describe('latency histograms loaded from the package subpaths', () => {
       expect(encodeHistogram(h), `shape ${i}`).toBe(hdr.encodeIntoCompressedBase64(h));
       expect(summarizeLatency(decodeHistogram(encodeHistogram(h))), `shape ${i}`).toEqual(summarizeLatency(hdr.decodeFromCompressedBase64(encodeHistogram(h))));
     }
+  });
+});
+
+describe('the result document\'s histograms, encoded when read', () => {
+  it('read as the counts were when the result was made, in JSON too, and null without TLS', () => {
+    const connect = createHistogram();
+    for (const ms of [0.2, 1.5, 1.5, 40]) recordMs(connect, ms);
+    const tls = createHistogram();
+    recordMs(tls, 3);
+    const expected = { connectUs: encodeHistogram(connect), tlsHandshakeUs: encodeHistogram(tls) };
+    const doc = histogramsOnRead(connect, tls);
+    // Values recorded after the result was made (a pool closing late) are not in it.
+    recordMs(connect, 900);
+    recordMs(tls, 900);
+    expect(encodeHistogram(connect)).not.toBe(expected.connectUs);
+    expect(doc.connectUs).toBe(expected.connectUs);
+    expect(doc.tlsHandshakeUs).toBe(expected.tlsHandshakeUs);
+    expect(JSON.parse(JSON.stringify({ histograms: doc }))).toEqual({ histograms: expected });
+    expect({ ...doc }).toEqual(expected);
+    expect(histogramsOnRead(connect, null).tlsHandshakeUs).toBeNull();
   });
 });
