@@ -116,6 +116,8 @@ describe('start-up', () => {
     expect(run.builtins.has('node:crypto'), 'loaded node:crypto').toBe(false);
     // Nothing reads the result's histograms when it is printed as text: nothing compresses them (node:zlib).
     expect(run.builtins.has('node:zlib'), 'loaded node:zlib').toBe(false);
+    // The preflight reads its /proc files at once, without fs/promises' module and thread-pool trips.
+    expect(run.builtins.has('node:fs/promises'), 'loaded node:fs/promises').toBe(false);
   });
 
   it('a ramp loads the histograms when it runs (the trace sees libraries loaded on first use), and not Redis', async () => {
