@@ -70,8 +70,8 @@ export async function executeHold(settings: HoldSettings, driver: ProbeDriver, h
   for (;;) {
     const t = recorder.elapsed();
     const c = recorder.sample();
-    // Connections established within the window are held --settle later (at the first sweep after that, every
-    // 20 ms), so the window for held connections is T + settle, with two sweeps and a tick to spare.
+    // Connections established within the window are held --settle later (promoted at the sweep after that, every
+    // 20 ms), so the window for held connections is T + settle + two sweeps and a tick.
     if (settings.assertEstablished !== null && t <= settings.assertEstablished.withinMs + assertSlackMs) {
       peakOpenWithin = Math.max(peakOpenWithin, c.held);
     }

@@ -416,14 +416,9 @@ export class ConnectionPool implements TransportSink<Connection> {
   }
 
   /** Check every deadline and hand the reopens that came due to the opener; runs every SWEEP_INTERVAL_MS. */
-  private readonly promote = (): void => {
-    if (!this.closed) this.deadlines.promote(performance.now());
-  };
-
   private readonly sweep = (): void => {
     const now = performance.now();
-    // Settled ones are held in this turn's check phase, after its I/O poll: a sweep later cost up to 20 ms more.
-    if (this.deadlines.sweep(now)) setImmediate(this.promote);
+    this.deadlines.sweep(now);
     while (this.reconnects.takeDue(now)) {
       // Counted in `queued` since the close, and not in `requested`: a replacement is not a new connection.
       this.tally.reconnectStarted();

@@ -15,7 +15,7 @@ const PROOF_WAIT_MS = 2000;
 export interface DeadlineActions {
   /** The connect did not finish within the connect timeout. */
   connectTimedOut(conn: Connection): void;
-  /** Open for --settle and still open after the I/O poll that followed: held from `now` (performance.now()). */
+  /** Open for --settle and still open a sweep later: held from `now` (performance.now()). */
   settled(conn: Connection, now: number): void;
   /** TLS 1.3: no proof that the server completed the handshake within PROOF_WAIT_MS. */
   unproven(conn: Connection): void;
@@ -26,7 +26,7 @@ export interface DeadlineActions {
 export class Deadlines {
   private readonly connecting = new FifoQueue<Connection>();
   private readonly settling = new FifoQueue<Connection>();
-  /** Settled at the last sweep; held by `promote` (or the next sweep) if still open. */
+  /** Settled at the last sweep; held at the next one if still open. */
   private readonly promoting = new FifoQueue<Connection>();
   private readonly awaitingReply = new FifoQueue<Connection>();
   /** TLS 1.3 connections waiting for the server's proof that it completed the handshake. */
@@ -64,17 +64,18 @@ export class Deadlines {
     this.awaitingProof.push(conn);
   }
 
-  /**
-   * Act on every deadline passed by `now` (performance.now(), read once for all). Returns whether connections wait
-   * to be promoted: the caller calls `promote` once the event loop has polled for I/O since.
-   */
-  sweep(now: number): boolean {
+  /** Act on every deadline passed by `now` (performance.now(), read once for all). */
+  sweep(now: number): void {
     for (let conn = this.connecting.peek(); conn !== undefined; conn = this.connecting.peek()) {
       if (conn.state === ConnState.Connecting && conn.startedAt + this.connectTimeoutMs > now) break;
       this.connecting.shift();
       if (conn.state === ConnState.Connecting) this.act.connectTimedOut(conn);
     }
-    this.promote(now);
+    // Promote what came due at the previous sweep: an event-loop turn (with its I/O poll) has passed since, so a
+    // close that had already arrived (say, during a stall longer than --settle) has been read first.
+    for (let conn = this.promoting.shift(); conn !== undefined; conn = this.promoting.shift()) {
+      if (conn.state === ConnState.Established) this.act.settled(conn, now);
+    }
     for (let conn = this.settling.peek(); conn !== undefined; conn = this.settling.peek()) {
       // From establishment, not TCP connect: a slow TLS handshake must not eat the settle time (a server that
       // closes right after its handshake would otherwise be counted as held).
@@ -91,17 +92,6 @@ export class Deadlines {
       if (conn.state === ConnState.Established && conn.establishedAt + this.expectTimeoutMs > now) break;
       this.awaitingReply.shift();
       if (conn.state === ConnState.Established) this.act.unserved(conn);
-    }
-    return this.promoting.length > 0;
-  }
-
-  /**
-   * Hold what came due at the last sweep and is still open. Called after an I/O poll since that sweep, so a close
-   * that had already arrived (say, during a stall longer than --settle) has been read first.
-   */
-  promote(now: number): void {
-    for (let conn = this.promoting.shift(); conn !== undefined; conn = this.promoting.shift()) {
-      if (conn.state === ConnState.Established) this.act.settled(conn, now);
     }
   }
 }
